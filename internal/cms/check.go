@@ -1,0 +1,256 @@
+package cms
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+var (
+	// ErrContentModified means the content's digest differs from the
+	// signed messageDigest attribute: the content changed after signing.
+	ErrContentModified = errors.New("cms: the content does not match the signed message digest")
+	// ErrBadSignature means the signature value does not verify with the
+	// signer's public key.
+	ErrBadSignature = errors.New("cms: the signature does not verify with the signer's public key")
+)
+
+// UnsupportedAlgorithmError reports an algorithm this package cannot use.
+type UnsupportedAlgorithmError struct {
+	What string // "digest", "signature"
+	OID  asn1.ObjectIdentifier
+}
+
+func (e *UnsupportedAlgorithmError) Error() string {
+	return fmt.Sprintf("cms: unsupported %s algorithm %v", e.What, e.OID)
+}
+
+// CheckSignature verifies the signer's signature with cert's public key.
+// contentType is the SignedData's eContentType and digest the digest of
+// the content under [SignerInfo.Hash]. With signed attributes it checks
+// the contentType and messageDigest attributes (RFC 5652 section 5.6) and
+// the signature over their DER; without, the signature over digest, which
+// RFC 5652 allows only for id-data content.
+func (si *SignerInfo) CheckSignature(cert *x509.Certificate, contentType asn1.ObjectIdentifier, digest []byte) error {
+	h := si.Hash()
+	if h == 0 || !h.Available() {
+		return &UnsupportedAlgorithmError{"digest", si.DigestAlgorithm.Algorithm}
+	}
+	signed := digest
+	if si.rawSignedAttrs != nil {
+		ct, err := si.singleAttr(OIDAttrContentType, "contentType")
+		if err != nil {
+			return err
+		}
+		var oid asn1.ObjectIdentifier
+		s := cryptobyte.String(ct)
+		if !s.ReadASN1ObjectIdentifier(&oid) || !s.Empty() {
+			return &FormatError{"bad contentType attribute"}
+		}
+		if !oid.Equal(contentType) {
+			return &FormatError{fmt.Sprintf("contentType attribute %v differs from the content's type %v", oid, contentType)}
+		}
+		md, err := si.singleAttr(OIDAttrMessageDigest, "messageDigest")
+		if err != nil {
+			return err
+		}
+		var mdv cryptobyte.String
+		s = cryptobyte.String(md)
+		if !s.ReadASN1(&mdv, cbasn1.OCTET_STRING) || !s.Empty() {
+			return &FormatError{"bad messageDigest attribute"}
+		}
+		if !bytes.Equal(mdv, digest) {
+			return ErrContentModified
+		}
+		hh := h.New()
+		hh.Write(si.rawSignedAttrs)
+		signed = hh.Sum(nil)
+	} else if !contentType.Equal(OIDData) {
+		return &FormatError{"signed attributes are required for content other than id-data"}
+	}
+	return verifyRaw(cert.PublicKey, si.SignatureAlgorithm, h, signed, si.Signature)
+}
+
+// verifyRaw checks sig over the digest hashed with h, as alg says.
+func verifyRaw(pub crypto.PublicKey, alg pkix.AlgorithmIdentifier, h crypto.Hash, hashed, sig []byte) error {
+	o := alg.Algorithm
+	switch {
+	case o.Equal(oidRSAEncryption), o.Equal(oidSHA1WithRSA), o.Equal(oidSHA224WithRSA),
+		o.Equal(oidSHA256WithRSA), o.Equal(oidSHA384WithRSA), o.Equal(oidSHA512WithRSA), o.Equal(oidMD5WithRSA):
+		if sh := rsaSigHash(o); sh != 0 && sh != h {
+			return &FormatError{"signature algorithm and digest algorithm disagree"}
+		}
+		k, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			return &FormatError{"RSA signature with a non-RSA certificate"}
+		}
+		if rsa.VerifyPKCS1v15(k, h, hashed, sig) != nil {
+			return ErrBadSignature
+		}
+		return nil
+	case o.Equal(oidRSAPSS):
+		k, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			return &FormatError{"RSA-PSS signature with a non-RSA certificate"}
+		}
+		p, err := parsePSSParams(alg.Parameters.FullBytes)
+		if err != nil {
+			return err
+		}
+		if p.hash != h {
+			return &FormatError{"RSA-PSS hash differs from the digest algorithm"}
+		}
+		if rsa.VerifyPSS(k, h, hashed, sig, &rsa.PSSOptions{SaltLength: p.saltLength, Hash: h}) != nil {
+			return ErrBadSignature
+		}
+		return nil
+	case o.Equal(oidECPublicKey), o.Equal(oidECDSAWithSHA1), o.Equal(oidECDSAWithSHA224),
+		o.Equal(oidECDSAWithSHA256), o.Equal(oidECDSAWithSHA384), o.Equal(oidECDSAWithSHA512):
+		if sh := ecdsaSigHash(o); sh != 0 && sh != h {
+			return &FormatError{"signature algorithm and digest algorithm disagree"}
+		}
+		k, ok := pub.(*ecdsa.PublicKey)
+		if !ok {
+			return &FormatError{"ECDSA signature with a non-EC certificate"}
+		}
+		if !ecdsa.VerifyASN1(k, hashed, sig) {
+			return ErrBadSignature
+		}
+		return nil
+	}
+	return &UnsupportedAlgorithmError{"signature", o}
+}
+
+func rsaSigHash(o asn1.ObjectIdentifier) crypto.Hash {
+	switch {
+	case o.Equal(oidMD5WithRSA):
+		return crypto.MD5
+	case o.Equal(oidSHA1WithRSA):
+		return crypto.SHA1
+	case o.Equal(oidSHA224WithRSA):
+		return crypto.SHA224
+	case o.Equal(oidSHA256WithRSA):
+		return crypto.SHA256
+	case o.Equal(oidSHA384WithRSA):
+		return crypto.SHA384
+	case o.Equal(oidSHA512WithRSA):
+		return crypto.SHA512
+	}
+	return 0
+}
+
+type pssParams struct {
+	hash       crypto.Hash
+	saltLength int
+}
+
+// parsePSSParams reads RSASSA-PSS-params (RFC 4055 section 3.1):
+//
+//	RSASSA-PSS-params ::= SEQUENCE {
+//	  hashAlgorithm      [0] HashAlgorithm DEFAULT sha1,
+//	  maskGenAlgorithm   [1] MaskGenAlgorithm DEFAULT mgf1SHA1,
+//	  saltLength         [2] INTEGER DEFAULT 20,
+//	  trailerField       [3] TrailerField DEFAULT trailerFieldBC }
+//
+// Go's RSA-PSS uses one hash for the message and MGF1, so parameters
+// with different hashes are refused.
+func parsePSSParams(der []byte) (pssParams, error) {
+	p := pssParams{hash: crypto.SHA1, saltLength: 20}
+	mgfHash := crypto.SHA1
+	bad := &FormatError{"bad RSASSA-PSS parameters"}
+	s := cryptobyte.String(der)
+	var seq cryptobyte.String
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
+		return p, bad
+	}
+	var f cryptobyte.String
+	var present bool
+	if !seq.ReadOptionalASN1(&f, &present, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+		return p, bad
+	}
+	if present {
+		ai, err := readAlgorithm(&f)
+		if err != nil {
+			return p, bad
+		}
+		if p.hash = HashForOID(ai.Algorithm); p.hash == 0 {
+			return p, &UnsupportedAlgorithmError{"digest", ai.Algorithm}
+		}
+	}
+	if !seq.ReadOptionalASN1(&f, &present, cbasn1.Tag(1).ContextSpecific().Constructed()) {
+		return p, bad
+	}
+	if present {
+		mgf, err := readAlgorithm(&f)
+		if err != nil || !mgf.Algorithm.Equal(oidMGF1) {
+			return p, bad
+		}
+		var inner pkix.AlgorithmIdentifier
+		if _, err := asn1.Unmarshal(mgf.Parameters.FullBytes, &inner); err != nil {
+			return p, bad
+		}
+		mgfHash = HashForOID(inner.Algorithm)
+	}
+	var salt int64 = 20
+	if !seq.ReadOptionalASN1(&f, &present, cbasn1.Tag(2).ContextSpecific().Constructed()) {
+		return p, bad
+	}
+	if present && (!f.ReadASN1Int64WithTag(&salt, cbasn1.INTEGER) || salt < 0 || salt > 1<<16) {
+		return p, bad
+	}
+	p.saltLength = int(salt)
+	var trailer int64 = 1
+	if !seq.ReadOptionalASN1(&f, &present, cbasn1.Tag(3).ContextSpecific().Constructed()) {
+		return p, bad
+	}
+	if present && !f.ReadASN1Int64WithTag(&trailer, cbasn1.INTEGER) {
+		return p, bad
+	}
+	if trailer != 1 || !seq.Empty() {
+		return p, bad
+	}
+	if mgfHash != p.hash {
+		return p, &FormatError{"RSASSA-PSS with different message and MGF1 hashes is not supported"}
+	}
+	return p, nil
+}
+
+// SignatureAlgorithmName names the signer's signature scheme for reports:
+// "RSA", "RSA-PSS" or "ECDSA".
+func (si *SignerInfo) SignatureAlgorithmName() string {
+	o := si.SignatureAlgorithm.Algorithm
+	switch {
+	case o.Equal(oidRSAPSS):
+		return "RSA-PSS"
+	case rsaSigHash(o) != 0 || o.Equal(oidRSAEncryption):
+		return "RSA"
+	case o.Equal(oidECPublicKey) || ecdsaSigHash(o) != 0:
+		return "ECDSA"
+	}
+	return o.String()
+}
+
+func ecdsaSigHash(o asn1.ObjectIdentifier) crypto.Hash {
+	switch {
+	case o.Equal(oidECDSAWithSHA1):
+		return crypto.SHA1
+	case o.Equal(oidECDSAWithSHA224):
+		return crypto.SHA224
+	case o.Equal(oidECDSAWithSHA256):
+		return crypto.SHA256
+	case o.Equal(oidECDSAWithSHA384):
+		return crypto.SHA384
+	case o.Equal(oidECDSAWithSHA512):
+		return crypto.SHA512
+	}
+	return 0
+}
