@@ -1,0 +1,132 @@
+// Package certinfo answers the questions S/MIME asks of a certificate:
+// which mail addresses it carries and whether its key usage and extended
+// key usage allow signing or encryption (RFC 8550 section 4.4, RFC 8398
+// for internationalised addresses). pkg/sign, pkg/verify and certificate
+// selection share these rules so that they never disagree.
+package certinfo
+
+import (
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+var oidEmailAddress = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
+
+// Addresses returns the mail addresses of cert: the subject's emailAddress
+// attributes first (the guide's order), then subjectAltName rfc822Names,
+// without duplicates, as written.
+func Addresses(cert *x509.Certificate) []string {
+	var out []string
+	for _, atv := range cert.Subject.Names {
+		if atv.Type.Equal(oidEmailAddress) {
+			if s, ok := atv.Value.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	for _, a := range cert.EmailAddresses {
+		if !slices.ContainsFunc(out, func(o string) bool { return SameAddress(o, a) }) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// SameAddress compares two addresses: the local part exactly, the domain
+// case-insensitively (RFC 5321 section 2.4, RFC 8398 section 3).
+func SameAddress(a, b string) bool {
+	al, ad, ok1 := strings.Cut(strings.TrimSpace(a), "@")
+	bl, bd, ok2 := strings.Cut(strings.TrimSpace(b), "@")
+	if !ok1 || !ok2 {
+		return false
+	}
+	return al == bl && strings.EqualFold(ad, bd)
+}
+
+// HasAddress reports whether addr is one of cert's addresses.
+func HasAddress(cert *x509.Certificate, addr string) bool {
+	return slices.ContainsFunc(Addresses(cert), func(a string) bool { return SameAddress(a, addr) })
+}
+
+// Purpose is what a certificate is wanted for.
+type Purpose int
+
+const (
+	// Signing needs digitalSignature or nonRepudiation.
+	Signing Purpose = iota
+	// Encryption needs keyEncipherment (RSA) or keyAgreement (EC).
+	Encryption
+)
+
+func (p Purpose) String() string {
+	if p == Encryption {
+		return "encryption"
+	}
+	return "signing"
+}
+
+// ErrKeyUsage and ErrExtKeyUsage report a certificate whose key usage or
+// extended key usage does not allow the purpose.
+var (
+	ErrKeyUsage    = errors.New("key usage does not allow it")
+	ErrExtKeyUsage = errors.New("extended key usage does not include emailProtection")
+)
+
+// CheckUsage reports whether cert's key usage allows purpose and its
+// extended key usage, if present, allows e-mail protection. A certificate
+// without a key usage extension allows every purpose (RFC 5280 4.2.1.3).
+func CheckUsage(cert *x509.Certificate, p Purpose) error {
+	if cert.KeyUsage != 0 {
+		var want x509.KeyUsage
+		switch p {
+		case Signing:
+			want = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
+		case Encryption:
+			want = x509.KeyUsageKeyEncipherment | x509.KeyUsageKeyAgreement
+		}
+		if cert.KeyUsage&want == 0 {
+			return fmt.Errorf("%s: %w (it allows %s)", p, ErrKeyUsage, UsageString(cert.KeyUsage))
+		}
+	}
+	if len(cert.ExtKeyUsage) > 0 || len(cert.UnknownExtKeyUsage) > 0 {
+		if !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageEmailProtection) &&
+			!slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageAny) {
+			return ErrExtKeyUsage
+		}
+	}
+	return nil
+}
+
+var usageNames = []struct {
+	bit  x509.KeyUsage
+	name string
+}{
+	{x509.KeyUsageDigitalSignature, "digitalSignature"},
+	{x509.KeyUsageContentCommitment, "nonRepudiation"},
+	{x509.KeyUsageKeyEncipherment, "keyEncipherment"},
+	{x509.KeyUsageDataEncipherment, "dataEncipherment"},
+	{x509.KeyUsageKeyAgreement, "keyAgreement"},
+	{x509.KeyUsageCertSign, "keyCertSign"},
+	{x509.KeyUsageCRLSign, "cRLSign"},
+	{x509.KeyUsageEncipherOnly, "encipherOnly"},
+	{x509.KeyUsageDecipherOnly, "decipherOnly"},
+}
+
+// UsageString names the bits of ku ("digitalSignature,keyEncipherment"),
+// or "any" when the extension is absent.
+func UsageString(ku x509.KeyUsage) string {
+	if ku == 0 {
+		return "any"
+	}
+	var names []string
+	for _, u := range usageNames {
+		if ku&u.bit != 0 {
+			names = append(names, u.name)
+		}
+	}
+	return strings.Join(names, ",")
+}

@@ -1,0 +1,63 @@
+package certinfo
+
+import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"testing"
+)
+
+func TestAddresses(t *testing.T) {
+	c := &x509.Certificate{
+		Subject:        pkix.Name{Names: []pkix.AttributeTypeAndValue{{Type: oidEmailAddress, Value: "alice@Example.COM"}}},
+		EmailAddresses: []string{"alice@example.com", "al@example.org"},
+	}
+	got := Addresses(c)
+	if len(got) != 2 || got[0] != "alice@Example.COM" || got[1] != "al@example.org" {
+		t.Fatalf("got %q", got)
+	}
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"alice@example.com", true},
+		{"ALICE@example.com", false}, // local parts are case-sensitive
+		{"al@EXAMPLE.org", true},
+		{"bob@example.com", false},
+		{"not-an-address", false},
+	}
+	for _, tc := range tests {
+		if got := HasAddress(c, tc.addr); got != tc.want {
+			t.Errorf("HasAddress(%q) = %v, want %v", tc.addr, got, tc.want)
+		}
+	}
+}
+
+func TestCheckUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		ku   x509.KeyUsage
+		eku  []x509.ExtKeyUsage
+		p    Purpose
+		want error
+	}{
+		{"no extensions sign", 0, nil, Signing, nil},
+		{"digitalSignature sign", x509.KeyUsageDigitalSignature, nil, Signing, nil},
+		{"nonRepudiation sign", x509.KeyUsageContentCommitment, nil, Signing, nil},
+		{"keyEncipherment sign", x509.KeyUsageKeyEncipherment, nil, Signing, ErrKeyUsage},
+		{"keyEncipherment encrypt", x509.KeyUsageKeyEncipherment, nil, Encryption, nil},
+		{"keyAgreement encrypt", x509.KeyUsageKeyAgreement, nil, Encryption, nil},
+		{"digitalSignature encrypt", x509.KeyUsageDigitalSignature, nil, Encryption, ErrKeyUsage},
+		{"eku email", x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}, Signing, nil},
+		{"eku any", x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageAny}, Signing, nil},
+		{"eku server only", x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, Signing, ErrExtKeyUsage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckUsage(&x509.Certificate{KeyUsage: tc.ku, ExtKeyUsage: tc.eku}, tc.p)
+			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
