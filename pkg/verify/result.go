@@ -1,0 +1,89 @@
+package verify
+
+import (
+	"crypto/x509"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smimectl/smimectl/internal/certinfo"
+)
+
+// Result describes a verification: the message, every signer, and every
+// check with its outcome. Field names are stable: they are the --json
+// output.
+type Result struct {
+	// Form is "multipart/signed" (clear) or "application/pkcs7-mime" (opaque).
+	Form string `json:"form"`
+	// From is the address in the message's From field, if any.
+	From string `json:"from,omitempty"`
+	// At is the evaluation time.
+	At time.Time `json:"at"`
+	// Valid is true only if every signer passed every check.
+	Valid    bool      `json:"valid"`
+	Signers  []*Signer `json:"signers"`
+	Warnings []string  `json:"warnings,omitempty"`
+	// Error is the first failure, if any.
+	Error string `json:"error,omitempty"`
+}
+
+func (r *Result) warn(format string, args ...any) {
+	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))
+}
+
+// Signer is one signer's identity and checks.
+type Signer struct {
+	Index              int        `json:"index"`
+	Subject            string     `json:"subject,omitempty"`
+	Emails             []string   `json:"emails,omitempty"`
+	Issuer             string     `json:"issuer,omitempty"`
+	Serial             string     `json:"serial,omitempty"`
+	SubjectKeyID       string     `json:"subject_key_id,omitempty"`
+	NotBefore          *time.Time `json:"not_before,omitempty"`
+	NotAfter           *time.Time `json:"not_after,omitempty"`
+	KeyUsage           string     `json:"key_usage,omitempty"`
+	DigestAlgorithm    string     `json:"digest_algorithm"`
+	SignatureAlgorithm string     `json:"signature_algorithm"`
+	SigningTime        *time.Time `json:"signing_time,omitempty"`
+	Valid              bool       `json:"valid"`
+	Checks             []Check    `json:"checks"`
+	// Certificate is the signer's certificate, Chain the trusted chain
+	// (leaf first) when one was found.
+	Certificate *x509.Certificate   `json:"-"`
+	Chain       []*x509.Certificate `json:"-"`
+}
+
+func (s *Signer) setCertificate(c *x509.Certificate) {
+	s.Certificate = c
+	s.Subject = c.Subject.String()
+	s.Emails = certinfo.Addresses(c)
+	s.Issuer = c.Issuer.String()
+	s.Serial = strings.ToUpper(c.SerialNumber.Text(16))
+	nb, na := c.NotBefore.UTC(), c.NotAfter.UTC()
+	s.NotBefore, s.NotAfter = &nb, &na
+	s.KeyUsage = certinfo.UsageString(c.KeyUsage)
+}
+
+func (s *Signer) add(name string, st Status, detail string) {
+	s.Checks = append(s.Checks, Check{Name: name, Status: st, Detail: detail})
+}
+
+// Status is a check's outcome.
+type Status string
+
+// The outcomes of a check.
+const (
+	StatusPass    Status = "pass"
+	StatusFail    Status = "fail"
+	StatusWarning Status = "warning"
+	StatusSkipped Status = "skipped"
+)
+
+// Check is one check on one signer: "certificate", "digest-algorithm",
+// "signature", "signing-time", "chain", "chain-signatures", "key-usage",
+// "revocation" or "sender".
+type Check struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
