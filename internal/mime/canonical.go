@@ -1,6 +1,7 @@
 package mime
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -37,19 +38,52 @@ func (c *canonicalWriter) Write(p []byte) (int, error) {
 	if c.closed {
 		return 0, errors.New("mime: write to closed canonical writer")
 	}
-	for _, b := range p {
-		if b == '\n' && !c.prevCR {
-			c.buf = append(c.buf, '\r')
-		}
-		c.buf = append(c.buf, b)
-		c.prevCR = b == '\r'
-		if len(c.buf) >= canonicalBufSize-1 {
-			if err := c.flush(); err != nil {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			if err := c.emit(p); err != nil {
 				return 0, err
 			}
+			c.prevCR = p[len(p)-1] == '\r'
+			break
+		}
+		bare := i == 0 && !c.prevCR || i > 0 && p[i-1] != '\r'
+		if err := c.emit(p[:i]); err != nil {
+			return 0, err
+		}
+		if bare {
+			if err := c.emit(crlf); err != nil {
+				return 0, err
+			}
+		} else if err := c.emit(crlf[1:]); err != nil {
+			return 0, err
+		}
+		c.prevCR = false
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+var crlf = []byte("\r\n")
+
+// emit buffers b, writing the buffer on when it is full; a chunk as large
+// as the buffer is written directly, so memory stays bounded.
+func (c *canonicalWriter) emit(b []byte) error {
+	if len(c.buf)+len(b) > cap(c.buf) {
+		if err := c.flush(); err != nil {
+			return err
 		}
 	}
-	return len(p), nil
+	if len(b) >= cap(c.buf) {
+		if _, err := c.w.Write(b); err != nil {
+			c.err = fmt.Errorf("mime: writing canonical output: %w", err)
+			return c.err
+		}
+		return nil
+	}
+	c.buf = append(c.buf, b...)
+	return nil
 }
 
 func (c *canonicalWriter) flush() error {
