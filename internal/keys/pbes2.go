@@ -15,7 +15,8 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
-	"hash")
+	"hash"
+)
 
 // maxPBKDF2Iterations bounds the work a hostile file can demand. OpenSSL
 // writes 2048 and current guidance asks for hundreds of thousands; ten
