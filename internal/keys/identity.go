@@ -51,6 +51,9 @@ func ParsePKCS12(data []byte, password []byte) (id *Identity, err error) {
 			id, err = nil, fmt.Errorf("keys: malformed PKCS#12 file (decoder panic: %v)", r)
 		}
 	}()
+	if err := checkPKCS12Iterations(data); err != nil {
+		return nil, err
+	}
 	key, cert, chain, err := pkcs12.DecodeChain(data, string(password))
 	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
 		return nil, fmt.Errorf("%w", ErrIncorrectPassphrase)

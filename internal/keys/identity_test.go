@@ -2,6 +2,7 @@ package keys
 
 import (
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,7 @@ func TestParsePKCS12(t *testing.T) {
 	}
 	t.Run("garbage", func(t *testing.T) {
 		id, err := ParsePKCS12([]byte("not a pkcs12 file"), []byte(pass))
-		if err == nil || id != nil || !strings.HasPrefix(err.Error(), "keys: decoding PKCS#12: ") {
+		if err == nil || id != nil || !strings.HasPrefix(err.Error(), "keys: malformed PKCS#12") {
 			t.Errorf("got %v, %v", id, err)
 		}
 	})
@@ -158,4 +159,48 @@ func TestLoadIdentity(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+}
+
+func TestCheckPKCS12Iterations(t *testing.T) {
+	type pbeParams struct {
+		Salt       []byte
+		Iterations int
+	}
+	type wrapped struct {
+		Version int
+		Content []byte // DER inside an OCTET STRING, as in authSafe
+	}
+	mk := func(iter int) []byte {
+		inner, err := asn1.Marshal(pbeParams{Salt: []byte("salt"), Iterations: iter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outer, err := asn1.Marshal(wrapped{Version: 3, Content: inner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return outer
+	}
+	tests := []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"2048", mk(2048), true},
+		{"max", mk(maxPBKDF2Iterations), true},
+		{"max+1", mk(maxPBKDF2Iterations + 1), false},
+		{"2^40", mk(1 << 40), false},
+		{"negative", mk(-1), false},
+	}
+	for _, tc := range tests {
+		err := checkPKCS12Iterations(tc.data)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: got %v, want ok=%v", tc.name, err, tc.ok)
+		}
+		if !tc.ok {
+			if _, err := ParsePKCS12(tc.data, nil); err == nil || !strings.Contains(err.Error(), "iteration count") {
+				t.Errorf("%s: ParsePKCS12 got %v", tc.name, err)
+			}
+		}
+	}
 }
