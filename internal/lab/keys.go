@@ -58,7 +58,7 @@ func (s *stream) Read(p []byte) (int, error) {
 			info := streamSalt + " " + s.label + " " + strconv.Itoa(s.chunk)
 			b, err := hkdf.Expand(sha256.New, s.prk, info, hkdfMaxOutput)
 			if err != nil {
-				return n, fmt.Errorf("lab: expanding stream %q: %w", s.label, err)
+				return n, fmt.Errorf("expanding stream %q: %w", s.label, err)
 			}
 			s.buf = b
 			s.chunk++
@@ -88,7 +88,7 @@ const rsaExponent = 65537
 // FIPS module also checks). D is e⁻¹ mod λ(N).
 func deriveRSAKey(r io.Reader, bits int) (*rsa.PrivateKey, error) {
 	if bits < 1024 || bits%16 != 0 {
-		return nil, fmt.Errorf("lab: unsupported RSA key size %d", bits)
+		return nil, fmt.Errorf("unsupported RSA key size %d", bits)
 	}
 	e := big.NewInt(rsaExponent)
 	p, err := derivePrime(r, bits/2, e)
@@ -109,7 +109,7 @@ func deriveRSAKey(r io.Reader, bits int) (*rsa.PrivateKey, error) {
 		q = nil
 	}
 	if q == nil {
-		return nil, errors.New("lab: no second RSA prime found")
+		return nil, errors.New("no second RSA prime found")
 	}
 
 	one := big.NewInt(1)
@@ -120,7 +120,7 @@ func deriveRSAKey(r io.Reader, bits int) (*rsa.PrivateKey, error) {
 	lambda.Div(lambda, g)
 	d := new(big.Int).ModInverse(e, lambda)
 	if d == nil {
-		return nil, errors.New("lab: RSA exponent not invertible")
+		return nil, errors.New("RSA exponent not invertible")
 	}
 
 	key := &rsa.PrivateKey{
@@ -129,10 +129,10 @@ func deriveRSAKey(r io.Reader, bits int) (*rsa.PrivateKey, error) {
 		Primes:    []*big.Int{p, q},
 	}
 	if key.N.BitLen() != bits {
-		return nil, fmt.Errorf("lab: derived RSA modulus has %d bits, want %d", key.N.BitLen(), bits)
+		return nil, fmt.Errorf("derived RSA modulus has %d bits, want %d", key.N.BitLen(), bits)
 	}
 	if err := key.Validate(); err != nil {
-		return nil, fmt.Errorf("lab: derived RSA key invalid: %w", err)
+		return nil, fmt.Errorf("derived RSA key invalid: %w", err)
 	}
 	key.Precompute()
 	return key, nil
@@ -148,7 +148,7 @@ func derivePrime(r io.Reader, bits int, e *big.Int) (*big.Int, error) {
 	g := new(big.Int)
 	for range maxCandidates {
 		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, fmt.Errorf("lab: reading prime candidate: %w", err)
+			return nil, fmt.Errorf("reading prime candidate: %w", err)
 		}
 		// Clear the bits above the wanted length, then set the top two.
 		if extra := len(buf)*8 - bits; extra > 0 {
@@ -167,7 +167,7 @@ func derivePrime(r io.Reader, bits int, e *big.Int) (*big.Int, error) {
 		}
 		return new(big.Int).Set(p), nil
 	}
-	return nil, errors.New("lab: no RSA prime found")
+	return nil, errors.New("no RSA prime found")
 }
 
 // deriveECKey derives a private key on curve from r by rejection sampling:
@@ -179,7 +179,7 @@ func deriveECKey(r io.Reader, curve elliptic.Curve) (*ecdsa.PrivateKey, error) {
 	k := new(big.Int)
 	for range maxCandidates {
 		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, fmt.Errorf("lab: reading EC scalar: %w", err)
+			return nil, fmt.Errorf("reading EC scalar: %w", err)
 		}
 		if extra := len(buf)*8 - n.BitLen(); extra > 0 {
 			buf[0] &= byte(0xff >> extra)
@@ -190,9 +190,9 @@ func deriveECKey(r io.Reader, curve elliptic.Curve) (*ecdsa.PrivateKey, error) {
 		}
 		key, err := ecdsa.ParseRawPrivateKey(curve, buf)
 		if err != nil {
-			return nil, fmt.Errorf("lab: building EC key: %w", err)
+			return nil, fmt.Errorf("building EC key: %w", err)
 		}
 		return key, nil
 	}
-	return nil, errors.New("lab: no EC scalar found")
+	return nil, errors.New("no EC scalar found")
 }

@@ -40,6 +40,7 @@ import (
 	"math/big"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -256,6 +257,7 @@ func isASCII(s string) bool {
 type builder struct {
 	opts Options
 	prk  []byte
+	keys map[string]crypto.Signer // by label, filled by deriveKeys
 }
 
 // New builds the lab described by opts. The same opts always give the same
@@ -270,6 +272,9 @@ func New(opts Options) (*Lab, error) {
 		return nil, err
 	}
 	b := &builder{opts: opts, prk: prk}
+	if err := b.deriveKeys(); err != nil {
+		return nil, err
+	}
 	epoch := opts.Epoch
 
 	root, err := b.authority("root", rootCN, nil, epoch.Add(-day), epoch.AddDate(20, 0, 0))
@@ -312,20 +317,59 @@ func (b *builder) stream(label string) io.Reader {
 	return newStream(b.prk, label)
 }
 
-// key derives the private key named label.
-func (b *builder) key(label string, kind keyKind) (crypto.Signer, error) {
+// deriveKeys derives every key of the lab concurrently: each key has its own
+// stream, so the order in which they finish does not matter.
+func (b *builder) deriveKeys() error {
+	type job struct {
+		label string
+		kind  keyKind
+	}
+	jobs := []job{{"root", kindRSA2048}, {"intermediate", kindRSA2048}}
+	for _, spec := range users {
+		jobs = append(jobs, job{spec.name, spec.kind})
+	}
+	keys := make([]crypto.Signer, len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() {
+			keys[i], errs[i] = b.deriveKey(j.label, j.kind)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	b.keys = make(map[string]crypto.Signer, len(jobs))
+	for i, j := range jobs {
+		b.keys[j.label] = keys[i]
+	}
+	return nil
+}
+
+// key returns the key derived for label by deriveKeys.
+func (b *builder) key(label string) (crypto.Signer, error) {
+	k, ok := b.keys[label]
+	if !ok {
+		return nil, fmt.Errorf("lab: no key derived for %q", label)
+	}
+	return k, nil
+}
+
+// deriveKey derives the private key named label.
+func (b *builder) deriveKey(label string, kind keyKind) (crypto.Signer, error) {
 	r := b.stream("key/" + label)
 	switch kind {
 	case kindRSA2048:
 		k, err := deriveRSAKey(r, 2048)
 		if err != nil {
-			return nil, fmt.Errorf("deriving key %q: %w", label, err)
+			return nil, fmt.Errorf("lab: deriving key %q: %w", label, err)
 		}
 		return k, nil
 	case kindP256:
 		k, err := deriveECKey(r, elliptic.P256())
 		if err != nil {
-			return nil, fmt.Errorf("deriving key %q: %w", label, err)
+			return nil, fmt.Errorf("lab: deriving key %q: %w", label, err)
 		}
 		return k, nil
 	}
@@ -377,7 +421,7 @@ func crlURL(base, name string) string {
 
 // authority builds a CA; parent nil means self-signed.
 func (b *builder) authority(name, cn string, parent *Authority, notBefore, notAfter time.Time) (*Authority, error) {
-	key, err := b.key(name, kindRSA2048)
+	key, err := b.key(name)
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +461,7 @@ func (b *builder) authority(name, cn string, parent *Authority, notBefore, notAf
 
 // user builds one end entity issued by ca.
 func (b *builder) user(spec userSpec, ca *Authority) (*User, error) {
-	key, err := b.key(spec.name, spec.kind)
+	key, err := b.key(spec.name)
 	if err != nil {
 		return nil, err
 	}
