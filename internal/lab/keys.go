@@ -158,7 +158,7 @@ func derivePrime(r io.Reader, bits int, e *big.Int) (*big.Int, error) {
 		p.SetBit(p, bits-1, 1)
 		p.SetBit(p, bits-2, 1)
 		p.SetBit(p, 0, 1)
-		if !p.ProbablyPrime(20) {
+		if hasSmallFactor(p) || !p.ProbablyPrime(20) {
 			continue
 		}
 		pm1.Sub(p, one)
@@ -195,4 +195,48 @@ func deriveECKey(r io.Reader, curve elliptic.Curve) (*ecdsa.PrivateKey, error) {
 		return key, nil
 	}
 	return nil, errors.New("no EC scalar found")
+}
+
+// sieveGroups are products of the odd primes below 4096, each below 2^32,
+// so that a remainder step r*2^8 + byte never overflows a uint64.
+var sieveGroups = func() []groupProduct {
+	var groups []groupProduct
+	cur := groupProduct{product: 1}
+	for n := uint64(3); n < 4096; n += 2 {
+		if !big.NewInt(int64(n)).ProbablyPrime(0) {
+			continue
+		}
+		if cur.product*n >= 1<<32 {
+			groups = append(groups, cur)
+			cur = groupProduct{product: 1}
+		}
+		cur.product *= n
+		cur.primes = append(cur.primes, n)
+	}
+	return append(groups, cur)
+}()
+
+// groupProduct is a product of small primes and its factors.
+type groupProduct struct {
+	product uint64
+	primes  []uint64
+}
+
+// hasSmallFactor reports whether an odd n above 4096 has a prime factor
+// below 4096. It only skips candidates that ProbablyPrime would reject
+// anyway (more slowly), so it changes no derived key.
+func hasSmallFactor(n *big.Int) bool {
+	b := n.Bytes()
+	for _, g := range sieveGroups {
+		var r uint64
+		for _, c := range b {
+			r = (r<<8 | uint64(c)) % g.product
+		}
+		for _, q := range g.primes {
+			if r%q == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

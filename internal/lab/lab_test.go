@@ -13,6 +13,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"math/big"
 	"slices"
 	"strconv"
@@ -627,5 +628,59 @@ func TestSerialNumbersDistinct(t *testing.T) {
 			t.Errorf("%s and %s share serial %s", u.Name, other, s)
 		}
 		seen[s] = u.Name
+	}
+}
+
+func TestHasSmallFactor(t *testing.T) {
+	big1 := new(big.Int).Lsh(big.NewInt(1), 600)
+	tests := []struct {
+		name string
+		n    *big.Int
+		want bool
+	}{
+		{"2^600+1, a multiple of 2^24+1 = 97*257*673", new(big.Int).Add(big1, big.NewInt(1)), true},
+		{"3 * large prime", new(big.Int).Mul(big.NewInt(3), mustPrime(t, "170141183460469231731687303715884105727")), true},
+		{"4093 * large prime", new(big.Int).Mul(big.NewInt(4093), mustPrime(t, "170141183460469231731687303715884105727")), true},
+		{"4099 * large prime", new(big.Int).Mul(big.NewInt(4099), mustPrime(t, "170141183460469231731687303715884105727")), false},
+		{"large prime", mustPrime(t, "170141183460469231731687303715884105727"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := hasSmallFactor(tc.n); got != tc.want {
+				t.Errorf("hasSmallFactor = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// mustPrime parses a decimal prime.
+func mustPrime(t *testing.T, s string) *big.Int {
+	t.Helper()
+	n, ok := new(big.Int).SetString(s, 10)
+	if !ok || !n.ProbablyPrime(20) {
+		t.Fatalf("%s is not a prime", s)
+	}
+	return n
+}
+
+// TestPinnedDerivation pins values derived from seed "1" by content. They
+// depend only on this package's stream and search (not on the Go version's
+// key generators or certificate encoder), so a change here means every
+// fixture made with an earlier version has changed too.
+func TestPinnedDerivation(t *testing.T) {
+	l := testLab(t)
+	hexOf := func(b []byte) string { return fmt.Sprintf("%x", b) }
+	tests := []struct {
+		name, got, want string
+	}{
+		{"root serial", hexOf(l.Root.Cert.SerialNumber.Bytes()), "3e848d273253bbc9841d779ecc0279d0"},
+		{"alice-sign modulus prefix", hexOf(l.User("alice-sign").Key.(*rsa.PrivateKey).N.Bytes()[:16]), "d0e1f5ed52f826b5fe46fc0fbe83346b"},
+		{"eve-revoked modulus prefix", hexOf(l.User("eve-revoked").Key.(*rsa.PrivateKey).N.Bytes()[:16]), "b8208f2399c6356f05300f11c8c1fe66"},
+		{"carol public key suffix", hexOf(l.User("carol").Cert.RawSubjectPublicKeyInfo[len(l.User("carol").Cert.RawSubjectPublicKeyInfo)-16:]), "5eb3a02d5aac4a777b7991007924bef4"},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.name, tc.got, tc.want)
+		}
 	}
 }
