@@ -1,0 +1,67 @@
+package keys
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// checkPKCS12Iterations rejects a PKCS#12 file asking for more than
+// maxPBKDF2Iterations key derivation rounds before the decoder, which sets
+// no bound, spends minutes on it. The counts sit in structures of one shape,
+// a SEQUENCE with an OCTET STRING salt followed by the INTEGER count:
+//
+//	MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }   -- RFC 7292 §4
+//	pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }                       -- RFC 7292 Appendix C
+//	PBKDF2-params ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER, ... }                 -- RFC 8018 Appendix A.2
+//
+// so every such pair in the file, including inside OCTET STRINGs that hold
+// DER (the authSafe and its SafeContents), is checked. Encrypted
+// SafeContents cannot be looked into; a file crafted that way needs the
+// password the user gives.
+func checkPKCS12Iterations(data []byte) error {
+	der, err := berToDER(data)
+	if err != nil {
+		return errors.New("keys: malformed PKCS#12 file")
+	}
+	return checkIterations(cryptobyte.String(der), 0)
+}
+
+func checkIterations(s cryptobyte.String, depth int) error {
+	if depth > maxBERDepth {
+		return nil
+	}
+	var prevOctets bool
+	for !s.Empty() {
+		var elem cryptobyte.String
+		var tag asn1.Tag
+		if !s.ReadAnyASN1(&elem, &tag) {
+			return nil // not DER: an OCTET STRING of opaque bytes
+		}
+		switch {
+		case tag == asn1.INTEGER && prevOctets:
+			if len(elem) > 4 || (len(elem) > 0 && elem[0]&0x80 != 0) {
+				return errors.New("keys: PKCS#12 iteration count out of range")
+			}
+			n := 0
+			for _, b := range elem {
+				n = n<<8 | int(b)
+			}
+			if n > maxPBKDF2Iterations {
+				return fmt.Errorf("keys: PKCS#12 iteration count %d out of range", n)
+			}
+		case tag == asn1.OCTET_STRING:
+			if err := checkIterations(elem, depth+1); err != nil {
+				return err
+			}
+		case tag&0x20 != 0: // constructed: SEQUENCE, SET, [n]
+			if err := checkIterations(elem, depth+1); err != nil {
+				return err
+			}
+		}
+		prevOctets = tag == asn1.OCTET_STRING
+	}
+	return nil
+}

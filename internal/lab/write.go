@@ -1,0 +1,224 @@
+package lab
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// P12PasswordFile is the name of the file in which [Lab.WriteDir] records the
+// password of the .p12 files.
+const P12PasswordFile = "p12.pass"
+
+// file is one file WriteDir writes.
+type file struct {
+	name string
+	mode os.FileMode
+	data []byte
+}
+
+// WriteDir writes the lab into dir, creating dir (mode 0755) if needed. It
+// refuses to write into a directory that already holds anything, so it never
+// overwrites a file.
+//
+// It writes root.crt, intermediate.crt and chain.pem (intermediate, then root)
+// as PEM certificates; root.crl and intermediate.crl as PEM "X509 CRL"; and
+// for each authority and user NAME.key, an unencrypted PEM PKCS#8 key (mode
+// 0600). Each user also gets NAME.crt and NAME.p12, a PKCS#12 file holding
+// the key, the certificate and the chain, encrypted with p12Password
+// (PBES2/AES-256-CBC, PBKDF2-HMAC-SHA-256, go-pkcs12's Modern encoder). The
+// password goes into p12.pass (mode 0600), and README.md describes every
+// identity. All files except the .p12 ones are byte-identical for the same
+// [Options]; the .p12 files use fresh random salts and IVs each time.
+//
+// p12Password must not be empty. If writing fails half-way, the files
+// written so far are left in dir.
+func (l *Lab) WriteDir(dir string, p12Password string) error {
+	if p12Password == "" {
+		return errors.New("lab: empty PKCS#12 password")
+	}
+	files, err := l.files(p12Password)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("lab: creating output directory: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("lab: reading output directory: %w", err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("lab: output directory %q is not empty", dir)
+	}
+	for _, f := range files {
+		if err := writeNew(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeNew creates path, failing if it exists, and writes data to it.
+func writeNew(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return fmt.Errorf("lab: creating file: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("lab: writing %q: %w", filepath.Base(path), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("lab: writing %q: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// files renders every file of the lab in memory.
+func (l *Lab) files(p12Password string) ([]file, error) {
+	var files []file
+	for _, ca := range []*Authority{l.Root, l.Intermediate} {
+		key, err := keyPEM(ca.Key)
+		if err != nil {
+			return nil, fmt.Errorf("lab: encoding %s key: %w", ca.Name, err)
+		}
+		files = append(files,
+			file{ca.Name + ".crt", 0o644, certPEM(ca.Cert)},
+			file{ca.Name + ".key", 0o600, key},
+			file{ca.Name + ".crl", 0o644, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: ca.CRL})},
+		)
+	}
+	files = append(files, file{"chain.pem", 0o644, certPEM(l.Chain()...)})
+	for _, u := range l.Users {
+		key, err := keyPEM(u.Key)
+		if err != nil {
+			return nil, fmt.Errorf("lab: encoding %s key: %w", u.Name, err)
+		}
+		p12, err := pkcs12.Modern.Encode(u.Key, u.Cert, l.Chain(), p12Password)
+		if err != nil {
+			return nil, fmt.Errorf("lab: encoding %s PKCS#12: %w", u.Name, err)
+		}
+		files = append(files,
+			file{u.Name + ".crt", 0o644, certPEM(u.Cert)},
+			file{u.Name + ".key", 0o600, key},
+			file{u.Name + ".p12", 0o600, p12},
+		)
+	}
+	files = append(files,
+		file{P12PasswordFile, 0o600, []byte(p12Password + "\n")},
+		file{"README.md", 0o644, l.readme()},
+	)
+	return files, nil
+}
+
+// certPEM encodes certs as consecutive PEM CERTIFICATE blocks.
+func certPEM(certs ...*x509.Certificate) []byte {
+	var buf bytes.Buffer
+	for _, c := range certs {
+		// Writing to a bytes.Buffer cannot fail.
+		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	return buf.Bytes()
+}
+
+// keyPEM encodes key as an unencrypted PEM PKCS#8 "PRIVATE KEY".
+func keyPEM(key crypto.Signer) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// readme renders README.md: what each file is and what each identity is for.
+func (l *Lab) readme() []byte {
+	var b strings.Builder
+	o := l.Options
+	fmt.Fprintf(&b, "# smimectl test lab\n\n")
+	fmt.Fprintf(&b, "The test lab of the Exchange Server 2003 Message Security Guide, Chapter 7, made by\n")
+	fmt.Fprintf(&b, "`smimectl lab`. Seed %q, epoch %s, domain %s.\n\n", o.Seed, o.Epoch.Format("2006-01-02T15:04:05Z"), o.Domain)
+	fmt.Fprintf(&b, "WARNING: every key here is derived from the seed. Anyone who knows the seed has\n")
+	fmt.Fprintf(&b, "the keys. Use them for tests and demonstrations only.\n\n")
+
+	fmt.Fprintf(&b, "| file | address | key type | key usage | validity | note |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|\n")
+	row := func(name, addr string, cert *x509.Certificate, note string) {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s .. %s | %s |\n",
+			name, addr, keyType(cert.PublicKey), keyUsage(cert.KeyUsage),
+			cert.NotBefore.UTC().Format("2006-01-02"), cert.NotAfter.UTC().Format("2006-01-02"), note)
+	}
+	row("root.crt", "", l.Root.Cert, "root CA, self-signed: the trust anchor (`--trust root.crt`)")
+	row("intermediate.crt", "", l.Intermediate.Cert, "issuing CA (path length 0), certified by the root")
+	for _, u := range l.Users {
+		row(u.Name+".crt", u.Email, u.Cert, u.Note)
+	}
+
+	thisUpdate := o.Epoch.Add(crlOffset)
+	fmt.Fprintf(&b, "\nEach NAME.crt has NAME.key (PEM PKCS#8, unencrypted) and, for users, NAME.p12\n")
+	fmt.Fprintf(&b, "(key, certificate and chain; PBES2 AES-256-CBC; password in `%s`).\n", P12PasswordFile)
+	fmt.Fprintf(&b, "`chain.pem` holds the intermediate, then the root.\n\n")
+	fmt.Fprintf(&b, "CRLs, both number 1, thisUpdate %s, nextUpdate %s:\n\n",
+		thisUpdate.Format("2006-01-02"), thisUpdate.AddDate(10, 0, 0).Format("2006-01-02"))
+	fmt.Fprintf(&b, "- `root.crl`, empty, published at %s\n", l.crlURL("root"))
+	fmt.Fprintf(&b, "- `intermediate.crl`, listing eve-revoked (keyCompromise, %s),\n  published at %s\n\n",
+		o.Epoch.Add(revocationOffset).Format("2006-01-02"), l.crlURL("intermediate"))
+	fmt.Fprintf(&b, "The ten-year nextUpdate is far longer than a real CA would use, so that fixtures\n")
+	fmt.Fprintf(&b, "made from these CRLs stay usable.\n\n")
+	fmt.Fprintf(&b, "The same seed and options reproduce every file byte for byte except the .p12\n")
+	fmt.Fprintf(&b, "files, which get fresh random salts and IVs on each run.\n")
+	return []byte(b.String())
+}
+
+// crlURL returns the CRL distribution point of the authority named name.
+func (l *Lab) crlURL(name string) string {
+	return crlURL(l.Options.CRLBaseURL, name)
+}
+
+// keyType names a public key's algorithm and size.
+func keyType(pub any) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA-%d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+// keyUsageNames are the RFC 5280 section 4.2.1.3 names of the key usage bits.
+var keyUsageNames = []struct {
+	bit  x509.KeyUsage
+	name string
+}{
+	{x509.KeyUsageDigitalSignature, "digitalSignature"},
+	{x509.KeyUsageContentCommitment, "nonRepudiation"},
+	{x509.KeyUsageKeyEncipherment, "keyEncipherment"},
+	{x509.KeyUsageDataEncipherment, "dataEncipherment"},
+	{x509.KeyUsageKeyAgreement, "keyAgreement"},
+	{x509.KeyUsageCertSign, "keyCertSign"},
+	{x509.KeyUsageCRLSign, "cRLSign"},
+	{x509.KeyUsageEncipherOnly, "encipherOnly"},
+	{x509.KeyUsageDecipherOnly, "decipherOnly"},
+}
+
+// keyUsage lists the names of the bits set in ku.
+func keyUsage(ku x509.KeyUsage) string {
+	var names []string
+	for _, n := range keyUsageNames {
+		if ku&n.bit != 0 {
+			names = append(names, n.name)
+		}
+	}
+	return strings.Join(names, ", ")
+}

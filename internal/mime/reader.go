@@ -1,0 +1,109 @@
+package mime
+
+import (
+	"bufio"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime/quotedprintable"
+	"strings"
+
+	"github.com/emersion/go-message/mail"
+)
+
+// readerBufSize is the bufio buffer used for bodies. It bounds the length
+// of a line that can be a boundary delimiter.
+const readerBufSize = 64 << 10
+
+// Entity is a MIME entity (RFC 2045 section 2.4): a header and a body.
+type Entity struct {
+	// Header holds the entity's header fields.
+	Header Header
+	// Body reads the raw body, still transfer-encoded.
+	Body *bufio.Reader
+}
+
+// ReadEntity reads the header of an entity from r (see [ReadHeader]) and
+// returns it with a reader positioned at the start of the body. If r is a
+// *bufio.Reader of at least 64 KiB it is used directly.
+func ReadEntity(r io.Reader) (*Entity, error) {
+	br := bufio.NewReaderSize(r, readerBufSize)
+	h, err := ReadHeader(br)
+	if err != nil {
+		return nil, err
+	}
+	return &Entity{Header: h, Body: br}, nil
+}
+
+// DecodeBody returns a reader of the entity body with its
+// Content-Transfer-Encoding (RFC 2045 section 6) removed: base64 (line ends
+// and whitespace ignored), quoted-printable, or 7bit, 8bit and binary
+// (identity; also the default when the field is absent). Any other
+// encoding is an error. Errors in the encoded data surface from Read.
+func DecodeBody(e *Entity) (io.Reader, error) {
+	if e == nil || e.Body == nil {
+		return nil, errors.New("mime: entity has no body")
+	}
+	cte := strings.ToLower(e.Header.Get("Content-Transfer-Encoding"))
+	switch cte {
+	case "", "7bit", "8bit", "binary":
+		return e.Body, nil
+	case "base64":
+		return base64.NewDecoder(base64.StdEncoding, &whitespaceFilter{r: e.Body}), nil
+	case "quoted-printable":
+		return quotedprintable.NewReader(e.Body), nil
+	default:
+		return nil, fmt.Errorf("mime: unsupported Content-Transfer-Encoding %q", truncateForError([]byte(cte)))
+	}
+}
+
+// whitespaceFilter drops spaces, tabs, CR and LF, which RFC 2045 section
+// 6.8 says a base64 decoder must ignore (with other characters outside the
+// alphabet; those are reported as errors here, as they usually mean
+// corruption).
+type whitespaceFilter struct {
+	r io.Reader
+}
+
+func (f *whitespaceFilter) Read(p []byte) (int, error) {
+	for {
+		n, err := f.r.Read(p)
+		j := 0
+		for _, c := range p[:n] {
+			switch c {
+			case ' ', '\t', '\r', '\n':
+			default:
+				p[j] = c
+				j++
+			}
+		}
+		if j > 0 || err != nil {
+			return j, err
+		}
+	}
+}
+
+// FromAddress returns the addr-spec of the first address in the From field
+// (RFC 5322 section 3.6.2), with the domain part lower-cased (the local
+// part is case-sensitive by RFC 5321 section 2.4). It fails if there is no
+// From field or it does not parse.
+func FromAddress(h Header) (string, error) {
+	from := h.Get("From")
+	if from == "" {
+		return "", errors.New("mime: message has no From field")
+	}
+	addrs, err := mail.ParseAddressList(from)
+	if err != nil {
+		return "", fmt.Errorf("mime: malformed From field: %w", err)
+	}
+	if len(addrs) == 0 {
+		return "", errors.New("mime: From field has no address")
+	}
+	a := addrs[0].Address
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 {
+		return "", fmt.Errorf("mime: From address %q has no domain", a)
+	}
+	return a[:at] + "@" + strings.ToLower(a[at+1:]), nil
+}

@@ -1,0 +1,297 @@
+package mime
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Limits applied by [ReadSigned].
+const (
+	// MaxSignatureSize is the largest decoded signature part accepted.
+	MaxSignatureSize = 16 << 20
+	// maxSignaturePartRaw bounds the raw (encoded) signature part: base64
+	// of MaxSignatureSize in 76-column CRLF lines, a header and slack.
+	maxSignaturePartRaw = MaxSignatureSize/3*4*78/76 + MaxHeaderBytes + 64<<10
+	// maxBoundaryLen is the longest boundary accepted. RFC 2046 section
+	// 5.1.1 allows 70 characters; longer ones are seen in the wild, so
+	// allow some slack while keeping delimiter lines well inside the
+	// reader's buffer.
+	maxBoundaryLen = 200
+)
+
+// SignedParts is a parsed multipart/signed message (RFC 1847 section 2.1,
+// RFC 8551 section 3.5.3).
+type SignedParts struct {
+	// Outer holds the message's header fields other than Content-*
+	// (MIME-Version stays here).
+	Outer Header
+	// Protocol is the lower-cased protocol parameter:
+	// application/pkcs7-signature or application/x-pkcs7-signature.
+	Protocol string
+	// Micalg is the lower-cased micalg parameter, as given; it may be
+	// empty.
+	Micalg string
+	// Content holds the first body part byte-exact, except that bare LF
+	// line ends are turned into CRLF: the bytes that were signed.
+	Content *Spool
+	// Signature is the transfer-decoded body of the second part (the CMS
+	// SignedData, DER or BER), at most MaxSignatureSize bytes.
+	Signature []byte
+	// SignatureType is the lower-cased media type of the second part.
+	SignatureType string
+}
+
+// Close releases Content.
+func (p *SignedParts) Close() error {
+	if p == nil || p.Content == nil {
+		return nil
+	}
+	return p.Content.Close()
+}
+
+// ReadSigned parses e, which must be multipart/signed with a boundary and a
+// protocol of application/pkcs7-signature (or the older
+// application/x-pkcs7-signature). It streams the first body part into a
+// Spool configured like spool (only its Threshold and Dir are used), reads
+// the second part (at most MaxSignatureSize bytes decoded) and stops at the
+// close delimiter; the epilogue is not read.
+//
+// Delimiters are recognised only at the start of a line, as "--" followed
+// by the boundary, optional transport padding (spaces and tabs) and a line
+// end (RFC 2046 section 5.1.1); the line end before a delimiter belongs to
+// the delimiter and is not part of the content. The preamble is skipped.
+// A delimiter line longer than 64 KiB (absurd transport padding) is not
+// recognised.
+//
+// ReadSigned fails if the boundary or protocol parameter is missing or
+// wrong, no delimiter opens the first part, the first part is never closed,
+// there is no second part, there are more than two parts, the signature is
+// too large or badly encoded, or the input ends before the close
+// delimiter. On failure nothing needs closing. On success the caller must
+// call [SignedParts.Close].
+func ReadSigned(e *Entity, spool Spool) (*SignedParts, error) {
+	if e == nil || e.Body == nil {
+		return nil, errors.New("mime: entity has no body")
+	}
+	mt, params, err := e.Header.MediaType()
+	if err != nil {
+		return nil, err
+	}
+	if mt != "multipart/signed" {
+		return nil, fmt.Errorf("mime: media type is %q, not multipart/signed", mt)
+	}
+	boundary, ok := params["boundary"]
+	if !ok || boundary == "" {
+		return nil, errors.New("mime: multipart/signed without boundary parameter")
+	}
+	if len(boundary) > maxBoundaryLen {
+		return nil, fmt.Errorf("mime: multipart/signed boundary longer than %d characters", maxBoundaryLen)
+	}
+	protocol := strings.ToLower(params["protocol"])
+	switch protocol {
+	case "application/pkcs7-signature", "application/x-pkcs7-signature":
+	case "":
+		return nil, errors.New("mime: multipart/signed without protocol parameter")
+	default:
+		return nil, fmt.Errorf("mime: unsupported multipart/signed protocol %q", protocol)
+	}
+	outer, _ := e.Header.Split()
+
+	sc := &partScanner{
+		r:     bufio.NewReaderSize(e.Body, readerBufSize),
+		delim: []byte("--" + boundary),
+	}
+	// Preamble.
+	closing, err := sc.copyPart(io.Discard, -1)
+	if err != nil {
+		return nil, fmt.Errorf("mime: multipart/signed: no delimiter opens the first part: %w", err)
+	}
+	if closing {
+		return nil, errors.New("mime: multipart/signed: close delimiter before the first part")
+	}
+
+	content := &Spool{Threshold: spool.Threshold, Dir: spool.Dir}
+	cw := NewCanonicalWriter(content)
+	closing, err = sc.copyPart(cw, -1)
+	if err == nil {
+		err = cw.Close()
+	}
+	if err != nil {
+		content.Close()
+		return nil, fmt.Errorf("mime: multipart/signed: first part: %w", err)
+	}
+	if closing {
+		content.Close()
+		return nil, errors.New("mime: multipart/signed: no second part")
+	}
+
+	var raw bytes.Buffer
+	closing, err = sc.copyPart(&raw, maxSignaturePartRaw)
+	if err != nil {
+		content.Close()
+		return nil, fmt.Errorf("mime: multipart/signed: signature part: %w", err)
+	}
+	if !closing {
+		content.Close()
+		return nil, errors.New("mime: multipart/signed: more than two parts")
+	}
+	sig, sigType, err := readSignaturePart(raw.Bytes())
+	if err != nil {
+		content.Close()
+		return nil, err
+	}
+	return &SignedParts{
+		Outer:         outer,
+		Protocol:      protocol,
+		Micalg:        strings.ToLower(params["micalg"]),
+		Content:       content,
+		Signature:     sig,
+		SignatureType: sigType,
+	}, nil
+}
+
+// readSignaturePart parses the raw second part and decodes its body.
+func readSignaturePart(raw []byte) ([]byte, string, error) {
+	e, err := ReadEntity(bytes.NewReader(raw))
+	if err != nil {
+		return nil, "", fmt.Errorf("mime: multipart/signed: signature part header: %w", err)
+	}
+	mt, _, err := e.Header.MediaType()
+	if err != nil {
+		return nil, "", fmt.Errorf("mime: multipart/signed: signature part: %w", err)
+	}
+	body, err := DecodeBody(e)
+	if err != nil {
+		return nil, "", fmt.Errorf("mime: multipart/signed: signature part: %w", err)
+	}
+	sig, err := io.ReadAll(io.LimitReader(body, MaxSignatureSize+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("mime: multipart/signed: decoding signature: %w", err)
+	}
+	if len(sig) > MaxSignatureSize {
+		return nil, "", fmt.Errorf("mime: multipart/signed: signature larger than %d bytes", MaxSignatureSize)
+	}
+	if len(sig) == 0 {
+		return nil, "", errors.New("mime: multipart/signed: empty signature part")
+	}
+	return sig, mt, nil
+}
+
+// errTruncated reports input that ended inside a part.
+var errTruncated = errors.New("input ends before the next delimiter (truncated message)")
+
+// partScanner reads a multipart body line by line, finding delimiters.
+type partScanner struct {
+	r     *bufio.Reader
+	delim []byte // "--" + boundary
+	eof   bool
+}
+
+// copyPart copies the bytes of the current part to w, up to the line end
+// that precedes the next delimiter line, consumes that delimiter line and
+// reports whether it was the close delimiter. If limit >= 0, more than
+// limit bytes is an error. The first part's data may begin with a
+// delimiter (no line end before it), as a body may begin with one.
+//
+// Line ends are held back until the next line is known not to be a
+// delimiter, so the line end that belongs to the delimiter is never
+// written. A line longer than the reader's buffer comes in fragments; only
+// a fragment at the start of a line can be a delimiter, and only if the
+// whole line is in it.
+func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err error) {
+	if s.eof {
+		return false, errTruncated
+	}
+	var held []byte // line end (or a trailing CR) not yet written
+	atLineStart := true
+	var n int64
+	write := func(b []byte) error {
+		if len(b) == 0 {
+			return nil
+		}
+		n += int64(len(b))
+		if limit >= 0 && n > limit {
+			return fmt.Errorf("part larger than %d bytes", limit)
+		}
+		_, err := w.Write(b)
+		return err
+	}
+	for {
+		seg, rerr := s.r.ReadSlice('\n')
+		if rerr != nil && rerr != bufio.ErrBufferFull && rerr != io.EOF {
+			return false, rerr
+		}
+		if rerr == io.EOF {
+			s.eof = true
+		}
+		if len(seg) == 0 {
+			if rerr == io.EOF {
+				return false, errTruncated
+			}
+			continue
+		}
+		complete := rerr == nil || rerr == io.EOF
+		if atLineStart && complete {
+			if isDelim, isClose := s.delimiterLine(seg); isDelim {
+				return isClose, nil
+			}
+		}
+		// A CR held from the end of a fragment and this LF form one
+		// line end.
+		if len(held) == 1 && held[0] == '\r' && seg[0] == '\n' {
+			held = []byte("\r\n")
+			atLineStart = true
+			continue
+		}
+		if err := write(held); err != nil {
+			return false, err
+		}
+		held = nil
+		switch {
+		case bytes.HasSuffix(seg, []byte("\r\n")):
+			held = []byte("\r\n")
+			seg = seg[:len(seg)-2]
+			atLineStart = true
+		case seg[len(seg)-1] == '\n':
+			held = []byte("\n")
+			seg = seg[:len(seg)-1]
+			atLineStart = true
+		case seg[len(seg)-1] == '\r':
+			held = []byte("\r")
+			seg = seg[:len(seg)-1]
+			atLineStart = false
+		default:
+			atLineStart = false
+		}
+		if err := write(seg); err != nil {
+			return false, err
+		}
+		if rerr == io.EOF {
+			return false, errTruncated
+		}
+	}
+}
+
+// delimiterLine reports whether line (a complete line, with its line end
+// if any) is a delimiter or close delimiter line: "--" boundary ["--"]
+// followed only by transport padding (spaces and tabs) and the line end.
+func (s *partScanner) delimiterLine(line []byte) (isDelim, isClose bool) {
+	if !bytes.HasPrefix(line, s.delim) {
+		return false, false
+	}
+	rest := line[len(s.delim):]
+	if bytes.HasPrefix(rest, []byte("--")) {
+		isClose = true
+		rest = rest[2:]
+	}
+	rest = bytes.TrimSuffix(rest, []byte("\n"))
+	rest = bytes.TrimSuffix(rest, []byte("\r"))
+	if len(bytes.Trim(rest, " \t")) != 0 {
+		return false, false
+	}
+	return true, isClose
+}
