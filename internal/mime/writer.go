@@ -131,6 +131,8 @@ type SignedWriter struct {
 	content  io.WriteCloser // canonicalises into w and the digest
 	err      error
 	finished bool
+	// contentDone is set once the first part has been flushed.
+	contentDone bool
 }
 
 // NewSignedWriter writes the header of a multipart/signed message to w:
@@ -200,6 +202,23 @@ func (s *SignedWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// EndContent flushes the first part, so that the digest has seen every
+// signed byte; call it before computing the signature. Finish calls it if
+// the caller did not.
+func (s *SignedWriter) EndContent() error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.contentDone {
+		return nil
+	}
+	s.contentDone = true
+	if err := s.content.Close(); err != nil {
+		s.err = err
+	}
+	return s.err
+}
+
 // Finish completes the message: it flushes the first part, writes the
 // delimiter (with the CRLF that precedes it), the signature part
 // (Content-Type: application/pkcs7-signature; name="smime.p7s", base64 in
@@ -213,8 +232,7 @@ func (s *SignedWriter) Finish(signature []byte) error {
 		return errors.New("mime: signed message already finished")
 	}
 	s.finished = true
-	if err := s.content.Close(); err != nil {
-		s.err = err
+	if err := s.EndContent(); err != nil {
 		return err
 	}
 	var buf bytes.Buffer

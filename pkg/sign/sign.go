@@ -22,6 +22,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto"
+	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -184,7 +185,11 @@ func Sign(w io.Writer, r io.Reader, opts Options) error {
 	if opts.Mode == Opaque {
 		return signOpaque(w, outer, entity, e.Body, copts)
 	}
-	return signClear(w, outer, entity, e.Body, copts, opts.Rand)
+	rnd := opts.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	return signClear(w, outer, entity, e.Body, copts, rnd)
 }
 
 func signClear(w io.Writer, outer, entity mime.Header, body io.Reader, copts cms.SignOptions, rand io.Reader) error {
@@ -199,6 +204,9 @@ func signClear(w io.Writer, outer, entity mime.Header, body io.Reader, copts cms
 	}
 	if err := writeEntity(sw, entity, body); err != nil {
 		return err
+	}
+	if err := sw.EndContent(); err != nil {
+		return fmt.Errorf("sign: %w", err)
 	}
 	sig, err := cms.SignDetachedDigest(digest.Sum(nil), copts)
 	if err != nil {

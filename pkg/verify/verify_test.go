@@ -1,0 +1,189 @@
+package verify_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smimectl/smimectl/internal/chain"
+	"github.com/smimectl/smimectl/internal/lab"
+	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/sign"
+	"github.com/smimectl/smimectl/pkg/verify"
+)
+
+var (
+	labOnce sync.Once
+	theLab  *lab.Lab
+	labErr  error
+)
+
+func testLab(t testing.TB) *lab.Lab {
+	t.Helper()
+	labOnce.Do(func() { theLab, labErr = lab.New(lab.Options{}) })
+	if labErr != nil {
+		t.Fatal(labErr)
+	}
+	return theLab
+}
+
+// at is a time when every lab certificate but the expired one is valid
+// and after eve's revocation.
+var at = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func message(from string) string {
+	return "From: " + from + "\r\nTo: bob@example.com\r\nSubject: test\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/plain; charset=us-ascii\r\n\r\nHello,\r\n\r\nthis is signed.\r\n"
+}
+
+func signAs(t *testing.T, l *lab.Lab, user string, mode sign.Mode, from string, force bool) []byte {
+	t.Helper()
+	u := l.User(user)
+	var out bytes.Buffer
+	err := sign.Sign(&out, strings.NewReader(message(from)), sign.Options{
+		Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), Mode: mode, Force: force,
+		Now: func() time.Time { return at.Add(-time.Hour) },
+	})
+	if err != nil {
+		t.Fatalf("signing as %s: %v", user, err)
+	}
+	return out.Bytes()
+}
+
+func TestVerify(t *testing.T) {
+	l := testLab(t)
+	crls, err := revocation.ParseCRLs(l.Intermediate.CRL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := []*x509.Certificate{l.Root.Cert}
+	base := verify.Options{Roots: roots, Now: func() time.Time { return at },
+		Revocation: revocation.New(revocation.Options{CRLs: crls})}
+
+	flipBody := func(b []byte) []byte { return bytes.Replace(b, []byte("this is signed"), []byte("this is signet"), 1) }
+	tests := []struct {
+		name   string
+		user   string
+		from   string
+		force  bool
+		mutate func([]byte) []byte
+		opts   func(*verify.Options)
+		check  func(error) bool
+	}{
+		{name: "valid rsa", user: "alice-sign", from: "alice@example.com"},
+		{name: "valid ecdsa", user: "carol", from: "carol@example.com"},
+		{name: "valid dual use", user: "bob", from: "bob@example.com"},
+		{name: "valid with LF line ends", user: "bob", from: "bob@example.com",
+			mutate: func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")) }},
+		{name: "body changed", user: "bob", from: "bob@example.com", mutate: flipBody,
+			check: func(err error) bool {
+				var se *verify.SignatureError
+				return errors.As(err, &se)
+			}},
+		{name: "untrusted root", user: "bob", from: "bob@example.com",
+			opts:  func(o *verify.Options) { o.Roots = nil },
+			check: trustReason(chain.Untrusted)},
+		{name: "expired signer", user: "dave-expired", from: "dave@example.com", force: true,
+			check: trustReason(chain.Expired)},
+		{name: "revoked signer", user: "eve-revoked", from: "eve@example.com",
+			check: func(err error) bool {
+				var re *revocation.RevokedError
+				return errors.As(err, &re)
+			}},
+		{name: "no digitalSignature", user: "alice-encrypt", from: "alice@example.com", force: true,
+			check: trustReason(chain.Usage)},
+		{name: "from not in certificate", user: "bob", from: "mallory@example.com", force: true,
+			check: func(err error) bool {
+				var se *verify.SenderError
+				return errors.As(err, &se)
+			}},
+		{name: "from mismatch as warning", user: "bob", from: "mallory@example.com", force: true,
+			opts: func(o *verify.Options) { o.SenderCheck = verify.SenderWarn }},
+	}
+	for _, tc := range tests {
+		for _, mode := range []sign.Mode{sign.Clear, sign.Opaque} {
+			t.Run(tc.name+map[sign.Mode]string{sign.Clear: " clear", sign.Opaque: " opaque"}[mode], func(t *testing.T) {
+				if tc.mutate != nil && mode == sign.Opaque && tc.name == "body changed" {
+					t.Skip("opaque content is base64 inside the signature; see TestVerifyOpaqueTampered")
+				}
+				msg := signAs(t, l, tc.user, mode, tc.from, tc.force)
+				if tc.mutate != nil {
+					msg = tc.mutate(msg)
+				}
+				opts := base
+				if tc.opts != nil {
+					tc.opts(&opts)
+				}
+				var out bytes.Buffer
+				res, err := verify.Verify(context.Background(), &out, bytes.NewReader(msg), opts)
+				if tc.check == nil {
+					if err != nil {
+						t.Fatalf("got %v, want valid", err)
+					}
+					if !res.Valid || !strings.Contains(out.String(), "this is signed.") || !strings.HasPrefix(out.String(), "From: ") {
+						t.Fatalf("valid=%v output %q", res.Valid, out.String())
+					}
+					return
+				}
+				if !tc.check(err) {
+					t.Fatalf("got error %v (%T)", err, err)
+				}
+				if out.Len() != 0 {
+					t.Fatalf("failed verification released %d bytes", out.Len())
+				}
+				if res != nil && res.Valid {
+					t.Fatal("result says valid")
+				}
+			})
+		}
+	}
+}
+
+func trustReason(r chain.Reason) func(error) bool {
+	return func(err error) bool {
+		var te *verify.TrustError
+		return errors.As(err, &te) && te.Reason == r
+	}
+}
+
+// TestVerifyThunderbird checks a real Thunderbird 24 message of 2013 (SHA-1,
+// StartCom chain): valid at its date, expired now.
+func TestVerifyThunderbird(t *testing.T) {
+	dir := "../../../shared/vectors/mimekit/"
+	msg, err := os.ReadFile(dir + "thunderbird-signed.txt")
+	if err != nil {
+		t.Fatalf("the shared vectors must be next to the checkout: %v", err)
+	}
+	var roots []*x509.Certificate
+	for _, f := range []string{"StartComCertificationAuthority.crt", "StartComClass1PrimaryIntermediateClientCA.crt"} {
+		b, err := os.ReadFile(dir + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := parsePEMCert(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots = append(roots, c)
+	}
+	then := time.Date(2013, 11, 2, 20, 28, 4, 0, time.UTC)
+	res, err := verify.Verify(context.Background(), new(bytes.Buffer), bytes.NewReader(msg),
+		verify.Options{Roots: roots[:1], Intermediates: roots[1:], Now: func() time.Time { return then }})
+	if err != nil {
+		t.Fatalf("at %v: %v", then, err)
+	}
+	if len(res.Warnings) == 0 {
+		t.Error("SHA-1 accepted without a warning")
+	}
+	_, err = verify.Verify(context.Background(), new(bytes.Buffer), bytes.NewReader(msg),
+		verify.Options{Roots: roots[:1], Intermediates: roots[1:], Now: func() time.Time { return at }})
+	if !trustReason(chain.Expired)(err) {
+		t.Fatalf("now: got %v, want expired", err)
+	}
+}
