@@ -17,6 +17,11 @@ succeeds. Data goes to standard output. Errors, hints and warnings go to standar
 error, one per line, starting "smimectl: error:", "smimectl: hint:" or
 "smimectl: warning:". Set SMIMECTL_DEBUG=1 to see the whole chain of an error.`
 
+// helpTemplate is Cobra's help template without the blank line after a help topic.
+const helpTemplate = `{{with (or .Long .Short)}}{{. | trimTrailingWhitespaces}}
+{{end}}{{if or .Runnable .HasSubCommands}}
+{{.UsageString}}{{end}}`
+
 // usageTemplate is Cobra's usage template without command groups and aliases, with
 // help topics listed as "help <topic>", the way they are run.
 const usageTemplate = `Usage:
@@ -66,6 +71,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetVersionTemplate("smimectl {{.Version}}\n")
 	root.InitDefaultVersionFlag()
 	root.SetUsageTemplate(usageTemplate)
+	root.SetHelpTemplate(helpTemplate)
 	root.SetFlagErrorFunc(flagError)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetHelpCommand(newHelpCmd(root))
