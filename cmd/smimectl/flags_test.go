@@ -258,3 +258,40 @@ func TestFileFlagsComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestArgValidators(t *testing.T) {
+	cmd := &cobra.Command{Use: "verify [<message>]"}
+	tests := []struct {
+		name  string
+		check cobra.PositionalArgs
+		args  []string
+		ok    bool
+	}{
+		{"noArgs none", noArgs, nil, true},
+		{"noArgs one", noArgs, []string{"a"}, false},
+		{"exactArgs(1) one", exactArgs(1), []string{"a"}, true},
+		{"exactArgs(1) none", exactArgs(1), nil, false},
+		{"exactArgs(1) two", exactArgs(1), []string{"a", "b"}, false},
+		{"maxArgs(1) none", maxArgs(1), nil, true},
+		{"maxArgs(1) one", maxArgs(1), []string{"a"}, true},
+		{"maxArgs(1) two", maxArgs(1), []string{"a", "b"}, false},
+	}
+	for _, tc := range tests {
+		err := tc.check(cmd, tc.args)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: got %v, want ok=%v", tc.name, err, tc.ok)
+			continue
+		}
+		if err == nil {
+			continue
+		}
+		if exitCode(err) != exitUsage {
+			t.Errorf("%s: status %d, want %d", tc.name, exitCode(err), exitUsage)
+		}
+		var buf strings.Builder
+		reportError(&buf, err, false)
+		if !strings.Contains(buf.String(), hintPrefix+"usage: verify [<message>]") {
+			t.Errorf("%s: no usage line in\n%s", tc.name, buf.String())
+		}
+	}
+}

@@ -45,8 +45,15 @@ Help topics:{{range .Commands}}{{if .IsAdditionalHelpTopicCommand}}
 Run "{{.CommandPath}} help <command>" for more about a command.{{end}}
 `
 
-// newRootCmd returns the smimectl command tree, acting in e. To add a command, write
-// its file with newXCmd (STYLE rule 2) and add it to the list below.
+// newRootCmd returns the smimectl command tree, acting in e.
+//
+// To add a command (STYLE rule 2): write x.go with xOptions (embedding the flag groups
+// of flags.go it needs), newXCmd(e, runF) (flags -> options; Use, Short, Long, Example;
+// Args from noArgs/exactArgs/maxArgs) and runX(opts) (openInput, one library call,
+// openOutput and commit); add newXCmd(e, nil) to the list below; teach exit.go
+// (classify) and report.go (describers) the library's error types; add
+// testdata/x_*.txtar; regenerate doc/ with go test ./cmd/smimectl -run TestManPages
+// -update. Enum flags and file flags complete without more work.
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "smimectl <command>",
