@@ -1,8 +1,8 @@
 // Package lab builds the test lab of the Exchange Server 2003 Message Security
-// Guide, Chapter 7 ("Implementing and Testing S/MIME"): a root certification
-// authority, an intermediate (issuing) authority, and users holding
-// signing-only, encryption-only and dual-use certificates, one ECDSA user, one
-// expired and one revoked certificate, and a CRL from each authority.
+// Guide, Chapter 7, as code: a root certification authority, an intermediate
+// (issuing) authority, and users holding signing-only, encryption-only and
+// dual-use certificates, one ECDSA user, one expired and one revoked
+// certificate, and a CRL from each authority.
 //
 // Call [New] with an [Options] value (the zero value is fine) to get a [Lab]
 // in memory, for tests and examples; call [Lab.WriteDir] to write it out as
@@ -11,13 +11,15 @@
 // # Determinism
 //
 // Everything follows from [Options]: the same seed, epoch, domain and CRL URL
-// give the same keys, serial numbers and certificate and CRL bytes on every
-// run and Go version. The standard library's key generators do not promise
-// that for a deterministic reader, so the package derives keys itself from an
-// HKDF-SHA256 stream keyed by the seed and a label per key (see DESIGN.md,
-// "Deterministic lab keys"), and both authorities sign with RSA PKCS#1 v1.5
-// and SHA-256, whose signatures are deterministic. Only the .p12 files that
-// WriteDir writes differ from run to run (fresh salts and IVs).
+// give the same keys, serial numbers, certificates and CRLs, byte for byte,
+// on every run. The standard library's key generators do not promise that
+// for a deterministic reader, so the package derives keys itself from an
+// HKDF-SHA256 stream keyed by the seed and a label per key (DESIGN.md,
+// "Deterministic lab keys"); keys and serial numbers therefore do not change
+// with the Go version. Both authorities sign with RSA PKCS#1 v1.5 and
+// SHA-256, whose signatures are deterministic, so certificate and CRL bytes
+// could only change if crypto/x509 changed its encoding. Only the .p12 files
+// that WriteDir writes differ from run to run (fresh salts and IVs).
 //
 // # Limits
 //

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// docDir is where the generated man pages are committed, at the repository root.
+const docDir = "../../doc"
+
+// TestManPages regenerates the man pages and compares them with the committed doc/.
+// Run "go test ./cmd/smimectl -run TestManPages -update" to rewrite doc/.
+func TestManPages(t *testing.T) {
+	e, _, _ := testEnv("", nil)
+	tmp := t.TempDir()
+	if err := genManPages(newRootCmd(e), tmp); err != nil {
+		t.Fatal(err)
+	}
+	gen := dirNames(t, tmp)
+	if !slices.Contains(gen, "smimectl.1") || len(gen) < 3 {
+		t.Fatalf("generated %q, want smimectl.1 and a page per command", gen)
+	}
+	if *update {
+		if err := os.MkdirAll(docDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range dirNames(t, docDir) {
+			if filepath.Ext(name) == ".1" && !slices.Contains(gen, name) {
+				if err := os.Remove(filepath.Join(docDir, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	for _, name := range gen {
+		want, err := os.ReadFile(filepath.Join(tmp, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(docDir, name)
+		if *update {
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%v; run go test ./cmd/smimectl -run TestManPages -update", err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("doc/%s is stale; run go test ./cmd/smimectl -run TestManPages -update", name)
+		}
+	}
+	for _, name := range dirNames(t, docDir) {
+		if filepath.Ext(name) == ".1" && !slices.Contains(gen, name) {
+			t.Errorf("doc/%s has no command; run go test ./cmd/smimectl -run TestManPages -update", name)
+		}
+	}
+}
+
+func TestManPageExitStatus(t *testing.T) {
+	e, _, _ := testEnv("", nil)
+	tmp := t.TempDir()
+	if err := genManPages(newRootCmd(e), tmp); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(tmp, "smimectl.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(page, []byte("\n.SH EXIT STATUS\n"))
+	if i < 0 || !bytes.Contains(page[i:], []byte("\n.SH SEE ALSO")) {
+		t.Fatalf("smimectl.1 has no EXIT STATUS section before SEE ALSO:\n%s", page)
+	}
+	for _, s := range exitStatuses {
+		if !bytes.Contains(page[i:], []byte("\\fB"+strconv.Itoa(s.code)+"\\fP\n")) {
+			t.Errorf("EXIT STATUS lacks %d", s.code)
+		}
+	}
+	if !bytes.Contains(page, []byte("smimectl <command> [flags]")) {
+		t.Errorf("SYNOPSIS lost its <command> placeholder:\n%s", page)
+	}
+}

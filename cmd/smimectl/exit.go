@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Exit statuses, as SPEC.md "Results, errors, exit codes" defines them. The same table
+// renders "smimectl help exit-codes", the EXIT STATUS section of smimectl(1) and the
+// README; change them here only.
+const (
+	// exitOK: done; for verify, every signature is valid and trusted.
+	exitOK = 0
+	// exitFailed: the message failed: bad signature, untrusted, expired, revoked,
+	// cannot decrypt, malformed.
+	exitFailed = 1
+	// exitUsage: usage or local setup error: bad flag, unreadable key or file.
+	exitUsage = 2
+	// exitNoCert: no usable certificate or key for the operation: nothing to sign
+	// with, a recipient without a certificate.
+	exitNoCert = 3
+	// exitTempFail is EX_TEMPFAIL from sysexits.h, as sendmail and procmail use it: a
+	// temporary failure worth retrying, such as a directory, CRL or OCSP server that
+	// was unreachable where its answer was required.
+	exitTempFail = 75
+)
+
+// exitStatuses lists every exit status with the text that documents it, in order,
+// wrapped to fit a terminal.
+var exitStatuses = []struct {
+	code int
+	text string
+}{
+	{exitOK, "done; for verify, every signature is valid and trusted"},
+	{exitFailed, "the message failed: bad signature, untrusted, expired, revoked,\ncannot decrypt, malformed"},
+	{exitUsage, "usage or local setup error: bad flag, unknown command, unreadable\nkey or file"},
+	{exitNoCert, "no usable certificate or key for the operation: nothing to sign\nwith, a recipient without a certificate"},
+	{exitTempFail, "temporary failure worth retrying (EX_TEMPFAIL): a directory, CRL\nor OCSP server was unreachable where its answer was required"},
+}
+
+// exitStatusTable renders exitStatuses as aligned lines with the given indent.
+func exitStatusTable(indent string) string {
+	var b strings.Builder
+	for _, s := range exitStatuses {
+		code := strconv.Itoa(s.code)
+		for line := range strings.SplitSeq(s.text, "\n") {
+			fmt.Fprintf(&b, "%s%-4s%s\n", indent, code, line)
+			code = ""
+		}
+	}
+	return b.String()
+}
+
+// usageError is a misuse of the command line: an unknown flag or command, a bad flag
+// value, a wrong number of arguments, flags that can't be used together. It exits
+// with exitUsage; the report adds its hints and, when usage is set, the usage line.
+type usageError struct {
+	err   error
+	usage string   // the command's usage line, or ""
+	hints []string // what to do instead
+}
+
+func (e *usageError) Error() string   { return e.err.Error() }
+func (e *usageError) Unwrap() error   { return e.err }
+func (e *usageError) Hints() []string { return usageHints(e.usage, e.hints) }
+
+// usagef returns a *usageError with a formatted message and the given hints.
+func usagef(hints []string, format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...), hints: hints}
+}
+
+// usageHints is hints followed by the usage line, if any.
+func usageHints(usage string, hints []string) []string {
+	if usage == "" {
+		return hints
+	}
+	return append(append([]string(nil), hints...), "usage: "+usage)
+}
+
+// silentError carries an exit status for a command that has already printed its own
+// report (for example --json results with failures): Main exits with code and prints
+// nothing more.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// noCertError marks a failure to find a usable certificate or key for the operation
+// (exitNoCert). The command layer wraps with it where the library's answer means
+// "nothing to use", until the library has a type of its own (certsel.NoMatchError).
+type noCertError struct{ err error }
+
+func (e *noCertError) Error() string { return e.err.Error() }
+func (e *noCertError) Unwrap() error { return e.err }
+
+// classify maps errors to exit statuses. exitCode tries each function in order and
+// takes the first answer; an error none of them recognises is exitFailed.
+//
+// Library error types are added here, not in the libraries, which know nothing of
+// exit codes (STYLE rule 1). As the packages land:
+//
+//	*verify.SignatureError, *verify.TrustError, *revocation.RevokedError,
+//	*cms and *mime parse errors                      -> exitFailed (1)
+//	encrypted key without a passphrase, bad key file -> exitUsage (2)
+//	*certsel.NoMatchError                            -> exitNoCert (3)
+//	*revocation.UnavailableError in hard mode        -> exitTempFail (75)
+//
+// Put the more specific types first: the first match wins.
+var classify = []func(error) (int, bool){
+	asCode(func(e *silentError) int { return e.code }),
+	asCode(func(*usageError) int { return exitUsage }),
+	asCode(func(*noCertError) int { return exitNoCert }),
+	// A local file (--in, --out, --key, --trust...) that can't be opened, read or
+	// written is a setup error, not a verdict on the message.
+	asCode(func(*fs.PathError) int { return exitUsage }),
+	asCode(func(*os.LinkError) int { return exitUsage }),
+}
+
+// asCode turns a function of one error type into a classify entry that matches with
+// errors.As.
+func asCode[E error](code func(E) int) func(error) (int, bool) {
+	return func(err error) (int, bool) {
+		var target E
+		if errors.As(err, &target) {
+			return code(target), true
+		}
+		return 0, false
+	}
+}
+
+// exitCode returns the exit status for the error a command returned.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	for _, c := range classify {
+		if code, ok := c(err); ok {
+			return code
+		}
+	}
+	return exitFailed
+}

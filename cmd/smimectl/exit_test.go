@@ -1,0 +1,58 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+func TestExitCode(t *testing.T) {
+	pathErr := &fs.PathError{Op: "open", Path: "key.pem", Err: fs.ErrNotExist}
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, exitOK},
+		{"plain error", errors.New("cms: malformed SignerInfo"), exitFailed},
+		{"wrapped plain error", fmt.Errorf("verifying signer 1: %w", errors.New("bad")), exitFailed},
+		{"usage error", &usageError{err: errors.New("unknown flag: --x")}, exitUsage},
+		{"wrapped usage error", fmt.Errorf("parsing: %w", usagef(nil, "bad")), exitUsage},
+		{"silent error", &silentError{code: exitFailed}, exitFailed},
+		{"silent temp failure", fmt.Errorf("x: %w", &silentError{code: exitTempFail}), exitTempFail},
+		{"no certificate", &noCertError{err: errors.New("no certificate for alice@example.com")}, exitNoCert},
+		{"no certificate with hint", withHint(&noCertError{err: errors.New("none")}, "add one"), exitNoCert},
+		{"missing local file", pathErr, exitUsage},
+		{"wrapped missing local file", fmt.Errorf("loading key: %w", pathErr), exitUsage},
+		{"rename failed", &os.LinkError{Op: "rename", Old: "a", New: "b", Err: fs.ErrPermission}, exitUsage},
+		{"joined usage and failure", errors.Join(errors.New("bad"), usagef(nil, "x")), exitUsage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := exitCode(tc.err); got != tc.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestExitCodesTopic checks that "smimectl help exit-codes" documents every status.
+func TestExitCodesTopic(t *testing.T) {
+	stdout, stderr, code := runArgs(t, "help", "exit-codes")
+	if code != exitOK || stderr != "" {
+		t.Fatalf("help exit-codes: status %d, stderr %q", code, stderr)
+	}
+	for _, c := range []int{exitOK, exitFailed, exitUsage, exitNoCert, exitTempFail} {
+		re := regexp.MustCompile(`(?m)^\s+` + strconv.Itoa(c) + `\s+\S`)
+		if !re.MatchString(stdout) {
+			t.Errorf("help exit-codes does not document status %d:\n%s", c, stdout)
+		}
+	}
+	if len(exitStatuses) != 5 {
+		t.Errorf("exitStatuses has %d entries, want the 5 constants", len(exitStatuses))
+	}
+}

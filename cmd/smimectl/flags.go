@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Flag groups shared by several commands (STYLE rule 2). Each is a handful of fields
+// with addFlags; a command embeds the groups it needs in its options struct and turns
+// them into library options in its run function.
+
+// ioFlags names where the message comes from and where the result goes.
+type ioFlags struct {
+	In  string // --in: message file; "" or "-" is standard input
+	Out string // --out: result file, written atomically; "" or "-" is standard output
+}
+
+func (f *ioFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.In, "in", "", "read the message from `file` instead of standard input")
+	fs.StringVar(&f.Out, "out", "", "write the result to `file` instead of standard output; it appears only on success")
+	markFileFlag(fs, "in", messageExts...)
+	markFileFlag(fs, "out", messageExts...)
+}
+
+// keyFlags names the private key and certificate to act with. A passphrase never comes
+// from a command-line value (SPEC "Keys and certificates"): only from a file or an
+// environment variable.
+type keyFlags struct {
+	Key      string // --key: PEM private key (PKCS#1, PKCS#8, SEC1, encrypted PEM)
+	Cert     string // --cert: certificate of the key, with any chain
+	P12      string // --p12: PKCS#12 file holding key and certificates
+	PassFile string // --pass-file: file whose first line is the passphrase
+	PassEnv  string // --pass-env: environment variable holding the passphrase
+}
+
+func (f *keyFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Key, "key", "", "private key in PEM `file`")
+	fs.StringVar(&f.Cert, "cert", "", "certificate `file` for --key, with any intermediates")
+	fs.StringVar(&f.P12, "p12", "", "PKCS#12 `file` holding the key and its certificates")
+	fs.StringVar(&f.PassFile, "pass-file", "", "read the key's passphrase from the first line of `file`")
+	fs.StringVar(&f.PassEnv, "pass-env", "", "read the key's passphrase from environment variable `name`")
+	markFileFlag(fs, "key", keyExts...)
+	markFileFlag(fs, "cert", certExts...)
+	markFileFlag(fs, "p12", p12Exts...)
+}
+
+// check rejects combinations of key flags that can't work together.
+func (f *keyFlags) check() error {
+	if f.P12 != "" && (f.Key != "" || f.Cert != "") {
+		return usagef([]string{"give either --p12, or --key with --cert"}, "--p12 can't be used with --key or --cert")
+	}
+	if f.Key != "" && f.Cert == "" {
+		return usagef([]string{"give the key's certificate with --cert"}, "--key needs --cert")
+	}
+	if f.PassFile != "" && f.PassEnv != "" {
+		return usagef(nil, "--pass-file and --pass-env can't be used together")
+	}
+	return nil
+}
+
+// passphraseFunc returns a key's passphrase when the key turns out to be encrypted.
+// It has the shape of the key loader's callback, so the loader asks only when needed.
+type passphraseFunc func() ([]byte, error)
+
+// passphrase returns the passphrase source the flags name. The file or variable is
+// read only when the returned function is called. The passphrase never appears in an
+// error.
+func (f *keyFlags) passphrase(e *env) passphraseFunc {
+	return func() ([]byte, error) {
+		switch {
+		case f.PassFile != "":
+			b, err := os.ReadFile(f.PassFile)
+			if err != nil {
+				return nil, err
+			}
+			line, _, _ := bytes.Cut(b, []byte("\n"))
+			return bytes.TrimSuffix(line, []byte("\r")), nil
+		case f.PassEnv != "":
+			v := e.Getenv(f.PassEnv)
+			if v == "" {
+				return nil, usagef(nil, "environment variable %s named by --pass-env is empty or unset", f.PassEnv)
+			}
+			return []byte(v), nil
+		}
+		return nil, usagef(nil, "the key is encrypted; give its passphrase with --pass-file or --pass-env")
+	}
+}
+
+// Revocation modes for --revocation (SPEC "Verification"): soft checks and warns when
+// a CRL is unreachable, hard fails (exit 75), off skips the check.
+var revocationModes = []string{"soft", "hard", "off"}
+
+// trustFlags says what to trust and when, for commands that check certificates.
+type trustFlags struct {
+	Trust         []string // --trust: root certificate files
+	Intermediates []string // --intermediates: intermediate certificate files
+	CRLs          []string // --crl: CRL files to use besides the distribution points
+	Revocation    string   // --revocation: soft, hard or off
+	At            string   // --at: evaluation time; "" is now
+}
+
+func (f *trustFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.Trust, "trust", nil, "trust the root certificates in `file` (repeatable)")
+	fs.StringArrayVar(&f.Intermediates, "intermediates", nil, "use the intermediate certificates in `file` to build chains (repeatable)")
+	fs.StringArrayVar(&f.CRLs, "crl", nil, "check revocation against the CRL in `file` too (repeatable)")
+	enumFlag(fs, &f.Revocation, "revocation", "soft", revocationModes,
+		"when a CRL can't be fetched: soft warns and passes, hard fails, off skips revocation checks")
+	fs.StringVar(&f.At, "at", "", "check validity at `time` (RFC 3339, 2006-01-02 or @unix-seconds) instead of now")
+	markFileFlag(fs, "trust", certExts...)
+	markFileFlag(fs, "intermediates", certExts...)
+	markFileFlag(fs, "crl", crlExts...)
+}
+
+// evalTime returns the evaluation time: --at if given, else e.Now().
+func (f *trustFlags) evalTime(e *env) (time.Time, error) {
+	if f.At == "" {
+		return e.Now(), nil
+	}
+	t, err := parseAt(f.At)
+	if err != nil {
+		return time.Time{}, &usageError{err: fmt.Errorf("--at: %w", err), hints: []string{
+			`give --at as 2024-05-01T12:00:00Z, 2024-05-01 or @1714564800`}}
+	}
+	return t, nil
+}
+
+// parseAt parses an --at value: an RFC 3339 time, a date (midnight UTC) or @ and
+// seconds since the Unix epoch.
+func parseAt(s string) (time.Time, error) {
+	if rest, ok := strings.CutPrefix(s, "@"); ok {
+		n, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("invalid Unix time %q", s)
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("invalid time %q", s)
+}
+
+// enumValue is a string flag that accepts only one of a fixed set of values.
+type enumValue struct {
+	p       *string
+	allowed []string
+}
+
+func (v *enumValue) String() string { return *v.p }
+func (v *enumValue) Type() string   { return "{" + strings.Join(v.allowed, "|") + "}" }
+func (v *enumValue) Set(s string) error {
+	if !slices.Contains(v.allowed, s) {
+		return fmt.Errorf("want one of %s", strings.Join(v.allowed, ", "))
+	}
+	*v.p = s
+	return nil
+}
+
+// enumAnnotation marks enum flags so completeEnums can offer their values.
+const enumAnnotation = "smimectl_enum"
+
+// enumFlag defines a flag that accepts one of allowed, validated when parsed and
+// completed by the shell (see completeEnums).
+func enumFlag(fs *pflag.FlagSet, p *string, name, value string, allowed []string, usage string) {
+	*p = value
+	fs.Var(&enumValue{p: p, allowed: allowed}, name, usage)
+	fs.SetAnnotation(name, enumAnnotation, allowed)
+}
+
+// completeEnums registers shell completion for every enum flag under cmd. The root
+// command calls it once, after all commands are added.
+func completeEnums(cmd *cobra.Command) error {
+	var errs []error
+	cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		allowed, ok := f.Annotations[enumAnnotation]
+		if !ok {
+			return
+		}
+		errs = append(errs, cmd.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(allowed, cobra.ShellCompDirectiveNoFileComp)))
+	})
+	for _, c := range cmd.Commands() {
+		errs = append(errs, completeEnums(c))
+	}
+	return errors.Join(errs...)
+}
+
+// File extensions the shell offers for file flags.
+var (
+	messageExts = []string{"eml", "msg", "p7m", "txt"}
+	certExts    = []string{"pem", "crt", "cer", "der", "p7b", "p7c"}
+	keyExts     = []string{"pem", "key"}
+	p12Exts     = []string{"p12", "pfx"}
+	crlExts     = []string{"crl", "pem"}
+)
+
+// markFileFlag tells shell completion that flag name takes a file with one of exts.
+func markFileFlag(fs *pflag.FlagSet, name string, exts ...string) {
+	fs.SetAnnotation(name, cobra.BashCompFilenameExt, exts)
+}
+
+// Argument validators that fail with a *usageError, so a wrong number of arguments
+// exits with exitUsage and the usage line.
+
+// noArgs accepts no positional arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &usageError{err: fmt.Errorf("unexpected argument %q", args[0]), usage: cmd.UseLine()}
+	}
+	return nil
+}
+
+// exactArgs accepts exactly n positional arguments.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &usageError{err: fmt.Errorf("want %d argument(s), got %d", n, len(args)), usage: cmd.UseLine()}
+		}
+		return nil
+	}
+}
+
+// maxArgs accepts at most n positional arguments.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return &usageError{err: fmt.Errorf("unexpected argument %q", args[n]), usage: cmd.UseLine()}
+		}
+		return nil
+	}
+}

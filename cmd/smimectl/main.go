@@ -1,0 +1,52 @@
+// Command smimectl signs, encrypts, decrypts and verifies S/MIME mail from a shell,
+// following the steps of the S/MIME guide (Chapter 6) with today's algorithms
+// (RFC 8551, RFC 5652).
+//
+// Every command reads a message from --in or standard input and writes the result to
+// --out or standard output; with --out the file appears only when the command succeeds.
+// Data goes to standard output, everything else to standard error, in one grammar:
+//
+//	smimectl: error: <what failed>
+//	smimectl: hint: <what to do>
+//	smimectl: warning: <a soft failure>
+//
+// The exit status says what happened (see "smimectl help exit-codes"): 0 done, 1 the
+// message failed, 2 usage or local setup error, 3 no usable certificate or key, 75 a
+// temporary failure worth retrying.
+//
+// This package is glue only: flags become an options struct, the options become one
+// call into pkg/sign, pkg/verify and their peers, and the result becomes output and an
+// exit status. It holds no crypto, MIME or certificate logic.
+package main
+
+import (
+	"os"
+	"time"
+)
+
+func main() { os.Exit(Main()) }
+
+// Main runs smimectl with the process's arguments, streams and environment, reports
+// any error on standard error, and returns the exit status.
+func Main() int {
+	e := &env{
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Now:    time.Now,
+		Getenv: os.Getenv,
+	}
+	return run(e, os.Args[1:])
+}
+
+// run executes one command line in e and returns the exit status.
+func run(e *env, args []string) int {
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	reportError(e.Stderr, err, e.Getenv("SMIMECTL_DEBUG") == "1")
+	return exitCode(err)
+}

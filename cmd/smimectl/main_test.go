@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite golden output in testdata/*.txtar and the man pages in doc/")
+
+func TestMain(m *testing.M) {
+	// testscript.Main (RunMain is deprecated) runs "smimectl" inside the scripts as
+	// this test binary, calling Main.
+	testscript.Main(m, map[string]func(){
+		"smimectl": func() { os.Exit(Main()) },
+	})
+}
+
+// TestScript runs the CLI scripts in testdata: one per command or concern.
+func TestScript(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata",
+		UpdateScripts:       *update,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup:               setupScript,
+		Cmds:                scriptCmds,
+		Condition:           scriptCondition,
+	})
+}
+
+// setupScript gives every script a private HOME and a clean SMIMECTL_ environment.
+func setupScript(e *testscript.Env) error {
+	home := filepath.Join(e.WorkDir, "home")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		return err
+	}
+	e.Setenv("HOME", home)
+	e.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	e.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	e.Setenv("SMIMECTL_DEBUG", "")
+	return nil
+}
+
+// scriptCmds are the commands scripts have besides testscript's own.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"exitcode": cmdExitcode,
+}
+
+// cmdExitcode runs a program and checks its exact exit status, which testscript's "!"
+// can't: "exitcode 2 exec smimectl --bogus" or "exitcode 2 smimectl --bogus". Its
+// stdout and stderr are kept for the stdout and stderr commands that follow.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exitcode")
+	}
+	if len(args) >= 2 && args[1] == "exec" {
+		args = append(args[:1], args[2:]...)
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode <status> [exec] <program> [<arg>...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: bad status %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exitcode: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// peerTools are the interop peers scripts may require with [peer:NAME].
+var peerTools = map[string]string{
+	"openssl": "openssl",
+	"gpgsm":   "gpgsm",
+	"cmsutil": "cmsutil",
+}
+
+// scriptCondition answers the conditions testscript does not know. [peer:NAME] is
+// true when the peer tool is installed; missing, it is false on a developer's
+// machine but fails the script under CI=true, so CI never skips interop silently.
+func scriptCondition(cond string) (bool, error) {
+	if name, ok := strings.CutPrefix(cond, "peer:"); ok {
+		tool, known := peerTools[name]
+		if !known {
+			return false, fmt.Errorf("unknown peer %q", name)
+		}
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				return false, fmt.Errorf("peer %s is required under CI=true: %v", tool, err)
+			}
+			return false, nil
+		}
+		return true, nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
+}
+
+// testNow is the fixed clock of in-process test runs.
+var testNow = time.Date(2024, time.May, 1, 12, 0, 0, 0, time.UTC)
+
+// testEnv returns an env with buffers for streams, testNow for the clock and vars
+// for the environment.
+func testEnv(stdin string, vars map[string]string) (e *env, stdout, stderr *bytes.Buffer) {
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	e = &env{
+		Stdin:  strings.NewReader(stdin),
+		Stdout: stdout,
+		Stderr: stderr,
+		Now:    func() time.Time { return testNow },
+		Getenv: func(k string) string { return vars[k] },
+	}
+	return e, stdout, stderr
+}
+
+// runArgs runs one command line in process and returns its output and exit status.
+func runArgs(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	e, out, errOut := testEnv("", nil)
+	code = run(e, args)
+	return out.String(), errOut.String(), code
+}
+
+func TestScriptCondition(t *testing.T) {
+	if _, err := scriptCondition("no-such-condition"); err == nil {
+		t.Error("unknown condition: got no error")
+	}
+	if _, err := scriptCondition("peer:no-such-peer"); err == nil {
+		t.Error("unknown peer: got no error")
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Output file modes: messages are world-readable like any file the user writes;
+// decrypted plaintext and keys are for the owner only.
+const (
+	modePublic  fs.FileMode = 0o644
+	modePrivate fs.FileMode = 0o600
+)
+
+// isStdio reports whether an --in or --out value names standard input or output.
+func isStdio(path string) bool { return path == "" || path == "-" }
+
+// openInput opens the message named by --in: standard input for "" or "-", else the
+// file. The caller closes it; closing standard input is a no-op.
+func openInput(e *env, path string) (io.ReadCloser, error) {
+	if isStdio(path) {
+		return io.NopCloser(e.Stdin), nil
+	}
+	return os.Open(path)
+}
+
+// openOutput opens --out with mode 0644; see openOutputMode.
+func openOutput(e *env, path string) (w io.Writer, commit func() error, abort func()) {
+	return openOutputMode(e, path, modePublic)
+}
+
+// openOutputMode opens the destination named by --out. For "" or "-" it writes
+// through to standard output and commit and abort do nothing: a pipeline sees bytes
+// as they come. For a file it writes to a temporary file in the same directory, and
+// only commit puts it in place (with mode perm) by renaming it over path; abort, or a
+// failed commit, removes the temporary file, so a failed run leaves path as it was.
+// After the first call to commit or abort, later calls do nothing.
+//
+// A temporary file that can't be created makes the first Write fail with that error.
+func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit func() error, abort func()) {
+	if isStdio(path) {
+		return e.Stdout, func() error { return nil }, func() {}
+	}
+	a := &atomicFile{path: path, perm: perm}
+	a.f, a.err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	return a, a.commit, a.abort
+}
+
+// atomicFile is a temporary file that becomes path on commit.
+type atomicFile struct {
+	path string
+	perm fs.FileMode
+	f    *os.File // nil once committed or aborted
+	err  error    // sticky error from creating or writing
+}
+
+func (a *atomicFile) Write(p []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
+	}
+	if a.f == nil {
+		return 0, fs.ErrClosed
+	}
+	n, err := a.f.Write(p)
+	a.err = err
+	return n, err
+}
+
+func (a *atomicFile) commit() error {
+	if a.f == nil {
+		return a.err
+	}
+	if a.err != nil {
+		a.abort()
+		return a.err
+	}
+	f := a.f
+	err := f.Chmod(a.perm)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), a.path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	a.f, a.err = nil, err
+	return err
+}
+
+func (a *atomicFile) abort() {
+	if a.f == nil {
+		return
+	}
+	a.f.Close()
+	os.Remove(a.f.Name())
+	a.f = nil
+	if a.err == nil {
+		a.err = errors.New("output aborted")
+	}
+}

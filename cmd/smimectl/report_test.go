@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+)
+
+func TestReportError(t *testing.T) {
+	pathErr := &fs.PathError{Op: "open", Path: "msg.eml", Err: fs.ErrNotExist}
+	tests := []struct {
+		name  string
+		err   error
+		debug bool
+		want  string
+	}{
+		{
+			name: "plain",
+			err:  errors.New("cms: malformed SignerInfo"),
+			want: "smimectl: error: cms: malformed SignerInfo\n",
+		},
+		{
+			name: "hints",
+			err:  withHint(errors.New("no certificate"), "pass it with --cert", "or look at smimectl inspect"),
+			want: "smimectl: error: no certificate\n" +
+				"smimectl: hint: pass it with --cert\n" +
+				"smimectl: hint: or look at smimectl inspect\n",
+		},
+		{
+			name: "usage line after hints",
+			err:  &usageError{err: errors.New("unknown flag: --bogus"), usage: "smimectl version", hints: []string{"drop it"}},
+			want: "smimectl: error: unknown flag: --bogus\n" +
+				"smimectl: hint: drop it\n" +
+				"smimectl: hint: usage: smimectl version\n",
+		},
+		{
+			name: "hints found deep in the chain",
+			err:  fmt.Errorf("signing: %w", withHint(errors.New("key is locked"), "give --pass-file")),
+			want: "smimectl: error: signing: key is locked\n" +
+				"smimectl: hint: give --pass-file\n",
+		},
+		{
+			name: "final period and blank lines dropped",
+			err:  errors.New("first line.\n\nsecond line."),
+			want: "smimectl: error: first line\nsmimectl: error: second line\n",
+		},
+		{
+			name: "bare path error",
+			err:  pathErr,
+			want: "smimectl: error: can't open \"msg.eml\": file does not exist\n",
+		},
+		{
+			name: "path error with context prints as is",
+			err:  fmt.Errorf("loading key: %w", pathErr),
+			want: "smimectl: error: loading key: open msg.eml: file does not exist\n",
+		},
+		{
+			name: "silent",
+			err:  &silentError{code: exitFailed},
+			want: "",
+		},
+		{
+			name:  "debug shows the chain",
+			err:   fmt.Errorf("verifying: %w", withHint(errors.New("bad"), "look")),
+			debug: true,
+			want: "smimectl: error: verifying: bad\n" +
+				"smimectl: hint: look\n" +
+				"smimectl: debug: *fmt.wrapError: verifying: bad\n" +
+				"smimectl: debug: *main.errorWithHint: bad\n" +
+				"smimectl: debug: *errors.errorString: bad\n",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			reportError(&buf, tc.err, tc.debug)
+			if got := buf.String(); got != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDebugFromEnvironment(t *testing.T) {
+	for _, debug := range []string{"", "1"} {
+		e, _, stderr := testEnv("", map[string]string{"SMIMECTL_DEBUG": debug})
+		if code := run(e, []string{"--bogus"}); code != exitUsage {
+			t.Errorf("SMIMECTL_DEBUG=%q: status %d, want %d", debug, code, exitUsage)
+		}
+		got := strings.Contains(stderr.String(), "smimectl: debug: ")
+		if got != (debug == "1") {
+			t.Errorf("SMIMECTL_DEBUG=%q: debug lines %v, stderr:\n%s", debug, got, stderr)
+		}
+	}
+}
+
+func TestWarn(t *testing.T) {
+	var buf bytes.Buffer
+	warn(&buf, "CRL for %q unreachable; passing in soft mode.", "ca.example")
+	want := "smimectl: warning: CRL for \"ca.example\" unreachable; passing in soft mode\n"
+	if buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
+
+// TestStderrGrammar runs failing command lines and checks every stderr line against
+// the grammar: a known prefix, and no final period.
+func TestStderrGrammar(t *testing.T) {
+	for _, args := range [][]string{
+		{"--bogus"},
+		{"nope"},
+		{"version", "extra"},
+		{"help", "nope"},
+		{"completion"},
+		{"completion", "ksh"},
+	} {
+		_, stderr, code := runArgs(t, args...)
+		if code != exitUsage {
+			t.Errorf("%q: status %d, want %d", args, code, exitUsage)
+		}
+		if !strings.HasPrefix(stderr, errorPrefix) {
+			t.Errorf("%q: stderr does not start with %q:\n%s", args, errorPrefix, stderr)
+		}
+		for line := range strings.Lines(stderr) {
+			line = strings.TrimSuffix(line, "\n")
+			if !strings.HasPrefix(line, errorPrefix) && !strings.HasPrefix(line, hintPrefix) {
+				t.Errorf("%q: stray stderr line %q", args, line)
+			}
+			if strings.HasSuffix(line, ".") {
+				t.Errorf("%q: stderr line ends with a period: %q", args, line)
+			}
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// rootIntro is the start of smimectl's long help, shared by --help and smimectl(1).
+const rootIntro = `smimectl signs, encrypts, decrypts and verifies S/MIME mail (RFC 8551) from a
+shell, following the steps of the S/MIME guide with today's algorithms.
+
+Every command reads a message from --in or standard input and writes its result
+to --out or standard output; with --out, the file appears only when the command
+succeeds. Data goes to standard output. Errors, hints and warnings go to standard
+error, one per line, starting "smimectl: error:", "smimectl: hint:" or
+"smimectl: warning:". Set SMIMECTL_DEBUG=1 to see the whole chain of an error.`
+
+// helpTemplate is Cobra's help template without the blank line after a help topic.
+const helpTemplate = `{{with (or .Long .Short)}}{{. | trimTrailingWhitespaces}}
+{{end}}{{if or .Runnable .HasSubCommands}}
+{{.UsageString}}{{end}}`
+
+// usageTemplate is Cobra's usage template without command groups and aliases, with
+// help topics listed as "help <topic>", the way they are run.
+const usageTemplate = `Usage:
+  {{.UseLine}}{{if .HasExample}}
+
+Examples:
+{{.Example}}{{end}}{{if .HasAvailableSubCommands}}
+
+Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Global flags:
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasHelpSubCommands}}
+
+Help topics:{{range .Commands}}{{if .IsAdditionalHelpTopicCommand}}
+  {{rpad (print "help " .Name) .CommandPathPadding}} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableSubCommands}}
+
+Run "{{.CommandPath}} help <command>" for more about a command.{{end}}
+`
+
+// newRootCmd returns the smimectl command tree, acting in e.
+//
+// To add a command (STYLE rule 2): write x.go with xOptions (embedding the flag groups
+// of flags.go it needs), newXCmd(e, runF) (flags -> options; Use, Short, Long, Example;
+// Args from noArgs/exactArgs/maxArgs) and runX(opts) (openInput, one library call,
+// openOutput and commit); add newXCmd(e, nil) to the list below; teach exit.go
+// (classify) and report.go (describers) the library's error types; add
+// testdata/x_*.txtar; regenerate doc/ with go test ./cmd/smimectl -run TestManPages
+// -update. Enum flags and file flags complete without more work.
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "smimectl <command>",
+		Short: "Sign, encrypt, decrypt and verify S/MIME mail",
+		Long:  rootIntro + "\n\nEXIT STATUS\n" + exitStatusTable("  "),
+		Example: `  smimectl version
+  smimectl help exit-codes
+  source <(smimectl completion bash)`,
+		Version:           versionString(),
+		Args:              cobra.ArbitraryArgs,
+		RunE:              runRoot,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		// The man pages carry a fixed date; see docs.go.
+		DisableAutoGenTag:          true,
+		SuggestionsMinimumDistance: 2,
+	}
+	root.SetIn(e.Stdin)
+	root.SetOut(e.Stdout)
+	root.SetErr(e.Stderr)
+	root.SetVersionTemplate("smimectl {{.Version}}\n")
+	root.InitDefaultVersionFlag()
+	root.SetUsageTemplate(usageTemplate)
+	root.SetHelpTemplate(helpTemplate)
+	root.SetFlagErrorFunc(flagError)
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetHelpCommand(newHelpCmd(root))
+
+	root.AddCommand(
+		newVersionCmd(e, nil),
+		newCompletionCmd(e, nil),
+		newExitCodesTopic(),
+		newGenDocsCmd(e),
+	)
+	if err := completeEnums(root); err != nil {
+		// Only a programming error (an annotation on a missing flag) gets here.
+		panic(err)
+	}
+	return root
+}
+
+// runRoot runs when no subcommand matched: with no arguments it shows help; anything
+// else is an unknown command.
+func runRoot(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	hints := []string{`run "smimectl --help" for the list of commands`}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		hints = []string{fmt.Sprintf("did you mean %q?", strings.Join(s, `" or "`))}
+	}
+	return usagef(hints, "unknown command %q", args[0])
+}
+
+// flagError wraps pflag's parse errors as *usageError with the command's usage line.
+func flagError(cmd *cobra.Command, err error) error {
+	return &usageError{err: err, usage: cmd.UseLine()}
+}
+
+// newHelpCmd replaces Cobra's help command so that an unknown topic is a usage error
+// (exit 2) rather than help text with status 0.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [<command> | <topic>]",
+		Short: "Show help for a command or topic",
+		Long: `Show help for smimectl, one of its commands, or one of the help topics listed
+under "Additional help topics" in "smimectl --help".`,
+		Example: `  smimectl help
+  smimectl help version
+  smimectl help exit-codes`,
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			var names []cobra.Completion
+			for _, c := range root.Commands() {
+				if c.IsAvailableCommand() || c.IsAdditionalHelpTopicCommand() {
+					names = append(names, c.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 || (target == root && len(args) > 0) || target.Hidden {
+				return &usageError{
+					err:   fmt.Errorf("unknown help topic %q", strings.Join(args, " ")),
+					hints: []string{`run "smimectl --help" for the list of commands and topics`},
+				}
+			}
+			return target.Help()
+		},
+	}
+}
+
+// newExitCodesTopic returns the "smimectl help exit-codes" topic, rendered from the
+// exit constants in exit.go.
+func newExitCodesTopic() *cobra.Command {
+	return &cobra.Command{
+		Use:   "exit-codes",
+		Short: "Exit status of smimectl commands",
+		Long: "smimectl exits with one of these statuses, the same for every command:\n\n" +
+			exitStatusTable("  ") + `
+A command that writes --out leaves no file behind unless it exits 0. Mail filters
+can pass a message through unchanged on any status but 0, and retry it later on 75.`,
+		Example: `  smimectl version >/dev/null; echo $?`,
+	}
+}
