@@ -513,7 +513,11 @@ func Certificates(ber []byte) ([]*x509.Certificate, error) {
 }
 
 func readBundle(ber []byte) (*SignedData, error) {
-	sd, err := ReadSignedData(bytesReader(ber), nil)
+	der, err := ToDER(ber) // also refuses trailing data
+	if err != nil {
+		return nil, err
+	}
+	sd, err := ReadSignedData(bytesReader(der), nil)
 	if err != nil {
 		return nil, err
 	}

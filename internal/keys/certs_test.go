@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
+	"github.com/smimectl/smimectl/internal/cms"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -117,10 +118,10 @@ func TestParseCertificatesErrors(t *testing.T) {
 		{"corrupt-cert-pem", pemBytes("CERTIFICATE", pki.alice.Raw[:100]), "PEM block 1"},
 		{"truncated-der", pki.alice.Raw[:len(pki.alice.Raw)-1], "no certificate found"},
 		{"p7b-no-certs", empty, "holds no certificates"},
-		{"p7b-truncated", p7b[:len(p7b)-10], "malformed PKCS#7 bundle"},
+		{"p7b-truncated", p7b[:len(p7b)-10], "PKCS#7 bundle: cms: malformed input: truncated"},
 		{"p7b-trailing-data", append(p7b[:len(p7b):len(p7b)], 0), "trailing data"},
-		{"p7-data", data, "is not signed-data"},
-		{"p7b-unterminated-ber", toIndefinite(t, p7b)[:len(p7b)], "malformed PKCS#7 bundle"},
+		{"p7-data", data, "is not SignedData"},
+		{"p7b-unterminated-ber", toIndefinite(t, p7b)[:len(p7b)], "PKCS#7 bundle: cms: malformed input: truncated"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,14 +143,14 @@ func TestParseCertificatesErrors(t *testing.T) {
 func TestBERToDERKeepsDER(t *testing.T) {
 	pki := newTestPKI(t)
 	for _, c := range []*x509.Certificate{pki.ca, pki.alice, pki.bob} {
-		got, err := berToDER(c.Raw)
+		got, err := cms.ToDER(c.Raw)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, c.Raw) {
-			t.Errorf("%s: DER changed by berToDER", c.Subject.CommonName)
+			t.Errorf("%s: DER changed by cms.ToDER", c.Subject.CommonName)
 		}
-		got, err = berToDER(toIndefinite(t, c.Raw))
+		got, err = cms.ToDER(toIndefinite(t, c.Raw))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,9 +158,9 @@ func TestBERToDERKeepsDER(t *testing.T) {
 			t.Errorf("%s: indefinite lengths did not convert back to the DER", c.Subject.CommonName)
 		}
 	}
-	deep := bytes.Repeat([]byte{0x30, 0x80}, maxBERDepth+2)
-	deep = append(deep, bytes.Repeat([]byte{0, 0}, maxBERDepth+2)...)
-	if _, err := berToDER(deep); err == nil || !strings.Contains(err.Error(), "nested too deeply") {
+	deep := bytes.Repeat([]byte{0x30, 0x80}, 66)
+	deep = append(deep, bytes.Repeat([]byte{0, 0}, 66)...)
+	if _, err := cms.ToDER(deep); err == nil || !strings.Contains(err.Error(), "nesting too deep") {
 		t.Errorf("deep nesting: got %v", err)
 	}
 }

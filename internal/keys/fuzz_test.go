@@ -3,6 +3,7 @@ package keys
 import (
 	"bytes"
 	"flag"
+	"github.com/smimectl/smimectl/internal/cms"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,11 +44,11 @@ func FuzzParsePrivateKey(f *testing.F) {
 
 func FuzzParseCertificates(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		// berToDER is idempotent: its output is DER, which it keeps as is.
-		if der, err := berToDER(data); err == nil {
-			again, err := berToDER(der)
+		// cms.ToDER is idempotent: its output is DER, which it keeps as is.
+		if der, err := cms.ToDER(data); err == nil {
+			again, err := cms.ToDER(der)
 			if err != nil || !bytes.Equal(again, der) {
-				t.Errorf("berToDER not idempotent: %v", err)
+				t.Errorf("cms.ToDER not idempotent: %v", err)
 			}
 		}
 		certs, err := ParseCertificates(data)

@@ -3,6 +3,7 @@ package keys
 import (
 	"errors"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/cms"
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
@@ -21,8 +22,11 @@ import (
 // DER (the authSafe and its SafeContents), is checked. Encrypted
 // SafeContents cannot be looked into; a file crafted that way needs the
 // password the user gives.
+// maxP12Depth bounds how deep the iteration check looks into nested DER.
+const maxP12Depth = 64
+
 func checkPKCS12Iterations(data []byte) error {
-	der, err := berToDER(data)
+	der, err := cms.ToDER(data)
 	if err != nil {
 		return errors.New("keys: malformed PKCS#12 file")
 	}
@@ -30,7 +34,7 @@ func checkPKCS12Iterations(data []byte) error {
 }
 
 func checkIterations(s cryptobyte.String, depth int) error {
-	if depth > maxBERDepth {
+	if depth > maxP12Depth {
 		return nil
 	}
 	var prevOctets bool
