@@ -10,5 +10,7 @@ require (
 	github.com/spf13/pflag v1.1.0 // indirect
 	go.mozilla.org/pkcs7 v0.10.0 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
 	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )
