@@ -21,9 +21,9 @@ type GPGSM struct {
 }
 
 // NewGPGSM creates a home under /tmp (mode 0700), configures gpg-agent for
-// loopback pinentry and gpgsm for offline use (no CRL or policy checks, no
-// system certificates), imports root and the intermediates and marks root
-// as trusted for S/MIME.
+// loopback pinentry and cheap key protection and gpgsm for offline use (no
+// CRL or policy checks, no system certificates), imports root and the
+// intermediates and marks root as trusted for S/MIME.
 func NewGPGSM(root string, intermediates ...string) (*GPGSM, error) {
 	home, err := os.MkdirTemp("/tmp", "g.")
 	if err != nil {
@@ -40,8 +40,11 @@ func (g *GPGSM) init(root string, intermediates []string) error {
 	if err := os.Chmod(g.Home, 0o700); err != nil {
 		return fmt.Errorf("testpeer: %w", err)
 	}
+	// s2k-count: the agent re-protects every imported key with a hash
+	// count calibrated to ~100 ms of CPU, which takes seconds on a loaded
+	// CI machine; the minimum is enough for a throwaway test key.
 	files := map[string]string{
-		"gpg-agent.conf": "allow-loopback-pinentry\n",
+		"gpg-agent.conf": "allow-loopback-pinentry\ns2k-count 65536\n",
 		"gpgsm.conf":     "disable-crl-checks\ndisable-policy-checks\nno-common-certs-import\n",
 	}
 	for name, text := range files {
