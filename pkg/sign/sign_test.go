@@ -1,0 +1,171 @@
+package sign_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/lab"
+	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/sign"
+	"github.com/smimectl/smimectl/pkg/verify"
+)
+
+var (
+	labOnce sync.Once
+	theLab  *lab.Lab
+	labErr  error
+)
+
+func testLab(t testing.TB) *lab.Lab {
+	t.Helper()
+	labOnce.Do(func() { theLab, labErr = lab.New(lab.Options{}) })
+	if labErr != nil {
+		t.Fatal(labErr)
+	}
+	return theLab
+}
+
+var now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const msg = "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: hi\r\n" +
+	"Content-Type: text/plain\r\n\r\nhello\r\n"
+
+// signature extracts the SignedData of a signed message.
+func signature(t *testing.T, signed []byte) *cms.SignedData {
+	t.Helper()
+	e, err := mime.ReadEntity(bytes.NewReader(signed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, _, _ := e.Header.MediaType()
+	if mt == "multipart/signed" {
+		p, err := mime.ReadSigned(e, mime.Spool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		sd, err := cms.ReadSignedData(bytes.NewReader(p.Signature), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sd
+	}
+	body, err := mime.DecodeBody(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := cms.ReadSignedData(body, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sd
+}
+
+func TestSignOptions(t *testing.T) {
+	l := testLab(t)
+	alice := l.User("alice-sign")
+	carol := l.User("carol")
+	tests := []struct {
+		name      string
+		opts      sign.Options
+		input     string
+		certs     int
+		hash      crypto.Hash
+		alg       string
+		ski       bool
+		outerKept string
+	}{
+		{name: "default", opts: sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain()},
+			certs: 2, hash: crypto.SHA256, alg: "RSA", outerKept: "Subject: hi"},
+		{name: "none", opts: sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Include: sign.IncludeNone},
+			certs: 0, hash: crypto.SHA256, alg: "RSA"},
+		{name: "signer", opts: sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Include: sign.IncludeSigner},
+			certs: 1, hash: crypto.SHA256, alg: "RSA"},
+		{name: "chain+root", opts: sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Include: sign.IncludeChainWithRoot},
+			certs: 3, hash: crypto.SHA256, alg: "RSA"},
+		{name: "pss sha512 opaque", opts: sign.Options{Key: alice.Key, Certificate: alice.Cert, PSS: true, Hash: crypto.SHA512, Mode: sign.Opaque},
+			certs: 1, hash: crypto.SHA512, alg: "RSA-PSS", outerKept: "To: bob@example.com"},
+		{name: "ecdsa sha384 keyid", opts: sign.Options{Key: carol.Key, Certificate: carol.Cert, Hash: crypto.SHA384, SubjectKeyID: true, From: "carol@example.com"},
+			certs: 1, hash: crypto.SHA384, alg: "ECDSA", ski: true},
+		{name: "LF input", opts: sign.Options{Key: alice.Key, Certificate: alice.Cert},
+			input: strings.ReplaceAll(msg, "\r\n", "\n"), certs: 1, hash: crypto.SHA256, alg: "RSA"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Now = func() time.Time { return now }
+			in := tc.input
+			if in == "" {
+				in = msg
+			}
+			var out bytes.Buffer
+			if err := sign.Sign(&out, strings.NewReader(in), tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			if tc.outerKept != "" && !strings.Contains(out.String(), tc.outerKept+"\r\n") {
+				t.Errorf("outer field %q not kept", tc.outerKept)
+			}
+			sd := signature(t, out.Bytes())
+			si := sd.SignerInfos[0]
+			if len(sd.Certificates) != tc.certs || si.Hash() != tc.hash || si.SignatureAlgorithmName() != tc.alg || (si.SubjectKeyID != nil) != tc.ski {
+				t.Errorf("certs %d hash %v alg %s ski %v; want %d %v %s %v", len(sd.Certificates), si.Hash(),
+					si.SignatureAlgorithmName(), si.SubjectKeyID != nil, tc.certs, tc.hash, tc.alg, tc.ski)
+			}
+			if st, ok, _ := si.SigningTime(); !ok || !st.Equal(now) {
+				t.Errorf("signing time %v, want %v", st, now)
+			}
+			if si.Attribute(cms.OIDAttrSMIMECapabilities) == nil {
+				t.Error("no S/MIME capabilities attribute")
+			}
+			_, err := verify.Verify(context.Background(), new(bytes.Buffer), bytes.NewReader(out.Bytes()), verify.Options{
+				Roots: []*x509.Certificate{l.Root.Cert}, Intermediates: l.Chain(), Now: func() time.Time { return now }})
+			if err != nil {
+				t.Errorf("does not verify: %v", err)
+			}
+		})
+	}
+}
+
+func TestSignRefuses(t *testing.T) {
+	l := testLab(t)
+	alice, enc, dave, bob := l.User("alice-sign"), l.User("alice-encrypt"), l.User("dave-expired"), l.User("bob")
+	tests := []struct {
+		name string
+		opts sign.Options
+		want string
+	}{
+		{"encryption-only certificate", sign.Options{Key: enc.Key, Certificate: enc.Cert}, "key usage"},
+		{"expired", sign.Options{Key: dave.Key, Certificate: dave.Cert, From: "dave@example.com"}, "expired"},
+		{"not yet valid", sign.Options{Key: alice.Key, Certificate: alice.Cert, Now: func() time.Time { return alice.Cert.NotBefore.Add(-time.Hour) }}, "not valid before"},
+		{"address", sign.Options{Key: bob.Key, Certificate: bob.Cert}, "alice@example.com"},
+		{"key mismatch", sign.Options{Key: bob.Key, Certificate: alice.Cert, Force: true}, "does not belong"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.opts.Now == nil {
+				tc.opts.Now = func() time.Time { return now }
+			}
+			var out bytes.Buffer
+			err := sign.Sign(&out, strings.NewReader(msg), tc.opts)
+			var ce *sign.CertificateError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want a CertificateError about %q", err, tc.want)
+			}
+			if out.Len() != 0 {
+				t.Fatal("output written before the refusal")
+			}
+		})
+	}
+	// --force signs with what the checks refused, except a mismatched key.
+	var out bytes.Buffer
+	if err := sign.Sign(&out, strings.NewReader(msg), sign.Options{Key: enc.Key, Certificate: enc.Cert, Force: true, Now: func() time.Time { return now }}); err != nil {
+		t.Fatalf("forced: %v", err)
+	}
+}
