@@ -50,8 +50,11 @@ func (f field) value() string {
 
 // Header is an ordered list of header fields (RFC 5322 section 2.2) with
 // the raw bytes of every field read by [ReadHeader] preserved, folding
-// included. The zero value is an empty header. Header values share no
-// memory with each other after [Header.Split] or copying through Add.
+// included. The zero value is an empty header.
+//
+// Like a slice, a Header copied by assignment shares its storage with the
+// original: use [Header.Clone] before editing a copy. [Header.Split]
+// returns headers with storage of their own.
 type Header struct {
 	fields []field
 }
@@ -177,6 +180,11 @@ func truncateForError(b []byte) []byte {
 		return b[:64]
 	}
 	return b
+}
+
+// Clone returns a copy of h that can be edited independently.
+func (h Header) Clone() Header {
+	return Header{fields: append([]field(nil), h.fields...)}
 }
 
 // Get returns the unfolded value of the first field named name (compared

@@ -193,8 +193,7 @@ func TestHeaderEdit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := h
-			c.fields = append([]field(nil), h.fields...)
+			c := h.Clone()
 			tc.edit(&c)
 			var out bytes.Buffer
 			c.WriteTo(&out)
@@ -293,5 +292,21 @@ func TestFromAddress(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestHeaderClone(t *testing.T) {
+	var h Header
+	h.Add("A", "1")
+	h.Add("B", "2") // leaves spare capacity that copies would share
+	c1, c2 := h.Clone(), h.Clone()
+	c1.Add("C", "from c1")
+	c2.Add("C", "from c2")
+	c1.Set("A", "changed")
+	if got := c1.Get("C"); got != "from c1" {
+		t.Errorf("c1 C = %q, want %q", got, "from c1")
+	}
+	if h.Len() != 2 || h.Get("A") != "1" {
+		t.Errorf("original changed: %d fields, A=%q", h.Len(), h.Get("A"))
 	}
 }

@@ -206,7 +206,10 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 	if s.eof {
 		return false, errTruncated
 	}
-	var held []byte // line end (or a trailing CR) not yet written
+	// held is the line end (or a trailing CR) not yet written; it lives
+	// in heldBuf so that holding it back costs no allocation per line.
+	var heldBuf [2]byte
+	held := heldBuf[:0]
 	atLineStart := true
 	var n int64
 	write := func(b []byte) error {
@@ -243,25 +246,25 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 		// A CR held from the end of a fragment and this LF form one
 		// line end.
 		if len(held) == 1 && held[0] == '\r' && seg[0] == '\n' {
-			held = []byte("\r\n")
+			held = append(heldBuf[:0], '\r', '\n')
 			atLineStart = true
 			continue
 		}
 		if err := write(held); err != nil {
 			return false, err
 		}
-		held = nil
+		held = heldBuf[:0]
 		switch {
-		case bytes.HasSuffix(seg, []byte("\r\n")):
-			held = []byte("\r\n")
+		case len(seg) >= 2 && seg[len(seg)-2] == '\r' && seg[len(seg)-1] == '\n':
+			held = append(held, '\r', '\n')
 			seg = seg[:len(seg)-2]
 			atLineStart = true
 		case seg[len(seg)-1] == '\n':
-			held = []byte("\n")
+			held = append(held, '\n')
 			seg = seg[:len(seg)-1]
 			atLineStart = true
 		case seg[len(seg)-1] == '\r':
-			held = []byte("\r")
+			held = append(held, '\r')
 			seg = seg[:len(seg)-1]
 			atLineStart = false
 		default:

@@ -26,7 +26,7 @@ type Spool struct {
 	// os.TempDir().
 	Dir string
 
-	buf    []byte
+	chunks [][]byte // in-memory contents, each of cap spoolChunkSize
 	file   *os.File
 	size   int64
 	closed bool
@@ -50,7 +50,7 @@ func (s *Spool) Write(p []byte) (int, error) {
 		return 0, s.err
 	}
 	if s.file == nil && s.size+int64(len(p)) <= s.threshold() {
-		s.buf = append(s.buf, p...)
+		s.appendChunks(p)
 		s.size += int64(len(p))
 		return len(p), nil
 	}
@@ -61,11 +61,13 @@ func (s *Spool) Write(p []byte) (int, error) {
 			return 0, s.err
 		}
 		s.file = f
-		if _, err := f.Write(s.buf); err != nil {
-			s.err = fmt.Errorf("mime: writing spool file: %w", err)
-			return 0, s.err
+		for _, c := range s.chunks {
+			if _, err := f.Write(c); err != nil {
+				s.err = fmt.Errorf("mime: writing spool file: %w", err)
+				return 0, s.err
+			}
 		}
-		s.buf = nil
+		s.chunks = nil
 	}
 	n, err := s.file.Write(p)
 	s.size += int64(n)
@@ -89,7 +91,28 @@ func (s *Spool) Open() (io.Reader, error) {
 	if s.file != nil {
 		return io.NewSectionReader(s.file, 0, s.size), nil
 	}
-	return bytes.NewReader(s.buf[:s.size:s.size]), nil
+	rs := make([]io.Reader, len(s.chunks))
+	for i, c := range s.chunks {
+		rs[i] = bytes.NewReader(c)
+	}
+	return io.MultiReader(rs...), nil
+}
+
+// spoolChunkSize is the allocation unit of in-memory spool contents.
+// Fixed-size chunks avoid the repeated copying of a growing slice.
+const spoolChunkSize = 64 << 10
+
+// appendChunks appends p to the in-memory chunks.
+func (s *Spool) appendChunks(p []byte) {
+	for len(p) > 0 {
+		if n := len(s.chunks); n == 0 || len(s.chunks[n-1]) == cap(s.chunks[n-1]) {
+			s.chunks = append(s.chunks, make([]byte, 0, spoolChunkSize))
+		}
+		last := &s.chunks[len(s.chunks)-1]
+		k := min(len(p), cap(*last)-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
 }
 
 // Close releases the memory and closes and removes the temporary file, if
@@ -99,7 +122,7 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.buf = nil
+	s.chunks = nil
 	if s.file == nil {
 		return nil
 	}
