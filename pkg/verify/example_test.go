@@ -43,6 +43,7 @@ func ExampleVerify() {
 	// Output:
 	// From: bob@example.com
 	// Subject: report
+	// MIME-Version: 1.0
 	// Content-Type: text/plain
 	//
 	// All green.
