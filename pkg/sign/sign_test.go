@@ -125,7 +125,7 @@ func TestSignOptions(t *testing.T) {
 				t.Error("no S/MIME capabilities attribute")
 			}
 			_, err := verify.Verify(context.Background(), new(bytes.Buffer), bytes.NewReader(out.Bytes()), verify.Options{
-				Roots: []*x509.Certificate{l.Root.Cert}, Intermediates: l.Chain(), Now: func() time.Time { return now },
+				Roots: []*x509.Certificate{l.Root.Cert}, Intermediates: append(l.Chain(), tc.opts.Certificate), Now: func() time.Time { return now },
 				SenderCheck: verify.SenderWarn})
 			if err != nil {
 				t.Errorf("does not verify: %v", err)
