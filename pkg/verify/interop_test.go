@@ -64,6 +64,8 @@ func TestInteropOpenSSLSigned(t *testing.T) {
 		{"clear", nil, false, false},
 		{"opaque", []string{"-nodetach"}, true, false},
 		{"opaque-stream", []string{"-nodetach", "-stream"}, true, true},
+		// -keyid names the signer by subject key identifier.
+		{"clear-keyid", []string{"-keyid"}, false, false},
 	}
 	certSets := []struct {
 		name  string
