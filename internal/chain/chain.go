@@ -113,7 +113,9 @@ func (b *builder) extend(path []*x509.Certificate) *Result {
 	if slices.ContainsFunc(b.opts.Roots, last.Equal) {
 		return result(path)
 	}
-	if len(path) >= maxChainLength {
+	// A self-signed certificate that is not trusted ends the path: it
+	// cannot be issued by another root, even one of the same name.
+	if len(path) >= maxChainLength || bytes.Equal(last.RawIssuer, last.RawSubject) {
 		return nil
 	}
 	for _, pool := range [][]*x509.Certificate{b.opts.Roots, b.opts.Intermediates} {

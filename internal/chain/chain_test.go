@@ -145,3 +145,17 @@ func TestBuildBadSignature(t *testing.T) {
 		t.Fatalf("got %v, want bad-signature", err)
 	}
 }
+
+// A self-signed root carried in a message is not chained to a trusted root
+// of the same name: the answer is "untrusted", not "bad signature".
+func TestBuildUntrustedSelfSignedInPool(t *testing.T) {
+	root := issue(t, ca("root"), nil)
+	user := issue(t, leaf("user"), root)
+	trusted := issue(t, ca("root"), nil)
+	_, err := Build(user.cert, Options{Roots: []*x509.Certificate{trusted.cert},
+		Intermediates: []*x509.Certificate{root.cert}, Time: t0.AddDate(1, 0, 0)})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Reason != Untrusted {
+		t.Fatalf("got %v, want untrusted", err)
+	}
+}
