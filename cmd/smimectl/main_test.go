@@ -65,6 +65,22 @@ const sharedDir = "../../../shared"
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"exitcode": cmdExitcode,
 	"crlf2lf":  cmdCRLF2LF,
+	"replace":  cmdReplace,
+}
+
+// cmdReplace changes a file in place, as a mail system on the way might:
+// "replace 'Meet at noon' 'Meet at nine' signed.eml". The old text must occur.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace <old> <new> <file>")
+	}
+	path := ts.MkAbs(args[2])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	if !bytes.Contains(data, []byte(args[0])) {
+		ts.Fatalf("replace: %q not in %s", args[0], args[2])
+	}
+	ts.Check(os.WriteFile(path, bytes.Replace(data, []byte(args[0]), []byte(args[1]), 1), 0o644))
 }
 
 // cmdCRLF2LF copies a file with CRLF line ends turned into LF, as a mail store or a

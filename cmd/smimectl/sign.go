@@ -159,6 +159,9 @@ func runSign(opts *signOptions) error {
 	}
 	defer in.Close()
 	w, commit, abort := openOutput(e, opts.Out)
+	if _, err := w.Write(nil); err != nil {
+		return err
+	}
 	err = sign.Sign(w, in, sign.Options{
 		Key:            id.Signer,
 		Certificate:    id.Certificate,

@@ -100,6 +100,9 @@ func runVerify(opts *verifyOptions) error {
 	commit, abort := func() error { return nil }, func() {}
 	if !opts.JSON || !isStdio(opts.Out) {
 		w, commit, abort = openOutput(e, opts.Out)
+		if _, err := w.Write(nil); err != nil {
+			return err
+		}
 	}
 	res, verr := verify.Verify(context.Background(), w, in, vopts)
 	if res != nil {
@@ -186,7 +189,7 @@ func summary(res *verify.Result) string {
 		if s.Certificate != nil && s.Certificate.Subject.CommonName != "" {
 			who = s.Certificate.Subject.CommonName
 		}
-		if len(s.Emails) > 0 {
+		if len(s.Emails) > 0 && !(len(s.Emails) == 1 && s.Emails[0] == who) {
 			who += " <" + strings.Join(s.Emails, ", ") + ">"
 		}
 		line := fmt.Sprintf("signed by %s (%s, %s)", who, res.Form, s.DigestAlgorithm)
