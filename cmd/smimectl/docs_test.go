@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -85,5 +86,20 @@ func TestManPageExitStatus(t *testing.T) {
 	}
 	if !bytes.Contains(page, []byte("smimectl <command> [flags]")) {
 		t.Errorf("SYNOPSIS lost its <command> placeholder:\n%s", page)
+	}
+}
+
+// TestReadmeExitStatus checks that the README's exit status table matches the
+// constants (STYLE rule 3).
+func TestReadmeExitStatus(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range exitStatuses {
+		row := "| " + strconv.Itoa(s.code) + " | " + strings.ReplaceAll(s.text, "\n", " ") + " |"
+		if !bytes.Contains(readme, []byte(row)) {
+			t.Errorf("README.md lacks the row %q", row)
+		}
 	}
 }

@@ -7,6 +7,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/sign"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // Exit statuses, as SPEC.md "Results, errors, exit codes" defines them. The same table
@@ -96,27 +101,52 @@ type noCertError struct{ err error }
 func (e *noCertError) Error() string { return e.err.Error() }
 func (e *noCertError) Unwrap() error { return e.err }
 
+// setupError is a local file that exists but can't be used: a key, certificate or CRL
+// file that is malformed or does not decrypt (exitUsage). Its message names the flag.
+type setupError struct{ err error }
+
+func (e *setupError) Error() string { return e.err.Error() }
+func (e *setupError) Unwrap() error { return e.err }
+
+// setupErrorf returns a *setupError with a formatted message; wrap the cause with %w.
+func setupErrorf(format string, args ...any) error {
+	return &setupError{err: fmt.Errorf(format, args...)}
+}
+
 // classify maps errors to exit statuses. exitCode tries each function in order and
 // takes the first answer; an error none of them recognises is exitFailed.
 //
 // Library error types are added here, not in the libraries, which know nothing of
-// exit codes (STYLE rule 1). As the packages land:
-//
-//	*verify.SignatureError, *verify.TrustError, *revocation.RevokedError,
-//	*cms and *mime parse errors                      -> exitFailed (1)
-//	encrypted key without a passphrase, bad key file -> exitUsage (2)
-//	*certsel.NoMatchError                            -> exitNoCert (3)
-//	*revocation.UnavailableError in hard mode        -> exitTempFail (75)
-//
-// Put the more specific types first: the first match wins.
+// exit codes (STYLE rule 1). Put the more specific types first: the first match wins.
 var classify = []func(error) (int, bool){
 	asCode(func(e *silentError) int { return e.code }),
 	asCode(func(*usageError) int { return exitUsage }),
+	asCode(func(*setupError) int { return exitUsage }),
 	asCode(func(*noCertError) int { return exitNoCert }),
+	// The signer's own certificate can't sign for the sender: nothing to sign with.
+	asCode(func(*sign.CertificateError) int { return exitNoCert }),
+	// Verdicts on the message.
+	asCode(func(*verify.MalformedError) int { return exitFailed }),
+	asCode(func(*verify.SignatureError) int { return exitFailed }),
+	asCode(func(*verify.TrustError) int { return exitFailed }),
+	asCode(func(*verify.SenderError) int { return exitFailed }),
+	asCode(func(*verify.PolicyError) int { return exitFailed }),
+	asCode(func(*revocation.RevokedError) int { return exitFailed }),
+	isCode(verify.ErrNotSigned, exitFailed),
+	// No revocation answer where one was required (--revocation hard): retry later.
+	asCode(func(*revocation.UnavailableError) int { return exitTempFail }),
+	// A key that does not decrypt is local setup, as is a key file that is not a key.
+	isCode(keys.ErrIncorrectPassphrase, exitUsage),
+	isCode(keys.ErrPassphraseRequired, exitUsage),
 	// A local file (--in, --out, --key, --trust...) that can't be opened, read or
 	// written is a setup error, not a verdict on the message.
 	asCode(func(*fs.PathError) int { return exitUsage }),
 	asCode(func(*os.LinkError) int { return exitUsage }),
+}
+
+// isCode turns a sentinel error into a classify entry that matches with errors.Is.
+func isCode(target error, code int) func(error) (int, bool) {
+	return func(err error) (int, bool) { return code, errors.Is(err, target) }
 }
 
 // asCode turns a function of one error type into a classify entry that matches with

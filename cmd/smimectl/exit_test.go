@@ -8,6 +8,13 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/smimectl/smimectl/internal/chain"
+	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/sign"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 func TestExitCode(t *testing.T) {
@@ -30,6 +37,18 @@ func TestExitCode(t *testing.T) {
 		{"wrapped missing local file", fmt.Errorf("loading key: %w", pathErr), exitUsage},
 		{"rename failed", &os.LinkError{Op: "rename", Old: "a", New: "b", Err: fs.ErrPermission}, exitUsage},
 		{"joined usage and failure", errors.Join(errors.New("bad"), usagef(nil, "x")), exitUsage},
+		{"setup error", setupErrorf("can't read --trust %q: %w", "x.pem", errors.New("keys: no certificate found")), exitUsage},
+		{"signer certificate refused", &sign.CertificateError{Address: "alice@example.com", Err: errors.New("expired")}, exitNoCert},
+		{"malformed", &verify.MalformedError{Err: errors.New("no boundary")}, exitFailed},
+		{"bad signature", fmt.Errorf("x: %w", &verify.SignatureError{Err: cms.ErrContentModified}), exitFailed},
+		{"untrusted", &verify.TrustError{Reason: chain.Untrusted, Err: errors.New("no root")}, exitFailed},
+		{"sender", &verify.SenderError{From: "a@example.com"}, exitFailed},
+		{"policy", &verify.PolicyError{Err: errors.New("md5")}, exitFailed},
+		{"not signed", fmt.Errorf("%w: its type is text/plain", verify.ErrNotSigned), exitFailed},
+		{"revoked", &revocation.RevokedError{}, exitFailed},
+		{"revocation unavailable", &revocation.UnavailableError{Err: errors.New("no CRL")}, exitTempFail},
+		{"wrong passphrase", fmt.Errorf("reading key: %w", keys.ErrIncorrectPassphrase), exitUsage},
+		{"passphrase required", keys.ErrPassphraseRequired, exitUsage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

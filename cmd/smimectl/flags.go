@@ -109,8 +109,8 @@ type trustFlags struct {
 }
 
 func (f *trustFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&f.Trust, "trust", nil, "trust the root certificates in `file` (repeatable)")
-	fs.StringArrayVar(&f.Intermediates, "intermediates", nil, "use the intermediate certificates in `file` to build chains (repeatable)")
+	fs.StringArrayVar(&f.Trust, "trust", nil, "trust the root certificates in `file` or directory (repeatable)")
+	fs.StringArrayVar(&f.Intermediates, "intermediates", nil, "use the intermediate certificates in `file` or directory to build chains (repeatable)")
 	fs.StringArrayVar(&f.CRLs, "crl", nil, "check revocation against the CRL in `file` too (repeatable)")
 	enumFlag(fs, &f.Revocation, "revocation", "soft", revocationModes,
 		"when a CRL can't be fetched: soft warns and passes, hard fails, off skips revocation checks")
@@ -121,11 +121,14 @@ func (f *trustFlags) addFlags(fs *pflag.FlagSet) {
 }
 
 // evalTime returns the evaluation time: --at if given, else e.Now().
-func (f *trustFlags) evalTime(e *env) (time.Time, error) {
-	if f.At == "" {
+func (f *trustFlags) evalTime(e *env) (time.Time, error) { return atTime(e, f.At) }
+
+// atTime returns the time an --at value names, or e.Now() for "".
+func atTime(e *env, at string) (time.Time, error) {
+	if at == "" {
 		return e.Now(), nil
 	}
-	t, err := parseAt(f.At)
+	t, err := parseAt(at)
 	if err != nil {
 		return time.Time{}, &usageError{err: fmt.Errorf("--at: %w", err), hints: []string{
 			`give --at as 2024-05-01T12:00:00Z, 2024-05-01 or @1714564800`}}

@@ -49,12 +49,49 @@ func setupScript(e *testscript.Env) error {
 	e.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	e.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
 	e.Setenv("SMIMECTL_DEBUG", "")
+	shared, err := filepath.Abs(sharedDir)
+	if err != nil {
+		return err
+	}
+	e.Setenv("SHARED", shared)
 	return nil
 }
+
+// sharedDir holds the third-party vectors, beside the repository (see
+// ../shared/vectors/README.md); scripts see it as $SHARED.
+const sharedDir = "../../../shared"
 
 // scriptCmds are the commands scripts have besides testscript's own.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"exitcode": cmdExitcode,
+	"crlf2lf":  cmdCRLF2LF,
+	"replace":  cmdReplace,
+}
+
+// cmdReplace changes a file in place, as a mail system on the way might:
+// "replace 'Meet at noon' 'Meet at nine' signed.eml". The old text must occur.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace <old> <new> <file>")
+	}
+	path := ts.MkAbs(args[2])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	if !bytes.Contains(data, []byte(args[0])) {
+		ts.Fatalf("replace: %q not in %s", args[0], args[2])
+	}
+	ts.Check(os.WriteFile(path, bytes.Replace(data, []byte(args[0]), []byte(args[1]), 1), 0o644))
+}
+
+// cmdCRLF2LF copies a file with CRLF line ends turned into LF, as a mail store or a
+// Unix mail tool may keep a message: "crlf2lf signed.eml signed-lf.eml".
+func cmdCRLF2LF(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: crlf2lf <in> <out>")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), 0o644))
 }
 
 // cmdExitcode runs a program and checks its exact exit status, which testscript's "!"
@@ -94,7 +131,8 @@ var peerTools = map[string]string{
 	"cmsutil": "cmsutil",
 }
 
-// scriptCondition answers the conditions testscript does not know. [peer:NAME] is
+// scriptCondition answers the conditions testscript does not know. [vectors] is true
+// when $SHARED/vectors exists. [peer:NAME] is
 // true when the peer tool is installed; missing, it is false on a developer's
 // machine but fails the script under CI=true, so CI never skips interop silently.
 func scriptCondition(cond string) (bool, error) {
@@ -110,6 +148,11 @@ func scriptCondition(cond string) (bool, error) {
 			return false, nil
 		}
 		return true, nil
+	}
+	if cond == "vectors" {
+		// The third-party vectors of ../shared/vectors, absent from a bare checkout.
+		_, err := os.Stat(filepath.Join(sharedDir, "vectors"))
+		return err == nil, nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }

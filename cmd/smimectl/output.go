@@ -39,13 +39,19 @@ func openOutput(e *env, path string) (w io.Writer, commit func() error, abort fu
 // failed commit, removes the temporary file, so a failed run leaves path as it was.
 // After the first call to commit or abort, later calls do nothing.
 //
-// A temporary file that can't be created makes the first Write fail with that error.
+// A temporary file that can't be created makes every Write fail with a *fs.PathError
+// for path; a zero-length Write finds out early.
 func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit func() error, abort func()) {
 	if isStdio(path) {
 		return e.Stdout, func() error { return nil }, func() {}
 	}
 	a := &atomicFile{path: path, perm: perm}
 	a.f, a.err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	var pe *fs.PathError
+	if errors.As(a.err, &pe) {
+		// Name the file the user asked for, not the temporary one.
+		a.err = &fs.PathError{Op: "create", Path: path, Err: pe.Err}
+	}
 	return a, a.commit, a.abort
 }
 

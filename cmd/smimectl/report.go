@@ -1,11 +1,19 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"strings"
+	"time"
+
+	"github.com/smimectl/smimectl/internal/chain"
+	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/sign"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // The stderr grammar (STYLE rule 4): one "error" line per failure, then zero or more
@@ -42,32 +50,170 @@ func withHint(err error, hints ...string) error {
 type hinter interface{ Hints() []string }
 
 // describers turn errors the command layer recognises into the sentence the user
-// reads; the first match wins, and an error none recognises prints as err.Error().
-// Library types get their sentence here, next to their exit status in classify
-// (for example *verify.TrustError -> "the signer's certificate was issued by an
-// untrusted source").
-var describers = []func(error) (string, bool){
+// reads, in the words of the guide's troubleshooting chapter, with hints saying what
+// to do; the first match wins, and an error none recognises prints as err.Error().
+// Library types get their sentence here, next to their exit status in classify.
+var describers = []func(error) (string, []string, bool){
 	describePathError,
+	describeAs(describeCertificateError),
+	describeAs(describeSignatureError),
+	describeAs(describeTrustError),
+	describeAs(describeSenderError),
+	describeAs(describeRevokedError),
+	describeAs(describeUnavailableError),
+	describeAs(describeMalformedError),
+	describeAs(describePolicyError),
+	describeNotSigned,
+}
+
+// describeAs turns a describer of one error type into a describers entry that
+// matches with errors.As.
+func describeAs[E error](d func(E) (string, []string)) func(error) (string, []string, bool) {
+	return func(err error) (string, []string, bool) {
+		var target E
+		if !errors.As(err, &target) {
+			return "", nil, false
+		}
+		msg, hints := d(target)
+		return msg, hints, true
+	}
+}
+
+// libraryDetail is a library error's text without its package prefix.
+func libraryDetail(err error) string {
+	s := err.Error()
+	for _, p := range []string{"sign: ", "verify: ", "revocation: ", "chain: ", "cms: ", "keys: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
+// certName names a certificate for a message: its common name, else its subject.
+func certName(c *x509.Certificate) string {
+	if c == nil {
+		return "the certificate"
+	}
+	if c.Subject.CommonName != "" {
+		return fmt.Sprintf("%q", c.Subject.CommonName)
+	}
+	return fmt.Sprintf("%q", c.Subject.String())
+}
+
+func describeCertificateError(e *sign.CertificateError) (string, []string) {
+	who := e.Address
+	if who == "" {
+		who = "this message"
+	}
+	return fmt.Sprintf("no certificate with a private key can sign for %s: %s", who, libraryDetail(e.Err)),
+		[]string{"give a signing certificate for the sender with --key and --cert, or --p12; --force signs anyway"}
+}
+
+func describeSignatureError(e *verify.SignatureError) (string, []string) {
+	switch {
+	case errors.Is(e.Err, cms.ErrContentModified):
+		return "the message was changed after it was signed", []string{
+			"a mail system that re-wraps lines, changes the transfer encoding or adds a footer breaks clear signatures; opaque-sign mail that passes through one"}
+	case errors.Is(e.Err, cms.ErrBadSignature):
+		return "the signature is not valid for the signer's certificate", nil
+	}
+	return libraryDetail(e), nil
+}
+
+func describeTrustError(e *verify.TrustError) (string, []string) {
+	detail := libraryDetail(e.Err)
+	var ce *chain.Error
+	if errors.As(e.Err, &ce) && ce.Cert != nil {
+		// "at signing time 2025-...: " when the library says when, then the
+		// certificate by name rather than by its whole subject.
+		when, _ := strings.CutSuffix(e.Err.Error(), ce.Error())
+		detail = when + certName(ce.Cert) + " " + ce.Detail
+	}
+	who := "the signer's certificate"
+	if e.Cert != nil && e.Cert.IsCA {
+		who = "the certificate of the issuing authority " + certName(e.Cert)
+	}
+	switch e.Reason {
+	case chain.Untrusted:
+		msg := "the signer's certificate was issued by an untrusted source"
+		if ce != nil && ce.Cert != nil {
+			msg += fmt.Sprintf(" (%s, the issuer of %s)", issuerName(ce.Cert), certName(ce.Cert))
+		}
+		return msg, []string{
+			"pass the issuing root with --trust, and intermediates the message lacks with --intermediates"}
+	case chain.Expired:
+		return who + " has expired: " + detail, []string{
+			"--at <time> checks the message as of another time, such as when it was received"}
+	case chain.NotYetValid:
+		return who + " is not yet valid: " + detail, []string{
+			"check the clock, or give the time to check at with --at"}
+	case chain.Usage:
+		return "the signer's certificate may not be used to sign mail: " + detail, nil
+	}
+	return who + " is not valid: " + detail, nil
+}
+
+// issuerName names a certificate's issuer: its common name, else the whole name.
+func issuerName(c *x509.Certificate) string {
+	if c.Issuer.CommonName != "" {
+		return fmt.Sprintf("%q", c.Issuer.CommonName)
+	}
+	return fmt.Sprintf("%q", c.Issuer.String())
+}
+
+func describeSenderError(e *verify.SenderError) (string, []string) {
+	hints := []string{"--sender-check warn accepts the message with a warning, for lists and gateways that rewrite From"}
+	if e.From == "" {
+		return "the message has no From address to compare with the signer's certificate", hints
+	}
+	return fmt.Sprintf("the sender %s is not in the signer's certificate (it is for %s)", e.From, strings.Join(e.Addresses, ", ")), hints
+}
+
+func describeRevokedError(e *revocation.RevokedError) (string, []string) {
+	who := "the signer's certificate"
+	if e.Cert != nil && e.Cert.IsCA {
+		who = "the certificate of the issuing authority " + certName(e.Cert)
+	}
+	return fmt.Sprintf("%s was revoked on %s (%s)", who, e.At.UTC().Format(time.RFC3339), revocation.ReasonString(e.Reason)), nil
+}
+
+func describeUnavailableError(e *revocation.UnavailableError) (string, []string) {
+	return fmt.Sprintf("no revocation information for %s: %s", certName(e.Cert), libraryDetail(e.Err)), []string{
+		"try again later, give the CRL with --crl, or accept the message with a warning with --revocation soft"}
+}
+
+func describeMalformedError(e *verify.MalformedError) (string, []string) {
+	return "the message is not well-formed S/MIME: " + libraryDetail(e.Err), nil
+}
+
+func describePolicyError(e *verify.PolicyError) (string, []string) {
+	return libraryDetail(e), nil
+}
+
+func describeNotSigned(err error) (string, []string, bool) {
+	if !errors.Is(err, verify.ErrNotSigned) {
+		return "", nil, false
+	}
+	return libraryDetail(err), []string{"verify reads multipart/signed and application/pkcs7-mime signed-data messages"}, true
 }
 
 // describePathError words a bare file-system error (one no caller added context to)
 // as "can't open "msg.eml": no such file or directory".
-func describePathError(err error) (string, bool) {
+func describePathError(err error) (string, []string, bool) {
 	var pe *fs.PathError
 	if !errors.As(err, &pe) || err.Error() != pe.Error() {
-		return "", false
+		return "", nil, false
 	}
-	return fmt.Sprintf("can't %s %q: %v", pe.Op, pe.Path, pe.Err), true
+	return fmt.Sprintf("can't %s %q: %v", pe.Op, pe.Path, pe.Err), nil, true
 }
 
-// describe returns the message for err.
-func describe(err error) string {
+// describe returns the message for err and the hints that go with it.
+func describe(err error) (string, []string) {
 	for _, d := range describers {
-		if msg, ok := d(err); ok {
-			return msg
+		if msg, hints, ok := d(err); ok {
+			return msg, hints
 		}
 	}
-	return err.Error()
+	return err.Error(), nil
 }
 
 // reportError writes err to w in the stderr grammar: the error line, the hints of
@@ -79,7 +225,11 @@ func reportError(w io.Writer, err error, debug bool) {
 	if err == nil || errors.As(err, &silent) {
 		return
 	}
-	writeLines(w, errorPrefix, describe(err))
+	msg, hints := describe(err)
+	writeLines(w, errorPrefix, msg)
+	for _, hint := range hints {
+		writeLines(w, hintPrefix, hint)
+	}
 	walkErrors(err, func(e error) {
 		if h, ok := e.(hinter); ok {
 			for _, hint := range h.Hints() {

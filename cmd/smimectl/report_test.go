@@ -2,11 +2,18 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/sign"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 func TestReportError(t *testing.T) {
@@ -46,6 +53,29 @@ func TestReportError(t *testing.T) {
 			name: "final period and blank lines dropped",
 			err:  errors.New("first line.\n\nsecond line."),
 			want: "smimectl: error: first line\nsmimectl: error: second line\n",
+		},
+		{
+			name: "content modified, with the library's wrapping",
+			err:  fmt.Errorf("x: %w", &verify.SignatureError{Err: fmt.Errorf("y: %w", cms.ErrContentModified)}),
+			want: "smimectl: error: the message was changed after it was signed\n" +
+				"smimectl: hint: a mail system that re-wraps lines, changes the transfer encoding or adds a footer breaks clear signatures; opaque-sign mail that passes through one\n",
+		},
+		{
+			name: "sender mismatch",
+			err:  &verify.SenderError{From: "mallory@example.com", Addresses: []string{"alice@example.com"}},
+			want: "smimectl: error: the sender mallory@example.com is not in the signer's certificate (it is for alice@example.com)\n" +
+				"smimectl: hint: --sender-check warn accepts the message with a warning, for lists and gateways that rewrite From\n",
+		},
+		{
+			name: "signer certificate without address",
+			err:  &sign.CertificateError{Err: errors.New("the certificate expired on 2025-06-30T00:00:00Z")},
+			want: "smimectl: error: no certificate with a private key can sign for this message: the certificate expired on 2025-06-30T00:00:00Z\n" +
+				"smimectl: hint: give a signing certificate for the sender with --key and --cert, or --p12; --force signs anyway\n",
+		},
+		{
+			name: "revoked",
+			err:  &revocation.RevokedError{Cert: &x509.Certificate{}, At: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), Reason: 1},
+			want: "smimectl: error: the signer's certificate was revoked on 2025-04-01T00:00:00Z (keyCompromise)\n",
 		},
 		{
 			name: "bare path error",

@@ -84,6 +84,11 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetHelpCommand(newHelpCmd(root))
 
 	root.AddCommand(
+		newSignCmd(e, nil),
+		newClearSignCmd(e, nil),
+		newOpaqueSignCmd(e, nil),
+		newVerifyCmd(e, nil),
+		newLabCmd(e),
 		newVersionCmd(e, nil),
 		newCompletionCmd(e, nil),
 		newExitCodesTopic(),

@@ -92,13 +92,15 @@ func Build(leaf *x509.Certificate, opts Options) (*Result, error) {
 	if b.best != nil {
 		return nil, b.best
 	}
-	return nil, &Error{Reason: Untrusted, Cert: leaf,
-		Detail: fmt.Sprintf("issued by an untrusted source (%s)", leaf.Issuer)}
+	return nil, b.untrusted
 }
 
 type builder struct {
 	opts Options
 	best *Error
+	// untrusted names the end of the longest path that found no issuer.
+	untrusted *Error
+	depth     int
 }
 
 func (b *builder) fail(e *Error) {
@@ -115,6 +117,14 @@ func (b *builder) extend(path []*x509.Certificate) *Result {
 	}
 	// A self-signed certificate that is not trusted ends the path: it
 	// cannot be issued by another root, even one of the same name.
+	if len(path) > b.depth {
+		b.depth = len(path)
+		b.untrusted = &Error{Reason: Untrusted, Cert: last,
+			Detail: fmt.Sprintf("issued by an untrusted source (%s)", last.Issuer)}
+		if bytes.Equal(last.RawIssuer, last.RawSubject) {
+			b.untrusted.Detail = "is a self-signed root that is not trusted"
+		}
+	}
 	if len(path) >= maxChainLength || bytes.Equal(last.RawIssuer, last.RawSubject) {
 		return nil
 	}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// execCmd runs cmd with argv through the root command's flag-error handling and
+// returns the exit status.
+func execCmd(t *testing.T, cmd *cobra.Command, argv []string) int {
+	t.Helper()
+	cmd.SetArgs(argv)
+	cmd.SetOut(new(bytes.Buffer))
+	cmd.SetErr(new(bytes.Buffer))
+	cmd.SetFlagErrorFunc(flagError)
+	return exitCode(cmd.Execute())
+}
+
+func TestNewSignCmd(t *testing.T) {
+	defaults := signOptions{Mode: "clear", Digest: "sha256", Include: "chain"}
+	tests := []struct {
+		name string
+		newF func(*env, func(*signOptions) error) *cobra.Command
+		argv []string
+		code int
+		want signOptions
+	}{
+		{"sign defaults", newSignCmd, nil, exitOK, defaults},
+		{"sign opaque with everything", newSignCmd,
+			[]string{"--mode", "opaque", "--in", "m.eml", "--out", "s.eml", "--p12", "a.p12", "--pass-file", "p",
+				"--intermediates", "i1.pem", "--intermediates", "i2.pem", "--digest", "sha512", "--pss",
+				"--include", "chain+root", "--keyid", "--from", "a@example.com", "--force", "--no-capabilities", "--at", "2026-01-01"},
+			exitOK, signOptions{
+				ioFlags: ioFlags{In: "m.eml", Out: "s.eml"}, keyFlags: keyFlags{P12: "a.p12", PassFile: "p"},
+				Mode: "opaque", Intermediates: []string{"i1.pem", "i2.pem"}, Digest: "sha512", PSS: true,
+				Include: "chain+root", KeyID: true, From: "a@example.com", Force: true, NoCapabilities: true, At: "2026-01-01"}},
+		{"clear-sign fixes the mode", newClearSignCmd, []string{"--key", "k", "--cert", "c"}, exitOK,
+			signOptions{keyFlags: keyFlags{Key: "k", Cert: "c"}, Mode: "clear", Digest: "sha256", Include: "chain"}},
+		{"opaque-sign fixes the mode", newOpaqueSignCmd, nil, exitOK,
+			signOptions{Mode: "opaque", Digest: "sha256", Include: "chain"}},
+		{"opaque-sign has no --mode", newOpaqueSignCmd, []string{"--mode", "clear"}, exitUsage, signOptions{}},
+		{"bad mode", newSignCmd, []string{"--mode", "triple"}, exitUsage, signOptions{}},
+		{"bad digest", newSignCmd, []string{"--digest", "sha1"}, exitUsage, signOptions{}},
+		{"bad include", newSignCmd, []string{"--include", "root"}, exitUsage, signOptions{}},
+		{"no arguments", newSignCmd, []string{"msg.eml"}, exitUsage, signOptions{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, _ := testEnv("", nil)
+			var got *signOptions
+			code := execCmd(t, tc.newF(e, func(o *signOptions) error { got = o; return nil }), tc.argv)
+			if code != tc.code {
+				t.Fatalf("status %d, want %d", code, tc.code)
+			}
+			if code != exitOK {
+				return
+			}
+			if got.env != e {
+				t.Errorf("options carry another env")
+			}
+			got.env = nil
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("got %+v, want %+v", *got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewVerifyCmd(t *testing.T) {
+	tests := []struct {
+		name string
+		argv []string
+		code int
+		want verifyOptions
+	}{
+		{"defaults", nil, exitOK, verifyOptions{trustFlags: trustFlags{Revocation: "soft"}, SenderCheck: "strict"}},
+		{"everything", []string{"--in", "s.eml", "--out", "m.eml", "--trust", "r.crt", "--trust", "roots/",
+			"--intermediates", "i.pem", "--crl", "a.crl", "--crl", "b.crl", "--revocation", "hard", "--at", "@0",
+			"--sender-check", "warn", "--allow-md5", "--json", "-v"}, exitOK,
+			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, trustFlags: trustFlags{
+				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl", "b.crl"},
+				Revocation: "hard", At: "@0"}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true}},
+		{"bad revocation", []string{"--revocation", "maybe"}, exitUsage, verifyOptions{}},
+		{"bad sender check", []string{"--sender-check", "loose"}, exitUsage, verifyOptions{}},
+		{"no arguments", []string{"signed.eml"}, exitUsage, verifyOptions{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, _ := testEnv("", nil)
+			var got *verifyOptions
+			code := execCmd(t, newVerifyCmd(e, func(o *verifyOptions) error { got = o; return nil }), tc.argv)
+			if code != tc.code {
+				t.Fatalf("status %d, want %d", code, tc.code)
+			}
+			if code != exitOK {
+				return
+			}
+			got.env = nil
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("got %+v, want %+v", *got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewLabInitCmd(t *testing.T) {
+	e, _, _ := testEnv("", nil)
+	var got *labInitOptions
+	cmd := newLabInitCmd(e, func(o *labInitOptions) error { got = o; return nil })
+	if code := execCmd(t, cmd, []string{"--seed", "7", "--domain", "example.org", "--crl-url", "http://crl.example.org/", "--p12-password-file", "pw", "dir"}); code != exitOK {
+		t.Fatalf("status %d", code)
+	}
+	want := labInitOptions{Dir: "dir", Seed: "7", Domain: "example.org", CRLURL: "http://crl.example.org/", P12PasswordFile: "pw"}
+	if *got != want {
+		t.Errorf("got %+v, want %+v", *got, want)
+	}
+}

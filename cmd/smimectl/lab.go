@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smimectl/smimectl/internal/lab"
+)
+
+// defaultP12Password protects the lab's .p12 files unless --p12-password-file
+// names another; lab init records it in DIR/p12.pass either way.
+const defaultP12Password = "smimectl-lab"
+
+func newLabCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lab <command>",
+		Short: "Make the guide's test PKI for fixtures and demos",
+		Long: `Make the test lab of the guide's Chapter 7 as files: a root certification
+authority, an intermediate (issuing) authority, and users with signing-only,
+encryption-only and dual-use certificates, an ECDSA user, an expired and a revoked
+certificate, and a CRL from each authority.
+
+Everything is derived from a seed, so the same seed gives the same keys and
+certificates on every machine: tests and documentation can make their PKI on the
+fly instead of committing it. The keys are public knowledge: never use them for
+real mail.`,
+		Example: `  smimectl lab init lab
+  smimectl lab demo`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usagef([]string{`run "smimectl lab --help" for its commands`}, "lab needs a command: init or demo")
+		},
+	}
+	cmd.AddCommand(newLabInitCmd(e, nil), newLabDemoCmd(e, nil))
+	return cmd
+}
+
+// labInitOptions are the options of lab init.
+type labInitOptions struct {
+	Dir             string // the directory to write
+	Seed            string // --seed
+	Domain          string // --domain
+	CRLURL          string // --crl-url
+	P12PasswordFile string // --p12-password-file
+}
+
+func newLabInitCmd(e *env, runF func(*labInitOptions) error) *cobra.Command {
+	opts := &labInitOptions{}
+	cmd := &cobra.Command{
+		Use:   "init <dir> [--seed <seed>] [--domain <domain>] [flags]",
+		Short: "Write the test PKI into a new directory",
+		Long: `Write the test lab into dir, which must be new or empty: root.crt,
+intermediate.crt and chain.pem (intermediate, then root); root.crl and
+intermediate.crl; and for every user NAME.key (PEM PKCS#8, unencrypted), NAME.crt
+and NAME.p12 (key, certificate and chain). The .p12 password is in p12.pass, and
+README.md says what each identity is for.
+
+The users are alice-sign (signing only) and alice-encrypt (encryption only) for
+alice@DOMAIN, bob (dual use), carol (ECDSA P-256), dave-expired and eve-revoked.
+All files but the .p12 ones are the same bytes for the same --seed, --domain and
+--crl-url.`,
+		Example: `  # A lab, then a signed and verified message.
+  smimectl lab init lab
+  smimectl clear-sign --p12 lab/alice-sign.p12 --pass-file lab/p12.pass < msg.eml > signed.eml
+  smimectl verify --trust lab/root.crt < signed.eml
+
+  # Another lab for another domain.
+  smimectl lab init --seed 7 --domain example.org lab7`,
+		Args:              exactArgs(1),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Dir = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLabInit(opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&opts.Seed, "seed", lab.DefaultSeed, "derive every key and serial number from `seed`")
+	fs.StringVar(&opts.Domain, "domain", lab.DefaultDomain, "mail `domain` of the users' addresses")
+	fs.StringVar(&opts.CRLURL, "crl-url", lab.DefaultCRLBaseURL, "base `URL` of the CRL distribution points")
+	fs.StringVar(&opts.P12PasswordFile, "p12-password-file", "", "protect the .p12 files with the first line of `file` (default \""+defaultP12Password+"\")")
+	return cmd
+}
+
+// runLabInit builds the lab and writes it out.
+func runLabInit(opts *labInitOptions) error {
+	pass := defaultP12Password
+	if opts.P12PasswordFile != "" {
+		b, err := os.ReadFile(opts.P12PasswordFile)
+		if err != nil {
+			return err
+		}
+		line, _, _ := bytes.Cut(b, []byte("\n"))
+		pass = string(bytes.TrimSuffix(line, []byte("\r")))
+		if pass == "" {
+			return usagef(nil, "the password in --p12-password-file %q is empty", opts.P12PasswordFile)
+		}
+	}
+	l, err := lab.New(lab.Options{Seed: opts.Seed, Domain: opts.Domain, CRLBaseURL: opts.CRLURL})
+	if err != nil {
+		return usagef(nil, "%w", err)
+	}
+	if err := l.WriteDir(opts.Dir, pass); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return err
+		}
+		return setupErrorf("%w", err)
+	}
+	return nil
+}
