@@ -158,7 +158,7 @@ func TestInteropOpenSSLRejected(t *testing.T) {
 		// TrustError and a rejection, but the less telling reason (see
 		// the interop report). The check accepts both and logs which.
 		{name: "untrusted root, root in message", user: "bob", from: "bob@example.com", withRoot: true,
-			opts: func(o *verify.Options) { o.Roots = []*x509.Certificate{untrusted} },
+			opts:  func(o *verify.Options) { o.Roots = []*x509.Certificate{untrusted} },
 			check: trustReason(chain.Untrusted)},
 		{name: "expired signer", user: "dave-expired", from: "dave@example.com", check: trustReason(chain.Expired)},
 		{name: "revoked signer", user: "eve-revoked", from: "eve@example.com",
