@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/testpeer"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +36,7 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup:               setupScript,
-		Cmds:                scriptCmds,
+		Cmds:                allCmds(),
 		Condition:           scriptCondition,
 	})
 }
@@ -61,10 +63,18 @@ func setupScript(e *testscript.Env) error {
 // ../shared/vectors/README.md); scripts see it as $SHARED.
 const sharedDir = "../../../shared"
 
+// allCmds adds the peer drivers of internal/testpeer to scriptCmds.
+func allCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := testpeer.Cmds()
+	maps.Copy(cmds, scriptCmds)
+	return cmds
+}
+
 // scriptCmds are the commands scripts have besides testscript's own.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"exitcode": cmdExitcode,
 	"crlf2lf":  cmdCRLF2LF,
+	"lf2crlf":  cmdLF2CRLF,
 	"replace":  cmdReplace,
 }
 
@@ -92,6 +102,18 @@ func cmdCRLF2LF(ts *testscript.TestScript, neg bool, args []string) {
 	data, err := os.ReadFile(ts.MkAbs(args[0]))
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), 0o644))
+}
+
+// cmdLF2CRLF writes IN to OUT with every line ending in CRLF, as mail travels:
+// txtar files hold LF lines, and peers sign the bytes they are given.
+func cmdLF2CRLF(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: lf2crlf <in> <out>")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	data = bytes.ReplaceAll(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), data, 0o644))
 }
 
 // cmdExitcode runs a program and checks its exact exit status, which testscript's "!"
@@ -124,34 +146,21 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// peerTools are the interop peers scripts may require with [peer:NAME].
-var peerTools = map[string]string{
-	"openssl": "openssl",
-	"gpgsm":   "gpgsm",
-	"cmsutil": "cmsutil",
-}
-
-// scriptCondition answers the conditions testscript does not know. [vectors] is true
-// when $SHARED/vectors exists. [peer:NAME] is
-// true when the peer tool is installed; missing, it is false on a developer's
-// machine but fails the script under CI=true, so CI never skips interop silently.
+// scriptCondition answers the conditions testscript does not know.
+// [peer:openssl], [peer:gpgsm] and [peer:cmsutil] come from testpeer: true when
+// the peer is installed; missing, false on a developer's machine but a failure
+// under CI=true, so CI never skips interop silently. [vectors] is true when
+// $SHARED/vectors (the third-party messages beside the checkout) exists, and a
+// failure under CI=true when it does not.
 func scriptCondition(cond string) (bool, error) {
-	if name, ok := strings.CutPrefix(cond, "peer:"); ok {
-		tool, known := peerTools[name]
-		if !known {
-			return false, fmt.Errorf("unknown peer %q", name)
-		}
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				return false, fmt.Errorf("peer %s is required under CI=true: %v", tool, err)
-			}
-			return false, nil
-		}
-		return true, nil
+	if ok, err := testpeer.Condition(cond); !errors.Is(err, testpeer.ErrUnknownCondition) {
+		return ok, err
 	}
 	if cond == "vectors" {
-		// The third-party vectors of ../shared/vectors, absent from a bare checkout.
 		_, err := os.Stat(filepath.Join(sharedDir, "vectors"))
+		if err != nil && os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("the shared vectors are required under CI=true: %v", err)
+		}
 		return err == nil, nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
