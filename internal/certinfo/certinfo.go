@@ -7,10 +7,12 @@ package certinfo
 
 import (
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -129,4 +131,29 @@ func UsageString(ku x509.KeyUsage) string {
 		}
 	}
 	return strings.Join(names, ",")
+}
+
+var attrNames = map[string]string{
+	"2.5.4.3": "CN", "2.5.4.5": "SERIALNUMBER", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST",
+	"2.5.4.10": "O", "2.5.4.11": "OU", "1.2.840.113549.1.9.1": "E",
+}
+
+// Name renders a distinguished name for people, most specific first, as
+// pkix.Name.String does, but with the emailAddress attribute S/MIME
+// certificates carry shown as E=address rather than as hex.
+func Name(n pkix.Name) string {
+	parts := make([]string, 0, len(n.Names))
+	for i := len(n.Names) - 1; i >= 0; i-- {
+		atv := n.Names[i]
+		key, ok := attrNames[atv.Type.String()]
+		if !ok {
+			key = atv.Type.String()
+		}
+		v := fmt.Sprint(atv.Value)
+		if strings.ContainsAny(v, ",+\"<>;=") {
+			v = strconv.Quote(v)
+		}
+		parts = append(parts, key+"="+v)
+	}
+	return strings.Join(parts, ",")
 }

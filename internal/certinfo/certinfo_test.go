@@ -3,6 +3,7 @@ package certinfo
 import (
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"testing"
 )
@@ -59,5 +60,16 @@ func TestCheckUsage(t *testing.T) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestName(t *testing.T) {
+	n := pkix.Name{Names: []pkix.AttributeTypeAndValue{
+		{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: "smimectl lab"},
+		{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "Alice, Jr"},
+		{Type: oidEmailAddress, Value: "alice@example.com"},
+	}}
+	if got, want := Name(n), `E=alice@example.com,CN="Alice, Jr",O=smimectl lab`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/certinfo"
 	"time"
 )
 
@@ -101,7 +102,7 @@ type RevokedError struct {
 
 func (e *RevokedError) Error() string {
 	return fmt.Sprintf("revocation: certificate %s (serial %X) was revoked on %s, reason: %s",
-		e.Cert.Subject, e.Cert.SerialNumber, e.At.UTC().Format(time.RFC3339), ReasonString(e.Reason))
+		certinfo.Name(e.Cert.Subject), e.Cert.SerialNumber, e.At.UTC().Format(time.RFC3339), ReasonString(e.Reason))
 }
 
 // UnavailableError reports that no revocation answer could be had in hard mode.
@@ -111,7 +112,7 @@ type UnavailableError struct {
 }
 
 func (e *UnavailableError) Error() string {
-	return fmt.Sprintf("revocation: no revocation information for %s: %v", e.Cert.Subject, e.Err)
+	return fmt.Sprintf("revocation: no revocation information for %s: %v", certinfo.Name(e.Cert.Subject), e.Err)
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }

@@ -55,9 +55,9 @@ type Signer struct {
 
 func (s *Signer) setCertificate(c *x509.Certificate) {
 	s.Certificate = c
-	s.Subject = c.Subject.String()
+	s.Subject = certinfo.Name(c.Subject)
 	s.Emails = certinfo.Addresses(c)
-	s.Issuer = c.Issuer.String()
+	s.Issuer = certinfo.Name(c.Issuer)
 	s.Serial = strings.ToUpper(c.SerialNumber.Text(16))
 	nb, na := c.NotBefore.UTC(), c.NotAfter.UTC()
 	s.NotBefore, s.NotAfter = &nb, &na

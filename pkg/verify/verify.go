@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -360,6 +361,14 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 		s.add("revocation", StatusSkipped, "revocation was not checked")
 		return nil
 	}
+	// One warning per reason, naming the certificates it applies to.
+	var reasons []string
+	unknown := map[string][]string{}
+	defer func() {
+		for _, r := range reasons {
+			v.res.warn("revocation of %s not checked: %s", strings.Join(unknown[r], ", "), r)
+		}
+	}()
 	for i := 0; i+1 < len(path); i++ {
 		o, err := v.opts.Revocation.Check(v.ctx, path[i], path[i+1], now)
 		who := path[i].Subject.CommonName
@@ -369,7 +378,10 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 			return err
 		case o.Status == revocation.Unknown:
 			s.add("revocation", StatusWarning, who+": "+o.Detail)
-			v.res.warn("revocation of %q not checked: %s", who, o.Detail)
+			if unknown[o.Detail] == nil {
+				reasons = append(reasons, o.Detail)
+			}
+			unknown[o.Detail] = append(unknown[o.Detail], strconv.Quote(who))
 		case o.Status == revocation.Skipped:
 			s.add("revocation", StatusSkipped, o.Detail)
 			return nil
