@@ -149,10 +149,10 @@ for size in $SIZES; do
 		"opaque-sign --cert $cert --key $key --in $m --out $work/s-opaque-$size.eml" \
 		"cms -sign -nodetach -signer $cert -inkey $key -md sha256 -in $m -out $opaque"
 	compare verify-clear "$size" \
-		"verify --trust $lab/root.crt --sender-check off --in $clear --out /dev/null" \
+		"verify --trust $lab/root.crt --intermediates $lab/intermediate.crt --sender-check off --in $clear --out /dev/null" \
 		"cms -verify -CAfile $cafile -certfile $lab/chain.pem -purpose any -in $clear -out /dev/null"
 	compare verify-opaque "$size" \
-		"verify --trust $lab/root.crt --sender-check off --in $opaque --out /dev/null" \
+		"verify --trust $lab/root.crt --intermediates $lab/intermediate.crt --sender-check off --in $opaque --out /dev/null" \
 		"cms -verify -CAfile $cafile -certfile $lab/chain.pem -purpose any -in $opaque -out /dev/null"
 	rm -f "$m" "$work"/*-"$size".eml
 done

@@ -92,7 +92,6 @@ func newRootCmd(e *env) *cobra.Command {
 		newVersionCmd(e, nil),
 		newCompletionCmd(e, nil),
 		newExitCodesTopic(),
-		newGenDocsCmd(e),
 	)
 	if err := completeEnums(root); err != nil {
 		// Only a programming error (an annotation on a missing flag) gets here.

@@ -46,9 +46,6 @@ func TestVisibleCommands(t *testing.T) {
 			t.Errorf("--help lacks %q:\n%s", want, stdout)
 		}
 	}
-	if strings.Contains(stdout, "gen-docs") {
-		t.Errorf("--help lists the hidden gen-docs command:\n%s", stdout)
-	}
 }
 
 func TestNewVersionCmd(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/big"
 	"strconv"
+	"sync"
 )
 
 // streamSalt is the HKDF salt of every lab stream. Changing it (or anything
@@ -198,8 +199,10 @@ func deriveECKey(r io.Reader, curve elliptic.Curve) (*ecdsa.PrivateKey, error) {
 }
 
 // sieveGroups are products of the odd primes below 4096, each below 2^32,
-// so that a remainder step r*2^8 + byte never overflows a uint64.
-var sieveGroups = func() []groupProduct {
+// so that a remainder step r*2^8 + byte never overflows a uint64. They are
+// computed on first use: every smimectl process links this package, and
+// only lab key derivation needs them.
+var sieveGroups = sync.OnceValue(func() []groupProduct {
 	var groups []groupProduct
 	cur := groupProduct{product: 1}
 	for n := uint64(3); n < 4096; n += 2 {
@@ -214,7 +217,7 @@ var sieveGroups = func() []groupProduct {
 		cur.primes = append(cur.primes, n)
 	}
 	return append(groups, cur)
-}()
+})
 
 // groupProduct is a product of small primes and its factors.
 type groupProduct struct {
@@ -227,7 +230,7 @@ type groupProduct struct {
 // anyway (more slowly), so it changes no derived key.
 func hasSmallFactor(n *big.Int) bool {
 	b := n.Bytes()
-	for _, g := range sieveGroups {
+	for _, g := range sieveGroups() {
 		var r uint64
 		for _, c := range b {
 			r = (r<<8 | uint64(c)) % g.product

@@ -1,3 +1,6 @@
+// Man pages are generated from the command tree by a test, not by the binary:
+// go test ./cmd/smimectl -run Docs -update rewrites doc/.
+
 package main
 
 import (
@@ -17,20 +20,6 @@ import (
 // generation, so that regenerating doc/ gives the same bytes; move it forward when a
 // release changes the pages.
 var manDate = time.Date(2025, time.November, 25, 0, 0, 0, 0, time.UTC)
-
-func newGenDocsCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:    "gen-docs <dir>",
-		Short:  "Write the man pages into a directory",
-		Long:   `Write smimectl(1) and one page per command, generated from the command tree.`,
-		Args:   exactArgs(1),
-		Hidden: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			// A fresh tree: the man pages must not depend on this invocation's flags.
-			return genManPages(newRootCmd(e), args[0])
-		},
-	}
-}
 
 // genManPages writes a man page for root and for every available command under it
 // into dir, as smimectl.1, smimectl-version.1 and so on. The root page gets an EXIT
