@@ -187,7 +187,7 @@ func flipSignature(t *testing.T, sig []byte) []byte {
 	}
 	v := sd.SignerInfos[0].Signature
 	i := bytes.Index(sig, v)
-	if i < 0 || bytes.Index(sig[i+1:], v) >= 0 {
+	if i < 0 || bytes.Contains(sig[i+1:], v) {
 		t.Fatal("signature value not found exactly once in the CMS")
 	}
 	out := bytes.Clone(sig)
