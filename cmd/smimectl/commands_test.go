@@ -83,11 +83,11 @@ func TestNewVerifyCmd(t *testing.T) {
 		{"everything", []string{"--in", "s.eml", "--out", "m.eml", "--trust", "r.crt", "--trust", "roots/",
 			"--intermediates", "i.pem", "--crl", "a.crl", "--crl", "b.crl", "--revocation", "hard", "--at", "@0",
 			"--sender-check", "warn", "--allow-md5", "--json", "-v", "--crl-cache", "cache", "--crl-timeout", "5s",
-			"--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates"}, exitOK,
+			"--crl-total-timeout", "0", "--ocsp", "--offline"}, exitOK,
 			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, trustFlags: trustFlags{
 				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl", "b.crl"},
 				Revocation: "hard", At: "@0"}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true,
-				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true}}},
+				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true}}},
 		{"bad timeout", []string{"--crl-timeout", "soon"}, exitUsage, verifyOptions{}},
 		{"bad revocation", []string{"--revocation", "maybe"}, exitUsage, verifyOptions{}},
 		{"bad sender check", []string{"--sender-check", "loose"}, exitUsage, verifyOptions{}},
@@ -143,7 +143,6 @@ func TestRevocationFlagsOptions(t *testing.T) {
 		{"timeout too long", revocationFlags{CRLTimeout: 11 * time.Minute}, nil, "--crl-timeout 11m0s is out of range", "", 0, 0},
 		{"total negative", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: -time.Second}, nil, "--crl-total-timeout -1s is out of range", "", 0, 0},
 		{"total too long", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Hour}, nil, "--crl-total-timeout 1h0m0s is out of range", "", 0, 0},
-		{"offline and fetch", revocationFlags{CRLTimeout: time.Minute, Offline: true, FetchIntermediates: true}, nil, "--fetch-intermediates can't be used with --offline", "", 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,12 +16,11 @@ import (
 // RevocationURLRetrievalTimeout and CertURLRetrievalTimeout). --crl and --revocation
 // live in trustFlags, beside the other trust material.
 type revocationFlags struct {
-	CRLCache           string        // --crl-cache: cache directory; "" is the default, "none" disables
-	CRLTimeout         time.Duration // --crl-timeout: per URL, 5s to 10m
-	CRLTotalTimeout    time.Duration // --crl-total-timeout: per certificate, 0 (none) to 10m
-	OCSP               bool          // --ocsp: ask the OCSP responder first
-	Offline            bool          // --offline: no network
-	FetchIntermediates bool          // --fetch-intermediates: follow AIA caIssuers
+	CRLCache        string        // --crl-cache: cache directory; "" is the default, "none" disables
+	CRLTimeout      time.Duration // --crl-timeout: per URL, 5s to 10m
+	CRLTotalTimeout time.Duration // --crl-total-timeout: per certificate, 0 (none) to 10m
+	OCSP            bool          // --ocsp: ask the OCSP responder first
+	Offline         bool          // --offline: no network
 }
 
 // Limits of the timeout flags.
@@ -37,7 +36,6 @@ func (f *revocationFlags) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.CRLTotalTimeout, "crl-total-timeout", revocation.DefaultTotalTimeout, "give up fetching revocation answers for a certificate after `duration` (0 for no overall limit, up to 10m)")
 	fs.BoolVar(&f.OCSP, "ocsp", false, "ask the certificate's OCSP responder before its CRL distribution points")
 	fs.BoolVar(&f.Offline, "offline", false, "never use the network: only --crl files and cached CRLs answer")
-	fs.BoolVar(&f.FetchIntermediates, "fetch-intermediates", false, "download missing intermediate certificates from their caIssuers URLs")
 }
 
 // options checks the flags and returns the revocation options with mode and the CRLs
@@ -50,9 +48,6 @@ func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.Rev
 	if f.CRLTotalTimeout < 0 || f.CRLTotalTimeout > maxCRLTimeout {
 		return revocation.Options{}, usagef([]string{"give --crl-total-timeout between 0 (no overall limit) and 10m"},
 			"--crl-total-timeout %s is out of range", f.CRLTotalTimeout)
-	}
-	if f.Offline && f.FetchIntermediates {
-		return revocation.Options{}, usagef(nil, "--fetch-intermediates can't be used with --offline")
 	}
 	total := f.CRLTotalTimeout
 	if total == 0 {
