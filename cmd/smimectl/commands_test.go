@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -76,13 +78,17 @@ func TestNewVerifyCmd(t *testing.T) {
 		code int
 		want verifyOptions
 	}{
-		{"defaults", nil, exitOK, verifyOptions{trustFlags: trustFlags{Revocation: "soft"}, SenderCheck: "strict"}},
+		{"defaults", nil, exitOK, verifyOptions{trustFlags: trustFlags{Revocation: "soft"}, SenderCheck: "strict",
+			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}},
 		{"everything", []string{"--in", "s.eml", "--out", "m.eml", "--trust", "r.crt", "--trust", "roots/",
 			"--intermediates", "i.pem", "--crl", "a.crl", "--crl", "b.crl", "--revocation", "hard", "--at", "@0",
-			"--sender-check", "warn", "--allow-md5", "--json", "-v"}, exitOK,
+			"--sender-check", "warn", "--allow-md5", "--json", "-v", "--crl-cache", "cache", "--crl-timeout", "5s",
+			"--crl-total-timeout", "0", "--ocsp", "--offline"}, exitOK,
 			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, trustFlags: trustFlags{
 				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl", "b.crl"},
-				Revocation: "hard", At: "@0"}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true}},
+				Revocation: "hard", At: "@0"}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true,
+				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true}}},
+		{"bad timeout", []string{"--crl-timeout", "soon"}, exitUsage, verifyOptions{}},
 		{"bad revocation", []string{"--revocation", "maybe"}, exitUsage, verifyOptions{}},
 		{"bad sender check", []string{"--sender-check", "loose"}, exitUsage, verifyOptions{}},
 		{"no arguments", []string{"signed.eml"}, exitUsage, verifyOptions{}},
@@ -116,5 +122,45 @@ func TestNewLabInitCmd(t *testing.T) {
 	want := labInitOptions{Dir: "dir", Seed: "7", Domain: "example.org", CRLURL: "http://crl.example.org/", P12PasswordFile: "pw"}
 	if *got != want {
 		t.Errorf("got %+v, want %+v", *got, want)
+	}
+}
+
+func TestRevocationFlagsOptions(t *testing.T) {
+	tests := []struct {
+		name     string
+		flags    revocationFlags
+		vars     map[string]string
+		wantErr  string
+		cache    string
+		total    time.Duration
+		urlLimit time.Duration
+	}{
+		{"defaults", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}, map[string]string{"XDG_CACHE_HOME": "/c"}, "", "/c/smimectl/crl", time.Minute, time.Minute},
+		{"home cache", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}, map[string]string{"HOME": "/h"}, "", "/h/.cache/smimectl/crl", time.Minute, time.Minute},
+		{"no cache", revocationFlags{CRLCache: "none", CRLTimeout: time.Minute}, map[string]string{"HOME": "/h"}, "", "", -1, time.Minute},
+		{"own cache", revocationFlags{CRLCache: "d", CRLTimeout: 5 * time.Second, CRLTotalTimeout: 10 * time.Minute}, nil, "", "d", 10 * time.Minute, 5 * time.Second},
+		{"timeout too short", revocationFlags{CRLTimeout: 4 * time.Second}, nil, "--crl-timeout 4s is out of range", "", 0, 0},
+		{"timeout too long", revocationFlags{CRLTimeout: 11 * time.Minute}, nil, "--crl-timeout 11m0s is out of range", "", 0, 0},
+		{"total negative", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: -time.Second}, nil, "--crl-total-timeout -1s is out of range", "", 0, 0},
+		{"total too long", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Hour}, nil, "--crl-total-timeout 1h0m0s is out of range", "", 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, _ := testEnv("", tc.vars)
+			o, err := tc.flags.options(e, 0, nil)
+			if tc.wantErr != "" {
+				var ue *usageError
+				if err == nil || err.Error() != tc.wantErr || !errors.As(err, &ue) {
+					t.Errorf("error %v, want usage error %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.CacheDir != tc.cache || o.TotalTimeout != tc.total || o.URLTimeout != tc.urlLimit || o.HTTPClient == nil {
+				t.Errorf("got cache %q total %v url %v client %v; want %q %v %v and a client", o.CacheDir, o.TotalTimeout, o.URLTimeout, o.HTTPClient, tc.cache, tc.total, tc.urlLimit)
+			}
+		})
 	}
 }

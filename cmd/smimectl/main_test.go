@@ -76,6 +76,9 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"crlf2lf":  cmdCRLF2LF,
 	"lf2crlf":  cmdLF2CRLF,
 	"replace":  cmdReplace,
+	// Local servers for revocation scripts: see serve_test.go.
+	"httpserve": cmdHTTPServe,
+	"httphits":  cmdHTTPHits,
 }
 
 // cmdReplace changes a file in place, as a mail system on the way might:

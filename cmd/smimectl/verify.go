@@ -18,6 +18,7 @@ import (
 type verifyOptions struct {
 	ioFlags
 	trustFlags
+	revocationFlags
 	SenderCheck string // --sender-check: strict, warn or off
 	AllowMD5    bool   // --allow-md5
 	JSON        bool   // --json: print the result as JSON on standard output
@@ -47,9 +48,15 @@ to standard error, and the exit status is 1. Warnings (SHA-1 accepted, a CRL
 that could not be had in soft mode, a sender mismatch with --sender-check warn)
 are printed but do not fail the message.
 
-Revocation is checked against the CRLs given with --crl; --revocation says what
-a missing answer means: soft passes with a warning, hard fails with exit status
-75 (try again later), off skips the check. --json prints every signer and check
+Revocation is checked for every certificate of the chain: first against the
+CRLs given with --crl, then (with --ocsp) the certificate's OCSP responder, then
+CRLs cached in --crl-cache until their nextUpdate, then the certificate's CRL
+distribution points over HTTP or LDAP, each URL given --crl-timeout under an
+overall --crl-total-timeout; --offline uses only --crl files and the cache.
+Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY. --revocation says what a
+missing answer means: soft passes with a warning, hard fails with exit status
+75 (try again later), off skips the check. A revoked certificate always fails,
+with the date and reason. --json prints every signer and check
 as one JSON object on standard output instead of the content (which then goes
 only to --out, if given).`,
 		Example: `  # Verify a message and keep its content.
@@ -75,6 +82,7 @@ only to --out, if given).`,
 	fs.SortFlags = false
 	opts.ioFlags.addFlags(fs)
 	opts.trustFlags.addFlags(fs)
+	opts.revocationFlags.addFlags(fs)
 	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
 		"a From address missing from the signer's certificate: strict fails, warn warns, off does not compare")
 	fs.BoolVar(&opts.AllowMD5, "allow-md5", false, "accept signatures over MD5 digests, which are refused otherwise")
@@ -155,11 +163,15 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	if err != nil {
 		return verify.Options{}, err
 	}
+	ropts, err := opts.revocationFlags.options(opts.env, mode, crls)
+	if err != nil {
+		return verify.Options{}, err
+	}
 	return verify.Options{
 		Roots:         roots,
 		Intermediates: inter,
 		Now:           func() time.Time { return at },
-		Revocation:    revocation.New(revocation.Options{Mode: mode, CRLs: crls}),
+		Revocation:    revocation.New(ropts),
 		SenderCheck:   sc,
 		AllowMD5:      opts.AllowMD5,
 	}, nil

@@ -75,6 +75,17 @@ type Options struct {
 	// CRLBaseURL+"root.crl", the intermediate's at CRLBaseURL+"intermediate.crl".
 	// If empty, it is DefaultCRLBaseURL ("http://crl.lab.example/").
 	CRLBaseURL string
+
+	// OCSPURL, if not empty, is put in the Authority Information Access of
+	// every user certificate as its OCSP responder. Empty means none (and
+	// no change to the certificates).
+	OCSPURL string
+
+	// CAIssuersBaseURL, if not empty, prefixes the caIssuers URLs of the
+	// Authority Information Access: user certificates point at
+	// CAIssuersBaseURL+"intermediate.crt", the intermediate at
+	// CAIssuersBaseURL+"root.crt" (DER). Empty means none.
+	CAIssuersBaseURL string
 }
 
 // Authority is one certification authority of the lab.
@@ -242,6 +253,14 @@ func withDefaults(opts Options) (Options, error) {
 	}
 	if !u.IsAbs() || !isASCII(opts.CRLBaseURL) {
 		return opts, fmt.Errorf("lab: CRL base URL %q is not an absolute URL", opts.CRLBaseURL)
+	}
+	for what, v := range map[string]string{"OCSP URL": opts.OCSPURL, "caIssuers base URL": opts.CAIssuersBaseURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || !u.IsAbs() || !isASCII(v) {
+			return opts, fmt.Errorf("lab: %s %q is not an absolute URL", what, v)
+		}
 	}
 	return opts, nil
 }
@@ -452,6 +471,9 @@ func (b *builder) authority(name, cn string, parent *Authority, notBefore, notAf
 		tmpl.MaxPathLen = 0
 		tmpl.MaxPathLenZero = true
 		tmpl.CRLDistributionPoints = []string{crlURL(b.opts.CRLBaseURL, parent.Name)}
+		if b.opts.CAIssuersBaseURL != "" {
+			tmpl.IssuingCertificateURL = []string{b.opts.CAIssuersBaseURL + parent.Name + ".crt"}
+		}
 		issuerCert, issuerKey = parent.Cert, parent.Key
 	}
 	cert, err := b.issue(name, tmpl, issuerCert, key.Public(), issuerKey)
@@ -497,6 +519,12 @@ func (b *builder) user(spec userSpec, ca *Authority) (*User, error) {
 		SubjectKeyId:          skid,
 		CRLDistributionPoints: []string{crlURL(b.opts.CRLBaseURL, ca.Name)},
 		SignatureAlgorithm:    x509.SHA256WithRSA,
+	}
+	if b.opts.OCSPURL != "" {
+		tmpl.OCSPServer = []string{b.opts.OCSPURL}
+	}
+	if b.opts.CAIssuersBaseURL != "" {
+		tmpl.IssuingCertificateURL = []string{b.opts.CAIssuersBaseURL + ca.Name + ".crt"}
 	}
 	cert, err := b.issue(spec.name, tmpl, ca.Cert, key.Public(), ca.Key)
 	if err != nil {

@@ -4,22 +4,40 @@
 // CRL's signature and freshness, look the serial number up.
 //
 // A [Checker] answers for one certificate and its issuer at a given time.
-// [New] builds one over CRLs given by hand (the guide's "manually import a
-// CRL"); fetching from distribution points, caching and OCSP come later
-// behind the same interface. What an unanswered question means is the
-// [Mode]: soft passes with a warning (the guide's default, CheckCRL=0),
-// hard fails (CheckCRL=1), off does not check (DisableCRLCheck=1).
+// [New] builds one that asks, in order: the CRLs given by hand (the guide's
+// "manually import a CRL"); with [Options.OCSP], the certificate's OCSP
+// responder (RFC 6960); CRLs in the on-disk cache ([Options.CacheDir]),
+// used until their nextUpdate; and the certificate's CRL distribution
+// points over HTTP(S) and LDAP, each fetch bounded by [Options.URLTimeout]
+// under the overall [Options.TotalTimeout] (the guide's Appendix B
+// RevocationURLRetrievalTimeout and CertURLRetrievalTimeout). What an
+// unanswered question means is the [Mode]: soft passes with a warning (the
+// guide's default, CheckCRL=0), hard fails (CheckCRL=1), off does not check
+// (DisableCRLCheck=1). [FetchIssuers] downloads missing intermediates from
+// the Authority Information Access caIssuers URLs (the guide's Chapter 8
+// firewall case).
+//
+// # Limits
+//
+// Delta CRLs, indirect CRLs and CRLs whose issuing distribution point
+// limits them to some reasons are refused with a reason, never half used;
+// a CRL scoped to user or CA certificates is used only for certificates in
+// its scope. OCSP requests carry no nonce (RFC 5019 responders ignore it).
+// Responses are read up to [Options.MaxResponseSize].
 package revocation
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/smimectl/smimectl/internal/certinfo"
+	"net/http"
+	"strings"
 	"time"
+
+	"github.com/smimectl/smimectl/internal/certinfo"
 )
 
 // Mode says what an unavailable revocation answer means.
@@ -58,7 +76,8 @@ func ParseMode(s string) (Mode, error) {
 type Status int
 
 const (
-	// Good: a current CRL from the issuer does not list the certificate.
+	// Good: a current CRL or OCSP response from the issuer does not list the
+	// certificate as revoked.
 	Good Status = iota
 	// Revoked: the certificate was revoked at or before the time asked.
 	Revoked
@@ -72,17 +91,69 @@ func (s Status) String() string {
 	return [...]string{"good", "revoked", "unknown", "skipped"}[s]
 }
 
-// Outcome describes the answer and where it came from.
+// MarshalText gives the status's name, so JSON carries "good", "revoked"...
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Source names what gave an answer.
+type Source string
+
+// The sources of an answer, in the order a [Checker] from [New] asks them.
+const (
+	SourceFile  Source = "file"  // a CRL given by hand
+	SourceOCSP  Source = "ocsp"  // the certificate's OCSP responder
+	SourceCache Source = "cache" // a CRL in the on-disk cache
+	SourceURL   Source = "url"   // a CRL fetched from a distribution point
+)
+
+// Fetch records one network request made for an answer.
+type Fetch struct {
+	// URL is what was asked.
+	URL string `json:"url"`
+	// Source is SourceURL for a CRL, SourceOCSP for an OCSP request, and
+	// "issuer" for a caIssuers download.
+	Source Source `json:"source"`
+	// Duration is how long the request took, until its answer or failure.
+	Duration time.Duration `json:"-"`
+	// Err is why the request gave no usable answer; nil if it did.
+	Err error `json:"-"`
+}
+
+// MarshalJSON writes the duration as text ("120ms") and the error as its
+// message.
+func (f Fetch) MarshalJSON() ([]byte, error) {
+	type plain Fetch
+	v := struct {
+		plain
+		Duration string `json:"duration"`
+		Error    string `json:"error,omitempty"`
+	}{plain: plain(f), Duration: f.Duration.Round(time.Microsecond).String()}
+	if f.Err != nil {
+		v.Error = f.Err.Error()
+	}
+	return json.Marshal(v)
+}
+
+// Outcome describes the answer, where it came from and what it took.
 type Outcome struct {
-	Status Status
-	// Source names what answered ("crl file"), empty if nothing did.
-	Source string
+	Status Status `json:"status"`
+	// Source names what answered; empty if nothing did.
+	Source Source `json:"source,omitempty"`
+	// URL is the distribution point or responder that answered, if any.
+	URL string `json:"url,omitempty"`
+	// Produced is when the answer was made: the CRL's thisUpdate or the
+	// OCSP response's producedAt. NextUpdate is when a newer one is due
+	// (zero if not said).
+	Produced   time.Time `json:"produced,omitzero"`
+	NextUpdate time.Time `json:"next_update,omitzero"`
 	// Detail is one line for reports.
-	Detail string
+	Detail string `json:"detail,omitempty"`
 	// RevokedAt and Reason are set when Status is Revoked; Reason is the
 	// RFC 5280 CRLReason code.
-	RevokedAt time.Time
-	Reason    int
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	Reason    int       `json:"reason,omitempty"`
+	// Fetches lists every network request made for this answer, in order,
+	// including those that failed.
+	Fetches []Fetch `json:"fetches,omitempty"`
 }
 
 // Checker answers whether cert, issued by issuer, was revoked at time at.
@@ -108,6 +179,8 @@ func (e *RevokedError) Error() string {
 // UnavailableError reports that no revocation answer could be had in hard mode.
 type UnavailableError struct {
 	Cert *x509.Certificate
+	// URLs are the distribution points and responders that were tried.
+	URLs []string
 	Err  error
 }
 
@@ -128,56 +201,164 @@ func ReasonString(code int) string {
 	return fmt.Sprint(code)
 }
 
-// Options configure the checker [New] returns.
+// Defaults of the [Options] fields.
+const (
+	// DefaultURLTimeout bounds one fetch: the guide's
+	// RevocationURLRetrievalTimeout default.
+	DefaultURLTimeout = 60 * time.Second
+	// DefaultTotalTimeout bounds all fetches for one certificate: the
+	// guide's CertURLRetrievalTimeout default.
+	DefaultTotalTimeout = 60 * time.Second
+	// DefaultMaxResponseSize caps a CRL, OCSP or certificate download.
+	DefaultMaxResponseSize = 32 << 20
+)
+
+// Options configure the checker [New] returns, and [FetchIssuers].
 type Options struct {
 	// Mode is soft if zero.
 	Mode Mode
-	// CRLs are given by hand; only those whose signature checks with the
-	// certificate's issuer are used.
+	// CRLs are given by hand and asked first; only those whose signature
+	// checks with the certificate's issuer are used.
 	CRLs []*x509.RevocationList
+	// CacheDir holds CRLs fetched from distribution points, one file per
+	// URL, used until their nextUpdate. "" means no cache.
+	CacheDir string
+	// HTTPClient fetches over HTTP(S). If nil, it is a client over
+	// http.DefaultTransport, which takes its proxy from HTTPS_PROXY,
+	// HTTP_PROXY and NO_PROXY. Its own Timeout, if any, applies too.
+	HTTPClient *http.Client
+	// URLTimeout bounds each fetch; DefaultURLTimeout (60 s) if zero.
+	URLTimeout time.Duration
+	// TotalTimeout bounds all fetches for one certificate (one Check
+	// call); DefaultTotalTimeout (60 s) if zero, no bound beyond the
+	// context's and URLTimeout if negative.
+	TotalTimeout time.Duration
+	// MaxResponseSize caps each download; DefaultMaxResponseSize (32 MiB)
+	// if zero. A larger response is refused without being read in full.
+	MaxResponseSize int64
+	// OCSP asks the certificate's OCSP responder (from its Authority
+	// Information Access) before any CRL; CRLs remain the fallback.
+	OCSP bool
+	// Offline makes no network request: only the given CRLs and the cache
+	// are asked.
+	Offline bool
+	// Clock, if nil, is time.Now; it only times fetches (Fetch.Duration).
+	Clock func() time.Time
 }
 
-// New returns a Checker over the CRLs in opts.
-func New(opts Options) Checker { return &crlChecker{opts: opts} }
+func (o *Options) now() time.Time {
+	if o.Clock == nil {
+		return time.Now() // default
+	}
+	return o.Clock()
+}
 
-type crlChecker struct{ opts Options }
+func (o *Options) urlTimeout() time.Duration {
+	if o.URLTimeout <= 0 {
+		return DefaultURLTimeout
+	}
+	return o.URLTimeout
+}
 
-var errNoCRL = errors.New("no CRL from the issuer was given (use --crl)")
+func (o *Options) maxSize() int64 {
+	if o.MaxResponseSize <= 0 {
+		return DefaultMaxResponseSize
+	}
+	return o.MaxResponseSize
+}
 
-func (c *crlChecker) Check(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (Outcome, error) {
+func (o *Options) client() *http.Client {
+	if o.HTTPClient == nil {
+		return &http.Client{Transport: http.DefaultTransport}
+	}
+	return o.HTTPClient
+}
+
+// totalContext applies TotalTimeout to ctx.
+func (o *Options) totalContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	switch {
+	case o.TotalTimeout < 0:
+		return context.WithCancel(ctx)
+	case o.TotalTimeout == 0:
+		return context.WithTimeout(ctx, DefaultTotalTimeout)
+	}
+	return context.WithTimeout(ctx, o.TotalTimeout)
+}
+
+// New returns a Checker that asks the sources opts names, in the order the
+// package documentation gives. The Checker is safe for concurrent use; it
+// keeps no state between calls but the cache directory.
+func New(opts Options) Checker { return &checker{opts: opts} }
+
+type checker struct{ opts Options }
+
+var errNoCRL = errors.New("no CRL from the issuer was given (use --crl) and the certificate names no distribution point")
+
+// Check implements [Checker].
+func (c *checker) Check(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (Outcome, error) {
 	if c.opts.Mode == Off {
 		return Outcome{Status: Skipped, Detail: "revocation checking is off"}, nil
 	}
-	var stale *x509.RevocationList
-	for _, crl := range c.opts.CRLs {
-		if !bytes.Equal(crl.RawIssuer, cert.RawIssuer) || crl.CheckSignatureFrom(issuer) != nil {
-			continue
-		}
-		for _, e := range crl.RevokedCertificateEntries {
-			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 && !e.RevocationTime.After(at) {
-				o := Outcome{Status: Revoked, Source: "crl file", RevokedAt: e.RevocationTime, Reason: e.ReasonCode,
-					Detail: fmt.Sprintf("listed in the CRL of %s issued %s", crl.Issuer, crl.ThisUpdate.UTC().Format(time.RFC3339))}
-				return o, &RevokedError{Cert: cert, At: e.RevocationTime, Reason: e.ReasonCode}
-			}
-		}
-		// A CRL issued after the time asked still covers it: anything
-		// revoked before then would be listed. One past its nextUpdate
-		// does not prove the certificate good.
-		if !crl.NextUpdate.IsZero() && at.After(crl.NextUpdate) {
-			stale = crl
-			continue
-		}
-		return Outcome{Status: Good, Source: "crl file",
-			Detail: fmt.Sprintf("not listed in the CRL of %s issued %s", crl.Issuer, crl.ThisUpdate.UTC().Format(time.RFC3339))}, nil
+	q := &query{opts: &c.opts, cert: cert, issuer: issuer, at: at}
+	if o, ok := q.givenCRLs(); ok {
+		return q.finish(o)
 	}
+	ctx, cancel := c.opts.totalContext(ctx)
+	defer cancel()
+	if c.opts.OCSP && !c.opts.Offline {
+		if o, ok := q.ocsp(ctx); ok {
+			return q.finish(o)
+		}
+	}
+	if o, ok := q.cached(); ok {
+		return q.finish(o)
+	}
+	if !c.opts.Offline {
+		if o, ok := q.distributionPoints(ctx); ok {
+			return q.finish(o)
+		}
+	}
+	return q.unknown()
+}
+
+// query is one Check call: what was tried and why it gave no answer.
+type query struct {
+	opts         *Options
+	cert, issuer *x509.Certificate
+	at           time.Time
+	fetches      []Fetch
+	reasons      []string
+	urls         []string
+}
+
+func (q *query) fail(format string, args ...any) {
+	q.reasons = append(q.reasons, fmt.Sprintf(format, args...))
+}
+
+// finish completes an answer: the fetches made for it, and the error a
+// revoked certificate gets.
+func (q *query) finish(o Outcome) (Outcome, error) {
+	o.Fetches = q.fetches
+	if o.Status == Revoked {
+		return o, &RevokedError{Cert: q.cert, At: o.RevokedAt, Reason: o.Reason}
+	}
+	return o, nil
+}
+
+// unknown is the outcome when no source answered, with every reason.
+func (q *query) unknown() (Outcome, error) {
 	err := errNoCRL
-	if stale != nil {
-		err = fmt.Errorf("the CRL of %s expired at %s", stale.Issuer, stale.NextUpdate.UTC().Format(time.RFC3339))
+	switch {
+	case len(q.reasons) > 0:
+		err = errors.New(strings.Join(q.reasons, "; "))
+	case q.opts.Offline && len(q.cert.CRLDistributionPoints) > 0:
+		err = errors.New("offline, and no CRL of the issuer is given or cached")
 	}
-	if c.opts.Mode == Hard {
-		return Outcome{Status: Unknown, Detail: err.Error()}, &UnavailableError{Cert: cert, Err: err}
+	o := Outcome{Status: Unknown, Detail: err.Error(), Fetches: q.fetches}
+	if q.opts.Mode == Hard {
+		return o, &UnavailableError{Cert: q.cert, URLs: q.urls, Err: err}
 	}
-	return Outcome{Status: Unknown, Detail: err.Error()}, nil
+	return o, nil
 }
 
 // ParseCRLs reads CRLs from PEM ("X509 CRL" blocks) or a single DER CRL.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
 // Result describes a verification: the message, every signer, and every
@@ -68,6 +69,11 @@ func (s *Signer) add(name string, st Status, detail string) {
 	s.Checks = append(s.Checks, Check{Name: name, Status: st, Detail: detail})
 }
 
+// addRevocation records the revocation answer o for the certificate who.
+func (s *Signer) addRevocation(st Status, who string, o revocation.Outcome) {
+	s.Checks = append(s.Checks, Check{Name: "revocation", Status: st, Detail: who + ": " + o.Detail, Certificate: who, Revocation: &o})
+}
+
 // Status is a check's outcome.
 type Status string
 
@@ -86,4 +92,9 @@ type Check struct {
 	Name   string `json:"name"`
 	Status Status `json:"status"`
 	Detail string `json:"detail,omitempty"`
+	// Certificate names the certificate a revocation check is about.
+	Certificate string `json:"certificate,omitempty"`
+	// Revocation is the revocation answer for Certificate: its source (file,
+	// ocsp, cache, url), when it was produced, and every fetch it took.
+	Revocation *revocation.Outcome `json:"revocation,omitempty"`
 }

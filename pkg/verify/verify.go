@@ -374,10 +374,10 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 		who := path[i].Subject.CommonName
 		switch {
 		case err != nil:
-			s.add("revocation", StatusFail, err.Error())
+			s.Checks = append(s.Checks, Check{Name: "revocation", Status: StatusFail, Detail: err.Error(), Certificate: who, Revocation: &o})
 			return err
 		case o.Status == revocation.Unknown:
-			s.add("revocation", StatusWarning, who+": "+o.Detail)
+			s.addRevocation(StatusWarning, who, o)
 			if unknown[o.Detail] == nil {
 				reasons = append(reasons, o.Detail)
 			}
@@ -386,7 +386,7 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 			s.add("revocation", StatusSkipped, o.Detail)
 			return nil
 		default:
-			s.add("revocation", StatusPass, who+": "+o.Detail)
+			s.addRevocation(StatusPass, who, o)
 		}
 	}
 	return nil

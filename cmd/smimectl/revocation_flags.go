@@ -1,0 +1,89 @@
+package main
+
+import (
+	"crypto/x509"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/smimectl/smimectl/pkg/revocation"
+)
+
+// revocationFlags say where revocation answers may come from and how long fetching
+// them may take (SPEC "Verification"; the guide's Appendix B
+// RevocationURLRetrievalTimeout and CertURLRetrievalTimeout). --crl and --revocation
+// live in trustFlags, beside the other trust material.
+type revocationFlags struct {
+	CRLCache        string        // --crl-cache: cache directory; "" is the default, "none" disables
+	CRLTimeout      time.Duration // --crl-timeout: per URL, 5s to 10m
+	CRLTotalTimeout time.Duration // --crl-total-timeout: per certificate, 0 (none) to 10m
+	OCSP            bool          // --ocsp: ask the OCSP responder first
+	Offline         bool          // --offline: no network
+}
+
+// Limits of the timeout flags.
+const (
+	minCRLTimeout   = 5 * time.Second
+	maxCRLTimeout   = 10 * time.Minute
+	noCacheDirValue = "none"
+)
+
+func (f *revocationFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.CRLCache, "crl-cache", "", "keep fetched CRLs in `dir` until their nextUpdate (default $XDG_CACHE_HOME/smimectl/crl; \"none\" disables)")
+	fs.DurationVar(&f.CRLTimeout, "crl-timeout", revocation.DefaultURLTimeout, "give up on one CRL or OCSP URL after `duration` (5s to 10m)")
+	fs.DurationVar(&f.CRLTotalTimeout, "crl-total-timeout", revocation.DefaultTotalTimeout, "give up fetching revocation answers for a certificate after `duration` (0 for no overall limit, up to 10m)")
+	fs.BoolVar(&f.OCSP, "ocsp", false, "ask the certificate's OCSP responder before its CRL distribution points")
+	fs.BoolVar(&f.Offline, "offline", false, "never use the network: only --crl files and cached CRLs answer")
+}
+
+// options checks the flags and returns the revocation options with mode and the CRLs
+// given by hand.
+func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.RevocationList) (revocation.Options, error) {
+	if f.CRLTimeout < minCRLTimeout || f.CRLTimeout > maxCRLTimeout {
+		return revocation.Options{}, usagef([]string{"give --crl-timeout between 5s and 10m, for example 30s"},
+			"--crl-timeout %s is out of range", f.CRLTimeout)
+	}
+	if f.CRLTotalTimeout < 0 || f.CRLTotalTimeout > maxCRLTimeout {
+		return revocation.Options{}, usagef([]string{"give --crl-total-timeout between 0 (no overall limit) and 10m"},
+			"--crl-total-timeout %s is out of range", f.CRLTotalTimeout)
+	}
+	total := f.CRLTotalTimeout
+	if total == 0 {
+		total = -1 // the library's "no overall limit"
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.Proxy = http.ProxyFromEnvironment // HTTPS_PROXY, HTTP_PROXY, NO_PROXY
+	return revocation.Options{
+		Mode:         mode,
+		CRLs:         crls,
+		CacheDir:     f.cacheDir(e),
+		HTTPClient:   &http.Client{Transport: transport},
+		URLTimeout:   f.CRLTimeout,
+		TotalTimeout: total,
+		OCSP:         f.OCSP,
+		Offline:      f.Offline,
+	}, nil
+}
+
+// cacheDir is --crl-cache, or smimectl/crl under the user's cache directory
+// ($XDG_CACHE_HOME, else ~/.cache); "" (no cache) for "none" or when neither is set.
+func (f *revocationFlags) cacheDir(e *env) string {
+	switch f.CRLCache {
+	case noCacheDirValue:
+		return ""
+	case "":
+	default:
+		return f.CRLCache
+	}
+	base := e.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home := e.Getenv("HOME")
+		if home == "" {
+			return ""
+		}
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "smimectl", "crl")
+}

@@ -1,0 +1,119 @@
+package revocation
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/smimectl/smimectl/internal/certinfo"
+)
+
+// ocsp asks each OCSP responder of the certificate's Authority Information
+// Access (RFC 6960) in turn, until one gives a good or revoked answer. ctx
+// carries the overall deadline.
+func (q *query) ocsp(ctx context.Context) (Outcome, bool) {
+	if len(q.cert.OCSPServer) == 0 {
+		return Outcome{}, false
+	}
+	req, err := ocsp.CreateRequest(q.cert, q.issuer, nil)
+	if err != nil {
+		q.fail("making the OCSP request: %v", err)
+		return Outcome{}, false
+	}
+	for _, u := range q.cert.OCSPServer {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") {
+			q.fail("OCSP responder %s: not an http or https URL", u)
+			continue
+		}
+		if ctx.Err() != nil {
+			q.fail("OCSP responder %s was not asked: %v", u, q.opts.deadlineError(ctx))
+			continue
+		}
+		q.urls = append(q.urls, u)
+		der, err := q.fetchTimed(ctx, SourceOCSP, u, func(ctx context.Context) ([]byte, error) {
+			return q.opts.httpDo(ctx, "POST", u, "application/ocsp-request", req)
+		})
+		if err != nil {
+			q.fail("asking OCSP responder %s: %v", u, err)
+			continue
+		}
+		o, err := q.ocspAnswer(der, u)
+		if err != nil {
+			q.fetches[len(q.fetches)-1].Err = err
+			q.fail("the answer of OCSP responder %s was refused: %v", u, err)
+			continue
+		}
+		return o, true
+	}
+	return Outcome{}, false
+}
+
+// ocspAnswer checks an OCSP response for the query's certificate: its
+// signature, that its signer may answer for the issuer, and its dates.
+func (q *query) ocspAnswer(der []byte, u string) (Outcome, error) {
+	// Passing no issuer: x/crypto/ocsp would demand that an embedded
+	// responder certificate be signed by the issuer, which refuses the
+	// common case of the issuer answering for itself and embedding its
+	// own certificate. The responder is authorised here instead.
+	resp, err := ocsp.ParseResponseForCert(der, q.cert, nil)
+	if err != nil {
+		var re ocsp.ResponseError
+		if errors.As(err, &re) {
+			return Outcome{}, fmt.Errorf("the responder answered %q", re.Status.String())
+		}
+		return Outcome{}, fmt.Errorf("malformed OCSP response: %w", err)
+	}
+	if err := q.authoriseResponder(resp); err != nil {
+		return Outcome{}, err
+	}
+	if !resp.NextUpdate.IsZero() && q.at.After(resp.NextUpdate) {
+		return Outcome{}, fmt.Errorf("the response expired at %s, before %s", stamp(resp.NextUpdate), stamp(q.at))
+	}
+	o := Outcome{Source: SourceOCSP, URL: u, Produced: resp.ProducedAt, NextUpdate: resp.NextUpdate}
+	switch resp.Status {
+	case ocsp.Good:
+		o.Status, o.Detail = Good, fmt.Sprintf("good according to OCSP responder %s (produced %s)", u, stamp(resp.ProducedAt))
+	case ocsp.Revoked:
+		if resp.RevokedAt.After(q.at) {
+			o.Status, o.Detail = Good, fmt.Sprintf("revoked only after %s according to OCSP responder %s", stamp(q.at), u)
+			break
+		}
+		o.Status, o.RevokedAt, o.Reason = Revoked, resp.RevokedAt, resp.RevocationReason
+		o.Detail = fmt.Sprintf("revoked according to OCSP responder %s (produced %s)", u, stamp(resp.ProducedAt))
+	default:
+		return Outcome{}, errors.New("the responder does not know the certificate (status unknown)")
+	}
+	return o, nil
+}
+
+// authoriseResponder accepts a response signed by the issuer itself, or by
+// a delegated responder: a certificate the issuer signed with the
+// id-kp-OCSPSigning extended key usage, valid at the time asked (RFC 6960
+// section 4.2.2.2).
+func (q *query) authoriseResponder(resp *ocsp.Response) error {
+	signer := resp.Certificate
+	if signer == nil || bytes.Equal(signer.Raw, q.issuer.Raw) {
+		if err := resp.CheckSignatureFrom(q.issuer); err != nil {
+			return fmt.Errorf("the response's signature does not verify with the key of %s: %w", certinfo.Name(q.issuer.Subject), err)
+		}
+		return nil
+	}
+	// ParseResponseForCert checked the response's signature with signer.
+	who := certinfo.Name(signer.Subject)
+	if !bytes.Equal(signer.RawIssuer, q.issuer.RawSubject) || signer.CheckSignatureFrom(q.issuer) != nil {
+		return fmt.Errorf("the responder %s is not certified by %s", who, certinfo.Name(q.issuer.Subject))
+	}
+	if !slices.Contains(signer.ExtKeyUsage, x509.ExtKeyUsageOCSPSigning) {
+		return fmt.Errorf("the responder %s is not authorised to sign OCSP responses (no id-kp-OCSPSigning)", who)
+	}
+	if q.at.Before(signer.NotBefore) || q.at.After(signer.NotAfter) {
+		return fmt.Errorf("the responder certificate %s is not valid at %s", who, stamp(q.at))
+	}
+	return nil
+}
