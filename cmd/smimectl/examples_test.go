@@ -39,6 +39,9 @@ func TestExamples(t *testing.T) {
 			cmd.Env = append(os.Environ(),
 				"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 				"TMPDIR="+t.TempDir())
+			for k, v := range noNetwork {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", script, err, out)

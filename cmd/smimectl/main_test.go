@@ -51,12 +51,26 @@ func setupScript(e *testscript.Env) error {
 	e.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	e.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
 	e.Setenv("SMIMECTL_DEBUG", "")
+	// Scripts never reach beyond this machine: certificates name CRL and OCSP
+	// servers (crl.lab.example, the 2013 vector's startssl.com), and any fetch
+	// not answered from --crl or the cache goes to a closed local port.
+	for k, v := range noNetwork {
+		e.Setenv(k, v)
+	}
 	shared, err := filepath.Abs(sharedDir)
 	if err != nil {
 		return err
 	}
 	e.Setenv("SHARED", shared)
 	return nil
+}
+
+// noNetwork sends HTTP(S) through a proxy that refuses connections, except
+// to the loopback servers tests start themselves.
+var noNetwork = map[string]string{
+	"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+	"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+	"NO_PROXY": "127.0.0.1,localhost,::1", "no_proxy": "127.0.0.1,localhost,::1",
 }
 
 // sharedDir holds the third-party vectors, beside the repository (see

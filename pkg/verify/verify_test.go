@@ -64,7 +64,7 @@ func TestVerify(t *testing.T) {
 	}
 	roots := []*x509.Certificate{l.Root.Cert}
 	base := verify.Options{Roots: roots, Now: func() time.Time { return at },
-		Revocation: revocation.New(revocation.Options{CRLs: crls})}
+		Revocation: revocation.New(revocation.Options{CRLs: crls, Offline: true})}
 
 	flipBody := func(b []byte) []byte { return bytes.Replace(b, []byte("this is signed"), []byte("this is signet"), 1) }
 	tests := []struct {
