@@ -157,15 +157,19 @@ type NoMatchError struct {
 }
 
 func (e *NoMatchError) Error() string {
-	what := "certificate"
+	what := "encryption certificate"
 	if e.Purpose == certinfo.Signing {
 		what = "signing certificate"
-	} else {
-		what = "encryption certificate"
 	}
 	if len(e.Candidates) == 0 {
 		return fmt.Sprintf("certsel: no %s found for %s", what, e.Address)
 	}
+	return fmt.Sprintf("certsel: no usable %s for %s (%s)", what, e.Address, e.Summary())
+}
+
+// Summary counts the candidates by rejecting rule: "2 candidates rejected:
+// 1 expired, 1 address".
+func (e *NoMatchError) Summary() string {
 	rules := map[Rule]int{}
 	var order []Rule
 	for _, c := range e.Candidates {
@@ -178,8 +182,11 @@ func (e *NoMatchError) Error() string {
 	for _, r := range order {
 		parts = append(parts, fmt.Sprintf("%d %s", rules[r], r))
 	}
-	return fmt.Sprintf("certsel: no usable %s for %s (%d candidates rejected: %s)",
-		what, e.Address, len(e.Candidates), strings.Join(parts, ", "))
+	noun := "candidates"
+	if len(e.Candidates) == 1 {
+		noun = "candidate"
+	}
+	return fmt.Sprintf("%d %s rejected: %s", len(e.Candidates), noun, strings.Join(parts, ", "))
 }
 
 // Temporary reports whether a retry may succeed: a candidate was rejected
