@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/keys"
@@ -73,7 +74,7 @@ func (f Files) Find(ctx context.Context, address string) ([]Found, error) {
 			found[0].Key = key
 		}
 		for _, c := range certs {
-			if c.IsCA {
+			if c.IsCA && !slices.ContainsFunc(cas, c.Equal) {
 				cas = append(cas, c)
 			}
 		}
