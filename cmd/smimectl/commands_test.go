@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/smimectl/smimectl/pkg/certsel"
 )
 
 // execCmd runs cmd with argv through the root command's flag-error handling and
@@ -48,6 +50,13 @@ func TestNewSignCmd(t *testing.T) {
 		{"bad digest", newSignCmd, []string{"--digest", "sha1"}, exitUsage, signOptions{}},
 		{"bad include", newSignCmd, []string{"--include", "root"}, exitUsage, signOptions{}},
 		{"no arguments", newSignCmd, []string{"msg.eml"}, exitUsage, signOptions{}},
+		{"sign from certificate sources", newSignCmd,
+			[]string{"--from", "a@example.com", "--certs", "lab", "--certs", "ldap://h:389/dc=x", "--attr-order", "smime-first",
+				"--lookup-timeout", "5s", "--no-proxies", "-v"},
+			exitOK, signOptions{Mode: "clear", Digest: "sha256", Include: "chain", From: "a@example.com", Verbose: true,
+				certSourceFlags: certSourceFlags{Certs: []string{"lab", "ldap://h:389/dc=x"}, NoProxies: true,
+					AttrOrder: "smime-first", Timeout: 5 * time.Second}}},
+		{"bad attribute order", newSignCmd, []string{"--attr-order", "ad"}, exitUsage, signOptions{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,6 +73,9 @@ func TestNewSignCmd(t *testing.T) {
 				t.Errorf("options carry another env")
 			}
 			got.env = nil
+			if tc.want.certSourceFlags.AttrOrder == "" {
+				tc.want.certSourceFlags = certSourceFlags{AttrOrder: "cert-first", Timeout: certsel.DefaultLookupTimeout}
+			}
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v, want %+v", *got, tc.want)
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -125,6 +126,14 @@ var classify = []func(error) (int, bool){
 	asCode(func(*noCertError) int { return exitNoCert }),
 	// The signer's own certificate can't sign for the sender: nothing to sign with.
 	asCode(func(*sign.CertificateError) int { return exitNoCert }),
+	// Certificate selection: nothing qualifies (3), unless only a missing revocation
+	// answer stood in the way (75); a directory that is down or slow is 75 too.
+	asCode(func(e *certsel.NoMatchError) int { return tempOr(e.Temporary(), exitNoCert) }),
+	asCode(func(*certsel.MissingError) int { return exitNoCert }),
+	func(err error) (int, bool) {
+		var se *certsel.SourceError
+		return exitTempFail, errors.As(err, &se) && se.Temporary()
+	},
 	// Verdicts on the message.
 	asCode(func(*verify.MalformedError) int { return exitFailed }),
 	asCode(func(*verify.SignatureError) int { return exitFailed }),
@@ -142,6 +151,14 @@ var classify = []func(error) (int, bool){
 	// written is a setup error, not a verdict on the message.
 	asCode(func(*fs.PathError) int { return exitUsage }),
 	asCode(func(*os.LinkError) int { return exitUsage }),
+}
+
+// tempOr is exitTempFail if temporary, else code.
+func tempOr(temporary bool, code int) int {
+	if temporary {
+		return exitTempFail
+	}
+	return code
 }
 
 // isCode turns a sentinel error into a classify entry that matches with errors.Is.

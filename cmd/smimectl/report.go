@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -64,6 +66,8 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeNotSigned,
+	describeAs(describeNoMatchError),
+	describeAs(describeSourceError),
 }
 
 // describeAs turns a describer of one error type into a describers entry that
@@ -82,7 +86,7 @@ func describeAs[E error](d func(E) (string, []string)) func(error) (string, []st
 // libraryDetail is a library error's text without its package prefix.
 func libraryDetail(err error) string {
 	s := err.Error()
-	for _, p := range []string{"sign: ", "verify: ", "revocation: ", "chain: ", "cms: ", "keys: "} {
+	for _, p := range []string{"sign: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: "} {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s
@@ -275,4 +279,24 @@ func walkErrors(err error, f func(error)) {
 			walkErrors(e, f)
 		}
 	}
+}
+
+func describeNoMatchError(e *certsel.NoMatchError) (string, []string) {
+	what, purpose := "encryption certificate", "encrypt"
+	if e.Purpose == certinfo.Signing {
+		what, purpose = "signing certificate", "sign"
+	}
+	msg := fmt.Sprintf("no %s found for %s", what, e.Address)
+	if len(e.Candidates) > 0 {
+		msg = fmt.Sprintf("no usable %s for %s: %s", what, e.Address, e.Summary())
+	}
+	return msg, []string{fmt.Sprintf("see why with smimectl cert-match %s --purpose %s --certs <source> --explain", e.Address, purpose)}
+}
+
+func describeSourceError(e *certsel.SourceError) (string, []string) {
+	msg := fmt.Sprintf("can't search %s: %s", e.Source, libraryDetail(e.Err))
+	if e.Temporary() {
+		return msg, []string{"the directory may be down or slow; try again later, or raise --lookup-timeout"}
+	}
+	return msg, nil
 }

@@ -88,6 +88,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newClearSignCmd(e, nil),
 		newOpaqueSignCmd(e, nil),
 		newVerifyCmd(e, nil),
+		newCertMatchCmd(e, nil),
 		newLabCmd(e),
 		newVersionCmd(e, nil),
 		newCompletionCmd(e, nil),

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"crypto"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/sign"
 )
 
@@ -15,6 +20,8 @@ import (
 type signOptions struct {
 	ioFlags
 	keyFlags
+	certSourceFlags
+	Verbose        bool     // -v, --verbose: say which certificate signed
 	Mode           string   // --mode: clear or opaque
 	Intermediates  []string // --intermediates: extra chain certificates to include
 	Digest         string   // --digest: sha256, sha384 or sha512
@@ -52,6 +59,12 @@ has the client do: it must be valid now (or at --at), allow signing
 usages) and carry the sender's address, from --from or else the message's From
 field. A certificate that fails is refused with exit status 3; --force signs
 anyway.
+
+Instead of --key or --p12, --from with --certs picks the signing identity as
+cert-match does: among the .p12 files (with --pass-file or --pass-env) and the
+directories of certificates with a private key beside them (STEM.key next to
+STEM.crt or STEM.pem, as smimectl lab writes them), the valid signing
+certificate for the address, preferring a signing-only one; -v says which.
 
 The signature uses SHA-256 unless --digest says otherwise, carries the signing
 time and the S/MIME capabilities (unless --no-capabilities), and includes the
@@ -111,7 +124,9 @@ func newSignModeCmd(e *env, runF func(*signOptions) error, doc signDoc) *cobra.C
 	}
 	opts.ioFlags.addFlags(fs)
 	opts.keyFlags.addFlags(fs)
+	opts.certSourceFlags.addFlags(fs)
 	addSignFlags(fs, opts)
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate signed, and where it came from, on standard error")
 	return cmd
 }
 
@@ -137,7 +152,7 @@ func runSign(opts *signOptions) error {
 	if err != nil {
 		return err
 	}
-	id, err := opts.keyFlags.loadIdentity(e, opts.From)
+	id, err := opts.signer(at)
 	if err != nil {
 		return err
 	}
@@ -181,4 +196,36 @@ func runSign(opts *signOptions) error {
 		return err
 	}
 	return commit()
+}
+
+// signer returns the signing identity: from --key/--cert or --p12, or else chosen
+// among --certs for --from (certsel, private keys only).
+func (opts *signOptions) signer(at time.Time) (*keys.Identity, error) {
+	e := opts.env
+	if opts.Key != "" || opts.P12 != "" || len(opts.Certs) == 0 {
+		id, err := opts.keyFlags.loadIdentity(e, opts.From)
+		if err == nil && opts.Verbose {
+			fmt.Fprintf(e.Stderr, "smimectl: signing with %s serial %X\n", holder(id.Certificate), id.Certificate.SerialNumber)
+		}
+		return id, err
+	}
+	if opts.From == "" {
+		return nil, usagef([]string{"give the sender's address with --from"}, "--certs needs --from to choose a certificate")
+	}
+	if err := opts.keyFlags.check(); err != nil {
+		return nil, err
+	}
+	sel, err := certsel.Select(context.Background(), opts.From, certinfo.Signing, certsel.Options{
+		Sources:    opts.certSourceFlags.sources(opts.keyFlags.passGiven(e)),
+		Now:        func() time.Time { return at },
+		NoProxies:  opts.NoProxies,
+		RequireKey: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if opts.Verbose {
+		fmt.Fprintf(e.Stderr, "smimectl: signing with %s serial %X from %s\n", holder(sel.Certificate), sel.Certificate.SerialNumber, sel.Origin)
+	}
+	return &keys.Identity{Signer: sel.Key, Certificate: sel.Certificate, Chain: sel.Chain}, nil
 }

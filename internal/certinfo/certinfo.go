@@ -157,3 +157,62 @@ func Name(n pkix.Name) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// AddressMatch says where a certificate carries an address, in the order
+// the guide's Chapter 6 "Certificate Searching" looks.
+type AddressMatch int
+
+const (
+	// NoAddressMatch: the certificate does not carry the address.
+	NoAddressMatch AddressMatch = iota
+	// SubjectMatch: a subject emailAddress attribute carries it.
+	SubjectMatch
+	// SANMatch: only a subjectAltName rfc822Name carries it.
+	SANMatch
+)
+
+func (m AddressMatch) String() string {
+	switch m {
+	case SubjectMatch:
+		return "subject"
+	case SANMatch:
+		return "subjectAltName"
+	}
+	return "none"
+}
+
+// MatchAddress reports where cert carries addr: in the subject's
+// emailAddress first, else in a subjectAltName rfc822Name. Local parts
+// compare exactly (RFC 8398: UTF-8 local parts are not case-folded),
+// domains case-insensitively (see [SameAddress]).
+func MatchAddress(cert *x509.Certificate, addr string) AddressMatch {
+	for _, atv := range cert.Subject.Names {
+		if atv.Type.Equal(oidEmailAddress) {
+			if s, ok := atv.Value.(string); ok && SameAddress(s, addr) {
+				return SubjectMatch
+			}
+		}
+	}
+	if slices.ContainsFunc(cert.EmailAddresses, func(a string) bool { return SameAddress(a, addr) }) {
+		return SANMatch
+	}
+	return NoAddressMatch
+}
+
+// SingleUsage reports whether cert's key usage allows p and nothing of the
+// other purpose: a signing-only or an encryption-only certificate, which the
+// guide's clients prefer over a dual-use one. A certificate without a key
+// usage extension allows everything and is not single-usage.
+func SingleUsage(cert *x509.Certificate, p Purpose) bool {
+	const (
+		sig = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
+		enc = x509.KeyUsageKeyEncipherment | x509.KeyUsageKeyAgreement
+	)
+	if cert.KeyUsage == 0 {
+		return false
+	}
+	if p == Signing {
+		return cert.KeyUsage&sig != 0 && cert.KeyUsage&enc == 0
+	}
+	return cert.KeyUsage&enc != 0 && cert.KeyUsage&sig == 0
+}

@@ -73,3 +73,47 @@ func TestName(t *testing.T) {
 		t.Fatalf("got %s, want %s", got, want)
 	}
 }
+
+func TestMatchAddress(t *testing.T) {
+	c := &x509.Certificate{
+		Subject:        pkix.Name{Names: []pkix.AttributeTypeAndValue{{Type: oidEmailAddress, Value: "alice@example.com"}}},
+		EmailAddresses: []string{"alice@example.com", "al@example.org", "jörg@bücher.example"},
+	}
+	tests := []struct {
+		addr string
+		want AddressMatch
+	}{
+		{"alice@EXAMPLE.com", SubjectMatch},
+		{"al@example.ORG", SANMatch},
+		{"jörg@BÜCHER.example", SANMatch},
+		{"JÖRG@bücher.example", NoAddressMatch}, // RFC 8398: local part exact
+		{"Alice@example.com", NoAddressMatch},
+		{"bob@example.com", NoAddressMatch},
+	}
+	for _, tc := range tests {
+		if got := MatchAddress(c, tc.addr); got != tc.want {
+			t.Errorf("MatchAddress(%q) = %v, want %v", tc.addr, got, tc.want)
+		}
+	}
+}
+
+func TestSingleUsage(t *testing.T) {
+	tests := []struct {
+		ku   x509.KeyUsage
+		p    Purpose
+		want bool
+	}{
+		{x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment, Signing, true},
+		{x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment, Encryption, false},
+		{x509.KeyUsageKeyEncipherment, Encryption, true},
+		{x509.KeyUsageKeyEncipherment, Signing, false},
+		{x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, Signing, false},
+		{x509.KeyUsageDigitalSignature | x509.KeyUsageKeyAgreement, Encryption, false},
+		{0, Signing, false},
+	}
+	for _, tc := range tests {
+		if got := SingleUsage(&x509.Certificate{KeyUsage: tc.ku}, tc.p); got != tc.want {
+			t.Errorf("SingleUsage(%s, %s) = %v, want %v", UsageString(tc.ku), tc.p, got, tc.want)
+		}
+	}
+}

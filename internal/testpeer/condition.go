@@ -39,6 +39,12 @@ func requirements(peer string) ([]tool, bool) {
 			{"certutil", "libnss3-tools"},
 			{"pk12util", "libnss3-tools"},
 		}, true
+	case "slapd":
+		// Debian installs the daemon in /usr/sbin, often not on a user's PATH.
+		return []tool{
+			{"/usr/sbin/slapd", "slapd"},
+			{"/usr/sbin/slapadd", "slapd"},
+		}, true
 	}
 	return nil, false
 }
@@ -58,7 +64,7 @@ func Condition(cond string) (bool, error) {
 	}
 	tools, ok := requirements(peer)
 	if !ok {
-		return false, fmt.Errorf("%w %q (known peers: openssl, gpgsm, cmsutil)", ErrUnknownCondition, cond)
+		return false, fmt.Errorf("%w %q (known peers: openssl, gpgsm, cmsutil, slapd)", ErrUnknownCondition, cond)
 	}
 	var programs, pkgs []string
 	for _, t := range tools {

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/revocation"
+)
+
+// certMatchOptions are the options of cert-match.
+type certMatchOptions struct {
+	certSourceFlags
+	trustFlags
+	Address  string
+	Purpose  string // --purpose: sign or encrypt
+	PassFile string // --pass-file: password of .p12 sources and encrypted keys
+	PassEnv  string // --pass-env
+	Explain  bool   // --explain: a table of every candidate
+	JSON     bool   // --json
+	PEM      bool   // --pem: print the chosen certificate
+
+	env *env
+}
+
+var purposes = map[string]certinfo.Purpose{"sign": certinfo.Signing, "encrypt": certinfo.Encryption}
+
+func newCertMatchCmd(e *env, runF func(*certMatchOptions) error) *cobra.Command {
+	opts := &certMatchOptions{env: e}
+	cmd := &cobra.Command{
+		Use:   "cert-match <address> --purpose {sign | encrypt} --certs <source>... [flags]",
+		Short: "Show which certificate would be used for an address, and why",
+		Long: `Pick the certificate for a mail address as the guide's Chapter 6 "Certificate
+Searching" and Appendix B describe, and say why every other candidate lost.
+
+The rules apply in order: the address must be in the certificate's subject
+e-mail, else its subjectAltName, else be a proxy address (alias) a directory
+lists for the certificate's holder (not with --no-proxies); the key usage must
+allow the purpose (and the extended key usage, if any, e-mail protection); the
+certificate must be valid now (or at --at); it must chain to a root given with
+--trust (not checked without --trust) and not be revoked (--crl, --revocation).
+Among those left, a signing-only or encryption-only certificate wins over a
+dual-use one, then the earlier source, then the latest notBefore, the longest
+remaining validity and the lowest serial number.
+
+--certs names a certificate file, a PKCS#7 bundle, a directory of them or a
+PKCS#12 file (its password from --pass-file or --pass-env), and may be
+repeated. The exit status is 0 with a match and 3 without one; --explain
+prints every candidate with the rule that kept or rejected it.`,
+		Example: `  # Which certificate would encrypt to Alice, and why not the others?
+  smimectl cert-match alice@example.com --purpose encrypt --certs lab/ --trust lab/root.crt --explain
+
+  # The chosen signing certificate as PEM.
+  smimectl cert-match alice@example.com --purpose sign --certs lab/alice-sign.p12 --pass-file lab/p12.pass --pem`,
+		Args:              exactArgs(1),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Address = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runCertMatch(opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	enumFlag(fs, &opts.Purpose, "purpose", "", []string{"sign", "encrypt"}, "what the certificate is for")
+	opts.certSourceFlags.addFlags(fs)
+	fs.StringVar(&opts.PassFile, "pass-file", "", "read the password of .p12 sources and encrypted keys from the first line of `file`")
+	fs.StringVar(&opts.PassEnv, "pass-env", "", "read the password of .p12 sources and encrypted keys from environment variable `name`")
+	opts.trustFlags.addFlags(fs)
+	fs.BoolVar(&opts.Explain, "explain", false, "print every candidate with its verdict and the rule that decided it")
+	fs.BoolVar(&opts.JSON, "json", false, "print the result and every candidate as JSON")
+	fs.BoolVar(&opts.PEM, "pem", false, "print the chosen certificate as PEM")
+	return cmd
+}
+
+// runCertMatch selects once and prints the result in the form asked for.
+func runCertMatch(opts *certMatchOptions) error {
+	e := opts.env
+	purpose, ok := purposes[opts.Purpose]
+	if !ok {
+		return usagef([]string{"give --purpose sign or --purpose encrypt"}, "cert-match needs --purpose")
+	}
+	if len(opts.Certs) == 0 {
+		return usagef([]string{"name a certificate file, directory or .p12 file with --certs"}, "cert-match needs --certs")
+	}
+	sopts, err := opts.selectOptions()
+	if err != nil {
+		return err
+	}
+	sel, err := certsel.Select(context.Background(), opts.Address, purpose, sopts)
+	var nm *certsel.NoMatchError
+	if err != nil && !errors.As(err, &nm) {
+		return err
+	}
+	cands := candidatesOf(sel, nm)
+	switch {
+	case opts.JSON:
+		if err := printMatchJSON(e.Stdout, opts.Address, opts.Purpose, cands); err != nil {
+			return err
+		}
+		if nm != nil {
+			return &silentError{code: exitCode(nm)}
+		}
+		return nil
+	case opts.Explain:
+		if err := explainTable(e.Stdout, cands); err != nil {
+			return err
+		}
+	}
+	if nm != nil {
+		return nm
+	}
+	if opts.PEM {
+		return pem.Encode(e.Stdout, &pem.Block{Type: "CERTIFICATE", Bytes: sel.Certificate.Raw})
+	}
+	if !opts.Explain {
+		_, err = fmt.Fprintf(e.Stdout, "%s %s serial %X from %s\n", opts.Address, holder(sel.Certificate), sel.Certificate.SerialNumber, sel.Origin)
+	}
+	return err
+}
+
+// selectOptions reads the trust files and builds the sources.
+func (opts *certMatchOptions) selectOptions() (certsel.Options, error) {
+	kf := keyFlags{PassFile: opts.PassFile, PassEnv: opts.PassEnv}
+	if err := kf.check(); err != nil {
+		return certsel.Options{}, err
+	}
+	return opts.trustFlags.selectOptions(opts.env, opts.certSourceFlags.sources(kf.passGiven(opts.env)), opts.NoProxies)
+}
+
+// selectOptions turns the trust flags into certsel.Options over sources.
+func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies bool) (certsel.Options, error) {
+	at, err := f.evalTime(e)
+	if err != nil {
+		return certsel.Options{}, err
+	}
+	mode, err := revocation.ParseMode(f.Revocation)
+	if err != nil {
+		return certsel.Options{}, usagef(nil, "--revocation: %w", err)
+	}
+	roots, err := loadCertificates("--trust", f.Trust)
+	if err != nil {
+		return certsel.Options{}, err
+	}
+	inter, err := loadCertificates("--intermediates", f.Intermediates)
+	if err != nil {
+		return certsel.Options{}, err
+	}
+	crls, err := loadCRLs(f.CRLs)
+	if err != nil {
+		return certsel.Options{}, err
+	}
+	return certsel.Options{
+		Sources:       sources,
+		Now:           func() time.Time { return at },
+		Roots:         roots,
+		Intermediates: inter,
+		Revocation:    revocation.New(revocation.Options{Mode: mode, CRLs: crls}),
+		NoProxies:     noProxies,
+	}, nil
+}
+
+func candidatesOf(sel *certsel.Selection, nm *certsel.NoMatchError) []certsel.Candidate {
+	if sel != nil {
+		return sel.Candidates
+	}
+	return nm.Candidates
+}
+
+// holder names a certificate's holder: "Alice <alice@example.com>".
+func holder(c *x509.Certificate) string {
+	name := c.Subject.CommonName
+	if addrs := certinfo.Addresses(c); len(addrs) > 0 {
+		if name == "" {
+			return "<" + addrs[0] + ">"
+		}
+		return name + " <" + addrs[0] + ">"
+	}
+	if name == "" {
+		return certinfo.Name(c.Subject)
+	}
+	return name
+}
+
+// explainTable writes one row per candidate: the table cert-match --explain prints.
+func explainTable(w io.Writer, cands []certsel.Candidate) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tSOURCE\tSUBJECT\tSERIAL\tKEY USAGE\tVALIDITY\tVERDICT\tRULE\tDETAIL")
+	for i, c := range cands {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%X\t%s\t%s..%s\t%s\t%s\t%s\n", i+1, c.Origin, holder(c.Cert), c.Cert.SerialNumber,
+			certinfo.UsageString(c.Cert.KeyUsage), c.Cert.NotBefore.UTC().Format(time.DateOnly),
+			c.Cert.NotAfter.UTC().Format(time.DateOnly), c.Verdict, c.Rule, c.Detail)
+	}
+	if len(cands) == 0 {
+		fmt.Fprintln(tw, "-\t(no certificates found)")
+	}
+	return tw.Flush()
+}
+
+// matchJSON is cert-match's --json output.
+type matchJSON struct {
+	Address    string          `json:"address"`
+	Purpose    string          `json:"purpose"`
+	Selected   *candidateJSON  `json:"selected"`
+	Candidates []candidateJSON `json:"candidates"`
+}
+
+type candidateJSON struct {
+	Source    string          `json:"source"`
+	Subject   string          `json:"subject"`
+	Serial    string          `json:"serial"`
+	KeyUsage  string          `json:"key_usage"`
+	NotBefore time.Time       `json:"not_before"`
+	NotAfter  time.Time       `json:"not_after"`
+	Match     string          `json:"match,omitempty"`
+	Verdict   certsel.Verdict `json:"verdict"`
+	Rule      certsel.Rule    `json:"rule"`
+	Detail    string          `json:"detail"`
+	PrivKey   bool            `json:"private_key"`
+	SHA256    string          `json:"sha256"`
+}
+
+func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate) error {
+	out := matchJSON{Address: addr, Purpose: purpose, Candidates: []candidateJSON{}}
+	for _, c := range cands {
+		cj := candidateJSON{
+			Source: c.Origin, Subject: certinfo.Name(c.Cert.Subject), Serial: fmt.Sprintf("%X", c.Cert.SerialNumber),
+			KeyUsage: certinfo.UsageString(c.Cert.KeyUsage), NotBefore: c.Cert.NotBefore.UTC(), NotAfter: c.Cert.NotAfter.UTC(),
+			Match: c.Match, Verdict: c.Verdict, Rule: c.Rule, Detail: c.Detail, PrivKey: c.Key != nil,
+			SHA256: fingerprint(c.Cert),
+		}
+		out.Candidates = append(out.Candidates, cj)
+		if c.Verdict == certsel.Selected {
+			out.Selected = &cj
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+func fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}

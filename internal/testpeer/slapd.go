@@ -1,0 +1,137 @@
+package testpeer
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// SLAPDSuffix is the naming context of the directory StartSLAPD serves.
+const SLAPDSuffix = "dc=example,dc=com"
+
+// SLAPD is a running OpenLDAP server started by [StartSLAPD].
+type SLAPD struct {
+	// URL is ldap://127.0.0.1:PORT/ followed by SLAPDSuffix.
+	URL string
+	// Addr is 127.0.0.1:PORT.
+	Addr string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartSLAPD starts a real OpenLDAP slapd for t on 127.0.0.1 and a free
+// port, with its own configuration directory (slapd -f, the mdb backend,
+// the core, cosine and inetorgperson schemas, plus Active Directory's
+// proxyAddresses attribute) and the entries of ldif
+// loaded below SLAPDSuffix with slapadd beforehand (the suffix entry itself
+// is added here). Anonymous reads are allowed. The server is stopped at
+// t.Cleanup. It skips t, or fails it under CI=true, when slapd is missing
+// (see [Require]).
+func StartSLAPD(t testing.TB, ldif string) *SLAPD {
+	t.Helper()
+	Require(t, "slapd")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Active Directory's proxyAddresses ("smtp:alias@domain"), which OpenLDAP's
+	// schemas lack; entries carry it through the extensibleObject class.
+	schema := filepath.Join(dir, "ad.schema")
+	if err := os.WriteFile(schema, []byte(`attributetype ( 1.2.840.113556.1.2.210 NAME 'proxyAddresses'
+	EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
+	SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "slapd.conf")
+	cfg := fmt.Sprintf(`include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include %s
+pidfile %s
+argsfile %s
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize 10485760
+suffix "%s"
+rootdn "cn=admin,%s"
+rootpw secret
+directory %s
+access to * by * read
+`, schema, filepath.Join(dir, "slapd.pid"), filepath.Join(dir, "slapd.args"), SLAPDSuffix, SLAPDSuffix, data)
+	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := "dn: " + SLAPDSuffix + "\nobjectClass: dcObject\nobjectClass: organization\no: example\ndc: example\n\n"
+	ldifPath := filepath.Join(dir, "data.ldif")
+	if err := os.WriteFile(ldifPath, []byte(base+strings.TrimSpace(ldif)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("/usr/sbin/slapadd", "-f", conf, "-l", ldifPath).CombinedOutput(); err != nil {
+		t.Fatalf("slapadd: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command("/usr/sbin/slapd", "-f", conf, "-h", "ldap://"+addr+"/", "-d", "0")
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting slapd: %v", err)
+	}
+	s := &SLAPD{URL: "ldap://" + addr + "/" + SLAPDSuffix, Addr: addr, cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	t.Cleanup(s.Stop)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return s
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("slapd exited: %s", logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slapd did not listen on %s: %s", addr, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Stop stops the server and waits for it to exit. It may be called more
+// than once.
+func (s *SLAPD) Stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,154 @@
+package certsel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/smimectl/smimectl/internal/keys"
+)
+
+// DefaultLookupTimeout bounds an LDAP lookup when [LDAP.Timeout] is zero.
+const DefaultLookupTimeout = 30 * time.Second
+
+// Directory attributes holding certificates (RFC 4523, RFC 2798).
+const (
+	attrUserCert  = "userCertificate;binary"
+	attrSMIMECert = "userSMIMECertificate"
+)
+
+// LDAP is a [Source] over a directory, as the guide's Chapter 6 "Digital
+// Certificates and Active Directory Attributes" describes. It searches
+// below the URL's base DN for entries whose mail, otherMailbox or
+// proxyAddresses ("smtp:" prefixed) is the address, with the address
+// escaped (RFC 4515) so it cannot add filter syntax, and reads the
+// entry's userCertificate;binary (DER) and userSMIMECertificate (a PKCS#7
+// bundle with the chain). The attribute read first ranks first: Outlook Web
+// Access reads userCertificate first (the default), Outlook
+// userSMIMECertificate ([LDAP.SMIMEFirst]); when the two disagree, so do the
+// clients (the guide's Chapter 8 "Different certificates used").
+//
+// WARNING: only ldap:// with simple bind is supported; ldaps:// and
+// StartTLS are not yet.
+type LDAP struct {
+	// URL is ldap://host:port/BASE-DN.
+	URL string
+	// BindDN, if set, is bound with Password before searching; else the
+	// search is anonymous.
+	BindDN string
+	// Password returns the bind password; nil means empty.
+	Password func() ([]byte, error)
+	// SMIMEFirst ranks userSMIMECertificate before userCertificate.
+	SMIMEFirst bool
+	// Timeout bounds connecting and each operation. If zero, it is
+	// DefaultLookupTimeout.
+	Timeout time.Duration
+}
+
+func (l LDAP) String() string { return l.URL }
+
+// Filter returns the search filter for address.
+func (l LDAP) Filter(address string) string {
+	a := ldap.EscapeFilter(address)
+	return fmt.Sprintf("(|(mail=%s)(otherMailbox=%s)(proxyAddresses=smtp:%s))", a, a, a)
+}
+
+// temporaryError marks a directory failure worth retrying.
+type temporaryError struct{ err error }
+
+func (e *temporaryError) Error() string   { return e.err.Error() }
+func (e *temporaryError) Unwrap() error   { return e.err }
+func (e *temporaryError) Temporary() bool { return true }
+
+// Find searches the directory for address.
+func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
+	u, err := url.Parse(l.URL)
+	if err != nil || u.Scheme != "ldap" || u.Host == "" {
+		return nil, fmt.Errorf("invalid directory URL %q (want ldap://host:port/base-dn)", l.URL)
+	}
+	base := strings.TrimPrefix(u.Path, "/")
+	timeout := l.Timeout
+	if timeout == 0 {
+		timeout = DefaultLookupTimeout
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
+		timeout = time.Until(d)
+	}
+	conn, err := ldap.DialURL("ldap://"+u.Host, ldap.DialWithDialer(&net.Dialer{Timeout: timeout}))
+	if err != nil {
+		return nil, &temporaryError{fmt.Errorf("connecting: %w", err)}
+	}
+	defer conn.Close()
+	conn.SetTimeout(timeout)
+	if l.BindDN != "" {
+		var pw []byte
+		if l.Password != nil {
+			if pw, err = l.Password(); err != nil {
+				return nil, err
+			}
+		}
+		if err := conn.Bind(l.BindDN, string(pw)); err != nil {
+			return nil, classifyLDAP("binding", err)
+		}
+	}
+	attrs := []string{attrUserCert, attrSMIMECert}
+	if l.SMIMEFirst {
+		attrs[0], attrs[1] = attrs[1], attrs[0]
+	}
+	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, int(timeout/time.Second)+1, false,
+		l.Filter(address), append([]string{"mail", "otherMailbox", "proxyAddresses"}, attrs...), nil)
+	res, err := conn.Search(req)
+	if err != nil {
+		return nil, classifyLDAP("searching", err)
+	}
+	var out []Found
+	for _, e := range res.Entries {
+		aliases := append(e.GetAttributeValues("mail"), e.GetAttributeValues("otherMailbox")...)
+		for _, p := range e.GetAttributeValues("proxyAddresses") {
+			if a, ok := cutPrefixFold(p, "smtp:"); ok {
+				aliases = append(aliases, a)
+			}
+		}
+		for rank, attr := range attrs {
+			for _, v := range e.GetRawAttributeValues(attr) {
+				certs, err := keys.ParseCertificates(v)
+				if err != nil {
+					return nil, fmt.Errorf("entry %q, %s: %w", e.DN, attr, err)
+				}
+				for _, f := range split(certs, e.DN+" "+attr) {
+					f.Rank, f.Aliases = rank, aliases
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+// classifyLDAP marks network failures and timeouts as temporary.
+func classifyLDAP(step string, err error) error {
+	err = fmt.Errorf("%s: %w", step, err)
+	var le *ldap.Error
+	if errors.As(err, &le) && (le.ResultCode == ldap.ErrorNetwork || le.ResultCode == ldap.LDAPResultTimeLimitExceeded ||
+		le.ResultCode == ldap.LDAPResultBusy || le.ResultCode == ldap.LDAPResultUnavailable || le.ResultCode == ldap.LDAPResultServerDown || le.ResultCode == ldap.LDAPResultTimeout) {
+		return &temporaryError{err}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &temporaryError{err}
+	}
+	return err
+}

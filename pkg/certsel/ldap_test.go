@@ -1,0 +1,165 @@
+package certsel
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mozilla.org/pkcs7"
+
+	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/testpeer"
+	"github.com/smimectl/smimectl/pkg/revocation"
+)
+
+// directoryLDIF renders the entries of the LDAP tests: Alice with her
+// encryption certificate in userCertificate and a different, newer one in
+// userSMIMECertificate (a PKCS#7 bundle with the chain), aliases in
+// proxyAddresses as Active Directory writes them; Dave (expired) and Eve (revoked) as contacts.
+func directoryLDIF(t *testing.T, smimeAlice *x509.Certificate) string {
+	l := testLab(t)
+	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+	var raw []byte
+	for _, c := range []*x509.Certificate{smimeAlice, l.Intermediate.Cert} {
+		raw = append(raw, c.Raw...)
+	}
+	p7, err := pkcs7.DegenerateCertificate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := func(cn, mail string, extra ...string) string {
+		return fmt.Sprintf("dn: cn=%s,%s\nobjectClass: inetOrgPerson\nobjectClass: extensibleObject\ncn: %s\nsn: %s\nmail: %s\n%s\n",
+			cn, testpeer.SLAPDSuffix, cn, cn, mail, strings.Join(extra, "\n"))
+	}
+	return entry("Alice", "alice@example.com",
+		"proxyAddresses: SMTP:alice@example.com",
+		"proxyAddresses: smtp:al@example.com",
+		"proxyAddresses: X400:c=US;a= ;p=Example;o=Mail;s=Alice;",
+		"userCertificate;binary:: "+b64(l.User("alice-encrypt").Cert.Raw),
+		"userSMIMECertificate:: "+b64(p7)) + "\n" +
+		entry("Dave", "dave@example.com", "userCertificate;binary:: "+b64(l.User("dave-expired").Cert.Raw)) + "\n" +
+		entry("Eve", "eve@example.com", "userSMIMECertificate:: "+b64(l.User("eve-revoked").Cert.Raw))
+}
+
+func TestLDAP(t *testing.T) {
+	l := testLab(t)
+	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyEncipherment,
+		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
+	srv := testpeer.StartSLAPD(t, directoryLDIF(t, smimeAlice))
+	crl, err := x509.ParseRevocationList(l.Intermediate.CRL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sel := func(addr string, dir LDAP, mod func(*Options)) (*Selection, error) {
+		opts := Options{
+			Sources: []Source{dir}, Now: func() time.Time { return at },
+			Roots:         []*x509.Certificate{l.Root.Cert},
+			Intermediates: []*x509.Certificate{l.Intermediate.Cert},
+			Revocation:    newCRLChecker(crl),
+		}
+		if mod != nil {
+			mod(&opts)
+		}
+		return Select(ctx, addr, certinfo.Encryption, opts)
+	}
+	owa := LDAP{URL: srv.URL, Timeout: 5 * time.Second}
+	outlook := LDAP{URL: srv.URL, Timeout: 5 * time.Second, SMIMEFirst: true}
+
+	// The two attribute orders disagree, and say why.
+	s, err := sel("alice@example.com", owa, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Certificate.Equal(l.User("alice-encrypt").Cert) || !strings.HasSuffix(s.Origin, "userCertificate;binary") {
+		t.Fatalf("OWA order chose %s from %s", s.Certificate.Subject, s.Origin)
+	}
+	if c := s.Candidates[1]; c.Rule != SourceOrder || c.Verdict != Outranked || !strings.Contains(c.Detail, "userCertificate;binary is read first") {
+		t.Errorf("the other candidate: %+v", c)
+	}
+	s, err = sel("alice@example.com", outlook, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Certificate.Equal(smimeAlice) || !strings.HasSuffix(s.Origin, "userSMIMECertificate") || len(s.Chain) != 2 {
+		t.Fatalf("Outlook order chose %s from %s", s.Certificate.Subject, s.Origin)
+	}
+
+	// An alias through proxyAddresses, and not with NoProxies.
+	s, err = sel("al@example.com", owa, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(s.Candidates, func(c Candidate) bool { return c.Verdict == Selected }); s.Candidates[i].Match != "proxy" {
+		t.Errorf("alias match: %+v", s.Candidates[i])
+	}
+	var nm *NoMatchError
+	if _, err := sel("al@example.com", owa, func(o *Options) { o.NoProxies = true }); !errors.As(err, &nm) || nm.Candidates[0].Rule != NoProxies {
+		t.Fatalf("got %v", err)
+	}
+
+	// Expired and revoked contacts lose.
+	for addr, rule := range map[string]Rule{"dave@example.com": Expired, "eve@example.com": Revoked} {
+		if _, err := sel(addr, owa, nil); !errors.As(err, &nm) || len(nm.Candidates) != 1 || nm.Candidates[0].Rule != rule {
+			t.Errorf("%s: got %v", addr, err)
+		}
+	}
+
+	// Filter syntax in the address is escaped and finds nothing.
+	evil := "*)(mail=*"
+	if got, want := owa.Filter(evil), `(|(mail=\2a\29\28mail=\2a)(otherMailbox=\2a\29\28mail=\2a)(proxyAddresses=smtp:\2a\29\28mail=\2a))`; got != want {
+		t.Errorf("filter %s, want %s", got, want)
+	}
+	if found, err := owa.Find(ctx, evil); err != nil || len(found) != 0 {
+		t.Errorf("got %d entries, %v", len(found), err)
+	}
+
+	// The server stopped: a temporary source error, quickly.
+	srv.Stop()
+	start := time.Now()
+	_, err = sel("alice@example.com", owa, nil)
+	var se *SourceError
+	if !errors.As(err, &se) || !se.Temporary() || time.Since(start) > 6*time.Second {
+		t.Fatalf("got %v after %v", err, time.Since(start))
+	}
+}
+
+// TestLDAPTimeout points the source at a server that accepts connections and
+// never answers: the lookup fails within its timeout, as a temporary error.
+func TestLDAPTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	dir := LDAP{URL: "ldap://" + ln.Addr().String() + "/dc=example,dc=com", Timeout: 500 * time.Millisecond}
+	start := time.Now()
+	_, err = Select(context.Background(), "alice@example.com", certinfo.Encryption, Options{Sources: []Source{dir}})
+	var se *SourceError
+	if !errors.As(err, &se) || !se.Temporary() {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v with a 500ms timeout", d)
+	}
+}
+
+func newCRLChecker(crl *x509.RevocationList) revocation.Checker {
+	return revocation.New(revocation.Options{CRLs: []*x509.RevocationList{crl}})
+}
