@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/certinfo"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,29 +197,7 @@ func keyType(pub any) string {
 	return fmt.Sprintf("%T", pub)
 }
 
-// keyUsageNames are the RFC 5280 section 4.2.1.3 names of the key usage bits.
-var keyUsageNames = []struct {
-	bit  x509.KeyUsage
-	name string
-}{
-	{x509.KeyUsageDigitalSignature, "digitalSignature"},
-	{x509.KeyUsageContentCommitment, "nonRepudiation"},
-	{x509.KeyUsageKeyEncipherment, "keyEncipherment"},
-	{x509.KeyUsageDataEncipherment, "dataEncipherment"},
-	{x509.KeyUsageKeyAgreement, "keyAgreement"},
-	{x509.KeyUsageCertSign, "keyCertSign"},
-	{x509.KeyUsageCRLSign, "cRLSign"},
-	{x509.KeyUsageEncipherOnly, "encipherOnly"},
-	{x509.KeyUsageDecipherOnly, "decipherOnly"},
-}
-
-// keyUsage lists the names of the bits set in ku.
+// keyUsage lists the names of the bits set in ku, for the README table.
 func keyUsage(ku x509.KeyUsage) string {
-	var names []string
-	for _, n := range keyUsageNames {
-		if ku&n.bit != 0 {
-			names = append(names, n.name)
-		}
-	}
-	return strings.Join(names, ", ")
+	return strings.ReplaceAll(certinfo.UsageString(ku), ",", ", ")
 }
