@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -501,7 +502,12 @@ var ErrDecrypt = errors.New("cms: the message does not decrypt with this key (wr
 // UnwrapKey returns a random key of the right length instead, in constant
 // time, and decrypting the content then fails (RFC 3218 section 2.3.2, the
 // Bleichenbacher countermeasure of rsa.DecryptPKCS1v15SessionKey).
-func (ri *RecipientInfo) UnwrapKey(key crypto.PrivateKey, keyLen int, rand io.Reader) ([]byte, error) {
+//
+// rand, if nil, is crypto/rand.Reader.
+func (ri *RecipientInfo) UnwrapKey(key crypto.PrivateKey, keyLen int, rnd io.Reader) ([]byte, error) {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
 	switch ri.Type {
 	case KeyTransport:
 		dec, ok := key.(crypto.Decrypter)
@@ -514,7 +520,7 @@ func (ri *RecipientInfo) UnwrapKey(key crypto.PrivateKey, keyLen int, rand io.Re
 		alg := ri.KeyEncryptionAlgorithm
 		switch {
 		case alg.Algorithm.Equal(oidRSAEncryption):
-			k, err := dec.Decrypt(rand, ri.EncryptedKey, &rsa.PKCS1v15DecryptOptions{SessionKeyLen: keyLen})
+			k, err := dec.Decrypt(rnd, ri.EncryptedKey, &rsa.PKCS1v15DecryptOptions{SessionKeyLen: keyLen})
 			if err != nil {
 				return nil, fmt.Errorf("cms: RSA decryption: %w", err)
 			}
@@ -524,7 +530,7 @@ func (ri *RecipientInfo) UnwrapKey(key crypto.PrivateKey, keyLen int, rand io.Re
 			if err != nil {
 				return nil, err
 			}
-			k, err := dec.Decrypt(rand, ri.EncryptedKey, &rsa.OAEPOptions{Hash: p.hash, MGFHash: p.mgfHash, Label: p.label})
+			k, err := dec.Decrypt(rnd, ri.EncryptedKey, &rsa.OAEPOptions{Hash: p.hash, MGFHash: p.mgfHash, Label: p.label})
 			if err != nil || len(k) != keyLen {
 				return nil, ErrDecrypt
 			}
