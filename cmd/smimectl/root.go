@@ -88,6 +88,8 @@ func newRootCmd(e *env) *cobra.Command {
 		newClearSignCmd(e, nil),
 		newOpaqueSignCmd(e, nil),
 		newVerifyCmd(e, nil),
+		newEncryptCmd(e, nil),
+		newDecryptCmd(e, nil),
 		newLabCmd(e),
 		newVersionCmd(e, nil),
 		newCompletionCmd(e, nil),
