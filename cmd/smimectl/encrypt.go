@@ -309,6 +309,9 @@ func encryptSeparate(opts *encryptOptions, p *encryptPlan, in io.Reader) error {
 	if _, err := p.lookup(opts, slices.Concat(opts.To, addrs.To, addrs.Cc, addrs.Bcc)); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return err
+	}
 	type job struct {
 		name string
 		pick func(encrypt.Addresses) []string
