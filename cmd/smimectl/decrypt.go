@@ -33,7 +33,7 @@ with your private key, and decrypt the message. --try-all tries the key on every
 entry when none names the certificate.
 
 It reads application/pkcs7-mime enveloped-data and authEnveloped-data (AES-GCM),
-with AES-CBC and AES-GCM, and 3DES and DES from older clients (with a warning),
+with AES-CBC and AES-GCM, and 3DES, DES and RC2 from older clients (with a warning),
 sent with RSA PKCS#1 v1.5, RSA-OAEP or ECDH key management. The output is the
 outer header fields followed by the decrypted MIME entity; nothing is written
 unless the whole message decrypted and, for AES-GCM, its tag verified. A message

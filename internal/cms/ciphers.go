@@ -17,7 +17,7 @@ type Cipher int
 
 // Content-encryption algorithms. The AES ones are written (RFC 3565, RFC
 // 5084); 3DES and DES are read only, for mail from the guide's era (RFC
-// 3370 section 5.1). RC2 is not supported.
+// 3370 section 5.1) and RC2 (RFC 3370 section 5.2).
 const (
 	// AES256CBC is id-aes256-CBC, the zero-value default of [EnvelopeOptions].
 	AES256CBC Cipher = iota + 1
@@ -29,11 +29,17 @@ const (
 	DES3CBC
 	// DESCBC is desCBC (FIPS 81, withdrawn); read only.
 	DESCBC
+	// RC2CBC40, RC2CBC64 and RC2CBC128 are rc2-cbc with 40, 64 and 128
+	// effective key bits (RFC 2268); read only.
+	RC2CBC40
+	RC2CBC64
+	RC2CBC128
 )
 
 var (
 	oidDES3CBC = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 7}
 	oidDESCBC  = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 7}
+	oidRC2CBC  = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}
 )
 
 var cipherInfo = map[Cipher]struct {
@@ -47,6 +53,9 @@ var cipherInfo = map[Cipher]struct {
 	AES128GCM: {"aes-128-gcm", OIDAES128GCM, 16},
 	DES3CBC:   {"des-ede3-cbc", oidDES3CBC, 24},
 	DESCBC:    {"des-cbc", oidDESCBC, 8},
+	RC2CBC40:  {"rc2-40-cbc", oidRC2CBC, 5},
+	RC2CBC64:  {"rc2-64-cbc", oidRC2CBC, 8},
+	RC2CBC128: {"rc2-128-cbc", oidRC2CBC, 16},
 }
 
 // String returns the OpenSSL-style name: "aes-256-cbc", "des-ede3-cbc".
@@ -92,6 +101,9 @@ func ParseCipher(name string) (Cipher, error) {
 }
 
 func cipherForOID(oid asn1.ObjectIdentifier) Cipher {
+	if oid.Equal(oidRC2CBC) {
+		return RC2CBC128 // the parameters say which
+	}
 	for c, i := range cipherInfo {
 		if i.oid.Equal(oid) {
 			return c
@@ -99,6 +111,8 @@ func cipherForOID(oid asn1.ObjectIdentifier) Cipher {
 	}
 	return 0
 }
+
+func (c Cipher) isRC2() bool { return c == RC2CBC40 || c == RC2CBC64 || c == RC2CBC128 }
 
 // newBlock returns the block cipher of c under key.
 func (c Cipher) newBlock(key []byte) (cipher.Block, error) {
@@ -110,6 +124,12 @@ func (c Cipher) newBlock(key []byte) (cipher.Block, error) {
 		return des.NewTripleDESCipher(key)
 	case DESCBC:
 		return des.NewCipher(key)
+	case RC2CBC40:
+		return newRC2(key, 40), nil
+	case RC2CBC64:
+		return newRC2(key, 64), nil
+	case RC2CBC128:
+		return newRC2(key, 128), nil
 	}
 	return aes.NewCipher(key)
 }
@@ -160,11 +180,29 @@ func parseContentAlgorithm(ai pkix.AlgorithmIdentifier) (Cipher, contentParams, 
 		return c, p, nil
 	}
 	var iv cryptobyte.String
+	if c == RC2CBC128 {
+		// RC2CBCParameter ::= SEQUENCE { rc2ParameterVersion INTEGER, iv OCTET STRING }
+		var seq cryptobyte.String
+		var v int64
+		if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Int64WithTag(&v, cbasn1.INTEGER) {
+			return 0, p, &FormatError{"bad RC2 parameters"}
+		}
+		switch rc2Bits(v) {
+		case 40:
+			c = RC2CBC40
+		case 64:
+			c = RC2CBC64
+		case 128:
+		default:
+			return 0, p, &UnsupportedAlgorithmError{What: fmt.Sprintf("RC2 key length (version %d)", v), OID: oidRC2CBC}
+		}
+		s = seq
+	}
 	if !s.ReadASN1(&iv, cbasn1.OCTET_STRING) || !s.Empty() {
 		return 0, p, &FormatError{"bad CBC parameters"}
 	}
 	bs := aes.BlockSize
-	if c == DES3CBC || c == DESCBC {
+	if c == DES3CBC || c == DESCBC || c.isRC2() {
 		bs = des.BlockSize
 	}
 	if len(iv) != bs {

@@ -20,5 +20,5 @@
 // (RFC 8017, RFC 4055) or ECDH ephemeral-static key agreement with AES key
 // wrap (RFC 5753, RFC 3394), named by issuer and serial or subject key
 // identifier. [ReadEnveloped] streams the decryption of both, and reads
-// 3DES and DES content from older mail; RC2 is not supported.
+// 3DES, DES and RC2 content from older mail.
 package cms

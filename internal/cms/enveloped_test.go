@@ -273,3 +273,33 @@ func TestEnvelopedOAEPOnly(t *testing.T) {
 		t.Fatalf("got %s", km)
 	}
 }
+
+func TestRC2Vectors(t *testing.T) {
+	// RFC 2268 section 5.
+	for _, tc := range []struct {
+		key  string
+		bits int
+		pt   string
+		ct   string
+	}{
+		{"0000000000000000", 63, "0000000000000000", "ebb773f993278eff"},
+		{"ffffffffffffffff", 64, "ffffffffffffffff", "278b27e42e2f0d49"},
+		{"3000000000000000", 64, "1000000000000001", "30649edf9be7d2c2"},
+		{"88", 64, "0000000000000000", "61a8a244adacccf0"},
+		{"88bca90e90875a7f0f79c384627bafb2", 128, "0000000000000000", "2269552ab0f85ca6"},
+	} {
+		key, _ := hex.DecodeString(tc.key)
+		pt, _ := hex.DecodeString(tc.pt)
+		want, _ := hex.DecodeString(tc.ct)
+		c := newRC2(key, tc.bits)
+		got := make([]byte, 8)
+		c.Encrypt(got, pt)
+		if !bytes.Equal(got, want) {
+			t.Errorf("key %s/%d: got %x, want %x", tc.key, tc.bits, got, want)
+		}
+		c.Decrypt(got, got)
+		if !bytes.Equal(got, pt) {
+			t.Errorf("key %s/%d: decrypt gives %x", tc.key, tc.bits, got)
+		}
+	}
+}

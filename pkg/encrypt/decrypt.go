@@ -78,7 +78,7 @@ type Result struct {
 	Recipients []Recipient `json:"recipients"`
 	// KeyManagement is how our entry carried the session key.
 	KeyManagement string `json:"key_management"`
-	// Warnings are soft problems: an old, weak cipher (3DES, DES).
+	// Warnings are soft problems: an old, weak cipher (3DES, DES, RC2).
 	Warnings []string `json:"warnings,omitempty"`
 }
 

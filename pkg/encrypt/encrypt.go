@@ -56,8 +56,8 @@ import (
 // Cipher is a content-encryption algorithm.
 type Cipher int
 
-// Content-encryption algorithms. The first four are written; DES3CBC and
-// DESCBC are only read, from old mail.
+// Content-encryption algorithms. The first four are written; 3DES, DES
+// and RC2 are only read, from old mail.
 const (
 	AES256CBC Cipher = iota + 1
 	AES128CBC
@@ -65,6 +65,9 @@ const (
 	AES128GCM
 	DES3CBC
 	DESCBC
+	RC2CBC40
+	RC2CBC64
+	RC2CBC128
 )
 
 // Each encrypt.Cipher is the cms.Cipher of the same value.
@@ -76,7 +79,7 @@ func (c Cipher) String() string { return c.cms().String() }
 // Authenticated reports whether c is AES-GCM (AuthEnvelopedData).
 func (c Cipher) Authenticated() bool { return c.cms().AEAD() }
 
-// Weak reports whether c is one only read from old mail (3DES, DES).
+// Weak reports whether c is one only read from old mail (3DES, DES, RC2).
 func (c Cipher) Weak() bool { return !c.cms().Writable() }
 
 // ParseCipher reads a name as [Cipher.String] writes it ("aes-256-gcm");
