@@ -520,6 +520,9 @@ func (ri *RecipientInfo) UnwrapKey(key crypto.PrivateKey, keyLen int, rnd io.Rea
 		alg := ri.KeyEncryptionAlgorithm
 		switch {
 		case alg.Algorithm.Equal(oidRSAEncryption):
+			// Most S/MIME mail uses PKCS#1 v1.5 key transport; SessionKeyLen
+			// gives the constant-time, no-oracle decryption it needs.
+			//lint:ignore SA1019 read for interop (RFC 8551 section 2.3 still requires it)
 			k, err := dec.Decrypt(rnd, ri.EncryptedKey, &rsa.PKCS1v15DecryptOptions{SessionKeyLen: keyLen})
 			if err != nil {
 				return nil, fmt.Errorf("cms: RSA decryption: %w", err)
@@ -652,6 +655,8 @@ func (r Recipient) recipientInfoDER(cek []byte, rand io.Reader) ([]byte, error) 
 			ek, err = rsa.EncryptOAEP(sha256.New(), rand, pub, cek, nil)
 			alg = oaepAlgorithmSHA256()
 		} else {
+			// gpgsm 2.2 and NSS read no OAEP (PEERS.md): v1.5 stays the default.
+			//lint:ignore SA1019 written for interop (RFC 8551 section 2.3 still requires it)
 			ek, err = rsa.EncryptPKCS1v15(rand, pub, cek)
 			alg = algorithmDER(oidRSAEncryption, derNull)
 		}
