@@ -6,10 +6,13 @@
 #   ONLY=openssl bench/compare.sh         # openssl half alone (no smimectl)
 #
 # For 1 KB, 1 MB and 100 MB text messages (CRLF lines) it clear-signs,
-# opaque-signs and verifies both forms with each tool, and prints, best of
-# $RUNS runs (default 3; 10 for messages up to 1 MB, whose times are short), wall seconds from the shell clock and peak RSS as /usr/bin/time reports
+# opaque-signs and verifies both forms, encrypts with AES-256-CBC and
+# AES-256-GCM and decrypts both, with each tool, and prints, best of $RUNS
+# runs (default 3; 10 for messages up to 1 MB, whose times are short), wall
+# seconds from the shell clock and peak RSS as /usr/bin/time reports
 # them. SIZES overrides the sizes ("1K 1M 100M"); KEEP=1 keeps the work
-# directory. Both verifiers read the same openssl-signed messages. SPEC's
+# directory. Both verifiers read the same openssl-signed messages, both
+# decrypters the same openssl-encrypted ones (RSA PKCS#1 v1.5). SPEC's
 # bar: memory flat as messages grow, throughput at least OpenSSL's.
 # Needs openssl and /usr/bin/time (Debian packages openssl, time).
 set -euo pipefail
@@ -61,13 +64,16 @@ else
 			-extfile inter.ext -out chain.pem
 		q openssl req -newkey rsa:2048 -nodes -keyout alice-sign.key -out alice.csr \
 			-subj "/CN=Alice/emailAddress=alice@example.com"
-		printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\nsubjectAltName=email:alice@example.com\n' >leaf.ext
+		printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:alice@example.com\n' >leaf.ext
 		q openssl x509 -req -in alice.csr -CA chain.pem -CAkey inter.key -set_serial 3 -days 30 \
 			-extfile leaf.ext -out alice-sign.crt
+		cp alice-sign.crt alice-encrypt.crt
+		cp alice-sign.key alice-encrypt.key
 	)
 fi
 cert=$lab/alice-sign.crt key=$lab/alice-sign.key
-for f in "$cert" "$key" "$lab/root.crt" "$lab/chain.pem"; do
+ecert=$lab/alice-encrypt.crt ekey=$lab/alice-encrypt.key
+for f in "$cert" "$key" "$ecert" "$ekey" "$lab/root.crt" "$lab/chain.pem"; do
 	[[ -s $f ]] || { echo "compare.sh: lab file $f is missing" >&2; exit 2; }
 done
 # openssl builds chains from -CAfile only (-certfile just finds the signer):
@@ -157,12 +163,23 @@ for size in $SIZES; do
 		"opaque-sign --cert $cert --key $key --in $m --out $work/s-opaque-$size.eml" \
 		"cms -sign -nodetach -signer $cert -inkey $key -md sha256 -in $m -out $opaque"
 	compare verify-clear "$size" \
-		"verify --trust $lab/root.crt --intermediates $lab/intermediate.crt --sender-check off --in $clear --out /dev/null" \
+		"verify --trust $lab/root.crt --intermediates $lab/intermediate.crt --sender-check off --in $clear --out $work/out.tmp" \
 		"cms -verify -CAfile $cafile -certfile $lab/chain.pem -purpose any -in $clear -out /dev/null"
 	compare verify-opaque "$size" \
-		"verify --trust $lab/root.crt --intermediates $lab/intermediate.crt --sender-check off --in $opaque --out /dev/null" \
+		"verify --trust $lab/root.crt --intermediates $lab/intermediate.crt --sender-check off --in $opaque --out $work/out.tmp" \
 		"cms -verify -CAfile $cafile -certfile $lab/chain.pem -purpose any -in $opaque -out /dev/null"
-	rm -f "$m" "$work"/*-"$size".eml
+	# Encryption to one RSA recipient; each tool decrypts what openssl wrote.
+	# (smimectl --out never goes to /dev/null here: older builds replaced it.)
+	for c in aes-256-cbc aes-256-gcm; do
+		enc=$work/enc-$c-$size.eml
+		compare "encrypt-${c#aes-256-}" "$size" \
+			"encrypt --recipient-cert $ecert --cipher $c --in $m --out $work/s-enc-$size.eml" \
+			"cms -encrypt -$c -in $m -out $enc $ecert"
+		compare "decrypt-${c#aes-256-}" "$size" \
+			"decrypt --key $ekey --cert $ecert --in $enc --out $work/out.tmp" \
+			"cms -decrypt -recip $ecert -inkey $ekey -in $enc -out $work/out.tmp"
+	done
+	rm -f "$m" "$work"/*-"$size".eml "$work/out.tmp"
 done
 
 if ((failures)); then

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smimectl/smimectl/internal/keys"
 	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -134,6 +135,9 @@ var classify = []func(error) (int, bool){
 		var se *certsel.SourceError
 		return exitTempFail, errors.As(err, &se) && se.Temporary()
 	},
+	// A recipient without a usable encryption certificate: nothing to encrypt to.
+	asCode(func(*encrypt.MissingCertificateError) int { return exitNoCert }),
+	asCode(func(*encrypt.RecipientError) int { return exitNoCert }),
 	// Verdicts on the message.
 	asCode(func(*verify.MalformedError) int { return exitFailed }),
 	asCode(func(*verify.SignatureError) int { return exitFailed }),
@@ -142,6 +146,10 @@ var classify = []func(error) (int, bool){
 	asCode(func(*verify.PolicyError) int { return exitFailed }),
 	asCode(func(*revocation.RevokedError) int { return exitFailed }),
 	isCode(verify.ErrNotSigned, exitFailed),
+	asCode(func(*encrypt.NotForUsError) int { return exitFailed }),
+	asCode(func(*encrypt.DecryptError) int { return exitFailed }),
+	asCode(func(*encrypt.MalformedError) int { return exitFailed }),
+	isCode(encrypt.ErrNotEncrypted, exitFailed),
 	// No revocation answer where one was required (--revocation hard): retry later.
 	asCode(func(*revocation.UnavailableError) int { return exitTempFail }),
 	// A key that does not decrypt is local setup, as is a key file that is not a key.

@@ -12,6 +12,7 @@ import (
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -49,6 +50,12 @@ func TestExitCode(t *testing.T) {
 		{"revocation unavailable", &revocation.UnavailableError{Err: errors.New("no CRL")}, exitTempFail},
 		{"wrong passphrase", fmt.Errorf("reading key: %w", keys.ErrIncorrectPassphrase), exitUsage},
 		{"passphrase required", keys.ErrPassphraseRequired, exitUsage},
+		{"recipient without certificate", &encrypt.MissingCertificateError{Addresses: []string{"bob@example.com"}}, exitNoCert},
+		{"recipient certificate refused", &encrypt.RecipientError{Err: errors.New("expired")}, exitNoCert},
+		{"not for us", &encrypt.NotForUsError{}, exitFailed},
+		{"does not decrypt", &encrypt.DecryptError{Err: cms.ErrDecrypt}, exitFailed},
+		{"malformed encrypted", &encrypt.MalformedError{Err: errors.New("truncated")}, exitFailed},
+		{"not encrypted", fmt.Errorf("%w: its type is text/plain", encrypt.ErrNotEncrypted), exitFailed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -93,6 +93,37 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	// Local servers for revocation scripts: see serve_test.go.
 	"httpserve": cmdHTTPServe,
 	"httphits":  cmdHTTPHits,
+	"mangle":    cmdMangle,
+}
+
+// cmdMangle damages a binary file in place, as a transmission error or an attacker
+// might: "mangle flip -40 c.p7m" flips the low bit of the byte 40 from the end
+// (a negative offset counts from the end), "mangle cut 100 c.p7m" drops the last
+// 100 bytes.
+func cmdMangle(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 || (args[0] != "flip" && args[0] != "cut") {
+		ts.Fatalf("usage: mangle {flip <offset> | cut <n>} <file>")
+	}
+	path := ts.MkAbs(args[2])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if args[0] == "cut" {
+		if n < 0 || n > len(data) {
+			ts.Fatalf("mangle: can't cut %d of %d bytes", n, len(data))
+		}
+		data = data[:len(data)-n]
+	} else {
+		if n < 0 {
+			n += len(data)
+		}
+		if n < 0 || n >= len(data) {
+			ts.Fatalf("mangle: offset %s outside %d bytes", args[1], len(data))
+		}
+		data[n] ^= 1
+	}
+	ts.Check(os.WriteFile(path, data, 0o644))
 }
 
 // cmdReplace changes a file in place, as a mail system on the way might:

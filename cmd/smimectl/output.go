@@ -37,13 +37,24 @@ func openOutput(e *env, path string) (w io.Writer, commit func() error, abort fu
 // as they come. For a file it writes to a temporary file in the same directory, and
 // only commit puts it in place (with mode perm) by renaming it over path; abort, or a
 // failed commit, removes the temporary file, so a failed run leaves path as it was.
-// After the first call to commit or abort, later calls do nothing.
+// After the first call to commit or abort, later calls do nothing. A path that
+// names a device or a pipe (--out /dev/null) is written directly: renaming over it
+// would replace the device with a regular file.
 //
 // A temporary file that can't be created makes every Write fail with a *fs.PathError
 // for path; a zero-length Write finds out early.
 func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit func() error, abort func()) {
 	if isStdio(path) {
 		return e.Stdout, func() error { return nil }, func() {}
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		// A device or pipe such as /dev/null: renaming a temporary file over
+		// it would replace it, so write through to it.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return &atomicFile{err: err}, func() error { return err }, func() {}
+		}
+		return f, f.Close, func() { f.Close() }
 	}
 	a := &atomicFile{path: path, perm: perm}
 	a.f, a.err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")

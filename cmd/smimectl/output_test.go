@@ -147,3 +147,23 @@ func TestOpenInput(t *testing.T) {
 		t.Errorf("missing file: got %v (status %d), want an error with status %d", err, exitCode(err), exitUsage)
 	}
 }
+
+// TestOutputDevice: --out /dev/null writes through to the device instead of
+// renaming a temporary file over it.
+func TestOutputDevice(t *testing.T) {
+	fi, err := os.Stat(os.DevNull)
+	if err != nil || fi.Mode().IsRegular() {
+		t.Skip("no device at", os.DevNull)
+	}
+	e, _, _ := testEnv("", nil)
+	w, commit, _ := openOutput(e, os.DevNull)
+	if _, err := w.Write([]byte("discarded")); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
+		t.Fatalf("%s is now a regular file", os.DevNull)
+	}
+}

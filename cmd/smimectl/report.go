@@ -13,6 +13,7 @@ import (
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -68,6 +69,46 @@ var describers = []func(error) (string, []string, bool){
 	describeNotSigned,
 	describeAs(describeNoMatchError),
 	describeAs(describeSourceError),
+	describeAs(describeMissingCertificateError),
+	describeAs(describeRecipientError),
+	describeAs(describeNotForUsError),
+	describeAs(describeDecryptError),
+	describeAs(describeEncryptMalformedError),
+	describeNotEncrypted,
+}
+
+func describeMissingCertificateError(e *encrypt.MissingCertificateError) (string, []string) {
+	return "no encryption certificate for " + strings.Join(e.Addresses, ", "), []string{
+		"give each recipient's certificate with --recipient-cert, or look addresses up in --certs; --allow-missing encrypts for the others"}
+}
+
+func describeRecipientError(e *encrypt.RecipientError) (string, []string) {
+	return fmt.Sprintf("the certificate of recipient %s can't be used for encryption: %s", certName(e.Cert), libraryDetail(e.Err)),
+		[]string{"give the recipient's encryption certificate (keyEncipherment or keyAgreement, valid now)"}
+}
+
+func describeNotForUsError(e *encrypt.NotForUsError) (string, []string) {
+	var list []string
+	for _, r := range e.Recipients {
+		list = append(list, r.String())
+	}
+	return "this message can't be decrypted: none of its recipients matches your certificate (recipients: " + strings.Join(list, "; ") + ")",
+		[]string{"decrypt with the key of one of these certificates, or try your key on every recipient with --try-all"}
+}
+
+func describeDecryptError(e *encrypt.DecryptError) (string, []string) {
+	return "this message can't be decrypted: the key does not fit, or the message was modified in transit", nil
+}
+
+func describeEncryptMalformedError(e *encrypt.MalformedError) (string, []string) {
+	return "the message is not well-formed S/MIME: " + libraryDetail(e.Err), nil
+}
+
+func describeNotEncrypted(err error) (string, []string, bool) {
+	if !errors.Is(err, encrypt.ErrNotEncrypted) {
+		return "", nil, false
+	}
+	return libraryDetail(err), []string{"decrypt reads application/pkcs7-mime enveloped-data and authEnveloped-data messages"}, true
 }
 
 // describeAs turns a describer of one error type into a describers entry that
@@ -86,7 +127,7 @@ func describeAs[E error](d func(E) (string, []string)) func(error) (string, []st
 // libraryDetail is a library error's text without its package prefix.
 func libraryDetail(err error) string {
 	s := err.Error()
-	for _, p := range []string{"sign: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: "} {
+	for _, p := range []string{"sign: ", "encrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: "} {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s

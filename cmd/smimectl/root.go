@@ -89,6 +89,8 @@ func newRootCmd(e *env) *cobra.Command {
 		newOpaqueSignCmd(e, nil),
 		newVerifyCmd(e, nil),
 		newCertMatchCmd(e, nil),
+		newEncryptCmd(e, nil),
+		newDecryptCmd(e, nil),
 		newLabCmd(e),
 		newVersionCmd(e, nil),
 		newCompletionCmd(e, nil),

@@ -285,13 +285,21 @@ func newContentReader(b *berReader, h berHeader) (*contentReader, error) {
 	if !h.is(classUniversal, 4) {
 		return nil, &FormatError{"encapsulated content is not an OCTET STRING"}
 	}
+	return newContentReaderAt(b, h), nil
+}
+
+// newContentReaderAt streams the OCTET STRING whose header h the caller
+// has checked: EncryptedContent is [0] IMPLICIT OCTET STRING (RFC 5652
+// section 6.1), whose segments, when constructed, are universal OCTET
+// STRINGs.
+func newContentReaderAt(b *berReader, h berHeader) *contentReader {
 	c := &contentReader{b: b}
 	if h.constructed {
 		c.push(h)
 	} else {
 		c.left = h.length
 	}
-	return c, nil
+	return c
 }
 
 func (c *contentReader) push(h berHeader) {

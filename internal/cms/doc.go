@@ -13,4 +13,12 @@
 // with SHA-256, SHA-384 and SHA-512 (RFC 5754); SHA-1 and MD5 are read so
 // that callers can apply a policy, and never written. Keys are
 // crypto.Signer values, so a token key signs like a file key.
+//
+// Encryption: [NewEnvelopedDataWriter] streams EnvelopedData (RFC 5652
+// section 6) with AES-CBC, or AuthEnvelopedData (RFC 5083) with AES-GCM
+// (RFC 5084), to recipients by RSA PKCS#1 v1.5 or RSAES-OAEP key transport
+// (RFC 8017, RFC 4055) or ECDH ephemeral-static key agreement with AES key
+// wrap (RFC 5753, RFC 3394), named by issuer and serial or subject key
+// identifier. [ReadEnveloped] streams the decryption of both, and reads
+// 3DES, DES and RC2 content from older mail.
 package cms

@@ -48,8 +48,11 @@ import (
 // A ! before a verify command expects a rejection ([*RejectedError]); any
 // other failure, such as a missing file, still fails the script. The other
 // commands do not take !.
+//
+// The encryption commands (gpgsm-import-cert, gpgsm-encrypt, gpgsm-decrypt,
+// nss-add-cert, nss-encrypt, nss-decrypt) are described in encrypt.go.
 func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"gpgsm-init":       cmdGPGSMInit,
 		"gpgsm-import-key": cmdGPGSMImportKey,
 		"gpgsm-sign":       cmdGPGSMSign,
@@ -63,6 +66,10 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"wrap-pkcs7-mime":  cmdWrapPKCS7MIME,
 		"wrap-signed":      cmdWrapSigned,
 	}
+	for name, f := range encryptCmds() {
+		cmds[name] = f
+	}
+	return cmds
 }
 
 // usage fails the script unless the command got between min and max

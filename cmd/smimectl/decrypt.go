@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smimectl/smimectl/pkg/encrypt"
+)
+
+// decryptOptions are the options of decrypt.
+type decryptOptions struct {
+	ioFlags
+	keyFlags
+	TryAll bool // --try-all: try the key on every recipient entry
+	JSON   bool // --json: print the result as JSON instead of the message
+
+	env *env
+}
+
+func newDecryptCmd(e *env, runF func(*decryptOptions) error) *cobra.Command {
+	opts := &decryptOptions{env: e}
+	cmd := &cobra.Command{
+		Use:   "decrypt {--key <file> --cert <file> | --p12 <file>} [flags]",
+		Short: "Decrypt an S/MIME encrypted message",
+		Long: `Decrypt a message as the guide's Figure 1.19 and Chapter 6 "Viewing an Encrypted
+E-Mail Message" describe: find the recipient entry that names your certificate
+(by issuer and serial number, or subject key identifier), decrypt the session key
+with your private key, and decrypt the message. --try-all tries the key on every
+entry when none names the certificate.
+
+It reads application/pkcs7-mime enveloped-data and authEnveloped-data (AES-GCM),
+with AES-CBC and AES-GCM, and 3DES, DES and RC2 from older clients (with a warning),
+sent with RSA PKCS#1 v1.5, RSA-OAEP or ECDH key management. The output is the
+outer header fields followed by the decrypted MIME entity; nothing is written
+unless the whole message decrypted and, for AES-GCM, its tag verified. A message
+not addressed to you, modified, truncated or malformed exits with status 1.`,
+		Example: `  # Decrypt with a PKCS#12 file.
+  smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
+
+  # Show who the message is for and how it was encrypted.
+  smimectl decrypt --key bob.key --cert bob.crt --json --in sealed.eml | jq .recipients`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runDecrypt(opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	opts.ioFlags.addFlags(fs)
+	opts.keyFlags.addFlags(fs)
+	fs.BoolVar(&opts.TryAll, "try-all", false, "try the key on every recipient entry when none names the certificate")
+	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the message")
+	return cmd
+}
+
+// runDecrypt loads the key, decrypts the message once, and writes the message
+// (or the JSON result) and any warnings.
+func runDecrypt(opts *decryptOptions) error {
+	e := opts.env
+	if opts.P12 == "" && opts.Key == "" {
+		return withHint(&noCertError{err: errors.New("no private key to decrypt with")},
+			"give your key with --key and --cert, or --p12")
+	}
+	id, err := opts.keyFlags.loadIdentity(e, "")
+	if err != nil {
+		return err
+	}
+	in, err := openInput(e, opts.In)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	var w io.Writer = io.Discard
+	commit, abort := func() error { return nil }, func() {}
+	if !opts.JSON || !isStdio(opts.Out) {
+		w, commit, abort = openOutputMode(e, opts.Out, modePrivate)
+		if _, err := w.Write(nil); err != nil {
+			return err
+		}
+	}
+	res, err := encrypt.Decrypt(w, in, encrypt.DecryptOptions{
+		Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll,
+	})
+	if err != nil {
+		abort()
+		return err
+	}
+	for _, warning := range res.Warnings {
+		warn(e.Stderr, "%s", warning)
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(res); err != nil {
+			abort()
+			return fmt.Errorf("writing the result: %w", err)
+		}
+	}
+	return commit()
+}

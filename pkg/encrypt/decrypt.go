@@ -1,0 +1,285 @@
+package encrypt
+
+import (
+	"crypto"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/mime"
+)
+
+// KeyAgreer is an EC private key that computes ECDH shared secrets, as
+// *ecdh.PrivateKey does; a token key can implement it. An *ecdsa.PrivateKey
+// is accepted too.
+type KeyAgreer interface {
+	Public() crypto.PublicKey
+	ECDH(remote *ecdh.PublicKey) ([]byte, error)
+}
+
+// DecryptOptions controls [Decrypt]. Certificate and Key are required.
+type DecryptOptions struct {
+	// Certificate is ours: the recipient entry naming it is used.
+	Certificate *x509.Certificate
+	// Key is the certificate's private key: a crypto.Decrypter for RSA,
+	// a KeyAgreer or *ecdsa.PrivateKey for EC.
+	Key crypto.PrivateKey
+	// TryAll, when no recipient entry names Certificate, tries Key on
+	// every entry of its kind. WARNING: an RSA PKCS#1 v1.5 entry can't
+	// tell a wrong key (see Decrypt), so among those only the first is
+	// tried; OAEP and ECDH entries are each tried.
+	TryAll bool
+	// SpoolDir is where plaintext larger than SpoolThreshold waits until
+	// it is authenticated; "" is the system temporary directory.
+	SpoolDir string
+	// SpoolThreshold is 8 MiB if zero.
+	SpoolThreshold int64
+	// Rand, if nil, is crypto/rand.Reader (the RSA blinding and the random
+	// key of a failed PKCS#1 v1.5 decryption).
+	Rand io.Reader
+}
+
+// Recipient is one recipient entry of an encrypted message.
+type Recipient struct {
+	// Issuer (RFC 4514) and Serial (hexadecimal) name the recipient's
+	// certificate, or SubjectKeyID (hexadecimal) does.
+	Issuer       string `json:"issuer,omitempty"`
+	Serial       string `json:"serial,omitempty"`
+	SubjectKeyID string `json:"subject_key_id,omitempty"`
+	// KeyManagement is "rsa-pkcs1v15", "rsa-oaep-sha256",
+	// "ecdh-sha256kdf-aes256wrap", ...
+	KeyManagement string `json:"key_management"`
+	// Us is true for the entry that decrypted the message.
+	Us bool `json:"us,omitempty"`
+}
+
+func (r Recipient) String() string {
+	if r.SubjectKeyID != "" {
+		return "subject key identifier " + r.SubjectKeyID
+	}
+	return fmt.Sprintf("issuer %s, serial %s", r.Issuer, r.Serial)
+}
+
+// Result describes a decrypted message.
+type Result struct {
+	// SMIMEType is "enveloped-data" or "authEnveloped-data".
+	SMIMEType  string      `json:"smime_type"`
+	Cipher     Cipher      `json:"-"`
+	CipherName string      `json:"cipher"`
+	Recipients []Recipient `json:"recipients"`
+	// KeyManagement is how our entry carried the session key.
+	KeyManagement string `json:"key_management"`
+	// Warnings are soft problems: an old, weak cipher (3DES, DES, RC2).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// ErrNotEncrypted means the message is not S/MIME encrypted.
+var ErrNotEncrypted = errors.New("encrypt: the message is not encrypted (no application/pkcs7-mime enveloped-data)")
+
+// NotForUsError reports a message none of whose recipient entries names
+// our certificate: the guide's "this message can't be decrypted".
+type NotForUsError struct {
+	Recipients []Recipient
+}
+
+func (e *NotForUsError) Error() string {
+	var list []string
+	for _, r := range e.Recipients {
+		list = append(list, r.String())
+	}
+	return "encrypt: this message can't be decrypted: none of its recipients matches your certificate (recipients: " +
+		strings.Join(list, "; ") + ")"
+}
+
+// DecryptError reports a message addressed to us that does not decrypt:
+// the key is not the certificate's, or the message was modified in
+// transit (for AES-GCM, its tag does not verify).
+type DecryptError struct{ Err error }
+
+func (e *DecryptError) Error() string {
+	return "encrypt: the message can't be decrypted: wrong key, or it was modified in transit"
+}
+
+func (e *DecryptError) Unwrap() error { return e.Err }
+
+// MalformedError reports a message that is not well-formed S/MIME or uses
+// an algorithm this package does not support.
+type MalformedError struct{ Err error }
+
+func (e *MalformedError) Error() string { return "encrypt: malformed message: " + e.Err.Error() }
+func (e *MalformedError) Unwrap() error { return e.Err }
+
+// Decrypt reads an encrypted message from r and writes it decrypted to w:
+// the outer header fields of the encrypted message, then the decrypted
+// MIME entity. It finds the recipient entry naming opts.Certificate (by
+// issuer and serial number, or subject key identifier), recovers the
+// session key with opts.Key, and decrypts.
+//
+// Decrypt writes nothing to w unless the whole message decrypted: the
+// plaintext is spooled (memory, then a temporary file in SpoolDir) and
+// released only after the CBC padding or the AES-GCM tag has been checked
+// and the structure read to its end. An RSA PKCS#1 v1.5 key transport that
+// fails is not reported as such (which would help an attacker, RFC 3218
+// section 2.3): decryption continues with a random key and fails on the
+// content. WARNING: an unauthenticated cipher (CBC) cannot always detect a
+// wrong key or a modification; AES-GCM can.
+func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
+	if opts.Certificate == nil || opts.Key == nil {
+		return nil, errors.New("encrypt: a certificate and its private key are required to decrypt")
+	}
+	e, err := mime.ReadEntity(r)
+	if err != nil {
+		return nil, &MalformedError{fmt.Errorf("reading the message: %w", err)}
+	}
+	mt, params, err := e.Header.MediaType()
+	if err != nil {
+		return nil, &MalformedError{err}
+	}
+	st := strings.ToLower(params["smime-type"])
+	if (mt != "application/pkcs7-mime" && mt != "application/x-pkcs7-mime") ||
+		(st != "" && st != "enveloped-data" && st != "authenveloped-data") {
+		if st != "" {
+			return nil, fmt.Errorf("%w: it is %s (smime-type=%s)", ErrNotEncrypted, mt, st)
+		}
+		return nil, fmt.Errorf("%w: its type is %s", ErrNotEncrypted, mt)
+	}
+	body, err := mime.DecodeBody(e)
+	if err != nil {
+		return nil, &MalformedError{err}
+	}
+	spool := &mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
+	defer spool.Close()
+	res := &Result{}
+	env, err := cms.ReadEnveloped(body, spool, func(env *cms.Enveloped) ([]byte, error) {
+		return unwrap(env, res, &opts)
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	res.Cipher = Cipher(env.Cipher)
+	res.CipherName = res.Cipher.String()
+	res.SMIMEType = "enveloped-data"
+	if env.Auth {
+		res.SMIMEType = "authEnveloped-data"
+	}
+	if res.Cipher.Weak() {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the message was encrypted with %v, a weak cipher of older clients", res.Cipher))
+	}
+	outer, _ := e.Header.Split()
+	if _, err := outer.WriteTo(w); err != nil {
+		return nil, fmt.Errorf("encrypt: %w", err)
+	}
+	plain, err := spool.Open()
+	if err != nil {
+		return nil, fmt.Errorf("encrypt: %w", err)
+	}
+	if _, err := io.Copy(w, plain); err != nil {
+		return nil, fmt.Errorf("encrypt: writing the decrypted message: %w", err)
+	}
+	return res, nil
+}
+
+// classify turns a cms error into this package's types.
+func classify(err error) error {
+	var nf *NotForUsError
+	var de *DecryptError
+	switch {
+	case errors.As(err, &nf), errors.As(err, &de):
+		return err
+	case errors.Is(err, cms.ErrDecrypt):
+		return &DecryptError{Err: err}
+	case cms.IsFormatError(err):
+		return &MalformedError{err}
+	}
+	var ua *cms.UnsupportedAlgorithmError
+	if errors.As(err, &ua) {
+		return &MalformedError{err}
+	}
+	return err
+}
+
+// unwrap picks our recipient entry and recovers the session key.
+func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, error) {
+	for _, ri := range env.Recipients {
+		res.Recipients = append(res.Recipients, describe(ri))
+	}
+	keyLen := env.Cipher.KeySize()
+	for i, ri := range env.Recipients {
+		if !ri.Matches(opts.Certificate) || !fits(ri, opts.Key) {
+			continue
+		}
+		k, err := ri.UnwrapKey(opts.Key, keyLen, opts.Rand)
+		if err != nil {
+			return nil, &DecryptError{Err: err}
+		}
+		res.Recipients[i].Us = true
+		res.KeyManagement = res.Recipients[i].KeyManagement
+		return k, nil
+	}
+	if opts.TryAll {
+		v15 := false
+		for i, ri := range env.Recipients {
+			if !fits(ri, opts.Key) {
+				continue
+			}
+			isV15 := res.Recipients[i].KeyManagement == "rsa-pkcs1v15"
+			if isV15 && v15 {
+				continue
+			}
+			v15 = v15 || isV15
+			k, err := ri.UnwrapKey(opts.Key, keyLen, opts.Rand)
+			if err != nil {
+				continue
+			}
+			res.Recipients[i].Us = true
+			res.KeyManagement = res.Recipients[i].KeyManagement
+			return k, nil
+		}
+	}
+	return nil, &NotForUsError{Recipients: res.Recipients}
+}
+
+// fits reports whether key is of the kind ri needs.
+func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
+	switch ri.Type {
+	case cms.KeyTransport:
+		d, ok := key.(crypto.Decrypter)
+		if !ok {
+			return false
+		}
+		pub, ok := d.Public().(*rsa.PublicKey)
+		return ok && pub.Size() == len(ri.EncryptedKey)
+	case cms.KeyAgreement:
+		switch key.(type) {
+		case *ecdsa.PrivateKey, KeyAgreer:
+			return true
+		}
+	}
+	return false
+}
+
+func describe(ri *cms.RecipientInfo) Recipient {
+	r := Recipient{KeyManagement: ri.KeyManagement()}
+	switch {
+	case ri.IssuerAndSerial != nil:
+		var name pkix.RDNSequence
+		if _, err := asn1.Unmarshal(ri.IssuerAndSerial.RawIssuer, &name); err == nil {
+			var n pkix.Name
+			n.FillFromRDNSequence(&name)
+			r.Issuer = n.String()
+		}
+		r.Serial = strings.ToUpper(ri.IssuerAndSerial.Serial.Text(16))
+	case ri.SubjectKeyID != nil:
+		r.SubjectKeyID = strings.ToUpper(hex.EncodeToString(ri.SubjectKeyID))
+	}
+	return r
+}

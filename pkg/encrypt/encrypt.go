@@ -1,0 +1,353 @@
+// Package encrypt encrypts and decrypts mail messages with S/MIME, following
+// the Exchange 2003 Message Security Guide's Figure 1.18 and Chapter 6
+// "Sending an Encrypted E-Mail Message" (generate a one-time session key,
+// encrypt the message with it, encrypt the session key with each
+// recipient's public key, send both) and Figure 1.19 and "Viewing an
+// Encrypted E-Mail Message" (find our recipient entry, decrypt the session
+// key with our private key, decrypt the message).
+//
+// [Encrypt] reads an RFC 5322 message and writes it encrypted: the outer
+// header fields (From, To, Subject, ...) stay readable, and the MIME
+// entity (the Content-* fields and the body) becomes an
+// application/pkcs7-mime part, smime-type=enveloped-data for AES-CBC or
+// authEnveloped-data for AES-GCM (RFC 8551 section 3.3, RFC 5083). The
+// Bcc field is removed from the output. [Decrypt] reverses it and returns
+// a [Result] naming the recipients, which of them was us, the cipher and
+// the key management. Both stream: memory use does not grow with the
+// message (Decrypt spools large plaintext to a temporary file until it is
+// authenticated).
+//
+// Keys are interfaces: an RSA private key is a crypto.Decrypter, an EC key
+// a [KeyAgreer] (or an *ecdsa.PrivateKey), so a token key decrypts like a
+// file key.
+//
+// # Cipher policy
+//
+// Options.Ciphers is the guide's Appendix B EncryptionAlgorithms: an
+// ordered list, of which the first cipher every recipient can read is
+// used. This package does not yet know recipients' S/MIME capabilities, so
+// it assumes that every recipient reads AES-CBC and that AES-GCM is
+// readable only when the caller asks for it first in the list: the default
+// list is AES-256-CBC then AES-128-CBC, for the widest reach of today's
+// clients (gpgsm 2.2 and NSS cmsutil do not read AES-GCM), and
+// {AES256GCM, ...} selects AES-256-GCM, which is recommended where every
+// recipient's client reads it.
+package encrypt
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+
+	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/mime"
+)
+
+// Cipher is a content-encryption algorithm.
+type Cipher int
+
+// Content-encryption algorithms. The first four are written; 3DES, DES
+// and RC2 are only read, from old mail.
+const (
+	AES256CBC Cipher = iota + 1
+	AES128CBC
+	AES256GCM
+	AES128GCM
+	DES3CBC
+	DESCBC
+	RC2CBC40
+	RC2CBC64
+	RC2CBC128
+)
+
+// Each encrypt.Cipher is the cms.Cipher of the same value.
+func (c Cipher) cms() cms.Cipher { return cms.Cipher(c) }
+
+// String returns the OpenSSL-style name: "aes-256-cbc", "des-ede3-cbc".
+func (c Cipher) String() string { return c.cms().String() }
+
+// Authenticated reports whether c is AES-GCM (AuthEnvelopedData).
+func (c Cipher) Authenticated() bool { return c.cms().AEAD() }
+
+// Weak reports whether c is one only read from old mail (3DES, DES, RC2).
+func (c Cipher) Weak() bool { return !c.cms().Writable() }
+
+// ParseCipher reads a name as [Cipher.String] writes it ("aes-256-gcm");
+// "3des" and "des3" name des-ede3-cbc.
+func ParseCipher(s string) (Cipher, error) {
+	c, err := cms.ParseCipher(strings.ToLower(s))
+	if err != nil {
+		return 0, fmt.Errorf("encrypt: unknown cipher %q (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)", s)
+	}
+	return Cipher(c), nil
+}
+
+// DefaultCiphers is the cipher policy used when Options.Ciphers is empty.
+func DefaultCiphers() []Cipher { return []Cipher{AES256CBC, AES128CBC} }
+
+// Addresses are the recipients a message's header names.
+type Addresses struct {
+	To, Cc, Bcc []string
+}
+
+// All returns To, Cc and Bcc in order, without duplicates.
+func (a Addresses) All() []string {
+	var out []string
+	for _, x := range slices.Concat(a.To, a.Cc, a.Bcc) {
+		if !slices.ContainsFunc(out, func(o string) bool { return certinfo.SameAddress(o, x) }) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Options controls [Encrypt]. The zero value of each field is the
+// documented default; at least one recipient must come from Recipients or
+// Resolve.
+type Options struct {
+	// Recipients are the recipients' certificates. Each must allow
+	// encryption (keyEncipherment for RSA, keyAgreement for EC, and
+	// emailProtection if it lists extended key usages) and be valid at Now.
+	Recipients []*x509.Certificate
+	// Resolve, if not nil, is called once the message header has been
+	// read, with the addresses of its To, Cc and Bcc fields; the
+	// certificates it returns are added to Recipients. An error from it
+	// stops Encrypt before anything is written and is returned as it is.
+	Resolve func(Addresses) ([]*x509.Certificate, error)
+	// Ciphers is the ordered cipher policy; empty means DefaultCiphers.
+	// See the package documentation for how the cipher is chosen.
+	Ciphers []Cipher
+	// OAEP uses RSAES-OAEP with SHA-256 for RSA recipients instead of
+	// RSA PKCS#1 v1.5.
+	OAEP bool
+	// SubjectKeyID names recipients by subject key identifier instead of
+	// issuer and serial number (the guide's UseKeyIdentifier).
+	SubjectKeyID bool
+	// Now, if nil, is time.Now: recipient certificates must be valid then.
+	Now func() time.Time
+	// Rand, if nil, is crypto/rand.Reader: the session key, IV and
+	// ephemeral keys.
+	Rand io.Reader
+}
+
+func (o *Options) now() time.Time {
+	if o.Now == nil {
+		return time.Now() // default
+	}
+	return o.Now()
+}
+
+// ChooseCipher applies the policy to the list (empty: DefaultCiphers):
+// the first AES-CBC cipher, unless the list starts with AES-GCM, which is
+// then used. 3DES and DES are refused.
+func ChooseCipher(list []Cipher) (Cipher, error) {
+	if len(list) == 0 {
+		list = DefaultCiphers()
+	}
+	for i, c := range list {
+		if c.Weak() || c.cms().KeySize() == 0 {
+			return 0, fmt.Errorf("encrypt: refusing to encrypt with %v: use AES", c)
+		}
+		if !c.Authenticated() || i == 0 {
+			return c, nil
+		}
+	}
+	return 0, errors.New("encrypt: no cipher in the list is known to be readable by every recipient: put AES-GCM first to use it, or add an AES-CBC cipher")
+}
+
+// RecipientError reports a recipient certificate that can't be used:
+// not for encryption, expired or not yet valid, or an unsupported key.
+type RecipientError struct {
+	Cert *x509.Certificate
+	Err  error
+}
+
+func (e *RecipientError) Error() string {
+	return fmt.Sprintf("encrypt: recipient certificate %q can't be used: %v", certName(e.Cert), e.Err)
+}
+
+func (e *RecipientError) Unwrap() error { return e.Err }
+
+func certName(c *x509.Certificate) string {
+	if c.Subject.CommonName != "" {
+		return c.Subject.CommonName
+	}
+	return c.Subject.String()
+}
+
+// MissingCertificateError reports recipient addresses for which no usable
+// encryption certificate was found (the guide's AlwaysEncrypt: the message
+// is not sent in clear).
+type MissingCertificateError struct {
+	Addresses []string
+}
+
+func (e *MissingCertificateError) Error() string {
+	return "encrypt: no encryption certificate for " + strings.Join(e.Addresses, ", ")
+}
+
+// CheckRecipient reports whether cert can receive encrypted mail at now:
+// valid then, key usage for encryption, an RSA or EC (P-256, P-384, P-521)
+// key.
+func CheckRecipient(cert *x509.Certificate, now time.Time) error {
+	err := func() error {
+		if now.Before(cert.NotBefore) {
+			return fmt.Errorf("the certificate is not valid before %s", cert.NotBefore.UTC().Format(time.RFC3339))
+		}
+		if now.After(cert.NotAfter) {
+			return fmt.Errorf("the certificate expired on %s", cert.NotAfter.UTC().Format(time.RFC3339))
+		}
+		switch k := cert.PublicKey.(type) {
+		case *rsa.PublicKey:
+		case *ecdsa.PublicKey:
+			if _, err := k.ECDH(); err != nil {
+				return fmt.Errorf("unsupported EC key: %w", err)
+			}
+		default:
+			return fmt.Errorf("unsupported key type %T", cert.PublicKey)
+		}
+		return certinfo.CheckUsage(cert, certinfo.Encryption)
+	}()
+	if err != nil {
+		return &RecipientError{Cert: cert, Err: err}
+	}
+	return nil
+}
+
+// FindCertificate returns the certificate among certs that encrypts to
+// addr at now: one that carries the address (subject e-mail or
+// subjectAltName), allows encryption and is valid; of several, the one
+// with the latest notBefore, then the longest remaining validity. It
+// returns nil if there is none.
+func FindCertificate(addr string, certs []*x509.Certificate, now time.Time) *x509.Certificate {
+	var best *x509.Certificate
+	for _, c := range certs {
+		if !certinfo.HasAddress(c, addr) || CheckRecipient(c, now) != nil {
+			continue
+		}
+		if best == nil || c.NotBefore.After(best.NotBefore) ||
+			(c.NotBefore.Equal(best.NotBefore) && c.NotAfter.After(best.NotAfter)) {
+			best = c
+		}
+	}
+	return best
+}
+
+// Encrypt reads an RFC 5322 message from r and writes it encrypted to w
+// for every recipient. Before writing anything it checks every recipient
+// certificate (see [CheckRecipient]) and chooses the cipher. The outer
+// header fields are kept, except Bcc, which is removed.
+//
+// WARNING: on an error after output has begun (a write error, a message
+// that ends early), w holds a partial message; callers that need all or
+// nothing write to a temporary file and rename it on success.
+func Encrypt(w io.Writer, r io.Reader, opts Options) error {
+	c, err := ChooseCipher(opts.Ciphers)
+	if err != nil {
+		return err
+	}
+	e, err := mime.ReadEntity(r)
+	if err != nil {
+		return fmt.Errorf("encrypt: reading the message: %w", err)
+	}
+	certs := slices.Clone(opts.Recipients)
+	if opts.Resolve != nil {
+		more, err := opts.Resolve(headerAddresses(e.Header))
+		if err != nil {
+			return err
+		}
+		certs = append(certs, more...)
+	}
+	var rs []cms.Recipient
+	now := opts.now()
+	for _, cert := range certs {
+		if slices.ContainsFunc(rs, func(r cms.Recipient) bool { return r.Certificate.Equal(cert) }) {
+			continue
+		}
+		if err := CheckRecipient(cert, now); err != nil {
+			return err
+		}
+		_, isRSA := cert.PublicKey.(*rsa.PublicKey)
+		rs = append(rs, cms.Recipient{Certificate: cert, OAEP: opts.OAEP && isRSA, SubjectKeyID: opts.SubjectKeyID})
+	}
+	if len(rs) == 0 {
+		return errors.New("encrypt: no recipients")
+	}
+	outer, entity := e.Header.Split()
+	outer.Del("Bcc")
+	smimeType := "enveloped-data"
+	if c.Authenticated() {
+		smimeType = "authEnveloped-data"
+	}
+	pw, err := mime.NewPKCS7MimeWriter(w, outer, smimeType)
+	if err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
+	ew, err := cms.NewEnvelopedDataWriter(pw, cms.EnvelopeOptions{Recipients: rs, Cipher: c.cms(), Rand: opts.Rand})
+	if err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
+	cw := mime.NewCanonicalWriter(ew)
+	if err := writeEntity(cw, entity, e.Body); err != nil {
+		return err
+	}
+	for _, cl := range []io.Closer{cw, ew, pw} {
+		if err := cl.Close(); err != nil {
+			return fmt.Errorf("encrypt: %w", err)
+		}
+	}
+	return nil
+}
+
+// headerAddresses returns the addr-specs of the To, Cc and Bcc fields of
+// h. Fields that do not parse are skipped.
+func headerAddresses(h mime.Header) Addresses {
+	get := func(name string) []string {
+		var out []string
+		for _, v := range h.Values(name) {
+			list, err := mail.ParseAddressList(v)
+			if err != nil {
+				continue
+			}
+			for _, a := range list {
+				out = append(out, a.Address)
+			}
+		}
+		return out
+	}
+	return Addresses{To: get("To"), Cc: get("Cc"), Bcc: get("Bcc")}
+}
+
+// writeEntity writes the MIME entity: its header fields, the blank line
+// and the body.
+func writeEntity(w io.Writer, entity mime.Header, body io.Reader) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if entity.Len() == 0 {
+		// RFC 2045 section 5.2: the default is text/plain; say so, since
+		// the outer header no longer describes the content.
+		entity.Set("Content-Type", "text/plain; charset=us-ascii")
+	}
+	if _, err := entity.WriteTo(bw); err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
+	if _, err := bw.WriteString("\r\n"); err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
+	if _, err := io.Copy(bw, body); err != nil {
+		return fmt.Errorf("encrypt: reading the message body: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
+	return nil
+}
