@@ -128,10 +128,12 @@ func TestNewLabInitCmd(t *testing.T) {
 	e, _, _ := testEnv("", nil)
 	var got *labInitOptions
 	cmd := newLabInitCmd(e, func(o *labInitOptions) error { got = o; return nil })
-	if code := execCmd(t, cmd, []string{"--seed", "7", "--domain", "example.org", "--crl-url", "http://crl.example.org/", "--p12-password-file", "pw", "dir"}); code != exitOK {
+	if code := execCmd(t, cmd, []string{"--seed", "7", "--domain", "example.org", "--crl-url", "http://crl.example.org/",
+		"--ocsp-url", "http://ocsp.example.org/", "--ca-issuers-url", "http://ca.example.org/", "--p12-password-file", "pw", "dir"}); code != exitOK {
 		t.Fatalf("status %d", code)
 	}
-	want := labInitOptions{Dir: "dir", Seed: "7", Domain: "example.org", CRLURL: "http://crl.example.org/", P12PasswordFile: "pw"}
+	want := labInitOptions{Dir: "dir", Seed: "7", Domain: "example.org", CRLURL: "http://crl.example.org/",
+		OCSPURL: "http://ocsp.example.org/", CAIssuersURL: "http://ca.example.org/", P12PasswordFile: "pw"}
 	if *got != want {
 		t.Errorf("got %+v, want %+v", *got, want)
 	}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,29 +34,11 @@ func TestVerifyLDAPCRL(t *testing.T) {
 	if err := l.WriteDir(ld, "pw"); err != nil {
 		t.Fatal(err)
 	}
-	cli := func(args ...string) (int, string, string) {
-		var out, errb bytes.Buffer
-		e := &env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-			Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
-		return run(e, args), out.String(), errb.String()
-	}
-	sign := func(user, at string) string {
-		t.Helper()
-		msg := filepath.Join(dir, user+".txt")
-		if err := os.WriteFile(msg, []byte("From: "+l.User(user).Email+"\r\nSubject: plans\r\n\r\nMeet at noon.\r\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(dir, user+".eml")
-		if code, _, stderr := cli("clear-sign", "--key", filepath.Join(ld, user+".key"), "--cert", filepath.Join(ld, user+".crt"),
-			"--intermediates", filepath.Join(ld, "chain.pem"), "--at", at, "--in", msg, "--out", out); code != 0 {
-			t.Fatalf("signing as %s: exit %d: %s", user, code, stderr)
-		}
-		return out
-	}
-	alice, eve := sign("alice-sign", "2026-01-01"), sign("eve-revoked", "2025-03-01")
+	alice := signAs(t, ld, "alice-sign", "alice@example.com", "2026-01-01")
+	eve := signAs(t, ld, "eve-revoked", "eve@example.com", "2025-03-01")
 	// The root's CRL stays at the unreachable default URL; give it by hand.
 	verify := func(in string, extra ...string) (int, string, string) {
-		return cli(append([]string{"verify", "--trust", filepath.Join(ld, "root.crt"), "--crl", filepath.Join(ld, "root.crl"),
+		return cliRun(append([]string{"verify", "--trust", filepath.Join(ld, "root.crt"), "--crl", filepath.Join(ld, "root.crl"),
 			"--crl-cache", "none", "--crl-timeout", "5s", "--at", "2026-01-01T00:00:00Z", "--in", in}, extra...)...)
 	}
 
