@@ -53,6 +53,10 @@ CRLs given with --crl, then (with --ocsp) the certificate's OCSP responder, then
 CRLs cached in --crl-cache until their nextUpdate, then the certificate's CRL
 distribution points over HTTP or LDAP, each URL given --crl-timeout under an
 overall --crl-total-timeout; --offline uses only --crl files and the cache.
+With --fetch-intermediates, an issuer missing from the message and
+--intermediates is downloaded from the certificate's caIssuers URL (Authority
+Information Access) under the same timeouts, and used only if the chain then
+checks out; it is off by default and never with --offline.
 Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY. --revocation says what a
 missing answer means: soft passes with a warning, hard fails with exit status
 75 (try again later), off skips the check. A revoked certificate always fails,
@@ -172,6 +176,7 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 		Intermediates: inter,
 		Now:           func() time.Time { return at },
 		Revocation:    revocation.New(ropts),
+		FetchIssuers:  opts.revocationFlags.fetchIssuers(ropts),
 		SenderCheck:   sc,
 		AllowMD5:      opts.AllowMD5,
 	}, nil

@@ -71,6 +71,13 @@ type Options struct {
 	// Revocation, if nil, disables revocation checking; the result
 	// records the check as skipped.
 	Revocation revocation.Checker
+	// FetchIssuers, if not nil, is asked for the issuer of a certificate
+	// when no chain can be built because that issuer is missing from the
+	// message, Intermediates and Roots; what it returns is used as more
+	// intermediates, checked like the others. revocation.FetchIssuers
+	// downloads them from the certificate's caIssuers URLs (the CLI's
+	// --fetch-intermediates). Nil, the default, fetches nothing.
+	FetchIssuers func(ctx context.Context, cert *x509.Certificate) ([]*x509.Certificate, error)
 	// SenderCheck is SenderStrict if zero.
 	SenderCheck SenderCheck
 	// AllowMD5 accepts MD5 digests, which are otherwise refused.
@@ -312,6 +319,7 @@ func (v *verifier) checkSignature(i int, si *cms.SignerInfo, cert *x509.Certific
 func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	now := v.opts.now()
 	inter := append(slices.Clip(v.msg.sd.Certificates), v.opts.Intermediates...)
+	inter = v.fetchMissing(s, cert, inter, now)
 	if s.SigningTime != nil {
 		if s.SigningTime.After(now.Add(5 * time.Minute)) {
 			s.add("signing-time", StatusWarning, "the signing time is later than the evaluation time")
@@ -354,6 +362,51 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	}
 	s.add("key-usage", StatusPass, certinfo.UsageString(cert.KeyUsage))
 	return v.checkRevocation(s, res.Chain, now)
+}
+
+// maxFetchedIssuers bounds how many missing issuers one chain may download:
+// a chain is at most that long anyway.
+const maxFetchedIssuers = 4
+
+// fetchMissing asks opts.FetchIssuers for each issuer missing from the
+// chain of cert, one level at a time, and returns inter with what it got.
+// A failed download is recorded as a warning check; the chain check then
+// fails as it would have.
+func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509.Certificate, now time.Time) []*x509.Certificate {
+	if v.opts.FetchIssuers == nil {
+		return inter
+	}
+	for range maxFetchedIssuers {
+		_, err := chain.Build(cert, chain.Options{Roots: v.opts.Roots, Intermediates: inter, Time: now})
+		var ce *chain.Error
+		if err == nil || !errors.As(err, &ce) || ce.Reason != chain.Untrusted || len(ce.Cert.IssuingCertificateURL) == 0 {
+			return inter
+		}
+		got, err := v.opts.FetchIssuers(v.ctx, ce.Cert)
+		who := ce.Cert.Subject.CommonName
+		if err != nil {
+			s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusWarning, Detail: err.Error(), Certificate: who})
+			v.res.warn("the issuer of %q could not be downloaded: %v", who, err)
+			return inter
+		}
+		added := 0
+		for _, c := range got {
+			if !slices.ContainsFunc(inter, c.Equal) {
+				inter = append(inter, c)
+				added++
+			}
+		}
+		if added == 0 {
+			return inter
+		}
+		names := make([]string, len(got))
+		for i, c := range got {
+			names[i] = strconv.Quote(c.Subject.CommonName)
+		}
+		s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusPass, Certificate: who,
+			Detail: "downloaded " + strings.Join(names, ", ") + " from the caIssuers URL"})
+	}
+	return inter
 }
 
 func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time.Time) error {
