@@ -52,7 +52,9 @@ Revocation is checked for every certificate of the chain: first against the
 CRLs given with --crl, then (with --ocsp) the certificate's OCSP responder, then
 CRLs cached in --crl-cache until their nextUpdate, then the certificate's CRL
 distribution points over HTTP or LDAP, each URL given --crl-timeout under an
-overall --crl-total-timeout; --offline uses only --crl files and the cache.
+overall --crl-total-timeout, one deadline shared by every certificate of every
+signer (and by --fetch-intermediates); --offline uses only --crl files and the
+cache.
 With --fetch-intermediates, an issuer missing from the message and
 --intermediates is downloaded from the certificate's caIssuers URL (Authority
 Information Access) under the same timeouts, and used only if the chain then
@@ -177,8 +179,10 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 		Now:           func() time.Time { return at },
 		Revocation:    revocation.New(ropts),
 		FetchIssuers:  opts.revocationFlags.fetchIssuers(ropts),
-		SenderCheck:   sc,
-		AllowMD5:      opts.AllowMD5,
+		// --crl-total-timeout bounds the whole verification, not each certificate.
+		NetworkTimeout: opts.CRLTotalTimeout,
+		SenderCheck:    sc,
+		AllowMD5:       opts.AllowMD5,
 	}, nil
 }
 

@@ -103,3 +103,59 @@ func findCheck(s *verify.Signer, name string) *verify.Check {
 	}
 	return nil
 }
+
+// TestVerifyNetworkTimeout checks that NetworkTimeout is one deadline for the
+// whole verification: two distribution points that never answer (the
+// signer's and the intermediate's) take about one timeout, not two, and
+// both certificates report it.
+func TestVerifyNetworkTimeout(t *testing.T) {
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	defer srv.Close()
+	defer close(done)
+	l, err := lab.New(lab.Options{CRLBaseURL: srv.URL + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := l.User("alice-sign")
+	var msg bytes.Buffer
+	if err := sign.Sign(&msg, strings.NewReader(message("alice@example.com")), sign.Options{
+		Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), Now: func() time.Time { return at.Add(-time.Hour) },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const limit = 600 * time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		network  time.Duration
+		min, max time.Duration
+	}{
+		{"per verification", limit, limit - 50*time.Millisecond, limit + 250*time.Millisecond},
+		{"per certificate only", 0, 2*limit - 50*time.Millisecond, 4 * limit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			res, err := verify.Verify(context.Background(), new(bytes.Buffer), bytes.NewReader(msg.Bytes()), verify.Options{
+				Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at }, NetworkTimeout: tc.network,
+				Revocation: revocation.New(revocation.Options{URLTimeout: 5 * time.Second, TotalTimeout: limit}),
+			})
+			d := time.Since(start)
+			if err != nil || !res.Valid || len(res.Warnings) != 2 {
+				t.Fatalf("%v, warnings %q; want valid with two warnings", err, res.Warnings)
+			}
+			for _, w := range res.Warnings {
+				if !strings.Contains(w, "the overall revocation timeout (600ms) ran out") {
+					t.Errorf("warning %q does not name the overall timeout", w)
+				}
+			}
+			if d < tc.min || d > tc.max {
+				t.Errorf("took %v, want between %v and %v", d, tc.min, tc.max)
+			}
+		})
+	}
+}

@@ -78,6 +78,13 @@ type Options struct {
 	// downloads them from the certificate's caIssuers URLs (the CLI's
 	// --fetch-intermediates). Nil, the default, fetches nothing.
 	FetchIssuers func(ctx context.Context, cert *x509.Certificate) ([]*x509.Certificate, error)
+	// NetworkTimeout, if positive, bounds the time all revocation checks
+	// and FetchIssuers calls of one Verify call may take together: one
+	// deadline, set when the first of them starts and shared by every
+	// certificate of every signer (the CLI's --crl-total-timeout). Zero
+	// or negative means no bound beyond the context's and the checker's
+	// own.
+	NetworkTimeout time.Duration
 	// SenderCheck is SenderStrict if zero.
 	SenderCheck SenderCheck
 	// AllowMD5 accepts MD5 digests, which are otherwise refused.
@@ -117,6 +124,11 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 		}
 	}
 	v := &verifier{ctx: ctx, opts: &opts, msg: m, res: res, digests: map[crypto.Hash][]byte{}}
+	defer func() {
+		if v.cancelNet != nil {
+			v.cancelNet()
+		}
+	}()
 	var firstErr error
 	for i, si := range m.sd.SignerInfos {
 		s, err := v.checkSigner(i, si)
@@ -237,6 +249,22 @@ type verifier struct {
 	msg     *message
 	res     *Result
 	digests map[crypto.Hash][]byte
+	// netCtx carries the NetworkTimeout deadline once the first network
+	// step started; cancelNet releases it.
+	netCtx    context.Context
+	cancelNet context.CancelFunc
+}
+
+// network returns the context for revocation checks and issuer downloads:
+// the one deadline of NetworkTimeout, started by the first call.
+func (v *verifier) network() context.Context {
+	if v.netCtx == nil {
+		v.netCtx, v.cancelNet = v.ctx, func() {}
+		if v.opts.NetworkTimeout > 0 {
+			v.netCtx, v.cancelNet = context.WithTimeout(v.ctx, v.opts.NetworkTimeout)
+		}
+	}
+	return v.netCtx
 }
 
 // checkSigner runs every check for one signer; the error is the first
@@ -382,7 +410,7 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 		if err == nil || !errors.As(err, &ce) || ce.Reason != chain.Untrusted || len(ce.Cert.IssuingCertificateURL) == 0 {
 			return inter
 		}
-		got, err := v.opts.FetchIssuers(v.ctx, ce.Cert)
+		got, err := v.opts.FetchIssuers(v.network(), ce.Cert)
 		who := ce.Cert.Subject.CommonName
 		if err != nil {
 			s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusWarning, Detail: err.Error(), Certificate: who})
@@ -423,7 +451,7 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 		}
 	}()
 	for i := 0; i+1 < len(path); i++ {
-		o, err := v.opts.Revocation.Check(v.ctx, path[i], path[i+1], now)
+		o, err := v.opts.Revocation.Check(v.network(), path[i], path[i+1], now)
 		who := path[i].Subject.CommonName
 		switch {
 		case err != nil:
