@@ -95,11 +95,11 @@ func TestNewVerifyCmd(t *testing.T) {
 		{"everything", []string{"--in", "s.eml", "--out", "m.eml", "--trust", "r.crt", "--trust", "roots/",
 			"--intermediates", "i.pem", "--crl", "a.crl", "--crl", "b.crl", "--revocation", "hard", "--at", "@0",
 			"--sender-check", "warn", "--allow-md5", "--json", "-v", "--crl-cache", "cache", "--crl-timeout", "5s",
-			"--crl-total-timeout", "0", "--ocsp", "--offline"}, exitOK,
+			"--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates"}, exitOK,
 			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, trustFlags: trustFlags{
 				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl", "b.crl"},
 				Revocation: "hard", At: "@0"}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true,
-				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true}}},
+				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true}}},
 		{"bad timeout", []string{"--crl-timeout", "soon"}, exitUsage, verifyOptions{}},
 		{"bad revocation", []string{"--revocation", "maybe"}, exitUsage, verifyOptions{}},
 		{"bad sender check", []string{"--sender-check", "loose"}, exitUsage, verifyOptions{}},
@@ -128,10 +128,12 @@ func TestNewLabInitCmd(t *testing.T) {
 	e, _, _ := testEnv("", nil)
 	var got *labInitOptions
 	cmd := newLabInitCmd(e, func(o *labInitOptions) error { got = o; return nil })
-	if code := execCmd(t, cmd, []string{"--seed", "7", "--domain", "example.org", "--crl-url", "http://crl.example.org/", "--p12-password-file", "pw", "dir"}); code != exitOK {
+	if code := execCmd(t, cmd, []string{"--seed", "7", "--domain", "example.org", "--crl-url", "http://crl.example.org/",
+		"--ocsp-url", "http://ocsp.example.org/", "--ca-issuers-url", "http://ca.example.org/", "--p12-password-file", "pw", "dir"}); code != exitOK {
 		t.Fatalf("status %d", code)
 	}
-	want := labInitOptions{Dir: "dir", Seed: "7", Domain: "example.org", CRLURL: "http://crl.example.org/", P12PasswordFile: "pw"}
+	want := labInitOptions{Dir: "dir", Seed: "7", Domain: "example.org", CRLURL: "http://crl.example.org/",
+		OCSPURL: "http://ocsp.example.org/", CAIssuersURL: "http://ca.example.org/", P12PasswordFile: "pw"}
 	if *got != want {
 		t.Errorf("got %+v, want %+v", *got, want)
 	}

@@ -45,6 +45,8 @@ type labInitOptions struct {
 	Seed            string // --seed
 	Domain          string // --domain
 	CRLURL          string // --crl-url
+	OCSPURL         string // --ocsp-url
+	CAIssuersURL    string // --ca-issuers-url
 	P12PasswordFile string // --p12-password-file
 }
 
@@ -61,8 +63,13 @@ README.md says what each identity is for.
 
 The users are alice-sign (signing only) and alice-encrypt (encryption only) for
 alice@DOMAIN, bob (dual use), carol (ECDSA P-256), dave-expired and eve-revoked.
-All files but the .p12 ones are the same bytes for the same --seed, --domain and
---crl-url.`,
+All files but the .p12 ones are the same bytes for the same --seed, --domain,
+--crl-url, --ocsp-url and --ca-issuers-url.
+
+--ocsp-url puts an OCSP responder in the users' certificates (Authority
+Information Access); --ca-issuers-url makes each certificate point at its
+issuer's certificate under that base URL (intermediate.crt, root.crt, DER), for
+verify --fetch-intermediates. Without them the certificates name neither.`,
 		Example: `  # A lab, then a signed and verified message.
   smimectl lab init lab
   smimectl clear-sign --p12 lab/alice-sign.p12 --pass-file lab/p12.pass < msg.eml > signed.eml
@@ -84,6 +91,8 @@ All files but the .p12 ones are the same bytes for the same --seed, --domain and
 	fs.StringVar(&opts.Seed, "seed", lab.DefaultSeed, "derive every key and serial number from `seed`")
 	fs.StringVar(&opts.Domain, "domain", lab.DefaultDomain, "mail `domain` of the users' addresses")
 	fs.StringVar(&opts.CRLURL, "crl-url", lab.DefaultCRLBaseURL, "base `URL` of the CRL distribution points")
+	fs.StringVar(&opts.OCSPURL, "ocsp-url", "", "put `URL` in the users' certificates as their OCSP responder")
+	fs.StringVar(&opts.CAIssuersURL, "ca-issuers-url", "", "base `URL` of the issuers' certificates named in each certificate (caIssuers)")
 	fs.StringVar(&opts.P12PasswordFile, "p12-password-file", "", "protect the .p12 files with the first line of `file` (default \""+defaultP12Password+"\")")
 	return cmd
 }
@@ -102,7 +111,8 @@ func runLabInit(opts *labInitOptions) error {
 			return usagef(nil, "the password in --p12-password-file %q is empty", opts.P12PasswordFile)
 		}
 	}
-	l, err := lab.New(lab.Options{Seed: opts.Seed, Domain: opts.Domain, CRLBaseURL: opts.CRLURL})
+	l, err := lab.New(lab.Options{Seed: opts.Seed, Domain: opts.Domain, CRLBaseURL: opts.CRLURL,
+		OCSPURL: opts.OCSPURL, CAIssuersBaseURL: opts.CAIssuersURL})
 	if err != nil {
 		return usagef(nil, "%w", err)
 	}

@@ -183,8 +183,11 @@ func describeTrustError(e *verify.TrustError) (string, []string) {
 		if ce != nil && ce.Cert != nil {
 			msg += fmt.Sprintf(" (%s, the issuer of %s)", issuerName(ce.Cert), certName(ce.Cert))
 		}
-		return msg, []string{
-			"pass the issuing root with --trust, and intermediates the message lacks with --intermediates"}
+		hints := []string{"pass the issuing root with --trust, and intermediates the message lacks with --intermediates"}
+		if ce != nil && ce.Cert != nil && len(ce.Cert.IssuingCertificateURL) > 0 {
+			hints = append(hints, "--fetch-intermediates downloads the issuer from "+ce.Cert.IssuingCertificateURL[0])
+		}
+		return msg, hints
 	case chain.Expired:
 		return who + " has expired: " + detail, []string{
 			"--at <time> checks the message as of another time, such as when it was received"}

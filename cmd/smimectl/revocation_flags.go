@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"net/http"
 	"path/filepath"
@@ -18,9 +19,11 @@ import (
 type revocationFlags struct {
 	CRLCache        string        // --crl-cache: cache directory; "" is the default, "none" disables
 	CRLTimeout      time.Duration // --crl-timeout: per URL, 5s to 10m
-	CRLTotalTimeout time.Duration // --crl-total-timeout: per certificate, 0 (none) to 10m
+	CRLTotalTimeout time.Duration // --crl-total-timeout: per verification, 0 (none) to 10m
 	OCSP            bool          // --ocsp: ask the OCSP responder first
 	Offline         bool          // --offline: no network
+	// --fetch-intermediates: download missing issuers from caIssuers URLs
+	FetchIntermediates bool
 }
 
 // Limits of the timeout flags.
@@ -33,9 +36,10 @@ const (
 func (f *revocationFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.CRLCache, "crl-cache", "", "keep fetched CRLs in `dir` until their nextUpdate (default $XDG_CACHE_HOME/smimectl/crl; \"none\" disables)")
 	fs.DurationVar(&f.CRLTimeout, "crl-timeout", revocation.DefaultURLTimeout, "give up on one CRL or OCSP URL after `duration` (5s to 10m)")
-	fs.DurationVar(&f.CRLTotalTimeout, "crl-total-timeout", revocation.DefaultTotalTimeout, "give up fetching revocation answers for a certificate after `duration` (0 for no overall limit, up to 10m)")
+	fs.DurationVar(&f.CRLTotalTimeout, "crl-total-timeout", revocation.DefaultTotalTimeout, "give up fetching revocation answers and issuers for the whole verification after `duration` (0 for no overall limit, up to 10m)")
 	fs.BoolVar(&f.OCSP, "ocsp", false, "ask the certificate's OCSP responder before its CRL distribution points")
 	fs.BoolVar(&f.Offline, "offline", false, "never use the network: only --crl files and cached CRLs answer")
+	fs.BoolVar(&f.FetchIntermediates, "fetch-intermediates", false, "download an issuer missing from the chain from the certificate's caIssuers URL (not with --offline)")
 }
 
 // options checks the flags and returns the revocation options with mode and the CRLs
@@ -86,4 +90,16 @@ func (f *revocationFlags) cacheDir(e *env) string {
 		base = filepath.Join(home, ".cache")
 	}
 	return filepath.Join(base, "smimectl", "crl")
+}
+
+// fetchIssuers is verify.Options.FetchIssuers for --fetch-intermediates, with the
+// same client, timeouts, size cap and --offline as the revocation checks; nil
+// without the flag.
+func (f *revocationFlags) fetchIssuers(ropts revocation.Options) func(context.Context, *x509.Certificate) ([]*x509.Certificate, error) {
+	if !f.FetchIntermediates {
+		return nil
+	}
+	return func(ctx context.Context, cert *x509.Certificate) ([]*x509.Certificate, error) {
+		return revocation.FetchIssuers(ctx, cert, ropts)
+	}
 }

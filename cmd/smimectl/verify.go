@@ -52,7 +52,13 @@ Revocation is checked for every certificate of the chain: first against the
 CRLs given with --crl, then (with --ocsp) the certificate's OCSP responder, then
 CRLs cached in --crl-cache until their nextUpdate, then the certificate's CRL
 distribution points over HTTP or LDAP, each URL given --crl-timeout under an
-overall --crl-total-timeout; --offline uses only --crl files and the cache.
+overall --crl-total-timeout, one deadline shared by every certificate of every
+signer (and by --fetch-intermediates); --offline uses only --crl files and the
+cache.
+With --fetch-intermediates, an issuer missing from the message and
+--intermediates is downloaded from the certificate's caIssuers URL (Authority
+Information Access) under the same timeouts, and used only if the chain then
+checks out; it is off by default and never with --offline.
 Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY. --revocation says what a
 missing answer means: soft passes with a warning, hard fails with exit status
 75 (try again later), off skips the check. A revoked certificate always fails,
@@ -172,8 +178,11 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 		Intermediates: inter,
 		Now:           func() time.Time { return at },
 		Revocation:    revocation.New(ropts),
-		SenderCheck:   sc,
-		AllowMD5:      opts.AllowMD5,
+		FetchIssuers:  opts.revocationFlags.fetchIssuers(ropts),
+		// --crl-total-timeout bounds the whole verification, not each certificate.
+		NetworkTimeout: opts.CRLTotalTimeout,
+		SenderCheck:    sc,
+		AllowMD5:       opts.AllowMD5,
 	}, nil
 }
 

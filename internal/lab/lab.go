@@ -76,6 +76,13 @@ type Options struct {
 	// If empty, it is DefaultCRLBaseURL ("http://crl.lab.example/").
 	CRLBaseURL string
 
+	// RootCRLURL and IntermediateCRLURL, if not empty, give that
+	// authority's CRL distribution point in full, in place of the one under
+	// CRLBaseURL: for URLs that do not end in a file name, such as LDAP URLs
+	// ("ldap://host/cn=CA,dc=example,dc=com?certificateRevocationList;binary").
+	// Empty means the default, so the zero value changes nothing.
+	RootCRLURL, IntermediateCRLURL string
+
 	// OCSPURL, if not empty, is put in the Authority Information Access of
 	// every user certificate as its OCSP responder. Empty means none (and
 	// no change to the certificates).
@@ -262,6 +269,14 @@ func withDefaults(opts Options) (Options, error) {
 			return opts, fmt.Errorf("lab: %s %q is not an absolute URL", what, v)
 		}
 	}
+	for name, v := range map[string]string{"root": opts.RootCRLURL, "intermediate": opts.IntermediateCRLURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || !u.IsAbs() || !isASCII(v) {
+			return opts, fmt.Errorf("lab: CRL URL %q of the %s is not an absolute URL", v, name)
+		}
+	}
 	return opts, nil
 }
 
@@ -434,10 +449,13 @@ func subjectKeyID(pub crypto.PublicKey) ([]byte, error) {
 	return sum[:], nil
 }
 
-// crlURL returns the CRL distribution point of the authority named name
-// under base.
-func crlURL(base, name string) string {
-	return base + name + ".crl"
+// crlURL returns the CRL distribution point of the authority named name:
+// the full URL given for it, else the file under opts.CRLBaseURL.
+func crlURL(opts Options, name string) string {
+	if u := map[string]string{"root": opts.RootCRLURL, "intermediate": opts.IntermediateCRLURL}[name]; u != "" {
+		return u
+	}
+	return opts.CRLBaseURL + name + ".crl"
 }
 
 // authority builds a CA; parent nil means self-signed.
@@ -470,7 +488,7 @@ func (b *builder) authority(name, cn string, parent *Authority, notBefore, notAf
 		// An issuing CA that issues only end-entity certificates.
 		tmpl.MaxPathLen = 0
 		tmpl.MaxPathLenZero = true
-		tmpl.CRLDistributionPoints = []string{crlURL(b.opts.CRLBaseURL, parent.Name)}
+		tmpl.CRLDistributionPoints = []string{crlURL(b.opts, parent.Name)}
 		if b.opts.CAIssuersBaseURL != "" {
 			tmpl.IssuingCertificateURL = []string{b.opts.CAIssuersBaseURL + parent.Name + ".crt"}
 		}
@@ -517,7 +535,7 @@ func (b *builder) user(spec userSpec, ca *Authority) (*User, error) {
 		BasicConstraintsValid: true,
 		EmailAddresses:        []string{email},
 		SubjectKeyId:          skid,
-		CRLDistributionPoints: []string{crlURL(b.opts.CRLBaseURL, ca.Name)},
+		CRLDistributionPoints: []string{crlURL(b.opts, ca.Name)},
 		SignatureAlgorithm:    x509.SHA256WithRSA,
 	}
 	if b.opts.OCSPURL != "" {

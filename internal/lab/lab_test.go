@@ -615,6 +615,8 @@ func TestOptions(t *testing.T) {
 		{"non-ASCII domain", Options{Domain: "exämple.com"}},
 		{"relative CRL URL", Options{CRLBaseURL: "crl/"}},
 		{"unparsable CRL URL", Options{CRLBaseURL: "http://[::1"}},
+		{"relative intermediate CRL URL", Options{IntermediateCRLURL: "cn=ca"}},
+		{"unparsable root CRL URL", Options{RootCRLURL: "http://[::1"}},
 		{"epoch too early", Options{Epoch: time.Date(5, 1, 1, 0, 0, 0, 0, time.UTC)}},
 		{"epoch too late", Options{Epoch: time.Date(9990, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	}
@@ -705,5 +707,24 @@ func TestPinnedDerivation(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("%s = %s, want %s", tc.name, tc.got, tc.want)
 		}
+	}
+}
+
+// TestCRLURLs checks that a full CRL URL replaces the one under CRLBaseURL
+// for its authority only, in the certificates and the README.
+func TestFullCRLURL(t *testing.T) {
+	const ldapURL = "ldap://127.0.0.1:3890/cn=intermediate,dc=example,dc=com?certificateRevocationList;binary"
+	l, err := New(Options{IntermediateCRLURL: ldapURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.User("bob").Cert.CRLDistributionPoints; !slices.Equal(got, []string{ldapURL}) {
+		t.Errorf("user distribution points %v, want %s", got, ldapURL)
+	}
+	if got := l.Intermediate.Cert.CRLDistributionPoints; !slices.Equal(got, []string{DefaultCRLBaseURL + "root.crl"}) {
+		t.Errorf("intermediate distribution points %v", got)
+	}
+	if !bytes.Contains(l.readme(), []byte(ldapURL)) {
+		t.Errorf("README does not name %s", ldapURL)
 	}
 }

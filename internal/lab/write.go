@@ -183,7 +183,7 @@ func (l *Lab) readme() []byte {
 
 // crlURL returns the CRL distribution point of the authority named name.
 func (l *Lab) crlURL(name string) string {
-	return crlURL(l.Options.CRLBaseURL, name)
+	return crlURL(l.Options, name)
 }
 
 // keyType names a public key's algorithm and size.

@@ -231,7 +231,10 @@ type Options struct {
 	URLTimeout time.Duration
 	// TotalTimeout bounds all fetches for one certificate (one Check
 	// call); DefaultTotalTimeout (60 s) if zero, no bound beyond the
-	// context's and URLTimeout if negative.
+	// context's and URLTimeout if negative. To bound several
+	// certificates together, give them one context deadline, as
+	// verify.Options.NetworkTimeout does; a deadline of the context that
+	// runs out is reported as this overall timeout.
 	TotalTimeout time.Duration
 	// MaxResponseSize caps each download; DefaultMaxResponseSize (32 MiB)
 	// if zero. A larger response is refused without being read in full.

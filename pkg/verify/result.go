@@ -86,13 +86,14 @@ const (
 )
 
 // Check is one check on one signer: "certificate", "digest-algorithm",
-// "signature", "signing-time", "chain", "chain-signatures", "key-usage",
-// "revocation" or "sender".
+// "signature", "fetch-intermediates", "signing-time", "chain",
+// "chain-signatures", "key-usage", "revocation" or "sender".
 type Check struct {
 	Name   string `json:"name"`
 	Status Status `json:"status"`
 	Detail string `json:"detail,omitempty"`
-	// Certificate names the certificate a revocation check is about.
+	// Certificate names the certificate a revocation check is about, or
+	// whose issuer a fetch-intermediates check downloaded.
 	Certificate string `json:"certificate,omitempty"`
 	// Revocation is the revocation answer for Certificate: its source (file,
 	// ocsp, cache, url), when it was produced, and every fetch it took.

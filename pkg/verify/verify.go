@@ -71,6 +71,20 @@ type Options struct {
 	// Revocation, if nil, disables revocation checking; the result
 	// records the check as skipped.
 	Revocation revocation.Checker
+	// FetchIssuers, if not nil, is asked for the issuer of a certificate
+	// when no chain can be built because that issuer is missing from the
+	// message, Intermediates and Roots; what it returns is used as more
+	// intermediates, checked like the others. revocation.FetchIssuers
+	// downloads them from the certificate's caIssuers URLs (the CLI's
+	// --fetch-intermediates). Nil, the default, fetches nothing.
+	FetchIssuers func(ctx context.Context, cert *x509.Certificate) ([]*x509.Certificate, error)
+	// NetworkTimeout, if positive, bounds the time all revocation checks
+	// and FetchIssuers calls of one Verify call may take together: one
+	// deadline, set when the first of them starts and shared by every
+	// certificate of every signer (the CLI's --crl-total-timeout). Zero
+	// or negative means no bound beyond the context's and the checker's
+	// own.
+	NetworkTimeout time.Duration
 	// SenderCheck is SenderStrict if zero.
 	SenderCheck SenderCheck
 	// AllowMD5 accepts MD5 digests, which are otherwise refused.
@@ -110,6 +124,11 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 		}
 	}
 	v := &verifier{ctx: ctx, opts: &opts, msg: m, res: res, digests: map[crypto.Hash][]byte{}}
+	defer func() {
+		if v.cancelNet != nil {
+			v.cancelNet()
+		}
+	}()
 	var firstErr error
 	for i, si := range m.sd.SignerInfos {
 		s, err := v.checkSigner(i, si)
@@ -230,6 +249,22 @@ type verifier struct {
 	msg     *message
 	res     *Result
 	digests map[crypto.Hash][]byte
+	// netCtx carries the NetworkTimeout deadline once the first network
+	// step started; cancelNet releases it.
+	netCtx    context.Context
+	cancelNet context.CancelFunc
+}
+
+// network returns the context for revocation checks and issuer downloads:
+// the one deadline of NetworkTimeout, started by the first call.
+func (v *verifier) network() context.Context {
+	if v.netCtx == nil {
+		v.netCtx, v.cancelNet = v.ctx, func() {}
+		if v.opts.NetworkTimeout > 0 {
+			v.netCtx, v.cancelNet = context.WithTimeout(v.ctx, v.opts.NetworkTimeout)
+		}
+	}
+	return v.netCtx
 }
 
 // checkSigner runs every check for one signer; the error is the first
@@ -312,6 +347,7 @@ func (v *verifier) checkSignature(i int, si *cms.SignerInfo, cert *x509.Certific
 func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	now := v.opts.now()
 	inter := append(slices.Clip(v.msg.sd.Certificates), v.opts.Intermediates...)
+	inter = v.fetchMissing(s, cert, inter, now)
 	if s.SigningTime != nil {
 		if s.SigningTime.After(now.Add(5 * time.Minute)) {
 			s.add("signing-time", StatusWarning, "the signing time is later than the evaluation time")
@@ -356,6 +392,51 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	return v.checkRevocation(s, res.Chain, now)
 }
 
+// maxFetchedIssuers bounds how many missing issuers one chain may download:
+// a chain is at most that long anyway.
+const maxFetchedIssuers = 4
+
+// fetchMissing asks opts.FetchIssuers for each issuer missing from the
+// chain of cert, one level at a time, and returns inter with what it got.
+// A failed download is recorded as a warning check; the chain check then
+// fails as it would have.
+func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509.Certificate, now time.Time) []*x509.Certificate {
+	if v.opts.FetchIssuers == nil {
+		return inter
+	}
+	for range maxFetchedIssuers {
+		_, err := chain.Build(cert, chain.Options{Roots: v.opts.Roots, Intermediates: inter, Time: now})
+		var ce *chain.Error
+		if err == nil || !errors.As(err, &ce) || ce.Reason != chain.Untrusted || len(ce.Cert.IssuingCertificateURL) == 0 {
+			return inter
+		}
+		got, err := v.opts.FetchIssuers(v.network(), ce.Cert)
+		who := ce.Cert.Subject.CommonName
+		if err != nil {
+			s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusWarning, Detail: err.Error(), Certificate: who})
+			v.res.warn("the issuer of %q could not be downloaded: %v", who, err)
+			return inter
+		}
+		added := 0
+		for _, c := range got {
+			if !slices.ContainsFunc(inter, c.Equal) {
+				inter = append(inter, c)
+				added++
+			}
+		}
+		if added == 0 {
+			return inter
+		}
+		names := make([]string, len(got))
+		for i, c := range got {
+			names[i] = strconv.Quote(c.Subject.CommonName)
+		}
+		s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusPass, Certificate: who,
+			Detail: "downloaded " + strings.Join(names, ", ") + " from the caIssuers URL"})
+	}
+	return inter
+}
+
 func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time.Time) error {
 	if v.opts.Revocation == nil {
 		s.add("revocation", StatusSkipped, "revocation was not checked")
@@ -370,7 +451,7 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 		}
 	}()
 	for i := 0; i+1 < len(path); i++ {
-		o, err := v.opts.Revocation.Check(v.ctx, path[i], path[i+1], now)
+		o, err := v.opts.Revocation.Check(v.network(), path[i], path[i+1], now)
 		who := path[i].Subject.CommonName
 		switch {
 		case err != nil:

@@ -1,0 +1,69 @@
+package revocation
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/smimectl/smimectl/internal/keys"
+)
+
+// SourceIssuer marks a [Fetch] of an issuer's certificate by
+// [FetchIssuers].
+const SourceIssuer Source = "issuer"
+
+// ErrOffline is returned by [FetchIssuers] with [Options.Offline]: the
+// certificates were not asked for.
+var ErrOffline = errors.New("revocation: offline, so the issuer's certificate was not downloaded")
+
+// FetchIssuers downloads the certificates that the Authority Information
+// Access caIssuers URLs of cert point at (RFC 5280 section 4.2.2.1), for
+// when the issuer of cert is missing from the message and the trust
+// material: the guide's Chapter 8 case of a client behind a firewall that
+// cannot build the chain. Each URL is fetched over HTTP(S) with
+// opts.HTTPClient under opts.URLTimeout, all of them under
+// opts.TotalTimeout, and read up to opts.MaxResponseSize; a response may be
+// one DER certificate, PEM, or a PKCS#7 certs-only bundle. The URLs are
+// tried in order and the certificates of the first that gives any are
+// returned, unchecked: the caller builds and checks the chain with them as
+// untrusted intermediates. With opts.Offline it returns ErrOffline without
+// touching the network. The error, if no URL answered, names every URL and
+// why it failed; a certificate with no caIssuers URL is an error too.
+func FetchIssuers(ctx context.Context, cert *x509.Certificate, opts Options) ([]*x509.Certificate, error) {
+	if len(cert.IssuingCertificateURL) == 0 {
+		return nil, errors.New("revocation: the certificate names no caIssuers URL")
+	}
+	if opts.Offline {
+		return nil, ErrOffline
+	}
+	ctx, cancel := opts.totalContext(ctx)
+	defer cancel()
+	q := &query{opts: &opts, cert: cert}
+	for _, u := range cert.IssuingCertificateURL {
+		if ctx.Err() != nil {
+			q.fail("%s was not tried: %v", u, opts.deadlineError(ctx))
+			continue
+		}
+		if pu, err := url.Parse(u); err != nil || (!strings.EqualFold(pu.Scheme, "http") && !strings.EqualFold(pu.Scheme, "https")) {
+			q.fail("%s: only http and https caIssuers URLs are fetched", u)
+			continue
+		}
+		data, err := q.fetchTimed(ctx, SourceIssuer, u, func(ctx context.Context) ([]byte, error) {
+			return opts.httpDo(ctx, "GET", u, "", nil)
+		})
+		if err != nil {
+			q.fail("fetching %s: %v", u, err)
+			continue
+		}
+		certs, err := keys.ParseCertificates(data)
+		if err != nil {
+			q.fail("the answer from %s is not a certificate: %v", u, err)
+			continue
+		}
+		return certs, nil
+	}
+	return nil, fmt.Errorf("revocation: no issuer certificate downloaded: %s", strings.Join(q.reasons, "; "))
+}
