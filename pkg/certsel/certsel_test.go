@@ -448,7 +448,8 @@ func TestRecipients(t *testing.T) {
 		t.Fatalf("got %v", sels)
 	}
 	opts.MaxRecipients = 1
-	if _, err := Recipients(context.Background(), []string{"a@example.com", "b@example.com"}, opts); err == nil || !strings.Contains(err.Error(), "limit of 1") {
+	var le *LimitError
+	if _, err := Recipients(context.Background(), []string{"a@example.com", "b@example.com"}, opts); !errors.As(err, &le) || le.Count != 2 || le.Limit != 1 {
 		t.Fatalf("got %v", err)
 	}
 }
