@@ -225,7 +225,11 @@ func Select(ctx context.Context, address string, purpose certinfo.Purpose, opts 
 	at := now()
 	var cands []Candidate
 	inter := slices.Clone(opts.Intermediates)
-	seen := map[[32]byte]bool{}
+	// hasKey records, per certificate seen, whether a copy came with its
+	// private key. When a key is required, a copy with the key is not a
+	// duplicate of an earlier one without (a directory entry, then the
+	// user's own .p12): the earlier one is rejected for lack of the key.
+	hasKey := map[[32]byte]bool{}
 	for _, src := range opts.Sources {
 		found, err := src.Find(ctx, address)
 		if err != nil {
@@ -235,10 +239,10 @@ func Select(ctx context.Context, address string, purpose certinfo.Purpose, opts 
 			inter = append(inter, f.Chain...)
 			c := Candidate{Found: f}
 			sum := sha256.Sum256(f.Cert.Raw)
-			if seen[sum] {
+			if had, dup := hasKey[sum]; dup && (had || f.Key == nil || !opts.RequireKey) {
 				c.Rule, c.Detail = Duplicate, "the same certificate was found earlier"
 			}
-			seen[sum] = true
+			hasKey[sum] = hasKey[sum] || f.Key != nil
 			cands = append(cands, c)
 		}
 	}
