@@ -78,7 +78,8 @@ where every recipient reads it, and gives smime-type=authEnveloped-data.
 
 --bcc separate writes one message for To and Cc and one per Bcc recipient into
 --out-dir (message.eml, bcc-<address>.eml), so Bcc recipients stay hidden from
-each other (the guide's SecurityFlags 0x040/0x080).`,
+each other (the guide's SecurityFlags 0x040/0x080).
+` + directoryHelp,
 		Example: `  # Encrypt for Bob with his certificate file.
   smimectl encrypt --recipient-cert bob.crt < msg.eml | sendmail -t
 
@@ -195,8 +196,11 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 	if err := opts.keyFlags.check(); err != nil {
 		return nil, err
 	}
-	sources, err := preload(opts.certSourceFlags.sources(opts.keyFlags.passGiven(e)))
+	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e))
 	if err != nil {
+		return nil, err
+	}
+	if sources, err = preload(sources); err != nil {
 		return nil, err
 	}
 	sel, err := opts.trustFlags.selectOptions(e, sources, opts.NoProxies)

@@ -107,3 +107,94 @@ userCertificate;binary:: %[4]s
 		t.Fatalf("verify: exit %d\n%s%s", code, out, stderr)
 	}
 }
+
+// TestDirectoryFlagsSLAPD covers the directory flags of cert-match, sign and
+// encrypt against a real slapd: a simple bind with the password from a file or
+// the environment (a wrong one fails, so the bind happens), and contacts after
+// users.
+func TestDirectoryFlagsSLAPD(t *testing.T) {
+	l, err := lab.New(lab.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	labDir := filepath.Join(dir, "lab")
+	if err := l.WriteDir(labDir, "pw"); err != nil {
+		t.Fatal(err)
+	}
+	contactAlice := newerAliceCert(t, l) // newer than alice-encrypt, encryption-only too
+	b64 := base64.StdEncoding.EncodeToString
+	srv := testpeer.StartSLAPD(t, fmt.Sprintf(`dn: cn=Reader,%[1]s
+objectClass: inetOrgPerson
+cn: Reader
+sn: Reader
+userPassword: r3ad-only
+
+dn: cn=Alice Contact,%[1]s
+objectClass: contact
+objectClass: extensibleObject
+cn: Alice Contact
+sn: Alice
+mail: alice@example.com
+userCertificate;binary:: %[2]s
+
+dn: cn=Alice,%[1]s
+objectClass: inetOrgPerson
+cn: Alice
+sn: Alice
+mail: alice@example.com
+userCertificate;binary:: %[3]s
+`, testpeer.SLAPDSuffix, b64(contactAlice.Raw), b64(l.User("alice-encrypt").Cert.Raw)))
+	pwFile := filepath.Join(dir, "ldap.pass")
+	if err := os.WriteFile(pwFile, []byte("r3ad-only\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(getenv map[string]string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		e := &env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+			Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }, Getenv: func(k string) string { return getenv[k] }}
+		code := run(e, args)
+		return code, out.String(), errb.String()
+	}
+	bind := []string{"--ldap-bind-dn", "cn=Reader," + testpeer.SLAPDSuffix}
+	match := append([]string{"cert-match", "alice@example.com", "--purpose", "encrypt", "--certs", srv.URL, "--explain"}, bind...)
+
+	// Bound with the password from a file: the user's certificate wins over
+	// the contact's, though the contact's is newer and listed first.
+	code, out, stderr := cli(nil, append(match, "--ldap-pass-file", pwFile)...)
+	if code != 0 || !regexp.MustCompile(`cn=Alice,dc=example,dc=com userCertificate;binary +Alice .* selected +passed`).MatchString(out) ||
+		!regexp.MustCompile(`cn=Alice Contact,.* outranked +source-order +a user's certificate .* is preferred over a contact's`).MatchString(out) {
+		t.Fatalf("bind with --ldap-pass-file: exit %d\n%s%s", code, out, stderr)
+	}
+	// From the environment; a wrong password fails the bind and is not shown.
+	code, _, stderr = cli(map[string]string{"LDAPPW": "r3ad-only"}, append(match, "--ldap-pass-env", "LDAPPW")...)
+	if code != 0 {
+		t.Fatalf("bind with --ldap-pass-env: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = cli(map[string]string{"LDAPPW": "wrong-pw"}, append(match, "--ldap-pass-env", "LDAPPW")...)
+	if code == 0 || !strings.Contains(stderr, "Invalid Credentials") || strings.Contains(stderr, "wrong-pw") {
+		t.Fatalf("wrong password: exit %d\n%s", code, stderr)
+	}
+	// encrypt and sign take the same flags.
+	code, _, stderr = cli(nil, append([]string{"encrypt", "-v", "--to", "alice@example.com", "--certs", srv.URL,
+		"--ldap-pass-file", pwFile, "--in", "-"}, bind...)...)
+	if code != 0 || !strings.Contains(stderr, "from cn=Alice,dc=example,dc=com userCertificate;binary") {
+		t.Fatalf("encrypt: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = cli(nil, append([]string{"sign", "--from", "alice@example.com", "--certs", srv.URL,
+		"--ldap-pass-env", "UNSET", "--in", "-"}, bind...)...)
+	if code != exitUsage || !strings.Contains(stderr, "UNSET named by --ldap-pass-env is empty or unset") {
+		t.Fatalf("sign: exit %d\n%s", code, stderr)
+	}
+
+	// Misuse: a DN without a password, a password without a DN, both sources.
+	for _, args := range [][]string{
+		match,
+		{"cert-match", "alice@example.com", "--purpose", "encrypt", "--certs", srv.URL, "--ldap-pass-file", pwFile},
+		append(match, "--ldap-pass-file", pwFile, "--ldap-pass-env", "X"),
+	} {
+		if code, _, stderr := cli(nil, args...); code != exitUsage {
+			t.Errorf("%q: exit %d\n%s", args, code, stderr)
+		}
+	}
+}

@@ -28,7 +28,7 @@ type SLAPD struct {
 // StartSLAPD starts a real OpenLDAP slapd for t on 127.0.0.1 and a free
 // port, with its own configuration directory (slapd -f, the mdb backend,
 // the core, cosine and inetorgperson schemas, plus Active Directory's
-// proxyAddresses attribute) and the entries of ldif
+// proxyAddresses attribute and contact object class) and the entries of ldif
 // loaded below SLAPDSuffix with slapadd beforehand (the suffix entry itself
 // is added here). Anonymous reads are allowed. The server is stopped at
 // t.Cleanup. It skips t, or fails it under CI=true, when slapd is missing
@@ -47,6 +47,8 @@ func StartSLAPD(t testing.TB, ldif string) *SLAPD {
 	if err := os.WriteFile(schema, []byte(`attributetype ( 1.2.840.113556.1.2.210 NAME 'proxyAddresses'
 	EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
 	SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
+objectclass ( 1.2.840.113556.1.5.15 NAME 'contact' SUP organizationalPerson STRUCTURAL
+	MAY ( mail $ userCertificate $ userSMIMECertificate ) )
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}

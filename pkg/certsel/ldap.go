@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,10 @@ const (
 // Access reads userCertificate first (the default), Outlook
 // userSMIMECertificate ([LDAP.SMIMEFirst]); when the two disagree, so do the
 // clients (the guide's Chapter 8 "Different certificates used").
+//
+// Entries of object class contact (Active Directory's mail contacts, copies of
+// external people's certificates) are marked [Found.Contact], so that a user's
+// own entry (person, inetOrgPerson, user) wins when both carry the address.
 //
 // WARNING: only ldap:// with simple bind is supported; ldaps:// and
 // StartTLS are not yet.
@@ -102,7 +107,7 @@ func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
 		attrs[0], attrs[1] = attrs[1], attrs[0]
 	}
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, int(timeout/time.Second)+1, false,
-		l.Filter(address), append([]string{"mail", "otherMailbox", "proxyAddresses"}, attrs...), nil)
+		l.Filter(address), append([]string{"objectClass", "mail", "otherMailbox", "proxyAddresses"}, attrs...), nil)
 	res, err := conn.Search(req)
 	if err != nil {
 		return nil, classifyLDAP("searching", err)
@@ -115,6 +120,7 @@ func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
 				aliases = append(aliases, a)
 			}
 		}
+		contact := slices.ContainsFunc(e.GetAttributeValues("objectClass"), func(c string) bool { return strings.EqualFold(c, "contact") })
 		for rank, attr := range attrs {
 			for _, v := range e.GetRawAttributeValues(attr) {
 				certs, err := keys.ParseCertificates(v)
@@ -122,7 +128,7 @@ func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
 					return nil, fmt.Errorf("entry %q, %s: %w", e.DN, attr, err)
 				}
 				for _, f := range split(certs, e.DN+" "+attr) {
-					f.Rank, f.Aliases = rank, aliases
+					f.Rank, f.Aliases, f.Contact = rank, aliases, contact
 					out = append(out, f)
 				}
 			}

@@ -22,8 +22,10 @@ import (
 // directoryLDIF renders the entries of the LDAP tests: Alice with her
 // encryption certificate in userCertificate and a different, newer one in
 // userSMIMECertificate (a PKCS#7 bundle with the chain), aliases in
-// proxyAddresses as Active Directory writes them; Dave (expired) and Eve (revoked) as contacts.
-func directoryLDIF(t *testing.T, smimeAlice *x509.Certificate) string {
+// proxyAddresses as Active Directory writes them; Dave (expired) and Eve
+// (revoked); Bob as a user with his certificate and as a contact with
+// another, newer one (contactBob).
+func directoryLDIF(t *testing.T, smimeAlice, contactBob *x509.Certificate) string {
 	l := testLab(t)
 	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 	var raw []byte
@@ -45,14 +47,20 @@ func directoryLDIF(t *testing.T, smimeAlice *x509.Certificate) string {
 		"userCertificate;binary:: "+b64(l.User("alice-encrypt").Cert.Raw),
 		"userSMIMECertificate:: "+b64(p7)) + "\n" +
 		entry("Dave", "dave@example.com", "userCertificate;binary:: "+b64(l.User("dave-expired").Cert.Raw)) + "\n" +
-		entry("Eve", "eve@example.com", "userSMIMECertificate:: "+b64(l.User("eve-revoked").Cert.Raw))
+		entry("Eve", "eve@example.com", "userSMIMECertificate:: "+b64(l.User("eve-revoked").Cert.Raw)) + "\n" +
+		// The contact is listed first, so the user wins by its kind, not by order.
+		fmt.Sprintf("dn: cn=Bob Contact,%s\nobjectClass: contact\ncn: Bob Contact\nsn: Bob\nmail: bob@example.com\nuserCertificate;binary:: %s\n\n",
+			testpeer.SLAPDSuffix, b64(contactBob.Raw)) +
+		entry("Bob", "bob@example.com", "userCertificate;binary:: "+b64(l.User("bob").Cert.Raw))
 }
 
 func TestLDAP(t *testing.T) {
 	l := testLab(t)
 	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyEncipherment,
 		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
-	srv := testpeer.StartSLAPD(t, directoryLDIF(t, smimeAlice))
+	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyEncipherment,
+		notBefore: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
+	srv := testpeer.StartSLAPD(t, directoryLDIF(t, smimeAlice, contactBob))
 	crl, err := x509.ParseRevocationList(l.Intermediate.CRL)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +118,20 @@ func TestLDAP(t *testing.T) {
 		if _, err := sel(addr, owa, nil); !errors.As(err, &nm) || len(nm.Candidates) != 1 || nm.Candidates[0].Rule != rule {
 			t.Errorf("%s: got %v", addr, err)
 		}
+	}
+
+	// A user's entry wins over a contact's, though the contact's
+	// certificate is newer and encryption-only (Bob's own is dual-use).
+	s, err = sel("bob@example.com", owa, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Certificate.Equal(l.User("bob").Cert) || !strings.HasPrefix(s.Origin, "cn=Bob,") {
+		t.Fatalf("chose %s from %s\n%s", s.Certificate.Subject, s.Origin, explain(s.Candidates))
+	}
+	if i := slices.IndexFunc(s.Candidates, func(c Candidate) bool { return c.Contact }); i < 0 || s.Candidates[i].Rule != SourceOrder ||
+		!strings.Contains(s.Candidates[i].Detail, "preferred over a contact's") {
+		t.Errorf("the contact's candidate:\n%s", explain(s.Candidates))
 	}
 
 	// Filter syntax in the address is escaped and finds nothing.
