@@ -111,7 +111,7 @@ userCertificate;binary:: %[4]s
 // TestDirectoryFlagsSLAPD covers the directory flags of cert-match, sign and
 // encrypt against a real slapd: a simple bind with the password from a file or
 // the environment (a wrong one fails, so the bind happens), and contacts after
-// users.
+// users; ldaps:// and StartTLS with --ldap-ca.
 func TestDirectoryFlagsSLAPD(t *testing.T) {
 	l, err := lab.New(lab.Options{})
 	if err != nil {
@@ -124,7 +124,7 @@ func TestDirectoryFlagsSLAPD(t *testing.T) {
 	}
 	contactAlice := newerAliceCert(t, l) // newer than alice-encrypt, encryption-only too
 	b64 := base64.StdEncoding.EncodeToString
-	srv := testpeer.StartSLAPD(t, fmt.Sprintf(`dn: cn=Reader,%[1]s
+	srv := testpeer.StartSLAPDWith(t, fmt.Sprintf(`dn: cn=Reader,%[1]s
 objectClass: inetOrgPerson
 cn: Reader
 sn: Reader
@@ -144,7 +144,8 @@ cn: Alice
 sn: Alice
 mail: alice@example.com
 userCertificate;binary:: %[3]s
-`, testpeer.SLAPDSuffix, b64(contactAlice.Raw), b64(l.User("alice-encrypt").Cert.Raw)))
+`, testpeer.SLAPDSuffix, b64(contactAlice.Raw), b64(l.User("alice-encrypt").Cert.Raw)),
+		testpeer.ServerCertificate(t, l.Intermediate.Cert, l.Intermediate.Key))
 	pwFile := filepath.Join(dir, "ldap.pass")
 	if err := os.WriteFile(pwFile, []byte("r3ad-only\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -185,6 +186,26 @@ userCertificate;binary:: %[3]s
 		"--ldap-pass-env", "UNSET", "--in", "-"}, bind...)...)
 	if code != exitUsage || !strings.Contains(stderr, "UNSET named by --ldap-pass-env is empty or unset") {
 		t.Fatalf("sign: exit %d\n%s", code, stderr)
+	}
+
+	// TLS: ldaps://, and StartTLS with a bind, the server checked against
+	// the lab root; a CA that did not issue the server's certificate fails
+	// for good (not 75).
+	root := filepath.Join(labDir, "root.crt")
+	code, out, stderr = cli(nil, "cert-match", "alice@example.com", "--purpose", "encrypt", "--certs", srv.TLSURL, "--ldap-ca", root)
+	if code != 0 || !strings.Contains(out, "from cn=Alice,dc=example,dc=com userCertificate;binary") {
+		t.Fatalf("ldaps: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = cli(nil, append(match, "--ldap-pass-file", pwFile, "--ldap-starttls", "--ldap-ca", root)...)
+	if code != 0 {
+		t.Fatalf("StartTLS: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, certs := range [][]string{{"--certs", srv.TLSURL}, {"--certs", srv.URL, "--ldap-starttls"}} {
+		args := append([]string{"cert-match", "alice@example.com", "--purpose", "encrypt", "--ldap-ca", filepath.Join(labDir, "bob.crt")}, certs...)
+		code, _, stderr = cli(nil, args...)
+		if code == 0 || code == exitTempFail || !strings.Contains(stderr, "the directory's TLS certificate: x509: certificate signed by unknown authority") {
+			t.Errorf("%q: exit %d\n%s", args, code, stderr)
+		}
 	}
 
 	// Misuse: a DN without a password, a password without a DN, both sources.

@@ -185,3 +185,48 @@ func TestLDAPTimeout(t *testing.T) {
 func newCRLChecker(crl *x509.RevocationList) revocation.Checker {
 	return revocation.New(revocation.Options{CRLs: []*x509.RevocationList{crl}})
 }
+
+// TestLDAPTLS reads the directory over ldaps:// and over ldap:// with
+// StartTLS, the server's certificate checked against the lab root; a wrong
+// root fails as a setup error, not a temporary one.
+func TestLDAPTLS(t *testing.T) {
+	l := testLab(t)
+	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyEncipherment,
+		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
+	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyEncipherment,
+		notBefore: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
+	srv := testpeer.StartSLAPDWith(t, directoryLDIF(t, smimeAlice, contactBob),
+		testpeer.ServerCertificate(t, l.Intermediate.Cert, l.Intermediate.Key))
+	roots := x509.NewCertPool()
+	roots.AddCert(l.Root.Cert)
+	other, _ := otherCA(t)
+	wrong := x509.NewCertPool()
+	wrong.AddCert(other)
+	for _, tc := range []struct {
+		name string
+		dir  LDAP
+		ok   bool
+		err  string
+	}{
+		{"ldaps", LDAP{URL: srv.TLSURL, RootCAs: roots}, true, ""},
+		{"starttls", LDAP{URL: srv.URL, StartTLS: true, RootCAs: roots}, true, ""},
+		{"ldaps, wrong root", LDAP{URL: srv.TLSURL, RootCAs: wrong}, false, "the directory's TLS certificate: x509: certificate signed by unknown authority"},
+		{"starttls, wrong root", LDAP{URL: srv.URL, StartTLS: true, RootCAs: wrong}, false, "StartTLS: the directory's TLS certificate: x509"},
+		{"starttls on ldaps", LDAP{URL: srv.TLSURL, StartTLS: true, RootCAs: roots}, false, "ldaps:// is TLS already"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.dir.Timeout = 5 * time.Second
+			found, err := tc.dir.Find(context.Background(), "alice@example.com")
+			if !tc.ok {
+				var tmp interface{ Temporary() bool }
+				if err == nil || errors.As(err, &tmp) && tmp.Temporary() || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %d, %v; want a lasting error with %q", len(found), err, tc.err)
+				}
+				return
+			}
+			if err != nil || len(found) != 2 {
+				t.Fatalf("got %d, %v", len(found), err)
+			}
+		})
+	}
+}
