@@ -32,6 +32,9 @@ type certMatchOptions struct {
 	Explain  bool   // --explain: a table of every candidate
 	JSON     bool   // --json
 	PEM      bool   // --pem: print the chosen certificate
+	// SmartCardOnly (--smartcard-only): for sign, only certificates whose
+	// private key is on a smart card (the guide's SmartCardOnly).
+	SmartCardOnly bool
 
 	env *env
 }
@@ -59,7 +62,12 @@ remaining validity and the lowest serial number.
 --certs names a certificate file, a PKCS#7 bundle, a directory of them or a
 PKCS#12 file (its password from --pass-file or --pass-env), and may be
 repeated. The exit status is 0 with a match and 3 without one; --explain
-prints every candidate with the rule that kept or rejected it.`,
+prints every candidate with the rule that kept or rejected it.
+
+--smartcard-only (the guide's SmartCardOnly) with --purpose sign accepts only a
+certificate whose private key is on a smart card, as sign --smartcard-only
+would need.
+` + directoryHelp,
 		Example: `  # Which certificate would encrypt to Alice, and why not the others?
   smimectl cert-match alice@example.com --purpose encrypt --certs lab/ --trust lab/root.crt --explain
 
@@ -82,6 +90,7 @@ prints every candidate with the rule that kept or rejected it.`,
 	fs.StringVar(&opts.PassFile, "pass-file", "", "read the password of .p12 sources and encrypted keys from the first line of `file`")
 	fs.StringVar(&opts.PassEnv, "pass-env", "", "read the password of .p12 sources and encrypted keys from environment variable `name`")
 	opts.trustFlags.addFlags(fs)
+	fs.BoolVar(&opts.SmartCardOnly, "smartcard-only", false, "with --purpose sign, accept only certificates whose private key is on a smart card (PKCS#11)")
 	fs.BoolVar(&opts.Explain, "explain", false, "print every candidate with its verdict and the rule that decided it")
 	fs.BoolVar(&opts.JSON, "json", false, "print the result and every candidate as JSON")
 	fs.BoolVar(&opts.PEM, "pem", false, "print the chosen certificate as PEM")
@@ -140,7 +149,16 @@ func (opts *certMatchOptions) selectOptions() (certsel.Options, error) {
 	if err := kf.check(); err != nil {
 		return certsel.Options{}, err
 	}
-	return opts.trustFlags.selectOptions(opts.env, opts.certSourceFlags.sources(kf.passGiven(opts.env)), opts.NoProxies)
+	sources, err := opts.certSourceFlags.sources(opts.env, kf.passGiven(opts.env))
+	if err != nil {
+		return certsel.Options{}, err
+	}
+	sopts, err := opts.trustFlags.selectOptions(opts.env, sources, opts.NoProxies)
+	// --smartcard-only is about private keys: with it, a signing certificate
+	// qualifies only with its key on a smart card, as sign would need.
+	sopts.SmartCardOnly = opts.SmartCardOnly
+	sopts.RequireKey = opts.SmartCardOnly && opts.Purpose == "sign"
+	return sopts, err
 }
 
 // selectOptions turns the trust flags into certsel.Options over sources.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"crypto/x509"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -12,30 +15,83 @@ import (
 
 // certSourceFlags name where certificate selection looks (pkg/certsel): files,
 // directories, PKCS#12 files and directories over LDAP (ldap://host:port/base-dn). The passphrase of
-// PKCS#12 files and encrypted keys comes from the command's --pass-file/--pass-env.
+// PKCS#12 files and encrypted keys comes from the command's --pass-file/--pass-env;
+// the directory's bind password from --ldap-pass-file/--ldap-pass-env, never
+// from the command line.
 type certSourceFlags struct {
-	Certs     []string      // --certs: file, directory, .p12/.pfx, repeatable
-	NoProxies bool          // --no-proxies: do not match through directory aliases
-	AttrOrder string        // --attr-order: cert-first (Outlook Web Access) or smime-first (Outlook)
-	Timeout   time.Duration // --lookup-timeout: bound on each directory lookup
+	Certs        []string      // --certs: file, directory, .p12/.pfx, repeatable
+	NoProxies    bool          // --no-proxies: do not match through directory aliases
+	AttrOrder    string        // --attr-order: cert-first (Outlook Web Access) or smime-first (Outlook)
+	Timeout      time.Duration // --lookup-timeout: bound on each directory lookup
+	LDAPBindDN   string        // --ldap-bind-dn: simple bind as this DN instead of anonymously
+	LDAPPassFile string        // --ldap-pass-file: file whose first line is the bind password
+	LDAPPassEnv  string        // --ldap-pass-env: environment variable holding the bind password
+	LDAPCA       []string      // --ldap-ca: roots that verify the directory's TLS certificate
+	StartTLS     bool          // --ldap-starttls: upgrade ldap:// connections with StartTLS
 }
 
+// directoryHelp describes the ldap:// sources of --certs, for the help of the
+// commands that take certSourceFlags.
+const directoryHelp = `
+An ldap://host:port/base-dn or ldaps://host:port/base-dn source is searched
+below base-dn for entries whose mail, otherMailbox or proxyAddresses (smtp:)
+is the address, reading userCertificate;binary before userSMIMECertificate
+(Outlook Web Access), or the reverse with --attr-order smime-first (Outlook).
+--ldap-starttls upgrades ldap:// connections to TLS; over TLS the directory's
+certificate must chain to a CA in --ldap-ca (else the system's roots) and name
+the URL's host. The search is anonymous unless --ldap-bind-dn names a DN to
+bind as, its password from --ldap-pass-file or --ldap-pass-env (never the
+command line). Contacts come after users: a certificate from a user's entry
+(person, inetOrgPerson, user) wins over one from a contact entry (objectClass
+contact, Active Directory's mail contacts, someone's copy of another person's
+certificate), whatever their key usages. A directory that does not answer
+within --lookup-timeout fails with exit status 75.`
+
 func (f *certSourceFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&f.Certs, "certs", nil, "look for certificates in `source`: a file, a directory, a .p12 file or ldap://host:port/base-dn (repeatable)")
+	fs.StringArrayVar(&f.Certs, "certs", nil, "look for certificates in `source`: a file, a directory, a .p12 file, ldap:// or ldaps://host:port/base-dn (repeatable)")
 	fs.BoolVar(&f.NoProxies, "no-proxies", false, "do not match an address through the proxy addresses (aliases) a directory lists")
 	enumFlag(fs, &f.AttrOrder, "attr-order", "cert-first", []string{"cert-first", "smime-first"},
 		"which directory attribute wins: userCertificate (Outlook Web Access) or userSMIMECertificate (Outlook)")
 	fs.DurationVar(&f.Timeout, "lookup-timeout", certsel.DefaultLookupTimeout, "give up on a directory that has not answered within `duration`")
+	fs.StringVar(&f.LDAPBindDN, "ldap-bind-dn", "", "bind to ldap:// sources as `DN` (simple bind) instead of anonymously")
+	fs.StringVar(&f.LDAPPassFile, "ldap-pass-file", "", "read the --ldap-bind-dn password from the first line of `file`")
+	fs.StringVar(&f.LDAPPassEnv, "ldap-pass-env", "", "read the --ldap-bind-dn password from environment variable `name`")
+	fs.BoolVar(&f.StartTLS, "ldap-starttls", false, "upgrade ldap:// connections to TLS with StartTLS before binding or searching")
+	fs.StringArrayVar(&f.LDAPCA, "ldap-ca", nil, "verify the TLS certificate of ldaps:// and --ldap-starttls directories with the CA certificates in `file` instead of the system's (repeatable)")
+	markFileFlag(fs, "ldap-ca", certExts...)
 	markFileFlag(fs, "certs", append(append([]string(nil), certExts...), p12Exts...)...)
 }
 
 // sources turns --certs into certsel sources; pass is the passphrase source of
 // PKCS#12 files and encrypted keys (nil if none was given).
-func (f *certSourceFlags) sources(pass passphraseFunc) []certsel.Source {
+func (f *certSourceFlags) sources(e *env, pass passphraseFunc) ([]certsel.Source, error) {
+	if f.LDAPPassFile != "" && f.LDAPPassEnv != "" {
+		return nil, usagef(nil, "--ldap-pass-file and --ldap-pass-env can't be used together")
+	}
+	hasPass := f.LDAPPassFile != "" || f.LDAPPassEnv != ""
+	if f.LDAPBindDN != "" && !hasPass {
+		return nil, usagef([]string{"give the password with --ldap-pass-file or --ldap-pass-env"}, "--ldap-bind-dn needs a password")
+	}
+	if hasPass && f.LDAPBindDN == "" {
+		return nil, usagef([]string{"name the DN to bind as with --ldap-bind-dn"}, "a directory password needs --ldap-bind-dn")
+	}
+	var roots *x509.CertPool
+	if len(f.LDAPCA) > 0 {
+		cas, err := loadCertificates("--ldap-ca", f.LDAPCA)
+		if err != nil {
+			return nil, err
+		}
+		roots = x509.NewCertPool()
+		for _, c := range cas {
+			roots.AddCert(c)
+		}
+	}
 	var out []certsel.Source
 	for _, c := range f.Certs {
-		if strings.HasPrefix(strings.ToLower(c), "ldap://") {
-			out = append(out, certsel.LDAP{URL: c, SMIMEFirst: f.AttrOrder == "smime-first", Timeout: f.Timeout})
+		if lc := strings.ToLower(c); strings.HasPrefix(lc, "ldap://") || strings.HasPrefix(lc, "ldaps://") {
+			out = append(out, certsel.LDAP{URL: c, SMIMEFirst: f.AttrOrder == "smime-first", Timeout: f.Timeout,
+				BindDN: f.LDAPBindDN, Password: f.ldapPassword(e), RootCAs: roots,
+				StartTLS: f.StartTLS && strings.HasPrefix(lc, "ldap://")})
 			continue
 		}
 		switch strings.ToLower(filepath.Ext(c)) {
@@ -45,7 +101,30 @@ func (f *certSourceFlags) sources(pass passphraseFunc) []certsel.Source {
 			out = append(out, certsel.Files{Path: c, Passphrase: pass})
 		}
 	}
-	return out
+	return out, nil
+}
+
+// ldapPassword reads the bind password from --ldap-pass-file or
+// --ldap-pass-env when the directory is asked. It never appears in an error.
+func (f *certSourceFlags) ldapPassword(e *env) func() ([]byte, error) {
+	if f.LDAPBindDN == "" {
+		return nil
+	}
+	return func() ([]byte, error) {
+		if f.LDAPPassFile != "" {
+			b, err := os.ReadFile(f.LDAPPassFile)
+			if err != nil {
+				return nil, err
+			}
+			line, _, _ := bytes.Cut(b, []byte("\n"))
+			return bytes.TrimSuffix(line, []byte("\r")), nil
+		}
+		v := e.Getenv(f.LDAPPassEnv)
+		if v == "" {
+			return nil, usagef(nil, "environment variable %s named by --ldap-pass-env is empty or unset", f.LDAPPassEnv)
+		}
+		return []byte(v), nil
+	}
 }
 
 // passGiven is the key flags' passphrase source if --pass-file or --pass-env was

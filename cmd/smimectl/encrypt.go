@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -13,24 +14,29 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 )
 
 // encryptOptions are the options of encrypt.
 type encryptOptions struct {
 	ioFlags
-	keyFlags                // the sender's certificate, for encrypt-to-self
-	RecipientCerts []string // --recipient-cert: recipient certificate files
-	To             []string // --to: recipient addresses, matched against --certs
-	Certs          []string // --certs: certificate files or directories to look addresses up in
-	From           string   // --from: the sender's address, for encrypt-to-self
-	Cipher         string   // --cipher: ordered cipher list
-	OAEP           bool     // --oaep: RSA-OAEP key transport
-	KeyID          bool     // --keyid: name recipients by subject key identifier
-	NoSelf         bool     // --no-self: do not encrypt to the sender
-	AllowMissing   bool     // --allow-missing: encrypt for the recipients that have certificates
-	Bcc            string   // --bcc: separate or together
-	OutDir         string   // --out-dir: where --bcc separate writes its messages
+	keyFlags                 // the sender's certificate, for encrypt-to-self
+	certSourceFlags          // --certs and the directory flags: where recipients' certificates are looked up
+	trustFlags               // --trust, --crl, --revocation, --at: how recipients' certificates are checked
+	RecipientCerts  []string // --recipient-cert: recipient certificate files
+	To              []string // --to: recipient addresses, looked up in --certs
+	From            string   // --from: the sender's address, for encrypt-to-self
+	MaxRecipients   int      // --max-recipients: most addresses to look up (Appendix B Recipient Limits)
+	Verbose         bool     // -v, --verbose: say which certificate each recipient gets
+	Cipher          string   // --cipher: ordered cipher list
+	OAEP            bool     // --oaep: RSA-OAEP key transport
+	KeyID           bool     // --keyid: name recipients by subject key identifier
+	NoSelf          bool     // --no-self: do not encrypt to the sender
+	AllowMissing    bool     // --allow-missing: encrypt for the recipients that have certificates
+	Bcc             string   // --bcc: separate or together
+	OutDir          string   // --out-dir: where --bcc separate writes its messages
 
 	env *env
 }
@@ -46,9 +52,17 @@ with it, and encrypt the session key with each recipient's public key. The
 outer header fields (From, To, Subject, ...) stay readable; Bcc is removed.
 
 Recipients come from --recipient-cert files and from --to addresses, each
-matched against the certificates in --certs (subject e-mail or subjectAltName,
-encryption key usage, valid now). With neither, the message's To, Cc and Bcc
-addresses are looked up in --certs. A recipient without a usable certificate
+looked up in the --certs sources as cert-match --purpose encrypt does: files,
+directories, PKCS#7 bundles, .p12 files and LDAP directories
+(ldap://host:port/base-dn). A certificate must carry the address (subject
+e-mail, subjectAltName, or a directory alias unless --no-proxies), allow
+encryption, be valid now (or at --at) and, with --trust, chain to a trusted root
+and not be revoked (--crl, --revocation); an encryption-only certificate wins
+over a dual-use one. With neither --recipient-cert nor --to, the message's To,
+Cc and Bcc addresses are looked up. -v says which certificate each recipient
+gets. At most --max-recipients addresses are looked up (the guide's Appendix B
+Recipient Limits, 5000), and the whole lookup must finish within
+--lookup-timeout (its DLExpansionTimeout). A recipient without a usable certificate
 stops the command with exit status 3 and nothing written, naming every such
 recipient (the guide's AlwaysEncrypt); --allow-missing encrypts for the others
 and warns. The sender is a recipient too, so that the sent copy stays readable
@@ -64,7 +78,8 @@ where every recipient reads it, and gives smime-type=authEnveloped-data.
 
 --bcc separate writes one message for To and Cc and one per Bcc recipient into
 --out-dir (message.eml, bcc-<address>.eml), so Bcc recipients stay hidden from
-each other (the guide's SecurityFlags 0x040/0x080).`,
+each other (the guide's SecurityFlags 0x040/0x080).
+` + directoryHelp,
 		Example: `  # Encrypt for Bob with his certificate file.
   smimectl encrypt --recipient-cert bob.crt < msg.eml | sendmail -t
 
@@ -87,7 +102,8 @@ each other (the guide's SecurityFlags 0x040/0x080).`,
 	opts.ioFlags.addFlags(fs)
 	fs.StringArrayVar(&opts.RecipientCerts, "recipient-cert", nil, "encrypt for the certificate in `file` (repeatable)")
 	fs.StringArrayVar(&opts.To, "to", nil, "encrypt for `address`, whose certificate is looked up in --certs (repeatable)")
-	fs.StringArrayVar(&opts.Certs, "certs", nil, "look addresses up in the certificates in `file` or directory (repeatable)")
+	opts.certSourceFlags.addFlags(fs)
+	fs.IntVar(&opts.MaxRecipients, "max-recipients", certsel.DefaultMaxRecipients, "refuse to look up more than `n` recipient addresses")
 	fs.StringVar(&opts.From, "from", "", "the sender's `address`, whose certificate in --certs is a recipient too")
 	fs.StringVar(&opts.Cipher, "cipher", "aes-256-cbc", "ordered, comma-separated cipher `list`: aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc (aes-256-gcm recommended)")
 	fs.BoolVar(&opts.OAEP, "oaep", false, "use RSA-OAEP (SHA-256) instead of RSA PKCS#1 v1.5 for RSA recipients")
@@ -98,8 +114,9 @@ each other (the guide's SecurityFlags 0x040/0x080).`,
 		"together: one message for all; separate: one for To and Cc, one per Bcc recipient (needs --out-dir)")
 	fs.StringVar(&opts.OutDir, "out-dir", "", "write the messages of --bcc separate into `directory`")
 	opts.keyFlags.addFlags(fs)
+	opts.trustFlags.addFlags(fs)
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate each recipient gets, and where it came from, on standard error")
 	markFileFlag(fs, "recipient-cert", certExts...)
-	markFileFlag(fs, "certs", certExts...)
 	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
 	return cmd
 }
@@ -108,9 +125,15 @@ each other (the guide's SecurityFlags 0x040/0x080).`,
 type encryptPlan struct {
 	opts  encrypt.Options
 	self  *x509.Certificate
-	pool  []*x509.Certificate // --certs
+	sel   certsel.Options // --certs and the trust flags
 	now   time.Time
 	addrs encrypt.Addresses // the message's, from the planning pass
+	// found holds each address looked up (by certsel.Recipients): its
+	// selection, or why there is none. warned holds the addresses
+	// --allow-missing has warned about.
+	found  map[string]*certsel.Selection
+	why    map[string]*certsel.NoMatchError
+	warned map[string]bool
 }
 
 // runEncrypt loads the certificates, works out the recipients, and writes the
@@ -164,14 +187,28 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := loadCertificates("--certs", opts.Certs)
-	if err != nil {
-		return nil, err
-	}
 	if len(opts.To) > 0 && len(opts.Certs) == 0 {
 		return nil, usagef([]string{"give the certificates to look addresses up in with --certs"}, "--to needs --certs")
 	}
-	p := &encryptPlan{pool: pool, now: e.Now()}
+	if opts.MaxRecipients < 1 {
+		return nil, usagef(nil, "--max-recipients must be at least 1")
+	}
+	if err := opts.keyFlags.check(); err != nil {
+		return nil, err
+	}
+	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e))
+	if err != nil {
+		return nil, err
+	}
+	if sources, err = preload(sources); err != nil {
+		return nil, err
+	}
+	sel, err := opts.trustFlags.selectOptions(e, sources, opts.NoProxies)
+	if err != nil {
+		return nil, err
+	}
+	p := &encryptPlan{sel: sel, now: sel.Now(),
+		found: map[string]*certsel.Selection{}, why: map[string]*certsel.NoMatchError{}, warned: map[string]bool{}}
 	if !opts.NoSelf {
 		if p.self, err = opts.selfCert(p); err != nil {
 			return nil, err
@@ -210,23 +247,66 @@ func (opts *encryptOptions) selfCert(p *encryptPlan) (*x509.Certificate, error) 
 		}
 		c = certs[0]
 	case opts.From != "":
-		if c = encrypt.FindCertificate(opts.From, p.pool, p.now); c == nil {
+		c, err := p.senderCert(opts)
+		if c == nil && err == nil {
 			warn(e.Stderr, "no encryption certificate for the sender %s: the sent copy will not be readable by the sender", opts.From)
 		}
-		return c, nil
+		return c, err
 	default:
 		return nil, nil
 	}
 	if err := encrypt.CheckRecipient(c, p.now); err != nil {
 		if opts.From != "" {
-			if alt := encrypt.FindCertificate(opts.From, p.pool, p.now); alt != nil {
-				return alt, nil
+			if alt, err := p.senderCert(opts); alt != nil || err != nil {
+				return alt, err
 			}
 		}
 		warn(e.Stderr, "not encrypting to the sender: %s", libraryDetail(err))
 		return nil, nil
 	}
 	return c, nil
+}
+
+// senderCert looks --from up in --certs: the sender's encryption certificate,
+// nil if none qualifies, or the error of a source that could not be asked.
+func (p *encryptPlan) senderCert(opts *encryptOptions) (*x509.Certificate, error) {
+	if len(opts.Certs) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
+	defer cancel()
+	sel, err := certsel.Select(ctx, opts.From, certinfo.Encryption, p.sel)
+	var nm *certsel.NoMatchError
+	switch {
+	case errors.As(err, &nm):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	if opts.Verbose {
+		fmt.Fprintf(opts.env.Stderr, "smimectl: encrypting for the sender %s with %s serial %X from %s\n",
+			opts.From, holder(sel.Certificate), sel.Certificate.SerialNumber, sel.Origin)
+	}
+	return sel.Certificate, nil
+}
+
+// preload reads the local sources (files, directories, .p12 files) once, so a
+// missing or malformed file is reported before anything else and is not read
+// again for every recipient; directories (LDAP) are asked per address.
+func preload(sources []certsel.Source) ([]certsel.Source, error) {
+	out := make([]certsel.Source, len(sources))
+	for i, src := range sources {
+		if _, ok := src.(certsel.LDAP); ok {
+			out[i] = src
+			continue
+		}
+		found, err := src.Find(context.Background(), "")
+		if err != nil {
+			return nil, &certsel.SourceError{Source: src.String(), Err: err}
+		}
+		out[i] = certsel.Memory{Name: src.String(), Found: found}
+	}
+	return out, nil
 }
 
 // encryptOptions returns the library options for one output message: the
@@ -259,25 +339,63 @@ func (p *encryptPlan) encryptOptions(opts *encryptOptions, pick func(encrypt.Add
 	return o
 }
 
-// lookup finds a certificate for each address; see encrypt.FindCertificate.
+// lookup selects an encryption certificate for each address with certsel (see
+// cert-match), each address once per run. Addresses without one stop the
+// command with a *certsel.MissingError naming them all, or, with
+// --allow-missing, are warned about and left out.
 func (p *encryptPlan) lookup(opts *encryptOptions, addrs []string) ([]*x509.Certificate, error) {
-	var found []*x509.Certificate
-	var missing []string
+	var uniq, todo []string
 	for _, a := range addrs {
-		if c := encrypt.FindCertificate(a, p.pool, p.now); c != nil {
-			found = append(found, c)
-		} else if !slices.Contains(missing, a) {
-			missing = append(missing, a)
+		if slices.ContainsFunc(uniq, func(u string) bool { return certinfo.SameAddress(u, a) }) {
+			continue
+		}
+		uniq = append(uniq, a)
+		if _, ok := p.found[a]; !ok {
+			todo = append(todo, a)
+		}
+	}
+	if len(todo) > 0 {
+		// --lookup-timeout bounds the whole lookup (the guide's DLExpansionTimeout).
+		ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
+		sels, err := certsel.Recipients(ctx, todo, certsel.RecipientOptions{Options: p.sel, MaxRecipients: opts.MaxRecipients})
+		cancel()
+		var me *certsel.MissingError
+		if err != nil && !errors.As(err, &me) {
+			return nil, err
+		}
+		if me != nil {
+			for _, nm := range me.Missing {
+				p.why[nm.Address] = nm
+			}
+		}
+		for i, a := range todo {
+			p.found[a] = sels[i]
+			if sel := sels[i]; sel != nil && opts.Verbose {
+				fmt.Fprintf(opts.env.Stderr, "smimectl: encrypting for %s with %s serial %X from %s\n",
+					a, holder(sel.Certificate), sel.Certificate.SerialNumber, sel.Origin)
+			}
+		}
+	}
+	var found []*x509.Certificate
+	var missing []*certsel.NoMatchError
+	for _, a := range uniq {
+		if sel := p.found[a]; sel != nil {
+			found = append(found, sel.Certificate)
+		} else {
+			missing = append(missing, p.why[a])
 		}
 	}
 	if len(missing) == 0 {
 		return found, nil
 	}
 	if !opts.AllowMissing || len(found)+len(p.opts.Recipients) == 0 {
-		return nil, &encrypt.MissingCertificateError{Addresses: missing}
+		return nil, &certsel.MissingError{Missing: missing}
 	}
-	for _, a := range missing {
-		warn(opts.env.Stderr, "no encryption certificate for %s: the message is not encrypted for it", a)
+	for _, nm := range missing {
+		if !p.warned[nm.Address] {
+			p.warned[nm.Address] = true
+			warn(opts.env.Stderr, "no encryption certificate for %s (%s): the message is not encrypted for it", nm.Address, whyMissing(nm))
+		}
 	}
 	return found, nil
 }

@@ -135,8 +135,7 @@ var classify = []func(error) (int, bool){
 		var se *certsel.SourceError
 		return exitTempFail, errors.As(err, &se) && se.Temporary()
 	},
-	// A recipient without a usable encryption certificate: nothing to encrypt to.
-	asCode(func(*encrypt.MissingCertificateError) int { return exitNoCert }),
+	// A recipient certificate that can't encrypt: nothing to encrypt to.
 	asCode(func(*encrypt.RecipientError) int { return exitNoCert }),
 	// Verdicts on the message.
 	asCode(func(*verify.MalformedError) int { return exitFailed }),

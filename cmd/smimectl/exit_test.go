@@ -12,6 +12,7 @@ import (
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -50,7 +51,7 @@ func TestExitCode(t *testing.T) {
 		{"revocation unavailable", &revocation.UnavailableError{Err: errors.New("no CRL")}, exitTempFail},
 		{"wrong passphrase", fmt.Errorf("reading key: %w", keys.ErrIncorrectPassphrase), exitUsage},
 		{"passphrase required", keys.ErrPassphraseRequired, exitUsage},
-		{"recipient without certificate", &encrypt.MissingCertificateError{Addresses: []string{"bob@example.com"}}, exitNoCert},
+		{"recipient without certificate", &certsel.MissingError{Missing: []*certsel.NoMatchError{{Address: "bob@example.com"}}}, exitNoCert},
 		{"recipient certificate refused", &encrypt.RecipientError{Err: errors.New("expired")}, exitNoCert},
 		{"not for us", &encrypt.NotForUsError{}, exitFailed},
 		{"does not decrypt", &encrypt.DecryptError{Err: cms.ErrDecrypt}, exitFailed},

@@ -67,19 +67,15 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeNotSigned,
+	describeAs(describeMissingError),
+	describeAs(describeLimitError),
 	describeAs(describeNoMatchError),
 	describeAs(describeSourceError),
-	describeAs(describeMissingCertificateError),
 	describeAs(describeRecipientError),
 	describeAs(describeNotForUsError),
 	describeAs(describeDecryptError),
 	describeAs(describeEncryptMalformedError),
 	describeNotEncrypted,
-}
-
-func describeMissingCertificateError(e *encrypt.MissingCertificateError) (string, []string) {
-	return "no encryption certificate for " + strings.Join(e.Addresses, ", "), []string{
-		"give each recipient's certificate with --recipient-cert, or look addresses up in --certs; --allow-missing encrypts for the others"}
 }
 
 func describeRecipientError(e *encrypt.RecipientError) (string, []string) {
@@ -335,6 +331,44 @@ func describeNoMatchError(e *certsel.NoMatchError) (string, []string) {
 		msg = fmt.Sprintf("no usable %s for %s: %s", what, e.Address, e.Summary())
 	}
 	return msg, []string{fmt.Sprintf("see why with smimectl cert-match %s --purpose %s --certs <source> --explain", e.Address, purpose)}
+}
+
+// describeMissingError names every recipient without a usable encryption
+// certificate on the error line, and why for each on a hint line.
+func describeMissingError(e *certsel.MissingError) (string, []string) {
+	addrs := make([]string, len(e.Missing))
+	var hints []string
+	for i, nm := range e.Missing {
+		addrs[i] = nm.Address
+		hints = append(hints, nm.Address+": "+whyMissing(nm))
+	}
+	return "no encryption certificate for " + strings.Join(addrs, ", "), append(hints,
+		"give each recipient's certificate with --recipient-cert, or look addresses up in --certs; --allow-missing encrypts for the others",
+		"see why with smimectl cert-match <address> --purpose encrypt --certs <source> --explain")
+}
+
+func describeLimitError(e *certsel.LimitError) (string, []string) {
+	return fmt.Sprintf("%d recipients exceed the limit of %d", e.Count, e.Limit),
+		[]string{"send to fewer recipients at once, or raise the limit with --max-recipients"}
+}
+
+// whyMissing says in a few words why no certificate qualified for an address:
+// what was wrong with each certificate that carries it, leaving out the many
+// that are for other addresses.
+func whyMissing(nm *certsel.NoMatchError) string {
+	var why []string
+	for _, c := range nm.Candidates {
+		if c.Rule != certsel.Address && c.Rule != certsel.Duplicate {
+			why = append(why, fmt.Sprintf("%s from %s: %s", holder(c.Cert), c.Origin, c.Detail))
+		}
+	}
+	switch {
+	case len(why) > 0:
+		return strings.Join(why, "; ")
+	case len(nm.Candidates) > 0:
+		return fmt.Sprintf("none of the %d certificates found carries the address", len(nm.Candidates))
+	}
+	return "no certificate found"
 }
 
 func describeSourceError(e *certsel.SourceError) (string, []string) {

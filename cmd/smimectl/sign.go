@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -32,6 +33,7 @@ type signOptions struct {
 	Force          bool     // --force: skip the checks of the signer's certificate
 	NoCapabilities bool     // --no-capabilities: leave out S/MIME capabilities
 	At             string   // --at: signing time; "" is now
+	SmartCardOnly  bool     // --smartcard-only: private keys only from smart cards
 
 	env *env
 }
@@ -65,11 +67,14 @@ cert-match does: among the .p12 files (with --pass-file or --pass-env) and the
 directories of certificates with a private key beside them (STEM.key next to
 STEM.crt or STEM.pem, as smimectl lab writes them), the valid signing
 certificate for the address, preferring a signing-only one; -v says which.
+--smartcard-only (the guide's SmartCardOnly) refuses every private key that is
+not on a smart card: --key and --p12 files, and the keys --certs finds in files.
 
 The signature uses SHA-256 unless --digest says otherwise, carries the signing
 time and the S/MIME capabilities (unless --no-capabilities), and includes the
 signer's certificate and its intermediates (--include). The outer header fields
-(From, To, Subject, ...) stay outside the signature.`
+(From, To, Subject, ...) stay outside the signature.
+` + directoryHelp
 
 const signExample = `  # Sign with a PEM key and certificate and hand the result to sendmail.
   smimectl clear-sign --key alice.key --cert alice.crt < msg.eml | sendmail -t
@@ -126,6 +131,7 @@ func newSignModeCmd(e *env, runF func(*signOptions) error, doc signDoc) *cobra.C
 	opts.keyFlags.addFlags(fs)
 	opts.certSourceFlags.addFlags(fs)
 	addSignFlags(fs, opts)
+	fs.BoolVar(&opts.SmartCardOnly, "smartcard-only", false, "sign only with a private key on a smart card (PKCS#11), never from a file (the guide's SmartCardOnly)")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate signed, and where it came from, on standard error")
 	return cmd
 }
@@ -202,6 +208,10 @@ func runSign(opts *signOptions) error {
 // among --certs for --from (certsel, private keys only).
 func (opts *signOptions) signer(at time.Time) (*keys.Identity, error) {
 	e := opts.env
+	if opts.SmartCardOnly && (opts.Key != "" || opts.P12 != "") {
+		return nil, withHint(&noCertError{err: errors.New("the smart-card-only policy (--smartcard-only) admits no key from --key or --p12")},
+			"sign with a key on a smart card, or leave out --smartcard-only")
+	}
 	if opts.Key != "" || opts.P12 != "" || len(opts.Certs) == 0 {
 		id, err := opts.keyFlags.loadIdentity(e, opts.From)
 		if err == nil && opts.Verbose {
@@ -215,11 +225,16 @@ func (opts *signOptions) signer(at time.Time) (*keys.Identity, error) {
 	if err := opts.keyFlags.check(); err != nil {
 		return nil, err
 	}
+	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e))
+	if err != nil {
+		return nil, err
+	}
 	sel, err := certsel.Select(context.Background(), opts.From, certinfo.Signing, certsel.Options{
-		Sources:    opts.certSourceFlags.sources(opts.keyFlags.passGiven(e)),
-		Now:        func() time.Time { return at },
-		NoProxies:  opts.NoProxies,
-		RequireKey: true,
+		Sources:       sources,
+		Now:           func() time.Time { return at },
+		NoProxies:     opts.NoProxies,
+		RequireKey:    true,
+		SmartCardOnly: opts.SmartCardOnly,
 	})
 	if err != nil {
 		return nil, err

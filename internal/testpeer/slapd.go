@@ -1,7 +1,15 @@
 package testpeer
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -21,19 +29,37 @@ type SLAPD struct {
 	URL string
 	// Addr is 127.0.0.1:PORT.
 	Addr string
-	cmd  *exec.Cmd
-	done chan struct{}
+	// TLSURL is ldaps://127.0.0.1:PORT2/ followed by SLAPDSuffix when
+	// SLAPDOptions gave a server certificate, else "". The ldap:// URL
+	// then offers StartTLS too.
+	TLSURL string
+	cmd    *exec.Cmd
+	done   chan struct{}
 }
 
 // StartSLAPD starts a real OpenLDAP slapd for t on 127.0.0.1 and a free
 // port, with its own configuration directory (slapd -f, the mdb backend,
 // the core, cosine and inetorgperson schemas, plus Active Directory's
-// proxyAddresses attribute) and the entries of ldif
+// proxyAddresses attribute and contact object class) and the entries of ldif
 // loaded below SLAPDSuffix with slapadd beforehand (the suffix entry itself
 // is added here). Anonymous reads are allowed. The server is stopped at
 // t.Cleanup. It skips t, or fails it under CI=true, when slapd is missing
 // (see [Require]).
 func StartSLAPD(t testing.TB, ldif string) *SLAPD {
+	t.Helper()
+	return StartSLAPDWith(t, ldif, SLAPDOptions{})
+}
+
+// SLAPDOptions configure [StartSLAPDWith].
+type SLAPDOptions struct {
+	// TLSCertFile and TLSKeyFile, if set, are PEM files of the server's
+	// certificate (with its chain after it) and private key: the server then
+	// also listens for ldaps:// and offers StartTLS.
+	TLSCertFile, TLSKeyFile string
+}
+
+// StartSLAPDWith is [StartSLAPD] with options.
+func StartSLAPDWith(t testing.TB, ldif string, opts SLAPDOptions) *SLAPD {
 	t.Helper()
 	Require(t, "slapd")
 	dir := t.TempDir()
@@ -47,6 +73,8 @@ func StartSLAPD(t testing.TB, ldif string) *SLAPD {
 	if err := os.WriteFile(schema, []byte(`attributetype ( 1.2.840.113556.1.2.210 NAME 'proxyAddresses'
 	EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
 	SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
+objectclass ( 1.2.840.113556.1.5.15 NAME 'contact' SUP organizationalPerson STRUCTURAL
+	MAY ( mail $ userCertificate $ userSMIMECertificate ) )
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +95,7 @@ rootpw secret
 directory %s
 access to * by * read
 `, schema, filepath.Join(dir, "slapd.pid"), filepath.Join(dir, "slapd.args"), SLAPDSuffix, SLAPDSuffix, data)
+	cfg = tlsConfig(opts) + cfg
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -80,13 +109,22 @@ access to * by * read
 	}
 	port := freePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command("/usr/sbin/slapd", "-f", conf, "-h", "ldap://"+addr+"/", "-d", "0")
+	urls := "ldap://" + addr + "/"
+	tlsAddr := ""
+	if opts.TLSCertFile != "" {
+		tlsAddr = "127.0.0.1:" + strconv.Itoa(freePort(t))
+		urls += " ldaps://" + tlsAddr + "/"
+	}
+	cmd := exec.Command("/usr/sbin/slapd", "-f", conf, "-h", urls, "-d", "0")
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting slapd: %v", err)
 	}
 	s := &SLAPD{URL: "ldap://" + addr + "/" + SLAPDSuffix, Addr: addr, cmd: cmd, done: make(chan struct{})}
+	if tlsAddr != "" {
+		s.TLSURL = "ldaps://" + tlsAddr + "/" + SLAPDSuffix
+	}
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	t.Cleanup(s.Stop)
 	deadline := time.Now().Add(10 * time.Second)
@@ -106,6 +144,55 @@ access to * by * read
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// ServerCertificate issues a TLS server certificate for 127.0.0.1 and
+// localhost from issuer and writes it, with issuer's certificate after it as
+// the chain, and its new key as PEM files into a temporary directory: the
+// SLAPDOptions to serve them.
+func ServerCertificate(t testing.TB, issuer *x509.Certificate, issuerKey crypto.Signer) SLAPDOptions {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:    issuer.NotBefore, NotAfter: issuer.NotAfter,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:    []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, key.Public(), issuerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	opts := SLAPDOptions{TLSCertFile: filepath.Join(dir, "server.crt"), TLSKeyFile: filepath.Join(dir, "server.key")}
+	certPEM := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: issuer.Raw})...)
+	if err := os.WriteFile(opts.TLSCertFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(opts.TLSKeyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return opts
+}
+
+// tlsConfig returns the global slapd.conf directives for opts' server
+// certificate, or "".
+func tlsConfig(opts SLAPDOptions) string {
+	if opts.TLSCertFile == "" {
+		return ""
+	}
+	return fmt.Sprintf("TLSCertificateFile %s\nTLSCertificateKeyFile %s\n", opts.TLSCertFile, opts.TLSKeyFile)
 }
 
 // Stop stops the server and waits for it to exit. It may be called more

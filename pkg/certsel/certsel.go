@@ -24,9 +24,10 @@
 //  4. Validity at [Options.Now].
 //  5. Chain to [Options.Roots] and revocation through [Options.Revocation].
 //
-// Among the candidates that pass, a certificate whose key usage serves only
-// the purpose wins over a multi-usage one, then the earlier source rank (the
-// directory attribute order), then the latest notBefore, the longest
+// Among the candidates that pass, one from a directory's user entry wins
+// over one from a contact entry (contacts after users), then a certificate
+// whose key usage serves only the purpose over a multi-usage one, then the
+// earlier source rank (the directory attribute order), then the latest notBefore, the longest
 // remaining validity, and the lowest serial number and SHA-256 fingerprint,
 // so the choice never depends on map or network order.
 //
@@ -75,6 +76,10 @@ type Found struct {
 	// Aliases are the addresses a directory entry lists for the holder of
 	// Cert (mail and its proxy addresses); nil for files.
 	Aliases []string
+	// Contact is true if Cert came from a directory's contact entry (a copy
+	// of someone else's certificate) rather than a user's own entry; a
+	// user's certificate is preferred.
+	Contact bool
 }
 
 // Source finds candidate certificates for an address. A source may return
@@ -225,7 +230,11 @@ func Select(ctx context.Context, address string, purpose certinfo.Purpose, opts 
 	at := now()
 	var cands []Candidate
 	inter := slices.Clone(opts.Intermediates)
-	seen := map[[32]byte]bool{}
+	// hasKey records, per certificate seen, whether a copy came with its
+	// private key. When a key is required, a copy with the key is not a
+	// duplicate of an earlier one without (a directory entry, then the
+	// user's own .p12): the earlier one is rejected for lack of the key.
+	hasKey := map[[32]byte]bool{}
 	for _, src := range opts.Sources {
 		found, err := src.Find(ctx, address)
 		if err != nil {
@@ -235,10 +244,10 @@ func Select(ctx context.Context, address string, purpose certinfo.Purpose, opts 
 			inter = append(inter, f.Chain...)
 			c := Candidate{Found: f}
 			sum := sha256.Sum256(f.Cert.Raw)
-			if seen[sum] {
+			if had, dup := hasKey[sum]; dup && (had || f.Key == nil || !opts.RequireKey) {
 				c.Rule, c.Detail = Duplicate, "the same certificate was found earlier"
 			}
-			seen[sum] = true
+			hasKey[sum] = hasKey[sum] || f.Key != nil
 			cands = append(cands, c)
 		}
 	}
@@ -376,6 +385,14 @@ type decision struct {
 // compare orders two usable candidates, preferred first, and names the rule
 // that decides between them.
 func (s *selector) compare(a, b *Candidate) decision {
+	// Contacts after users: a contact entry holds someone's copy of another
+	// person's certificate, the user's own entry the certificate they chose.
+	if a.Contact != b.Contact {
+		if b.Contact {
+			return decision{-1, SourceOrder, "a user's certificate (" + a.Origin + ") is preferred over a contact's"}
+		}
+		return decision{1, SourceOrder, ""}
+	}
 	if sa, sb := certinfo.SingleUsage(a.Cert, s.purpose), certinfo.SingleUsage(b.Cert, s.purpose); sa != sb {
 		if sa {
 			return decision{-1, MultiUsage, fmt.Sprintf("a %s-only certificate is preferred", s.purpose)}

@@ -399,6 +399,26 @@ func TestFilesAndPKCS12(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 
+	// The certificate alone first (as from a directory), then with its key:
+	// the copy with the key is no duplicate when a key is required, and the
+	// keyless one loses for lack of it; the reverse order is a duplicate.
+	alone := Files{Path: filepath.Join(dir, "alice-sign.crt")}
+	opts.Sources = []Source{alone, Files{Path: dir}}
+	sel, err = Select(ctx, "alice@example.com", certinfo.Signing, opts)
+	if err != nil || sel.Key == nil || sel.Origin != filepath.Join(dir, "alice-sign.crt") || sel.Candidates[0].Rule != PrivateKey {
+		t.Fatalf("keyless first: %v\n%s", err, explain(candidatesOrNone(sel)))
+	}
+	opts.Sources = []Source{Files{Path: dir}, alone}
+	if sel, err = Select(ctx, "alice@example.com", certinfo.Signing, opts); err != nil || sel.Candidates[len(sel.Candidates)-1].Rule != Duplicate {
+		t.Fatalf("keyless last: %v\n%s", err, explain(candidatesOrNone(sel)))
+	}
+	opts.RequireKey = false
+	opts.Sources = []Source{alone, Files{Path: dir}}
+	if sel, err = Select(ctx, "alice@example.com", certinfo.Signing, opts); err != nil || sel.Origin != alone.Path || !slices.ContainsFunc(sel.Candidates, func(c Candidate) bool { return c.Rule == Duplicate }) {
+		t.Fatalf("no key required: %v\n%s", err, explain(candidatesOrNone(sel)))
+	}
+	opts.RequireKey = true
+
 	// PKCS#12 files, with the right and the wrong password.
 	pw := func(s string) func() ([]byte, error) { return func() ([]byte, error) { return []byte(s), nil } }
 	opts.Sources = []Source{
@@ -425,6 +445,13 @@ func TestFilesAndPKCS12(t *testing.T) {
 	}
 }
 
+func candidatesOrNone(sel *Selection) []Candidate {
+	if sel == nil {
+		return nil
+	}
+	return sel.Candidates
+}
+
 func TestRecipients(t *testing.T) {
 	l := testLab(t)
 	var found []Found
@@ -448,7 +475,8 @@ func TestRecipients(t *testing.T) {
 		t.Fatalf("got %v", sels)
 	}
 	opts.MaxRecipients = 1
-	if _, err := Recipients(context.Background(), []string{"a@example.com", "b@example.com"}, opts); err == nil || !strings.Contains(err.Error(), "limit of 1") {
+	var le *LimitError
+	if _, err := Recipients(context.Background(), []string{"a@example.com", "b@example.com"}, opts); !errors.As(err, &le) || le.Count != 2 || le.Limit != 1 {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -2,10 +2,13 @@ package certsel
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,11 +37,23 @@ const (
 // userSMIMECertificate ([LDAP.SMIMEFirst]); when the two disagree, so do the
 // clients (the guide's Chapter 8 "Different certificates used").
 //
-// WARNING: only ldap:// with simple bind is supported; ldaps:// and
-// StartTLS are not yet.
+// Entries of object class contact (Active Directory's mail contacts, copies of
+// external people's certificates) are marked [Found.Contact], so that a user's
+// own entry (person, inetOrgPerson, user) wins when both carry the address.
+//
+// The connection is plain ldap://, ldaps:// (TLS from the start), or
+// ldap:// upgraded with StartTLS ([LDAP.StartTLS], RFC 4513 section 3);
+// TLS checks the server's certificate against [LDAP.RootCAs] and the URL's
+// host. Binding is anonymous or simple ([LDAP.BindDN]).
 type LDAP struct {
-	// URL is ldap://host:port/BASE-DN.
+	// URL is ldap://host:port/BASE-DN or ldaps://host:port/BASE-DN.
 	URL string
+	// StartTLS upgrades an ldap:// connection to TLS before binding or
+	// searching; the lookup fails if the server refuses.
+	StartTLS bool
+	// RootCAs verify the server's certificate over TLS. If nil, the
+	// system's roots do.
+	RootCAs *x509.CertPool
 	// BindDN, if set, is bound with Password before searching; else the
 	// search is anonymous.
 	BindDN string
@@ -69,9 +84,13 @@ func (e *temporaryError) Temporary() bool { return true }
 // Find searches the directory for address.
 func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
 	u, err := url.Parse(l.URL)
-	if err != nil || u.Scheme != "ldap" || u.Host == "" {
-		return nil, fmt.Errorf("invalid directory URL %q (want ldap://host:port/base-dn)", l.URL)
+	if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" {
+		return nil, fmt.Errorf("invalid directory URL %q (want ldap:// or ldaps://host:port/base-dn)", l.URL)
 	}
+	if l.StartTLS && u.Scheme == "ldaps" {
+		return nil, fmt.Errorf("directory URL %q: StartTLS is for ldap://; ldaps:// is TLS already", l.URL)
+	}
+	tlsConf, verifyErr := verifyingConfig(u.Hostname(), l.RootCAs)
 	base := strings.TrimPrefix(u.Path, "/")
 	timeout := l.Timeout
 	if timeout == 0 {
@@ -80,12 +99,23 @@ func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
 		timeout = time.Until(d)
 	}
-	conn, err := ldap.DialURL("ldap://"+u.Host, ldap.DialWithDialer(&net.Dialer{Timeout: timeout}))
+	conn, err := ldap.DialURL(u.Scheme+"://"+u.Host, ldap.DialWithDialer(&net.Dialer{Timeout: timeout}), ldap.DialWithTLSConfig(tlsConf))
 	if err != nil {
+		if *verifyErr != nil {
+			return nil, fmt.Errorf("connecting: %w", *verifyErr)
+		}
 		return nil, &temporaryError{fmt.Errorf("connecting: %w", err)}
 	}
 	defer conn.Close()
 	conn.SetTimeout(timeout)
+	if l.StartTLS {
+		if err := conn.StartTLS(tlsConf); err != nil {
+			if *verifyErr != nil {
+				return nil, fmt.Errorf("StartTLS: %w", *verifyErr)
+			}
+			return nil, classifyLDAP("StartTLS", err)
+		}
+	}
 	if l.BindDN != "" {
 		var pw []byte
 		if l.Password != nil {
@@ -102,7 +132,7 @@ func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
 		attrs[0], attrs[1] = attrs[1], attrs[0]
 	}
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, int(timeout/time.Second)+1, false,
-		l.Filter(address), append([]string{"mail", "otherMailbox", "proxyAddresses"}, attrs...), nil)
+		l.Filter(address), append([]string{"objectClass", "mail", "otherMailbox", "proxyAddresses"}, attrs...), nil)
 	res, err := conn.Search(req)
 	if err != nil {
 		return nil, classifyLDAP("searching", err)
@@ -115,6 +145,7 @@ func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
 				aliases = append(aliases, a)
 			}
 		}
+		contact := slices.ContainsFunc(e.GetAttributeValues("objectClass"), func(c string) bool { return strings.EqualFold(c, "contact") })
 		for rank, attr := range attrs {
 			for _, v := range e.GetRawAttributeValues(attr) {
 				certs, err := keys.ParseCertificates(v)
@@ -122,7 +153,7 @@ func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
 					return nil, fmt.Errorf("entry %q, %s: %w", e.DN, attr, err)
 				}
 				for _, f := range split(certs, e.DN+" "+attr) {
-					f.Rank, f.Aliases = rank, aliases
+					f.Rank, f.Aliases, f.Contact = rank, aliases, contact
 					out = append(out, f)
 				}
 			}
@@ -136,6 +167,40 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 		return s[len(prefix):], true
 	}
 	return s, false
+}
+
+// verifyingConfig returns a TLS configuration that verifies the server's
+// chain against roots (nil: the system's) and its name against host, as
+// crypto/tls would, but keeps the verification error in *verifyErr: a
+// certificate that fails is a setup problem (the wrong --ldap-ca, a wrong host
+// name), not worth retrying, and the LDAP library's errors do not wrap it.
+func verifyingConfig(host string, roots *x509.CertPool) (*tls.Config, *error) {
+	verifyErr := new(error)
+	conf := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		ServerName: host,
+		// Verification happens in VerifyConnection below, never skipped.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				*verifyErr = errors.New("the server sent no certificate")
+				return *verifyErr
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+				DNSName: host, Roots: roots, Intermediates: inter,
+				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			})
+			if err != nil {
+				*verifyErr = fmt.Errorf("the directory's TLS certificate: %w", err)
+			}
+			return *verifyErr
+		},
+	}
+	return conf, verifyErr
 }
 
 // classifyLDAP marks network failures and timeouts as temporary.

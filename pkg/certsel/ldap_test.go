@@ -22,8 +22,10 @@ import (
 // directoryLDIF renders the entries of the LDAP tests: Alice with her
 // encryption certificate in userCertificate and a different, newer one in
 // userSMIMECertificate (a PKCS#7 bundle with the chain), aliases in
-// proxyAddresses as Active Directory writes them; Dave (expired) and Eve (revoked) as contacts.
-func directoryLDIF(t *testing.T, smimeAlice *x509.Certificate) string {
+// proxyAddresses as Active Directory writes them; Dave (expired) and Eve
+// (revoked); Bob as a user with his certificate and as a contact with
+// another, newer one (contactBob).
+func directoryLDIF(t *testing.T, smimeAlice, contactBob *x509.Certificate) string {
 	l := testLab(t)
 	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 	var raw []byte
@@ -45,14 +47,20 @@ func directoryLDIF(t *testing.T, smimeAlice *x509.Certificate) string {
 		"userCertificate;binary:: "+b64(l.User("alice-encrypt").Cert.Raw),
 		"userSMIMECertificate:: "+b64(p7)) + "\n" +
 		entry("Dave", "dave@example.com", "userCertificate;binary:: "+b64(l.User("dave-expired").Cert.Raw)) + "\n" +
-		entry("Eve", "eve@example.com", "userSMIMECertificate:: "+b64(l.User("eve-revoked").Cert.Raw))
+		entry("Eve", "eve@example.com", "userSMIMECertificate:: "+b64(l.User("eve-revoked").Cert.Raw)) + "\n" +
+		// The contact is listed first, so the user wins by its kind, not by order.
+		fmt.Sprintf("dn: cn=Bob Contact,%s\nobjectClass: contact\ncn: Bob Contact\nsn: Bob\nmail: bob@example.com\nuserCertificate;binary:: %s\n\n",
+			testpeer.SLAPDSuffix, b64(contactBob.Raw)) +
+		entry("Bob", "bob@example.com", "userCertificate;binary:: "+b64(l.User("bob").Cert.Raw))
 }
 
 func TestLDAP(t *testing.T) {
 	l := testLab(t)
 	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyEncipherment,
 		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
-	srv := testpeer.StartSLAPD(t, directoryLDIF(t, smimeAlice))
+	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyEncipherment,
+		notBefore: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
+	srv := testpeer.StartSLAPD(t, directoryLDIF(t, smimeAlice, contactBob))
 	crl, err := x509.ParseRevocationList(l.Intermediate.CRL)
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +120,20 @@ func TestLDAP(t *testing.T) {
 		}
 	}
 
+	// A user's entry wins over a contact's, though the contact's
+	// certificate is newer and encryption-only (Bob's own is dual-use).
+	s, err = sel("bob@example.com", owa, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Certificate.Equal(l.User("bob").Cert) || !strings.HasPrefix(s.Origin, "cn=Bob,") {
+		t.Fatalf("chose %s from %s\n%s", s.Certificate.Subject, s.Origin, explain(s.Candidates))
+	}
+	if i := slices.IndexFunc(s.Candidates, func(c Candidate) bool { return c.Contact }); i < 0 || s.Candidates[i].Rule != SourceOrder ||
+		!strings.Contains(s.Candidates[i].Detail, "preferred over a contact's") {
+		t.Errorf("the contact's candidate:\n%s", explain(s.Candidates))
+	}
+
 	// Filter syntax in the address is escaped and finds nothing.
 	evil := "*)(mail=*"
 	if got, want := owa.Filter(evil), `(|(mail=\2a\29\28mail=\2a)(otherMailbox=\2a\29\28mail=\2a)(proxyAddresses=smtp:\2a\29\28mail=\2a))`; got != want {
@@ -162,4 +184,49 @@ func TestLDAPTimeout(t *testing.T) {
 
 func newCRLChecker(crl *x509.RevocationList) revocation.Checker {
 	return revocation.New(revocation.Options{CRLs: []*x509.RevocationList{crl}})
+}
+
+// TestLDAPTLS reads the directory over ldaps:// and over ldap:// with
+// StartTLS, the server's certificate checked against the lab root; a wrong
+// root fails as a setup error, not a temporary one.
+func TestLDAPTLS(t *testing.T) {
+	l := testLab(t)
+	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyEncipherment,
+		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
+	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyEncipherment,
+		notBefore: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
+	srv := testpeer.StartSLAPDWith(t, directoryLDIF(t, smimeAlice, contactBob),
+		testpeer.ServerCertificate(t, l.Intermediate.Cert, l.Intermediate.Key))
+	roots := x509.NewCertPool()
+	roots.AddCert(l.Root.Cert)
+	other, _ := otherCA(t)
+	wrong := x509.NewCertPool()
+	wrong.AddCert(other)
+	for _, tc := range []struct {
+		name string
+		dir  LDAP
+		ok   bool
+		err  string
+	}{
+		{"ldaps", LDAP{URL: srv.TLSURL, RootCAs: roots}, true, ""},
+		{"starttls", LDAP{URL: srv.URL, StartTLS: true, RootCAs: roots}, true, ""},
+		{"ldaps, wrong root", LDAP{URL: srv.TLSURL, RootCAs: wrong}, false, "the directory's TLS certificate: x509: certificate signed by unknown authority"},
+		{"starttls, wrong root", LDAP{URL: srv.URL, StartTLS: true, RootCAs: wrong}, false, "StartTLS: the directory's TLS certificate: x509"},
+		{"starttls on ldaps", LDAP{URL: srv.TLSURL, StartTLS: true, RootCAs: roots}, false, "ldaps:// is TLS already"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.dir.Timeout = 5 * time.Second
+			found, err := tc.dir.Find(context.Background(), "alice@example.com")
+			if !tc.ok {
+				var tmp interface{ Temporary() bool }
+				if err == nil || errors.As(err, &tmp) && tmp.Temporary() || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %d, %v; want a lasting error with %q", len(found), err, tc.err)
+				}
+				return
+			}
+			if err != nil || len(found) != 2 {
+				t.Fatalf("got %d, %v", len(found), err)
+			}
+		})
+	}
 }

@@ -44,6 +44,16 @@ func (e *MissingError) Unwrap() []error {
 	return errs
 }
 
+// LimitError reports more addresses than [RecipientOptions.MaxRecipients]
+// allows (the guide's Appendix B Recipient Limits); none was looked up.
+type LimitError struct {
+	Count, Limit int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("certsel: %d recipients exceed the limit of %d", e.Count, e.Limit)
+}
+
 // Recipients selects an encryption certificate for each address, as
 // `encrypt --to` needs. The result has one entry per address, in order,
 // nil where none qualifies; then the error is a *MissingError naming those
@@ -56,7 +66,7 @@ func Recipients(ctx context.Context, addresses []string, opts RecipientOptions) 
 		limit = DefaultMaxRecipients
 	}
 	if len(addresses) > limit {
-		return nil, fmt.Errorf("certsel: %d recipients exceed the limit of %d", len(addresses), limit)
+		return nil, &LimitError{Count: len(addresses), Limit: limit}
 	}
 	out := make([]*Selection, len(addresses))
 	var missing []*NoMatchError

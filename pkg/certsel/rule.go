@@ -42,9 +42,9 @@ const (
 	RevocationUnavailable
 	// MultiUsage: usable, but a single-usage certificate for the purpose wins.
 	MultiUsage
-	// SourceOrder: usable, but one from an earlier source or directory
-	// attribute (userCertificate before userSMIMECertificate, or the reverse)
-	// wins.
+	// SourceOrder: usable, but one from a directory's user entry (over a
+	// contact entry), or from an earlier source or directory attribute
+	// (userCertificate before userSMIMECertificate, or the reverse) wins.
 	SourceOrder
 	// TieBreak: usable, but one with a later notBefore, a longer remaining
 	// validity or a lower serial number wins.

@@ -185,17 +185,6 @@ func certName(c *x509.Certificate) string {
 	return c.Subject.String()
 }
 
-// MissingCertificateError reports recipient addresses for which no usable
-// encryption certificate was found (the guide's AlwaysEncrypt: the message
-// is not sent in clear).
-type MissingCertificateError struct {
-	Addresses []string
-}
-
-func (e *MissingCertificateError) Error() string {
-	return "encrypt: no encryption certificate for " + strings.Join(e.Addresses, ", ")
-}
-
 // CheckRecipient reports whether cert can receive encrypted mail at now:
 // valid then, key usage for encryption, an RSA or EC (P-256, P-384, P-521)
 // key.
@@ -222,25 +211,6 @@ func CheckRecipient(cert *x509.Certificate, now time.Time) error {
 		return &RecipientError{Cert: cert, Err: err}
 	}
 	return nil
-}
-
-// FindCertificate returns the certificate among certs that encrypts to
-// addr at now: one that carries the address (subject e-mail or
-// subjectAltName), allows encryption and is valid; of several, the one
-// with the latest notBefore, then the longest remaining validity. It
-// returns nil if there is none.
-func FindCertificate(addr string, certs []*x509.Certificate, now time.Time) *x509.Certificate {
-	var best *x509.Certificate
-	for _, c := range certs {
-		if !certinfo.HasAddress(c, addr) || CheckRecipient(c, now) != nil {
-			continue
-		}
-		if best == nil || c.NotBefore.After(best.NotBefore) ||
-			(c.NotBefore.Equal(best.NotBefore) && c.NotAfter.After(best.NotAfter)) {
-			best = c
-		}
-	}
-	return best
 }
 
 // Encrypt reads an RFC 5322 message from r and writes it encrypted to w

@@ -154,26 +154,19 @@ func TestChooseCipher(t *testing.T) {
 	}
 }
 
-func TestResolveAndFind(t *testing.T) {
+func TestResolve(t *testing.T) {
 	l := testLab(t)
-	var all []*x509.Certificate
-	for _, u := range l.Users {
-		all = append(all, u.Cert)
-	}
-	if c := FindCertificate("alice@EXAMPLE.com", all, testNow); c == nil || !c.Equal(l.User("alice-encrypt").Cert) {
-		t.Errorf("alice: got %v, want the encryption certificate", c)
-	}
-	if c := FindCertificate("dave@example.com", all, testNow); c != nil {
-		t.Error("dave: an expired certificate was chosen")
+	byAddr := map[string]*x509.Certificate{
+		"bob@example.com":   l.User("bob").Cert,
+		"carol@example.com": l.User("carol").Cert,
+		"alice@example.com": l.User("alice-encrypt").Cert,
 	}
 	var seen Addresses
 	enc := encryptMsg(t, testMsg, Options{Resolve: func(a Addresses) ([]*x509.Certificate, error) {
 		seen = a
 		var out []*x509.Certificate
 		for _, addr := range a.All() {
-			if c := FindCertificate(addr, all, testNow); c != nil {
-				out = append(out, c)
-			}
+			out = append(out, byAddr[addr])
 		}
 		return out, nil
 	}})
@@ -184,7 +177,7 @@ func TestResolveAndFind(t *testing.T) {
 	if err != nil || len(res.Recipients) != 3 {
 		t.Fatalf("got %v, %v", res, err)
 	}
-	missing := &MissingCertificateError{Addresses: []string{"x@example.com"}}
+	missing := errors.New("no certificate for x@example.com")
 	err = Encrypt(new(bytes.Buffer), strings.NewReader(testMsg), Options{Resolve: func(Addresses) ([]*x509.Certificate, error) { return nil, missing }})
 	if err != missing {
 		t.Fatalf("got %v", err)
