@@ -11,6 +11,9 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"golang.org/x/net/idna"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,9 +33,53 @@ func Addresses(cert *x509.Certificate) []string {
 			}
 		}
 	}
-	for _, a := range cert.EmailAddresses {
+	for _, a := range sanMailboxes(cert) {
 		if !slices.ContainsFunc(out, func(o string) bool { return SameAddress(o, a) }) {
 			out = append(out, a)
+		}
+	}
+	return out
+}
+
+var (
+	oidSubjectAltName  = asn1.ObjectIdentifier{2, 5, 29, 17}
+	oidSmtpUTF8Mailbox = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 8, 9}
+)
+
+// sanMailboxes returns the subjectAltName rfc822Names and the
+// SmtpUTF8Mailbox otherNames RFC 8398 defines for addresses with UTF-8
+// local parts, which crypto/x509 does not expose.
+//
+//	GeneralName ::= CHOICE { otherName [0] OtherName, rfc822Name [1] IA5String, ... }
+//	OtherName ::= SEQUENCE { type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY }
+//	SmtpUTF8Mailbox ::= UTF8String
+func sanMailboxes(cert *x509.Certificate) []string {
+	out := slices.Clone(cert.EmailAddresses)
+	for _, ext := range cert.Extensions {
+		if !ext.Id.Equal(oidSubjectAltName) {
+			continue
+		}
+		s := cryptobyte.String(ext.Value)
+		var names cryptobyte.String
+		if !s.ReadASN1(&names, cbasn1.SEQUENCE) {
+			return out
+		}
+		for !names.Empty() {
+			var gn cryptobyte.String
+			var tag cbasn1.Tag
+			if !names.ReadAnyASN1(&gn, &tag) {
+				return out
+			}
+			if tag != cbasn1.Tag(0).ContextSpecific().Constructed() {
+				continue
+			}
+			var oid asn1.ObjectIdentifier
+			var val, utf8 cryptobyte.String
+			if gn.ReadASN1ObjectIdentifier(&oid) && oid.Equal(oidSmtpUTF8Mailbox) &&
+				gn.ReadASN1(&val, cbasn1.Tag(0).ContextSpecific().Constructed()) &&
+				val.ReadASN1(&utf8, cbasn1.UTF8String) {
+				out = append(out, string(utf8))
+			}
 		}
 	}
 	return out
@@ -46,7 +93,17 @@ func SameAddress(a, b string) bool {
 	if !ok1 || !ok2 {
 		return false
 	}
-	return al == bl && strings.EqualFold(ad, bd)
+	return al == bl && domainKey(ad) == domainKey(bd)
+}
+
+// domainKey is the form in which two spellings of a domain compare equal:
+// lower case A-labels, so that "bücher.example" (as an SmtpUTF8Mailbox
+// writes it) and "xn--bcher-kva.example" (as an rfc822Name must) match.
+func domainKey(d string) string {
+	if a, err := idna.Lookup.ToASCII(d); err == nil {
+		return strings.ToLower(a)
+	}
+	return strings.ToLower(d)
 }
 
 // HasAddress reports whether addr is one of cert's addresses.
@@ -193,7 +250,7 @@ func MatchAddress(cert *x509.Certificate, addr string) AddressMatch {
 			}
 		}
 	}
-	if slices.ContainsFunc(cert.EmailAddresses, func(a string) bool { return SameAddress(a, addr) }) {
+	if slices.ContainsFunc(sanMailboxes(cert), func(a string) bool { return SameAddress(a, addr) }) {
 		return SANMatch
 	}
 	return NoAddressMatch

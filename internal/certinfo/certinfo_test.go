@@ -5,6 +5,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"testing"
 )
 
@@ -114,6 +116,42 @@ func TestSingleUsage(t *testing.T) {
 	for _, tc := range tests {
 		if got := SingleUsage(&x509.Certificate{KeyUsage: tc.ku}, tc.p); got != tc.want {
 			t.Errorf("SingleUsage(%s, %s) = %v, want %v", UsageString(tc.ku), tc.p, got, tc.want)
+		}
+	}
+}
+
+// An RFC 8398 SmtpUTF8Mailbox in the subjectAltName is an address of the
+// certificate, and U-label and A-label spellings of a domain are the same.
+func TestSmtpUTF8Mailbox(t *testing.T) {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.Tag(1).ContextSpecific(), func(b *cryptobyte.Builder) {
+			b.AddBytes([]byte("info@xn--bcher-kva.example"))
+		})
+		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidSmtpUTF8Mailbox)
+			b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.UTF8String, func(b *cryptobyte.Builder) { b.AddBytes([]byte("jörg@bücher.example")) })
+			})
+		})
+	})
+	c := &x509.Certificate{EmailAddresses: []string{"info@xn--bcher-kva.example"},
+		Extensions: []pkix.Extension{{Id: oidSubjectAltName, Value: b.BytesOrPanic()}}}
+	got := Addresses(c)
+	if len(got) != 2 || got[1] != "jörg@bücher.example" {
+		t.Fatalf("Addresses = %q", got)
+	}
+	for _, tc := range []struct {
+		addr string
+		want AddressMatch
+	}{
+		{"jörg@bücher.example", SANMatch},
+		{"jörg@xn--bcher-kva.example", SANMatch},
+		{"JÖRG@bücher.example", NoAddressMatch},
+		{"info@BÜCHER.example", SANMatch},
+	} {
+		if got := MatchAddress(c, tc.addr); got != tc.want {
+			t.Errorf("MatchAddress(%q) = %v, want %v", tc.addr, got, tc.want)
 		}
 	}
 }

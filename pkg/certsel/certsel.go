@@ -33,10 +33,11 @@
 //
 // # Limits
 //
-// Internationalised domains are compared as written: an A-label
-// (xn--…) does not match its U-label form. SmtpUTF8Mailbox subjectAltNames
-// (RFC 8398 otherName) are not read. No PKCS#11 source exists yet, so with
-// SmartCardOnly no private key qualifies.
+// Addresses follow RFC 8398 through internal/certinfo: SmtpUTF8Mailbox
+// subjectAltNames are read, local parts compare exactly, and a domain's
+// A-label (xn--…) and U-label forms match. The LDAP search sends the
+// address as given. No PKCS#11 source exists yet, so with SmartCardOnly no
+// private key qualifies.
 package certsel
 
 import (
