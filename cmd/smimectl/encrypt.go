@@ -30,6 +30,7 @@ type encryptOptions struct {
 	From            string   // --from: the sender's address, for encrypt-to-self
 	MaxRecipients   int      // --max-recipients: most addresses to look up (Appendix B Recipient Limits)
 	Verbose         bool     // -v, --verbose: say which certificate each recipient gets
+	JSON            bool     // --json: print the cipher and recipients as JSON (needs --out or --out-dir)
 	Cipher          string   // --cipher: ordered cipher list
 	OAEP            bool     // --oaep: RSA-OAEP key transport
 	KeyID           bool     // --keyid: name recipients by subject key identifier
@@ -116,6 +117,7 @@ each other (the guide's SecurityFlags 0x040/0x080).
 	opts.keyFlags.addFlags(fs)
 	opts.trustFlags.addFlags(fs)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate each recipient gets, and where it came from, on standard error")
+	fs.BoolVar(&opts.JSON, "json", false, "print the cipher and every recipient's certificate as one JSON object on standard output (needs --out or --out-dir)")
 	markFileFlag(fs, "recipient-cert", certExts...)
 	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
 	return cmd
@@ -146,6 +148,9 @@ func runEncrypt(opts *encryptOptions) error {
 	if opts.OutDir != "" && !isStdio(opts.Out) {
 		return usagef(nil, "--out can't be used with --out-dir")
 	}
+	if opts.JSON && isStdio(opts.Out) && opts.OutDir == "" {
+		return usagef([]string{"write the message with --out <file>; the JSON goes to standard output"}, "--json needs --out or --out-dir")
+	}
 	p, err := opts.plan()
 	if err != nil {
 		return err
@@ -164,9 +169,16 @@ func runEncrypt(opts *encryptOptions) error {
 			abort()
 			return err
 		}
-		return commit()
+		if err := commit(); err != nil {
+			return err
+		}
+	} else if err := encryptSeparate(opts, p, in); err != nil {
+		return err
 	}
-	return encryptSeparate(opts, p, in)
+	if opts.JSON {
+		return p.printReport(opts)
+	}
+	return nil
 }
 
 // plan reads the certificate files and the sender's certificate.
