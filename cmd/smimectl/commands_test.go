@@ -76,6 +76,11 @@ func TestNewSignCmd(t *testing.T) {
 			if tc.want.certSourceFlags.AttrOrder == "" {
 				tc.want.certSourceFlags = certSourceFlags{AttrOrder: "cert-first", Timeout: certsel.DefaultLookupTimeout}
 			}
+			// The revocation check of the signer's own certificate is off by default.
+			if tc.want.Revocation == "" {
+				tc.want.Revocation = "off"
+				tc.want.revocationFlags = revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}
+			}
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v, want %+v", *got, tc.want)
 			}

@@ -34,12 +34,18 @@ const (
 )
 
 func (f *revocationFlags) addFlags(fs *pflag.FlagSet) {
+	f.addCheckFlags(fs)
+	fs.BoolVar(&f.FetchIntermediates, "fetch-intermediates", false, "download an issuer missing from the chain from the certificate's caIssuers URL (not with --offline)")
+}
+
+// addCheckFlags defines the flags of the revocation check itself, for commands
+// that build no chains (sign checks its own certificate against the issuer given).
+func (f *revocationFlags) addCheckFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.CRLCache, "crl-cache", "", "keep fetched CRLs in `dir` until their nextUpdate (default $XDG_CACHE_HOME/smimectl/crl; \"none\" disables)")
 	fs.DurationVar(&f.CRLTimeout, "crl-timeout", revocation.DefaultURLTimeout, "give up on one CRL or OCSP URL after `duration` (5s to 10m)")
 	fs.DurationVar(&f.CRLTotalTimeout, "crl-total-timeout", revocation.DefaultTotalTimeout, "give up fetching revocation answers and issuers for the whole verification after `duration` (0 for no overall limit, up to 10m)")
 	fs.BoolVar(&f.OCSP, "ocsp", false, "ask the certificate's OCSP responder before its CRL distribution points")
 	fs.BoolVar(&f.Offline, "offline", false, "never use the network: only --crl files and cached CRLs answer")
-	fs.BoolVar(&f.FetchIntermediates, "fetch-intermediates", false, "download an issuer missing from the chain from the certificate's caIssuers URL (not with --offline)")
 }
 
 // options checks the flags and returns the revocation options with mode and the CRLs

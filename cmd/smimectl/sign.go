@@ -14,6 +14,7 @@ import (
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/keys"
 	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 )
 
@@ -34,6 +35,9 @@ type signOptions struct {
 	NoCapabilities bool     // --no-capabilities: leave out S/MIME capabilities
 	At             string   // --at: signing time; "" is now
 	SmartCardOnly  bool     // --smartcard-only: private keys only from smart cards
+	CRLs           []string // --crl: CRL files for the check of the signer's own certificate
+	Revocation     string   // --revocation: off (default), soft or hard
+	revocationFlags
 
 	env *env
 }
@@ -149,6 +153,36 @@ func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 	fs.BoolVar(&opts.NoCapabilities, "no-capabilities", false, "leave out the S/MIME capabilities attribute")
 	fs.StringVar(&opts.At, "at", "", "sign as of `time` (RFC 3339, 2006-01-02 or @unix-seconds) instead of now")
 	markFileFlag(fs, "intermediates", certExts...)
+	enumFlag(fs, &opts.Revocation, "revocation", "off", []string{"off", "soft", "hard"},
+		"check the signer's own certificate for revocation first: off, soft (an unanswered check passes) or hard (it fails, exit 75)")
+	fs.StringArrayVar(&opts.CRLs, "crl", nil, "check the signer's certificate against the CRL in `file` (repeatable; implies --revocation soft unless given)")
+	markFileFlag(fs, "crl", crlExts...)
+	opts.revocationFlags.addCheckFlags(fs)
+}
+
+// revocationChecker returns the checker for the signer's own certificate, or
+// nil when --revocation is off and no --crl is given.
+func (opts *signOptions) revocationChecker() (revocation.Checker, error) {
+	mode := opts.Revocation
+	if mode == "off" && len(opts.CRLs) > 0 {
+		mode = "soft"
+	}
+	if mode == "off" {
+		return nil, nil
+	}
+	m, err := revocation.ParseMode(mode)
+	if err != nil {
+		return nil, usagef(nil, "--revocation: %w", err)
+	}
+	crls, err := loadCRLs(opts.CRLs)
+	if err != nil {
+		return nil, err
+	}
+	ropts, err := opts.revocationFlags.options(opts.env, m, crls)
+	if err != nil {
+		return nil, err
+	}
+	return revocation.New(ropts), nil
 }
 
 // runSign loads the signer, signs the message once and commits the output.
@@ -174,6 +208,10 @@ func runSign(opts *signOptions) error {
 	if err != nil {
 		return usagef(nil, "--include: %w", err)
 	}
+	checker, err := opts.revocationChecker()
+	if err != nil {
+		return err
+	}
 	in, err := openInput(e, opts.In)
 	if err != nil {
 		return err
@@ -196,6 +234,7 @@ func runSign(opts *signOptions) error {
 		Force:          opts.Force,
 		NoCapabilities: opts.NoCapabilities,
 		Now:            func() time.Time { return at },
+		Revocation:     checker,
 	})
 	if err != nil {
 		abort()

@@ -21,17 +21,20 @@ package sign
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
 // Mode selects the S/MIME signed form.
@@ -120,6 +123,12 @@ type Options struct {
 	Now func() time.Time
 	// Rand, if nil, is crypto/rand.Reader.
 	Rand io.Reader
+	// Revocation, if not nil, checks the signer's certificate against its
+	// issuer (found in Chain) before signing, unless Force: a revoked
+	// certificate is refused with a *CertificateError, and an unanswered
+	// check in hard mode fails with the checker's
+	// *revocation.UnavailableError. Nil does not check.
+	Revocation revocation.Checker
 }
 
 func (o *Options) now() time.Time {
@@ -282,7 +291,29 @@ func checkSigner(opts *Options, addr string) error {
 	if addr != "" && !certinfo.HasAddress(c, addr) {
 		return &CertificateError{Cert: c, Address: addr, Err: fmt.Errorf("the certificate is for %v", certinfo.Addresses(c))}
 	}
-	return nil
+	return checkRevocation(opts, addr, now)
+}
+
+// checkRevocation asks opts.Revocation about the signer's certificate, if
+// a checker is set and the issuer is in the chain given.
+func checkRevocation(opts *Options, addr string, now time.Time) error {
+	c := opts.Certificate
+	if opts.Revocation == nil {
+		return nil
+	}
+	i := slices.IndexFunc(opts.Chain, func(x *x509.Certificate) bool {
+		// CheckSignature, unlike CheckSignatureFrom, accepts SHA-1 issuers.
+		return bytes.Equal(x.RawSubject, c.RawIssuer) && x.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+	})
+	if i < 0 {
+		return nil // nothing to check against; the verifier will check the chain
+	}
+	_, err := opts.Revocation.Check(context.Background(), c, opts.Chain[i], now)
+	var re *revocation.RevokedError
+	if errors.As(err, &re) {
+		return &CertificateError{Cert: c, Address: addr, Err: err}
+	}
+	return err
 }
 
 // certificates returns the certificates to include, signer first.

@@ -14,6 +14,7 @@ import (
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -168,5 +169,49 @@ func TestSignRefuses(t *testing.T) {
 	var out bytes.Buffer
 	if err := sign.Sign(&out, strings.NewReader(msg), sign.Options{Key: enc.Key, Certificate: enc.Cert, Force: true, Now: func() time.Time { return now }}); err != nil {
 		t.Fatalf("forced: %v", err)
+	}
+}
+
+// The signer's own certificate is checked for revocation when a checker is
+// given: eve's is in the intermediate's CRL.
+func TestSignRevocation(t *testing.T) {
+	l := testLab(t)
+	crls, err := revocation.ParseCRLs(l.Intermediate.CRL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eve, bob := l.User("eve-revoked"), l.User("bob")
+	msg := "From: eve@example.com\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+	tests := []struct {
+		name  string
+		user  *lab.User
+		from  string
+		check revocation.Checker
+		want  func(error) bool
+	}{
+		{"revoked", eve, "eve@example.com", revocation.New(revocation.Options{CRLs: crls, Offline: true}), func(err error) bool {
+			var ce *sign.CertificateError
+			var re *revocation.RevokedError
+			return errors.As(err, &ce) && errors.As(err, &re)
+		}},
+		{"good", bob, "bob@example.com", revocation.New(revocation.Options{CRLs: crls, Offline: true}), func(err error) bool { return err == nil }},
+		{"no answer, hard", bob, "bob@example.com", revocation.New(revocation.Options{Mode: revocation.Hard, Offline: true}), func(err error) bool {
+			var ue *revocation.UnavailableError
+			return errors.As(err, &ue)
+		}},
+		{"no checker", eve, "eve@example.com", nil, func(err error) bool { return err == nil }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := sign.Sign(&out, strings.NewReader(msg), sign.Options{Key: tc.user.Key, Certificate: tc.user.Cert,
+				Chain: l.Chain(), From: tc.from, Revocation: tc.check, Now: func() time.Time { return now }})
+			if !tc.want(err) {
+				t.Fatalf("got %v", err)
+			}
+			if err != nil && out.Len() != 0 {
+				t.Fatal("output written before the refusal")
+			}
+		})
 	}
 }
