@@ -91,6 +91,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newCertMatchCmd(e, nil),
 		newEncryptCmd(e, nil),
 		newDecryptCmd(e, nil),
+		newInspectCmd(e, nil),
 		newLabCmd(e),
 		newVersionCmd(e, nil),
 		newCompletionCmd(e, nil),

@@ -46,8 +46,10 @@ type Signer struct {
 	DigestAlgorithm    string     `json:"digest_algorithm"`
 	SignatureAlgorithm string     `json:"signature_algorithm"`
 	SigningTime        *time.Time `json:"signing_time,omitempty"`
-	Valid              bool       `json:"valid"`
-	Checks             []Check    `json:"checks"`
+	// SignedAttributes names the signed attributes, in order (inspect).
+	SignedAttributes []string `json:"signed_attributes,omitempty"`
+	Valid            bool     `json:"valid"`
+	Checks           []Check  `json:"checks"`
 	// Certificate is the signer's certificate, Chain the trusted chain
 	// (leaf first) when one was found.
 	Certificate *x509.Certificate   `json:"-"`
