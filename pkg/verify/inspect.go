@@ -1,10 +1,11 @@
 package verify
 
 import (
-	"bufio"
+	"bytes"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -201,19 +202,46 @@ func layerKind(e *mime.Entity) (kind, mt, st string, err error) {
 	return "", mt, st, nil
 }
 
-// readLayer reads one layer; signed content goes to spool.
+// readLayer reads one layer without a key: a signed layer's content goes to
+// spool; an enveloped layer is described and not decrypted.
 func readLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, error) {
+	l, _, err := readSignedLayer(e, mt, st, spool)
+	if err != nil || l.Kind == KindSigned {
+		return l, err
+	}
+	body, err := mime.DecodeBody(e)
+	if err != nil {
+		return nil, &MalformedError{Err: err}
+	}
+	_, err = cms.ReadEnveloped(body, io.Discard, func(env *cms.Enveloped) ([]byte, error) {
+		describeEnveloped(l, env)
+		return nil, errNoKey
+	})
+	if !errors.Is(err, errNoKey) {
+		return nil, &MalformedError{Err: err}
+	}
+	return l, nil
+}
+
+// readSignedLayer reads a signed layer, its content going to spool, and
+// returns it with its SignedData. For an enveloped layer it reads nothing
+// and returns a Layer with Kind "enveloped" (or "authEnveloped"), its
+// media type and encoding.
+func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, *cms.SignedData, error) {
 	l := &Layer{MediaType: mt, SMIMEType: st}
 	if mt == "multipart/signed" {
 		parts, err := mime.ReadSigned(e, mime.Spool{Dir: spool.Dir, Threshold: spool.Threshold})
 		if err != nil {
-			return nil, &MalformedError{Err: err}
+			return nil, nil, &MalformedError{Err: err}
 		}
 		defer parts.Close()
 		l.Kind, l.Encoding = KindSigned, encodingOf(parts.Signature)
-		sd, err := cms.ReadSignedData(strings.NewReader(string(parts.Signature)), nil)
+		sd, err := cms.ReadSignedData(bytes.NewReader(parts.Signature), nil)
 		if err != nil {
-			return nil, &MalformedError{Err: fmt.Errorf("reading the signature part: %w", err)}
+			return nil, nil, &MalformedError{Err: fmt.Errorf("reading the signature part: %w", err)}
+		}
+		if !sd.Detached {
+			return nil, nil, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}
 		}
 		describeSigned(l, sd)
 		cr, err := parts.Content.Open()
@@ -221,44 +249,68 @@ func readLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, error)
 			_, err = io.Copy(spool, cr)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("verify: spooling the signed content: %w", err)
+			return nil, nil, fmt.Errorf("verify: spooling the signed content: %w", err)
 		}
-		return l, nil
+		return l, sd, nil
 	}
-	body, err := mime.DecodeBody(e)
+	head, err := sniff(e)
 	if err != nil {
-		return nil, &MalformedError{Err: err}
+		return nil, nil, &MalformedError{Err: err}
 	}
-	br := bufio.NewReader(body)
-	head, _ := br.Peek(64)
 	l.Encoding = encodingOf(head)
 	oid, err := contentInfoType(head)
 	if err != nil {
-		return nil, &MalformedError{Err: err}
+		return nil, nil, &MalformedError{Err: err}
 	}
 	switch {
-	case oid.Equal(cms.OIDSignedData):
-		l.Kind = KindSigned
-		sd, err := cms.ReadSignedData(br, spool)
-		if err != nil {
-			return nil, &MalformedError{Err: err}
-		}
-		describeSigned(l, sd)
-		if sd.Detached {
-			return nil, &MalformedError{Err: errors.New("an application/pkcs7-mime signed layer without content")}
-		}
-		return l, nil
-	case oid.Equal(cms.OIDEnvelopedData), oid.Equal(cms.OIDAuthEnvelopedData):
-		_, err := cms.ReadEnveloped(br, io.Discard, func(env *cms.Enveloped) ([]byte, error) {
-			describeEnveloped(l, env)
-			return nil, errNoKey
-		})
-		if !errors.Is(err, errNoKey) {
-			return nil, &MalformedError{Err: err}
-		}
-		return l, nil
+	case oid.Equal(cms.OIDEnvelopedData):
+		l.Kind = KindEnveloped
+		return l, nil, nil
+	case oid.Equal(cms.OIDAuthEnvelopedData):
+		l.Kind = KindAuthEnveloped
+		return l, nil, nil
+	case !oid.Equal(cms.OIDSignedData):
+		return nil, nil, &MalformedError{Err: fmt.Errorf("unsupported CMS content type %s", contentTypeName(oid))}
 	}
-	return nil, &MalformedError{Err: fmt.Errorf("unsupported CMS content type %s", contentTypeName(oid))}
+	l.Kind = KindSigned
+	body, err := mime.DecodeBody(e)
+	if err != nil {
+		return nil, nil, &MalformedError{Err: err}
+	}
+	sd, err := cms.ReadSignedData(body, spool)
+	if err != nil {
+		return nil, nil, &MalformedError{Err: err}
+	}
+	describeSigned(l, sd)
+	if sd.Detached {
+		return nil, nil, &MalformedError{Err: errors.New("an application/pkcs7-mime signed layer without content")}
+	}
+	return l, sd, nil
+}
+
+// sniff returns the first bytes of the decoded body of e without
+// consuming it: enough to read the ContentInfo's type.
+func sniff(e *mime.Entity) ([]byte, error) {
+	raw, _ := e.Body.Peek(4096)
+	switch strings.ToLower(e.Header.Get("Content-Transfer-Encoding")) {
+	case "base64":
+		clean := make([]byte, 0, len(raw))
+		for _, c := range raw {
+			if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+				clean = append(clean, c)
+			}
+		}
+		clean = clean[:len(clean)/4*4]
+		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+		n, err := base64.StdEncoding.Decode(out, clean)
+		if err != nil {
+			return nil, fmt.Errorf("the body is not valid base64: %w", err)
+		}
+		return out[:n], nil
+	case "", "7bit", "8bit", "binary":
+		return raw, nil
+	}
+	return nil, fmt.Errorf("unsupported Content-Transfer-Encoding %q for a CMS body", e.Header.Get("Content-Transfer-Encoding"))
 }
 
 // encodingOf says whether a ContentInfo starts with an indefinite length.

@@ -24,6 +24,9 @@ type Result struct {
 	Valid    bool      `json:"valid"`
 	Signers  []*Signer `json:"signers"`
 	Warnings []string  `json:"warnings,omitempty"`
+	// Layers lists every layer [Open] opened, outermost first; Signers
+	// are then those of the innermost signed layer. Verify leaves it empty.
+	Layers []*Layer `json:"layers,omitempty"`
 	// Error is the first failure, if any.
 	Error string `json:"error,omitempty"`
 }

@@ -94,6 +94,13 @@ type Options struct {
 	SpoolDir string
 	// SpoolThreshold is 8 MiB if zero.
 	SpoolThreshold int64
+	// Decrypt, if not nil, is the identity [Open] decrypts enveloped layers
+	// with; nil makes an enveloped layer a failure ([ErrNoKey]). Verify
+	// ignores it.
+	Decrypt *Identity
+	// Require is the set of layers [Open] insists on; zero requires none.
+	// Verify ignores it.
+	Require Requirement
 }
 
 func (o *Options) now() time.Time {
