@@ -106,7 +106,9 @@ var ErrNoKey = errors.New("verify: the message is encrypted and no key was given
 // to SpoolThreshold, then a temporary file), so memory stays flat. After a
 // signature or trust failure the inner layers are still opened and
 // reported; after any other failure Open stops. The error is the first
-// failure, as a [*LayerError] naming its layer.
+// failure, as a [*LayerError] naming its layer when the message has more
+// than one (a message of one layer fails with Verify's errors). The Result
+// is nil when no layer could be read.
 func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
 	res := &Result{At: opts.now().UTC(), Signers: []*Signer{}}
 	v := &verifier{ctx: ctx, opts: &opts, res: res}
@@ -117,11 +119,21 @@ func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result,
 	}()
 	p := &peeler{v: v, res: res}
 	defer p.close()
-	err := p.peel(r)
+	perr := p.peel(r)
+	err := perr
 	if p.firstErr != nil {
 		err = p.firstErr
 	} else if err == nil {
 		err = p.require()
+	}
+	// A message of one layer fails as Verify's would, without the layer.
+	var le, ple *LayerError
+	single := len(res.Layers) == 1 && (perr == nil || errors.As(perr, &ple) && ple.Depth == 1)
+	if single && errors.As(err, &le) && le.Depth == 1 {
+		err = le.Err
+	}
+	if err != nil && len(res.Layers) == 0 {
+		return nil, err // not S/MIME, or broken before any layer
 	}
 	if err != nil {
 		res.Error = err.Error()
@@ -171,6 +183,9 @@ func (p *peeler) peel(r io.Reader) error {
 		if depth == 1 {
 			p.outer, _ = e.Header.Split()
 			p.res.Form = mt
+			if mt == "application/x-pkcs7-mime" {
+				p.res.Form = "application/pkcs7-mime"
+			}
 			if addr, err := mime.FromAddress(p.outer); err == nil {
 				p.res.From = addr
 			}
@@ -186,6 +201,9 @@ func (p *peeler) peel(r io.Reader) error {
 		}
 		next := p.spool()
 		l, err := p.layer(e, mt, st, next, depth)
+		if l == nil && err != nil {
+			l = &Layer{Kind: kind, MediaType: mt, SMIMEType: st}
+		}
 		if l != nil {
 			l.Depth = depth
 			p.res.Layers = append(p.res.Layers, l)

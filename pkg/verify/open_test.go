@@ -135,6 +135,9 @@ func TestOpen(t *testing.T) {
 				Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at },
 				Decrypt: tc.key, Require: tc.require, SpoolDir: t.TempDir(),
 			})
+			if res == nil {
+				t.Fatalf("got no result, error %v", err)
+			}
 			var kinds []string
 			for _, layer := range res.Layers {
 				kinds = append(kinds, layer.Kind)
