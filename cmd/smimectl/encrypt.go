@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/pkg/encrypt"
 )
@@ -85,6 +86,18 @@ each other (the guide's SecurityFlags 0x040/0x080).`,
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	opts.ioFlags.addFlags(fs)
+	opts.addRecipientFlags(fs)
+	enumFlag(fs, &opts.Bcc, "bcc", "together", []string{"together", "separate"},
+		"together: one message for all; separate: one for To and Cc, one per Bcc recipient (needs --out-dir)")
+	fs.StringVar(&opts.OutDir, "out-dir", "", "write the messages of --bcc separate into `directory`")
+	opts.keyFlags.addFlags(fs)
+	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
+	return cmd
+}
+
+// addRecipientFlags defines the recipient, cipher and policy flags that encrypt
+// and triple-wrap share.
+func (opts *encryptOptions) addRecipientFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&opts.RecipientCerts, "recipient-cert", nil, "encrypt for the certificate in `file` (repeatable)")
 	fs.StringArrayVar(&opts.To, "to", nil, "encrypt for `address`, whose certificate is looked up in --certs (repeatable)")
 	fs.StringArrayVar(&opts.Certs, "certs", nil, "look addresses up in the certificates in `file` or directory (repeatable)")
@@ -94,14 +107,8 @@ each other (the guide's SecurityFlags 0x040/0x080).`,
 	fs.BoolVar(&opts.KeyID, "keyid", false, "identify recipients by subject key identifier instead of issuer and serial number")
 	fs.BoolVar(&opts.NoSelf, "no-self", false, "do not encrypt to the sender")
 	fs.BoolVar(&opts.AllowMissing, "allow-missing", false, "encrypt for the recipients that have a certificate and warn about the others")
-	enumFlag(fs, &opts.Bcc, "bcc", "together", []string{"together", "separate"},
-		"together: one message for all; separate: one for To and Cc, one per Bcc recipient (needs --out-dir)")
-	fs.StringVar(&opts.OutDir, "out-dir", "", "write the messages of --bcc separate into `directory`")
-	opts.keyFlags.addFlags(fs)
 	markFileFlag(fs, "recipient-cert", certExts...)
 	markFileFlag(fs, "certs", certExts...)
-	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
-	return cmd
 }
 
 // encryptPlan is what runEncrypt works out before it writes anything.

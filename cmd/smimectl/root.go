@@ -90,6 +90,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newVerifyCmd(e, nil),
 		newCertMatchCmd(e, nil),
 		newEncryptCmd(e, nil),
+		newTripleWrapCmd(e, nil),
 		newDecryptCmd(e, nil),
 		newInspectCmd(e, nil),
 		newLabCmd(e),

@@ -156,17 +156,9 @@ func runSign(opts *signOptions) error {
 	if err != nil {
 		return err
 	}
-	extra, err := loadCertificates("--intermediates", opts.Intermediates)
+	sopts, err := opts.libraryOptions(id, at)
 	if err != nil {
 		return err
-	}
-	mode, err := sign.ParseMode(opts.Mode)
-	if err != nil {
-		return usagef(nil, "--mode: %w", err)
-	}
-	include, err := sign.ParseInclude(opts.Include)
-	if err != nil {
-		return usagef(nil, "--include: %w", err)
 	}
 	in, err := openInput(e, opts.In)
 	if err != nil {
@@ -177,7 +169,30 @@ func runSign(opts *signOptions) error {
 	if _, err := w.Write(nil); err != nil {
 		return err
 	}
-	err = sign.Sign(w, in, sign.Options{
+	err = sign.Sign(w, in, sopts)
+	if err != nil {
+		abort()
+		return err
+	}
+	return commit()
+}
+
+// libraryOptions turns the signature flags and the signer id into sign.Options
+// (used by sign and, for its two signatures, triple-wrap).
+func (opts *signOptions) libraryOptions(id *keys.Identity, at time.Time) (sign.Options, error) {
+	extra, err := loadCertificates("--intermediates", opts.Intermediates)
+	if err != nil {
+		return sign.Options{}, err
+	}
+	mode, err := sign.ParseMode(opts.Mode)
+	if err != nil {
+		return sign.Options{}, usagef(nil, "--mode: %w", err)
+	}
+	include, err := sign.ParseInclude(opts.Include)
+	if err != nil {
+		return sign.Options{}, usagef(nil, "--include: %w", err)
+	}
+	return sign.Options{
 		Key:            id.Signer,
 		Certificate:    id.Certificate,
 		Chain:          slices.Concat(id.Chain, extra),
@@ -190,12 +205,7 @@ func runSign(opts *signOptions) error {
 		Force:          opts.Force,
 		NoCapabilities: opts.NoCapabilities,
 		Now:            func() time.Time { return at },
-	})
-	if err != nil {
-		abort()
-		return err
-	}
-	return commit()
+	}, nil
 }
 
 // signer returns the signing identity: from --key/--cert or --p12, or else chosen

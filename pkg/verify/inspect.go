@@ -375,7 +375,7 @@ func describeSigner(i int, si *cms.SignerInfo, certs []*x509.Certificate) *Signe
 		s.Issuer = rawName(si.IssuerAndSerial.RawIssuer)
 		s.Serial = strings.ToUpper(si.IssuerAndSerial.Serial.Text(16))
 	} else {
-		s.SubjectKeyID = strings.ToUpper(hex.EncodeToString(si.SubjectKeyID))
+		s.SubjectKeyID = hex.EncodeToString(si.SubjectKeyID)
 	}
 	if t, ok, err := si.SigningTime(); err == nil && ok {
 		t = t.UTC()
