@@ -77,7 +77,7 @@ func describeRequirementError(e *verify.RequirementError) (string, []string) {
 }
 
 func describeDepthError(e *verify.DepthError) (string, []string) {
-	return libraryDetail(e), []string{"look at the layers with smimectl inspect"}
+	return libraryDetail(e), nil
 }
 
 func describeNoKey(err error) (string, []string, bool) {

@@ -2,6 +2,8 @@ package verify_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -88,5 +90,45 @@ func TestInspectDepth(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenDepth: a message nested 1,000 layers deep, its outer 9 layers
+// validly signed, fails at layer 9 with a DepthError, quickly, releasing
+// nothing.
+func TestOpenDepth(t *testing.T) {
+	l := testLab(t)
+	u := l.User("alice-sign")
+	sig := signaturePart(t, signAs(t, l, "alice-sign", sign.Clear, "alice@example.com", false))
+	msg := nestClear([]byte("Content-Type: text/plain\r\n\r\nhello\r\n"), sig, 1000-verify.MaxDepth-1)
+	for range verify.MaxDepth + 1 {
+		var out bytes.Buffer
+		if err := sign.Sign(&out, bytes.NewReader(append([]byte("From: alice@example.com\r\n"), msg...)), sign.Options{
+			Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), Now: func() time.Time { return at }}); err != nil {
+			t.Fatal(err)
+		}
+		msg = out.Bytes()
+	}
+	start := time.Now()
+	var out bytes.Buffer
+	res, err := verify.Open(context.Background(), &out, bytes.NewReader(msg), verify.Options{
+		Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at }, SpoolDir: t.TempDir()})
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %v", took)
+	}
+	var de *verify.DepthError
+	if !errors.As(err, &de) {
+		t.Fatalf("got error %v, want a depth error", err)
+	}
+	if out.Len() != 0 || res.Valid {
+		t.Errorf("released %d bytes, valid %v", out.Len(), res.Valid)
+	}
+	if len(res.Layers) != verify.MaxDepth {
+		t.Errorf("got %d layers, want %d", len(res.Layers), verify.MaxDepth)
+	}
+	for _, layer := range res.Layers {
+		if !layer.Valid {
+			t.Errorf("layer %d: %s", layer.Depth, layer.Error)
+		}
 	}
 }

@@ -50,7 +50,9 @@ func encryptTo(t *testing.T, l *lab.Lab, gcm bool, in []byte) []byte {
 }
 
 // selfSigned returns a signer whose certificate no lab root vouches for.
-func selfSigned(t *testing.T) sign.Options {
+func selfSigned(t *testing.T) sign.Options { return selfSignedTB(t) }
+
+func selfSignedTB(t testing.TB) sign.Options {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -67,7 +69,7 @@ func selfSigned(t *testing.T) sign.Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sign.Options{Key: key, Certificate: cert}
+	return sign.Options{Key: key, Certificate: cert, Now: func() time.Time { return at }}
 }
 
 func TestOpen(t *testing.T) {
