@@ -167,7 +167,11 @@ func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies b
 	if err != nil {
 		return certsel.Options{}, err
 	}
-	mode, err := revocation.ParseMode(f.Revocation)
+	rev := f.Revocation
+	if rev == "" {
+		rev = "soft" // the flag's default, for commands that do not define it (triple-wrap)
+	}
+	mode, err := revocation.ParseMode(rev)
 	if err != nil {
 		return certsel.Options{}, usagef(nil, "--revocation: %w", err)
 	}

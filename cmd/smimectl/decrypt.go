@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smimectl/smimectl/pkg/encrypt"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // decryptOptions are the options of decrypt.
@@ -17,6 +19,12 @@ type decryptOptions struct {
 	keyFlags
 	TryAll bool // --try-all: try the key on every recipient entry
 	JSON   bool // --json: print the result as JSON instead of the message
+	// With --trust, decrypt opens every layer and checks signed ones as verify does.
+	trustFlags
+	revocationFlags
+	SenderCheck string   // --sender-check: strict, warn or off
+	Require     []string // --require: signed, encrypted, signed-inner
+	Verbose     bool     // -v: one line per layer on standard error
 
 	env *env
 }
@@ -37,12 +45,27 @@ with AES-CBC and AES-GCM, and 3DES, DES and RC2 from older clients (with a warni
 sent with RSA PKCS#1 v1.5, RSA-OAEP or ECDH key management. The output is the
 outer header fields followed by the decrypted MIME entity; nothing is written
 unless the whole message decrypted and, for AES-GCM, its tag verified. A message
-not addressed to you, modified, truncated or malformed exits with status 1.`,
+not addressed to you, modified, truncated or malformed exits with status 1.
+
+With --trust, decrypt opens layered messages in one call, as the guide's triple
+wrap needs (RFC 2634: signed, encrypted, signed again), up to 8 layers: every
+signed layer, clear or opaque, inside or outside the encryption, is checked as
+verify checks a message (with the same --at, --crl, --revocation and
+--sender-check flags) and every encrypted layer is decrypted with your key. The
+content is written only if every layer opened and every signature is valid; the
+error names the failing layer, -v prints one line per layer on standard error,
+and --json prints verify's JSON object with its "layers" list. --require signed,
+encrypted or signed-inner (a signature inside the encryption) fails a message
+without that layer. Without --trust, decrypt opens one encrypted layer and
+leaves any signature inside it for verify.`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
 
   # Show who the message is for and how it was encrypted.
-  smimectl decrypt --key bob.key --cert bob.crt --json --in sealed.eml | jq .recipients`,
+  smimectl decrypt --key bob.key --cert bob.crt --json --in sealed.eml | jq .recipients
+
+  # Open a triple-wrapped message, checking both signatures.
+  smimectl decrypt --p12 bob.p12 --pass-file pass --trust root.crt --require signed-inner -v < triple.eml`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(*cobra.Command, []string) error {
@@ -58,6 +81,12 @@ not addressed to you, modified, truncated or malformed exits with status 1.`,
 	opts.keyFlags.addFlags(fs)
 	fs.BoolVar(&opts.TryAll, "try-all", false, "try the key on every recipient entry when none names the certificate")
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the message")
+	opts.trustFlags.addFlags(fs)
+	opts.revocationFlags.addFlags(fs)
+	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
+		"with --trust: a From address missing from a signer's certificate: strict fails, warn warns, off does not compare")
+	addRequireFlag(fs, &opts.Require)
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
 	return cmd
 }
 
@@ -69,9 +98,15 @@ func runDecrypt(opts *decryptOptions) error {
 		return withHint(&noCertError{err: errors.New("no private key to decrypt with")},
 			"give your key with --key and --cert, or --p12")
 	}
+	if len(opts.Trust) == 0 && len(opts.Require) > 0 {
+		return usagef([]string{"give the trusted roots with --trust to check signed layers"}, "--require needs --trust")
+	}
 	id, err := opts.keyFlags.loadIdentity(e, "")
 	if err != nil {
 		return err
+	}
+	if len(opts.Trust) > 0 {
+		return runDecryptLayers(opts, &verify.Identity{Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll})
 	}
 	in, err := openInput(e, opts.In)
 	if err != nil {
@@ -103,6 +138,52 @@ func runDecrypt(opts *decryptOptions) error {
 			abort()
 			return fmt.Errorf("writing the result: %w", err)
 		}
+	}
+	return commit()
+}
+
+// runDecryptLayers opens every layer of the message with verify.Open: signed
+// layers are checked against --trust, encrypted ones decrypted with id.
+func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
+	e := opts.env
+	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
+		SenderCheck: opts.SenderCheck, Require: opts.Require, env: e}
+	vopts, err := vo.verifyOptions()
+	if err != nil {
+		return err
+	}
+	vopts.Decrypt = id
+	in, err := openInput(e, opts.In)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	var w io.Writer = io.Discard
+	commit, abort := func() error { return nil }, func() {}
+	if !opts.JSON || !isStdio(opts.Out) {
+		w, commit, abort = openOutputMode(e, opts.Out, modePrivate)
+		if _, err := w.Write(nil); err != nil {
+			return err
+		}
+	}
+	res, verr := verify.Open(context.Background(), w, in, vopts)
+	if res != nil {
+		for _, warning := range res.Warnings {
+			warn(e.Stderr, "%s", warning)
+		}
+		if opts.Verbose {
+			reportLayers(e.Stderr, res)
+		}
+	}
+	if opts.JSON {
+		if err := printJSON(e.Stdout, res, verr, vopts); err != nil {
+			abort()
+			return err
+		}
+	}
+	if verr != nil {
+		abort()
+		return verr
 	}
 	return commit()
 }

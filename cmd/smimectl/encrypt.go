@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/certsel"
@@ -101,6 +102,21 @@ each other (the guide's SecurityFlags 0x040/0x080).
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	opts.ioFlags.addFlags(fs)
+	opts.addRecipientFlags(fs)
+	enumFlag(fs, &opts.Bcc, "bcc", "together", []string{"together", "separate"},
+		"together: one message for all; separate: one for To and Cc, one per Bcc recipient (needs --out-dir)")
+	fs.StringVar(&opts.OutDir, "out-dir", "", "write the messages of --bcc separate into `directory`")
+	opts.keyFlags.addFlags(fs)
+	opts.trustFlags.addFlags(fs)
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate each recipient gets, and where it came from, on standard error")
+	fs.BoolVar(&opts.JSON, "json", false, "print the cipher and every recipient's certificate as one JSON object on standard output (needs --out or --out-dir)")
+	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
+	return cmd
+}
+
+// addRecipientFlags defines the recipient, cipher and policy flags that encrypt
+// and triple-wrap share.
+func (opts *encryptOptions) addRecipientFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&opts.RecipientCerts, "recipient-cert", nil, "encrypt for the certificate in `file` (repeatable)")
 	fs.StringArrayVar(&opts.To, "to", nil, "encrypt for `address`, whose certificate is looked up in --certs (repeatable)")
 	opts.certSourceFlags.addFlags(fs)
@@ -111,16 +127,7 @@ each other (the guide's SecurityFlags 0x040/0x080).
 	fs.BoolVar(&opts.KeyID, "keyid", false, "identify recipients by subject key identifier instead of issuer and serial number")
 	fs.BoolVar(&opts.NoSelf, "no-self", false, "do not encrypt to the sender")
 	fs.BoolVar(&opts.AllowMissing, "allow-missing", false, "encrypt for the recipients that have a certificate and warn about the others")
-	enumFlag(fs, &opts.Bcc, "bcc", "together", []string{"together", "separate"},
-		"together: one message for all; separate: one for To and Cc, one per Bcc recipient (needs --out-dir)")
-	fs.StringVar(&opts.OutDir, "out-dir", "", "write the messages of --bcc separate into `directory`")
-	opts.keyFlags.addFlags(fs)
-	opts.trustFlags.addFlags(fs)
-	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate each recipient gets, and where it came from, on standard error")
-	fs.BoolVar(&opts.JSON, "json", false, "print the cipher and every recipient's certificate as one JSON object on standard output (needs --out or --out-dir)")
 	markFileFlag(fs, "recipient-cert", certExts...)
-	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
-	return cmd
 }
 
 // encryptPlan is what runEncrypt works out before it writes anything.

@@ -21,6 +21,11 @@ import (
 var update = flag.Bool("update", false, "rewrite golden output in testdata/*.txtar and the man pages in doc/")
 
 func TestMain(m *testing.M) {
+	// In-process runs (run(), cert-match and encrypt tests) use the process
+	// environment for HTTP proxies: keep them on this machine too.
+	for k, v := range noNetwork {
+		os.Setenv(k, v)
+	}
 	// testscript.Main (RunMain is deprecated) runs "smimectl" inside the scripts as
 	// this test binary, calling Main.
 	testscript.Main(m, map[string]func(){

@@ -58,6 +58,9 @@ type hinter interface{ Hints() []string }
 // Library types get their sentence here, next to their exit status in classify.
 var describers = []func(error) (string, []string, bool){
 	describePathError,
+	describeAs(describeRequirementError),
+	describeAs(describeDepthError),
+	describeNoKey,
 	describeAs(describeCertificateError),
 	describeAs(describeSignatureError),
 	describeAs(describeTrustError),
@@ -252,6 +255,12 @@ func describePathError(err error) (string, []string, bool) {
 
 // describe returns the message for err and the hints that go with it.
 func describe(err error) (string, []string) {
+	// A layered message's failure names its layer, then says what failed.
+	var le *verify.LayerError
+	if errors.As(err, &le) {
+		msg, hints := describe(le.Err)
+		return fmt.Sprintf("layer %d (%s): %s", le.Depth, le.Kind, msg), hints
+	}
 	for _, d := range describers {
 		if msg, hints, ok := d(err); ok {
 			return msg, hints

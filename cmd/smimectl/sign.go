@@ -164,6 +164,9 @@ func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 // nil when --revocation is off and no --crl is given.
 func (opts *signOptions) revocationChecker() (revocation.Checker, error) {
 	mode := opts.Revocation
+	if mode == "" {
+		mode = "off" // the flag's default, for commands that do not define it
+	}
 	if mode == "off" && len(opts.CRLs) > 0 {
 		mode = "soft"
 	}
@@ -196,19 +199,7 @@ func runSign(opts *signOptions) error {
 	if err != nil {
 		return err
 	}
-	extra, err := loadCertificates("--intermediates", opts.Intermediates)
-	if err != nil {
-		return err
-	}
-	mode, err := sign.ParseMode(opts.Mode)
-	if err != nil {
-		return usagef(nil, "--mode: %w", err)
-	}
-	include, err := sign.ParseInclude(opts.Include)
-	if err != nil {
-		return usagef(nil, "--include: %w", err)
-	}
-	checker, err := opts.revocationChecker()
+	sopts, err := opts.libraryOptions(id, at)
 	if err != nil {
 		return err
 	}
@@ -221,7 +212,34 @@ func runSign(opts *signOptions) error {
 	if _, err := w.Write(nil); err != nil {
 		return err
 	}
-	err = sign.Sign(w, in, sign.Options{
+	err = sign.Sign(w, in, sopts)
+	if err != nil {
+		abort()
+		return err
+	}
+	return commit()
+}
+
+// libraryOptions turns the signature flags and the signer id into sign.Options
+// (used by sign and, for its two signatures, triple-wrap).
+func (opts *signOptions) libraryOptions(id *keys.Identity, at time.Time) (sign.Options, error) {
+	extra, err := loadCertificates("--intermediates", opts.Intermediates)
+	if err != nil {
+		return sign.Options{}, err
+	}
+	mode, err := sign.ParseMode(opts.Mode)
+	if err != nil {
+		return sign.Options{}, usagef(nil, "--mode: %w", err)
+	}
+	include, err := sign.ParseInclude(opts.Include)
+	if err != nil {
+		return sign.Options{}, usagef(nil, "--include: %w", err)
+	}
+	checker, err := opts.revocationChecker()
+	if err != nil {
+		return sign.Options{}, err
+	}
+	return sign.Options{
 		Key:            id.Signer,
 		Certificate:    id.Certificate,
 		Chain:          slices.Concat(id.Chain, extra),
@@ -235,12 +253,7 @@ func runSign(opts *signOptions) error {
 		NoCapabilities: opts.NoCapabilities,
 		Now:            func() time.Time { return at },
 		Revocation:     checker,
-	})
-	if err != nil {
-		abort()
-		return err
-	}
-	return commit()
+	}, nil
 }
 
 // signer returns the signing identity: from --key/--cert or --p12, or else chosen

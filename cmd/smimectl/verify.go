@@ -19,10 +19,12 @@ type verifyOptions struct {
 	ioFlags
 	trustFlags
 	revocationFlags
-	SenderCheck string // --sender-check: strict, warn or off
-	AllowMD5    bool   // --allow-md5
-	JSON        bool   // --json: print the result as JSON on standard output
-	Verbose     bool   // -v, --verbose: a summary line on standard error
+	keyFlags             // --key/--cert or --p12: to open encrypted layers
+	Require     []string // --require: signed, encrypted, signed-inner
+	SenderCheck string   // --sender-check: strict, warn or off
+	AllowMD5    bool     // --allow-md5
+	JSON        bool     // --json: print the result as JSON on standard output
+	Verbose     bool     // -v, --verbose: a summary line on standard error
 
 	env *env
 }
@@ -64,7 +66,18 @@ missing answer means: soft passes with a warning, hard fails with exit status
 75 (try again later), off skips the check. A revoked certificate always fails,
 with the date and reason. --json prints every signer and check
 as one JSON object on standard output instead of the content (which then goes
-only to --out, if given).`,
+only to --out, if given).
+
+Layered messages (RFC 2634's triple wrap: signed, encrypted, signed again) are
+opened layer by layer, up to 8 layers: every signed layer, clear or opaque, is
+checked as above, and the content is written only if all of them pass. An
+encrypted layer needs your key (--key with --cert, or --p12); without one it is
+a failure, since what is inside can't be checked. The error names the failing
+layer; -v prints one line per layer, and --json adds "layers", each with
+"depth", "kind", "media_type", "valid", "error", "signers" (with their checks),
+"recipients" (with "us" on the entry that decrypted it) and "content_cipher".
+--require signed, encrypted or signed-inner (a signature inside the encryption)
+fails a message without that layer.`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
 
@@ -92,6 +105,8 @@ only to --out, if given).`,
 	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
 		"a From address missing from the signer's certificate: strict fails, warn warns, off does not compare")
 	fs.BoolVar(&opts.AllowMD5, "allow-md5", false, "accept signatures over MD5 digests, which are refused otherwise")
+	opts.keyFlags.addFlags(fs)
+	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
 	return cmd
@@ -118,10 +133,13 @@ func runVerify(opts *verifyOptions) error {
 			return err
 		}
 	}
-	res, verr := verify.Verify(context.Background(), w, in, vopts)
+	res, verr := verify.Open(context.Background(), w, in, vopts)
 	if res != nil {
 		for _, warning := range res.Warnings {
 			warn(e.Stderr, "%s", warning)
+		}
+		if opts.Verbose && len(res.Layers) > 1 {
+			reportLayers(e.Stderr, res)
 		}
 	}
 	if opts.JSON {
@@ -141,6 +159,21 @@ func runVerify(opts *verifyOptions) error {
 		fmt.Fprintf(e.Stderr, "smimectl: verified: %s\n", summary(res))
 	}
 	return nil
+}
+
+// decryptIdentity loads the key for encrypted layers, if the key flags name one.
+func decryptIdentity(e *env, f *keyFlags) (*verify.Identity, error) {
+	if f.Key == "" && f.P12 == "" {
+		if f.Cert != "" {
+			return nil, usagef([]string{"give the certificate's key with --key"}, "--cert needs --key")
+		}
+		return nil, nil
+	}
+	id, err := f.loadIdentity(e, "")
+	if err != nil {
+		return nil, err
+	}
+	return &verify.Identity{Certificate: id.Certificate, Key: id.Signer}, nil
 }
 
 // verifyOptions turns the flags into verify.Options, reading the trust files.
@@ -173,7 +206,17 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	if err != nil {
 		return verify.Options{}, err
 	}
+	req, err := parseRequire(opts.Require)
+	if err != nil {
+		return verify.Options{}, err
+	}
+	id, err := decryptIdentity(opts.env, &opts.keyFlags)
+	if err != nil {
+		return verify.Options{}, err
+	}
 	return verify.Options{
+		Require:       req,
+		Decrypt:       id,
 		Roots:         roots,
 		Intermediates: inter,
 		Now:           func() time.Time { return at },

@@ -167,7 +167,7 @@ func TestSelect(t *testing.T) {
 	trust := func(o *Options) {
 		o.Roots = []*x509.Certificate{l.Root.Cert}
 		o.Intermediates = []*x509.Certificate{l.Intermediate.Cert}
-		o.Revocation = revocation.New(revocation.Options{CRLs: []*x509.RevocationList{crl}})
+		o.Revocation = revocation.New(revocation.Options{CRLs: []*x509.RevocationList{crl}, Offline: true})
 	}
 	rank := func(f Found, r int) Found { f.Rank = r; return f }
 
@@ -218,7 +218,7 @@ func TestSelect(t *testing.T) {
 		{"revocation unavailable in hard mode", "bob@example.com", certinfo.Signing,
 			[]Found{u("bob")}, func(o *Options) {
 				trust(o)
-				o.Revocation = revocation.New(revocation.Options{Mode: revocation.Hard})
+				o.Revocation = revocation.New(revocation.Options{Mode: revocation.Hard, Offline: true})
 			}, "", map[string]Rule{"bob": RevocationUnavailable}, ""},
 		{"untrusted loses", alice, certinfo.Encryption,
 			[]Found{untrusted, u("alice-encrypt")}, trust, "alice-encrypt", map[string]Rule{"untrusted": Untrusted}, "subject"},

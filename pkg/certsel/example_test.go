@@ -32,7 +32,7 @@ func ExampleSelect() {
 		Now:           func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
 		Roots:         []*x509.Certificate{l.Root.Cert},
 		Intermediates: []*x509.Certificate{l.Intermediate.Cert},
-		Revocation:    revocation.New(revocation.Options{CRLs: []*x509.RevocationList{crl}}),
+		Revocation:    revocation.New(revocation.Options{CRLs: []*x509.RevocationList{crl}, Offline: true}),
 	})
 	if err != nil {
 		panic(err)

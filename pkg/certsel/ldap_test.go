@@ -183,7 +183,7 @@ func TestLDAPTimeout(t *testing.T) {
 }
 
 func newCRLChecker(crl *x509.RevocationList) revocation.Checker {
-	return revocation.New(revocation.Options{CRLs: []*x509.RevocationList{crl}})
+	return revocation.New(revocation.Options{CRLs: []*x509.RevocationList{crl}, Offline: true})
 }
 
 // TestLDAPTLS reads the directory over ldaps:// and over ldap:// with

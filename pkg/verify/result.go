@@ -24,6 +24,9 @@ type Result struct {
 	Valid    bool      `json:"valid"`
 	Signers  []*Signer `json:"signers"`
 	Warnings []string  `json:"warnings,omitempty"`
+	// Layers lists every layer [Open] opened, outermost first; Signers
+	// are then those of the innermost signed layer. Verify leaves it empty.
+	Layers []*Layer `json:"layers,omitempty"`
 	// Error is the first failure, if any.
 	Error string `json:"error,omitempty"`
 }
@@ -46,8 +49,10 @@ type Signer struct {
 	DigestAlgorithm    string     `json:"digest_algorithm"`
 	SignatureAlgorithm string     `json:"signature_algorithm"`
 	SigningTime        *time.Time `json:"signing_time,omitempty"`
-	Valid              bool       `json:"valid"`
-	Checks             []Check    `json:"checks"`
+	// SignedAttributes names the signed attributes, in order (inspect).
+	SignedAttributes []string `json:"signed_attributes,omitempty"`
+	Valid            bool     `json:"valid"`
+	Checks           []Check  `json:"checks"`
 	// Certificate is the signer's certificate, Chain the trusted chain
 	// (leaf first) when one was found.
 	Certificate *x509.Certificate   `json:"-"`

@@ -11,6 +11,16 @@
 // signer and check with its reason, for people (the CLI) and programs
 // (--json). Content is spooled (memory up to a threshold, then a temporary
 // file) while it is hashed, and released only after the checks pass.
+//
+// # Layered messages
+//
+// [Open] does the same for any nesting of signed and encrypted layers, such
+// as the guide's triple wrap (Chapter 6 "Viewing a Digitally Signed and
+// Encrypted E-Mail Message"; RFC 2634 section 1.1): it checks every signed
+// layer, decrypts every enveloped layer with [Options.Decrypt], lists the
+// layers in [Result.Layers], and releases the innermost entity only if every
+// layer is valid. [Inspect] describes the layers without keys or checks.
+// Both stop at [MaxDepth] layers.
 package verify
 
 import (
@@ -94,6 +104,13 @@ type Options struct {
 	SpoolDir string
 	// SpoolThreshold is 8 MiB if zero.
 	SpoolThreshold int64
+	// Decrypt, if not nil, is the identity [Open] decrypts enveloped layers
+	// with; nil makes an enveloped layer a failure ([ErrNoKey]). Verify
+	// ignores it.
+	Decrypt *Identity
+	// Require is the set of layers [Open] insists on; zero requires none.
+	// Verify ignores it.
+	Require Requirement
 }
 
 func (o *Options) now() time.Time {

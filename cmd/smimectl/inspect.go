@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smimectl/smimectl/pkg/verify"
+)
+
+// inspectOptions are the options of inspect.
+type inspectOptions struct {
+	In   string // --in: the message; "" or "-" is standard input
+	JSON bool   // --json: one JSON object instead of text
+
+	env *env
+}
+
+func newInspectCmd(e *env, runF func(*inspectOptions) error) *cobra.Command {
+	opts := &inspectOptions{env: e}
+	cmd := &cobra.Command{
+		Use:   "inspect [--json] [--in <file>]",
+		Short: "Show the layers of an S/MIME message without checking them",
+		Long: `Show the layer tree of an S/MIME message without keys and without checking
+anything: for each signed layer (multipart/signed, application/pkcs7-mime or the
+application/x-pkcs7-* legacy types, BER or DER) the digest algorithms, the signers
+(identifier, signing time, signed attribute names) and the certificates it carries
+(subject, issuer, serial, validity, key usage); for each enveloped or
+authEnveloped layer its recipients (identifier and key management) and content
+cipher. Signed layers are descended into; an encrypted layer ends the tree, since
+its content needs a key. A message nested more than 8 layers deep is an error.
+
+With --json the output is one object: "layers" (outermost first) and
+"content_type" (the innermost entity's media type, when reached). Each layer has
+"depth", "kind" (signed, enveloped, authEnveloped), "media_type", "smime_type",
+"encoding" (der or ber), "content_type" (data, signedData, envelopedData,
+authEnvelopedData or an OID), "detached", "digest_algorithms", "signers" (each
+"index", "issuer", "serial" or "subject_key_id", "subject" and "emails" when the
+certificate is carried, "digest_algorithm", "signature_algorithm",
+"signing_time", "signed_attributes"), "certificates" (each "subject", "issuer",
+"serial", "emails", "not_before", "not_after", "key_usage"), "recipients" (each
+"kind", "issuer" and "serial" or "subject_key_id", "key_management"),
+"content_cipher" and "note". The "valid", "checks" and "error" fields are those
+of verify and stay empty here.`,
+		Example: `  # What is this message, and who signed it?
+  smimectl inspect < mail.eml
+
+  # The certificates carried in the outer signature.
+  smimectl inspect --json --in mail.eml | jq '.layers[0].certificates'`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runInspect(opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.StringVar(&opts.In, "in", "", "read the message from `file` instead of standard input")
+	markFileFlag(fs, "in", messageExts...)
+	fs.BoolVar(&opts.JSON, "json", false, "print the layers as one JSON object")
+	return cmd
+}
+
+// runInspect reads the message once and prints its layers; on error the
+// layers read so far are printed before the error.
+func runInspect(opts *inspectOptions) error {
+	e := opts.env
+	in, err := openInput(e, opts.In)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	ins, err := verify.Inspect(in, verify.InspectOptions{})
+	if err != nil && len(ins.Layers) == 0 {
+		return err
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetEscapeHTML(false)
+		if werr := enc.Encode(ins); werr != nil {
+			return fmt.Errorf("writing the result: %w", werr)
+		}
+	} else {
+		printLayers(e.Stdout, ins)
+	}
+	return err
+}
+
+// printLayers writes the layer tree as indented text.
+func printLayers(w io.Writer, ins *verify.Inspection) {
+	for _, l := range ins.Layers {
+		ind := strings.Repeat("  ", l.Depth-1)
+		p := func(format string, args ...any) { fmt.Fprintf(w, ind+"  "+format+"\n", args...) }
+		fmt.Fprintf(w, "%slayer %d: %s (%s", ind, l.Depth, l.Kind, l.MediaType)
+		if l.SMIMEType != "" {
+			fmt.Fprintf(w, "; smime-type=%s", l.SMIMEType)
+		}
+		fmt.Fprintf(w, ", %s)\n", strings.ToUpper(l.Encoding))
+		p("content type: %s", l.ContentType)
+		if len(l.DigestAlgorithms) > 0 {
+			p("digest algorithms: %s", strings.Join(l.DigestAlgorithms, ", "))
+		}
+		for _, s := range l.Signers {
+			printSigner(p, s)
+		}
+		for _, c := range l.Certificates {
+			p("certificate: %s", c.Subject)
+			p("  issuer: %s, serial %s", c.Issuer, c.Serial)
+			p("  valid %s to %s", c.NotBefore.Format(time.RFC3339), c.NotAfter.Format(time.RFC3339))
+			if c.KeyUsage != "" {
+				p("  key usage: %s", c.KeyUsage)
+			}
+		}
+		if l.ContentCipher != "" {
+			p("content cipher: %s", l.ContentCipher)
+		}
+		for _, r := range l.Recipients {
+			who := "subject key identifier " + r.SubjectKeyID
+			if r.SubjectKeyID == "" {
+				who = fmt.Sprintf("issuer %s, serial %s", r.Issuer, r.Serial)
+			}
+			us := ""
+			if r.Us {
+				us = " (us)"
+			}
+			p("recipient: %s, %s, %s%s", r.Kind, who, r.KeyManagement, us)
+		}
+		if l.Note != "" {
+			p("note: %s", l.Note)
+		}
+	}
+	if ins.Content != "" {
+		fmt.Fprintf(w, "%scontent: %s\n", strings.Repeat("  ", len(ins.Layers)), ins.Content)
+	}
+}
+
+func printSigner(p func(string, ...any), s *verify.Signer) {
+	who := "subject key identifier " + s.SubjectKeyID
+	if s.SubjectKeyID == "" {
+		who = fmt.Sprintf("issuer %s, serial %s", s.Issuer, s.Serial)
+	}
+	p("signer %d: %s", s.Index+1, who)
+	if s.Subject != "" {
+		p("  subject: %s", s.Subject)
+	}
+	p("  algorithms: %s with %s", s.SignatureAlgorithm, s.DigestAlgorithm)
+	if s.SigningTime != nil {
+		p("  signing time: %s", s.SigningTime.Format(time.RFC3339))
+	}
+	if len(s.SignedAttributes) > 0 {
+		p("  signed attributes: %s", strings.Join(s.SignedAttributes, ", "))
+	}
+}

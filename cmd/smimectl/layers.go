@@ -1,0 +1,88 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/smimectl/smimectl/pkg/verify"
+)
+
+// requireValues are the values of --require on verify and decrypt.
+var requireValues = []string{"signed", "encrypted", "signed-inner"}
+
+// addRequireFlag adds --require to fs.
+func addRequireFlag(fs *pflag.FlagSet, p *[]string) {
+	fs.StringSliceVar(p, "require", nil, "fail unless the message has the layer: signed, encrypted or signed-inner (signed inside the encryption); repeatable")
+}
+
+// parseRequire turns --require values into a verify.Requirement.
+func parseRequire(vals []string) (verify.Requirement, error) {
+	var q verify.Requirement
+	for _, v := range vals {
+		r, err := verify.ParseRequirement(v)
+		if err != nil {
+			return 0, usagef([]string{"--require takes " + strings.Join(requireValues, ", ")}, "--require: unknown layer %q", v)
+		}
+		q |= r
+	}
+	return q, nil
+}
+
+// reportLayers writes one line per layer of a layered result to w, for -v:
+// "smimectl: layer 2: enveloped (aes-256-cbc), decrypted for issuer ..., serial ...".
+func reportLayers(w io.Writer, res *verify.Result) {
+	for _, l := range res.Layers {
+		fmt.Fprintf(w, "smimectl: layer %d: %s\n", l.Depth, layerLine(l))
+	}
+}
+
+func layerLine(l *verify.Layer) string {
+	state := "valid"
+	if !l.Valid {
+		state = "failed"
+		if l.Error == "" {
+			state = "not opened"
+		}
+	}
+	if l.Kind == verify.KindSigned {
+		form := l.MediaType
+		if form == "application/x-pkcs7-mime" {
+			form = "application/pkcs7-mime"
+		}
+		return fmt.Sprintf("signed, %s: %s", state, summary(&verify.Result{Form: form, Signers: l.Signers}))
+	}
+	line := fmt.Sprintf("%s, %s", l.Kind, state)
+	if l.ContentCipher != "" {
+		line += " (" + l.ContentCipher + ")"
+	}
+	for _, r := range l.Recipients {
+		if !r.Us {
+			continue
+		}
+		who := "subject key identifier " + r.SubjectKeyID
+		if r.SubjectKeyID == "" {
+			who = fmt.Sprintf("issuer %s, serial %s", r.Issuer, r.Serial)
+		}
+		line += fmt.Sprintf(": decrypted with the entry for %s (%s)", who, r.KeyManagement)
+	}
+	return line
+}
+
+func describeRequirementError(e *verify.RequirementError) (string, []string) {
+	return libraryDetail(e), nil
+}
+
+func describeDepthError(e *verify.DepthError) (string, []string) {
+	return libraryDetail(e), nil
+}
+
+func describeNoKey(err error) (string, []string, bool) {
+	if !errors.Is(err, verify.ErrNoKey) {
+		return "", nil, false
+	}
+	return libraryDetail(err), []string{"give your key with --key and --cert, or --p12, to open the encrypted layer"}, true
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"testing"
+)
+
+func TestNewTripleWrapCmd(t *testing.T) {
+	tests := []struct {
+		name string
+		argv []string
+		code int
+		want func(*tripleWrapOptions) bool
+	}{
+		{"defaults", []string{"--p12", "a.p12", "--recipient-cert", "b.crt"}, exitOK, func(o *tripleWrapOptions) bool {
+			return o.Inner == "clear" && o.P12 == "a.p12" && len(o.RecipientCerts) == 1 && o.Cipher == "aes-256-cbc" &&
+				o.sign.Digest == "sha256" && o.sign.Include == "chain" && o.Outer == (keyFlags{})
+		}},
+		{"everything", []string{"--key", "a.key", "--cert", "a.crt", "--inner", "opaque", "--to", "bob@example.com",
+			"--certs", "dir", "--from", "alice@example.com", "--cipher", "aes-256-gcm", "--oaep", "--keyid", "--no-self",
+			"--allow-missing", "--digest", "sha384", "--pss", "--include", "signer", "--signer-keyid", "--force",
+			"--no-capabilities", "--at", "@0", "--outer-key", "m.key", "--outer-cert", "m.crt", "--intermediates", "i.pem"}, exitOK,
+			func(o *tripleWrapOptions) bool {
+				return o.Inner == "opaque" && o.Key == "a.key" && o.Cert == "a.crt" && o.To[0] == "bob@example.com" &&
+					o.Certs[0] == "dir" && o.From == "alice@example.com" && o.Cipher == "aes-256-gcm" && o.OAEP &&
+					o.KeyID && o.NoSelf && o.AllowMissing && o.sign.Digest == "sha384" && o.sign.PSS &&
+					o.sign.Include == "signer" && o.sign.KeyID && o.sign.Force && o.sign.NoCapabilities &&
+					o.sign.At == "@0" && o.Outer.Key == "m.key" && o.Outer.Cert == "m.crt" && o.sign.Intermediates[0] == "i.pem"
+			}},
+		{"bad inner", []string{"--inner", "sideways"}, exitUsage, nil},
+		{"bad digest", []string{"--digest", "md5"}, exitUsage, nil},
+		{"no bcc", []string{"--bcc", "separate"}, exitUsage, nil},
+		{"no arguments", []string{"msg.eml"}, exitUsage, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, _ := testEnv("", nil)
+			var got *tripleWrapOptions
+			code := execCmd(t, newTripleWrapCmd(e, func(o *tripleWrapOptions) error { got = o; return nil }), tc.argv)
+			if code != tc.code {
+				t.Fatalf("status %d, want %d", code, tc.code)
+			}
+			if code == exitOK && !tc.want(got) {
+				t.Errorf("got %+v", *got)
+			}
+		})
+	}
+}
+
+func TestParseRequire(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+		code int
+	}{
+		{nil, "", exitOK},
+		{[]string{"signed"}, "signed", exitOK},
+		{[]string{"signed-inner", "encrypted"}, "encrypted,signed-inner", exitOK},
+		{[]string{"sealed"}, "", exitUsage},
+	}
+	for _, tc := range tests {
+		q, err := parseRequire(tc.in)
+		if code := exitCode(err); code != tc.code || q.String() != tc.want {
+			t.Errorf("parseRequire(%q) = %q, status %d; want %q, status %d", tc.in, q, code, tc.want, tc.code)
+		}
+	}
+}
