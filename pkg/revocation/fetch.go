@@ -94,7 +94,10 @@ func (q *query) fetchTimed(ctx context.Context, src Source, u string, f func(con
 	defer cancel()
 	start := q.opts.now()
 	data, err := f(uctx)
-	if err != nil && uctx.Err() != nil {
+	// A socket deadline set from uctx can fire a moment before uctx's own
+	// timer: past the deadline (real time, as contexts keep it), any failure
+	// is the timeout's.
+	if dl, ok := uctx.Deadline(); err != nil && (uctx.Err() != nil || (ok && time.Until(dl) <= 0)) {
 		err = q.opts.deadlineError(ctx)
 	}
 	q.fetches = append(q.fetches, Fetch{URL: u, Source: src, Duration: q.opts.now().Sub(start), Err: err})
