@@ -9,34 +9,18 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
-	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
-
-var (
-	labOnce sync.Once
-	theLab  *lab.Lab
-	labErr  error
-)
-
-func testLab(t testing.TB) *lab.Lab {
-	t.Helper()
-	labOnce.Do(func() { theLab, labErr = lab.New(lab.Options{}) })
-	if labErr != nil {
-		t.Fatal(labErr)
-	}
-	return theLab
-}
 
 // at is the evaluation time of the tests: a year after the lab's epoch.
 var at = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -80,7 +64,7 @@ func issue(t testing.TB, spec certSpec, issuerCert *x509.Certificate, issuerKey 
 		BasicConstraintsValid: true,
 	}
 	if issuerCert == nil {
-		l := testLab(t)
+		l := labtest.Default(t)
 		issuerCert, issuerKey = l.Intermediate.Cert, l.Intermediate.Key
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuerCert, key.Public(), issuerKey)
@@ -133,7 +117,7 @@ func (f failing) Find(context.Context, string) ([]Found, error) { return nil, f.
 func (f failing) String() string                                { return "failing" }
 
 func TestSelect(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	u := func(name string) Found {
 		usr := l.User(name)
 		return Found{Cert: usr.Cert, Key: usr.Key, Origin: name}
@@ -346,7 +330,7 @@ func TestSourceError(t *testing.T) {
 }
 
 func TestNoMatchErrorMessage(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	_, err := Select(context.Background(), "dave@example.com", certinfo.Signing, Options{
 		Sources: []Source{static{"s", []Found{{Cert: l.User("dave-expired").Cert}, {Cert: l.User("bob").Cert}}}},
 		Now:     func() time.Time { return at },
@@ -362,7 +346,7 @@ func TestNoMatchErrorMessage(t *testing.T) {
 }
 
 func TestFilesAndPKCS12(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	dir := t.TempDir()
 	if err := l.WriteDir(dir, "pw"); err != nil {
 		t.Fatal(err)
@@ -453,7 +437,7 @@ func candidatesOrNone(sel *Selection) []Candidate {
 }
 
 func TestRecipients(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	var found []Found
 	for _, u := range l.Users {
 		found = append(found, Found{Cert: u.Cert, Origin: u.Name})

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"net"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ import (
 // (revoked); Bob as a user with his certificate and as a contact with
 // another, newer one (contactBob).
 func directoryLDIF(t *testing.T, smimeAlice, contactBob *x509.Certificate) string {
-	l := testLab(t)
+	l := labtest.Default(t)
 	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 	var raw []byte
 	for _, c := range []*x509.Certificate{smimeAlice, l.Intermediate.Cert} {
@@ -55,7 +56,7 @@ func directoryLDIF(t *testing.T, smimeAlice, contactBob *x509.Certificate) strin
 }
 
 func TestLDAP(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyEncipherment,
 		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
 	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyEncipherment,
@@ -190,7 +191,7 @@ func newCRLChecker(crl *x509.RevocationList) revocation.Checker {
 // StartTLS, the server's certificate checked against the lab root; a wrong
 // root fails as a setup error, not a temporary one.
 func TestLDAPTLS(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyEncipherment,
 		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
 	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyEncipherment,

@@ -4,28 +4,11 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/smimectl/smimectl/internal/lab"
 )
-
-var (
-	labOnce sync.Once
-	theLab  *lab.Lab
-	labErr  error
-)
-
-func testLab(t testing.TB) *lab.Lab {
-	t.Helper()
-	labOnce.Do(func() { theLab, labErr = lab.New(lab.Options{Seed: "encrypt"}) })
-	if labErr != nil {
-		t.Fatal(labErr)
-	}
-	return theLab
-}
 
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -48,7 +31,7 @@ func encryptMsg(t *testing.T, msg string, opts Options) []byte {
 }
 
 func TestRoundTrip(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Seeded(t, "encrypt")
 	users := []string{"alice-encrypt", "bob", "carol"}
 	var certs []*x509.Certificate
 	for _, u := range users {
@@ -105,7 +88,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestEncryptRefuses(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Seeded(t, "encrypt")
 	for _, tc := range []struct {
 		name string
 		opts Options
@@ -155,7 +138,7 @@ func TestChooseCipher(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Seeded(t, "encrypt")
 	byAddr := map[string]*x509.Certificate{
 		"bob@example.com":   l.User("bob").Cert,
 		"carol@example.com": l.User("carol").Cert,
@@ -185,7 +168,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestDecryptFailures(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Seeded(t, "encrypt")
 	bob, carol := l.User("bob"), l.User("carol")
 	gcm := encryptMsg(t, testMsg, Options{Recipients: []*x509.Certificate{bob.Cert}, Ciphers: []Cipher{AES256GCM}})
 	bobOpts := DecryptOptions{Certificate: bob.Cert, Key: bob.Key}

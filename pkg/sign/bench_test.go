@@ -3,6 +3,7 @@ package sign_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"io"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func benchMessage(size int) []byte {
 // BenchmarkSign shows throughput and that allocations do not grow with the
 // message: compare B/op across sizes.
 func BenchmarkSign(b *testing.B) {
-	l := testLab(b)
+	l := labtest.Default(b)
 	alice := l.User("alice-sign")
 	for _, mode := range []sign.Mode{sign.Clear, sign.Opaque} {
 		for _, size := range []int{1 << 10, 1 << 20, 16 << 20} {

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"crypto"
 	"errors"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,7 +213,7 @@ func writeLab(t *testing.T, l *lab.Lab) string {
 // compares the content it recovers with the signed entity.
 func TestInteropOpenSSLVerifies(t *testing.T) {
 	testpeer.Require(t, "openssl")
-	l := testLab(t)
+	l := labtest.Default(t)
 	labDir := writeLab(t, l)
 	// openssl builds chains from the CAfile only (PEERS.md).
 	caFile := filepath.Join(labDir, "chain.pem")
@@ -269,7 +270,7 @@ func TestInteropOpenSSLVerifies(t *testing.T) {
 // signature.
 func TestInteropGPGSMVerifies(t *testing.T) {
 	testpeer.Require(t, "gpgsm")
-	l := testLab(t)
+	l := labtest.Default(t)
 	labDir := writeLab(t, l)
 	g, err := testpeer.NewGPGSM(filepath.Join(labDir, "root.crt"))
 	if err != nil {
@@ -308,7 +309,7 @@ func TestInteropGPGSMVerifies(t *testing.T) {
 // (status BadSignature), not only the digest.
 func TestInteropNSSVerifies(t *testing.T) {
 	testpeer.Require(t, "cmsutil")
-	l := testLab(t)
+	l := labtest.Default(t)
 	labDir := writeLab(t, l)
 	n, err := testpeer.NewNSS(filepath.Join(t.TempDir(), "nssdb"), filepath.Join(labDir, "root.crt"))
 	if err != nil {

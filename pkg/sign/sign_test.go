@@ -6,8 +6,8 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,21 +18,6 @@ import (
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
-
-var (
-	labOnce sync.Once
-	theLab  *lab.Lab
-	labErr  error
-)
-
-func testLab(t testing.TB) *lab.Lab {
-	t.Helper()
-	labOnce.Do(func() { theLab, labErr = lab.New(lab.Options{}) })
-	if labErr != nil {
-		t.Fatal(labErr)
-	}
-	return theLab
-}
 
 var now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -71,7 +56,7 @@ func signature(t *testing.T, signed []byte) *cms.SignedData {
 }
 
 func TestSignOptions(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	alice := l.User("alice-sign")
 	carol := l.User("carol")
 	tests := []struct {
@@ -136,7 +121,7 @@ func TestSignOptions(t *testing.T) {
 }
 
 func TestSignRefuses(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	alice, enc, dave, bob := l.User("alice-sign"), l.User("alice-encrypt"), l.User("dave-expired"), l.User("bob")
 	tests := []struct {
 		name string
@@ -175,7 +160,7 @@ func TestSignRefuses(t *testing.T) {
 // The signer's own certificate is checked for revocation when a checker is
 // given: eve's is in the intermediate's CRL.
 func TestSignRevocation(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	crls, err := revocation.ParseCRLs(l.Intermediate.CRL)
 	if err != nil {
 		t.Fatal(err)

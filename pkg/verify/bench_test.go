@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"io"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // BenchmarkVerify shows throughput and that allocations stay flat as
 // messages grow (content beyond the spool threshold goes to a file).
 func BenchmarkVerify(b *testing.B) {
-	l := testLab(b)
+	l := labtest.Default(b)
 	alice := l.User("alice-sign")
 	line := strings.Repeat("0123456789abcdef", 4) + "\r\n"
 	for _, mode := range []sign.Mode{sign.Clear, sign.Opaque} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ const fuzzEntity = "Content-Type: text/plain; charset=us-ascii\r\n\r\nHello,\r\n
 // it releases is exactly the content that was signed (changes to unsigned
 // outer header fields or to transfer encoding whitespace are harmless).
 func FuzzVerify(f *testing.F) {
-	l := testLab(f)
+	l := labtest.Default(f)
 	for _, mode := range []sign.Mode{sign.Clear, sign.Opaque} {
 		for _, user := range []string{"alice-sign", "carol"} {
 			u := l.User(user)

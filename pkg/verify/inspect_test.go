@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"testing"
 	"time"
 
@@ -52,7 +53,7 @@ func signaturePart(t *testing.T, msg []byte) string {
 }
 
 func TestInspectDepth(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	sig := signaturePart(t, signAs(t, l, "alice-sign", sign.Clear, "alice@example.com", false))
 	inner := []byte("Content-Type: text/plain\r\n\r\nhello\r\n")
 	tests := []struct {
@@ -97,7 +98,7 @@ func TestInspectDepth(t *testing.T) {
 // validly signed, fails at layer 9 with a DepthError, quickly, releasing
 // nothing.
 func TestOpenDepth(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	u := l.User("alice-sign")
 	sig := signaturePart(t, signAs(t, l, "alice-sign", sign.Clear, "alice@example.com", false))
 	msg := nestClear([]byte("Content-Type: text/plain\r\n\r\nhello\r\n"), sig, 1000-verify.MaxDepth-1)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +31,7 @@ type interopEnv struct {
 // newInteropEnv writes the test lab into a fresh temporary directory.
 func newInteropEnv(t *testing.T) *interopEnv {
 	t.Helper()
-	l := testLab(t)
+	l := labtest.Default(t)
 	dir := filepath.Join(t.TempDir(), "lab")
 	if err := l.WriteDir(dir, interopPass); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 // Open never reports one valid unless the content it releases ends with the
 // entity that was signed inside.
 func FuzzOpen(f *testing.F) {
-	l := testLab(f)
+	l := labtest.Default(f)
 	alice, bob := l.User("alice-sign"), l.User("bob")
 	now := func() time.Time { return at }
 	for _, inner := range []sign.Mode{sign.Clear, sign.Opaque} {

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"math/big"
 	"strings"
 	"testing"
@@ -73,7 +74,7 @@ func selfSignedTB(t testing.TB) sign.Options {
 }
 
 func TestOpen(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	msg := []byte(message("alice@example.com"))
 	bob := &verify.Identity{Certificate: l.User("bob").Cert, Key: l.User("bob").Key}
 	triple := func(innerMode sign.Mode, gcm bool) []byte {

@@ -5,9 +5,9 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,21 +17,6 @@ import (
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
-
-var (
-	labOnce sync.Once
-	theLab  *lab.Lab
-	labErr  error
-)
-
-func testLab(t testing.TB) *lab.Lab {
-	t.Helper()
-	labOnce.Do(func() { theLab, labErr = lab.New(lab.Options{}) })
-	if labErr != nil {
-		t.Fatal(labErr)
-	}
-	return theLab
-}
 
 // at is a time when every lab certificate but the expired one is valid
 // and after eve's revocation.
@@ -57,7 +42,7 @@ func signAs(t *testing.T, l *lab.Lab, user string, mode sign.Mode, from string, 
 }
 
 func TestVerify(t *testing.T) {
-	l := testLab(t)
+	l := labtest.Default(t)
 	crls, err := revocation.ParseCRLs(l.Intermediate.CRL)
 	if err != nil {
 		t.Fatal(err)
