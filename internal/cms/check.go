@@ -83,24 +83,24 @@ func (si *SignerInfo) CheckSignature(cert *x509.Certificate, contentType asn1.Ob
 // verifyRaw checks sig over the digest hashed with h, as alg says.
 func verifyRaw(pub crypto.PublicKey, alg pkix.AlgorithmIdentifier, h crypto.Hash, hashed, sig []byte) error {
 	o := alg.Algorithm
-	switch {
-	case o.Equal(oidRSAEncryption), o.Equal(oidSHA1WithRSA), o.Equal(oidSHA224WithRSA),
-		o.Equal(oidSHA256WithRSA), o.Equal(oidSHA384WithRSA), o.Equal(oidSHA512WithRSA), o.Equal(oidMD5WithRSA):
-		if sh := rsaSigHash(o); sh != 0 && sh != h {
-			return &FormatError{"signature algorithm and digest algorithm disagree"}
-		}
+	sa, ok := signatureAlgorithm(o)
+	if !ok {
+		return &UnsupportedAlgorithmError{"signature", o}
+	}
+	if sa.hash != 0 && sa.hash != h {
+		return &FormatError{"signature algorithm and digest algorithm disagree"}
+	}
+	switch sa.scheme {
+	case schemeRSA, schemePSS:
 		k, ok := pub.(*rsa.PublicKey)
 		if !ok {
-			return &FormatError{"RSA signature with a non-RSA certificate"}
+			return &FormatError{sa.scheme + " signature with a non-RSA certificate"}
 		}
-		if rsa.VerifyPKCS1v15(k, h, hashed, sig) != nil {
-			return ErrBadSignature
-		}
-		return nil
-	case o.Equal(oidRSAPSS):
-		k, ok := pub.(*rsa.PublicKey)
-		if !ok {
-			return &FormatError{"RSA-PSS signature with a non-RSA certificate"}
+		if sa.scheme == schemeRSA {
+			if rsa.VerifyPKCS1v15(k, h, hashed, sig) != nil {
+				return ErrBadSignature
+			}
+			return nil
 		}
 		p, err := parsePSSParams(alg.Parameters.FullBytes)
 		if err != nil {
@@ -113,11 +113,7 @@ func verifyRaw(pub crypto.PublicKey, alg pkix.AlgorithmIdentifier, h crypto.Hash
 			return ErrBadSignature
 		}
 		return nil
-	case o.Equal(oidECPublicKey), o.Equal(oidECDSAWithSHA1), o.Equal(oidECDSAWithSHA224),
-		o.Equal(oidECDSAWithSHA256), o.Equal(oidECDSAWithSHA384), o.Equal(oidECDSAWithSHA512):
-		if sh := ecdsaSigHash(o); sh != 0 && sh != h {
-			return &FormatError{"signature algorithm and digest algorithm disagree"}
-		}
+	default: // schemeECDSA
 		k, ok := pub.(*ecdsa.PublicKey)
 		if !ok {
 			return &FormatError{"ECDSA signature with a non-EC certificate"}
@@ -127,25 +123,53 @@ func verifyRaw(pub crypto.PublicKey, alg pkix.AlgorithmIdentifier, h crypto.Hash
 		}
 		return nil
 	}
-	return &UnsupportedAlgorithmError{"signature", o}
 }
 
-func rsaSigHash(o asn1.ObjectIdentifier) crypto.Hash {
-	switch {
-	case o.Equal(oidMD5WithRSA):
-		return crypto.MD5
-	case o.Equal(oidSHA1WithRSA):
-		return crypto.SHA1
-	case o.Equal(oidSHA224WithRSA):
-		return crypto.SHA224
-	case o.Equal(oidSHA256WithRSA):
-		return crypto.SHA256
-	case o.Equal(oidSHA384WithRSA):
-		return crypto.SHA384
-	case o.Equal(oidSHA512WithRSA):
-		return crypto.SHA512
+// Signature schemes, as reports name them.
+const (
+	schemeRSA   = "RSA"
+	schemePSS   = "RSA-PSS"
+	schemeECDSA = "ECDSA"
+)
+
+// signatureAlgorithms are the signatureAlgorithm identifiers this package
+// reads (RFC 3370, RFC 4056, RFC 5753, RFC 5754): the scheme and, for the
+// "hash with scheme" identifiers, the digest they imply. The bare key-type
+// identifiers (rsaEncryption, as OpenSSL writes; id-ecPublicKey, as some
+// clients write) and RSASSA-PSS take the digest from the SignerInfo.
+var signatureAlgorithms = []struct {
+	oid    asn1.ObjectIdentifier
+	scheme string
+	hash   crypto.Hash
+}{
+	{oidRSAEncryption, schemeRSA, 0},
+	{oidMD5WithRSA, schemeRSA, crypto.MD5},
+	{oidSHA1WithRSA, schemeRSA, crypto.SHA1},
+	{oidSHA224WithRSA, schemeRSA, crypto.SHA224},
+	{oidSHA256WithRSA, schemeRSA, crypto.SHA256},
+	{oidSHA384WithRSA, schemeRSA, crypto.SHA384},
+	{oidSHA512WithRSA, schemeRSA, crypto.SHA512},
+	{oidRSAPSS, schemePSS, 0},
+	{oidECPublicKey, schemeECDSA, 0},
+	{oidECDSAWithSHA1, schemeECDSA, crypto.SHA1},
+	{oidECDSAWithSHA224, schemeECDSA, crypto.SHA224},
+	{oidECDSAWithSHA256, schemeECDSA, crypto.SHA256},
+	{oidECDSAWithSHA384, schemeECDSA, crypto.SHA384},
+	{oidECDSAWithSHA512, schemeECDSA, crypto.SHA512},
+}
+
+type sigAlgorithm struct {
+	scheme string
+	hash   crypto.Hash
+}
+
+func signatureAlgorithm(o asn1.ObjectIdentifier) (sigAlgorithm, bool) {
+	for _, a := range signatureAlgorithms {
+		if a.oid.Equal(o) {
+			return sigAlgorithm{a.scheme, a.hash}, true
+		}
 	}
-	return 0
+	return sigAlgorithm{}, false
 }
 
 type pssParams struct {
@@ -225,32 +249,10 @@ func parsePSSParams(der []byte) (pssParams, error) {
 }
 
 // SignatureAlgorithmName names the signer's signature scheme for reports:
-// "RSA", "RSA-PSS" or "ECDSA".
+// "RSA", "RSA-PSS" or "ECDSA" (the dotted identifier if unknown).
 func (si *SignerInfo) SignatureAlgorithmName() string {
-	o := si.SignatureAlgorithm.Algorithm
-	switch {
-	case o.Equal(oidRSAPSS):
-		return "RSA-PSS"
-	case rsaSigHash(o) != 0 || o.Equal(oidRSAEncryption):
-		return "RSA"
-	case o.Equal(oidECPublicKey) || ecdsaSigHash(o) != 0:
-		return "ECDSA"
+	if sa, ok := signatureAlgorithm(si.SignatureAlgorithm.Algorithm); ok {
+		return sa.scheme
 	}
-	return o.String()
-}
-
-func ecdsaSigHash(o asn1.ObjectIdentifier) crypto.Hash {
-	switch {
-	case o.Equal(oidECDSAWithSHA1):
-		return crypto.SHA1
-	case o.Equal(oidECDSAWithSHA224):
-		return crypto.SHA224
-	case o.Equal(oidECDSAWithSHA256):
-		return crypto.SHA256
-	case o.Equal(oidECDSAWithSHA384):
-		return crypto.SHA384
-	case o.Equal(oidECDSAWithSHA512):
-		return crypto.SHA512
-	}
-	return 0
+	return si.SignatureAlgorithm.Algorithm.String()
 }

@@ -239,11 +239,10 @@ func algorithmDER(oid asn1.ObjectIdentifier, params []byte) []byte {
 }
 
 func ecdsaOIDFor(h crypto.Hash) asn1.ObjectIdentifier {
-	switch h {
-	case crypto.SHA384:
-		return oidECDSAWithSHA384
-	case crypto.SHA512:
-		return oidECDSAWithSHA512
+	for _, a := range signatureAlgorithms {
+		if a.scheme == schemeECDSA && a.hash == h {
+			return a.oid
+		}
 	}
 	return oidECDSAWithSHA256
 }
