@@ -245,12 +245,31 @@ func appendLength(out []byte, n int) []byte {
 	if n < 0x80 {
 		return append(out, byte(n))
 	}
-	var l []byte
+	size := 0
 	for v := n; v > 0; v >>= 8 {
-		l = append([]byte{byte(v)}, l...)
+		size++
 	}
-	out = append(out, 0x80|byte(len(l)))
-	return append(out, l...)
+	out = append(out, 0x80|byte(size))
+	for i := size - 1; i >= 0; i-- {
+		out = append(out, byte(n>>(8*i)))
+	}
+	return out
+}
+
+// segmentWriter writes streamed content as the primitive segments of a
+// constructed, indefinite-length OCTET STRING, the form OpenSSL's -stream
+// writes; the caller writes the surrounding header and end-of-contents.
+type segmentWriter struct {
+	w   io.Writer
+	hdr [2 + maxLengthBytes]byte // scratch for one segment header
+}
+
+func (s *segmentWriter) write(p []byte) error {
+	if _, err := s.w.Write(appendLength(append(s.hdr[:0], 0x04), len(p))); err != nil {
+		return err
+	}
+	_, err := s.w.Write(p)
+	return err
 }
 
 // ToDER converts one BER element (with no trailing data) to DER, as far as

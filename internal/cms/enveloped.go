@@ -116,7 +116,7 @@ func NewEnvelopedDataWriter(w io.Writer, opts EnvelopeOptions) (io.WriteCloser, 
 	if err != nil {
 		return nil, err
 	}
-	ew := &envWriter{w: w, c: c, buf: make([]byte, 0, chunkSize)}
+	ew := &envWriter{w: w, seg: segmentWriter{w: w}, c: c, buf: make([]byte, 0, chunkSize)}
 	typeOID := OIDEnvelopedData
 	if c.AEAD() {
 		typeOID = OIDAuthEnvelopedData
@@ -148,6 +148,7 @@ func NewEnvelopedDataWriter(w io.Writer, opts EnvelopeOptions) (io.WriteCloser, 
 
 type envWriter struct {
 	w   io.Writer
+	seg segmentWriter
 	c   Cipher
 	cbc cipher.BlockMode
 	gcm *gcmStream
@@ -184,14 +185,7 @@ func (e *envWriter) emit() {
 	} else {
 		e.cbc.CryptBlocks(e.buf, e.buf)
 	}
-	hdr := appendLength([]byte{0x04}, len(e.buf))
-	if _, err := e.w.Write(hdr); err != nil {
-		e.err = err
-		return
-	}
-	if _, err := e.w.Write(e.buf); err != nil {
-		e.err = err
-	}
+	e.err = e.seg.write(e.buf)
 	e.buf = e.buf[:0]
 }
 

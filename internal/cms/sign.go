@@ -339,7 +339,7 @@ func NewSignedDataWriter(w io.Writer, opts SignOptions) (io.WriteCloser, error) 
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	sw := &signedWriter{w: w, opts: opts, h: opts.hash().New(), buf: make([]byte, 0, chunkSize)}
+	sw := &signedWriter{w: w, seg: segmentWriter{w: w}, opts: opts, h: opts.hash().New(), buf: make([]byte, 0, chunkSize)}
 	var b cryptobyte.Builder
 	b.AddASN1ObjectIdentifier(OIDSignedData)
 	oid := b.BytesOrPanic()
@@ -361,6 +361,7 @@ func NewSignedDataWriter(w io.Writer, opts SignOptions) (io.WriteCloser, error) 
 
 type signedWriter struct {
 	w    io.Writer
+	seg  segmentWriter
 	opts SignOptions
 	h    hash.Hash
 	buf  []byte
@@ -388,14 +389,7 @@ func (s *signedWriter) flush() {
 	if len(s.buf) == 0 || s.err != nil {
 		return
 	}
-	hdr := appendLength([]byte{0x04}, len(s.buf))
-	if _, err := s.w.Write(hdr); err != nil {
-		s.err = err
-		return
-	}
-	if _, err := s.w.Write(s.buf); err != nil {
-		s.err = err
-	}
+	s.err = s.seg.write(s.buf)
 	s.buf = s.buf[:0]
 }
 
