@@ -2,6 +2,7 @@ package testpeer
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 
@@ -22,9 +23,10 @@ import (
 //	gpgsm-sign [-detach] CERT.crt PASS IN OUT
 //	    sign IN with CERT's key, writing raw CMS to OUT: opaque, or
 //	    detached with -detach.
-//	[!] gpgsm-verify SIG [CONTENT]
+//	[!] gpgsm-verify [-out FILE] SIG [CONTENT]
 //	    gpgsm accepts (with !: rejects) the raw CMS signature SIG, over the
-//	    detached CONTENT if given ([GPGSM.Verify]).
+//	    detached CONTENT if given ([GPGSM.Verify]). With -out, SIG is opaque
+//	    and the content gpgsm extracts from it goes to FILE ([GPGSM.Open]).
 //	nss-init DBDIR ROOT.crt [INTERMEDIATE.crt...]
 //	    create an NSS database trusting ROOT ([NewNSS]).
 //	nss-import-p12 DBDIR FILE.p12 PASS
@@ -45,8 +47,10 @@ import (
 //	    build a multipart/signed message from a signed MIME entity and its
 //	    detached raw CMS signature ([WrapSigned]).
 //
-// A ! before a verify command expects a rejection ([*RejectedError]); any
-// other failure, such as a missing file, still fails the script. The other
+// A ! before a verify command expects a rejection ([*RejectedError]) and
+// writes its reason (for gpgsm, the status lines that decided: BADSIG...)
+// to the command's stderr, for a following stderr assertion; any other
+// failure, such as a missing file, still fails the script. The other
 // commands do not take !.
 //
 // The encryption commands (gpgsm-import-cert, gpgsm-encrypt, gpgsm-decrypt,
@@ -107,7 +111,7 @@ func verdict(ts *testscript.TestScript, neg bool, err error) {
 	case err == nil && neg:
 		ts.Fatalf("signature accepted, want rejected")
 	case errors.As(err, &rej) && neg:
-		ts.Logf("rejected as expected: %v", err)
+		fmt.Fprintf(ts.Stderr(), "rejected as expected: %v\n", err)
 	default:
 		ts.Check(err)
 	}
@@ -152,12 +156,23 @@ func cmdGPGSMSign(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func cmdGPGSMVerify(ts *testscript.TestScript, neg bool, args []string) {
-	usage(ts, neg, true, args, 1, 2, "gpgsm-verify SIG [CONTENT]")
-	content := ""
-	if len(args) == 2 {
-		content = ts.MkAbs(args[1])
+	const syntax = "gpgsm-verify [-out FILE] SIG [CONTENT]"
+	out := ""
+	if len(args) >= 2 && args[0] == "-out" {
+		out, args = args[1], args[2:]
 	}
-	verdict(ts, neg, scriptGPGSM(ts).Verify(ts.MkAbs(args[0]), content))
+	usage(ts, neg, true, args, 1, 2, syntax)
+	g := scriptGPGSM(ts)
+	switch {
+	case out != "" && len(args) == 2:
+		ts.Fatalf("usage: %s (-out takes an opaque SIG, without CONTENT)", syntax)
+	case out != "":
+		verdict(ts, neg, g.Open(ts.MkAbs(args[0]), ts.MkAbs(out)))
+	case len(args) == 2:
+		verdict(ts, neg, g.Verify(ts.MkAbs(args[0]), ts.MkAbs(args[1])))
+	default:
+		verdict(ts, neg, g.Verify(ts.MkAbs(args[0]), ""))
+	}
 }
 
 func cmdNSSInit(ts *testscript.TestScript, neg bool, args []string) {

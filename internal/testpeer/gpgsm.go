@@ -145,7 +145,27 @@ func (g *GPGSM) sign(cert, pass, in, out, mode string) error {
 // REVKEYSIG, ERRSIG, TRUST_NEVER or TRUST_UNDEFINED. Any other outcome is a
 // [*RejectedError].
 func (g *GPGSM) Verify(sig, content string) error {
-	args := []string{"--status-fd", "1", "--verify", sig}
+	return g.verify(sig, content, "")
+}
+
+// Open checks the opaque CMS signature in sig as [GPGSM.Verify] does and
+// writes the content it encapsulates, as gpgsm extracts it, to out: the
+// next layer of a nested message. On any failure Open removes out, so no
+// unverified content is left behind.
+func (g *GPGSM) Open(sig, out string) error {
+	err := g.verify(sig, "", out)
+	if err != nil {
+		os.Remove(out)
+	}
+	return err
+}
+
+func (g *GPGSM) verify(sig, content, out string) error {
+	args := []string{"--status-fd", "1"}
+	if out != "" {
+		args = append(args, "--output", out)
+	}
+	args = append(args, "--verify", sig)
 	for _, f := range []string{sig, content} {
 		if f == "" {
 			continue
