@@ -57,7 +57,12 @@ error names the failing layer, -v prints one line per layer on standard error,
 and --json prints verify's JSON object with its "layers" list. --require signed,
 encrypted or signed-inner (a signature inside the encryption) fails a message
 without that layer. Without --trust, decrypt opens one encrypted layer and
-leaves any signature inside it for verify.`,
+leaves any signature inside it for verify.
+
+Header fields protected inside the encryption (RFC 9788, encrypt or triple-wrap
+--protect-headers) replace the outer ones in the output, so a Subject hidden as
+"[...]" comes back; with --trust they are compared with the outer header as
+verify does, and --json lists them under "protected_headers".`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
 

@@ -39,6 +39,8 @@ type encryptOptions struct {
 	AllowMissing    bool     // --allow-missing: encrypt for the recipients that have certificates
 	Bcc             string   // --bcc: separate or together
 	OutDir          string   // --out-dir: where --bcc separate writes its messages
+	ProtectHeaders  bool     // --protect-headers: header fields inside the encryption (RFC 9788)
+	KeepSubject     bool     // --keep-subject: leave the outer Subject readable
 
 	env *env
 }
@@ -77,6 +79,14 @@ clients, AES-CBC is assumed readable by all and AES-GCM is used only when it
 comes first. The default, aes-256-cbc, reaches the most clients (gpgsm and NSS
 read no AES-GCM); aes-256-gcm, which also detects tampering, is recommended
 where every recipient reads it, and gives smime-type=authEnveloped-data.
+
+--protect-headers copies the header fields (From, To, Cc, Subject, Date,
+Message-ID, ...; not Bcc) into the encrypted part, marked hp="cipher" (RFC 9788
+header protection, the guide's SecurityFlags 0x200), and hides the Subject
+outside as "[...]" (RFC 9788's hcp_baseline, which also drops Keywords and
+Comments outside); --keep-subject leaves it readable. decrypt puts the protected
+fields back. A message that is signed already can't get them: sign it with
+--protect-headers, or use triple-wrap --protect-headers.
 
 --bcc separate writes one message for To and Cc and one per Bcc recipient into
 --out-dir (message.eml, bcc-<address>.eml), so Bcc recipients stay hidden from
@@ -127,6 +137,8 @@ func (opts *encryptOptions) addRecipientFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&opts.KeyID, "keyid", false, "identify recipients by subject key identifier instead of issuer and serial number")
 	fs.BoolVar(&opts.NoSelf, "no-self", false, "do not encrypt to the sender")
 	fs.BoolVar(&opts.AllowMissing, "allow-missing", false, "encrypt for the recipients that have a certificate and warn about the others")
+	fs.BoolVar(&opts.ProtectHeaders, "protect-headers", false, protectHeadersUsage+"; the outer Subject becomes \"[...]\"")
+	fs.BoolVar(&opts.KeepSubject, "keep-subject", false, "with --protect-headers: leave the outer Subject readable instead of \"[...]\"")
 	markFileFlag(fs, "recipient-cert", certExts...)
 }
 
@@ -215,6 +227,9 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 	if err := opts.keyFlags.check(); err != nil {
 		return nil, err
 	}
+	if opts.KeepSubject && !opts.ProtectHeaders {
+		return nil, usagef([]string{"add --protect-headers, or leave out --keep-subject: without it the Subject is never hidden"}, "--keep-subject needs --protect-headers")
+	}
 	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e))
 	if err != nil {
 		return nil, err
@@ -234,11 +249,15 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 		}
 	}
 	p.opts = encrypt.Options{
-		Recipients:   recips,
-		Ciphers:      ciphers,
-		OAEP:         opts.OAEP,
-		SubjectKeyID: opts.KeyID,
-		Now:          func() time.Time { return p.now },
+		Recipients: recips,
+		Ciphers:    ciphers,
+		OAEP:       opts.OAEP,
+		// triple-wrap protects the header fields inside its inner
+		// signature instead (tripleWrapOptions.signatures).
+		ProtectHeaders: opts.ProtectHeaders,
+		KeepSubject:    opts.KeepSubject,
+		SubjectKeyID:   opts.KeyID,
+		Now:            func() time.Time { return p.now },
 	}
 	return p, nil
 }

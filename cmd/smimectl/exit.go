@@ -142,6 +142,7 @@ var classify = []func(error) (int, bool){
 	asCode(func(*verify.SignatureError) int { return exitFailed }),
 	asCode(func(*verify.TrustError) int { return exitFailed }),
 	asCode(func(*verify.SenderError) int { return exitFailed }),
+	asCode(func(*verify.HeaderError) int { return exitFailed }),
 	asCode(func(*verify.PolicyError) int { return exitFailed }),
 	asCode(func(*revocation.RevokedError) int { return exitFailed }),
 	isCode(verify.ErrNotSigned, exitFailed),

@@ -45,6 +45,7 @@ func TestExitCode(t *testing.T) {
 		{"bad signature", fmt.Errorf("x: %w", &verify.SignatureError{Err: cms.ErrContentModified}), exitFailed},
 		{"untrusted", &verify.TrustError{Reason: chain.Untrusted, Err: errors.New("no root")}, exitFailed},
 		{"sender", &verify.SenderError{From: "a@example.com"}, exitFailed},
+		{"protected from", &verify.HeaderError{Field: "From", Protected: "a@example.com", Outer: "m@example.com"}, exitFailed},
 		{"policy", &verify.PolicyError{Err: errors.New("md5")}, exitFailed},
 		{"not signed", fmt.Errorf("%w: its type is text/plain", verify.ErrNotSigned), exitFailed},
 		{"revoked", &revocation.RevokedError{}, exitFailed},

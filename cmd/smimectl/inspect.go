@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
@@ -45,7 +46,12 @@ certificate is carried, "digest_algorithm", "signature_algorithm",
 "serial", "emails", "not_before", "not_after", "key_usage"), "recipients" (each
 "kind", "issuer" and "serial" or "subject_key_id", "key_management"),
 "content_cipher" and "note". The "valid", "checks" and "error" fields are those
-of verify and stay empty here.`,
+of verify and stay empty here. When the innermost entity carries protected
+header fields (RFC 9788: hp="clear" or hp="cipher" on its Content-Type),
+"protected_headers" lists them: "hp", "fields" (each "name", "value"),
+"hp_outer" (the outer fields as the sender recorded them) and "differences"
+(each "field", "kind" — changed, added or missing in transit, obscured or
+removed by the sender — and "protected", "outer", "sent").`,
 		Example: `  # What is this message, and who signed it?
   smimectl inspect < mail.eml
 
@@ -139,6 +145,44 @@ func printLayers(w io.Writer, ins *verify.Inspection) {
 	if ins.Content != "" {
 		fmt.Fprintf(w, "%scontent: %s\n", strings.Repeat("  ", len(ins.Layers)), ins.Content)
 	}
+	if ph := ins.ProtectedHeaders; ph != nil {
+		ind := strings.Repeat("  ", len(ins.Layers)+1)
+		fmt.Fprintf(w, "%sprotected headers (hp=%s):\n", ind[2:], ph.HP)
+		printProtected(w, ind, ph)
+	}
+}
+
+// printProtected writes the protected header fields, the sender's HP-Outer
+// records and every difference from the outer header, one per line.
+func printProtected(w io.Writer, ind string, ph *verify.ProtectedHeaders) {
+	for _, f := range ph.Fields {
+		fmt.Fprintf(w, "%s%s: %s\n", ind, f.Name, f.Value)
+	}
+	for _, f := range ph.Outer {
+		fmt.Fprintf(w, "%sHP-Outer: %s: %s\n", ind, f.Name, f.Value)
+	}
+	for _, d := range ph.Differences {
+		fmt.Fprintf(w, "%s%s\n", ind, differenceLine(d))
+	}
+}
+
+// differenceLine says how an outer field differs from the protected one:
+// "Subject: obscured outside as "[...]" (protected "Plans")".
+func differenceLine(d mime.Difference) string {
+	switch d.Kind {
+	case mime.DiffObscured:
+		return fmt.Sprintf("%s: obscured outside as %q (protected %q)", d.Field, d.Sent, d.Protected)
+	case mime.DiffRemoved:
+		return fmt.Sprintf("%s: left out of the outer header (protected %q)", d.Field, d.Protected)
+	case mime.DiffAdded:
+		return fmt.Sprintf("%s: added outside, not protected: %q", d.Field, d.Outer)
+	case mime.DiffMissing:
+		return fmt.Sprintf("%s: missing outside (protected %q)", d.Field, d.Protected)
+	}
+	if d.Sent != "" {
+		return fmt.Sprintf("%s: changed in transit: sent as %q, received %q (protected %q)", d.Field, d.Sent, d.Outer, d.Protected)
+	}
+	return fmt.Sprintf("%s: changed outside: protected %q, outer %q", d.Field, d.Protected, d.Outer)
 }
 
 func printSigner(p func(string, ...any), s *verify.Signer) {

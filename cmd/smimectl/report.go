@@ -65,6 +65,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeSignatureError),
 	describeAs(describeTrustError),
 	describeAs(describeSenderError),
+	describeAs(describeHeaderError),
 	describeAs(describeRevokedError),
 	describeAs(describeUnavailableError),
 	describeAs(describeMalformedError),
@@ -213,6 +214,10 @@ func describeSenderError(e *verify.SenderError) (string, []string) {
 		return "the message has no From address to compare with the signer's certificate", hints
 	}
 	return fmt.Sprintf("the sender %s is not in the signer's certificate (it is for %s)", e.From, strings.Join(e.Addresses, ", ")), hints
+}
+
+func describeHeaderError(e *verify.HeaderError) (string, []string) {
+	return libraryDetail(e), []string{"the signed or encrypted header names another sender than the outer one: treat the outer From as forged; --sender-check warn accepts the message with a warning"}
 }
 
 func describeRevokedError(e *revocation.RevokedError) (string, []string) {

@@ -37,10 +37,14 @@ type signOptions struct {
 	SmartCardOnly  bool     // --smartcard-only: private keys only from smart cards
 	CRLs           []string // --crl: CRL files for the check of the signer's own certificate
 	Revocation     string   // --revocation: off (default), soft or hard
+	ProtectHeaders bool     // --protect-headers: copy the header fields into the signed part (RFC 9788)
 	revocationFlags
 
 	env *env
 }
+
+// protectHeadersUsage is the text of --protect-headers on sign and encrypt.
+const protectHeadersUsage = "copy From, To, Cc, Subject, Date, Message-ID and the other header fields into the protected part (RFC 9788)"
 
 // Values of the sign enum flags.
 var (
@@ -77,7 +81,10 @@ not on a smart card: --key and --p12 files, and the keys --certs finds in files.
 The signature uses SHA-256 unless --digest says otherwise, carries the signing
 time and the S/MIME capabilities (unless --no-capabilities), and includes the
 signer's certificate and its intermediates (--include). The outer header fields
-(From, To, Subject, ...) stay outside the signature.
+(From, To, Subject, ...) stay outside the signature; --protect-headers copies
+them into the signed part too (RFC 9788 header protection, hp="clear"; the
+guide's SecurityFlags 0x200), so that verify can tell if one was changed on the
+way.
 ` + directoryHelp
 
 const signExample = `  # Sign with a PEM key and certificate and hand the result to sendmail.
@@ -151,6 +158,7 @@ func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 	fs.StringVar(&opts.From, "from", "", "the sender `address` the certificate must carry (default: the message's From)")
 	fs.BoolVar(&opts.Force, "force", false, "sign even if the certificate is expired, not for signing or not for the sender")
 	fs.BoolVar(&opts.NoCapabilities, "no-capabilities", false, "leave out the S/MIME capabilities attribute")
+	fs.BoolVar(&opts.ProtectHeaders, "protect-headers", false, protectHeadersUsage)
 	fs.StringVar(&opts.At, "at", "", "sign as of `time` (RFC 3339, 2006-01-02 or @unix-seconds) instead of now")
 	markFileFlag(fs, "intermediates", certExts...)
 	enumFlag(fs, &opts.Revocation, "revocation", "off", []string{"off", "soft", "hard"},
@@ -251,6 +259,7 @@ func (opts *signOptions) libraryOptions(id *keys.Identity, at time.Time) (sign.O
 		From:           opts.From,
 		Force:          opts.Force,
 		NoCapabilities: opts.NoCapabilities,
+		ProtectHeaders: opts.ProtectHeaders,
 		Now:            func() time.Time { return at },
 		Revocation:     checker,
 	}, nil

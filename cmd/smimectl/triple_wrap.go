@@ -46,6 +46,12 @@ Recipients, cipher and the sender's own copy follow encrypt's flags: --cipher,
 status 3 and nothing written. --signer-keyid names the signers by subject key
 identifier.
 
+--protect-headers copies the header fields (From, To, Cc, Subject, Date,
+Message-ID, ...; not Bcc) into the innermost, signed part, marked hp="cipher"
+(RFC 9788 header protection, the guide's SecurityFlags 0x200), and hides the
+Subject outside as "[...]"; --keep-subject leaves it readable. decrypt --trust
+checks them against the outer header and puts them back.
+
 The layers are streamed into each other; the result is written only if all
 three succeeded. decrypt --trust opens it again in one call.`,
 		Example: `  # Triple-wrap for Bob, signed by Alice.
@@ -109,7 +115,9 @@ func runTripleWrap(opts *tripleWrapOptions) error {
 	if _, err := w.Write(nil); err != nil {
 		return err
 	}
-	err = wrapThree(w, in, inner, p.encryptOptions(&opts.encryptOptions, nil), outer)
+	eo := p.encryptOptions(&opts.encryptOptions, nil)
+	eo.ProtectHeaders = false // protected inside the inner signature instead
+	err = wrapThree(w, in, inner, eo, outer)
 	if err != nil {
 		abort()
 		return err
@@ -134,6 +142,9 @@ func (opts *tripleWrapOptions) signatures() (inner, outer sign.Options, err erro
 	if inner, err = opts.sign.libraryOptions(id, at); err != nil {
 		return inner, outer, err
 	}
+	// RFC 9788: the protected fields go in the payload, inside the inner
+	// signature, marked for an encrypted message.
+	inner.ProtectHeaders, inner.Confidential, inner.KeepSubject = opts.ProtectHeaders, true, opts.KeepSubject
 	outerID := id
 	if opts.Outer.Key != "" || opts.Outer.Cert != "" || opts.Outer.P12 != "" {
 		ko := opts.Outer
@@ -152,6 +163,7 @@ func (opts *tripleWrapOptions) signatures() (inner, outer sign.Options, err erro
 	if outer, err = opts.sign.libraryOptions(outerID, at); err != nil {
 		return inner, outer, err
 	}
+	outer.ProtectHeaders = false
 	if outerID != id {
 		// Another outer signer (a mail list agent) signs for itself, not for
 		// the message's From: its certificate is checked for its own address.

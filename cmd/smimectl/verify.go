@@ -77,7 +77,16 @@ layer; -v prints one line per layer, and --json adds "layers", each with
 "depth", "kind", "media_type", "valid", "error", "signers" (with their checks),
 "recipients" (with "us" on the entry that decrypted it) and "content_cipher".
 --require signed, encrypted or signed-inner (a signature inside the encryption)
-fails a message without that layer.`,
+fails a message without that layer.
+
+Protected headers (RFC 9788, sign --protect-headers): when the signed content
+carries copies of From, To, Subject and the other header fields (hp="clear" or
+hp="cipher" on its Content-Type), the signer is checked against the protected
+From, the protected fields are compared with the outer ones and every difference
+is reported, and the content is written with the protected fields in place of the
+outer ones. An outer From naming another address fails the message (a warning
+with --sender-check warn); other changes in transit are warnings. --json adds
+"protected_headers" with "hp", "fields", "hp_outer" and "differences".`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
 

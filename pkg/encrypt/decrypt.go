@@ -46,7 +46,17 @@ type DecryptOptions struct {
 	// Rand, if nil, is crypto/rand.Reader (the RSA blinding and the random
 	// key of a failed PKCS#1 v1.5 decryption).
 	Rand io.Reader
+	// KeepPayloadHeader writes a decrypted entity that carries protected
+	// header fields (RFC 9788) as it is, after the outer header fields,
+	// instead of letting the protected fields stand for the outer ones.
+	// verify.Open uses it to compare them itself.
+	KeepPayloadHeader bool
 }
+
+// ProtectedHeaders is the RFC 9788 header protection found in a decrypted
+// message: the protected fields, the HP-Outer records, and how the outer
+// header differs from them.
+type ProtectedHeaders = mime.Protection
 
 // Recipient is one recipient entry of an encrypted message.
 type Recipient struct {
@@ -80,6 +90,10 @@ type Result struct {
 	KeyManagement string `json:"key_management"`
 	// Warnings are soft problems: an old, weak cipher (3DES, DES, RC2).
 	Warnings []string `json:"warnings,omitempty"`
+	// ProtectedHeaders, if not nil, are the header fields the sender
+	// protected inside the encryption (RFC 9788). They are unauthenticated
+	// unless a signature inside covers them.
+	ProtectedHeaders *ProtectedHeaders `json:"protected_headers,omitempty"`
 }
 
 // ErrNotEncrypted means the message is not S/MIME encrypted.
@@ -175,6 +189,23 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the message was encrypted with %v, a weak cipher of older clients", res.Cipher))
 	}
 	outer, _ := e.Header.Split()
+	if !opts.KeepPayloadHeader {
+		plain, err := spool.Open()
+		if err != nil {
+			return nil, fmt.Errorf("encrypt: %w", err)
+		}
+		if res.ProtectedHeaders = mime.PeekProtection(outer, plain); res.ProtectedHeaders != nil {
+			// The protected fields stand for the outer ones (RFC 9788
+			// section 4): Subject "[...]" outside becomes the real one.
+			if plain, err = spool.Open(); err == nil {
+				err = mime.WriteEffective(w, outer, plain)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("encrypt: writing the decrypted message: %w", err)
+			}
+			return res, nil
+		}
+	}
 	if _, err := outer.WriteTo(w); err != nil {
 		return nil, fmt.Errorf("encrypt: %w", err)
 	}

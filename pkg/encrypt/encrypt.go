@@ -138,6 +138,17 @@ type Options struct {
 	// Rand, if nil, is crypto/rand.Reader: the session key, IV and
 	// ephemeral keys.
 	Rand io.Reader
+	// ProtectHeaders copies the message's header fields (From, To, Cc,
+	// Subject, Date, Message-ID, ... but not Bcc) into the encrypted
+	// entity, marked hp="cipher" (RFC 9788 header protection, the guide's
+	// SecurityFlags 0x200), replaces the outer Subject by "[...]" unless
+	// KeepSubject, drops Keywords and Comments outside (hcp_baseline), and
+	// records the outer fields as sent in HP-Outer fields inside. A message
+	// that is signed already is refused: its protected fields belong inside
+	// the signature (sign with ProtectHeaders, or triple-wrap).
+	ProtectHeaders bool
+	// KeepSubject leaves the outer Subject readable under ProtectHeaders.
+	KeepSubject bool
 }
 
 func (o *Options) now() time.Time {
@@ -255,6 +266,15 @@ func Encrypt(w io.Writer, r io.Reader, opts Options) error {
 	}
 	outer, entity := e.Header.Split()
 	outer.Del("Bcc")
+	if opts.ProtectHeaders {
+		if mt, _, err := entity.MediaType(); err == nil && isSMIME(mt) {
+			return errors.New("encrypt: the message is signed or encrypted already: its header fields can only be protected inside the innermost layer (sign with header protection first, or triple-wrap)")
+		}
+		po := mime.ProtectOptions{Encrypted: true, KeepSubject: opts.KeepSubject}
+		if outer, entity, err = mime.Protect(outer, entity, po); err != nil {
+			return fmt.Errorf("encrypt: protecting the header fields: %w", err)
+		}
+	}
 	smimeType := "enveloped-data"
 	if c.Authenticated() {
 		smimeType = "authEnveloped-data"
@@ -277,6 +297,15 @@ func Encrypt(w io.Writer, r io.Reader, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// isSMIME reports whether the media type is an S/MIME layer.
+func isSMIME(mt string) bool {
+	switch mt {
+	case "multipart/signed", "application/pkcs7-mime", "application/x-pkcs7-mime":
+		return true
+	}
+	return false
 }
 
 // headerAddresses returns the addr-specs of the To, Cc and Bcc fields of

@@ -123,6 +123,20 @@ type Options struct {
 	Now func() time.Time
 	// Rand, if nil, is crypto/rand.Reader.
 	Rand io.Reader
+	// ProtectHeaders copies the message's header fields (From, To, Cc,
+	// Subject, Date, Message-ID, ... but not Bcc) into the signed entity,
+	// marked hp="clear" on its Content-Type: RFC 9788 header protection,
+	// the guide's SecurityFlags 0x200. The outer fields stay as they are.
+	ProtectHeaders bool
+	// Confidential, with ProtectHeaders, prepares the protection for a
+	// message that is encrypted after it is signed (the triple wrap):
+	// hp="cipher", the outer Subject replaced by "[...]" unless
+	// KeepSubject (RFC 9788's hcp_baseline, which also drops Keywords and
+	// Comments outside), and every outer field recorded in an HP-Outer
+	// field inside.
+	Confidential bool
+	// KeepSubject leaves the outer Subject readable under Confidential.
+	KeepSubject bool
 	// Revocation, if not nil, checks the signer's certificate against its
 	// issuer (found in Chain) before signing, unless Force: a revoked
 	// certificate is refused with a *CertificateError, and an unanswered
@@ -178,6 +192,12 @@ func Sign(w io.Writer, r io.Reader, opts Options) error {
 	}
 	if err := checkSigner(&opts, addr); err != nil {
 		return err
+	}
+	if opts.ProtectHeaders {
+		po := mime.ProtectOptions{Encrypted: opts.Confidential, KeepSubject: opts.KeepSubject}
+		if outer, entity, err = mime.Protect(outer, entity, po); err != nil {
+			return fmt.Errorf("sign: protecting the header fields: %w", err)
+		}
 	}
 	copts := cms.SignOptions{
 		Signer: cms.Signer{

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/chain"
@@ -73,6 +74,24 @@ func (e *SenderError) Error() string {
 		return "verify: the message has no From address to compare with the signer's certificate"
 	}
 	return fmt.Sprintf("verify: the sender %s is not in the signer's certificate (it is for %s)", e.From, strings.Join(e.Addresses, ", "))
+}
+
+// HeaderError reports an outer From field that names another sender than
+// the protected one (RFC 9788 header protection): the outer header was
+// rewritten after the message was protected, as an event sink or a forger
+// would. Both addresses are given.
+type HeaderError struct {
+	Field     string
+	Protected string // the address inside the protection
+	Outer     string // the address in the outer header, "" if none
+}
+
+func (e *HeaderError) Error() string {
+	outer := strconv.Quote(e.Outer)
+	if e.Outer == "" {
+		outer = "none"
+	}
+	return fmt.Sprintf("verify: the %s field was changed after the message was protected: %q inside, %s outside", e.Field, e.Protected, outer)
 }
 
 // PolicyError reports an algorithm refused by policy.

@@ -49,6 +49,11 @@ type Inspection struct {
 	// Content is the media type of the innermost entity, when it was
 	// reached ("" when an enveloped layer hides it).
 	Content string `json:"content_type,omitempty"`
+	// ProtectedHeaders are the header fields protected in the innermost
+	// entity (RFC 9788), compared with the outer header, when it was
+	// reached and carries them. Nothing was checked: they are what the
+	// message claims.
+	ProtectedHeaders *ProtectedHeaders `json:"protected_headers,omitempty"`
 }
 
 // Layer kinds.
@@ -139,6 +144,7 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 			prev.Close()
 		}
 	}()
+	var outer mime.Header
 	for depth := 1; ; depth++ {
 		e, err := mime.ReadEntity(r)
 		if err != nil {
@@ -148,8 +154,14 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 		if err != nil {
 			return ins, err
 		}
+		if depth == 1 {
+			outer, _ = e.Header.Split()
+		}
 		if kind == "" {
 			ins.Content = mt
+			if depth > 1 {
+				ins.ProtectedHeaders = mime.ReadProtection(outer, e.Header)
+			}
 			return ins, nil
 		}
 		if depth > MaxDepth {

@@ -126,6 +126,9 @@ func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result,
 	} else if err == nil {
 		err = p.require()
 	}
+	if err == nil && p.protected != nil {
+		err = v.checkProtected(p.protected, p.outer)
+	}
 	// A message of one layer fails as Verify's would, without the layer.
 	var le, ple *LayerError
 	single := len(res.Layers) == 1 && (perr == nil || errors.As(perr, &ple) && ple.Depth == 1)
@@ -140,14 +143,7 @@ func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result,
 		return res, err
 	}
 	res.Valid = true
-	if _, err := p.outer.WriteTo(w); err != nil {
-		return res, err
-	}
-	cr, err := p.content.Open()
-	if err == nil {
-		_, err = io.Copy(w, cr)
-	}
-	return res, err
+	return res, release(w, p.outer, p.content, p.protected)
 }
 
 // peeler holds the state of one Open call.
@@ -157,6 +153,8 @@ type peeler struct {
 	outer    mime.Header
 	content  *mime.Spool // the current layer's content
 	firstErr error       // the first signature or trust failure
+	// protected is the header protection of the payload, once reached.
+	protected *ProtectedHeaders
 }
 
 func (p *peeler) close() {
@@ -194,6 +192,7 @@ func (p *peeler) peel(r io.Reader) error {
 			if depth == 1 {
 				return fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
 			}
+			p.protected = mime.ReadProtection(p.outer, e.Header)
 			return nil
 		}
 		if depth > MaxDepth {
@@ -239,6 +238,7 @@ func (p *peeler) layer(e *mime.Entity, mt, st string, next *mime.Spool, depth in
 	}
 	p.v.msg = &message{form: mt, content: next, sd: sd}
 	p.v.digests = map[crypto.Hash][]byte{}
+	p.v.readProtection(p.outer, next)
 	l.Signers = nil
 	var first error
 	for i, si := range sd.SignerInfos {
@@ -270,14 +270,17 @@ func (p *peeler) decrypt(l *Layer, e *mime.Entity, next *mime.Spool) error {
 		l.Note = "the encrypted content needs a key"
 		return ErrNoKey
 	}
+	// Only the layer's own Content-* fields: the outer ones are in p.outer.
+	_, entity := e.Header.Split()
 	var hdr bytes.Buffer
-	if _, err := e.Header.WriteTo(&hdr); err != nil {
+	if _, err := entity.WriteTo(&hdr); err != nil {
 		return err
 	}
 	hdr.WriteString("\r\n")
 	dres, err := encrypt.Decrypt(next, io.MultiReader(&hdr, e.Body), encrypt.DecryptOptions{
 		Certificate: id.Certificate, Key: id.Key, TryAll: id.TryAll,
 		SpoolDir: p.v.opts.SpoolDir, SpoolThreshold: p.v.opts.SpoolThreshold,
+		KeepPayloadHeader: true,
 	})
 	if err != nil {
 		var nf *encrypt.NotForUsError

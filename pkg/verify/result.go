@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
@@ -27,9 +28,17 @@ type Result struct {
 	// Layers lists every layer [Open] opened, outermost first; Signers
 	// are then those of the innermost signed layer. Verify leaves it empty.
 	Layers []*Layer `json:"layers,omitempty"`
+	// ProtectedHeaders, if not nil, are the header fields protected inside
+	// the innermost layer (RFC 9788): the fields, the sender's HP-Outer
+	// records, and how the outer header differs. They stand for the outer
+	// fields in the content Open releases.
+	ProtectedHeaders *ProtectedHeaders `json:"protected_headers,omitempty"`
 	// Error is the first failure, if any.
 	Error string `json:"error,omitempty"`
 }
+
+// ProtectedHeaders is the RFC 9788 header protection of a message.
+type ProtectedHeaders = encrypt.ProtectedHeaders
 
 func (r *Result) warn(format string, args ...any) {
 	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))

@@ -146,6 +146,7 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 			v.cancelNet()
 		}
 	}()
+	prot := v.readProtection(m.outer, m.content)
 	var firstErr error
 	for i, si := range m.sd.SignerInfos {
 		s, err := v.checkSigner(i, si)
@@ -157,12 +158,15 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 	if len(m.sd.SignerInfos) == 0 {
 		firstErr = &MalformedError{Err: errors.New("the signature has no signers")}
 	}
+	if firstErr == nil && prot != nil {
+		firstErr = v.checkProtected(prot, m.outer)
+	}
 	if firstErr != nil {
 		res.Error = firstErr.Error()
 		return res, firstErr
 	}
 	res.Valid = true
-	if err := m.release(w); err != nil {
+	if err := release(w, m.outer, m.content, prot); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -176,15 +180,75 @@ type message struct {
 	sd      *cms.SignedData
 }
 
-func (m *message) release(w io.Writer) error {
-	if _, err := m.outer.WriteTo(w); err != nil {
-		return err
-	}
-	cr, err := m.content.Open()
+// release writes the outer header fields and the content; with header
+// protection, the protected fields stand for the outer ones.
+func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders) error {
+	cr, err := content.Open()
 	if err != nil {
 		return err
 	}
+	if prot != nil {
+		return mime.WriteEffective(w, outer, cr)
+	}
+	if _, err := outer.WriteTo(w); err != nil {
+		return err
+	}
 	_, err = io.Copy(w, cr)
+	return err
+}
+
+// readProtection returns the RFC 9788 header protection of content, the
+// signed or decrypted entity, if it is a protected payload root, and notes
+// its From address for the sender check of the signers over it.
+func (v *verifier) readProtection(outer mime.Header, content *mime.Spool) *ProtectedHeaders {
+	v.protectedFrom = ""
+	r, err := content.Open()
+	if err != nil {
+		return nil
+	}
+	p := mime.PeekProtection(outer, r)
+	if p != nil {
+		v.protectedFrom = p.ProtectedAddress()
+	}
+	return p
+}
+
+// checkProtected records the protected header fields in the result and
+// compares them with the outer ones. A From field outside that names
+// another address than the protected one fails under SenderStrict and is a
+// warning under SenderWarn; every other change in transit is a warning.
+func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error {
+	v.res.ProtectedHeaders = p
+	var err error
+	if pf := p.ProtectedAddress(); pf != "" {
+		v.res.From = pf
+		of, _ := mime.FromAddress(outer)
+		if !certinfo.SameAddress(of, pf) && v.opts.SenderCheck != SenderOff {
+			he := &HeaderError{Field: "From", Protected: pf, Outer: of}
+			if v.opts.SenderCheck == SenderStrict {
+				err = he
+			} else {
+				v.res.warn("%s", strings.TrimPrefix(he.Error(), "verify: "))
+			}
+		}
+	}
+	for _, d := range p.Differences {
+		if !d.Fault() || strings.EqualFold(d.Field, "From") {
+			continue
+		}
+		switch d.Kind {
+		case mime.DiffChanged:
+			was := fmt.Sprintf("protected %q", d.Protected)
+			if p.HP == mime.HPCipher {
+				was = fmt.Sprintf("sent as %q", d.Sent)
+			}
+			v.res.warn("the %s field was changed in transit: %s, received %q", d.Field, was, d.Outer)
+		case mime.DiffAdded:
+			v.res.warn("the %s field was added in transit: %q is not protected", d.Field, d.Outer)
+		case mime.DiffMissing:
+			v.res.warn("the %s field was removed in transit", d.Field)
+		}
+	}
 	return err
 }
 
@@ -270,6 +334,10 @@ type verifier struct {
 	// step started; cancelNet releases it.
 	netCtx    context.Context
 	cancelNet context.CancelFunc
+	// protectedFrom is the From address protected inside the signed
+	// content being checked (RFC 9788), which the sender check uses
+	// instead of the outer one.
+	protectedFrom string
 }
 
 // network returns the context for revocation checks and issuer downloads:
@@ -493,6 +561,9 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 func (v *verifier) checkSender(s *Signer, cert *x509.Certificate) error {
 	mode := v.opts.SenderCheck
 	from := v.res.From
+	if v.protectedFrom != "" {
+		from = v.protectedFrom
+	}
 	switch {
 	case mode == SenderOff:
 		s.add("sender", StatusSkipped, "the sender was not compared")
