@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestGoldenJSON pins the --json output of inspect, verify and decrypt, the
+// documented objects filters and CI checks parse (issue #5): every message is
+// made from the lab PKI with seed 1 and signed at a fixed time, and every
+// check runs at that time against the lab's CRLs, so the output is the same
+// on every run and machine. The files in testdata/golden are written by
+// "go test ./cmd/smimectl -run TestGoldenJSON -update" and never by hand;
+// a change in them is a change of the documented format.
+func TestGoldenJSON(t *testing.T) {
+	dir := t.TempDir()
+	const at = "2026-01-01T00:00:00Z"
+	sm := func(t *testing.T, want int, stdin []byte, args ...string) []byte {
+		t.Helper()
+		var out, errb bytes.Buffer
+		e := &env{Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errb,
+			Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
+		if got := run(e, args); got != want {
+			t.Fatalf("smimectl %s: exit %d, want %d; stderr:\n%s", strings.Join(args, " "), got, want, errb.String())
+		}
+		return out.Bytes()
+	}
+	lab := filepath.Join(dir, "lab")
+	sm(t, 0, nil, "lab", "init", lab, "--seed", "1")
+	other := filepath.Join(dir, "other")
+	sm(t, 0, nil, "lab", "init", other, "--seed", "2")
+	f := func(name string) string { return filepath.Join(lab, name) }
+	msg := []byte("From: Alice <alice@example.com>\r\nTo: Bob <bob@example.com>\r\nSubject: Secret plans\r\n" +
+		"Date: Thu, 01 Jan 2026 00:00:00 +0000\r\nMessage-ID: <golden@example.com>\r\nContent-Type: text/plain\r\n\r\nMeet at noon.\r\n")
+	alice := []string{"--p12", f("alice-sign.p12"), "--pass-file", f("p12.pass"), "--at", at}
+	bob := []string{"--p12", f("bob.p12"), "--pass-file", f("p12.pass")}
+	checks := []string{"--trust", f("root.crt"), "--crl", f("root.crl"), "--crl", f("intermediate.crl"), "--at", at, "--json"}
+	args := func(lists ...[]string) []string {
+		var out []string
+		for _, l := range lists {
+			out = append(out, l...)
+		}
+		return out
+	}
+
+	clear := sm(t, 0, msg, args([]string{"clear-sign", "--protect-headers"}, alice)...)
+	opaque := sm(t, 0, msg, args([]string{"opaque-sign", "--include", "chain+root"}, alice)...)
+	triple := sm(t, 0, msg, args([]string{"triple-wrap", "--protect-headers", "--recipient-cert", f("bob.crt"), "--no-self"}, alice)...)
+	forged := bytes.Replace(clear, []byte("From: Alice <alice@"), []byte("From: Alice <mallory@"), 1)
+
+	cases := []struct {
+		name  string
+		exit  int
+		input []byte
+		args  []string
+	}{
+		{"inspect-clear", 0, clear, []string{"inspect", "--json"}},
+		{"inspect-opaque", 0, opaque, []string{"inspect", "--json"}},
+		{"inspect-triple", 0, triple, []string{"inspect", "--json"}},
+		{"verify-clear", 0, clear, args([]string{"verify"}, checks)},
+		{"verify-opaque", 0, opaque, args([]string{"verify"}, checks)},
+		{"verify-forged-from", 1, forged, args([]string{"verify"}, checks)},
+		{"verify-untrusted", 1, clear, []string{"verify", "--trust", filepath.Join(other, "root.crt"), "--revocation", "off", "--at", at, "--json"}},
+		{"decrypt-triple", 0, triple, args([]string{"decrypt"}, bob, checks)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := sm(t, tc.exit, tc.input, tc.args...)
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, out, "", "  "); err != nil || bytes.Count(out, []byte("\n")) != 1 {
+				t.Fatalf("output is not one line of JSON (%v): %q", err, out)
+			}
+			path := filepath.Join("testdata", "golden", tc.name+".json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v; run go test ./cmd/smimectl -run TestGoldenJSON -update", err)
+			}
+			if !bytes.Equal(pretty.Bytes(), want) {
+				t.Errorf("%s differs from the golden file; if the change is meant, run go test ./cmd/smimectl -run TestGoldenJSON -update and review the diff\ngot:\n%s", path, pretty.Bytes())
+			}
+		})
+	}
+}
