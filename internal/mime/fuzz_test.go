@@ -74,8 +74,9 @@ func TestFuzzSeeds(t *testing.T) {
 	if *updateSeeds {
 		writeSeedCorpus(t, "FuzzReadSigned", signedSeeds(t))
 		writeSeedCorpus(t, "FuzzReadHeader", headerSeeds())
+		writeSeedCorpus(t, "FuzzProtection", protectionSeeds())
 	}
-	for _, name := range []string{"FuzzReadSigned", "FuzzReadHeader"} {
+	for _, name := range []string{"FuzzReadSigned", "FuzzReadHeader", "FuzzProtection"} {
 		m, err := filepath.Glob(filepath.Join("testdata", "fuzz", name, "*"))
 		if err != nil || len(m) == 0 {
 			t.Errorf("no seed corpus for %s (run go test -run TestFuzzSeeds -update-seeds)", name)
@@ -185,6 +186,81 @@ func FuzzReadHeader(f *testing.F) {
 		outer, entity := h.Split()
 		if outer.Len()+entity.Len() != h.Len() {
 			t.Fatal("Split lost fields")
+		}
+	})
+}
+
+// protectionSeeds are a message (outer header, blank line, payload root)
+// as FuzzProtection splits them: protected, not, and odd.
+func protectionSeeds() [][]byte {
+	return [][]byte{
+		[]byte("From: Alice <alice@example.com>\r\nSubject: [...]\r\n\r\nFrom: Alice <alice@example.com>\r\nSubject: Plans\r\n" +
+			"HP-Outer: From: Alice <alice@example.com>\r\nHP-Outer: Subject: [...]\r\nContent-Type: text/plain; hp=\"cipher\"\r\n\r\nbody\r\n"),
+		[]byte("From: mallory@example.com\nTo: a, b\n\nFrom: alice@example.com\nCc: x\nContent-Type: text/plain; hp=clear\n\nbody"),
+		[]byte("Subject: x\r\n\r\nContent-Type: text/plain\r\n\r\n"),
+		[]byte("\r\nHP-Outer:\r\nHP-Outer: :\r\nContent-Type: a/b; hp=cipher\r\n\r\n"),
+	}
+}
+
+// FuzzProtection checks that reading header protection never panics, that
+// the released header holds no HP-Outer field and the payload's body
+// unchanged, and that Protect on any parsed header gives a payload that
+// reads back with no difference from its own outer header.
+func FuzzProtection(f *testing.F) {
+	for _, s := range protectionSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		br := bufio.NewReader(bytes.NewReader(data))
+		outer, err := ReadHeader(br)
+		if err != nil {
+			return
+		}
+		payload, _ := io.ReadAll(br)
+		if p := PeekProtection(outer, bytes.NewReader(payload)); p != nil {
+			for _, d := range p.Differences {
+				if d.Field == "" || d.Kind == "" {
+					t.Fatalf("empty difference %+v", d)
+				}
+			}
+		}
+		var out bytes.Buffer
+		if err := WriteEffective(&out, outer, bytes.NewReader(payload)); err == nil {
+			released := bufio.NewReader(&out)
+			h, err := ReadHeader(released)
+			if err != nil {
+				t.Fatalf("released header does not parse: %v", err)
+			}
+			if h.Has(hpOuter) {
+				t.Fatal("HP-Outer released")
+			}
+			body, _ := io.ReadAll(released)
+			if !bytes.HasSuffix(payload, body) {
+				t.Fatalf("released body %q is not the payload's", body)
+			}
+		}
+		o, e := outer.Split()
+		for _, enc := range []bool{false, true} {
+			o2, e2, err := Protect(o, e, ProtectOptions{Encrypted: enc})
+			if err != nil {
+				continue
+			}
+			var b bytes.Buffer
+			e2.WriteTo(&b)
+			b.WriteString("\r\n")
+			e3, err := ReadHeader(bufio.NewReader(&b))
+			if err != nil {
+				t.Fatalf("protected entity does not parse: %v\n%q", err, b.Bytes())
+			}
+			p := ReadProtection(o2, e3)
+			if p == nil {
+				t.Fatal("protection not read back")
+			}
+			for _, d := range p.Differences {
+				if d.Fault() {
+					t.Fatalf("fresh protection differs: %+v", d)
+				}
+			}
 		}
 	})
 }

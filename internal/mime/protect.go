@@ -234,7 +234,8 @@ func ReadProtection(outer, entity Header) *Protection {
 				continue // meaningless without encryption
 			}
 			name, value, ok := strings.Cut(f.value(), ":")
-			if ok {
+			name = strings.TrimSpace(name)
+			if ok && validName([]byte(name)) {
 				p.Outer = append(p.Outer, Field{Name: strings.TrimSpace(name), Value: strings.Trim(value, " \t")})
 			}
 		default:
