@@ -25,6 +25,7 @@ type decryptOptions struct {
 	SenderCheck string   // --sender-check: strict, warn or off
 	Require     []string // --require: signed, encrypted, signed-inner
 	Verbose     bool     // -v: one line per layer on standard error
+	annotateFlags
 
 	env *env
 }
@@ -62,7 +63,20 @@ leaves any signature inside it for verify.
 Header fields protected inside the encryption (RFC 9788, encrypt or triple-wrap
 --protect-headers) replace the outer ones in the output, so a Subject hidden as
 "[...]" comes back; with --trust they are compared with the outer header as
-verify does, and --json lists them under "protected_headers".`,
+verify does, and --json lists them under "protected_headers".
+
+--annotate is filter mode, for procmail and Sieve, and needs --trust: the
+message is written with an Authentication-Results header field (RFC 8601,
+method smime of RFC 7281) added at the top of its header, reporting every
+signed layer as verify --annotate does. When every layer opened and every
+signature passed, what is written is the decrypted message; otherwise it is
+the message as received, unchanged apart from the field. --authserv-id names
+this host in the field (default: the host name). The exit status is 0
+whenever the message was written, whatever the verdict: the verdict is in
+the field, and the reason still goes to standard error. Only when nothing
+could be written (a bad flag, an unreadable key or file, an unwritable --out)
+is it non-zero, and then nothing is written. --annotate can't be used with
+--json.`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
 
@@ -70,7 +84,11 @@ verify does, and --json lists them under "protected_headers".`,
   smimectl decrypt --key bob.key --cert bob.crt --json --in sealed.eml | jq .recipients
 
   # Open a triple-wrapped message, checking both signatures.
-  smimectl decrypt --p12 bob.p12 --pass-file pass --trust root.crt --require signed-inner -v < triple.eml`,
+  smimectl decrypt --p12 bob.p12 --pass-file pass --trust root.crt --require signed-inner -v < triple.eml
+
+  # In a procmail recipe: decrypt what can be, annotate everything.
+  :0 fw
+  | smimectl decrypt --annotate --p12 bob.p12 --pass-file pass --trust root.crt`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(*cobra.Command, []string) error {
@@ -92,6 +110,7 @@ verify does, and --json lists them under "protected_headers".`,
 		"with --trust: a From address missing from a signer's certificate: strict fails, warn warns, off does not compare")
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
+	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
 	return cmd
 }
 
@@ -105,6 +124,9 @@ func runDecrypt(opts *decryptOptions) error {
 	}
 	if len(opts.Trust) == 0 && len(opts.Require) > 0 {
 		return usagef([]string{"give the trusted roots with --trust to check signed layers"}, "--require needs --trust")
+	}
+	if opts.annotating() {
+		return runDecryptAnnotate(opts)
 	}
 	id, err := opts.keyFlags.loadIdentity(e, "")
 	if err != nil {

@@ -13,4 +13,7 @@ type env struct {
 	Stdout, Stderr io.Writer
 	Now            func() time.Time
 	Getenv         func(string) string
+	// Hostname names this host (--annotate's default --authserv-id); nil
+	// means it is unknown.
+	Hostname func() (string, error)
 }

@@ -30,11 +30,12 @@ func main() { os.Exit(Main()) }
 // any error on standard error, and returns the exit status.
 func Main() int {
 	e := &env{
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		Now:    time.Now,
-		Getenv: os.Getenv,
+		Stdin:    os.Stdin,
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		Now:      time.Now,
+		Getenv:   os.Getenv,
+		Hostname: os.Hostname,
 	}
 	return run(e, os.Args[1:])
 }

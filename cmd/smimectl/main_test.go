@@ -227,11 +227,12 @@ var testNow = time.Date(2024, time.May, 1, 12, 0, 0, 0, time.UTC)
 func testEnv(stdin string, vars map[string]string) (e *env, stdout, stderr *bytes.Buffer) {
 	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
 	e = &env{
-		Stdin:  strings.NewReader(stdin),
-		Stdout: stdout,
-		Stderr: stderr,
-		Now:    func() time.Time { return testNow },
-		Getenv: func(k string) string { return vars[k] },
+		Stdin:    strings.NewReader(stdin),
+		Stdout:   stdout,
+		Stderr:   stderr,
+		Now:      func() time.Time { return testNow },
+		Getenv:   func(k string) string { return vars[k] },
+		Hostname: func() (string, error) { return "mx.test.example", nil },
 	}
 	return e, stdout, stderr
 }

@@ -165,7 +165,11 @@ func newExitCodesTopic() *cobra.Command {
 		Long: "smimectl exits with one of these statuses, the same for every command:\n\n" +
 			exitStatusTable("  ") + `
 A command that writes --out leaves no file behind unless it exits 0. Mail filters
-can pass a message through unchanged on any status but 0, and retry it later on 75.`,
+can pass a message through unchanged on any status but 0, and retry it later on 75.
+
+With --annotate (verify and decrypt in filter mode) the message is always written,
+with the verdict in an Authentication-Results header field, and the status is 0
+whenever it was; a non-zero status (2, 3) means nothing was written.`,
 		Example: `  smimectl version >/dev/null; echo $?`,
 	}
 }

@@ -25,6 +25,7 @@ type verifyOptions struct {
 	AllowMD5    bool     // --allow-md5
 	JSON        bool     // --json: print the result as JSON on standard output
 	Verbose     bool     // -v, --verbose: a summary line on standard error
+	annotateFlags
 
 	env *env
 }
@@ -86,7 +87,23 @@ From, the protected fields are compared with the outer ones and every difference
 is reported, and the content is written with the protected fields in place of the
 outer ones. An outer From naming another address fails the message (a warning
 with --sender-check warn); other changes in transit are warnings. --json adds
-"protected_headers" with "hp", "fields", "hp_outer" and "differences".`,
+"protected_headers" with "hp", "fields", "hp_outer" and "differences".
+
+--annotate is filter mode, for procmail and Sieve: the message is written as
+received, every byte kept, with an Authentication-Results header field (RFC
+8601, method smime of RFC 7281) added at the top of its header, so the mail
+client can still check the signature itself. The field has one smime=
+result per signer of every signed layer: pass, fail (bad signature,
+untrusted, expired, revoked, not the sender's), policy (an algorithm refused,
+a --require not met), temperror (no revocation answer with --revocation
+hard), permerror (malformed), neutral (an encrypted layer not opened) or none
+(not signed), with the signer's address, serial number, issuer and part.
+--authserv-id names this host in the field (default: the host name). The exit
+status is 0 whenever the message was written, whatever the verdict: the
+verdict is in the field, and the reason still goes to standard error. Only
+when nothing could be written (a bad flag, an unreadable file, an unwritable
+--out) is it non-zero, and then nothing is written. --annotate can't be used
+with --json.`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
 
@@ -96,7 +113,11 @@ with --sender-check warn); other changes in transit are warnings. --json adds
   done
 
   # Machine-readable result.
-  smimectl verify --trust root.crt --json < signed.eml | jq '.signers[0].checks'`,
+  smimectl verify --trust root.crt --json < signed.eml | jq '.signers[0].checks'
+
+  # In a procmail recipe: annotate every message with the verdict.
+  :0 fw
+  | smimectl verify --annotate --trust /etc/smimectl/roots.pem`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(*cobra.Command, []string) error {
@@ -118,12 +139,16 @@ with --sender-check warn); other changes in transit are warnings. --json adds
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
+	opts.annotateFlags.addFlags(fs, "the message as received")
 	return cmd
 }
 
 // runVerify loads the trust material, verifies the message once, and writes the
 // content (or the JSON result) and any warnings.
 func runVerify(opts *verifyOptions) error {
+	if opts.annotating() {
+		return runVerifyAnnotate(opts)
+	}
 	e := opts.env
 	vopts, err := opts.verifyOptions()
 	if err != nil {

@@ -371,9 +371,10 @@ func (p *Protection) ProtectedAddress() string {
 // WriteEffective writes the message a reader should see when a protected
 // payload is released: the outer header without the fields the protected
 // header speaks for (every user-facing field, and any field the protected
-// header has), then the payload's header without its HP-Outer records,
-// the blank line, and the rest of payload. payload is the root part as
-// read (header and body); the header is limited as [ReadHeader] limits it.
+// header has, and any HP-Outer), then the payload's header without its
+// HP-Outer records, the blank line, and the rest of payload. payload is
+// the root part as read (header and body); the header is limited as
+// [ReadHeader] limits it.
 // Trace fields and others added in transit stay from the outer header.
 func WriteEffective(w io.Writer, outer Header, payload io.Reader) error {
 	br := bufio.NewReaderSize(payload, 64<<10)
@@ -383,7 +384,9 @@ func WriteEffective(w io.Writer, outer Header, payload io.Reader) error {
 	}
 	var h Header
 	for _, f := range outer.fields {
-		if userFacing(f.name) || entity.Has(f.name) && !isStructural(f.name) {
+		// An HP-Outer outside the payload means nothing (and could only
+		// mislead a reader): dropped with the rest.
+		if userFacing(f.name) || strings.EqualFold(f.name, hpOuter) || entity.Has(f.name) && !isStructural(f.name) {
 			continue
 		}
 		h.fields = append(h.fields, f)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"log"
 	"strings"
 	"time"
@@ -141,4 +142,32 @@ func ExampleOpen() {
 	// Content-Type: text/plain
 	//
 	// Meet at noon.
+}
+
+func ExampleAuthenticationResults() {
+	l, err := lab.New(lab.Options{Seed: "example"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	bob := l.User("bob")
+	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
+	var signed bytes.Buffer
+	msg := "From: bob@example.com\r\nSubject: report\r\nContent-Type: text/plain\r\n\r\nAll green.\r\n"
+	if err := sign.Sign(&signed, strings.NewReader(msg), sign.Options{
+		Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at}); err != nil {
+		log.Fatal(err)
+	}
+
+	// A mail filter reports the verdict, whatever it is, in the message.
+	res, verr := verify.Open(context.Background(), io.Discard, &signed, verify.Options{
+		Roots: []*x509.Certificate{l.Root.Cert}, Now: at,
+	})
+	field := verify.AuthenticationResults("mx.example.com", res, verr)
+	fmt.Print(strings.ReplaceAll(field, "\r\n", "\n"))
+	// Output:
+	// Authentication-Results: mx.example.com;
+	// 	smime=pass body.smime-identifier=bob@example.com
+	// 	body.smime-serial=3059482A2BDB4B0D11EEB8D6678B6BA0
+	// 	body.smime-issuer="CN=smimectl lab intermediate CA,O=smimectl lab"
+	// 	body.smime-part=TEXT
 }

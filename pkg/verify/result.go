@@ -66,6 +66,9 @@ type Signer struct {
 	// (leaf first) when one was found.
 	Certificate *x509.Certificate   `json:"-"`
 	Chain       []*x509.Certificate `json:"-"`
+
+	// err is the signer's first failure, nil when Valid.
+	err error
 }
 
 func (s *Signer) setCertificate(c *x509.Certificate) {

@@ -353,9 +353,10 @@ func (v *verifier) network() context.Context {
 }
 
 // checkSigner runs every check for one signer; the error is the first
-// failure.
-func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (*Signer, error) {
-	s := &Signer{Index: i, DigestAlgorithm: cms.MicAlg(si.Hash()), SignatureAlgorithm: si.SignatureAlgorithmName()}
+// failure, also kept in the Signer.
+func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error) {
+	s = &Signer{Index: i, DigestAlgorithm: cms.MicAlg(si.Hash()), SignatureAlgorithm: si.SignatureAlgorithmName()}
+	defer func() { s.err = err }()
 	if si.IssuerAndSerial != nil {
 		s.Serial = strings.ToUpper(si.IssuerAndSerial.Serial.Text(16))
 	} else {

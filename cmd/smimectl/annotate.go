@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/spf13/pflag"
+
+	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/verify"
+)
+
+// Filter mode (--annotate) of verify and decrypt, for procmail and Sieve (SPEC:
+// "never lose a message: in filter mode any failure passes the original through
+// unchanged"): the message always goes out, with an Authentication-Results field
+// (RFC 8601, method smime of RFC 7281) at the top of its header, and the exit status
+// is 0 whenever it was written; the verdict is in the field, and any error still goes
+// to standard error. Only when nothing could be written (a bad flag, an unreadable
+// key or trust file, an unreadable message, an unwritable --out) is the status
+// non-zero, and then nothing is written: procmail and Sieve filters keep the original
+// message when a filter fails.
+
+// annotateFlags are --annotate and --authserv-id, shared by verify and decrypt.
+type annotateFlags struct {
+	Annotate   bool   // --annotate: filter mode
+	AuthServID string // --authserv-id: the authserv-id; "" is the host name
+}
+
+func (f *annotateFlags) addFlags(fs *pflag.FlagSet, what string) {
+	fs.BoolVar(&f.Annotate, "annotate", false, "filter mode: write "+what+" with an Authentication-Results field (smime) at the top, "+
+		"and exit 0 whenever it was written, whatever the verdict")
+	fs.StringVar(&f.AuthServID, "authserv-id", "", "with --annotate: the `name` of this host in Authentication-Results (default: the host name)")
+}
+
+// annotating reports whether a flag of filter mode was given.
+func (f *annotateFlags) annotating() bool { return f.Annotate || f.AuthServID != "" }
+
+// authservID checks the filter-mode flags against --json and returns the
+// authserv-id to write: --authserv-id, else the host name.
+func (f *annotateFlags) authservID(e *env, json bool) (string, error) {
+	switch {
+	case !f.Annotate:
+		return "", usagef([]string{"add --annotate to write the message with an Authentication-Results field"},
+			"--authserv-id needs --annotate")
+	case json:
+		return "", usagef([]string{"--annotate writes the message with the verdict in a header field; --json prints the verdict alone: choose one"},
+			"--annotate can't be used with --json")
+	case f.AuthServID != "":
+		return f.AuthServID, nil
+	}
+	if e.Hostname == nil {
+		return "", setupErrorf("the host name is unknown")
+	}
+	h, err := e.Hostname()
+	if err == nil && h == "" {
+		err = errors.New("it is empty")
+	}
+	if err != nil {
+		return "", withHint(setupErrorf("can't get the host name for Authentication-Results: %w", err),
+			"name this host with --authserv-id")
+	}
+	return h, nil
+}
+
+// annotateJob is one filter-mode run.
+type annotateJob struct {
+	e          *env
+	io         ioFlags
+	opts       verify.Options
+	authservID string
+	// release: write the opened content (decrypt) instead of the message as
+	// received (verify) when every layer opened and passed.
+	release bool
+	perm    fs.FileMode
+	// report writes -v lines and warnings for the result.
+	report func(res *verify.Result, verr error)
+}
+
+// runAnnotate reads the whole message into a spool (memory up to the spool
+// threshold, then a temporary file) while verify.Open reads it, then writes the
+// Authentication-Results field followed by the message as received or, for
+// decrypt, the opened content. The verification error is reported on standard
+// error after the message was written, and the run succeeds.
+func runAnnotate(j annotateJob) error {
+	in, err := openInput(j.e, j.io.In)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	orig := &mime.Spool{Dir: j.opts.SpoolDir, Threshold: j.opts.SpoolThreshold}
+	defer orig.Close()
+	content := &mime.Spool{Dir: j.opts.SpoolDir, Threshold: j.opts.SpoolThreshold}
+	defer content.Close()
+	var w io.Writer = io.Discard
+	if j.release {
+		w = content
+	}
+	res, verr := verify.Open(context.Background(), w, io.TeeReader(in, orig), j.opts)
+	// Open stops reading at a failure: the rest of the message is kept too.
+	if _, err := io.Copy(orig, in); err != nil {
+		return fmt.Errorf("reading the message: %w", err)
+	}
+	j.report(res, verr)
+	body := orig
+	if j.release && verr == nil {
+		body = content
+	}
+	r, err := body.Open()
+	if err != nil {
+		return err
+	}
+	out, commit, abort := openOutputMode(j.e, j.io.Out, j.perm)
+	if _, err := mime.PrependField(out, verify.AuthenticationResults(j.authservID, res, verr), r); err != nil {
+		abort()
+		return err
+	}
+	if err := commit(); err != nil {
+		return err
+	}
+	if verr != nil {
+		reportError(j.e.Stderr, verr, j.e.Getenv("SMIMECTL_DEBUG") == "1")
+	}
+	return nil
+}
+
+// runVerifyAnnotate is verify --annotate: the message as received, with the field.
+func runVerifyAnnotate(opts *verifyOptions) error {
+	e := opts.env
+	id, err := opts.annotateFlags.authservID(e, opts.JSON)
+	if err != nil {
+		return err
+	}
+	vopts, err := opts.verifyOptions()
+	if err != nil {
+		return err
+	}
+	return runAnnotate(annotateJob{e: e, io: opts.ioFlags, opts: vopts, authservID: id, perm: modePublic,
+		report: func(res *verify.Result, verr error) {
+			if res == nil {
+				return
+			}
+			for _, warning := range res.Warnings {
+				warn(e.Stderr, "%s", warning)
+			}
+			if opts.Verbose && len(res.Layers) > 1 {
+				reportLayers(e.Stderr, res)
+			}
+			if opts.Verbose && verr == nil {
+				fmt.Fprintf(e.Stderr, "smimectl: verified: %s\n", summary(res))
+			}
+		}})
+}
+
+// runDecryptAnnotate is decrypt --annotate: the opened content when every layer
+// opened and every signature passed, else the message as received; with the field
+// either way. It needs --trust: the field reports signatures, so they are checked.
+func runDecryptAnnotate(opts *decryptOptions) error {
+	e := opts.env
+	id, err := opts.annotateFlags.authservID(e, opts.JSON)
+	if err != nil {
+		return err
+	}
+	if len(opts.Trust) == 0 {
+		return usagef([]string{"give the trusted roots with --trust: the Authentication-Results field reports the signatures, so they must be checked"},
+			"--annotate needs --trust")
+	}
+	key, err := opts.keyFlags.loadIdentity(e, "")
+	if err != nil {
+		return err
+	}
+	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
+		SenderCheck: opts.SenderCheck, Require: opts.Require, env: e}
+	vopts, err := vo.verifyOptions()
+	if err != nil {
+		return err
+	}
+	vopts.Decrypt = &verify.Identity{Certificate: key.Certificate, Key: key.Signer, TryAll: opts.TryAll}
+	return runAnnotate(annotateJob{e: e, io: opts.ioFlags, opts: vopts, authservID: id, release: true, perm: modePrivate,
+		report: func(res *verify.Result, _ error) {
+			if res == nil {
+				return
+			}
+			for _, warning := range res.Warnings {
+				warn(e.Stderr, "%s", warning)
+			}
+			if opts.Verbose {
+				reportLayers(e.Stderr, res)
+			}
+		}})
+}
