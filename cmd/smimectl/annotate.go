@@ -113,7 +113,7 @@ func runAnnotate(j annotateJob) error {
 		return err
 	}
 	out, commit, abort := openOutputMode(j.e, j.io.Out, j.perm)
-	if _, err := mime.PrependField(out, verify.AuthenticationResults(j.authservID, res, verr), r); err != nil {
+	if _, err := mime.PrependField(out, verify.AuthenticationResults(j.authservID, res, verr), j.authservID, r); err != nil {
 		abort()
 		return err
 	}

@@ -90,9 +90,11 @@ with --sender-check warn); other changes in transit are warnings. --json adds
 "protected_headers" with "hp", "fields", "hp_outer" and "differences".
 
 --annotate is filter mode, for procmail and Sieve: the message is written as
-received, every byte kept, with an Authentication-Results header field (RFC
-8601, method smime of RFC 7281) added at the top of its header, so the mail
-client can still check the signature itself. The field has one smime=
+received, with an Authentication-Results header field (RFC 8601, method smime
+of RFC 7281) added at the top of its header, so the mail client can still check
+the signature itself. Every byte is kept but for Authentication-Results fields
+that already claim this host's authserv-id, which are removed (RFC 8601 section
+5: only a forger upstream could have written them). The field has one smime=
 result per signer of every signed layer: pass, fail (bad signature,
 untrusted, expired, revoked, not the sender's), policy (an algorithm refused,
 a --require not met), temperror (no revocation answer with --revocation

@@ -228,12 +228,16 @@ func isDomainName(s string) bool {
 }
 
 // PrependField writes field (a header field ending in CRLF, such as
-// [AuthResults.Field]) to w, then copies msg unchanged: the field becomes
-// the first of the message's header, where RFC 8601 section 2.1 puts
-// Authentication-Results (a trace field, added at the top). If the
-// message's first line ends in a bare LF, as in a Unix mailbox, the field
-// is written with LF line ends too, so the message keeps one convention.
-func PrependField(w io.Writer, field string, msg io.Reader) (int64, error) {
+// [AuthResults.Field]) to w, then copies msg: the field becomes the first
+// of the message's header, where RFC 8601 section 2.1 puts
+// Authentication-Results (a trace field, added at the top). Every
+// Authentication-Results field of msg's header that claims authservID is
+// left out: RFC 8601 section 5 has a receiver remove such fields, which
+// only a forger upstream could have written, lest a filter trust them.
+// Every other byte of msg is copied unchanged. If the message's first
+// line ends in a bare LF, as in a Unix mailbox, the field is written with
+// LF line ends too, so the message keeps one convention.
+func PrependField(w io.Writer, field, authservID string, msg io.Reader) (int64, error) {
 	br := bufio.NewReaderSize(msg, readerBufSize)
 	first, err := br.Peek(readerBufSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -242,10 +246,103 @@ func PrependField(w io.Writer, field string, msg io.Reader) (int64, error) {
 	if i := bytes.IndexByte(first, '\n'); i >= 0 && (i == 0 || first[i-1] != '\r') {
 		field = strings.ReplaceAll(field, "\r\n", "\n")
 	}
-	n, err := io.WriteString(w, field)
-	if err != nil {
-		return int64(n), err
+	cw := &countWriter{w: w}
+	io.WriteString(cw, field)
+	// The header, field by field (a field is its line and the continuation
+	// lines after it), up to the blank line.
+	var cur []byte
+	flush := func() {
+		if cur != nil && !claims(cur, authservID) {
+			cw.Write(cur)
+		}
+		cur = nil
+	}
+	for cw.err == nil {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: no header this function
+			// rewrites; the rest goes out as it is.
+			flush()
+			cw.Write(line)
+			break
+		}
+		if len(line) > 0 {
+			if (line[0] == ' ' || line[0] == '\t') && cur != nil {
+				cur = append(cur, line...)
+			} else {
+				flush()
+				if isBlankLine(line) {
+					cw.Write(line)
+					break
+				}
+				cur = append([]byte(nil), line...)
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				return cw.n, fmt.Errorf("mime: reading the message: %w", err)
+			}
+			break
+		}
+	}
+	flush()
+	if cw.err != nil {
+		return cw.n, cw.err
 	}
 	m, err := br.WriteTo(w)
-	return int64(n) + m, err
+	return cw.n + m, err
+}
+
+// claims reports whether the raw header field f is an
+// Authentication-Results field whose authserv-id is id.
+func claims(f []byte, id string) bool {
+	name, value, ok := bytes.Cut(f, []byte(":"))
+	if !ok || !strings.EqualFold(strings.TrimRight(string(name), " \t"), "Authentication-Results") {
+		return false
+	}
+	v := string(value)
+	// Skip folding white space and comments before the authserv-id.
+	for {
+		v = strings.TrimLeft(v, " \t\r\n")
+		if !strings.HasPrefix(v, "(") {
+			break
+		}
+		depth, i := 0, 0
+		for ; i < len(v); i++ {
+			if v[i] == '(' {
+				depth++
+			} else if v[i] == ')' {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+		}
+		if i >= len(v) {
+			return false
+		}
+		v = v[i+1:]
+	}
+	end := strings.IndexAny(v, "; \t\r\n(")
+	if end < 0 {
+		end = len(v)
+	}
+	return id != "" && strings.EqualFold(strings.Trim(v[:end], `"`), id)
+}
+
+// countWriter counts what it wrote and keeps the first error.
+type countWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	c.err = err
+	return n, err
 }

@@ -212,11 +212,15 @@ func TestPrependField(t *testing.T) {
 		{"lf", "From: a@example.com\n\nbody\r\n", "Authentication-Results: mx; none\nFrom: a@example.com\n\nbody\r\n"},
 		{"empty", "", field},
 		{"no line end", "From: a", field + "From: a"},
+		{"forged result removed", "Authentication-Results: MX;\r\n smime=pass\r\nFrom: a\r\nAuthentication-Results: mx.other; smime=pass\r\n" +
+			"Authentication-Results: (c) mx; none\r\n\r\nAuthentication-Results: mx; body\r\n",
+			field + "From: a\r\nAuthentication-Results: mx.other; smime=pass\r\n\r\nAuthentication-Results: mx; body\r\n"},
+		{"lf, forged", "X: 1\nAuthentication-Results: mx; dkim=pass\n\tfolded\nY: 2\n\nb", "Authentication-Results: mx; none\nX: 1\nY: 2\n\nb"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
-			n, err := PrependField(&b, field, strings.NewReader(tc.msg))
+			n, err := PrependField(&b, field, "mx", strings.NewReader(tc.msg))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,7 +232,7 @@ func TestPrependField(t *testing.T) {
 	// A long message is copied whole, beyond the peeked first buffer.
 	msg := "Subject: x\r\n\r\n" + strings.Repeat("0123456789abcdef\r\n", 20000)
 	var b bytes.Buffer
-	if _, err := PrependField(&b, field, strings.NewReader(msg)); err != nil {
+	if _, err := PrependField(&b, field, "mx", strings.NewReader(msg)); err != nil {
 		t.Fatal(err)
 	}
 	if b.String() != field+msg {
