@@ -113,7 +113,15 @@ func authResults(res *Result, err error) []mime.AuthResult {
 				Reason: join(prefix, "malformed signature")})
 		default:
 			for _, s := range l.Signers {
-				out = append(out, signerResult(s, res.From, parts[i], prefix))
+				r := signerResult(s, res.From, parts[i], prefix)
+				if he := (*HeaderError)(nil); r.Result == AuthPass && i == lastSigned(layers) && errors.As(err, &he) {
+					// The signature holds, but the outer From was
+					// rewritten: the identity it vouches for is not the
+					// sender shown, so this signer does not pass.
+					r.Result, r.Reason = classify(he)
+					r.Reason = join(prefix, r.Reason)
+				}
+				out = append(out, r)
 			}
 		}
 	}
@@ -126,6 +134,16 @@ func authResults(res *Result, err error) []mime.AuthResult {
 		out = append(out, mime.AuthResult{Method: "smime", Result: AuthNone})
 	}
 	return out
+}
+
+// lastSigned is the index of the innermost signed layer, -1 if none.
+func lastSigned(layers []*Layer) int {
+	for i := len(layers) - 1; i >= 0; i-- {
+		if layers[i].Kind == KindSigned {
+			return i
+		}
+	}
+	return -1
 }
 
 func join(prefix, reason string) string {
@@ -228,6 +246,7 @@ func classify(err error) (result, reason string) {
 		rev   *revocation.RevokedError
 		unav  *revocation.UnavailableError
 		snd   *SenderError
+		hdr   *HeaderError
 		pol   *PolicyError
 		req   *RequirementError
 		mal   *MalformedError
@@ -266,6 +285,8 @@ func classify(err error) (result, reason string) {
 			return AuthFail, "no From address to compare"
 		}
 		return AuthFail, "the sender is not in the signer's certificate"
+	case errors.As(err, &hdr):
+		return AuthFail, "the From field was changed after signing"
 	case errors.As(err, &pol):
 		return AuthPolicy, "algorithm refused"
 	case errors.As(err, &req):

@@ -97,6 +97,11 @@ func TestAuthenticationResults(t *testing.T) {
 		{name: "encrypted only, opened", msg: func() []byte { return encryptTo(t, l, false, msg) },
 			opts: func(o *verify.Options) { o.Decrypt = bob },
 			want: []wantRes{{"none", "", nil}}},
+		{name: "protected From rewritten", msg: func() []byte {
+			u := l.User("alice-sign")
+			m := signWith(t, sign.Options{Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), ProtectHeaders: true}, msg)
+			return bytes.Replace(m, []byte("From: alice@"), []byte("From: mallory@"), 1)
+		}, want: []wantRes{{"fail", "the From field was changed after signing", map[string]string{"smime-identifier": "alice@example.com"}}}},
 		{name: "required layer missing", msg: func() []byte { return signLab(t, l, sign.Clear, msg) },
 			opts: func(o *verify.Options) { o.Require = verify.RequireEncrypted },
 			want: []wantRes{{"pass", "", aliceProps}, {"policy", "the message is not encrypted", nil}}},
