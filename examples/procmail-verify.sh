@@ -104,7 +104,21 @@ unannotated "$got" | cmp -s - tampered.eml || fail "the quarantined copy is not 
 deliver plain msg.eml
 grep -q $'^\tsmime=none' "$(only plain)" || fail "no smime=none for an unsigned message"
 
-# 4. Never lose a message: with a trust file that isn't there, smimectl exits 2
+# 4. Fields someone else wrote don't count: a good message arriving with a
+# forged smime=fail for this host (smimectl drops it) and another host's
+# smime=fail (not ours to trust) still reaches the inbox.
+{
+	printf 'Authentication-Results: mx.example.net;\n\tsmime=fail\n'
+	printf 'Authentication-Results: elsewhere.example;\n\tsmime=fail\n'
+	cat signed.eml
+} > forged.eml
+deliver forged forged.eml
+got=$(only forged)
+[[ ! -e forged/quarantine ]] || fail "forged fields quarantined a good message"
+[[ $(grep -c '^Authentication-Results: mx.example.net;' "$got") == 1 ]] || fail "the forged field for this host was kept"
+grep -q $'^\tsmime=pass' "$got" || fail "no smime=pass for the good message with forged fields"
+
+# 5. Never lose a message: with a trust file that isn't there, smimectl exits 2
 # and writes nothing; procmail (flag w) sees the failure and delivers the
 # original, byte for byte, to the inbox. procmail's log says why.
 deliver broken signed.eml SMIMECTL_TRUST="$work/no-such-root.crt"
@@ -113,7 +127,7 @@ grep -q 'smimectl: error:' broken.log || fail "smimectl's error is not in procma
 grep -q 'Program failure (2) of "smimectl"' broken.log || fail "procmail did not see smimectl fail"
 grep -q 'Rescue of unfiltered data succeeded' broken.log || fail "procmail did not keep the original"
 
-# 5. With bob's key: a triple-wrapped message (signed, encrypted for bob,
+# 6. With bob's key: a triple-wrapped message (signed, encrypted for bob,
 # signed again) is decrypted, both signatures are checked, and the plain
 # message reaches the inbox with one smime=pass per signed layer.
 deliver sealed triple.eml SMIMECTL_P12="$lab/bob.p12" SMIMECTL_PASS_FILE="$lab/p12.pass"
@@ -121,7 +135,7 @@ got=$(only sealed)
 [[ $(grep -c $'^\tsmime=pass reason="layer' "$got") == 2 ]] || fail "expected two passing layers in $got"
 grep -q '^The figures are attached' "$got" || fail "the triple-wrapped message was not decrypted"
 
-# 6. The same key with the wrong password file: decrypt can't load the key,
+# 7. The same key with the wrong password file: decrypt can't load the key,
 # writes nothing, and the sealed original is delivered as it came.
 echo wrong > wrong.pass
 deliver sealed-broken triple.eml SMIMECTL_P12="$lab/bob.p12" SMIMECTL_PASS_FILE="$work/wrong.pass"
