@@ -173,7 +173,7 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	spool := &mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
 	defer spool.Close()
 	res := &Result{}
-	env, err := cms.ReadEnveloped(body, spool, func(env *cms.Enveloped) ([]byte, error) {
+	env, err := cms.ReadEnveloped(bodyReader{body}, spool, func(env *cms.Enveloped) ([]byte, error) {
 		return unwrap(env, res, &opts)
 	})
 	if err != nil {
@@ -217,6 +217,21 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 		return nil, fmt.Errorf("encrypt: writing the decrypted message: %w", err)
 	}
 	return res, nil
+}
+
+// bodyReader reports an error reading the body (base64 cut off in the
+// middle of a group, a character outside the alphabet, broken
+// quoted-printable) as a *MalformedError, as Decrypt does for the header:
+// cms passes its reader's errors through unclassified, so a truncated
+// message otherwise failed with a bare "unexpected EOF".
+type bodyReader struct{ r io.Reader }
+
+func (b bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &MalformedError{fmt.Errorf("reading the message body: %w", err)}
+	}
+	return n, err
 }
 
 // classify turns a cms error into this package's types.

@@ -3,55 +3,42 @@ package verify_test
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
-	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
-// FuzzOpen: Inspect and Open never panic on a mutated layered message, and
+// FuzzOpen: Inspect and Open never panic on a mutated layered message;
 // Open never reports one valid unless the content it releases ends with the
-// entity that was signed inside.
+// entity that was signed inside, never reports more than MaxDepth layers,
+// and a failure releases nothing and is one of the package's (or
+// pkg/encrypt's) error types.
+//
+// Its seeds are the committed testdata/fuzz/FuzzOpen corpus and its root
+// and Bob's identity are read from testdata/fuzzlab (TestFuzzCorpus makes
+// both), so that fuzz workers do not derive the lab's RSA keys at start.
 func FuzzOpen(f *testing.F) {
-	l := labtest.Default(f)
-	alice, bob := l.User("alice-sign"), l.User("bob")
-	now := func() time.Time { return at }
-	for _, inner := range []sign.Mode{sign.Clear, sign.Opaque} {
-		var s1, e, s2 bytes.Buffer
-		msg := "From: alice@example.com\r\nSubject: fuzz\r\n" + fuzzEntity
-		sopts := sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Mode: inner, Now: now}
-		if err := sign.Sign(&s1, strings.NewReader(msg), sopts); err != nil {
-			f.Fatal(err)
-		}
-		if err := encrypt.Encrypt(&e, &s1, encrypt.Options{Recipients: []*x509.Certificate{bob.Cert}, Now: now}); err != nil {
-			f.Fatal(err)
-		}
-		sopts.Mode = sign.Opaque
-		if err := sign.Sign(&s2, bytes.NewReader(e.Bytes()), sopts); err != nil {
-			f.Fatal(err)
-		}
-		f.Add(e.Bytes())
-		f.Add(s2.Bytes())
-	}
-	opts := verify.Options{Roots: []*x509.Certificate{l.Root.Cert}, Now: now, SenderCheck: verify.SenderOff,
-		Decrypt: &verify.Identity{Certificate: bob.Cert, Key: bob.Key}, Require: verify.RequireSignedInner}
+	opts := loadFuzzLab(f).openOptions()
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		if _, err := verify.Inspect(bytes.NewReader(msg), verify.InspectOptions{}); err == nil && len(msg) == 0 {
 			t.Log("empty message inspected")
 		}
 		var out bytes.Buffer
 		res, err := verify.Open(context.Background(), &out, bytes.NewReader(msg), opts)
+		if res != nil && len(res.Layers) > verify.MaxDepth {
+			t.Fatalf("got %d layers, more than MaxDepth", len(res.Layers))
+		}
 		if err != nil {
 			if out.Len() != 0 {
 				t.Fatalf("failed open (%v) released %d bytes", err, out.Len())
 			}
 			if res != nil && res.Valid {
 				t.Fatal("result valid with an error")
+			}
+			if errorKind(err) == "" {
+				t.Fatalf("error of no package type: %v (%T)", err, err)
 			}
 			return
 		}
