@@ -7,7 +7,8 @@
 #
 # For 1 KB, 1 MB and 100 MB text messages (CRLF lines) it clear-signs,
 # opaque-signs and verifies both forms, encrypts with AES-256-CBC and
-# AES-256-GCM and decrypts both, with each tool, and prints, best of $RUNS
+# AES-256-GCM and decrypts both, triple-wraps (sign, encrypt, sign) and
+# unwraps, with each tool, and prints, best of $RUNS
 # runs (default 3; 10 for messages up to 1 MB, whose times are short), wall
 # seconds from the shell clock and peak RSS as /usr/bin/time reports
 # them. SIZES overrides the sizes ("1K 1M 100M"); KEEP=1 keeps the work
@@ -152,6 +153,34 @@ compare() {
 	row "$op" "$size" "$s_s" "$best_s" "$(ratio "$s_s" "$best_s")" "$s_mib" "$best_mib"
 }
 
+# compare_scripts OP SIZE "SMIMECTL COMMAND" "OPENSSL COMMAND": as compare,
+# for whole command lines (split on spaces).
+compare_scripts() {
+	local op=$1 size=$2 s_s=- s_mib=-
+	# shellcheck disable=SC2086 # command lines are split on purpose
+	if ((with_smimectl)); then
+		measure "$op-$size-smimectl" $3
+		s_s=$best_s s_mib=$best_mib
+	fi
+	# shellcheck disable=SC2086
+	measure "$op-$size-openssl" $4
+	row "$op" "$size" "$s_s" "$best_s" "$(ratio "$s_s" "$best_s")" "$s_mib" "$best_mib"
+}
+# openssl's triple wrap and unwrap, three commands each; peak RSS is that of
+# the largest of them.
+cat >"$work/wrap-openssl.sh" <<WRAP
+set -eo pipefail
+openssl cms -sign -signer $cert -inkey $key -md sha256 -in "\$1" |
+	openssl cms -encrypt -aes-256-cbc $ecert |
+	openssl cms -sign -nodetach -signer $cert -inkey $key -md sha256 -out "\$2"
+WRAP
+cat >"$work/unwrap-openssl.sh" <<UNWRAP
+set -eo pipefail
+openssl cms -verify -CAfile $cafile -purpose any -in "\$1" 2>/dev/null |
+	openssl cms -decrypt -recip $ecert -inkey $ekey |
+	openssl cms -verify -CAfile $cafile -purpose any -out "\$2" 2>/dev/null
+UNWRAP
+
 for size in $SIZES; do
 	m=$work/msg-$size.txt
 	make_message "$size" "$m"
@@ -179,6 +208,16 @@ for size in $SIZES; do
 			"decrypt --key $ekey --cert $ecert --in $enc --out $work/out.tmp" \
 			"cms -decrypt -recip $ecert -inkey $ekey -in $enc -out $work/out.tmp"
 	done
+	# The triple wrap (RFC 2634: sign, encrypt, sign): one smimectl command
+	# against three openssl commands in a pipeline, each way; both unwrap
+	# the message openssl wrapped.
+	tw=$work/triple-$size.eml
+	compare_scripts triple-wrap "$size" \
+		"$SMIMECTL triple-wrap --cert $cert --key $key --recipient-cert $ecert --no-self --in $m --out $work/s-tw-$size.eml" \
+		"bash $work/wrap-openssl.sh $m $tw"
+	compare_scripts unwrap "$size" \
+		"$SMIMECTL decrypt --key $ekey --cert $ecert --trust $lab/root.crt --intermediates $lab/intermediate.crt --revocation off --sender-check off --in $tw --out $work/out.tmp" \
+		"bash $work/unwrap-openssl.sh $tw $work/out.tmp"
 	rm -f "$m" "$work"/*-"$size".eml "$work/out.tmp"
 done
 
