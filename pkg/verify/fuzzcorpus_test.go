@@ -123,6 +123,7 @@ func errorKind(err error) string {
 		sig    *verify.SignatureError
 		trust  *verify.TrustError
 		sender *verify.SenderError
+		header *verify.HeaderError
 		policy *verify.PolicyError
 		mal    *verify.MalformedError
 		nfu    *encrypt.NotForUsError
@@ -144,6 +145,8 @@ func errorKind(err error) string {
 		return "trust"
 	case errors.As(err, &sender):
 		return "sender"
+	case errors.As(err, &header):
+		return "header"
 	case errors.As(err, &policy):
 		return "policy"
 	case errors.As(err, &nfu):
@@ -279,7 +282,18 @@ var verifySeeds = []fuzzSeed{
 		return m[:len(m)*2/3]
 	}},
 	{"not-signed", "not-signed", func(g *seedGen) []byte { return g.msg("alice@example.com") }},
+	{"clear-protected", "valid", func(g *seedGen) []byte {
+		return g.sign("alice-sign", sign.Clear, g.msg("alice@example.com"), protect)
+	}},
+	// Valid: FuzzVerify compares no sender (SenderOff), so the From is a warning.
+	{"opaque-protected-from-rewritten", "valid", func(g *seedGen) []byte {
+		m := g.sign("alice-sign", sign.Opaque, g.msg("alice@example.com"), protect)
+		return bytes.Replace(m, []byte("From: alice@"), []byte("From: mallory@"), 1)
+	}},
 }
+
+// protect adds RFC 9788 header protection.
+func protect(o *sign.Options) { o.ProtectHeaders = true }
 
 // openSeeds seed FuzzOpen, whose options decrypt as Bob and require a
 // signature inside the encryption: enveloped (CBC, GCM) and triple-wrapped
@@ -306,6 +320,12 @@ var openSeeds = []fuzzSeed{
 	}},
 	{"triple-opaque-inner-gcm-clear-outer", "valid", func(g *seedGen) []byte {
 		return g.alice(sign.Clear, g.encrypt(g.alice(sign.Opaque, g.msg("alice@example.com")), []string{"bob"}, gcm))
+	}},
+	{"triple-protected", "valid", func(g *seedGen) []byte {
+		inner := g.sign("alice-sign", sign.Clear, g.msg("alice@example.com"), func(o *sign.Options) {
+			o.ProtectHeaders, o.Confidential = true, true
+		})
+		return g.alice(sign.Opaque, g.encrypt(inner, []string{"bob"}, nil))
 	}},
 	{"triple-ecdsa", "valid", func(g *seedGen) []byte {
 		inner := g.sign("carol", sign.Clear, g.msg("carol@example.com"), nil)
