@@ -2,20 +2,15 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"github.com/smimectl/smimectl/internal/mime/authrestest"
 )
 
@@ -181,23 +176,9 @@ func TestAnnotateHostileIssuer(t *testing.T) {
 // and returns their paths.
 func writeHostileSigner(t *testing.T, dir string, i int, cn string) (keyPath, certPath string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, err := asn1.Marshal(pkix.RDNSequence{{{Type: asn1.ObjectIdentifier{2, 5, 4, 3},
-		Value: asn1.RawValue{Tag: asn1.TagUTF8String, Bytes: []byte(cn)}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	at, _ := time.Parse(time.RFC3339, annotateAt)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(1000 + i)), RawSubject: name,
-		EmailAddresses: []string{"alice@example.com"}, NotBefore: at.AddDate(-1, 0, 0), NotAfter: at.AddDate(1, 0, 0),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, cert := labtest.SelfSigned(t, cn, int64(1000+i), at)
+	der := cert.Raw
 	pk, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)

@@ -3,17 +3,13 @@ package verify_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"github.com/smimectl/smimectl/internal/lab/labtest"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 
 	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/pkg/encrypt"
@@ -55,21 +51,7 @@ func selfSigned(t *testing.T) sign.Options { return selfSignedTB(t) }
 
 func selfSignedTB(t testing.TB) sign.Options {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Mallory"},
-		EmailAddresses: []string{"alice@example.com"}, NotBefore: at.AddDate(-1, 0, 0), NotAfter: at.AddDate(1, 0, 0),
-		KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, cert := labtest.SelfSigned(t, "Mallory", 7, at)
 	return sign.Options{Key: key, Certificate: cert, Now: func() time.Time { return at }}
 }
 
