@@ -260,8 +260,13 @@ func PeekProtection(outer Header, r io.Reader) *Protection {
 // compare lists the differences between the protected fields and the outer
 // header, field name by field name, for the user-facing fields.
 func compare(p *Protection, outer Header) []Difference {
+	// Only the user-facing fields: at most a dozen names, so a header of
+	// thousands of fields costs a few passes over it, not their square.
 	var names []string
 	add := func(n string) {
+		if !userFacing(n) {
+			return
+		}
 		for _, x := range names {
 			if strings.EqualFold(x, n) {
 				return
@@ -276,9 +281,7 @@ func compare(p *Protection, outer Header) []Difference {
 		add(f.Name)
 	}
 	for _, f := range outer.fields {
-		if userFacing(f.name) {
-			add(f.name)
-		}
+		add(f.name)
 	}
 	var diffs []Difference
 	for _, n := range names {

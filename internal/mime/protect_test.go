@@ -3,6 +3,7 @@ package mime
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -149,5 +150,30 @@ func TestWriteEffective(t *testing.T) {
 		"Content-Type: text/plain; hp=\"cipher\"\r\n\r\nbody\r\n"
 	if b.String() != want {
 		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+}
+
+// BenchmarkReadProtection reads the protection of payloads of growing
+// field counts, up to the most a header may have: time per field should
+// stay flat (the comparison looks only at the dozen user-facing names).
+func BenchmarkReadProtection(b *testing.B) {
+	for _, n := range []int{10, 1000, MaxHeaderFields - 1} {
+		var sb strings.Builder
+		for i := range n {
+			fmt.Fprintf(&sb, "X-F%d: v\r\n", i)
+		}
+		sb.WriteString("Content-Type: text/plain; hp=clear\r\n\r\n")
+		entity, err := ReadHeader(bufio.NewReader(strings.NewReader(sb.String())))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("fields=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if p := ReadProtection(entity, entity); p == nil || len(p.Fields) != n {
+					b.Fatal("protection not read")
+				}
+			}
+		})
 	}
 }
