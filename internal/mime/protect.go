@@ -152,7 +152,7 @@ type Field struct {
 	Value string `json:"value"`
 }
 
-// Difference kinds, as [Compare] reports them.
+// Difference kinds, as [ReadProtection] reports them.
 const (
 	// DiffChanged: the outer field differs from the protected one (hp
 	// "clear") or from what the sender said it put outside (HP-Outer):
@@ -286,7 +286,8 @@ func compare(p *Protection, outer Header) []Difference {
 	var diffs []Difference
 	for _, n := range names {
 		prot, hasProt := values(p.Fields, n)
-		out, hasOut := outerValue(outer, n)
+		outVals := outer.Values(n)
+		out, hasOut := strings.Join(outVals, ", "), len(outVals) > 0
 		d := Difference{Field: n, Protected: prot, Outer: out}
 		if p.HP != HPCipher {
 			switch {
@@ -294,7 +295,7 @@ func compare(p *Protection, outer Header) []Difference {
 				d.Kind = DiffChanged
 			case hasProt && !hasOut:
 				d.Kind = DiffMissing
-			case !hasProt && hasOut && userFacing(n):
+			case !hasProt && hasOut:
 				d.Kind = DiffAdded
 			}
 		} else {
@@ -305,7 +306,7 @@ func compare(p *Protection, outer Header) []Difference {
 				d.Kind = DiffChanged
 			case hasSent && !hasOut:
 				d.Kind = DiffMissing
-			case !hasSent && hasOut && userFacing(n):
+			case !hasSent && hasOut:
 				d.Kind = DiffAdded
 			case hasProt && hasSent && !sameValue(n, prot, sent):
 				d.Kind = DiffObscured
@@ -328,11 +329,6 @@ func values(fs []Field, n string) (string, bool) {
 			vs = append(vs, f.Value)
 		}
 	}
-	return strings.Join(vs, ", "), len(vs) > 0
-}
-
-func outerValue(h Header, n string) (string, bool) {
-	vs := h.Values(n)
 	return strings.Join(vs, ", "), len(vs) > 0
 }
 

@@ -91,6 +91,11 @@ func authResults(res *Result, err error) []mime.AuthResult {
 	}
 	var out []mime.AuthResult
 	parts := imapParts(layers)
+	// A From rewritten after protection fails the innermost signed
+	// layer's signers (see below).
+	innermost := lastSigned(layers)
+	var rewritten *HeaderError
+	errors.As(err, &rewritten)
 	for i, l := range layers {
 		prefix := ""
 		if len(layers) > 1 {
@@ -114,12 +119,12 @@ func authResults(res *Result, err error) []mime.AuthResult {
 		default:
 			for _, s := range l.Signers {
 				r := signerResult(s, res.From, parts[i], prefix)
-				if he := (*HeaderError)(nil); r.Result == AuthPass && i == lastSigned(layers) && errors.As(err, &he) {
+				if r.Result == AuthPass && i == innermost && rewritten != nil {
 					// The signature holds, but the outer From was
 					// rewritten: the identity it vouches for is not the
 					// sender shown, so this signer does not pass.
-					r.Result, r.Reason = classify(he)
-					r.Reason = join(prefix, r.Reason)
+					result, reason := classify(rewritten)
+					r.Result, r.Reason = result, join(prefix, reason)
 				}
 				out = append(out, r)
 			}
