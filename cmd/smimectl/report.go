@@ -68,6 +68,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeHeaderError),
 	describeAs(describeRevokedError),
 	describeAs(describeUnavailableError),
+	describeAs(describeCMSLimitError),
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeNotSigned,
@@ -88,11 +89,7 @@ func describeRecipientError(e *encrypt.RecipientError) (string, []string) {
 }
 
 func describeNotForUsError(e *encrypt.NotForUsError) (string, []string) {
-	var list []string
-	for _, r := range e.Recipients {
-		list = append(list, r.String())
-	}
-	return "this message can't be decrypted: none of its recipients matches your certificate (recipients: " + strings.Join(list, "; ") + ")",
+	return "this message can't be decrypted: none of its recipients matches your certificate (" + e.Summary() + ")",
 		[]string{"decrypt with the key of one of these certificates, or try your key on every recipient with --try-all"}
 }
 
@@ -231,6 +228,11 @@ func describeRevokedError(e *revocation.RevokedError) (string, []string) {
 func describeUnavailableError(e *revocation.UnavailableError) (string, []string) {
 	return fmt.Sprintf("no revocation information for %s: %s", certName(e.Cert), libraryDetail(e.Err)), []string{
 		"try again later, give the CRL with --crl, or accept the message with a warning with --revocation soft"}
+}
+
+func describeCMSLimitError(e *cms.LimitError) (string, []string) {
+	return "the message is refused: " + strings.TrimPrefix(libraryDetail(e), "message refused: "), []string{
+		"smimectl reads at most 64 signers, 1000 certificates, 1000 CRLs and 1000 recipients per message (see \"Limits\" in the README)"}
 }
 
 func describeMalformedError(e *verify.MalformedError) (string, []string) {

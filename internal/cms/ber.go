@@ -140,9 +140,13 @@ func (b *berReader) readDER(h berHeader, depth int, budget *int64) ([]byte, erro
 	if depth > maxDepth {
 		return nil, &FormatError{"nesting too deep"}
 	}
+	if *budget < elementCost {
+		return nil, errTooLarge
+	}
+	*budget -= elementCost
 	if !h.constructed {
 		if h.length > *budget {
-			return nil, &FormatError{"element too large"}
+			return nil, errTooLarge
 		}
 		*budget -= h.length
 		// Grow with the data actually read, not with the claimed length.
@@ -280,7 +284,9 @@ func ToDER(ber []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	budget := int64(len(ber))
+	// Every element has at least two header octets: this budget never
+	// binds, the input's size does.
+	budget := int64(len(ber))*elementCost + elementCost
 	der, err := b.readDER(h, 0, &budget)
 	if err != nil {
 		return nil, err
@@ -427,6 +433,50 @@ func (b *berReader) open(class byte, tag uint32, name string) (frame, error) {
 		return frame{end: -1}, nil
 	}
 	return frame{end: b.off + h.length}, nil
+}
+
+// frameOf is the frame of the constructed element whose header was read.
+func (b *berReader) frameOf(h berHeader) frame {
+	if h.length < 0 {
+		return frame{end: -1}
+	}
+	return frame{end: b.off + h.length}
+}
+
+// skip reads past the body of the element whose header is h without
+// keeping it, charging what it reads to budget.
+func (b *berReader) skip(h berHeader, depth int, budget *int64) error {
+	if depth > maxDepth {
+		return &FormatError{"nesting too deep"}
+	}
+	if h.length >= 0 {
+		if h.length > *budget {
+			return errTooLarge
+		}
+		*budget -= h.length
+		n, err := io.CopyN(io.Discard, b.r, h.length)
+		b.off += n
+		if err != nil {
+			return errTruncated
+		}
+		return nil
+	}
+	for {
+		ch, err := b.readHeader()
+		if err != nil {
+			return err
+		}
+		if ch.isEOC() {
+			return nil
+		}
+		if *budget < elementCost {
+			return errTooLarge
+		}
+		*budget -= elementCost
+		if err := b.skip(ch, depth+1, budget); err != nil {
+			return err
+		}
+	}
 }
 
 // more reports whether f has another member.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/subtle"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
@@ -244,8 +245,9 @@ type Enveloped struct {
 }
 
 // maxEnvelopedOverhead bounds what ReadEnveloped holds in memory besides
-// the streamed content: recipients and attributes.
-const maxEnvelopedOverhead = 16 << 20
+// the streamed content and the recipients (see [MaxRecipients]): the
+// algorithm identifiers and attributes.
+const maxEnvelopedOverhead = 4 << 20
 
 // ReadEnveloped reads a BER or DER ContentInfo holding EnvelopedData or
 // AuthEnvelopedData from r. When it has read the recipients and the
@@ -356,18 +358,37 @@ func readEnvelopedHead(b *berReader) (*Enveloped, []frame, error) {
 	if env.Version, err = parseSmallInt(v); err != nil {
 		return nil, nil, err
 	}
-	el, err := b.readElement(&budget)
+	h, err := b.readHeader()
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(el) > 0 && el[0] == 0xa0 {
-		// originatorInfo: certificates and CRLs of the originator; not needed.
-		if el, err = b.readElement(&budget); err != nil {
+	if h.is(classContext, 0) {
+		// originatorInfo: certificates and CRLs of the originator; not
+		// needed, so read past without keeping them.
+		ob := int64(MaxCertificateBytes + MaxCRLBytes)
+		if err := b.skip(h, 0, &ob); err == errTooLarge {
+			return nil, nil, &LimitError{What: "originator information", Limit: MaxCertificateBytes + MaxCRLBytes, Bytes: true}
+		} else if err != nil {
+			return nil, nil, err
+		}
+		if h, err = b.readHeader(); err != nil {
 			return nil, nil, err
 		}
 	}
-	if env.Recipients, err = parseRecipientInfos(el); err != nil {
+	if !h.is(classUniversal, 17) {
+		return nil, nil, &FormatError{"bad recipientInfos"}
+	}
+	fr := newFieldReader("recipients", MaxRecipients, MaxRecipientBytes)
+	err = fr.read(b, h, func(der []byte) error {
+		ris, err := parseRecipientInfo(der, MaxRecipients-len(env.Recipients))
+		env.Recipients = append(env.Recipients, ris...)
+		return err
+	})
+	if err != nil {
 		return nil, nil, err
+	}
+	if len(env.Recipients) == 0 {
+		return nil, nil, &FormatError{"no recipientInfos"}
 	}
 	eci, err := b.open(classUniversal, 16, "EncryptedContentInfo")
 	if err != nil {
@@ -475,18 +496,31 @@ func decryptCBC(w io.Writer, src io.Reader, block cipher.Block, iv []byte) (int6
 		return n, &FormatError{"encrypted content is not a whole number of cipher blocks"}
 	}
 	mode.CryptBlocks(buf[:have], buf[:have])
-	pad := int(buf[have-1])
-	bad := pad == 0 || pad > bs
-	if !bad {
-		for _, c := range buf[have-pad : have] {
-			bad = bad || int(c) != pad
-		}
-	}
-	if bad {
+	pad, good := checkPadding(buf[have-bs : have])
+	if good != 1 {
 		return n, fmt.Errorf("cms: bad CBC padding: %w", ErrDecrypt)
 	}
 	m, err := w.Write(buf[:have-pad])
 	return n + int64(m), err
+}
+
+// checkPadding checks the PKCS #7 padding (RFC 5652 section 6.3) of the
+// last cipher block: 1 to len(last) bytes, each the padding length. It
+// returns the length and good = 1, or good = 0 and length 0, in time that
+// depends on len(last) only: every byte is looked at, with no branch or
+// early return on the plaintext, as TLS implementations check CBC padding
+// (the Vaudenay and Lucky Thirteen padding oracles).
+func checkPadding(last []byte) (pad, good int) {
+	bs := len(last)
+	p := int(last[bs-1])
+	good = subtle.ConstantTimeLessOrEq(1, p) & subtle.ConstantTimeLessOrEq(p, bs)
+	for i := 0; i < bs; i++ {
+		// last[i] is padding if it is among the final p bytes.
+		inPad := subtle.ConstantTimeLessOrEq(bs-i, p)
+		eq := subtle.ConstantTimeByteEq(last[i], byte(p))
+		good &= (inPad ^ 1) | eq
+	}
+	return subtle.ConstantTimeSelect(good, p, 0), good
 }
 
 // decryptGCM authenticates and decrypts src to w in chunks.

@@ -153,41 +153,30 @@ func hashName(h crypto.Hash) string {
 	return "unknown"
 }
 
-// parseRecipientInfos parses the DER SET OF RecipientInfo.
-func parseRecipientInfos(der []byte) ([]*RecipientInfo, error) {
+// parseRecipientInfo parses one RecipientInfo (DER); a
+// KeyAgreeRecipientInfo gives one RecipientInfo per RecipientEncryptedKey,
+// at most max of them before a *LimitError.
+func parseRecipientInfo(der []byte, max int) ([]*RecipientInfo, error) {
 	s := cryptobyte.String(der)
-	var set cryptobyte.String
-	if !s.ReadASN1(&set, cbasn1.SET) || !s.Empty() {
-		return nil, &FormatError{"bad recipientInfos"}
+	var body cryptobyte.String
+	var tag cbasn1.Tag
+	if !s.ReadAnyASN1(&body, &tag) || !s.Empty() {
+		return nil, &FormatError{"bad RecipientInfo"}
 	}
-	var out []*RecipientInfo
-	for !set.Empty() {
-		var body cryptobyte.String
-		var tag cbasn1.Tag
-		if !set.ReadAnyASN1(&body, &tag) {
-			return nil, &FormatError{"bad RecipientInfo"}
+	if max <= 0 {
+		return nil, &LimitError{What: "recipients", Limit: MaxRecipients}
+	}
+	switch tag {
+	case cbasn1.SEQUENCE:
+		ri, err := parseKeyTrans(body)
+		if err != nil {
+			return nil, err
 		}
-		switch tag {
-		case cbasn1.SEQUENCE:
-			ri, err := parseKeyTrans(body)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ri)
-		case cbasn1.Tag(1).ContextSpecific().Constructed():
-			ris, err := parseKeyAgree(body)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ris...)
-		default:
-			out = append(out, &RecipientInfo{Type: OtherRecipient})
-		}
+		return []*RecipientInfo{ri}, nil
+	case cbasn1.Tag(1).ContextSpecific().Constructed():
+		return parseKeyAgree(body, max)
 	}
-	if len(out) == 0 {
-		return nil, &FormatError{"no recipientInfos"}
-	}
-	return out, nil
+	return []*RecipientInfo{{Type: OtherRecipient}}, nil
 }
 
 func parseKeyTrans(s cryptobyte.String) (*RecipientInfo, error) {
@@ -262,7 +251,7 @@ func readRecipientID(s *cryptobyte.String, ri *RecipientInfo, skiTag cbasn1.Tag)
 //	RecipientEncryptedKey ::= SEQUENCE { rid KeyAgreeRecipientIdentifier, encryptedKey EncryptedKey }
 //
 // RFC 5753 section 3.1.1: the originator MUST be originatorKey (ephemeral-static).
-func parseKeyAgree(s cryptobyte.String) ([]*RecipientInfo, error) {
+func parseKeyAgree(s cryptobyte.String, max int) ([]*RecipientInfo, error) {
 	bad := func(what string) error { return &FormatError{"bad KeyAgreeRecipientInfo " + what} }
 	var v int64
 	if !s.ReadASN1Int64WithTag(&v, cbasn1.INTEGER) || v != 3 {
@@ -299,6 +288,9 @@ func parseKeyAgree(s cryptobyte.String) ([]*RecipientInfo, error) {
 	}
 	var out []*RecipientInfo
 	for !reks.Empty() {
+		if len(out) == max {
+			return out, &LimitError{What: "recipients", Limit: MaxRecipients}
+		}
 		var rek, ek cryptobyte.String
 		if !reks.ReadASN1(&rek, cbasn1.SEQUENCE) {
 			return nil, bad("RecipientEncryptedKey")

@@ -88,21 +88,25 @@ type Attribute struct {
 	Values [][]byte
 }
 
-// Limits on what ReadSignedData keeps in memory besides the streamed content.
-const maxSignedDataOverhead = 64 << 20
+// maxSignedDataHead bounds the fields of a SignedData other than the
+// content, certificates, crls and signerInfos (which have limits of their
+// own, see [MaxSigners]): version, digestAlgorithms, eContentType.
+const maxSignedDataHead = 1 << 20
 
 // ReadSignedData reads a BER or DER ContentInfo holding SignedData from r.
 // Embedded content is streamed, de-chunked, to content (which may be nil to
 // discard it) and digested on the way with each digest algorithm the
 // SignedData lists; nothing is verified here. The certificates, CRLs and
-// signer infos are held in memory, up to 64 MiB in all.
+// signer infos are held in memory, within the limits [MaxSigners],
+// [MaxCertificates], [MaxCRLs], [MaxSignerInfoBytes], [MaxCertificateBytes]
+// and [MaxCRLBytes]: past one, reading stops with a [*LimitError].
 func ReadSignedData(r io.Reader, content io.Writer) (*SignedData, error) {
 	b := newBERReader(r)
 	ci, err := b.open(classUniversal, 16, "ContentInfo")
 	if err != nil {
 		return nil, err
 	}
-	budget := int64(maxSignedDataOverhead)
+	budget := int64(maxSignedDataHead)
 	oid, err := b.readOID(&budget)
 	if err != nil {
 		return nil, err
@@ -136,6 +140,11 @@ func ReadSignedData(r io.Reader, content io.Writer) (*SignedData, error) {
 	if err := sd.readEncapContent(b, content, &budget); err != nil {
 		return nil, err
 	}
+	t := trailer{
+		certs:   newFieldReader("certificates", MaxCertificates, MaxCertificateBytes),
+		crls:    newFieldReader("CRLs", MaxCRLs, MaxCRLBytes),
+		signers: newFieldReader("signers", MaxSigners, MaxSignerInfoBytes),
+	}
 	for {
 		more, err := b.more(sdFrame)
 		if err != nil {
@@ -144,11 +153,7 @@ func ReadSignedData(r io.Reader, content io.Writer) (*SignedData, error) {
 		if !more {
 			break
 		}
-		el, err := b.readElement(&budget)
-		if err != nil {
-			return nil, err
-		}
-		if err := sd.parseTrailer(el); err != nil {
+		if err := sd.readTrailer(b, &t); err != nil {
 			return nil, err
 		}
 	}
@@ -222,48 +227,42 @@ func (sd *SignedData) readEncapContent(b *berReader, content io.Writer, budget *
 	return b.close(f)
 }
 
-// parseTrailer parses one of certificates [0], crls [1] or signerInfos.
-func (sd *SignedData) parseTrailer(el []byte) error {
-	s := cryptobyte.String(el)
-	var body cryptobyte.String
-	var tag cbasn1.Tag
-	if !s.ReadAnyASN1(&body, &tag) {
-		return &FormatError{"bad SignedData field"}
+// trailer counts the members of certificates, crls and signerInfos.
+type trailer struct{ certs, crls, signers *fieldReader }
+
+// readTrailer reads one of certificates [0], crls [1] or signerInfos, a
+// member at a time, so that a field past its limit is refused at the first
+// member too many rather than after all of it was read.
+func (sd *SignedData) readTrailer(b *berReader, t *trailer) error {
+	h, err := b.readHeader()
+	if err != nil {
+		return err
 	}
-	switch tag {
-	case cbasn1.Tag(0).ContextSpecific().Constructed():
-		for !body.Empty() {
-			var raw cryptobyte.String
-			var ctag cbasn1.Tag
-			if !body.ReadAnyASN1Element(&raw, &ctag) {
-				return &FormatError{"bad certificate set"}
-			}
-			if ctag != cbasn1.SEQUENCE {
-				continue // attribute certificates and other formats are not used here
+	switch {
+	case h.is(classContext, 0): // certificates [0] IMPLICIT CertificateSet
+		return t.certs.read(b, h, func(raw []byte) error {
+			if raw[0] != 0x30 {
+				return nil // attribute certificates and other formats are not used here
 			}
 			if c, err := x509.ParseCertificate(raw); err == nil {
 				sd.Certificates = append(sd.Certificates, c)
 			}
-		}
-	case cbasn1.Tag(1).ContextSpecific().Constructed():
-		for !body.Empty() {
-			var raw cryptobyte.String
-			var ctag cbasn1.Tag
-			if !body.ReadAnyASN1Element(&raw, &ctag) {
-				return &FormatError{"bad revocation info"}
+			return nil
+		})
+	case h.is(classContext, 1): // crls [1] IMPLICIT RevocationInfoChoices
+		return t.crls.read(b, h, func(raw []byte) error {
+			if raw[0] == 0x30 {
+				sd.CRLs = append(sd.CRLs, raw)
 			}
-			if ctag == cbasn1.SEQUENCE {
-				sd.CRLs = append(sd.CRLs, append([]byte(nil), raw...))
-			}
-		}
-	case cbasn1.SET:
+			return nil
+		})
+	case h.is(classUniversal, 17): // signerInfos SignerInfos
 		if sd.SignerInfos != nil {
 			return &FormatError{"two signerInfos fields"}
 		}
 		sd.SignerInfos = []*SignerInfo{}
-		for !body.Empty() {
-			var raw cryptobyte.String
-			if !body.ReadASN1Element(&raw, cbasn1.SEQUENCE) {
+		return t.signers.read(b, h, func(raw []byte) error {
+			if raw[0] != 0x30 {
 				return &FormatError{"bad SignerInfo"}
 			}
 			si, err := parseSignerInfo(raw)
@@ -271,11 +270,10 @@ func (sd *SignedData) parseTrailer(el []byte) error {
 				return err
 			}
 			sd.SignerInfos = append(sd.SignerInfos, si)
-		}
-	default:
-		return &FormatError{fmt.Sprintf("unexpected SignedData field with tag %#x", int(tag))}
+			return nil
+		})
 	}
-	return nil
+	return &FormatError{fmt.Sprintf("unexpected SignedData field with tag %#x", int(h.tag))}
 }
 
 func parseSignerInfo(der []byte) (*SignerInfo, error) {

@@ -34,9 +34,12 @@ type DecryptOptions struct {
 	// a KeyAgreer or *ecdsa.PrivateKey for EC.
 	Key crypto.PrivateKey
 	// TryAll, when no recipient entry names Certificate, tries Key on
-	// every entry of its kind. WARNING: an RSA PKCS#1 v1.5 entry can't
-	// tell a wrong key (see Decrypt), so among those only the first is
-	// tried; OAEP and ECDH entries are each tried.
+	// the entries that could be for it: key transport to an RSA modulus of
+	// Key's size, or key agreement on Key's curve. Each distinct entry is
+	// tried once, and at most MaxKeyAttempts private-key operations are
+	// made, however many entries the message lists. WARNING: an RSA
+	// PKCS#1 v1.5 entry can't tell a wrong key (see Decrypt), so among
+	// those only the first is tried; OAEP and ECDH entries are each tried.
 	TryAll bool
 	// SpoolDir is where plaintext larger than SpoolThreshold waits until
 	// it is authenticated; "" is the system temporary directory.
@@ -52,6 +55,12 @@ type DecryptOptions struct {
 	// verify.Open uses it to compare them itself.
 	KeepPayloadHeader bool
 }
+
+// MaxKeyAttempts bounds the private-key operations of
+// DecryptOptions.TryAll: a message of a thousand recipient entries (the
+// most cms.MaxRecipients lets through) costs at most this many RSA or
+// ECDH operations.
+const MaxKeyAttempts = 16
 
 // ProtectedHeaders is the RFC 9788 header protection found in a decrypted
 // message: the protected fields, the HP-Outer records, and how the outer
@@ -106,12 +115,35 @@ type NotForUsError struct {
 }
 
 func (e *NotForUsError) Error() string {
+	return "encrypt: this message can't be decrypted: none of its recipients matches your certificate (" + e.Summary() + ")"
+}
+
+// MaxListedRecipients is how many recipients [NotForUsError.Summary]
+// names; the rest are counted.
+const MaxListedRecipients = 10
+
+// Summary names the recipients in a few words: how many there are, and
+// the first MaxListedRecipients of them ("2 recipients: issuer ..., serial
+// ...; subject key identifier ..."), so that a message of a thousand
+// recipients does not give an error of a thousand lines' worth.
+func (e *NotForUsError) Summary() string {
+	n := len(e.Recipients)
+	noun := "recipients"
+	if n == 1 {
+		noun = "recipient"
+	}
 	var list []string
-	for _, r := range e.Recipients {
+	for i, r := range e.Recipients {
+		if i == MaxListedRecipients {
+			list = append(list, fmt.Sprintf("and %d more", n-i))
+			break
+		}
 		list = append(list, r.String())
 	}
-	return "encrypt: this message can't be decrypted: none of its recipients matches your certificate (recipients: " +
-		strings.Join(list, "; ") + ")"
+	if n == 0 {
+		return "no recipients"
+	}
+	return fmt.Sprintf("%d %s: %s", n, noun, strings.Join(list, "; "))
 }
 
 // DecryptError reports a message addressed to us that does not decrypt:
@@ -179,6 +211,11 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
+	if !env.Cipher.AEAD() {
+		if err := checkEntity(spool); err != nil {
+			return nil, err
+		}
+	}
 	res.Cipher = Cipher(env.Cipher)
 	res.CipherName = res.Cipher.String()
 	res.SMIMEType = "enveloped-data"
@@ -219,6 +256,25 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	return res, nil
 }
 
+// checkEntity fails, as a wrong key or a modification does, when the
+// plaintext of an unauthenticated cipher does not start with a MIME
+// header: a CBC message whose padding happens to check out after a wrong
+// key or a change in transit decrypts to such garbage, and it must be
+// told from a bad padding by nothing at all (no padding oracle: the same
+// *DecryptError, so the same words, exit status and verdict). S/MIME
+// encrypts a MIME entity (RFC 8551 section 3.3), which has a header.
+func checkEntity(spool *mime.Spool) error {
+	plain, err := spool.Open()
+	if err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
+	e, err := mime.ReadEntity(plain)
+	if err != nil || e.Header.Len() == 0 {
+		return &DecryptError{Err: fmt.Errorf("the decrypted content is not a MIME entity: %w", cms.ErrDecrypt)}
+	}
+	return nil
+}
+
 // bodyReader reports an error reading the body (base64 cut off in the
 // middle of a group, a character outside the alphabet, broken
 // quoted-printable) as a *MalformedError, as Decrypt does for the header:
@@ -243,7 +299,7 @@ func classify(err error) error {
 		return err
 	case errors.Is(err, cms.ErrDecrypt):
 		return &DecryptError{Err: err}
-	case cms.IsFormatError(err):
+	case cms.IsFormatError(err), cms.IsLimitError(err):
 		return &MalformedError{err}
 	}
 	var ua *cms.UnsupportedAlgorithmError
@@ -273,8 +329,12 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 	}
 	if opts.TryAll {
 		v15 := false
+		tried := map[string]bool{}
 		for i, ri := range env.Recipients {
-			if !fits(ri, opts.Key) {
+			if len(tried) == MaxKeyAttempts {
+				break
+			}
+			if !fits(ri, opts.Key) || tried[string(ri.EncryptedKey)] {
 				continue
 			}
 			isV15 := res.Recipients[i].KeyManagement == "rsa-pkcs1v15"
@@ -282,6 +342,7 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 				continue
 			}
 			v15 = v15 || isV15
+			tried[string(ri.EncryptedKey)] = true
 			k, err := ri.UnwrapKey(opts.Key, keyLen, opts.Rand)
 			if err != nil {
 				continue
@@ -305,10 +366,20 @@ func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
 		pub, ok := d.Public().(*rsa.PublicKey)
 		return ok && pub.Size() == len(ri.EncryptedKey)
 	case cms.KeyAgreement:
-		switch key.(type) {
-		case *ecdsa.PrivateKey, KeyAgreer:
-			return true
+		// The originator's ephemeral key is on our curve, or the entry
+		// is not for this key.
+		var pub *ecdh.PublicKey
+		switch k := key.(type) {
+		case *ecdsa.PrivateKey:
+			e, err := k.PublicKey.ECDH()
+			if err != nil {
+				return false
+			}
+			pub = e
+		case KeyAgreer:
+			pub, _ = k.Public().(*ecdh.PublicKey)
 		}
+		return pub != nil && len(pub.Bytes()) == len(ri.OriginatorKey)
 	}
 	return false
 }
