@@ -149,6 +149,18 @@ func (b *berReader) readDER(h berHeader, depth int, budget *int64) ([]byte, erro
 			return nil, errTooLarge
 		}
 		*budget -= h.length
+		if h.length <= 64<<10 {
+			// Small: read into the encoding itself, one allocation.
+			out := appendHeader(make([]byte, 0, h.length+16), h, int(h.length))
+			hl := len(out)
+			out = out[:hl+int(h.length)]
+			k, err := io.ReadFull(b.r, out[hl:])
+			b.off += int64(k)
+			if err != nil {
+				return nil, errTruncated
+			}
+			return out, nil
+		}
 		// Grow with the data actually read, not with the claimed length.
 		var body bytes.Buffer
 		n, err := io.CopyN(&body, b.r, h.length)
@@ -220,7 +232,13 @@ func isStringTag(tag uint32) bool {
 // encodeElement writes identifier and minimal definite length octets for h
 // followed by body.
 func encodeElement(h berHeader, body []byte) []byte {
-	out := make([]byte, 0, len(body)+8)
+	out := appendHeader(make([]byte, 0, len(body)+8), h, len(body))
+	return append(out, body...)
+}
+
+// appendHeader appends the identifier and minimal definite length octets
+// of h, for a body of n bytes.
+func appendHeader(out []byte, h berHeader, n int) []byte {
 	id := h.class << 6
 	if h.constructed {
 		id |= 0x20
@@ -241,8 +259,7 @@ func encodeElement(h berHeader, body []byte) []byte {
 		}
 		out = append(out, t...)
 	}
-	out = appendLength(out, len(body))
-	return append(out, body...)
+	return appendLength(out, n)
 }
 
 func appendLength(out []byte, n int) []byte {
