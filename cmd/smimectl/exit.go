@@ -139,6 +139,7 @@ var classify = []func(error) (int, bool){
 	asCode(func(*encrypt.RecipientError) int { return exitNoCert }),
 	// Verdicts on the message.
 	asCode(func(*verify.MalformedError) int { return exitFailed }),
+	asCode(func(*verify.AmbiguousError) int { return exitFailed }),
 	asCode(func(*verify.SignatureError) int { return exitFailed }),
 	asCode(func(*verify.TrustError) int { return exitFailed }),
 	asCode(func(*verify.SenderError) int { return exitFailed }),

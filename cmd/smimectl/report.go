@@ -69,6 +69,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeRevokedError),
 	describeAs(describeUnavailableError),
 	describeAs(describeCMSLimitError),
+	describeAs(describeAmbiguousError),
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeNotSigned,
@@ -237,6 +238,11 @@ func describeCMSLimitError(e *cms.LimitError) (string, []string) {
 
 func describeMalformedError(e *verify.MalformedError) (string, []string) {
 	return "the message is not well-formed S/MIME: " + libraryDetail(e.Err), nil
+}
+
+func describeAmbiguousError(e *verify.AmbiguousError) (string, []string) {
+	return "the message has an ambiguous MIME structure: " + strings.TrimPrefix(libraryDetail(e), "ambiguous MIME structure: "),
+		[]string{"a mail client could show other text than the signed part, so the signature is not trusted; ask the sender to send it again"}
 }
 
 func describePolicyError(e *verify.PolicyError) (string, []string) {

@@ -237,6 +237,18 @@ func isDomainName(s string) bool {
 // Every other byte of msg is copied unchanged. If the message's first
 // line ends in a bare LF, as in a Unix mailbox, the field is written with
 // LF line ends too, so the message keeps one convention.
+//
+// The whole header is examined, up to the blank line, whatever the length
+// of its lines (issue #11 item 8: a line past the reader's buffer once
+// ended the examination, and a forged field after it was delivered). A
+// field is held in memory up to [MaxHeaderBytes]; an
+// Authentication-Results field longer than that, or one whose authserv-id
+// cannot be read (an unterminated comment or quoted-string, no id at
+// all), is left out too, as nothing can show it is not ours. Any other
+// longer field is streamed through. A header over MaxHeaderBytes is one
+// that [ReadHeader] refuses, so a verdict read from the same message is
+// permerror already; the output still carries the whole message, without
+// any field that could claim authservID.
 func PrependField(w io.Writer, field, authservID string, msg io.Reader) (int64, error) {
 	br := bufio.NewReaderSize(msg, readerBufSize)
 	first, err := br.Peek(readerBufSize)
@@ -248,44 +260,9 @@ func PrependField(w io.Writer, field, authservID string, msg io.Reader) (int64, 
 	}
 	cw := &countWriter{w: w}
 	io.WriteString(cw, field)
-	// The header, field by field (a field is its line and the continuation
-	// lines after it), up to the blank line.
-	var cur []byte
-	flush := func() {
-		if cur != nil && !claims(cur, authservID) {
-			cw.Write(cur)
-		}
-		cur = nil
+	if err := filterHeader(cw, br, authservID); err != nil {
+		return cw.n, err
 	}
-	for cw.err == nil {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			// A line longer than the buffer: no header this function
-			// rewrites; the rest goes out as it is.
-			flush()
-			cw.Write(line)
-			break
-		}
-		if len(line) > 0 {
-			if (line[0] == ' ' || line[0] == '\t') && cur != nil {
-				cur = append(cur, line...)
-			} else {
-				flush()
-				if isBlankLine(line) {
-					cw.Write(line)
-					break
-				}
-				cur = append([]byte(nil), line...)
-			}
-		}
-		if err != nil {
-			if err != io.EOF {
-				return cw.n, fmt.Errorf("mime: reading the message: %w", err)
-			}
-			break
-		}
-	}
-	flush()
 	if cw.err != nil {
 		return cw.n, cw.err
 	}
@@ -293,41 +270,165 @@ func PrependField(w io.Writer, field, authservID string, msg io.Reader) (int64, 
 	return cw.n + m, err
 }
 
-// claims reports whether the raw header field f is an
-// Authentication-Results field whose authserv-id is id.
-func claims(f []byte, id string) bool {
-	name, value, ok := bytes.Cut(f, []byte(":"))
-	if !ok || !strings.EqualFold(strings.TrimRight(string(name), " \t"), "Authentication-Results") {
-		return false
+// filterHeader copies the header from br to cw, field by field (a field is
+// its line and the continuation lines after it) up to and including the
+// blank line, leaving out the fields PrependField removes. Lines may be
+// longer than br's buffer: they come in fragments.
+func filterHeader(cw *countWriter, br *bufio.Reader, authservID string) error {
+	var (
+		cur       []byte // the field being read, while it fits
+		inField   bool
+		streaming bool // cur overflowed and the field is kept: write as read
+		dropping  bool // cur overflowed and the field is left out
+	)
+	flush := func() {
+		if inField && !streaming && !dropping && !claims(cur, authservID) {
+			cw.Write(cur)
+		}
+		cur, inField, streaming, dropping = cur[:0], false, false, false
 	}
-	v := string(value)
-	// Skip folding white space and comments before the authserv-id.
-	for {
-		v = strings.TrimLeft(v, " \t\r\n")
-		if !strings.HasPrefix(v, "(") {
+	add := func(frag []byte) {
+		switch {
+		case dropping:
+		case streaming:
+			cw.Write(frag)
+		case len(cur)+len(frag) <= MaxHeaderBytes:
+			cur = append(cur, frag...)
+		case isAuthResults(cur) && !claimsOther(cur, authservID):
+			dropping = true
+		default:
+			streaming = true
+			cw.Write(cur)
+			cw.Write(frag)
+		}
+	}
+	atLineStart := true
+	for cw.err == nil {
+		frag, err := br.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
+			return fmt.Errorf("mime: reading the message: %w", err)
+		}
+		if len(frag) > 0 {
+			switch {
+			case !atLineStart, inField && (frag[0] == ' ' || frag[0] == '\t'):
+				add(frag)
+			default:
+				flush()
+				if isBlankLine(frag) {
+					cw.Write(frag)
+					return nil
+				}
+				inField = true
+				add(frag)
+			}
+			atLineStart = frag[len(frag)-1] == '\n'
+		}
+		if err == io.EOF {
 			break
 		}
-		depth, i := 0, 0
-		for ; i < len(v); i++ {
-			if v[i] == '(' {
-				depth++
-			} else if v[i] == ')' {
-				depth--
-				if depth == 0 {
-					break
+	}
+	flush()
+	return nil
+}
+
+// isAuthResults reports whether the raw header field f (or its first
+// bytes) is an Authentication-Results field. Spaces and tabs around the
+// name are ignored, as lenient parsers do.
+func isAuthResults(f []byte) bool {
+	name, _, ok := bytes.Cut(f, []byte(":"))
+	return ok && strings.EqualFold(string(bytes.Trim(name, " \t")), "Authentication-Results")
+}
+
+// claims reports whether the raw header field f is an
+// Authentication-Results field that claims the authserv-id id (compared
+// case-insensitively, a final dot ignored, as in DNS), or one whose
+// authserv-id cannot be read: RFC 8601 section 2.2 puts the id first,
+// after optional CFWS (white space, folding and comments, which nest and
+// hold quoted-pairs), as an RFC 2045 value (token or quoted-string).
+func claims(f []byte, id string) bool {
+	if !isAuthResults(f) {
+		return false
+	}
+	_, value, _ := bytes.Cut(f, []byte(":"))
+	got, _, ok := authservIDOf(value)
+	return !ok || sameID(got, id)
+}
+
+// claimsOther reports whether prefix, the first bytes of an
+// Authentication-Results field too long to hold, shows that the field
+// claims another authserv-id than id: the id is read and ends before the
+// prefix does.
+func claimsOther(prefix []byte, id string) bool {
+	_, value, _ := bytes.Cut(prefix, []byte(":"))
+	got, end, ok := authservIDOf(value)
+	return ok && end < len(value) && !sameID(got, id)
+}
+
+// sameID compares authserv-ids case-insensitively, a final dot ignored (as
+// in DNS).
+func sameID(got, id string) bool {
+	norm := func(s string) string { return strings.TrimRight(s, ".") }
+	return id != "" && strings.EqualFold(norm(got), norm(id))
+}
+
+// authservIDOf reads the authserv-id at the start of an
+// Authentication-Results value and returns it with the index after it. ok
+// is false if there is none, or a comment or quoted-string does not end.
+func authservIDOf(v []byte) (id string, end int, ok bool) {
+	i := 0
+	for i < len(v) {
+		switch c := v[i]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			i++
+		case c == '(':
+			depth := 0
+			for ; i < len(v); i++ {
+				if v[i] == '\\' {
+					i++
+					continue
 				}
+				if v[i] == '(' {
+					depth++
+				} else if v[i] == ')' {
+					depth--
+					if depth == 0 {
+						break
+					}
+				}
+			}
+			if i >= len(v) {
+				return "", 0, false
+			}
+			i++
+		default:
+			goto value
+		}
+	}
+	return "", 0, false
+value:
+	var b strings.Builder
+	if v[i] == '"' {
+		for i++; i < len(v) && v[i] != '"'; i++ {
+			if v[i] == '\\' && i+1 < len(v) {
+				i++
+			}
+			if v[i] != '\r' && v[i] != '\n' {
+				b.WriteByte(v[i])
 			}
 		}
 		if i >= len(v) {
-			return false
+			return "", 0, false
 		}
-		v = v[i+1:]
+		i++
+	} else {
+		for ; i < len(v) && v[i] > ' ' && v[i] < 0x7f && strings.IndexByte(`()<>@,;:\"/[]?=`, v[i]) < 0; i++ {
+			b.WriteByte(v[i])
+		}
 	}
-	end := strings.IndexAny(v, "; \t\r\n(")
-	if end < 0 {
-		end = len(v)
+	if b.Len() == 0 {
+		return "", 0, false
 	}
-	return id != "" && strings.EqualFold(strings.Trim(v[:end], `"`), id)
+	return b.String(), i, true
 }
 
 // countWriter counts what it wrote and keeps the first error.

@@ -239,3 +239,66 @@ func TestPrependField(t *testing.T) {
 		t.Errorf("long message not copied unchanged (%d bytes, want %d)", b.Len(), len(field)+len(msg))
 	}
 }
+
+// TestPrependFieldLongLines: issue #11 item 8. A header line longer than the
+// reader's buffer (64 KiB) used to end the examination of the header, so a
+// forged Authentication-Results field claiming our authserv-id after it was
+// delivered next to ours. The whole header is examined, and a field that
+// cannot be examined is not let through if it could claim our id.
+func TestPrependFieldLongLines(t *testing.T) {
+	field := "Authentication-Results: mx.example.com; smime=fail\r\n"
+	forged := "Authentication-Results: mx.example.com; smime=pass\r\n"
+	long := func(n int) string { return "X-Pad: " + strings.Repeat("a", n) + "\r\n" }
+	folded := func(n int) string {
+		return "X-Pad: a\r\n" + strings.Repeat(" "+strings.Repeat("b", 1000)+"\r\n", n/1000)
+	}
+	tests := []struct{ name, hdr, want string }{
+		{"70 KB line before a forged field", long(70<<10) + forged, long(70 << 10)},
+		{"1 MB line before a forged field", long(1<<20) + forged, long(1 << 20)},
+		{"3 MB line before a forged field", long(3<<20) + forged, long(3 << 20)},
+		{"1 MB folded field before a forged field", folded(1<<20) + forged, folded(1 << 20)},
+		{"forged field behind a 70 KB line, LF", strings.ReplaceAll("From: a\r\n"+long(70<<10)+forged, "\r\n", "\n"), strings.ReplaceAll("From: a\r\n"+long(70<<10), "\r\n", "\n")},
+		{"a long field claiming our id", "Authentication-Results: mx.example.com; " + strings.Repeat("x", 2<<20) + "\r\nFrom: a\r\n", "From: a\r\n"},
+		{"forged field folded", "Authentication-Results:\r\n\tmx.example.com;\r\n smime=pass\r\nFrom: a\r\n", "From: a\r\n"},
+		{"forged field folded before the id, long", "Authentication-Results:" + strings.Repeat("\r\n ", 40000) + "mx.example.com; smime=pass\r\nFrom: a\r\n", "From: a\r\n"},
+		{"case variants of the id", "Authentication-Results: MX.EXAMPLE.COM; smime=pass\r\nauthentication-results : Mx.Example.Com.; smime=pass\r\nFrom: a\r\n", "From: a\r\n"},
+		{"quoted id", "Authentication-Results: \"mx.example.com\"; smime=pass\r\nAuthentication-Results: \"mx.exa\\mple.com\"; smime=pass\r\nFrom: a\r\n", "From: a\r\n"},
+		{"comments before the id", "Authentication-Results: (ours (really) \\) ) mx.example.com; smime=pass\r\nAuthentication-Results: (c)\r\n (d)mx.example.com(e); smime=pass\r\nFrom: a\r\n", "From: a\r\n"},
+		{"a long comment before the id", "Authentication-Results: (" + strings.Repeat("c", 100<<10) + ") mx.example.com; smime=pass\r\nFrom: a\r\n", "From: a\r\n"},
+		{"a comment past the bound", "Authentication-Results: (" + strings.Repeat("c", 2<<20) + ") other.example.net; smime=pass\r\nFrom: a\r\n", "From: a\r\n"},
+		{"an unterminated comment", "Authentication-Results: (mx.example.com; smime=pass\r\nFrom: a\r\n", "From: a\r\n"},
+		{"no id", "Authentication-Results: ; smime=pass\r\nFrom: a\r\n", "From: a\r\n"},
+		{"another host's field stays", "Authentication-Results: (mx.example.com) other.example.net; smime=pass\r\nAuthentication-Results: mx.example.com.evil; smime=pass\r\n",
+			"Authentication-Results: (mx.example.com) other.example.net; smime=pass\r\nAuthentication-Results: mx.example.com.evil; smime=pass\r\n"},
+		{"another host's long field stays", "Authentication-Results: other.example.net; " + strings.Repeat("x", 2<<20) + "\r\n", "Authentication-Results: other.example.net; " + strings.Repeat("x", 2<<20) + "\r\n"},
+		{"forged field after many fields", strings.Repeat("X-A: b\r\n", 20000) + forged, strings.Repeat("X-A: b\r\n", 20000)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			eol := "\r\n"
+			if strings.Contains(tc.name, "LF") {
+				eol = "\n"
+			}
+			body := eol + "body" + eol + forged
+			var b bytes.Buffer
+			n, err := PrependField(&b, field, "mx.example.com", strings.NewReader(tc.hdr+body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.ReplaceAll(field, "\r\n", eol) + tc.want + body
+			if b.String() != want || n != int64(len(want)) {
+				got := b.String()
+				t.Errorf("got %d bytes, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
+			}
+		})
+	}
+}
+
+func firstDiff(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}

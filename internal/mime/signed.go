@@ -99,6 +99,9 @@ func ReadSigned(e *Entity, spool Spool) (*SignedParts, error) {
 	default:
 		return nil, fmt.Errorf("mime: unsupported multipart/signed protocol %q", protocol)
 	}
+	if err := checkOuter(e.Header, boundary); err != nil {
+		return nil, err
+	}
 	outer, _ := e.Header.Split()
 
 	sc := &partScanner{
@@ -139,6 +142,24 @@ func ReadSigned(e *Entity, spool Spool) (*SignedParts, error) {
 		content.Close()
 		return nil, errors.New("mime: multipart/signed: more than two parts")
 	}
+	// The epilogue: read to the end, so that a delimiter after the close
+	// delimiter (a part another parser may show) is refused.
+	closing, err = sc.copyPart(io.Discard, -1)
+	switch {
+	case err == nil && closing:
+		err = ambiguous("a second close delimiter")
+	case err == nil:
+		err = ambiguous("a delimiter after the close delimiter")
+	case errors.Is(err, errTruncated):
+		err = nil
+	}
+	if err == nil {
+		err = checkContent(content, boundary)
+	}
+	if err != nil {
+		content.Close()
+		return nil, fmt.Errorf("mime: multipart/signed: %w", err)
+	}
 	sig, sigType, err := readSignaturePart(raw.Bytes())
 	if err != nil {
 		content.Close()
@@ -154,11 +175,24 @@ func ReadSigned(e *Entity, spool Spool) (*SignedParts, error) {
 	}, nil
 }
 
+// checkContent runs checkSignedPart over the spooled first part.
+func checkContent(content *Spool, boundary string) error {
+	r, err := content.Open()
+	if err != nil {
+		return err
+	}
+	return checkSignedPart(r, boundary)
+}
+
 // readSignaturePart parses the raw second part and decodes its body.
 func readSignaturePart(raw []byte) ([]byte, string, error) {
 	e, err := ReadEntity(bytes.NewReader(raw))
 	if err != nil {
 		return nil, "", fmt.Errorf("mime: multipart/signed: signature part header: %w", err)
+	}
+	if len(e.Header.Values("Content-Type")) > 1 || len(e.Header.Values("Content-Transfer-Encoding")) > 1 {
+		return nil, "", fmt.Errorf("mime: multipart/signed: signature part: %w",
+			ambiguous("more than one Content-Type or Content-Transfer-Encoding field in the signature part"))
 	}
 	mt, _, err := e.Header.MediaType()
 	if err != nil {
@@ -238,10 +272,18 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 			continue
 		}
 		complete := rerr == nil || rerr == io.EOF
-		if atLineStart && complete {
-			if isDelim, isClose := s.delimiterLine(seg); isDelim {
-				return isClose, nil
+		if atLineStart && hasPrefixFold(seg, s.delim) {
+			// A line that starts with the boundary is a delimiter, exactly,
+			// or the message is refused: Dovecot takes every such line
+			// for a delimiter, whatever follows the boundary.
+			isDelim, isClose := s.delimiterLine(seg)
+			switch {
+			case !complete || len(bytes.TrimRight(seg, "\r\n")) > maxDelimiterLine:
+				return false, ambiguous("a delimiter line too long to check")
+			case !isDelim:
+				return false, ambiguous("a line starts with the boundary but is not a delimiter")
 			}
+			return isClose, nil
 		}
 		// A CR held from the end of a fragment and this LF form one
 		// line end.
@@ -277,6 +319,13 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 			return false, errTruncated
 		}
 	}
+}
+
+// hasPrefixFold reports whether line starts with prefix, compared
+// case-insensitively: a line that differs from a delimiter only in case is
+// refused, not taken for content, in case a parser compares so.
+func hasPrefixFold(line, prefix []byte) bool {
+	return len(line) >= len(prefix) && bytes.EqualFold(line[:len(prefix)], prefix)
 }
 
 // delimiterLine reports whether line (a complete line, with its line end

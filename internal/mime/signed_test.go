@@ -257,8 +257,8 @@ func TestReadSignedHandWritten(t *testing.T) {
 	}{
 		{
 			name: "preamble and epilogue",
-			msg: hdrSigned("") + "preamble\r\n--b1 not a delimiter\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1\r\n" +
-				sigPart + "--b1--\r\nepilogue\r\n--b1\r\nmore epilogue",
+			msg: hdrSigned("") + "preamble\r\n-- b1 not a delimiter\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1\r\n" +
+				sigPart + "--b1--\r\nepilogue\r\n-b1\r\nmore epilogue",
 			content: "Content-Type: text/plain\r\n\r\nhi",
 		},
 		{
@@ -287,9 +287,9 @@ func TestReadSignedHandWritten(t *testing.T) {
 			content: "\r\nhi",
 		},
 		{
-			name:    "boundary with prefix lines",
-			msg:     hdrSigned("") + "--b1\r\n\r\n--b10\r\n--b1-\r\n--b1x--\r\n--b1\r\n" + sigPart + "--b1--\r\n",
-			content: "\r\n--b10\r\n--b1-\r\n--b1x--",
+			name:    "lines like the boundary but not starting with it",
+			msg:     hdrSigned("") + "--b1\r\n\r\n-b1\r\n --b1\r\n--b\r\nx--b1\r\n--b1\r\n" + sigPart + "--b1--\r\n",
+			content: "\r\n-b1\r\n --b1\r\n--b\r\nx--b1",
 		},
 	}
 	for _, tc := range tests {

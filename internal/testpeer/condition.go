@@ -39,6 +39,12 @@ func requirements(peer string) ([]tool, bool) {
 			{"certutil", "libnss3-tools"},
 			{"pk12util", "libnss3-tools"},
 		}, true
+	case "dovecot":
+		// A private instance with no network protocols (dovecot.go).
+		return []tool{
+			{"/usr/sbin/dovecot", "dovecot-core"},
+			{"doveadm", "dovecot-core"},
+		}, true
 	case "slapd":
 		// Debian installs the daemon in /usr/sbin, often not on a user's PATH.
 		return []tool{
@@ -64,7 +70,7 @@ func Condition(cond string) (bool, error) {
 	}
 	tools, ok := requirements(peer)
 	if !ok {
-		return false, fmt.Errorf("%w %q (known peers: openssl, gpgsm, cmsutil, slapd)", ErrUnknownCondition, cond)
+		return false, fmt.Errorf("%w %q (known peers: openssl, gpgsm, cmsutil, slapd, dovecot)", ErrUnknownCondition, cond)
 	}
 	var programs, pkgs []string
 	for _, t := range tools {

@@ -114,8 +114,13 @@ func authResults(res *Result, err error) []mime.AuthResult {
 			}
 			out = append(out, r)
 		case len(l.Signers) == 0:
+			reason := "malformed signature"
+			var amb *AmbiguousError
+			if le := layerErr(err, l.Depth, len(layers)); errors.As(le, &amb) {
+				_, reason = classify(amb)
+			}
 			out = append(out, mime.AuthResult{Method: "smime", Result: AuthPermError,
-				Reason: join(prefix, "malformed signature")})
+				Reason: join(prefix, reason)})
 		default:
 			for _, s := range l.Signers {
 				r := signerResult(s, res.From, parts[i], prefix)
@@ -255,6 +260,7 @@ func classify(err error) (result, reason string) {
 		pol   *PolicyError
 		req   *RequirementError
 		mal   *MalformedError
+		amb   *AmbiguousError
 		depth *DepthError
 		emal  *encrypt.MalformedError
 	)
@@ -296,6 +302,8 @@ func classify(err error) (result, reason string) {
 		return AuthPolicy, "algorithm refused"
 	case errors.As(err, &req):
 		return AuthPolicy, req.Reason
+	case errors.As(err, &amb):
+		return AuthPermError, "ambiguous MIME structure"
 	case errors.As(err, &mal), errors.As(err, &emal):
 		return AuthPermError, "malformed message"
 	case errors.As(err, &depth):

@@ -9,6 +9,7 @@ import (
 
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/mime"
 )
 
 // MalformedError reports a message that is not well-formed S/MIME.
@@ -16,6 +17,34 @@ type MalformedError struct{ Err error }
 
 func (e *MalformedError) Error() string { return "verify: malformed message: " + e.Err.Error() }
 func (e *MalformedError) Unwrap() error { return e.Err }
+
+// AmbiguousError reports a message whose MIME structure other parsers may
+// read otherwise (see mime.AmbiguousError): more than one Content-Type or
+// Content-Transfer-Encoding field, or a multipart/signed body with a line
+// that starts with the boundary and is not an exact delimiter, a nested
+// boundary that overlaps the outer one, or a delimiter after the close
+// delimiter. The mail client might show other bytes than those verified,
+// so the message is refused (issue #11 item 9).
+type AmbiguousError struct{ Err error }
+
+func (e *AmbiguousError) Error() string {
+	var me *mime.AmbiguousError
+	if errors.As(e.Err, &me) {
+		return "verify: ambiguous MIME structure: " + me.Reason
+	}
+	return "verify: ambiguous MIME structure: " + e.Err.Error()
+}
+func (e *AmbiguousError) Unwrap() error { return e.Err }
+
+// malformed wraps an error of the mime package as an *AmbiguousError when
+// it is one, else as a *MalformedError.
+func malformed(err error) error {
+	var me *mime.AmbiguousError
+	if errors.As(err, &me) {
+		return &AmbiguousError{Err: err}
+	}
+	return &MalformedError{Err: err}
+}
 
 // SignatureError reports a signature that does not verify: the content
 // changed after signing, or the signature is not the signer's.

@@ -193,6 +193,9 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 // layerKind tells what kind of S/MIME layer e is: "signed", "enveloped"
 // (either encrypted kind; readLayer tells which) or "" for content.
 func layerKind(e *mime.Entity) (kind, mt, st string, err error) {
+	if err := mime.CheckEntityHeader(e.Header); err != nil {
+		return "", "", "", &AmbiguousError{Err: err}
+	}
 	mt, params, err := e.Header.MediaType()
 	if err != nil {
 		return "", "", "", &MalformedError{Err: err}
@@ -244,7 +247,7 @@ func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, 
 	if mt == "multipart/signed" {
 		parts, err := mime.ReadSigned(e, mime.Spool{Dir: spool.Dir, Threshold: spool.Threshold})
 		if err != nil {
-			return nil, nil, &MalformedError{Err: err}
+			return nil, nil, malformed(err)
 		}
 		defer parts.Close()
 		l.Kind, l.Encoding = KindSigned, encodingOf(parts.Signature)

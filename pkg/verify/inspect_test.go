@@ -22,7 +22,8 @@ import (
 func nestClear(inner []byte, sig string, n int) []byte {
 	var pre, post []string
 	for i := range n {
-		b := fmt.Sprintf("b%d", i)
+		// Fixed width: no boundary is a prefix of another, which would be ambiguous.
+		b := fmt.Sprintf("b%04d", i)
 		pre = append(pre, "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\""+b+"\"\r\n\r\n--"+b+"\r\n")
 		post = append(post, "\r\n--"+b+"\r\nContent-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\n"+sig+"\r\n--"+b+"--\r\n")
 	}

@@ -257,6 +257,9 @@ func readSigned(r io.Reader, opts *Options) (*message, error) {
 	if err != nil {
 		return nil, &MalformedError{Err: err}
 	}
+	if err := mime.CheckEntityHeader(e.Header); err != nil {
+		return nil, &AmbiguousError{Err: err}
+	}
 	mt, params, err := e.Header.MediaType()
 	if err != nil {
 		return nil, &MalformedError{Err: err}
@@ -267,7 +270,7 @@ func readSigned(r io.Reader, opts *Options) (*message, error) {
 	case "multipart/signed":
 		parts, err := mime.ReadSigned(e, spool)
 		if err != nil {
-			return nil, &MalformedError{Err: err}
+			return nil, malformed(err)
 		}
 		sd, err := cms.ReadSignedData(bytes.NewReader(parts.Signature), nil)
 		if err != nil {

@@ -1,0 +1,231 @@
+package mime
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strings"
+)
+
+// AmbiguousError reports a multipart/signed message that another MIME
+// parser may split otherwise than [ReadSigned] does, so that a mail client
+// could show as the signed part other bytes than those that were verified
+// (issue #11 item 9). The message is written as received and the mailbox
+// server parses it itself: a verdict over bytes another parser reads must
+// not ride on a reading that parser does not share. Reason says what was
+// found, in fixed words.
+type AmbiguousError struct{ Reason string }
+
+func (e *AmbiguousError) Error() string { return "mime: ambiguous MIME structure: " + e.Reason }
+
+func ambiguous(reason string) error { return &AmbiguousError{Reason: reason} }
+
+// maxDelimiterLine is the longest delimiter line (transport padding
+// included, line end excluded) ReadSigned accepts: RFC 5322 section 2.1.1's
+// 998 characters. A longer line starting with the boundary is refused, not
+// skipped: Dovecot takes any line starting with "--" boundary as a
+// delimiter, whatever follows.
+const maxDelimiterLine = 998
+
+// isBchars reports whether b is a boundary RFC 2046 section 5.1.1 allows:
+// bchars, not ending in a space. Anything else (backslashes, quotes,
+// 8-bit bytes, control characters) may be read differently by another
+// parser's quoting rules, so ReadSigned refuses it.
+func isBchars(b string) bool {
+	if b == "" || b[len(b)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if isLetDig(c) || strings.IndexByte("'()+_,-./:=? ", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// laxBoundaries finds every boundary parameter in a Content-Type value the
+// way a lenient parser might: each "boundary" after a ';' (case-folded,
+// white space and line ends allowed around '='), its value quoted or not.
+// ext reports an RFC 2231 form (boundary*, boundary*0...), whose value
+// parsers assemble differently.
+func laxBoundaries(v string) (vals []string, ext bool) {
+	lv := strings.ToLower(v)
+	for i := 0; ; {
+		j := strings.Index(lv[i:], "boundary")
+		if j < 0 {
+			return vals, ext
+		}
+		j += i
+		i = j + len("boundary")
+		k := j - 1
+		for k >= 0 && isFWS(lv[k]) {
+			k--
+		}
+		if k < 0 || lv[k] != ';' {
+			continue
+		}
+		p := i
+		for p < len(v) && isFWS(v[p]) {
+			p++
+		}
+		if p < len(v) && v[p] == '*' {
+			ext = true
+			continue
+		}
+		if p >= len(v) || v[p] != '=' {
+			continue
+		}
+		p++
+		for p < len(v) && isFWS(v[p]) {
+			p++
+		}
+		var b strings.Builder
+		if p < len(v) && v[p] == '"' {
+			for p++; p < len(v) && v[p] != '"'; p++ {
+				if v[p] == '\\' && p+1 < len(v) {
+					p++
+				}
+				b.WriteByte(v[p])
+			}
+		} else {
+			for ; p < len(v) && !isFWS(v[p]) && strings.IndexByte(`()<>@,;:\"/[]?=`, v[p]) < 0; p++ {
+				b.WriteByte(v[p])
+			}
+		}
+		vals = append(vals, b.String())
+		i = p
+	}
+}
+
+func isFWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// CheckEntityHeader returns an [*AmbiguousError] if h has more than one
+// Content-Type or Content-Transfer-Encoding field: parsers differ on which
+// one counts (this package and Go's net/mail take the first), so a verdict
+// on one reading may be shown over the other.
+func CheckEntityHeader(h Header) error {
+	if len(h.Values("Content-Type")) > 1 {
+		return ambiguous("more than one Content-Type field")
+	}
+	if len(h.Values("Content-Transfer-Encoding")) > 1 {
+		return ambiguous("more than one Content-Transfer-Encoding field")
+	}
+	return nil
+}
+
+// checkOuter refuses an outer header that parsers may read differently:
+// more than one Content-Type or Content-Transfer-Encoding field, a
+// transfer encoding on the multipart body, a boundary parameter given more
+// than once, in RFC 2231 form or outside RFC 2046's characters.
+func checkOuter(h Header, boundary string) error {
+	if err := CheckEntityHeader(h); err != nil {
+		return err
+	}
+	if cte := h.Values("Content-Transfer-Encoding"); len(cte) == 1 {
+		switch strings.ToLower(cte[0]) {
+		case "7bit", "8bit", "binary":
+		default:
+			return ambiguous("a transfer encoding on the multipart body")
+		}
+	}
+	vals, ext := laxBoundaries(h.Get("Content-Type"))
+	switch {
+	case ext:
+		return ambiguous("a boundary parameter in RFC 2231 form")
+	case len(vals) != 1 || vals[0] != boundary:
+		return ambiguous("more than one boundary parameter")
+	case !isBchars(boundary):
+		return ambiguous("a boundary with characters RFC 2046 does not allow")
+	}
+	return nil
+}
+
+// maxNestedField bounds a Content-Type field collected inside the signed
+// part for checkSignedPart.
+const maxNestedField = 64 << 10
+
+// checkSignedPart reads the signed part r (as spooled by ReadSigned) and
+// refuses it if its header has more than one Content-Type or
+// Content-Transfer-Encoding field, or if a Content-Type field anywhere in
+// it declares a boundary that is a prefix of the outer one (a nested
+// multipart whose delimiter lines the outer delimiter would also match,
+// so that parsers disagree on where the signed part ends) or that the
+// outer boundary is a prefix of (refused line by line already; checked
+// here too), or a boundary in RFC 2231 form.
+func checkSignedPart(r io.Reader, boundary string) error {
+	br := bufio.NewReaderSize(r, readerBufSize)
+	inHeader := true
+	var ctypes, ctes int
+	var field []byte // a Content-Type field being collected
+	collecting := false
+	check := func() error {
+		collecting = false
+		vals, ext := laxBoundaries(string(field[len("content-type:"):]))
+		if ext {
+			return ambiguous("a boundary parameter in RFC 2231 form inside the signed part")
+		}
+		for _, v := range vals {
+			if v != "" && (strings.HasPrefix(boundary, v) || strings.HasPrefix(v, boundary)) {
+				return ambiguous("a nested multipart reuses the boundary")
+			}
+		}
+		return nil
+	}
+	atLineStart := true
+	for {
+		seg, err := br.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
+			return err
+		}
+		if len(seg) > 0 {
+			cont := atLineStart && (seg[0] == ' ' || seg[0] == '\t')
+			if collecting && (!atLineStart || cont) {
+				if len(field)+len(seg) > maxNestedField {
+					return ambiguous("a Content-Type field too long to check")
+				}
+				field = append(field, seg...)
+			} else if collecting {
+				if err := check(); err != nil {
+					return err
+				}
+			}
+			if atLineStart && !cont {
+				if inHeader && isBlankLine(seg) {
+					inHeader = false
+				}
+				name, _, _ := bytes.Cut(seg, []byte(":"))
+				name = bytes.TrimSpace(name)
+				isCT := bytes.IndexByte(seg, ':') >= 0 && strings.EqualFold(string(name), "Content-Type")
+				if inHeader && isCT {
+					ctypes++
+				}
+				if inHeader && bytes.IndexByte(seg, ':') >= 0 && strings.EqualFold(string(name), "Content-Transfer-Encoding") {
+					ctes++
+				}
+				if isCT {
+					i := bytes.IndexByte(seg, ':')
+					field = append(append(field[:0], "content-type:"...), seg[i+1:]...)
+					collecting = true
+				}
+			}
+			atLineStart = seg[len(seg)-1] == '\n'
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	if collecting {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case ctypes > 1:
+		return ambiguous("more than one Content-Type field in the signed part")
+	case ctes > 1:
+		return ambiguous("more than one Content-Transfer-Encoding field in the signed part")
+	}
+	return nil
+}
