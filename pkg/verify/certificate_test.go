@@ -82,9 +82,13 @@ func TestCertificate(t *testing.T) {
 		{name: "expired", cert: l.User("dave-expired").Cert, purpose: verify.PurposeSign,
 			check: reason(chain.Expired), errText: "the certificate has expired: CN=Dave", checks: "chain:fail"},
 		{name: "expired is valid before it expired", cert: l.User("dave-expired").Cert, purpose: verify.PurposeSign,
-			opts: func(o *verify.Options) { o.Now = func() time.Time { return time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC) } }},
+			opts: func(o *verify.Options) {
+				o.Now = func() time.Time { return time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC) }
+			}},
 		{name: "not yet valid", cert: l.User("alice-sign").Cert, purpose: verify.PurposeSign,
-			opts:  func(o *verify.Options) { o.Now = func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) } },
+			opts: func(o *verify.Options) {
+				o.Now = func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }
+			},
 			check: reason(chain.NotYetValid), errText: "the certificate is not yet valid"},
 		{name: "revoked", cert: l.User("eve-revoked").Cert, purpose: verify.PurposeAny,
 			check: func(err error) bool {
