@@ -76,8 +76,9 @@ type CertificateResult struct {
 	Purpose Purpose `json:"purpose"`
 	// Valid is true only if every check passed.
 	Valid bool `json:"valid"`
-	// Certificate describes the certificate checked.
-	Certificate CertificateInfo `json:"certificate"`
+	// Certificate describes the certificate checked; nil (null) when none
+	// could be read, in results callers make for such failures.
+	Certificate *CertificateInfo `json:"certificate"`
 	// Chain is the trusted chain found, leaf first, root last; empty when
 	// none was found.
 	Chain []CertificateInfo `json:"chain,omitempty"`
@@ -171,7 +172,7 @@ func Certificate(ctx context.Context, cert *x509.Certificate, purpose Purpose, o
 	err := v.checkCertificate(s, cert)
 
 	cr := &CertificateResult{
-		At: res.At, Purpose: purpose, Certificate: certificateInfo(cert), Checks: s.Checks,
+		At: res.At, Purpose: purpose, Certificate: new(certificateInfo(cert)), Checks: s.Checks,
 		Cert: cert, ChainCerts: s.Chain,
 	}
 	if cr.Checks == nil {
