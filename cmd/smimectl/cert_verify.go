@@ -49,10 +49,13 @@ certificate not trusted?", as "openssl verify -purpose smimesign" does.
 
 <certificate> is a file holding one certificate in PEM or DER, or "-" for
 standard input. A file with several certificates (PEM blocks, or a PKCS#7
-bundle such as a .p7b) is read as the certificate to check followed by its
-chain: the first certificate is the one checked, and the others are used as
-intermediates, never as trusted roots. The file may hold at most 1000
-certificates in 4 MiB.
+bundle such as a .p7b) is read as a certificate with its chain, in any order:
+the one certificate that issued none of the others is checked, and the others
+are used as intermediates, never as trusted roots. A file in which that is not
+one certificate (two users' certificates, or certificates that issued one
+another in a loop) is refused as ambiguous, with exit status 1: give the
+certificate to check on its own, and its chain with --intermediates. The file
+may hold at most 1000 certificates in 4 MiB.
 
 --purpose sign needs a key usage that allows signing (digitalSignature or
 nonRepudiation), encrypt one that allows encryption (keyEncipherment for RSA,
@@ -107,7 +110,7 @@ checks are those of verify's signers.`,
 	return cmd
 }
 
-// runCertVerify reads the certificate file, checks its first certificate once and
+// runCertVerify reads the certificate file, checks its leaf (verify.Leaf) once and
 // reports the result in the form asked for.
 func runCertVerify(opts *certVerifyOptions) error {
 	e := opts.env
@@ -124,9 +127,13 @@ func runCertVerify(opts *certVerifyOptions) error {
 	}
 	certs, err := readCertFile(e, opts.Cert)
 	var res *verify.CertificateResult
+	var rest []*x509.Certificate // the other certificates of the file
 	if err == nil {
-		vopts.Intermediates = slices.Concat(certs[1:], vopts.Intermediates)
-		res, err = verify.Certificate(context.Background(), certs[0], purpose, vopts)
+		var leaf *x509.Certificate
+		if leaf, rest, err = verify.Leaf(certs); err == nil {
+			vopts.Intermediates = slices.Concat(rest, vopts.Intermediates)
+			res, err = verify.Certificate(context.Background(), leaf, purpose, vopts)
+		}
 	}
 	var pe *os.PathError
 	if errors.As(err, &pe) && res == nil {
@@ -146,7 +153,7 @@ func runCertVerify(opts *certVerifyOptions) error {
 			return jerr
 		}
 	case opts.Verbose:
-		if werr := writeCertReport(e.Stdout, res, len(certs)); werr != nil {
+		if werr := writeCertReport(e.Stdout, res, len(rest)+1); werr != nil {
 			return werr
 		}
 	}
@@ -168,14 +175,14 @@ func readCertFile(e *env, name string) ([]*x509.Certificate, error) {
 }
 
 // writeCertReport writes what -v prints: the certificate, the chain found and every
-// check. n is how many certificates the file held.
+// check. n is how many different certificates the file held.
 func writeCertReport(w io.Writer, res *verify.CertificateResult, n int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if res.Cert != nil {
 		c := res.Cert
 		fmt.Fprintf(tw, "certificate:\t%s\n", holder(c))
 		if n > 1 {
-			fmt.Fprintf(tw, "\tthe first of %d in the file; the others were used as intermediates\n", n)
+			fmt.Fprintf(tw, "\tthe one of the %d in the file that issued none of the others, which were used as intermediates\n", n)
 		}
 		fmt.Fprintf(tw, "subject:\t%s\n", certinfo.Name(c.Subject))
 		fmt.Fprintf(tw, "issuer:\t%s\n", certinfo.Name(c.Issuer))
@@ -255,6 +262,10 @@ func describeCertCheckError(e *verify.CertificateError) (string, []string) {
 		return msg, []string{"try again later, give the CRL with --crl, or accept the certificate with a warning with --revocation soft"}
 	}
 	return libraryDetail(e), nil
+}
+
+func describeAmbiguousCertificateError(e *verify.AmbiguousCertificateError) (string, []string) {
+	return libraryDetail(e), []string{"give the certificate to check in a file of its own, and its chain with --intermediates"}
 }
 
 func describeMalformedCertificateError(e *verify.MalformedCertificateError) (string, []string) {

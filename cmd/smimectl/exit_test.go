@@ -54,6 +54,7 @@ func TestExitCode(t *testing.T) {
 		{"certificate revoked", &verify.CertificateError{Err: &revocation.RevokedError{}}, exitFailed},
 		{"certificate revocation unavailable", &verify.CertificateError{Err: &revocation.UnavailableError{Err: errors.New("no CRL")}}, exitTempFail},
 		{"not a certificate file", &verify.MalformedCertificateError{Err: errors.New("keys: no certificate found")}, exitFailed},
+		{"ambiguous certificate file", &verify.AmbiguousCertificateError{Count: 2}, exitFailed},
 		{"revocation unavailable", &revocation.UnavailableError{Err: errors.New("no CRL")}, exitTempFail},
 		{"wrong passphrase", fmt.Errorf("reading key: %w", keys.ErrIncorrectPassphrase), exitUsage},
 		{"passphrase required", keys.ErrPassphraseRequired, exitUsage},

@@ -65,6 +65,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeSignatureError),
 	describeAs(describeCertCheckError),
 	describeAs(describeMalformedCertificateError),
+	describeAs(describeAmbiguousCertificateError),
 	describeAs(describeTrustError),
 	describeAs(describeSenderError),
 	describeAs(describeHeaderError),

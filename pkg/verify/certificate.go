@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -242,10 +244,8 @@ const (
 
 // ReadCertificates reads the certificates of a PEM or DER file from r:
 // PEM CERTIFICATE blocks, a DER certificate, or a PKCS#7 certs-only bundle
-// (.p7b, .p7c) in PEM or DER. The order is the file's; [Certificate]
-// callers take the first as the certificate to check and the rest as
-// intermediates, as openssl verify -untrusted and "fullchain" files have
-// them. It reads at most [MaxCertificateFileSize] bytes and accepts at
+// (.p7b, .p7c) in PEM or DER, in the file's order ([Leaf] picks the one to
+// check). It reads at most [MaxCertificateFileSize] bytes and accepts at
 // most [MaxFileCertificates] certificates; past them, or when r holds no
 // certificate or a malformed one, the error is a [*MalformedCertificateError].
 func ReadCertificates(r io.Reader) ([]*x509.Certificate, error) {
@@ -278,3 +278,73 @@ func (e *MalformedCertificateError) Error() string {
 	return "verify: not a certificate file: " + strings.TrimPrefix(e.Err.Error(), "keys: ")
 }
 func (e *MalformedCertificateError) Unwrap() error { return e.Err }
+
+// Leaf picks the certificate to check among the certificates of one file
+// and returns the others, in the file's order, as intermediates for
+// [Certificate]: the leaf is the one certificate that issued none of the
+// others (by name), so a certificate with its chain is checked whatever
+// the order — leaf first as in a "fullchain" PEM file, or in the sorted
+// order of a DER PKCS#7 bundle. A single certificate is its own leaf, even
+// a CA's; a certificate given twice counts once. When no certificate or
+// more than one issued none of the others (two users' certificates, or
+// certificates that issued one another in a loop), the file is ambiguous
+// and the error is an [*AmbiguousCertificateError]: whichever one were
+// checked, the verdict could be about another certificate than the caller
+// meant.
+func Leaf(certs []*x509.Certificate) (*x509.Certificate, []*x509.Certificate, error) {
+	var uniq []*x509.Certificate
+	for _, c := range certs {
+		if !slices.ContainsFunc(uniq, c.Equal) {
+			uniq = append(uniq, c)
+		}
+	}
+	if len(uniq) == 0 {
+		return nil, nil, &MalformedCertificateError{Err: errors.New("no certificate")}
+	}
+	if len(uniq) == 1 {
+		return uniq[0], nil, nil
+	}
+	// issuers holds the raw subjects that issued another certificate of the file.
+	issuers := make(map[string]bool, len(uniq))
+	for _, c := range uniq {
+		if !bytes.Equal(c.RawIssuer, c.RawSubject) {
+			issuers[string(c.RawIssuer)] = true
+		}
+	}
+	var leaves []*x509.Certificate
+	for _, c := range uniq {
+		if !issuers[string(c.RawSubject)] {
+			leaves = append(leaves, c)
+		}
+	}
+	if len(leaves) != 1 {
+		return nil, nil, &AmbiguousCertificateError{Count: len(uniq), Leaves: leaves}
+	}
+	rest := slices.DeleteFunc(slices.Clone(uniq), leaves[0].Equal)
+	return leaves[0], rest, nil
+}
+
+// AmbiguousCertificateError reports a certificate file in which [Leaf]
+// finds no single certificate to check: Leaves are those that issued none
+// of the others (none when they issued one another in a loop) among Count
+// certificates.
+type AmbiguousCertificateError struct {
+	Count  int
+	Leaves []*x509.Certificate
+}
+
+func (e *AmbiguousCertificateError) Error() string {
+	if len(e.Leaves) == 0 {
+		return fmt.Sprintf("verify: ambiguous certificate file: each of its %d certificates issued another one, so none is the certificate to check", e.Count)
+	}
+	names := make([]string, 0, 3)
+	for _, c := range e.Leaves[:min(len(e.Leaves), 3)] {
+		names = append(names, strconv.Quote(certinfo.Name(c.Subject)))
+	}
+	more := ""
+	if len(e.Leaves) > 3 {
+		more = fmt.Sprintf(" and %d more", len(e.Leaves)-3)
+	}
+	return fmt.Sprintf("verify: ambiguous certificate file: %d of its %d certificates issued none of the others (%s%s), so which one to check is not clear",
+		len(e.Leaves), e.Count, strings.Join(names, ", "), more)
+}

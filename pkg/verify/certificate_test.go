@@ -6,10 +6,15 @@ package verify_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -325,4 +330,84 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	}
 	r.n += len(p)
 	return len(p), nil
+}
+
+func TestLeaf(t *testing.T) {
+	l := labtest.Default(t)
+	alice, bob := l.User("alice-sign").Cert, l.User("bob").Cert
+	in, root := l.Intermediate.Cert, l.Root.Cert
+	cross := crossPair(t)
+	tests := []struct {
+		name  string
+		certs []*x509.Certificate
+		leaf  *x509.Certificate
+		rest  []*x509.Certificate
+		err   string // in the *AmbiguousCertificateError
+	}{
+		{"one", []*x509.Certificate{alice}, alice, nil, ""},
+		{"a CA alone", []*x509.Certificate{root}, root, nil, ""},
+		{"leaf first", []*x509.Certificate{alice, in, root}, alice, []*x509.Certificate{in, root}, ""},
+		{"leaf last", []*x509.Certificate{root, in, alice}, alice, []*x509.Certificate{root, in}, ""},
+		{"leaf twice", []*x509.Certificate{alice, in, alice}, alice, []*x509.Certificate{in}, ""},
+		{"the chain alone", []*x509.Certificate{in, root}, in, []*x509.Certificate{root}, ""},
+		{"two users", []*x509.Certificate{alice, in, bob}, nil, nil, `2 of its 3 certificates issued none of the others ("E=alice@example.com,CN=Alice,O=smimectl lab", "E=bob@example.com,CN=Bob,O=smimectl lab")`},
+		{"a user and an unrelated root", []*x509.Certificate{alice, root}, nil, nil, "2 of its 2 certificates"},
+		{"a loop", cross, nil, nil, "each of its 2 certificates issued another one"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			leaf, rest, err := verify.Leaf(tc.certs)
+			if tc.err != "" {
+				var ae *verify.AmbiguousCertificateError
+				if !errors.As(err, &ae) || !strings.Contains(err.Error(), tc.err) || leaf != nil {
+					t.Fatalf("leaf %v, error %v; want a *AmbiguousCertificateError containing %q", leaf, err, tc.err)
+				}
+				return
+			}
+			if err != nil || !leaf.Equal(tc.leaf) || len(rest) != len(tc.rest) {
+				t.Fatalf("leaf %v, %d others, error %v; want %v and %d others", leaf.Subject, len(rest), err, tc.leaf.Subject, len(tc.rest))
+			}
+			for i := range rest {
+				if !rest[i].Equal(tc.rest[i]) {
+					t.Errorf("other %d is %v, want %v", i, rest[i].Subject, tc.rest[i].Subject)
+				}
+			}
+		})
+	}
+	if _, _, err := verify.Leaf(nil); err == nil {
+		t.Error("no certificates: no error")
+	}
+}
+
+// crossPair returns two CA certificates that issued each other: "Loop A"
+// signed by B's key, "Loop B" signed by A's.
+func crossPair(t *testing.T) []*x509.Certificate {
+	t.Helper()
+	var keys [2]*ecdsa.PrivateKey
+	for i := range keys {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = k
+	}
+	names := [2]pkix.Name{{CommonName: "Loop A"}, {CommonName: "Loop B"}}
+	var certs []*x509.Certificate
+	for i := range 2 {
+		j := 1 - i
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 1)), Subject: names[i],
+			NotBefore: at.AddDate(-1, 0, 0), NotAfter: at.AddDate(1, 0, 0), IsCA: true, BasicConstraintsValid: true,
+			KeyUsage: x509.KeyUsageCertSign}
+		parent := &x509.Certificate{Subject: names[j], PublicKey: keys[j].Public()}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, keys[i].Public(), keys[j])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs = append(certs, c)
+	}
+	return certs
 }
