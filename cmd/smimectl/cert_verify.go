@@ -240,7 +240,7 @@ func certWords(p verify.Purpose) trustWords {
 	return trustWords{
 		cert:   "the certificate",
 		use:    use,
-		lacks:  "the certificate file",
+		source: "the certificate file",
 		atHint: "--at <time> checks the certificate as of another time",
 	}
 }

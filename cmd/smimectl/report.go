@@ -170,14 +170,14 @@ func describeSignatureError(e *verify.SignatureError) (string, []string) {
 type trustWords struct {
 	cert   string // "the signer's certificate"
 	use    string // what the key usage did not allow: "to sign mail"
-	lacks  string // what came without the intermediates: "the message"
+	source string // what the intermediates came in: "the message"
 	atHint string // the hint for an expired certificate
 }
 
 var signerWords = trustWords{
 	cert:   "the signer's certificate",
 	use:    "to sign mail",
-	lacks:  "the message",
+	source: "the message",
 	atHint: "--at <time> checks the message as of another time, such as when it was received",
 }
 
@@ -205,7 +205,7 @@ func describeTrust(e *verify.TrustError, w trustWords) (string, []string) {
 		if ce != nil && ce.Cert != nil {
 			msg += fmt.Sprintf(" (%s, the issuer of %s)", issuerName(ce.Cert), certName(ce.Cert))
 		}
-		hints := []string{"pass the issuing root with --trust, and intermediates " + w.lacks + " lacks with --intermediates"}
+		hints := []string{"pass the issuing root with --trust, and intermediates " + w.source + " lacks with --intermediates"}
 		if ce != nil && ce.Cert != nil && len(ce.Cert.IssuingCertificateURL) > 0 {
 			hints = append(hints, "--fetch-intermediates downloads the issuer from "+ce.Cert.IssuingCertificateURL[0])
 		}
