@@ -125,16 +125,7 @@ func runCertVerify(opts *certVerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	certs, err := readCertFile(e, opts.Cert)
-	var res *verify.CertificateResult
-	var rest []*x509.Certificate // the other certificates of the file
-	if err == nil {
-		var leaf *x509.Certificate
-		if leaf, rest, err = verify.Leaf(certs); err == nil {
-			vopts.Intermediates = slices.Concat(rest, vopts.Intermediates)
-			res, err = verify.Certificate(context.Background(), leaf, purpose, vopts)
-		}
-	}
+	res, n, err := checkCertFile(e, opts.Cert, purpose, vopts)
 	var pe *os.PathError
 	if errors.As(err, &pe) && res == nil {
 		return err // the file can't be read: no verdict to report
@@ -153,11 +144,28 @@ func runCertVerify(opts *certVerifyOptions) error {
 			return jerr
 		}
 	case opts.Verbose:
-		if werr := writeCertReport(e.Stdout, res, len(rest)+1); werr != nil {
+		if werr := writeCertReport(e.Stdout, res, n); werr != nil {
 			return werr
 		}
 	}
 	return err
+}
+
+// checkCertFile reads the certificate file name, picks the certificate to check
+// (verify.Leaf) and checks it with the others of the file as more intermediates.
+// n is how many different certificates the file held.
+func checkCertFile(e *env, name string, purpose verify.Purpose, vopts verify.Options) (res *verify.CertificateResult, n int, err error) {
+	certs, err := readCertFile(e, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	leaf, rest, err := verify.Leaf(certs)
+	if err != nil {
+		return nil, 0, err
+	}
+	vopts.Intermediates = slices.Concat(rest, vopts.Intermediates)
+	res, err = verify.Certificate(context.Background(), leaf, purpose, vopts)
+	return res, len(rest) + 1, err
 }
 
 // readCertFile reads the certificates of the file named by the argument, or of
