@@ -49,6 +49,12 @@ func TestExitCode(t *testing.T) {
 		{"policy", &verify.PolicyError{Err: errors.New("md5")}, exitFailed},
 		{"not signed", fmt.Errorf("%w: its type is text/plain", verify.ErrNotSigned), exitFailed},
 		{"revoked", &revocation.RevokedError{}, exitFailed},
+		// cert-verify (issue #11 item 7): the verdict on a certificate file.
+		{"certificate untrusted", &verify.CertificateError{Err: &verify.TrustError{Reason: chain.Untrusted, Err: errors.New("no root")}}, exitFailed},
+		{"certificate revoked", &verify.CertificateError{Err: &revocation.RevokedError{}}, exitFailed},
+		{"certificate revocation unavailable", &verify.CertificateError{Err: &revocation.UnavailableError{Err: errors.New("no CRL")}}, exitTempFail},
+		{"not a certificate file", &verify.MalformedCertificateError{Err: errors.New("keys: no certificate found")}, exitFailed},
+		{"ambiguous certificate file", &verify.AmbiguousCertificateError{Count: 2}, exitFailed},
 		{"revocation unavailable", &revocation.UnavailableError{Err: errors.New("no CRL")}, exitTempFail},
 		{"wrong passphrase", fmt.Errorf("reading key: %w", keys.ErrIncorrectPassphrase), exitUsage},
 		{"passphrase required", keys.ErrPassphraseRequired, exitUsage},

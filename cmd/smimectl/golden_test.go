@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// TestGoldenJSON pins the --json output of inspect, verify and decrypt, the
+// TestGoldenJSON pins the --json output of inspect, verify, decrypt and cert-verify, the
 // documented objects filters and CI checks parse (issue #5): every message is
 // made from the lab PKI with seed 1 and signed at a fixed time, and every
 // check runs at that time against the lab's CRLs, so the output is the same
@@ -67,6 +67,9 @@ func TestGoldenJSON(t *testing.T) {
 		{"verify-forged-from", 1, forged, args([]string{"verify"}, checks)},
 		{"verify-untrusted", 1, clear, []string{"verify", "--trust", filepath.Join(other, "root.crt"), "--revocation", "off", "--at", at, "--json"}},
 		{"decrypt-triple", 0, triple, args([]string{"decrypt"}, bob, checks)},
+		// cert-verify (issue #11 item 7): the certificate, its chain and verify's checks.
+		{"cert-verify-sign", 0, nil, args([]string{"cert-verify", f("alice-sign.crt"), "--intermediates", f("chain.pem"), "--purpose", "sign"}, checks)},
+		{"cert-verify-revoked", 1, nil, args([]string{"cert-verify", f("eve-revoked.crt"), "--intermediates", f("chain.pem")}, checks)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -99,6 +99,10 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"httpserve": cmdHTTPServe,
 	"httphits":  cmdHTTPHits,
 	"mangle":    cmdMangle,
+	// Certificate files for cert-verify scripts: see cert_verify_test.go.
+	"concat":  cmdConcat,
+	"pem2der": cmdPEM2DER,
+	"bigfile": cmdBigfile,
 }
 
 // cmdMangle damages a binary file in place, as a transmission error or an attacker

@@ -63,6 +63,9 @@ var describers = []func(error) (string, []string, bool){
 	describeNoKey,
 	describeAs(describeCertificateError),
 	describeAs(describeSignatureError),
+	describeAs(describeCertCheckError),
+	describeAs(describeMalformedCertificateError),
+	describeAs(describeAmbiguousCertificateError),
 	describeAs(describeTrustError),
 	describeAs(describeSenderError),
 	describeAs(describeHeaderError),
@@ -162,7 +165,28 @@ func describeSignatureError(e *verify.SignatureError) (string, []string) {
 	return libraryDetail(e), nil
 }
 
+// trustWords are the words describeTrust and describeRevoked use for what was
+// checked: a message's signer (verify) or a certificate on its own (cert-verify).
+type trustWords struct {
+	cert   string // "the signer's certificate"
+	use    string // what the key usage did not allow: "to sign mail"
+	source string // what the intermediates came in: "the message"
+	atHint string // the hint for an expired certificate
+}
+
+var signerWords = trustWords{
+	cert:   "the signer's certificate",
+	use:    "to sign mail",
+	source: "the message",
+	atHint: "--at <time> checks the message as of another time, such as when it was received",
+}
+
 func describeTrustError(e *verify.TrustError) (string, []string) {
+	return describeTrust(e, signerWords)
+}
+
+// describeTrust words a failed chain or key-usage check of w.cert.
+func describeTrust(e *verify.TrustError, w trustWords) (string, []string) {
 	detail := libraryDetail(e.Err)
 	var ce *chain.Error
 	if errors.As(e.Err, &ce) && ce.Cert != nil {
@@ -171,29 +195,28 @@ func describeTrustError(e *verify.TrustError) (string, []string) {
 		when, _ := strings.CutSuffix(e.Err.Error(), ce.Error())
 		detail = when + certName(ce.Cert) + " " + ce.Detail
 	}
-	who := "the signer's certificate"
+	who := w.cert
 	if e.Cert != nil && e.Cert.IsCA {
 		who = "the certificate of the issuing authority " + certName(e.Cert)
 	}
 	switch e.Reason {
 	case chain.Untrusted:
-		msg := "the signer's certificate was issued by an untrusted source"
+		msg := w.cert + " was issued by an untrusted source"
 		if ce != nil && ce.Cert != nil {
 			msg += fmt.Sprintf(" (%s, the issuer of %s)", issuerName(ce.Cert), certName(ce.Cert))
 		}
-		hints := []string{"pass the issuing root with --trust, and intermediates the message lacks with --intermediates"}
+		hints := []string{"pass the issuing root with --trust, and intermediates " + w.source + " lacks with --intermediates"}
 		if ce != nil && ce.Cert != nil && len(ce.Cert.IssuingCertificateURL) > 0 {
 			hints = append(hints, "--fetch-intermediates downloads the issuer from "+ce.Cert.IssuingCertificateURL[0])
 		}
 		return msg, hints
 	case chain.Expired:
-		return who + " has expired: " + detail, []string{
-			"--at <time> checks the message as of another time, such as when it was received"}
+		return who + " has expired: " + detail, []string{w.atHint}
 	case chain.NotYetValid:
 		return who + " is not yet valid: " + detail, []string{
 			"check the clock, or give the time to check at with --at"}
 	case chain.Usage:
-		return "the signer's certificate may not be used to sign mail: " + detail, nil
+		return w.cert + " may not be used " + w.use + ": " + detail, nil
 	}
 	return who + " is not valid: " + detail, nil
 }
@@ -219,7 +242,12 @@ func describeHeaderError(e *verify.HeaderError) (string, []string) {
 }
 
 func describeRevokedError(e *revocation.RevokedError) (string, []string) {
-	who := "the signer's certificate"
+	return describeRevoked(e, signerWords)
+}
+
+// describeRevoked words a revoked certificate of w.cert's chain.
+func describeRevoked(e *revocation.RevokedError, w trustWords) (string, []string) {
+	who := w.cert
 	if e.Cert != nil && e.Cert.IsCA {
 		who = "the certificate of the issuing authority " + certName(e.Cert)
 	}

@@ -89,6 +89,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newOpaqueSignCmd(e, nil),
 		newVerifyCmd(e, nil),
 		newCertMatchCmd(e, nil),
+		newCertVerifyCmd(e, nil),
 		newEncryptCmd(e, nil),
 		newTripleWrapCmd(e, nil),
 		newDecryptCmd(e, nil),

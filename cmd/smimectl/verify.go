@@ -214,31 +214,11 @@ func decryptIdentity(e *env, f *keyFlags) (*verify.Identity, error) {
 
 // verifyOptions turns the flags into verify.Options, reading the trust files.
 func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
-	at, err := opts.evalTime(opts.env)
-	if err != nil {
-		return verify.Options{}, err
-	}
 	sc, err := verify.ParseSenderCheck(opts.SenderCheck)
 	if err != nil {
 		return verify.Options{}, usagef(nil, "--sender-check: %w", err)
 	}
-	mode, err := revocation.ParseMode(opts.Revocation)
-	if err != nil {
-		return verify.Options{}, usagef(nil, "--revocation: %w", err)
-	}
-	roots, err := loadCertificates("--trust", opts.Trust)
-	if err != nil {
-		return verify.Options{}, err
-	}
-	inter, err := loadCertificates("--intermediates", opts.Intermediates)
-	if err != nil {
-		return verify.Options{}, err
-	}
-	crls, err := loadCRLs(opts.CRLs)
-	if err != nil {
-		return verify.Options{}, err
-	}
-	ropts, err := opts.revocationFlags.options(opts.env, mode, crls)
+	vopts, err := certificateCheckOptions(opts.env, &opts.trustFlags, &opts.revocationFlags)
 	if err != nil {
 		return verify.Options{}, err
 	}
@@ -250,18 +230,49 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	if err != nil {
 		return verify.Options{}, err
 	}
+	vopts.Require = req
+	vopts.Decrypt = id
+	vopts.SenderCheck = sc
+	vopts.AllowMD5 = opts.AllowMD5
+	return vopts, nil
+}
+
+// certificateCheckOptions turns the trust and revocation flags into the
+// verify.Options of the certificate checks, reading the trust files: what
+// verify and cert-verify share.
+func certificateCheckOptions(e *env, tf *trustFlags, rf *revocationFlags) (verify.Options, error) {
+	at, err := tf.evalTime(e)
+	if err != nil {
+		return verify.Options{}, err
+	}
+	mode, err := revocation.ParseMode(tf.Revocation)
+	if err != nil {
+		return verify.Options{}, usagef(nil, "--revocation: %w", err)
+	}
+	roots, err := loadCertificates("--trust", tf.Trust)
+	if err != nil {
+		return verify.Options{}, err
+	}
+	inter, err := loadCertificates("--intermediates", tf.Intermediates)
+	if err != nil {
+		return verify.Options{}, err
+	}
+	crls, err := loadCRLs(tf.CRLs)
+	if err != nil {
+		return verify.Options{}, err
+	}
+	ropts, err := rf.options(e, mode, crls)
+	if err != nil {
+		return verify.Options{}, err
+	}
 	return verify.Options{
-		Require:       req,
-		Decrypt:       id,
 		Roots:         roots,
 		Intermediates: inter,
 		Now:           func() time.Time { return at },
 		Revocation:    revocation.New(ropts),
-		FetchIssuers:  opts.revocationFlags.fetchIssuers(ropts),
+		FetchIssuers:  rf.fetchIssuers(ropts),
 		// --crl-total-timeout bounds the whole verification, not each certificate.
-		NetworkTimeout: opts.CRLTotalTimeout,
-		SenderCheck:    sc,
-		AllowMD5:       opts.AllowMD5,
+		NetworkTimeout: rf.CRLTotalTimeout,
 	}, nil
 }
 

@@ -341,6 +341,9 @@ type verifier struct {
 	// content being checked (RFC 9788), which the sender check uses
 	// instead of the outer one.
 	protectedFrom string
+	// purpose is what checkCertificate checks the key usage for:
+	// PurposeSign, the zero value, for signers; see Certificate.
+	purpose Purpose
 }
 
 // network returns the context for revocation checks and issuer downloads:
@@ -472,12 +475,9 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 		s.add("chain-signatures", StatusWarning, "a certificate in the chain is signed with SHA-1")
 		v.res.warn("signer %d: a certificate in the chain is signed with SHA-1", s.Index+1)
 	}
-	if err := certinfo.CheckUsage(cert, certinfo.Signing); err != nil {
-		err = &TrustError{Cert: cert, Reason: chain.Usage, Err: err}
-		s.add("key-usage", StatusFail, err.Error())
+	if err := v.checkKeyUsage(s, cert); err != nil {
 		return err
 	}
-	s.add("key-usage", StatusPass, certinfo.UsageString(cert.KeyUsage))
 	return v.checkRevocation(s, res.Chain, now)
 }
 

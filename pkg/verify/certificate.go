@@ -1,0 +1,350 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/chain"
+	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/keys"
+)
+
+// A certificate on its own (issue #11 item 7): the guide's Chapter 6
+// "Certificate Validation" without a message around it, for Chapter 8's
+// "why is this certificate not trusted?". [Certificate] runs the very
+// checks [Verify] runs on a signer's certificate — the same chain
+// building, intermediate fetching and revocation code, not a second
+// pipeline — with the key usage checked for the purpose asked.
+
+// Purpose is what [Certificate] checks a certificate for.
+type Purpose int
+
+const (
+	// PurposeSign: key usage must allow signing (digitalSignature or
+	// nonRepudiation), as for the signer of a message.
+	PurposeSign Purpose = iota
+	// PurposeEncrypt: key usage must allow encryption (keyEncipherment
+	// for RSA, keyAgreement for EC), as for a recipient.
+	PurposeEncrypt
+	// PurposeAny: key usage is not checked. The chain is, with extended
+	// key usage allowing e-mail protection on every certificate that has
+	// one, as for the other purposes.
+	PurposeAny
+)
+
+var purposeNames = []string{"sign", "encrypt", "any"}
+
+func (p Purpose) String() string {
+	if p < 0 || int(p) >= len(purposeNames) {
+		return fmt.Sprintf("Purpose(%d)", int(p))
+	}
+	return purposeNames[p]
+}
+
+// MarshalText gives the purpose's name, as ParsePurpose reads it.
+func (p Purpose) MarshalText() ([]byte, error) {
+	if p < 0 || int(p) >= len(purposeNames) {
+		return nil, fmt.Errorf("verify: unknown purpose %d", int(p))
+	}
+	return []byte(p.String()), nil
+}
+
+// ParsePurpose reads "sign", "encrypt" or "any".
+func ParsePurpose(s string) (Purpose, error) {
+	for i, n := range purposeNames {
+		if n == s {
+			return Purpose(i), nil
+		}
+	}
+	return PurposeSign, fmt.Errorf("verify: unknown purpose %q (want sign, encrypt or any)", s)
+}
+
+// CertificateResult describes the check of one certificate by
+// [Certificate]. Field names are stable: they are the --json output of
+// smimectl cert-verify.
+type CertificateResult struct {
+	// At is the evaluation time.
+	At time.Time `json:"at"`
+	// Purpose is what the certificate was checked for.
+	Purpose Purpose `json:"purpose"`
+	// Valid is true only if every check passed.
+	Valid bool `json:"valid"`
+	// Certificate describes the certificate checked; nil (null) when none
+	// could be read, in results callers make for such failures.
+	Certificate *CertificateInfo `json:"certificate"`
+	// Chain is the trusted chain found, leaf first, root last; empty when
+	// none was found.
+	Chain []CertificateInfo `json:"chain,omitempty"`
+	// Checks are the checks run, in order, as in a Signer of [Result]:
+	// "fetch-intermediates", "chain", "chain-signatures", "key-usage" and
+	// "revocation" (one per certificate of the chain but the root).
+	Checks   []Check  `json:"checks"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Error is the failure, if any.
+	Error string `json:"error,omitempty"`
+
+	// Cert is the certificate checked, ChainCerts the chain of Chain.
+	Cert       *x509.Certificate   `json:"-"`
+	ChainCerts []*x509.Certificate `json:"-"`
+}
+
+// CertificateError reports a certificate that [Certificate] found not
+// valid for its purpose. Err is the cause: a [*TrustError] (no chain to a
+// trusted root, a certificate of the chain expired or not yet valid, key
+// usage), a [*revocation.RevokedError], or a [*revocation.UnavailableError]
+// (no revocation answer where one was required, a temporary failure).
+type CertificateError struct {
+	Cert    *x509.Certificate
+	Purpose Purpose
+	Err     error
+}
+
+func (e *CertificateError) Error() string {
+	var te *TrustError
+	if !errors.As(e.Err, &te) {
+		return "verify: " + strings.TrimPrefix(strings.TrimPrefix(e.Err.Error(), "verify: "), "revocation: ")
+	}
+	var what string
+	switch te.Reason {
+	case chain.Untrusted:
+		what = "the certificate was issued by an untrusted source"
+	case chain.Expired:
+		what = "the certificate has expired"
+	case chain.NotYetValid:
+		what = "the certificate is not yet valid"
+	case chain.Usage:
+		what = "the certificate may not be used " + e.Purpose.use()
+	default:
+		what = "the certificate is not valid"
+	}
+	return fmt.Sprintf("verify: %s: %v", what, strings.TrimPrefix(te.Err.Error(), "chain: "))
+}
+
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+// use completes "the certificate may not be used ...".
+func (p Purpose) use() string {
+	switch p {
+	case PurposeEncrypt:
+		return "to encrypt mail"
+	case PurposeAny:
+		return "for e-mail protection"
+	}
+	return "to sign mail"
+}
+
+// Certificate checks cert on its own, as [Verify] checks a signer's
+// certificate: a chain to one of opts.Roots valid at the evaluation time
+// (opts.Now), built with opts.Intermediates and, if set,
+// opts.FetchIssuers; the key usage for purpose; and, with
+// opts.Revocation, that no certificate of the chain is revoked, within
+// opts.NetworkTimeout. The other fields of opts are ignored.
+//
+// The CertificateResult lists every check, whatever the outcome. The
+// error is nil only if every check passed; otherwise it is a
+// [*CertificateError] saying why (it wraps a *revocation.UnavailableError
+// when revocation could not be checked in hard mode: try again later).
+func Certificate(ctx context.Context, cert *x509.Certificate, purpose Purpose, opts Options) (*CertificateResult, error) {
+	if cert == nil {
+		return nil, errors.New("verify: no certificate to check")
+	}
+	if _, err := purpose.MarshalText(); err != nil {
+		return nil, err
+	}
+	at := opts.now()
+	opts.Now = func() time.Time { return at } // one evaluation time for every check
+	res := &Result{At: at.UTC()}
+	v := &verifier{ctx: ctx, opts: &opts, msg: &message{sd: &cms.SignedData{}}, res: res, purpose: purpose}
+	defer func() {
+		if v.cancelNet != nil {
+			v.cancelNet()
+		}
+	}()
+	s := &Signer{}
+	s.setCertificate(cert)
+	err := v.checkCertificate(s, cert)
+
+	cr := &CertificateResult{
+		At: res.At, Purpose: purpose, Certificate: new(certificateInfo(cert)), Checks: s.Checks,
+		Cert: cert, ChainCerts: s.Chain,
+	}
+	if cr.Checks == nil {
+		cr.Checks = []Check{}
+	}
+	for _, c := range s.Chain {
+		cr.Chain = append(cr.Chain, certificateInfo(c))
+	}
+	// The verifier words its warnings for a message's signers.
+	for _, w := range res.Warnings {
+		cr.Warnings = append(cr.Warnings, strings.TrimPrefix(w, "signer 1: "))
+	}
+	if err != nil {
+		err = &CertificateError{Cert: cert, Purpose: purpose, Err: err}
+		cr.Error = err.Error()
+		return cr, err
+	}
+	cr.Valid = true
+	return cr, nil
+}
+
+// checkKeyUsage checks cert's key usage for v.purpose: signing for the
+// signers of a message.
+func (v *verifier) checkKeyUsage(s *Signer, cert *x509.Certificate) error {
+	var p certinfo.Purpose
+	switch v.purpose {
+	case PurposeAny:
+		s.add("key-usage", StatusSkipped, "not checked for purpose any (it allows "+certinfo.UsageString(cert.KeyUsage)+")")
+		return nil
+	case PurposeEncrypt:
+		p = certinfo.Encryption
+	default:
+		p = certinfo.Signing
+	}
+	if err := certinfo.CheckUsage(cert, p); err != nil {
+		te := &TrustError{Cert: cert, Reason: chain.Usage, Err: err}
+		detail := te.Error()
+		if v.purpose != PurposeSign {
+			detail = (&CertificateError{Cert: cert, Purpose: v.purpose, Err: te}).Error()
+		}
+		s.add("key-usage", StatusFail, detail)
+		return te
+	}
+	s.add("key-usage", StatusPass, certinfo.UsageString(cert.KeyUsage))
+	return nil
+}
+
+// certificateInfo describes c for the JSON output.
+func certificateInfo(c *x509.Certificate) CertificateInfo {
+	return CertificateInfo{
+		Subject: certinfo.Name(c.Subject), Issuer: certinfo.Name(c.Issuer),
+		Serial: strings.ToUpper(c.SerialNumber.Text(16)), Emails: certinfo.Addresses(c),
+		NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), KeyUsage: certinfo.UsageString(c.KeyUsage),
+	}
+}
+
+// Limits of [ReadCertificates]: a certificate file is a certificate with
+// its chain, not a directory dump. A file past them is refused before its
+// certificates are used.
+const (
+	// MaxCertificateFileSize is the most bytes ReadCertificates reads.
+	MaxCertificateFileSize = 4 << 20
+	// MaxFileCertificates is the most certificates it accepts, as many as
+	// a message may carry (cms.MaxCertificates).
+	MaxFileCertificates = cms.MaxCertificates
+)
+
+// ReadCertificates reads the certificates of a PEM or DER file from r:
+// PEM CERTIFICATE blocks, a DER certificate, or a PKCS#7 certs-only bundle
+// (.p7b, .p7c) in PEM or DER, in the file's order ([Leaf] picks the one to
+// check). It reads at most [MaxCertificateFileSize] bytes and accepts at
+// most [MaxFileCertificates] certificates; past them, or when r holds no
+// certificate or a malformed one, the error is a [*MalformedCertificateError].
+func ReadCertificates(r io.Reader) ([]*x509.Certificate, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxCertificateFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxCertificateFileSize {
+		return nil, &MalformedCertificateError{Err: fmt.Errorf("the file is larger than %d bytes", MaxCertificateFileSize)}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &MalformedCertificateError{Err: errors.New("the file is empty")}
+	}
+	certs, err := keys.ParseCertificates(data)
+	if err != nil {
+		return nil, &MalformedCertificateError{Err: err}
+	}
+	if len(certs) > MaxFileCertificates {
+		return nil, &MalformedCertificateError{Err: fmt.Errorf("the file holds %d certificates, more than %d", len(certs), MaxFileCertificates)}
+	}
+	return certs, nil
+}
+
+// MalformedCertificateError reports a certificate file that can't be
+// read as certificates: not PEM nor DER, a malformed certificate, no
+// certificate at all, or past the limits of [ReadCertificates].
+type MalformedCertificateError struct{ Err error }
+
+func (e *MalformedCertificateError) Error() string {
+	return "verify: not a certificate file: " + strings.TrimPrefix(e.Err.Error(), "keys: ")
+}
+func (e *MalformedCertificateError) Unwrap() error { return e.Err }
+
+// Leaf picks the certificate to check among the certificates of one file
+// and returns the others, in the file's order, as intermediates for
+// [Certificate]: the leaf is the one certificate that issued none of the
+// others (by name), so a certificate with its chain is checked whatever
+// the order — leaf first as in a "fullchain" PEM file, or in the sorted
+// order of a DER PKCS#7 bundle. A single certificate is its own leaf, even
+// a CA's; a certificate given twice counts once. When no certificate or
+// more than one issued none of the others (two users' certificates, or
+// certificates that issued one another in a loop), the file is ambiguous
+// and the error is an [*AmbiguousCertificateError]: whichever one were
+// checked, the verdict could be about another certificate than the caller
+// meant.
+func Leaf(certs []*x509.Certificate) (*x509.Certificate, []*x509.Certificate, error) {
+	var uniq []*x509.Certificate
+	for _, c := range certs {
+		if !slices.ContainsFunc(uniq, c.Equal) {
+			uniq = append(uniq, c)
+		}
+	}
+	if len(uniq) == 0 {
+		return nil, nil, &MalformedCertificateError{Err: errors.New("no certificate")}
+	}
+	if len(uniq) == 1 {
+		return uniq[0], nil, nil
+	}
+	// issuers holds the raw subjects that issued another certificate of the file.
+	issuers := make(map[string]bool, len(uniq))
+	for _, c := range uniq {
+		if !bytes.Equal(c.RawIssuer, c.RawSubject) {
+			issuers[string(c.RawIssuer)] = true
+		}
+	}
+	var leaves []*x509.Certificate
+	for _, c := range uniq {
+		if !issuers[string(c.RawSubject)] {
+			leaves = append(leaves, c)
+		}
+	}
+	if len(leaves) != 1 {
+		return nil, nil, &AmbiguousCertificateError{Count: len(uniq), Leaves: leaves}
+	}
+	rest := slices.DeleteFunc(slices.Clone(uniq), leaves[0].Equal)
+	return leaves[0], rest, nil
+}
+
+// AmbiguousCertificateError reports a certificate file in which [Leaf]
+// finds no single certificate to check: Leaves are those that issued none
+// of the others (none when they issued one another in a loop) among Count
+// certificates.
+type AmbiguousCertificateError struct {
+	Count  int
+	Leaves []*x509.Certificate
+}
+
+func (e *AmbiguousCertificateError) Error() string {
+	if len(e.Leaves) == 0 {
+		return fmt.Sprintf("verify: ambiguous certificate file: each of its %d certificates issued another one, so none is the certificate to check", e.Count)
+	}
+	names := make([]string, 0, 3)
+	for _, c := range e.Leaves[:min(len(e.Leaves), 3)] {
+		names = append(names, strconv.Quote(certinfo.Name(c.Subject)))
+	}
+	more := ""
+	if len(e.Leaves) > 3 {
+		more = fmt.Sprintf(" and %d more", len(e.Leaves)-3)
+	}
+	return fmt.Sprintf("verify: ambiguous certificate file: %d of its %d certificates issued none of the others (%s%s), so which one to check is not clear",
+		len(e.Leaves), e.Count, strings.Join(names, ", "), more)
+}
