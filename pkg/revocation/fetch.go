@@ -32,9 +32,9 @@ func (q *query) cached() (Outcome, bool) {
 			continue
 		}
 		crl := crls[0]
-		o, err := answerFromCRL(crl, q.cert, q.at, SourceCache, u)
+		o, err := q.answerFromCRL(crl, SourceCache, u)
 		if err != nil {
-			continue // past its nextUpdate: fetch it again
+			continue // no longer current: fetch it again
 		}
 		return o, true
 	}
@@ -85,7 +85,7 @@ func (q *query) useFetchedCRL(der []byte, u string) (Outcome, error) {
 		}
 		return Outcome{}, err
 	}
-	return answerFromCRL(crl, q.cert, q.at, SourceURL, u)
+	return q.answerFromCRL(crl, SourceURL, u)
 }
 
 // fetchTimed runs one fetch under the per-URL timeout and records it.
