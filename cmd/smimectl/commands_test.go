@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
 // execCmd runs cmd with argv through the root command's flag-error handling and
@@ -79,7 +80,7 @@ func TestNewSignCmd(t *testing.T) {
 			// The revocation check of the signer's own certificate is off by default.
 			if tc.want.Revocation == "" {
 				tc.want.Revocation = "off"
-				tc.want.revocationFlags = revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}
+				tc.want.revocationFlags = revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}
 			}
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v, want %+v", *got, tc.want)
@@ -96,20 +97,21 @@ func TestNewVerifyCmd(t *testing.T) {
 		want verifyOptions
 	}{
 		{"defaults", nil, exitOK, verifyOptions{trustFlags: trustFlags{Revocation: "soft"}, SenderCheck: "strict",
-			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}},
+			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}}},
 		{"everything", []string{"--in", "s.eml", "--out", "m.eml", "--trust", "r.crt", "--trust", "roots/",
 			"--intermediates", "i.pem", "--crl", "a.crl", "--crl", "b.crl", "--revocation", "hard", "--at", "@0",
 			"--sender-check", "warn", "--allow-md5", "--json", "-v", "--crl-cache", "cache", "--crl-timeout", "5s",
-			"--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates"}, exitOK,
+			"--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates", "--revocation-max-age", "36h"}, exitOK,
 			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, trustFlags: trustFlags{
 				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl", "b.crl"},
 				Revocation: "hard", At: "@0"}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true,
-				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true}}},
+				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true, MaxAge: 36 * time.Hour}}},
 		{"annotate", []string{"--annotate", "--authserv-id", "mx.example.com"}, exitOK, verifyOptions{
 			trustFlags: trustFlags{Revocation: "soft"}, SenderCheck: "strict",
-			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute},
+			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge},
 			annotateFlags:   annotateFlags{Annotate: true, AuthServID: "mx.example.com"}}},
 		{"bad timeout", []string{"--crl-timeout", "soon"}, exitUsage, verifyOptions{}},
+		{"bad max age", []string{"--revocation-max-age", "a week"}, exitUsage, verifyOptions{}},
 		{"bad revocation", []string{"--revocation", "maybe"}, exitUsage, verifyOptions{}},
 		{"bad sender check", []string{"--sender-check", "loose"}, exitUsage, verifyOptions{}},
 		{"no arguments", []string{"signed.eml"}, exitUsage, verifyOptions{}},
@@ -158,14 +160,17 @@ func TestRevocationFlagsOptions(t *testing.T) {
 		total    time.Duration
 		urlLimit time.Duration
 	}{
-		{"defaults", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}, map[string]string{"XDG_CACHE_HOME": "/c"}, "", "/c/smimectl/crl", time.Minute, time.Minute},
-		{"home cache", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}, map[string]string{"HOME": "/h"}, "", "/h/.cache/smimectl/crl", time.Minute, time.Minute},
-		{"no cache", revocationFlags{CRLCache: "none", CRLTimeout: time.Minute}, map[string]string{"HOME": "/h"}, "", "", -1, time.Minute},
-		{"own cache", revocationFlags{CRLCache: "d", CRLTimeout: 5 * time.Second, CRLTotalTimeout: 10 * time.Minute}, nil, "", "d", 10 * time.Minute, 5 * time.Second},
+		{"defaults", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}, map[string]string{"XDG_CACHE_HOME": "/c"}, "", "/c/smimectl/crl", time.Minute, time.Minute},
+		{"home cache", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}, map[string]string{"HOME": "/h"}, "", "/h/.cache/smimectl/crl", time.Minute, time.Minute},
+		{"no cache", revocationFlags{CRLCache: "none", CRLTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}, map[string]string{"HOME": "/h"}, "", "", -1, time.Minute},
+		{"own cache", revocationFlags{CRLCache: "d", CRLTimeout: 5 * time.Second, CRLTotalTimeout: 10 * time.Minute, MaxAge: 36 * time.Hour}, nil, "", "d", 10 * time.Minute, 5 * time.Second},
 		{"timeout too short", revocationFlags{CRLTimeout: 4 * time.Second}, nil, "--crl-timeout 4s is out of range", "", 0, 0},
 		{"timeout too long", revocationFlags{CRLTimeout: 11 * time.Minute}, nil, "--crl-timeout 11m0s is out of range", "", 0, 0},
 		{"total negative", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: -time.Second}, nil, "--crl-total-timeout -1s is out of range", "", 0, 0},
 		{"total too long", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Hour}, nil, "--crl-total-timeout 1h0m0s is out of range", "", 0, 0},
+		// Issue #11 item 17: the maximum age of an answer without nextUpdate.
+		{"max age zero", revocationFlags{CRLTimeout: time.Minute}, nil, "--revocation-max-age 0s is out of range", "", 0, 0},
+		{"max age too long", revocationFlags{CRLTimeout: time.Minute, MaxAge: 367 * 24 * time.Hour}, nil, "--revocation-max-age 8808h0m0s is out of range", "", 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,8 +186,9 @@ func TestRevocationFlagsOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o.CacheDir != tc.cache || o.TotalTimeout != tc.total || o.URLTimeout != tc.urlLimit || o.HTTPClient == nil {
-				t.Errorf("got cache %q total %v url %v client %v; want %q %v %v and a client", o.CacheDir, o.TotalTimeout, o.URLTimeout, o.HTTPClient, tc.cache, tc.total, tc.urlLimit)
+			if o.CacheDir != tc.cache || o.TotalTimeout != tc.total || o.URLTimeout != tc.urlLimit || o.HTTPClient == nil || o.MaxAge != tc.flags.MaxAge {
+				t.Errorf("got cache %q total %v url %v client %v max age %v; want %q %v %v, a client and %v",
+					o.CacheDir, o.TotalTimeout, o.URLTimeout, o.HTTPClient, o.MaxAge, tc.cache, tc.total, tc.urlLimit, tc.flags.MaxAge)
 			}
 		})
 	}

@@ -99,6 +99,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"httpserve": cmdHTTPServe,
 	"httphits":  cmdHTTPHits,
 	"mangle":    cmdMangle,
+	"mkcrl":     cmdMkCRL, // mkcrl_test.go
 }
 
 // cmdMangle damages a binary file in place, as a transmission error or an attacker

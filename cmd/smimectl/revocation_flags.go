@@ -22,6 +22,7 @@ type revocationFlags struct {
 	CRLTotalTimeout time.Duration // --crl-total-timeout: per verification, 0 (none) to 10m
 	OCSP            bool          // --ocsp: ask the OCSP responder first
 	Offline         bool          // --offline: no network
+	MaxAge          time.Duration // --revocation-max-age: use of an answer without nextUpdate, 1m to 366 days
 	// --fetch-intermediates: download missing issuers from caIssuers URLs
 	FetchIntermediates bool
 }
@@ -31,6 +32,9 @@ const (
 	minCRLTimeout   = 5 * time.Second
 	maxCRLTimeout   = 10 * time.Minute
 	noCacheDirValue = "none"
+	// Limits of --revocation-max-age.
+	minMaxAge = time.Minute
+	maxMaxAge = 366 * 24 * time.Hour
 )
 
 func (f *revocationFlags) addFlags(fs *pflag.FlagSet) {
@@ -46,6 +50,7 @@ func (f *revocationFlags) addCheckFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.CRLTotalTimeout, "crl-total-timeout", revocation.DefaultTotalTimeout, "give up fetching revocation answers and issuers for the whole verification after `duration` (0 for no overall limit, up to 10m)")
 	fs.BoolVar(&f.OCSP, "ocsp", false, "ask the certificate's OCSP responder before its CRL distribution points")
 	fs.BoolVar(&f.Offline, "offline", false, "never use the network: only --crl files and cached CRLs answer")
+	fs.DurationVar(&f.MaxAge, "revocation-max-age", revocation.DefaultMaxAge, "use an OCSP response or CRL that names no next update for at most `duration` after it was issued (1m to 8784h)")
 }
 
 // options checks the flags and returns the revocation options with mode and the CRLs
@@ -58,6 +63,10 @@ func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.Rev
 	if f.CRLTotalTimeout < 0 || f.CRLTotalTimeout > maxCRLTimeout {
 		return revocation.Options{}, usagef([]string{"give --crl-total-timeout between 0 (no overall limit) and 10m"},
 			"--crl-total-timeout %s is out of range", f.CRLTotalTimeout)
+	}
+	if f.MaxAge < minMaxAge || f.MaxAge > maxMaxAge {
+		return revocation.Options{}, usagef([]string{"give --revocation-max-age between 1m and 8784h (366 days), for example 168h"},
+			"--revocation-max-age %s is out of range", f.MaxAge)
 	}
 	total := f.CRLTotalTimeout
 	if total == 0 {
@@ -74,6 +83,7 @@ func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.Rev
 		TotalTimeout: total,
 		OCSP:         f.OCSP,
 		Offline:      f.Offline,
+		MaxAge:       f.MaxAge,
 	}, nil
 }
 
