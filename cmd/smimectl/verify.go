@@ -61,7 +61,8 @@ cache. A CRL or OCSP response that names no nextUpdate counts for
 --revocation-max-age after it was issued (a week by default); one from the
 future is refused. A partitioned CRL (one whose issuing distribution point names
 a distribution point) counts only for certificates that name the same point;
-delta CRLs, indirect CRLs and CRLs for some reasons only are not used.
+a delta CRL or a CRL for some reasons only can prove a revocation, never that a
+certificate is good; indirect CRLs are not used.
 With --fetch-intermediates, an issuer missing from the message and
 --intermediates is downloaded from the certificate's caIssuers URL (Authority
 Information Access) under the same timeouts, and used only if the chain then

@@ -26,70 +26,101 @@ var (
 	// CRL entry extensions, section 5.3: reasonCode, holdInstructionCode
 	// and invalidityDate (certificateIssuer is refused on its own).
 	understoodEntryExts = []asn1.ObjectIdentifier{{2, 5, 29, 21}, {2, 5, 29, 23}, {2, 5, 29, 24}}
-	reasonCertHoldCode  = 6
+)
+
+// CRLReason codes (RFC 5280 section 5.3.1) the answer depends on.
+const (
+	reasonCertHoldCode = 6
+	// removeFromCRL, in a delta CRL: the certificate is no longer on hold.
+	reasonRemoveFromCRL = 8
 )
 
 // errCRLNotForIssuer marks a CRL from another authority: skipped quietly.
 var errCRLNotForIssuer = errors.New("the CRL is from another issuer")
 
+// crlScope is what a CRL that passed checkCRL can tell about a certificate.
+type crlScope struct {
+	// partial, if not "", says why the CRL is not complete for the
+	// certificate: it proves a revocation it lists, never that the
+	// certificate is good (RFC 5280 section 6.3.3 (d): the reasons it
+	// covers are not all reasons).
+	partial string
+	// delta is true for a delta CRL, where an entry with the reason
+	// removeFromCRL lifts an earlier revocation (a hold).
+	delta bool
+}
+
 // checkCRL tells whether crl can answer for cert: from cert's issuer, signed
-// with the issuer's key, complete (not a delta), direct (not indirect), in
-// scope (RFC 5280 section 6.3.3 steps b, c, f; see checkScope) and with no
-// critical extension, of the CRL or of an entry, that is not understood
-// (sections 5.2 and 5.3). It does not look at the dates: see
+// with the issuer's key, direct (not indirect), in scope (RFC 5280 section
+// 6.3.3 steps b, c, f; see checkScope) and with no critical extension, of
+// the CRL or of an entry, that is not understood (sections 5.2 and 5.3).
+// A CRL that passes but is a delta CRL or covers only some reasons is
+// partial (see crlScope). It does not look at the dates: see
 // answerFromCRL.
-func checkCRL(crl *x509.RevocationList, cert, issuer *x509.Certificate) error {
+func checkCRL(crl *x509.RevocationList, cert, issuer *x509.Certificate) (crlScope, error) {
+	var scope crlScope
 	if !bytes.Equal(crl.RawIssuer, cert.RawIssuer) {
-		return errCRLNotForIssuer
+		return scope, errCRLNotForIssuer
 	}
 	if err := crl.CheckSignatureFrom(issuer); err != nil {
-		return fmt.Errorf("the CRL's signature does not verify with the key of %s: %w", certinfo.Name(issuer.Subject), err)
+		return scope, fmt.Errorf("the CRL's signature does not verify with the key of %s: %w", certinfo.Name(issuer.Subject), err)
 	}
 	seen := make(map[string]bool)
 	for _, ext := range crl.Extensions {
 		id := ext.Id.String()
 		if seen[id] {
-			return fmt.Errorf("the CRL has extension %s twice", id)
+			return scope, fmt.Errorf("the CRL has extension %s twice", id)
 		}
 		seen[id] = true
 		switch {
 		case ext.Id.Equal(oidDeltaCRL):
-			return errors.New("it is a delta CRL, which is not supported: give the complete (base) CRL")
+			// Section 5.2.4: a delta CRL lists only the changes since
+			// its base CRL; alone, it is no complete answer.
+			scope.delta = true
+			if scope.partial == "" {
+				scope.partial = "it is a delta CRL, which lists only the changes since its base CRL: give the complete (base) CRL"
+			}
 		case ext.Id.Equal(oidIssuingDP):
-			if err := checkScope(ext.Value, crl, cert); err != nil {
-				return err
+			partial, err := checkScope(ext.Value, crl, cert)
+			if err != nil {
+				return scope, err
+			}
+			if partial != "" {
+				scope.partial = partial
 			}
 		case ext.Critical && !slices.ContainsFunc(understoodCRLExts, ext.Id.Equal):
-			return fmt.Errorf("the CRL has an unsupported critical extension %s", ext.Id)
+			return scope, fmt.Errorf("the CRL has an unsupported critical extension %s", ext.Id)
 		}
 	}
 	for _, e := range crl.RevokedCertificateEntries {
 		for _, ext := range e.Extensions {
 			switch {
 			case ext.Id.Equal(oidCertIssuer):
-				return errors.New("it is an indirect CRL (entries name another certificate issuer), which is not supported")
+				// An entry's serial number alone may be another
+				// issuer's certificate: not even a revocation is told.
+				return scope, errors.New("it is an indirect CRL (entries name another certificate issuer), which is not supported")
 			case ext.Critical && !slices.ContainsFunc(understoodEntryExts, ext.Id.Equal):
 				// RFC 5280 section 5.3: a CRL with a critical entry
 				// extension not understood must not be used at all.
-				return fmt.Errorf("an entry of the CRL has an unsupported critical extension %s", ext.Id)
+				return scope, fmt.Errorf("an entry of the CRL has an unsupported critical extension %s", ext.Id)
 			}
 		}
 	}
-	return nil
+	return scope, nil
 }
 
-// answerFromCRL looks cert up in a CRL that passed checkCRL. A CRL that
-// is not current (see current) still proves a revocation, other than a
-// hold, which may have been lifted since; it does not prove that the
-// certificate is good.
-func (q *query) answerFromCRL(crl *x509.RevocationList, src Source, url string) (Outcome, error) {
+// answerFromCRL looks cert up in a CRL that passed checkCRL with scope. A
+// CRL that is not current (see current) still proves a revocation, other
+// than a hold, which may have been lifted since; it does not prove that
+// the certificate is good, and neither does a partial one.
+func (q *query) answerFromCRL(crl *x509.RevocationList, scope crlScope, src Source, url string) (Outcome, error) {
 	o := Outcome{Source: src, URL: url, Produced: crl.ThisUpdate, NextUpdate: crl.NextUpdate}
 	notCurrent := q.current("the CRL of "+certinfo.Name(crl.Issuer), crl.ThisUpdate, crl.NextUpdate)
 	for _, e := range crl.RevokedCertificateEntries {
 		if e.SerialNumber.Cmp(q.cert.SerialNumber) != 0 || e.RevocationTime.After(q.at) {
 			continue
 		}
-		if notCurrent != nil && e.ReasonCode == reasonCertHoldCode {
+		if (notCurrent != nil && e.ReasonCode == reasonCertHoldCode) || (scope.delta && e.ReasonCode == reasonRemoveFromCRL) {
 			break
 		}
 		o.Status, o.RevokedAt, o.Reason = Revoked, e.RevocationTime, e.ReasonCode
@@ -98,6 +129,9 @@ func (q *query) answerFromCRL(crl *x509.RevocationList, src Source, url string) 
 	}
 	if notCurrent != nil {
 		return o, notCurrent
+	}
+	if scope.partial != "" {
+		return o, fmt.Errorf("the CRL of %s does not list the certificate, but does not show it is good: %s", certinfo.Name(crl.Issuer), scope.partial)
 	}
 	o.Status = Good
 	o.Detail = fmt.Sprintf("not listed in the CRL of %s issued %s (%s)", certinfo.Name(crl.Issuer), stamp(crl.ThisUpdate), src)
@@ -149,13 +183,14 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // givenCRLs asks the CRLs given by hand.
 func (q *query) givenCRLs() (Outcome, bool) {
 	for _, crl := range q.opts.CRLs {
-		if err := checkCRL(crl, q.cert, q.issuer); err != nil {
+		scope, err := checkCRL(crl, q.cert, q.issuer)
+		if err != nil {
 			if !errors.Is(err, errCRLNotForIssuer) {
 				q.fail("a CRL given by hand was refused: %v", err)
 			}
 			continue
 		}
-		o, err := q.answerFromCRL(crl, SourceFile, "")
+		o, err := q.answerFromCRL(crl, scope, SourceFile, "")
 		if err != nil {
 			q.fail("%v", err)
 			continue

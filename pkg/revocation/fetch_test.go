@@ -63,7 +63,7 @@ func TestDistributionPoints(t *testing.T) {
 		{"wrong key hard", labCRLs(other), Hard, "alice-sign", at, Unknown, new(*UnavailableError), "signature does not verify"},
 		{"expired before at", serveBytes("/intermediate.crl", expired), Hard, "alice-sign", at, Unknown, new(*UnavailableError), "expired at 2025-07-08T00:00:00Z, before 2026-01-01"},
 		{"not a CRL", serveBytes("/intermediate.crl", []byte("<html>login</html>")), Soft, "alice-sign", at, Unknown, nil, "no CRL found"},
-		{"delta", serveBytes("/intermediate.crl", delta), Soft, "alice-sign", at, Unknown, nil, "delta CRL, which is not supported"},
+		{"delta", serveBytes("/intermediate.crl", delta), Soft, "alice-sign", at, Unknown, nil, "delta CRL, which lists only the changes since its base CRL"},
 		{"out of scope", serveBytes("/intermediate.crl", onlyCA), Soft, "alice-sign", at, Unknown, nil, "covers only CA certificates"},
 		{"indirect", serveBytes("/intermediate.crl", indirect), Soft, "alice-sign", at, Unknown, nil, "indirect CRL"},
 		{"some reasons", serveBytes("/intermediate.crl", someReasons), Soft, "alice-sign", at, Unknown, nil, "only some revocation reasons"},

@@ -221,39 +221,41 @@ func generalNameString(gn []byte) string {
 }
 
 // checkScope refuses a CRL whose issuing distribution point (der) does not
-// cover cert, or covers it only in part (RFC 5280 section 6.3.3 (b) and
-// (d)): such a CRL is no answer for cert, neither good nor revoked.
-func checkScope(der []byte, crl *x509.RevocationList, cert *x509.Certificate) error {
+// cover cert (RFC 5280 section 6.3.3 (b)): such a CRL is no answer for
+// cert, neither good nor revoked (a revocation in another partition is
+// another certificate's). It returns why a CRL that covers cert covers it
+// only in part (section 6.3.3 (d)), "" if it covers it completely.
+func checkScope(der []byte, crl *x509.RevocationList, cert *x509.Certificate) (partial string, err error) {
 	idp, err := parseIDP(der, crl.RawIssuer)
 	if err != nil {
-		return err
+		return "", err
 	}
 	switch {
 	case idp.indirect:
-		return errors.New("it is an indirect CRL (issuing distribution point indirectCRL), which is not supported")
-	case idp.someReasons:
-		return errors.New("it covers only some revocation reasons (issuing distribution point onlySomeReasons), which is not supported")
+		return "", errors.New("it is an indirect CRL (issuing distribution point indirectCRL), which is not supported")
 	case idp.onlyAttribute:
-		return errors.New("it covers only attribute certificates")
+		return "", errors.New("it covers only attribute certificates")
 	case idp.onlyUser && cert.IsCA:
-		return errors.New("it covers only end-entity certificates, and this is a CA certificate")
+		return "", errors.New("it covers only end-entity certificates, and this is a CA certificate")
 	case idp.onlyCA && !cert.IsCA:
-		return errors.New("it covers only CA certificates, and this is an end-entity certificate")
+		return "", errors.New("it covers only CA certificates, and this is an end-entity certificate")
 	}
-	if !idp.hasPoint {
-		return nil
-	}
-	// A partition: it answers only for certificates that name it as one of
-	// their distribution points (RFC 5280 section 5.2.5).
-	names, err := certPointNames(cert)
-	if err != nil {
-		return err
-	}
-	for _, n := range idp.names {
-		if slices.ContainsFunc(names, func(m []byte) bool { return bytes.Equal(n, m) }) {
-			return nil
+	if idp.hasPoint {
+		// A partition: it answers only for certificates that name it as
+		// one of their distribution points (section 5.2.5).
+		names, err := certPointNames(cert)
+		if err != nil {
+			return "", err
+		}
+		if !slices.ContainsFunc(idp.names, func(n []byte) bool {
+			return slices.ContainsFunc(names, func(m []byte) bool { return bytes.Equal(n, m) })
+		}) {
+			return "", fmt.Errorf("it is the partial CRL of distribution point %s, which is not one of the certificate's distribution points",
+				generalNameString(idp.names[0]))
 		}
 	}
-	return fmt.Errorf("it is the partial CRL of distribution point %s, which is not one of the certificate's distribution points",
-		generalNameString(idp.names[0]))
+	if idp.someReasons {
+		return "it covers only some revocation reasons (issuing distribution point onlySomeReasons)", nil
+	}
+	return "", nil
 }

@@ -27,16 +27,17 @@
 //
 // # Limits
 //
-// Delta CRLs, indirect CRLs and CRLs whose issuing distribution point
-// limits them to some reasons are refused with a reason, never half used;
-// a CRL scoped to user or CA certificates is used only for certificates in
+// A CRL scoped to user or CA certificates is used only for certificates in
 // its scope, and a partition (a CRL whose issuing distribution point names
 // a distribution point, RFC 5280 section 5.2.5) only for certificates
 // that name that point, compared name by name as DER; distribution points
-// that carry reasons or a cRLIssuer never match one. A CRL refused for a
-// certificate is no answer for it: the next source is asked. OCSP
-// requests carry no nonce (RFC 5019 responders ignore it). Responses are
-// read up to [Options.MaxResponseSize].
+// that carry reasons or a cRLIssuer never match one. Delta CRLs are not
+// combined with their base, nor CRLs for some reasons with each other:
+// such a CRL proves a revocation it lists, never that a certificate is
+// good. Indirect CRLs are refused. A CRL that gives no answer for a
+// certificate leaves the question to the next source. OCSP requests carry
+// no nonce (RFC 5019 responders ignore it). Responses are read up to
+// [Options.MaxResponseSize].
 package revocation
 
 import (
