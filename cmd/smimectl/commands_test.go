@@ -37,11 +37,12 @@ func TestNewSignCmd(t *testing.T) {
 		{"sign opaque with everything", newSignCmd,
 			[]string{"--mode", "opaque", "--in", "m.eml", "--out", "s.eml", "--p12", "a.p12", "--pass-file", "p",
 				"--intermediates", "i1.pem", "--intermediates", "i2.pem", "--digest", "sha512", "--pss",
-				"--include", "chain+root", "--keyid", "--from", "a@example.com", "--force", "--no-capabilities", "--at", "2026-01-01"},
+				"--include", "chain+root", "--keyid", "--from", "a@example.com", "--force", "--no-capabilities", "--at", "2026-01-01", "--revocation-max-age", "48h"},
 			exitOK, signOptions{
 				ioFlags: ioFlags{In: "m.eml", Out: "s.eml"}, keyFlags: keyFlags{P12: "a.p12", PassFile: "p"},
 				Mode: "opaque", Intermediates: []string{"i1.pem", "i2.pem"}, Digest: "sha512", PSS: true,
-				Include: "chain+root", KeyID: true, From: "a@example.com", Force: true, NoCapabilities: true, At: "2026-01-01"}},
+				Include: "chain+root", KeyID: true, From: "a@example.com", Force: true, NoCapabilities: true, At: "2026-01-01",
+				MaxAge: 48 * time.Hour}},
 		{"clear-sign fixes the mode", newClearSignCmd, []string{"--key", "k", "--cert", "c"}, exitOK,
 			signOptions{keyFlags: keyFlags{Key: "k", Cert: "c"}, Mode: "clear", Digest: "sha256", Include: "chain"}},
 		{"opaque-sign fixes the mode", newOpaqueSignCmd, nil, exitOK,
@@ -80,7 +81,10 @@ func TestNewSignCmd(t *testing.T) {
 			// The revocation check of the signer's own certificate is off by default.
 			if tc.want.Revocation == "" {
 				tc.want.Revocation = "off"
-				tc.want.revocationFlags = revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}
+				tc.want.revocationFlags = revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}
+			}
+			if tc.want.MaxAge == 0 {
+				tc.want.MaxAge = revocation.DefaultMaxAge
 			}
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v, want %+v", *got, tc.want)
@@ -96,22 +100,25 @@ func TestNewVerifyCmd(t *testing.T) {
 		code int
 		want verifyOptions
 	}{
-		{"defaults", nil, exitOK, verifyOptions{trustFlags: trustFlags{Revocation: "soft"}, SenderCheck: "strict",
-			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}}},
+		{"defaults", nil, exitOK, verifyOptions{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict",
+			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}},
 		{"everything", []string{"--in", "s.eml", "--out", "m.eml", "--trust", "r.crt", "--trust", "roots/",
 			"--intermediates", "i.pem", "--crl", "a.crl", "--crl", "b.crl", "--revocation", "hard", "--at", "@0",
 			"--sender-check", "warn", "--allow-md5", "--json", "-v", "--crl-cache", "cache", "--crl-timeout", "5s",
 			"--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates", "--revocation-max-age", "36h"}, exitOK,
 			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, trustFlags: trustFlags{
 				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl", "b.crl"},
-				Revocation: "hard", At: "@0"}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true,
-				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true, MaxAge: 36 * time.Hour}}},
+				Revocation: "hard", At: "@0", MaxAge: 36 * time.Hour}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true,
+				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true}}},
 		{"annotate", []string{"--annotate", "--authserv-id", "mx.example.com"}, exitOK, verifyOptions{
-			trustFlags: trustFlags{Revocation: "soft"}, SenderCheck: "strict",
-			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge},
+			trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict",
+			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute},
 			annotateFlags:   annotateFlags{Annotate: true, AuthServID: "mx.example.com"}}},
 		{"bad timeout", []string{"--crl-timeout", "soon"}, exitUsage, verifyOptions{}},
 		{"bad max age", []string{"--revocation-max-age", "a week"}, exitUsage, verifyOptions{}},
+		// Issue #11 item 17: the maximum age of an answer without nextUpdate.
+		{"max age zero", []string{"--revocation-max-age", "0s"}, exitUsage, verifyOptions{}},
+		{"max age over a year", []string{"--revocation-max-age", "8785h"}, exitUsage, verifyOptions{}},
 		{"bad revocation", []string{"--revocation", "maybe"}, exitUsage, verifyOptions{}},
 		{"bad sender check", []string{"--sender-check", "loose"}, exitUsage, verifyOptions{}},
 		{"no arguments", []string{"signed.eml"}, exitUsage, verifyOptions{}},
@@ -160,22 +167,19 @@ func TestRevocationFlagsOptions(t *testing.T) {
 		total    time.Duration
 		urlLimit time.Duration
 	}{
-		{"defaults", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}, map[string]string{"XDG_CACHE_HOME": "/c"}, "", "/c/smimectl/crl", time.Minute, time.Minute},
-		{"home cache", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}, map[string]string{"HOME": "/h"}, "", "/h/.cache/smimectl/crl", time.Minute, time.Minute},
-		{"no cache", revocationFlags{CRLCache: "none", CRLTimeout: time.Minute, MaxAge: revocation.DefaultMaxAge}, map[string]string{"HOME": "/h"}, "", "", -1, time.Minute},
-		{"own cache", revocationFlags{CRLCache: "d", CRLTimeout: 5 * time.Second, CRLTotalTimeout: 10 * time.Minute, MaxAge: 36 * time.Hour}, nil, "", "d", 10 * time.Minute, 5 * time.Second},
+		{"defaults", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}, map[string]string{"XDG_CACHE_HOME": "/c"}, "", "/c/smimectl/crl", time.Minute, time.Minute},
+		{"home cache", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}, map[string]string{"HOME": "/h"}, "", "/h/.cache/smimectl/crl", time.Minute, time.Minute},
+		{"no cache", revocationFlags{CRLCache: "none", CRLTimeout: time.Minute}, map[string]string{"HOME": "/h"}, "", "", -1, time.Minute},
+		{"own cache", revocationFlags{CRLCache: "d", CRLTimeout: 5 * time.Second, CRLTotalTimeout: 10 * time.Minute}, nil, "", "d", 10 * time.Minute, 5 * time.Second},
 		{"timeout too short", revocationFlags{CRLTimeout: 4 * time.Second}, nil, "--crl-timeout 4s is out of range", "", 0, 0},
 		{"timeout too long", revocationFlags{CRLTimeout: 11 * time.Minute}, nil, "--crl-timeout 11m0s is out of range", "", 0, 0},
 		{"total negative", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: -time.Second}, nil, "--crl-total-timeout -1s is out of range", "", 0, 0},
 		{"total too long", revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Hour}, nil, "--crl-total-timeout 1h0m0s is out of range", "", 0, 0},
-		// Issue #11 item 17: the maximum age of an answer without nextUpdate.
-		{"max age zero", revocationFlags{CRLTimeout: time.Minute}, nil, "--revocation-max-age 0s is out of range", "", 0, 0},
-		{"max age too long", revocationFlags{CRLTimeout: time.Minute, MaxAge: 367 * 24 * time.Hour}, nil, "--revocation-max-age 8808h0m0s is out of range", "", 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _, _ := testEnv("", tc.vars)
-			o, err := tc.flags.options(e, 0, nil)
+			o, err := tc.flags.options(e, 0, nil, 36*time.Hour)
 			if tc.wantErr != "" {
 				var ue *usageError
 				if err == nil || err.Error() != tc.wantErr || !errors.As(err, &ue) {
@@ -186,9 +190,9 @@ func TestRevocationFlagsOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o.CacheDir != tc.cache || o.TotalTimeout != tc.total || o.URLTimeout != tc.urlLimit || o.HTTPClient == nil || o.MaxAge != tc.flags.MaxAge {
+			if o.CacheDir != tc.cache || o.TotalTimeout != tc.total || o.URLTimeout != tc.urlLimit || o.HTTPClient == nil || o.MaxAge != 36*time.Hour {
 				t.Errorf("got cache %q total %v url %v client %v max age %v; want %q %v %v, a client and %v",
-					o.CacheDir, o.TotalTimeout, o.URLTimeout, o.HTTPClient, o.MaxAge, tc.cache, tc.total, tc.urlLimit, tc.flags.MaxAge)
+					o.CacheDir, o.TotalTimeout, o.URLTimeout, o.HTTPClient, o.MaxAge, tc.cache, tc.total, tc.urlLimit, 36*time.Hour)
 			}
 		})
 	}

@@ -14,15 +14,15 @@ import (
 
 // revocationFlags say where revocation answers may come from and how long fetching
 // them may take (SPEC "Verification"; the guide's Appendix B
-// RevocationURLRetrievalTimeout and CertURLRetrievalTimeout). --crl and --revocation
-// live in trustFlags, beside the other trust material.
+// RevocationURLRetrievalTimeout and CertURLRetrievalTimeout). --crl, --revocation and
+// --revocation-max-age (what counts as an answer) live in trustFlags, beside the other
+// trust material, and in sign's own flags.
 type revocationFlags struct {
 	CRLCache        string        // --crl-cache: cache directory; "" is the default, "none" disables
 	CRLTimeout      time.Duration // --crl-timeout: per URL, 5s to 10m
 	CRLTotalTimeout time.Duration // --crl-total-timeout: per verification, 0 (none) to 10m
 	OCSP            bool          // --ocsp: ask the OCSP responder first
 	Offline         bool          // --offline: no network
-	MaxAge          time.Duration // --revocation-max-age: use of an answer without nextUpdate, 1m to 366 days
 	// --fetch-intermediates: download missing issuers from caIssuers URLs
 	FetchIntermediates bool
 }
@@ -32,9 +32,6 @@ const (
 	minCRLTimeout   = 5 * time.Second
 	maxCRLTimeout   = 10 * time.Minute
 	noCacheDirValue = "none"
-	// Limits of --revocation-max-age.
-	minMaxAge = time.Minute
-	maxMaxAge = 366 * 24 * time.Hour
 )
 
 func (f *revocationFlags) addFlags(fs *pflag.FlagSet) {
@@ -50,12 +47,11 @@ func (f *revocationFlags) addCheckFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.CRLTotalTimeout, "crl-total-timeout", revocation.DefaultTotalTimeout, "give up fetching revocation answers and issuers for the whole verification after `duration` (0 for no overall limit, up to 10m)")
 	fs.BoolVar(&f.OCSP, "ocsp", false, "ask the certificate's OCSP responder before its CRL distribution points")
 	fs.BoolVar(&f.Offline, "offline", false, "never use the network: only --crl files and cached CRLs answer")
-	fs.DurationVar(&f.MaxAge, "revocation-max-age", revocation.DefaultMaxAge, "use an OCSP response or CRL that names no next update for at most `duration` after it was issued (1m to 8784h)")
 }
 
-// options checks the flags and returns the revocation options with mode and the CRLs
-// given by hand.
-func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.RevocationList) (revocation.Options, error) {
+// options checks the flags and returns the revocation options with mode, the CRLs
+// given by hand and the --revocation-max-age of the command.
+func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.RevocationList, maxAge time.Duration) (revocation.Options, error) {
 	if f.CRLTimeout < minCRLTimeout || f.CRLTimeout > maxCRLTimeout {
 		return revocation.Options{}, usagef([]string{"give --crl-timeout between 5s and 10m, for example 30s"},
 			"--crl-timeout %s is out of range", f.CRLTimeout)
@@ -63,10 +59,6 @@ func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.Rev
 	if f.CRLTotalTimeout < 0 || f.CRLTotalTimeout > maxCRLTimeout {
 		return revocation.Options{}, usagef([]string{"give --crl-total-timeout between 0 (no overall limit) and 10m"},
 			"--crl-total-timeout %s is out of range", f.CRLTotalTimeout)
-	}
-	if f.MaxAge < minMaxAge || f.MaxAge > maxMaxAge {
-		return revocation.Options{}, usagef([]string{"give --revocation-max-age between 1m and 8784h (366 days), for example 168h"},
-			"--revocation-max-age %s is out of range", f.MaxAge)
 	}
 	total := f.CRLTotalTimeout
 	if total == 0 {
@@ -83,7 +75,7 @@ func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.Rev
 		TotalTimeout: total,
 		OCSP:         f.OCSP,
 		Offline:      f.Offline,
-		MaxAge:       f.MaxAge,
+		MaxAge:       maxAge,
 	}, nil
 }
 

@@ -243,7 +243,7 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	if err != nil {
 		return verify.Options{}, err
 	}
-	ropts, err := opts.revocationFlags.options(opts.env, mode, crls)
+	ropts, err := opts.revocationFlags.options(opts.env, mode, crls, opts.trustFlags.MaxAge)
 	if err != nil {
 		return verify.Options{}, err
 	}
