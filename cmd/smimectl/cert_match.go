@@ -192,7 +192,7 @@ func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies b
 		Now:           func() time.Time { return at },
 		Roots:         roots,
 		Intermediates: inter,
-		Revocation:    revocation.New(revocation.Options{Mode: mode, CRLs: crls}),
+		Revocation:    revocation.New(revocation.Options{Mode: mode, CRLs: crls, MaxAge: f.MaxAge}),
 		NoProxies:     noProxies,
 	}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
 // execCmd runs cmd with argv through the root command's flag-error handling and
@@ -36,11 +37,12 @@ func TestNewSignCmd(t *testing.T) {
 		{"sign opaque with everything", newSignCmd,
 			[]string{"--mode", "opaque", "--in", "m.eml", "--out", "s.eml", "--p12", "a.p12", "--pass-file", "p",
 				"--intermediates", "i1.pem", "--intermediates", "i2.pem", "--digest", "sha512", "--pss",
-				"--include", "chain+root", "--keyid", "--from", "a@example.com", "--force", "--no-capabilities", "--at", "2026-01-01"},
+				"--include", "chain+root", "--keyid", "--from", "a@example.com", "--force", "--no-capabilities", "--at", "2026-01-01", "--revocation-max-age", "48h"},
 			exitOK, signOptions{
 				ioFlags: ioFlags{In: "m.eml", Out: "s.eml"}, keyFlags: keyFlags{P12: "a.p12", PassFile: "p"},
 				Mode: "opaque", Intermediates: []string{"i1.pem", "i2.pem"}, Digest: "sha512", PSS: true,
-				Include: "chain+root", KeyID: true, From: "a@example.com", Force: true, NoCapabilities: true, At: "2026-01-01"}},
+				Include: "chain+root", KeyID: true, From: "a@example.com", Force: true, NoCapabilities: true, At: "2026-01-01",
+				MaxAge: 48 * time.Hour}},
 		{"clear-sign fixes the mode", newClearSignCmd, []string{"--key", "k", "--cert", "c"}, exitOK,
 			signOptions{keyFlags: keyFlags{Key: "k", Cert: "c"}, Mode: "clear", Digest: "sha256", Include: "chain"}},
 		{"opaque-sign fixes the mode", newOpaqueSignCmd, nil, exitOK,
@@ -81,6 +83,9 @@ func TestNewSignCmd(t *testing.T) {
 				tc.want.Revocation = "off"
 				tc.want.revocationFlags = revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}
 			}
+			if tc.want.MaxAge == 0 {
+				tc.want.MaxAge = revocation.DefaultMaxAge
+			}
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v, want %+v", *got, tc.want)
 			}
@@ -95,21 +100,25 @@ func TestNewVerifyCmd(t *testing.T) {
 		code int
 		want verifyOptions
 	}{
-		{"defaults", nil, exitOK, verifyOptions{trustFlags: trustFlags{Revocation: "soft"}, SenderCheck: "strict",
+		{"defaults", nil, exitOK, verifyOptions{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict",
 			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}},
 		{"everything", []string{"--in", "s.eml", "--out", "m.eml", "--trust", "r.crt", "--trust", "roots/",
 			"--intermediates", "i.pem", "--crl", "a.crl", "--crl", "b.crl", "--revocation", "hard", "--at", "@0",
 			"--sender-check", "warn", "--allow-md5", "--json", "-v", "--crl-cache", "cache", "--crl-timeout", "5s",
-			"--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates"}, exitOK,
+			"--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates", "--revocation-max-age", "36h"}, exitOK,
 			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, trustFlags: trustFlags{
 				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl", "b.crl"},
-				Revocation: "hard", At: "@0"}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true,
+				Revocation: "hard", At: "@0", MaxAge: 36 * time.Hour}, SenderCheck: "warn", AllowMD5: true, JSON: true, Verbose: true,
 				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true}}},
 		{"annotate", []string{"--annotate", "--authserv-id", "mx.example.com"}, exitOK, verifyOptions{
-			trustFlags: trustFlags{Revocation: "soft"}, SenderCheck: "strict",
+			trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict",
 			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute},
 			annotateFlags:   annotateFlags{Annotate: true, AuthServID: "mx.example.com"}}},
 		{"bad timeout", []string{"--crl-timeout", "soon"}, exitUsage, verifyOptions{}},
+		{"bad max age", []string{"--revocation-max-age", "a week"}, exitUsage, verifyOptions{}},
+		// Issue #11 item 17: the maximum age of an answer without nextUpdate.
+		{"max age zero", []string{"--revocation-max-age", "0s"}, exitUsage, verifyOptions{}},
+		{"max age over a year", []string{"--revocation-max-age", "8785h"}, exitUsage, verifyOptions{}},
 		{"bad revocation", []string{"--revocation", "maybe"}, exitUsage, verifyOptions{}},
 		{"bad sender check", []string{"--sender-check", "loose"}, exitUsage, verifyOptions{}},
 		{"no arguments", []string{"signed.eml"}, exitUsage, verifyOptions{}},
@@ -170,7 +179,7 @@ func TestRevocationFlagsOptions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _, _ := testEnv("", tc.vars)
-			o, err := tc.flags.options(e, 0, nil)
+			o, err := tc.flags.options(e, 0, nil, 36*time.Hour)
 			if tc.wantErr != "" {
 				var ue *usageError
 				if err == nil || err.Error() != tc.wantErr || !errors.As(err, &ue) {
@@ -181,8 +190,9 @@ func TestRevocationFlagsOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o.CacheDir != tc.cache || o.TotalTimeout != tc.total || o.URLTimeout != tc.urlLimit || o.HTTPClient == nil {
-				t.Errorf("got cache %q total %v url %v client %v; want %q %v %v and a client", o.CacheDir, o.TotalTimeout, o.URLTimeout, o.HTTPClient, tc.cache, tc.total, tc.urlLimit)
+			if o.CacheDir != tc.cache || o.TotalTimeout != tc.total || o.URLTimeout != tc.urlLimit || o.HTTPClient == nil || o.MaxAge != 36*time.Hour {
+				t.Errorf("got cache %q total %v url %v client %v max age %v; want %q %v %v, a client and %v",
+					o.CacheDir, o.TotalTimeout, o.URLTimeout, o.HTTPClient, o.MaxAge, tc.cache, tc.total, tc.urlLimit, 36*time.Hour)
 			}
 		})
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
 // Flag groups shared by several commands (STYLE rule 2). Each is a handful of fields
@@ -106,6 +108,9 @@ type trustFlags struct {
 	CRLs          []string // --crl: CRL files to use besides the distribution points
 	Revocation    string   // --revocation: soft, hard or off
 	At            string   // --at: evaluation time; "" is now
+	// --revocation-max-age: how long an answer without nextUpdate counts; 0 (the
+	// library's default) for a command without the flag
+	MaxAge time.Duration
 }
 
 func (f *trustFlags) addFlags(fs *pflag.FlagSet) {
@@ -114,10 +119,43 @@ func (f *trustFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.CRLs, "crl", nil, "check revocation against the CRL in `file` too (repeatable)")
 	enumFlag(fs, &f.Revocation, "revocation", "soft", revocationModes,
 		"when a CRL can't be fetched: soft warns and passes, hard fails, off skips revocation checks")
+	maxAgeFlag(fs, &f.MaxAge)
 	fs.StringVar(&f.At, "at", "", "check validity at `time` (RFC 3339, 2006-01-02 or @unix-seconds) instead of now")
 	markFileFlag(fs, "trust", certExts...)
 	markFileFlag(fs, "intermediates", certExts...)
 	markFileFlag(fs, "crl", crlExts...)
+}
+
+// Limits of --revocation-max-age.
+const (
+	minMaxAge = time.Minute
+	maxMaxAge = 366 * 24 * time.Hour
+)
+
+// maxAgeFlag defines --revocation-max-age (revocation.Options.MaxAge): how long
+// an OCSP response or CRL that names no nextUpdate counts after it was issued. A
+// value outside 1m to 366 days is a usage error when the flag is parsed.
+func maxAgeFlag(fs *pflag.FlagSet, p *time.Duration) {
+	*p = revocation.DefaultMaxAge
+	fs.Var((*maxAgeValue)(p), "revocation-max-age",
+		"count an OCSP response or CRL that names no next update for at most `duration` after it was issued (1m to 8784h)")
+}
+
+// maxAgeValue is a duration flag limited to minMaxAge..maxMaxAge.
+type maxAgeValue time.Duration
+
+func (v *maxAgeValue) String() string { return time.Duration(*v).String() }
+func (v *maxAgeValue) Type() string   { return "duration" }
+func (v *maxAgeValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration such as 168h or 30m")
+	}
+	if d < minMaxAge || d > maxMaxAge {
+		return errors.New("want a duration between 1m and 8784h (366 days), for example 168h")
+	}
+	*v = maxAgeValue(d)
+	return nil
 }
 
 // evalTime returns the evaluation time: --at if given, else e.Now().

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
 // groupOptions holds every shared flag group, as a command's options struct would.
@@ -45,31 +47,31 @@ func TestFlagGroups(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: groupOptions{trust: trustFlags{Revocation: "soft"}},
+			want: groupOptions{trust: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}},
 		},
 		{
 			name: "io",
 			argv: []string{"--in", "msg.eml", "--out", "-"},
-			want: groupOptions{io: ioFlags{In: "msg.eml", Out: "-"}, trust: trustFlags{Revocation: "soft"}},
+			want: groupOptions{io: ioFlags{In: "msg.eml", Out: "-"}, trust: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}},
 		},
 		{
 			name: "key",
 			argv: []string{"--key", "k.pem", "--cert", "c.pem", "--pass-env", "PASS"},
-			want: groupOptions{key: keyFlags{Key: "k.pem", Cert: "c.pem", PassEnv: "PASS"}, trust: trustFlags{Revocation: "soft"}},
+			want: groupOptions{key: keyFlags{Key: "k.pem", Cert: "c.pem", PassEnv: "PASS"}, trust: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}},
 		},
 		{
 			name: "trust repeated",
 			argv: []string{"--trust", "a.pem", "--trust=b.pem", "--intermediates", "i.pem", "--crl", "x.crl",
-				"--revocation", "hard", "--at", "2024-05-01"},
+				"--revocation", "hard", "--at", "2024-05-01", "--revocation-max-age", "30m"},
 			want: groupOptions{trust: trustFlags{
 				Trust: []string{"a.pem", "b.pem"}, Intermediates: []string{"i.pem"}, CRLs: []string{"x.crl"},
-				Revocation: "hard", At: "2024-05-01",
+				Revocation: "hard", At: "2024-05-01", MaxAge: 30 * time.Minute,
 			}},
 		},
 		{
 			name: "trust file names with commas stay whole",
 			argv: []string{"--trust", "a,b.pem"},
-			want: groupOptions{trust: trustFlags{Trust: []string{"a,b.pem"}, Revocation: "soft"}},
+			want: groupOptions{trust: trustFlags{Trust: []string{"a,b.pem"}, Revocation: "soft", MaxAge: revocation.DefaultMaxAge}},
 		},
 	}
 	for _, tc := range tests {

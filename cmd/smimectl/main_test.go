@@ -103,6 +103,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"concat":  cmdConcat,
 	"pem2der": cmdPEM2DER,
 	"bigfile": cmdBigfile,
+	"mkcrl":   cmdMkCRL, // mkcrl_test.go
 }
 
 // cmdMangle damages a binary file in place, as a transmission error or an attacker

@@ -14,8 +14,9 @@ import (
 
 // revocationFlags say where revocation answers may come from and how long fetching
 // them may take (SPEC "Verification"; the guide's Appendix B
-// RevocationURLRetrievalTimeout and CertURLRetrievalTimeout). --crl and --revocation
-// live in trustFlags, beside the other trust material.
+// RevocationURLRetrievalTimeout and CertURLRetrievalTimeout). --crl, --revocation and
+// --revocation-max-age (what counts as an answer) live in trustFlags, beside the other
+// trust material, and in sign's own flags.
 type revocationFlags struct {
 	CRLCache        string        // --crl-cache: cache directory; "" is the default, "none" disables
 	CRLTimeout      time.Duration // --crl-timeout: per URL, 5s to 10m
@@ -48,9 +49,9 @@ func (f *revocationFlags) addCheckFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.Offline, "offline", false, "never use the network: only --crl files and cached CRLs answer")
 }
 
-// options checks the flags and returns the revocation options with mode and the CRLs
-// given by hand.
-func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.RevocationList) (revocation.Options, error) {
+// options checks the flags and returns the revocation options with mode, the CRLs
+// given by hand and the --revocation-max-age of the command.
+func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.RevocationList, maxAge time.Duration) (revocation.Options, error) {
 	if f.CRLTimeout < minCRLTimeout || f.CRLTimeout > maxCRLTimeout {
 		return revocation.Options{}, usagef([]string{"give --crl-timeout between 5s and 10m, for example 30s"},
 			"--crl-timeout %s is out of range", f.CRLTimeout)
@@ -74,6 +75,7 @@ func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.Rev
 		TotalTimeout: total,
 		OCSP:         f.OCSP,
 		Offline:      f.Offline,
+		MaxAge:       maxAge,
 	}, nil
 }
 

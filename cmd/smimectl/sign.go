@@ -23,21 +23,22 @@ type signOptions struct {
 	ioFlags
 	keyFlags
 	certSourceFlags
-	Verbose        bool     // -v, --verbose: say which certificate signed
-	Mode           string   // --mode: clear or opaque
-	Intermediates  []string // --intermediates: extra chain certificates to include
-	Digest         string   // --digest: sha256, sha384 or sha512
-	PSS            bool     // --pss: RSASSA-PSS instead of PKCS#1 v1.5
-	Include        string   // --include: none, signer, chain or chain+root
-	KeyID          bool     // --keyid: name the signer by subject key identifier
-	From           string   // --from: the sender address the certificate must carry
-	Force          bool     // --force: skip the checks of the signer's certificate
-	NoCapabilities bool     // --no-capabilities: leave out S/MIME capabilities
-	At             string   // --at: signing time; "" is now
-	SmartCardOnly  bool     // --smartcard-only: private keys only from smart cards
-	CRLs           []string // --crl: CRL files for the check of the signer's own certificate
-	Revocation     string   // --revocation: off (default), soft or hard
-	ProtectHeaders bool     // --protect-headers: copy the header fields into the signed part (RFC 9788)
+	Verbose        bool          // -v, --verbose: say which certificate signed
+	Mode           string        // --mode: clear or opaque
+	Intermediates  []string      // --intermediates: extra chain certificates to include
+	Digest         string        // --digest: sha256, sha384 or sha512
+	PSS            bool          // --pss: RSASSA-PSS instead of PKCS#1 v1.5
+	Include        string        // --include: none, signer, chain or chain+root
+	KeyID          bool          // --keyid: name the signer by subject key identifier
+	From           string        // --from: the sender address the certificate must carry
+	Force          bool          // --force: skip the checks of the signer's certificate
+	NoCapabilities bool          // --no-capabilities: leave out S/MIME capabilities
+	At             string        // --at: signing time; "" is now
+	SmartCardOnly  bool          // --smartcard-only: private keys only from smart cards
+	CRLs           []string      // --crl: CRL files for the check of the signer's own certificate
+	Revocation     string        // --revocation: off (default), soft or hard
+	MaxAge         time.Duration // --revocation-max-age: how long an answer without nextUpdate counts
+	ProtectHeaders bool          // --protect-headers: copy the header fields into the signed part (RFC 9788)
 	revocationFlags
 
 	env *env
@@ -165,6 +166,7 @@ func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 		"check the signer's own certificate for revocation first: off, soft (an unanswered check passes) or hard (it fails, exit 75)")
 	fs.StringArrayVar(&opts.CRLs, "crl", nil, "check the signer's certificate against the CRL in `file` (repeatable; implies --revocation soft unless given)")
 	markFileFlag(fs, "crl", crlExts...)
+	maxAgeFlag(fs, &opts.MaxAge)
 	opts.revocationFlags.addCheckFlags(fs)
 }
 
@@ -189,7 +191,7 @@ func (opts *signOptions) revocationChecker() (revocation.Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	ropts, err := opts.revocationFlags.options(opts.env, m, crls)
+	ropts, err := opts.revocationFlags.options(opts.env, m, crls, opts.MaxAge)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,12 @@ CRLs cached in --crl-cache until their nextUpdate, then the certificate's CRL
 distribution points over HTTP or LDAP, each URL given --crl-timeout under an
 overall --crl-total-timeout, one deadline shared by every certificate of every
 signer (and by --fetch-intermediates); --offline uses only --crl files and the
-cache.
+cache. A CRL or OCSP response that names no nextUpdate counts for
+--revocation-max-age after it was issued (a week by default); one from the
+future is refused. A partitioned CRL (one whose issuing distribution point names
+a distribution point) counts only for certificates that name the same point;
+a delta CRL or a CRL for some reasons only can prove a revocation, never that a
+certificate is good; indirect CRLs are not used.
 With --fetch-intermediates, an issuer missing from the message and
 --intermediates is downloaded from the certificate's caIssuers URL (Authority
 Information Access) under the same timeouts, and used only if the chain then
@@ -261,7 +266,7 @@ func certificateCheckOptions(e *env, tf *trustFlags, rf *revocationFlags) (verif
 	if err != nil {
 		return verify.Options{}, err
 	}
-	ropts, err := rf.options(e, mode, crls)
+	ropts, err := rf.options(e, mode, crls, tf.MaxAge)
 	if err != nil {
 		return verify.Options{}, err
 	}

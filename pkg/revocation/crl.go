@@ -14,145 +14,168 @@ import (
 
 // CRL extension OIDs, RFC 5280 sections 5.2 and 5.3.
 var (
-	oidAuthorityKeyID  = asn1.ObjectIdentifier{2, 5, 29, 35}
-	oidCRLNumber       = asn1.ObjectIdentifier{2, 5, 29, 20}
-	oidDeltaCRL        = asn1.ObjectIdentifier{2, 5, 29, 27}
-	oidIssuingDP       = asn1.ObjectIdentifier{2, 5, 29, 28}
-	oidFreshestCRL     = asn1.ObjectIdentifier{2, 5, 29, 46}
-	oidCertIssuer      = asn1.ObjectIdentifier{2, 5, 29, 29}
-	oidExpiredCertsOn  = asn1.ObjectIdentifier{2, 5, 29, 60}
-	oidAuthorityInfo   = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 1}
-	understoodCRLExts  = []asn1.ObjectIdentifier{oidAuthorityKeyID, oidCRLNumber, oidIssuingDP, oidFreshestCRL, oidExpiredCertsOn, oidAuthorityInfo}
-	reasonCertHoldCode = 6
+	oidAuthorityKeyID = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidCRLNumber      = asn1.ObjectIdentifier{2, 5, 29, 20}
+	oidDeltaCRL       = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidIssuingDP      = asn1.ObjectIdentifier{2, 5, 29, 28}
+	oidFreshestCRL    = asn1.ObjectIdentifier{2, 5, 29, 46}
+	oidCertIssuer     = asn1.ObjectIdentifier{2, 5, 29, 29}
+	oidExpiredCertsOn = asn1.ObjectIdentifier{2, 5, 29, 60}
+	oidAuthorityInfo  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 1}
+	understoodCRLExts = []asn1.ObjectIdentifier{oidAuthorityKeyID, oidCRLNumber, oidIssuingDP, oidFreshestCRL, oidExpiredCertsOn, oidAuthorityInfo}
+	// CRL entry extensions, section 5.3: reasonCode, holdInstructionCode
+	// and invalidityDate (certificateIssuer is refused on its own).
+	understoodEntryExts = []asn1.ObjectIdentifier{{2, 5, 29, 21}, {2, 5, 29, 23}, {2, 5, 29, 24}}
 )
 
-// issuingDistributionPoint is RFC 5280 section 5.2.5:
-//
-//	IssuingDistributionPoint ::= SEQUENCE {
-//	     distributionPoint          [0] DistributionPointName OPTIONAL,
-//	     onlyContainsUserCerts      [1] BOOLEAN DEFAULT FALSE,
-//	     onlyContainsCACerts        [2] BOOLEAN DEFAULT FALSE,
-//	     onlySomeReasons            [3] ReasonFlags OPTIONAL,
-//	     indirectCRL                [4] BOOLEAN DEFAULT FALSE,
-//	     onlyContainsAttributeCerts [5] BOOLEAN DEFAULT FALSE }
-//
-// DistributionPointName is a CHOICE, so its [0] tag is explicit.
-type issuingDistributionPoint struct {
-	DistributionPoint asn1.RawValue  `asn1:"optional,tag:0"`
-	OnlyUser          bool           `asn1:"optional,tag:1"`
-	OnlyCA            bool           `asn1:"optional,tag:2"`
-	OnlySomeReasons   asn1.BitString `asn1:"optional,tag:3"`
-	Indirect          bool           `asn1:"optional,tag:4"`
-	OnlyAttribute     bool           `asn1:"optional,tag:5"`
-}
-
-// idpURIs returns the URIs in the distributionPoint's fullName ([0]
-// GeneralNames, uniformResourceIdentifier [6] IA5String).
-func idpURIs(dp asn1.RawValue) []string {
-	var name asn1.RawValue
-	if _, err := asn1.Unmarshal(dp.Bytes, &name); err != nil || name.Class != asn1.ClassContextSpecific || name.Tag != 0 {
-		return nil
-	}
-	var uris []string
-	rest := name.Bytes
-	for len(rest) > 0 {
-		var gn asn1.RawValue
-		var err error
-		if rest, err = asn1.Unmarshal(rest, &gn); err != nil {
-			return uris
-		}
-		if gn.Class == asn1.ClassContextSpecific && gn.Tag == 6 {
-			uris = append(uris, string(gn.Bytes))
-		}
-	}
-	return uris
-}
+// CRLReason codes (RFC 5280 section 5.3.1) the answer depends on.
+const (
+	reasonCertHoldCode = 6
+	// removeFromCRL, in a delta CRL: the certificate is no longer on hold.
+	reasonRemoveFromCRL = 8
+)
 
 // errCRLNotForIssuer marks a CRL from another authority: skipped quietly.
 var errCRLNotForIssuer = errors.New("the CRL is from another issuer")
 
+// crlScope is what a CRL that passed checkCRL can tell about a certificate.
+type crlScope struct {
+	// partial, if not "", says why the CRL is not complete for the
+	// certificate: it proves a revocation it lists, never that the
+	// certificate is good (RFC 5280 section 6.3.3 (d): the reasons it
+	// covers are not all reasons).
+	partial string
+	// delta is true for a delta CRL, where an entry with the reason
+	// removeFromCRL lifts an earlier revocation (a hold).
+	delta bool
+}
+
 // checkCRL tells whether crl can answer for cert: from cert's issuer, signed
-// with the issuer's key, complete (not a delta), direct (not indirect) and
-// in scope (RFC 5280 section 6.3.3 steps b, c, f). It does not look at
-// the dates: see answerFromCRL.
-func checkCRL(crl *x509.RevocationList, cert, issuer *x509.Certificate) error {
+// with the issuer's key, direct (not indirect), in scope (RFC 5280 section
+// 6.3.3 steps b, c, f; see checkScope) and with no critical extension, of
+// the CRL or of an entry, that is not understood (sections 5.2 and 5.3).
+// A CRL that passes but is a delta CRL or covers only some reasons is
+// partial (see crlScope). It does not look at the dates: see
+// answerFromCRL.
+func checkCRL(crl *x509.RevocationList, cert, issuer *x509.Certificate) (crlScope, error) {
+	var scope crlScope
 	if !bytes.Equal(crl.RawIssuer, cert.RawIssuer) {
-		return errCRLNotForIssuer
+		return scope, errCRLNotForIssuer
 	}
 	if err := crl.CheckSignatureFrom(issuer); err != nil {
-		return fmt.Errorf("the CRL's signature does not verify with the key of %s: %w", certinfo.Name(issuer.Subject), err)
+		return scope, fmt.Errorf("the CRL's signature does not verify with the key of %s: %w", certinfo.Name(issuer.Subject), err)
 	}
+	seen := make(map[string]bool)
 	for _, ext := range crl.Extensions {
+		id := ext.Id.String()
+		if seen[id] {
+			return scope, fmt.Errorf("the CRL has extension %s twice", id)
+		}
+		seen[id] = true
 		switch {
 		case ext.Id.Equal(oidDeltaCRL):
-			return errors.New("it is a delta CRL, which is not supported: give the complete (base) CRL")
+			// Section 5.2.4: a delta CRL lists only the changes since
+			// its base CRL; alone, it is no complete answer.
+			scope.delta = true
+			if scope.partial == "" {
+				scope.partial = "it is a delta CRL, which lists only the changes since its base CRL: give the complete (base) CRL"
+			}
 		case ext.Id.Equal(oidIssuingDP):
-			if err := checkScope(ext.Value, cert); err != nil {
-				return err
+			partial, err := checkScope(ext.Value, crl, cert)
+			if err != nil {
+				return scope, err
+			}
+			if partial != "" {
+				scope.partial = partial
 			}
 		case ext.Critical && !slices.ContainsFunc(understoodCRLExts, ext.Id.Equal):
-			return fmt.Errorf("the CRL has an unsupported critical extension %s", ext.Id)
+			return scope, fmt.Errorf("the CRL has an unsupported critical extension %s", ext.Id)
 		}
 	}
 	for _, e := range crl.RevokedCertificateEntries {
 		for _, ext := range e.Extensions {
-			if ext.Id.Equal(oidCertIssuer) {
-				return errors.New("it is an indirect CRL (entries name another certificate issuer), which is not supported")
+			switch {
+			case ext.Id.Equal(oidCertIssuer):
+				// An entry's serial number alone may be another
+				// issuer's certificate: not even a revocation is told.
+				return scope, errors.New("it is an indirect CRL (entries name another certificate issuer), which is not supported")
+			case ext.Critical && !slices.ContainsFunc(understoodEntryExts, ext.Id.Equal):
+				// RFC 5280 section 5.3: a CRL with a critical entry
+				// extension not understood must not be used at all.
+				return scope, fmt.Errorf("an entry of the CRL has an unsupported critical extension %s", ext.Id)
 			}
 		}
 	}
-	return nil
+	return scope, nil
 }
 
-// checkScope refuses a CRL whose issuing distribution point does not cover
-// cert.
-func checkScope(der []byte, cert *x509.Certificate) error {
-	var idp issuingDistributionPoint
-	if rest, err := asn1.Unmarshal(der, &idp); err != nil || len(rest) > 0 {
-		return errors.New("the CRL's issuing distribution point extension is malformed")
-	}
-	switch {
-	case idp.Indirect:
-		return errors.New("it is an indirect CRL, which is not supported")
-	case idp.OnlySomeReasons.BitLength > 0:
-		return errors.New("it covers only some revocation reasons (issuing distribution point onlySomeReasons), which is not supported")
-	case idp.OnlyAttribute:
-		return errors.New("it covers only attribute certificates")
-	case idp.OnlyUser && cert.IsCA:
-		return errors.New("it covers only end-entity certificates, and this is a CA certificate")
-	case idp.OnlyCA && !cert.IsCA:
-		return errors.New("it covers only CA certificates, and this is an end-entity certificate")
-	}
-	if uris := idpURIs(idp.DistributionPoint); len(uris) > 0 && len(cert.CRLDistributionPoints) > 0 &&
-		!slices.ContainsFunc(uris, func(u string) bool { return slices.Contains(cert.CRLDistributionPoints, u) }) {
-		return fmt.Errorf("its issuing distribution point %s is not one of the certificate's distribution points", uris[0])
-	}
-	return nil
-}
-
-// answerFromCRL looks cert up in a CRL that passed checkCRL. A CRL past
-// its nextUpdate still proves a revocation (other than a hold, which may
-// have been lifted since) but not that the certificate is good.
-func answerFromCRL(crl *x509.RevocationList, cert *x509.Certificate, at time.Time, src Source, url string) (Outcome, error) {
+// answerFromCRL looks cert up in a CRL that passed checkCRL with scope. A
+// CRL that is not current (see current) still proves a revocation, other
+// than a hold, which may have been lifted since; it does not prove that
+// the certificate is good, and neither does a partial one.
+func (q *query) answerFromCRL(crl *x509.RevocationList, scope crlScope, src Source, url string) (Outcome, error) {
 	o := Outcome{Source: src, URL: url, Produced: crl.ThisUpdate, NextUpdate: crl.NextUpdate}
-	stale := !crl.NextUpdate.IsZero() && at.After(crl.NextUpdate)
+	notCurrent := q.current("the CRL of "+certinfo.Name(crl.Issuer), crl.ThisUpdate, crl.NextUpdate)
 	for _, e := range crl.RevokedCertificateEntries {
-		if e.SerialNumber.Cmp(cert.SerialNumber) != 0 || e.RevocationTime.After(at) {
+		if e.SerialNumber.Cmp(q.cert.SerialNumber) != 0 || e.RevocationTime.After(q.at) {
 			continue
 		}
-		if stale && e.ReasonCode == reasonCertHoldCode {
+		if (notCurrent != nil && e.ReasonCode == reasonCertHoldCode) || (scope.delta && e.ReasonCode == reasonRemoveFromCRL) {
 			break
 		}
 		o.Status, o.RevokedAt, o.Reason = Revoked, e.RevocationTime, e.ReasonCode
 		o.Detail = fmt.Sprintf("listed in the CRL of %s issued %s (%s)", certinfo.Name(crl.Issuer), stamp(crl.ThisUpdate), src)
 		return o, nil
 	}
-	if stale {
-		return o, fmt.Errorf("the CRL of %s expired at %s, before %s", certinfo.Name(crl.Issuer), stamp(crl.NextUpdate), stamp(at))
+	if notCurrent != nil {
+		return o, notCurrent
+	}
+	if scope.partial != "" {
+		return o, fmt.Errorf("the CRL of %s does not list the certificate, but does not show it is good: %s", certinfo.Name(crl.Issuer), scope.partial)
 	}
 	o.Status = Good
 	o.Detail = fmt.Sprintf("not listed in the CRL of %s issued %s (%s)", certinfo.Name(crl.Issuer), stamp(crl.ThisUpdate), src)
 	return o, nil
+}
+
+// current says why an answer (what: "the CRL of ...", "the response")
+// issued at thisUpdate and due again at nextUpdate cannot tell the status
+// at the time asked; nil if it can. It cannot when it was issued in the
+// future (beyond clockSkew of the present, Options.Clock): one clock is
+// wrong, or it was made in advance; when the time asked is past its
+// nextUpdate; or, naming no nextUpdate, when the time asked is more than
+// Options.MaxAge after its thisUpdate. An answer issued after the time
+// asked is current: it still tells whether the certificate had been
+// revoked by then.
+func (q *query) current(what string, thisUpdate, nextUpdate time.Time) error {
+	if now := q.opts.now(); thisUpdate.After(now.Add(clockSkew)) {
+		return fmt.Errorf("%s was issued at %s, in the future (the clock says %s): one of the clocks is wrong",
+			what, stamp(thisUpdate), stamp(now))
+	}
+	if nextUpdate.IsZero() {
+		if maxAge := q.opts.maxAge(); q.at.After(thisUpdate.Add(maxAge)) {
+			return fmt.Errorf("%s names no next update and was issued at %s, more than the maximum age of %s before %s",
+				what, stamp(thisUpdate), days(maxAge), stamp(q.at))
+		}
+		return nil
+	}
+	if q.at.After(nextUpdate) {
+		return fmt.Errorf("%s expired at %s, before %s", what, stamp(nextUpdate), stamp(q.at))
+	}
+	return nil
+}
+
+// days writes a whole number of days as such ("7 days"), any other
+// duration as Go does ("36h0m0s").
+func days(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d == day:
+		return "1 day"
+	case d%day == 0:
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -160,13 +183,14 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // givenCRLs asks the CRLs given by hand.
 func (q *query) givenCRLs() (Outcome, bool) {
 	for _, crl := range q.opts.CRLs {
-		if err := checkCRL(crl, q.cert, q.issuer); err != nil {
+		scope, err := checkCRL(crl, q.cert, q.issuer)
+		if err != nil {
 			if !errors.Is(err, errCRLNotForIssuer) {
 				q.fail("a CRL given by hand was refused: %v", err)
 			}
 			continue
 		}
-		o, err := answerFromCRL(crl, q.cert, q.at, SourceFile, "")
+		o, err := q.answerFromCRL(crl, scope, SourceFile, "")
 		if err != nil {
 			q.fail("%v", err)
 			continue

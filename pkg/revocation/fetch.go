@@ -28,13 +28,17 @@ func (q *query) cached() (Outcome, bool) {
 			continue // missing or unreadable: fetch it again
 		}
 		crls, err := ParseCRLs(der)
-		if err != nil || checkCRL(crls[0], q.cert, q.issuer) != nil {
+		if err != nil {
 			continue
 		}
 		crl := crls[0]
-		o, err := answerFromCRL(crl, q.cert, q.at, SourceCache, u)
+		scope, err := checkCRL(crl, q.cert, q.issuer)
 		if err != nil {
-			continue // past its nextUpdate: fetch it again
+			continue
+		}
+		o, err := q.answerFromCRL(crl, scope, SourceCache, u)
+		if err != nil {
+			continue // no longer current: fetch it again
 		}
 		return o, true
 	}
@@ -79,13 +83,14 @@ func (q *query) useFetchedCRL(der []byte, u string) (Outcome, error) {
 		return Outcome{}, err
 	}
 	crl := crls[0]
-	if err := checkCRL(crl, q.cert, q.issuer); err != nil {
+	scope, err := checkCRL(crl, q.cert, q.issuer)
+	if err != nil {
 		if errors.Is(err, errCRLNotForIssuer) {
 			return Outcome{}, fmt.Errorf("the CRL is issued by %s, not by the certificate's issuer", crl.Issuer)
 		}
 		return Outcome{}, err
 	}
-	return answerFromCRL(crl, q.cert, q.at, SourceURL, u)
+	return q.answerFromCRL(crl, scope, SourceURL, u)
 }
 
 // fetchTimed runs one fetch under the per-URL timeout and records it.

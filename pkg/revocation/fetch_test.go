@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"net/http"
 	"runtime"
@@ -33,23 +32,17 @@ func TestDistributionPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idp := func(v issuingDistributionPoint) pkix.Extension {
-		der, err := asn1.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pkix.Extension{Id: oidIssuingDP, Critical: true, Value: der}
-	}
+	idp := func(v idpSpec) pkix.Extension { return v.ext(t, l.Intermediate.Cert.Subject) }
 	thisUpdate := l.Options.Epoch.AddDate(0, 6, 0)
 	expired := intermediateCRL(t, l, &x509.RevocationList{ThisUpdate: thisUpdate, NextUpdate: thisUpdate.AddDate(0, 0, 7)})
 	delta := intermediateCRL(t, l, &x509.RevocationList{ThisUpdate: thisUpdate, NextUpdate: at.AddDate(1, 0, 0),
 		ExtraExtensions: []pkix.Extension{{Id: oidDeltaCRL, Critical: true, Value: []byte{2, 1, 1}}}})
 	onlyCA := intermediateCRL(t, l, &x509.RevocationList{ThisUpdate: thisUpdate, NextUpdate: at.AddDate(1, 0, 0),
-		ExtraExtensions: []pkix.Extension{idp(issuingDistributionPoint{OnlyCA: true})}})
+		ExtraExtensions: []pkix.Extension{idp(idpSpec{onlyCA: true})}})
 	indirect := intermediateCRL(t, l, &x509.RevocationList{ThisUpdate: thisUpdate, NextUpdate: at.AddDate(1, 0, 0),
-		ExtraExtensions: []pkix.Extension{idp(issuingDistributionPoint{Indirect: true})}})
+		ExtraExtensions: []pkix.Extension{idp(idpSpec{indirect: true})}})
 	someReasons := intermediateCRL(t, l, &x509.RevocationList{ThisUpdate: thisUpdate, NextUpdate: at.AddDate(1, 0, 0),
-		ExtraExtensions: []pkix.Extension{idp(issuingDistributionPoint{OnlySomeReasons: asn1.BitString{Bytes: []byte{0x40}, BitLength: 2}})}})
+		ExtraExtensions: []pkix.Extension{idp(idpSpec{reasons: []byte{6, 0x40}})}})
 
 	tests := []struct {
 		name    string
@@ -70,7 +63,7 @@ func TestDistributionPoints(t *testing.T) {
 		{"wrong key hard", labCRLs(other), Hard, "alice-sign", at, Unknown, new(*UnavailableError), "signature does not verify"},
 		{"expired before at", serveBytes("/intermediate.crl", expired), Hard, "alice-sign", at, Unknown, new(*UnavailableError), "expired at 2025-07-08T00:00:00Z, before 2026-01-01"},
 		{"not a CRL", serveBytes("/intermediate.crl", []byte("<html>login</html>")), Soft, "alice-sign", at, Unknown, nil, "no CRL found"},
-		{"delta", serveBytes("/intermediate.crl", delta), Soft, "alice-sign", at, Unknown, nil, "delta CRL, which is not supported"},
+		{"delta", serveBytes("/intermediate.crl", delta), Soft, "alice-sign", at, Unknown, nil, "delta CRL, which lists only the changes since its base CRL"},
 		{"out of scope", serveBytes("/intermediate.crl", onlyCA), Soft, "alice-sign", at, Unknown, nil, "covers only CA certificates"},
 		{"indirect", serveBytes("/intermediate.crl", indirect), Soft, "alice-sign", at, Unknown, nil, "indirect CRL"},
 		{"some reasons", serveBytes("/intermediate.crl", someReasons), Soft, "alice-sign", at, Unknown, nil, "only some revocation reasons"},

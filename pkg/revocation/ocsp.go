@@ -55,7 +55,9 @@ func (q *query) ocsp(ctx context.Context) (Outcome, bool) {
 }
 
 // ocspAnswer checks an OCSP response for the query's certificate: its
-// signature, that its signer may answer for the issuer, and its dates.
+// signature, that its signer may answer for the issuer, and its dates (see
+// current: a response without nextUpdate is used for Options.MaxAge after
+// its thisUpdate, RFC 6960 section 4.2.2.1 leaving that to the client).
 func (q *query) ocspAnswer(der []byte, u string) (Outcome, error) {
 	// Passing no issuer: x/crypto/ocsp would demand that an embedded
 	// responder certificate be signed by the issuer, which refuses the
@@ -72,8 +74,10 @@ func (q *query) ocspAnswer(der []byte, u string) (Outcome, error) {
 	if err := q.authoriseResponder(resp); err != nil {
 		return Outcome{}, err
 	}
-	if !resp.NextUpdate.IsZero() && q.at.After(resp.NextUpdate) {
-		return Outcome{}, fmt.Errorf("the response expired at %s, before %s", stamp(resp.NextUpdate), stamp(q.at))
+	// A response that is not current is refused whatever it says, even
+	// revoked: the CRLs remain to be asked.
+	if err := q.current("the response", resp.ThisUpdate, resp.NextUpdate); err != nil {
+		return Outcome{}, err
 	}
 	o := Outcome{Source: SourceOCSP, URL: u, Produced: resp.ProducedAt, NextUpdate: resp.NextUpdate}
 	switch resp.Status {

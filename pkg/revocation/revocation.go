@@ -17,13 +17,27 @@
 // the Authority Information Access caIssuers URLs (the guide's Chapter 8
 // firewall case).
 //
+// # Freshness
+//
+// A CRL or OCSP response answers until its nextUpdate; one that names none
+// answers for [Options.MaxAge] after its thisUpdate (7 days by default),
+// in the on-disk cache too. One whose thisUpdate is more than five minutes
+// ahead of [Options.Clock] is refused. A CRL that is no longer current
+// still proves a revocation (not a hold), never that a certificate is good.
+//
 // # Limits
 //
-// Delta CRLs, indirect CRLs and CRLs whose issuing distribution point
-// limits them to some reasons are refused with a reason, never half used;
-// a CRL scoped to user or CA certificates is used only for certificates in
-// its scope. OCSP requests carry no nonce (RFC 5019 responders ignore it).
-// Responses are read up to [Options.MaxResponseSize].
+// A CRL scoped to user or CA certificates is used only for certificates in
+// its scope, and a partition (a CRL whose issuing distribution point names
+// a distribution point, RFC 5280 section 5.2.5) only for certificates
+// that name that point, compared name by name as DER; distribution points
+// that carry reasons or a cRLIssuer never match one. Delta CRLs are not
+// combined with their base, nor CRLs for some reasons with each other:
+// such a CRL proves a revocation it lists, never that a certificate is
+// good. Indirect CRLs are refused. A CRL that gives no answer for a
+// certificate leaves the question to the next source. OCSP requests carry
+// no nonce (RFC 5019 responders ignore it). Responses are read up to
+// [Options.MaxResponseSize].
 package revocation
 
 import (
@@ -211,7 +225,16 @@ const (
 	DefaultTotalTimeout = 60 * time.Second
 	// DefaultMaxResponseSize caps a CRL, OCSP or certificate download.
 	DefaultMaxResponseSize = 32 << 20
+	// DefaultMaxAge is how long an OCSP response or CRL that names no
+	// nextUpdate is used after its thisUpdate: a week, within the ten days
+	// the CA/Browser Forum Baseline Requirements (section 4.9.10) let an
+	// OCSP response be valid.
+	DefaultMaxAge = 7 * 24 * time.Hour
 )
+
+// clockSkew is how far in the future an answer's thisUpdate may be before
+// it is refused: OpenSSL's default for OCSP responses (MAX_VALIDITY_PERIOD).
+const clockSkew = 5 * time.Minute
 
 // Options configure the checker [New] returns, and [FetchIssuers].
 type Options struct {
@@ -245,7 +268,17 @@ type Options struct {
 	// Offline makes no network request: only the given CRLs and the cache
 	// are asked.
 	Offline bool
-	// Clock, if nil, is time.Now; it only times fetches (Fetch.Duration).
+	// MaxAge bounds the use of an OCSP response or CRL that names no
+	// nextUpdate: it answers for times up to MaxAge after its thisUpdate,
+	// and is then no answer (nor kept in use by the cache). DefaultMaxAge
+	// (7 days) if zero or negative. One with a nextUpdate is used until
+	// then, whatever MaxAge.
+	MaxAge time.Duration
+	// Clock, if nil, is time.Now. It is the present: it times fetches
+	// (Fetch.Duration), and an OCSP response or CRL whose thisUpdate is
+	// more than five minutes after it is refused (it cannot have been
+	// issued yet; one of the clocks is wrong). The time a Check asks about
+	// is its own argument, not Clock.
 	Clock func() time.Time
 }
 
@@ -254,6 +287,13 @@ func (o *Options) now() time.Time {
 		return time.Now() // default
 	}
 	return o.Clock()
+}
+
+func (o *Options) maxAge() time.Duration {
+	if o.MaxAge <= 0 {
+		return DefaultMaxAge
+	}
+	return o.MaxAge
 }
 
 func (o *Options) urlTimeout() time.Duration {
