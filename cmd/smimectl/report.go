@@ -194,6 +194,10 @@ func describeTrustError(e *verify.TrustError) (string, []string) {
 			"check the clock, or give the time to check at with --at"}
 	case chain.Usage:
 		return "the signer's certificate may not be used to sign mail: " + detail, nil
+	case chain.Policy:
+		return "the signer's certificate chain breaks the certificate policies its authorities set: " + detail, []string{
+			"the issuing authorities set these rules (RFC 5280 certificate policies and policy constraints); only the signer's authority can issue a certificate that meets them",
+			"smimectl inspect lists the certificates the message carries"}
 	}
 	return who + " is not valid: " + detail, nil
 }
