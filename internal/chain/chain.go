@@ -106,6 +106,7 @@ type builder struct {
 	// untrusted names the end of the longest path that found no issuer.
 	untrusted *Error
 	depth     int
+	policyIn  int // policies and mappings processed (policy.go)
 }
 
 func (b *builder) fail(e *Error) {
@@ -118,7 +119,7 @@ func (b *builder) fail(e *Error) {
 func (b *builder) extend(path []*x509.Certificate) *Result {
 	last := path[len(path)-1]
 	if slices.ContainsFunc(b.opts.Roots, last.Equal) {
-		if err := checkPolicies(path, b.opts.Policy); err != nil {
+		if err := b.checkPolicies(path); err != nil {
 			b.fail(err) // another path may satisfy the policies
 			return nil
 		}

@@ -265,6 +265,27 @@ type policyRun struct {
 	work                          int               // work of the graph before it went NULL
 }
 
+// maxPolicyInput bounds the certificate policies and policy mappings one
+// Build processes, over all the complete paths it tries. The graph is
+// linear in them, but a sender who controls a CA could offer many paths
+// through certificates that carry thousands each; a real path carries a
+// handful. 65,536 take about 35 ms.
+const maxPolicyInput = 1 << 16
+
+// checkPolicies checks a complete path within the builder's budget.
+func (b *builder) checkPolicies(path []*x509.Certificate) *Error {
+	in := 0
+	for _, c := range path[:len(path)-1] { // the anchor is not processed
+		in += len(c.Policies) + len(c.PolicyMappings)
+	}
+	if b.policyIn+in > maxPolicyInput {
+		return &Error{Reason: Policy, Cert: path[0], Detail: fmt.Sprintf(
+			"has more certificate policies and policy mappings on its candidate paths than are checked (%d)", maxPolicyInput)}
+	}
+	b.policyIn += in
+	return checkPolicies(path, b.opts.Policy)
+}
+
 // checkPolicies runs RFC 5280 6.1 policy processing over path, leaf first
 // and trust anchor last; the anchor is an input of the algorithm, not one
 // of the n certificates it processes. It returns a Policy error naming the

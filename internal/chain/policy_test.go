@@ -588,3 +588,53 @@ func TestPKITSPolicies(t *testing.T) {
 		t.Fatalf("ran %d PKITS policy vectors, want the whole of sections 4.8 to 4.12", ran)
 	}
 }
+
+// TestPolicyBudget: one Build processes at most maxPolicyInput policies and
+// mappings over all the paths it tries, so that a sender who controls a CA
+// cannot make it evaluate many heavy paths (issue #11 item 5).
+func TestPolicyBudget(t *testing.T) {
+	at := t0.AddDate(1, 0, 0)
+	overBudget := func(t *testing.T, err error) {
+		t.Helper()
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Reason != Policy || !strings.Contains(ce.Detail, "than are checked") {
+			t.Fatalf("got %v, want the policy budget error", err)
+		}
+	}
+	t.Run("one path over the budget", func(t *testing.T) {
+		pc := hostileSpec(110, "1.3.6.1.4.1.55555.2.7", false).build(t) // 6 × (110 + 110²) policies and mappings
+		var inter []*x509.Certificate
+		for _, n := range pc.inter {
+			inter = append(inter, n.cert)
+		}
+		start := time.Now()
+		_, err := Build(pc.leaf.cert, Options{Roots: []*x509.Certificate{pc.root.cert}, Intermediates: inter, Time: at})
+		overBudget(t, err)
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("took %v", d)
+		}
+	})
+	t.Run("two paths over the budget together", func(t *testing.T) {
+		// Two certificates for one CA with 200 policies and 40,000
+		// mappings each: the first path fails its policies, the second
+		// would pass but is not evaluated.
+		heavy := hostileSpec(200, "", false).inter[1]
+		heavy.policies = heavy.policies[:200] // without anyPolicy, which would admit p1
+		strictPol := heavy
+		strictPol.requireExplicit = skip(0)
+		root := mint(t, "Policy Root", 0, false, pol{}, nil)
+		strict := mint(t, "Policy CA", 1, false, strictPol, root)
+		lax := mint(t, "Policy CA", 1, false, heavy, root)
+		user := mint(t, "policy user", 9, true, pol{policies: []string{p1}}, strict)
+		// The first failure is the one reported; without the budget the
+		// second path would have made the chain valid.
+		_, err := Build(user.cert, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{strict.cert, lax.cert}, Time: at})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Reason != Policy {
+			t.Fatalf("got %v, want reason policy", err)
+		}
+		if _, err := Build(user.cert, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{lax.cert}, Time: at}); err != nil {
+			t.Fatalf("the lax path alone: %v", err)
+		}
+	})
+}
