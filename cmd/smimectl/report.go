@@ -217,6 +217,10 @@ func describeTrust(e *verify.TrustError, w trustWords) (string, []string) {
 			"check the clock, or give the time to check at with --at"}
 	case chain.Usage:
 		return w.cert + " may not be used " + w.use + ": " + detail, nil
+	case chain.Policy:
+		return w.cert + " chain breaks the certificate policies its authorities set: " + detail, []string{
+			"the issuing authorities set these rules (RFC 5280 certificate policies and policy constraints); only the issuing authority can issue a certificate that meets them",
+			"cert-verify -v prints the chain that was tried"}
 	}
 	return who + " is not valid: " + detail, nil
 }

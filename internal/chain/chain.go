@@ -3,7 +3,8 @@
 // signed by the next, each valid at the evaluation time, each issuer a CA
 // allowed to sign certificates, the chain ending at a root the user trusts,
 // and extended key usage allowing e-mail protection along the way (the
-// nesting Windows and Go's crypto/x509 apply).
+// nesting Windows and Go's crypto/x509 apply). Certificate policies are
+// processed as RFC 5280 6.1 does, with RFC 9618's policy graph (policy.go).
 //
 // Why not x509.Certificate.Verify: mail outlives certificates, and mail
 // signed in 2013 is checked against chains signed with SHA-1, which
@@ -29,6 +30,8 @@ type Options struct {
 	Intermediates []*x509.Certificate
 	// Time is when every certificate must be valid.
 	Time time.Time
+	// Policy holds the certificate policy inputs; the zero value is crypto/x509's.
+	Policy PolicyOptions
 }
 
 // Reason classifies a chain failure.
@@ -49,9 +52,11 @@ const (
 	Usage
 	// CriticalExtension: a certificate has a critical extension we do not know.
 	CriticalExtension
+	// Policy: the path breaks its certificate policy rules (RFC 5280 6.1).
+	Policy
 )
 
-var reasonNames = []string{"untrusted", "expired", "not-yet-valid", "not-authorized", "bad-signature", "usage", "critical-extension"}
+var reasonNames = []string{"untrusted", "expired", "not-yet-valid", "not-authorized", "bad-signature", "usage", "critical-extension", "policy"}
 
 func (r Reason) String() string { return reasonNames[r] }
 
@@ -101,6 +106,7 @@ type builder struct {
 	// untrusted names the end of the longest path that found no issuer.
 	untrusted *Error
 	depth     int
+	policyIn  int // policies and mappings processed (policy.go)
 }
 
 func (b *builder) fail(e *Error) {
@@ -113,6 +119,10 @@ func (b *builder) fail(e *Error) {
 func (b *builder) extend(path []*x509.Certificate) *Result {
 	last := path[len(path)-1]
 	if slices.ContainsFunc(b.opts.Roots, last.Equal) {
+		if err := b.checkPolicies(path); err != nil {
+			b.fail(err) // another path may satisfy the policies
+			return nil
+		}
 		return result(path)
 	}
 	// A self-signed certificate that is not trusted ends the path: it

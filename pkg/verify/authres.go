@@ -285,6 +285,8 @@ func classify(err error) (result, reason string) {
 			return AuthFail, "certificate not yet valid"
 		case chain.Usage:
 			return AuthFail, "certificate not for signing"
+		case chain.Policy:
+			return AuthFail, "certificate policy not satisfied"
 		}
 		return AuthFail, "certificate not valid"
 	case errors.As(err, &rev):

@@ -84,6 +84,8 @@ func (e *TrustError) Error() string {
 		what = "the certificate is not yet valid"
 	case chain.Usage:
 		what = "the certificate may not be used to sign mail"
+	case chain.Policy:
+		what = "the certificate chain breaks the certificate policies its authorities set"
 	default:
 		what = "the signer's certificate is not valid"
 	}
