@@ -24,8 +24,24 @@ func released(res *verify.Result, out []byte) bool {
 	return bytes.HasSuffix(out, []byte(want))
 }
 
+// vouched reports whether a result that says valid has a signature behind
+// it: at least one signer, every one valid (issue #11 item 1: never
+// "valid" without a signature).
+func vouched(res *verify.Result) bool {
+	if len(res.Signers) == 0 {
+		return false
+	}
+	for _, s := range res.Signers {
+		if !s.Valid {
+			return false
+		}
+	}
+	return true
+}
+
 // FuzzVerify: a mutated message is never reported valid unless the content
-// it releases is exactly the content that was signed (changes to unsigned
+// it releases is exactly the content that was signed, by signers that are
+// all valid (changes to unsigned
 // outer header fields or to transfer encoding whitespace are harmless); a
 // failure releases nothing and is one of the package's error types.
 //
@@ -51,6 +67,9 @@ func FuzzVerify(f *testing.F) {
 		}
 		if !res.Valid || !released(res, out.Bytes()) {
 			t.Fatalf("valid, but released content differs from what was signed: %q", out.Bytes())
+		}
+		if !vouched(res) {
+			t.Fatalf("valid with %d signers, not all valid", len(res.Signers))
 		}
 	})
 }
