@@ -21,6 +21,29 @@
 // layers in [Result.Layers], and releases the innermost entity only if every
 // layer is valid. [Inspect] describes the layers without keys or checks.
 // Both stop at [MaxDepth] layers.
+//
+// # What "valid" means
+//
+// A [Result] is Valid only if the message is signed: at least one signer,
+// and every signer of every signed layer valid. [Open] fails a message
+// without a signed layer (one that is only encrypted, which anyone with
+// the recipient's certificate can write) with a [*RequirementError] for
+// RequireSigned, unless [Options.AllowUnsigned] asks for less; then the
+// content is released, but the Result is not Valid.
+//
+// # The sender
+//
+// RFC 8550 section 3 has the receiving agent compare the From or Sender
+// address with the signer's certificate. Here every mailbox of the one From
+// field, and the Sender field's mailbox when there is one, must be in the
+// certificate of a valid signer of each signed layer (the protected From
+// and Sender, RFC 9788, when the content has them). A second From field,
+// or a From or Sender field that does not parse completely, fails: a
+// mailbox a mail client shows must never escape the check. A valid signer
+// whose certificate carries none of those mailboxes, beside signers whose
+// certificates carry all of them, is a co-signer: its "sender" check is
+// [StatusNote], not a failure. [Options.SenderCheck] turns failures into
+// warnings or the check off.
 package verify
 
 import (
@@ -44,8 +67,10 @@ import (
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
-// SenderCheck says what a From address missing from the signer's
-// certificate means (the guide's note on event sinks rewriting From).
+// SenderCheck says what a sender the signers do not vouch for means: a From
+// or Sender mailbox that no valid signer's certificate carries, or From and
+// Sender fields that can't be read completely (the guide's note on event
+// sinks rewriting From).
 type SenderCheck int
 
 const (
