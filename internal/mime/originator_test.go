@@ -129,3 +129,44 @@ func TestProtectionOriginator(t *testing.T) {
 		t.Errorf("got %+v %v %v", o, ok, err)
 	}
 }
+
+// FuzzReadOriginator: ReadOriginator never panics; it succeeds only for a
+// header with one From field and at most one Sender field, and then every
+// mailbox has a local part and a domain, From names at least one, and the
+// Sender, if any, is read from a Sender field (issue #11 item 2).
+func FuzzReadOriginator(f *testing.F) {
+	for _, s := range []string{
+		"From: alice@example.com, \"CEO\" <ceo@example.com>\r\n",
+		"From: board: alice@example.com, ceo@example.com;\r\nSender: sec@example.com\r\n",
+		"From: =?utf-8?q?ceo=40example.com?= <alice@example.com> (c)\r\n",
+		"From: alice@example.com\r\nFrom: ceo@example.com\r\n",
+		"From: \"a\\\"b\"@example.com,,\r\n <@r.example:x@example.com>\r\n",
+	} {
+		f.Add([]byte(s + "\r\n"))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, _, err := readHeaderString(string(b))
+		if err != nil {
+			return
+		}
+		o, err := ReadOriginator(h)
+		if err != nil {
+			if o.From != nil || o.Sender != "" {
+				t.Fatalf("mailboxes %+v with error %v", o, err)
+			}
+			return
+		}
+		if len(h.Values("From")) != 1 || len(h.Values("Sender")) > 1 {
+			t.Fatalf("read %d From and %d Sender fields", len(h.Values("From")), len(h.Values("Sender")))
+		}
+		if len(o.From) == 0 || o.Sender != "" && !h.Has("Sender") {
+			t.Fatalf("got %+v", o)
+		}
+		for _, m := range o.Mailboxes() {
+			at := strings.LastIndexByte(m, '@')
+			if at <= 0 || at == len(m)-1 {
+				t.Fatalf("mailbox %q without a local part or domain", m)
+			}
+		}
+	})
+}

@@ -50,8 +50,9 @@ const (
 // section 3.2: one "smime=" result per signer of every signed layer,
 // outermost first, each with
 //
-//   - body.smime-identifier: the signer's address: the From address when
-//     the certificate carries it, else the certificate's first address;
+//   - body.smime-identifier: the signer's address: the first From (or
+//     Sender) mailbox the certificate carries, else the certificate's
+//     first address (a co-signer's own);
 //   - body.smime-serial and body.smime-issuer, together (RFC 7281 section
 //     3.2.3): the certificate's serial number in hexadecimal, and its
 //     issuer as an RFC 4514 string in which every byte that is not
