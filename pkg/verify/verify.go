@@ -269,9 +269,11 @@ func (v *verifier) readOriginator(outer mime.Header) {
 func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error {
 	v.res.ProtectedHeaders = p
 	var err error
+	reported := "From" // the From difference is this check's own
 	if po, ok, perr := p.Originator(); ok && perr == nil {
 		v.res.setOriginator(po)
 		if he := rewrittenOriginator(po, outer); he != nil && v.opts.SenderCheck != SenderOff {
+			reported = he.Field
 			if v.opts.SenderCheck == SenderStrict {
 				err = he
 			} else {
@@ -280,7 +282,7 @@ func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error 
 		}
 	}
 	for _, d := range p.Differences {
-		if !d.Fault() || strings.EqualFold(d.Field, "From") || strings.EqualFold(d.Field, "Sender") && err != nil {
+		if !d.Fault() || strings.EqualFold(d.Field, "From") || strings.EqualFold(d.Field, reported) {
 			continue
 		}
 		switch d.Kind {
