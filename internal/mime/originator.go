@@ -9,6 +9,12 @@ import (
 	"strings"
 )
 
+// MaxMailboxes is the most mailboxes [ReadOriginator] and [FieldMailboxes]
+// accept in one field: real mail names a handful, and each mailbox of
+// From is compared with every signer's certificate, so a hostile header of
+// tens of thousands would cost seconds of a filter's time.
+const MaxMailboxes = 100
+
 // ErrNoFrom means a header has no From field.
 var ErrNoFrom = errors.New("mime: the message has no From field")
 
@@ -97,8 +103,8 @@ func sameMailbox(a, b string) bool {
 //     and the groups of RFC 6854): nothing after a mailbox but a comma,
 //     no mailbox without "@" and a domain, no obsolete route
 //     ("<@relay:alice@example.com>") and no 8-bit text that is not UTF-8;
-//   - From must name at least one mailbox (an empty group names none),
-//     Sender exactly one.
+//   - From must name at least one mailbox (an empty group names none) and
+//     at most [MaxMailboxes], Sender exactly one.
 //
 // Encoded words (RFC 2047) and comments are display text: they are decoded
 // (or skipped) but never make a mailbox; a display name that reads as
@@ -162,6 +168,9 @@ func readMailboxes(name, value string) ([]string, []Lookalike, error) {
 	list, err := p.ParseList(value)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mime: the %s field does not parse as a list of mailboxes (%v): %q", name, err, truncateForError([]byte(value)))
+	}
+	if len(list) > MaxMailboxes {
+		return nil, nil, fmt.Errorf("mime: the %s field names %d mailboxes; more than %d are refused", name, len(list), MaxMailboxes)
 	}
 	out := []string{}
 	var look []Lookalike

@@ -55,6 +55,7 @@ func TestReadOriginator(t *testing.T) {
 		{name: "encoded word as the address", header: "From: =?utf-8?q?alice=40example.com?=\r\n", wantErr: "does not parse"},
 		{name: "no domain", header: "From: alice\r\n", wantErr: "does not parse"},
 		{name: "invalid UTF-8", header: "From: al\xffice@example.com\r\n", wantErr: "does not parse"},
+		{name: "too many mailboxes", header: "From: a@example.com" + strings.Repeat(", b@example.com", MaxMailboxes) + "\r\n", wantErr: "names 101 mailboxes; more than 100 are refused"},
 		{name: "two Sender fields", header: "From: alice@example.com\r\nSender: a@example.com\r\nSender: b@example.com\r\n", wantErr: "2 Sender fields"},
 		{name: "Sender with two mailboxes", header: "From: alice@example.com\r\nSender: a@example.com, b@example.com\r\n", wantErr: "2 mailboxes, not one"},
 		{name: "Sender unreadable", header: "From: alice@example.com\r\nSender: a@example.com b@example.com\r\n", wantErr: "Sender field does not parse"},

@@ -126,26 +126,39 @@ func (e *SenderError) Error() string {
 	if len(missing) == 0 {
 		missing = []string{e.From}
 	}
-	names := make([]string, len(missing))
+	// At most maxListed mailboxes: the message chose them (issue #11 item 13).
+	var names []string
 	for i, m := range missing {
-		names[i] = m
-		if m == e.Sender {
-			names[i] += " (Sender)"
+		if i == maxListed {
+			names = append(names, fmt.Sprintf("and %d more", len(missing)-maxListed))
+			break
 		}
+		if m == e.Sender {
+			m += " (Sender)"
+		}
+		names = append(names, m)
 	}
 	who, is := "the sender "+names[0], "is"
-	if len(names) > 1 {
+	if len(missing) > 1 {
 		who, is = "the senders "+strings.Join(names, ", "), "are"
 	}
 	whose, it := "the signer's certificate", "it is"
 	if e.Signers > 1 {
 		whose, it = "any signer's certificate", "they are"
 	}
-	if len(e.Addresses) == 0 {
+	addrs := e.Addresses
+	if len(addrs) == 0 {
 		return fmt.Sprintf("verify: %s %s not in %s (%s for no mail address)", who, is, whose, it)
 	}
-	return fmt.Sprintf("verify: %s %s not in %s (%s for %s)", who, is, whose, it, strings.Join(e.Addresses, ", "))
+	more := ""
+	if len(addrs) > maxListed {
+		addrs, more = addrs[:maxListed], fmt.Sprintf(" and %d more", len(addrs)-maxListed)
+	}
+	return fmt.Sprintf("verify: %s %s not in %s (%s for %s%s)", who, is, whose, it, strings.Join(addrs, ", "), more)
 }
+
+// maxListed is how many mailboxes or addresses an error names.
+const maxListed = 10
 
 func (e *SenderError) Unwrap() error { return e.Err }
 

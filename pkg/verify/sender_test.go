@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/internal/mime/authrestest"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -254,6 +256,57 @@ func TestSenderLayers(t *testing.T) {
 			if !errors.As(err, &le) || le.Depth != tc.errAt || !errors.As(err, &se) || !strings.Contains(err.Error(), tc.wantErr) || res.Valid || out.Len() != 0 {
 				t.Fatalf("got %v, %d bytes out; want a sender error at layer %d with %q", err, out.Len(), tc.errAt, tc.wantErr)
 			}
+		})
+	}
+}
+
+// TestSenderCost: a hostile From costs little and says little. A From of
+// tens of thousands of mailboxes is refused after parsing (mime.MaxMailboxes),
+// and the largest one accepted, none covered, against the most signers a
+// message may have, is compared quickly, with an error that names at most
+// ten mailboxes (issue #11 item 2, with the bounds of items 12 and 13).
+func TestSenderCost(t *testing.T) {
+	l := labtest.Default(t)
+	var b strings.Builder
+	b.WriteString("From: alice@example.com")
+	for i := 0; b.Len() < 900<<10; i++ {
+		b.WriteString(",\r\n m" + strconv.Itoa(i) + "@example.com")
+	}
+	huge := b.String()
+	most := "From: m0@example.com"
+	for i := 1; i < mime.MaxMailboxes; i++ {
+		most += ", \"=?utf-8?q?ceo=40example.com?=\" <m" + strconv.Itoa(i) + "@example.com>"
+	}
+	signers := make([]string, 64)
+	for i := range signers {
+		signers[i] = "alice-sign"
+	}
+	for _, tc := range []struct {
+		name, from string
+		signers    []string
+		wantErr    string
+	}{
+		{"tens of thousands of mailboxes", huge, signers[:1], "mailboxes; more than 100 are refused"},
+		{"the most mailboxes, the most signers", most, signers, "the senders m0@example.com, m1@example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := signedBy(t, l, withHeader(tc.from+"\r\n"), tc.signers...)
+			start := time.Now()
+			res, err := verify.Open(context.Background(), new(bytes.Buffer), bytes.NewReader(msg),
+				verify.Options{Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at }})
+			took := time.Since(start)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("got %.200v, want an error with %q", err, tc.wantErr)
+			}
+			if len(err.Error()) > 1000 || len(strings.Join(res.Warnings, "\n")) > 2000 {
+				t.Errorf("error of %d bytes, warnings of %d: %.300v", len(err.Error()), len(strings.Join(res.Warnings, "\n")), err)
+			}
+			// 64 signatures and chains are most of it; the sender check
+			// must not add seconds.
+			if took > 3*time.Second {
+				t.Errorf("took %v", took)
+			}
+			t.Logf("%d bytes, %d signers: %v", len(msg), len(tc.signers), took)
 		})
 	}
 }

@@ -737,12 +737,19 @@ func coSignerNote(s *Signer, sender []string) string {
 }
 
 // noteLookalikes warns about display names that read as another address
-// than the mailbox checked: what a mail client may show instead of it.
+// than the mailbox checked: what a mail client may show instead of it (the
+// first few; the message chose them).
 func (v *verifier) noteLookalikes(o mime.Originator) {
-	for _, l := range o.Lookalikes {
+	for i, l := range o.Lookalikes {
 		msg := fmt.Sprintf("the display name %q reads as a mail address, but the mailbox checked is %s", l.Name, l.Mailbox)
+		if i == maxListed {
+			msg = fmt.Sprintf("%d more display names read as mail addresses", len(o.Lookalikes)-maxListed)
+		}
 		if !slices.Contains(v.res.Warnings, msg) {
 			v.res.warn("%s", msg)
+		}
+		if i == maxListed {
+			return
 		}
 	}
 }
