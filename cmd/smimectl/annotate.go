@@ -178,6 +178,8 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 		return err
 	}
 	vopts.Decrypt = &verify.Identity{Certificate: key.Certificate, Key: key.Signer, TryAll: opts.TryAll}
+	// Encrypted-only mail is decrypted and marked smime=none (--require signed refuses it).
+	vopts.AllowUnsigned = true
 	return runAnnotate(annotateJob{e: e, io: opts.ioFlags, opts: vopts, authservID: id, release: true, perm: modePrivate,
 		report: func(res *verify.Result, _ error) {
 			if res == nil {

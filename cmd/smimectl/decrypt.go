@@ -57,8 +57,11 @@ content is written only if every layer opened and every signature is valid; the
 error names the failing layer, -v prints one line per layer on standard error,
 and --json prints verify's JSON object with its "layers" list. --require signed,
 encrypted or signed-inner (a signature inside the encryption) fails a message
-without that layer. Without --trust, decrypt opens one encrypted layer and
-leaves any signature inside it for verify.
+without that layer. A message that is only encrypted is decrypted with --trust
+too, with a warning that it is not signed: nothing vouches for its sender, so
+--json says "valid": false with no signers and --annotate smime=none (never
+pass); --require signed refuses it. Without --trust, decrypt opens one encrypted
+layer and leaves any signature inside it for verify.
 
 Header fields protected inside the encryption (RFC 9788, encrypt or triple-wrap
 --protect-headers) replace the outer ones in the output, so a Subject hidden as
@@ -107,7 +110,7 @@ is it non-zero, and then nothing is written. --annotate can't be used with
 	opts.trustFlags.addFlags(fs)
 	opts.revocationFlags.addFlags(fs)
 	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
-		"with --trust: a From address missing from a signer's certificate: strict fails, warn warns, off does not compare")
+		"with --trust: a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
@@ -180,6 +183,9 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 		return err
 	}
 	vopts.Decrypt = id
+	// decrypt reads encrypted-only mail too; the result then has no signers and
+	// is not valid (--require signed refuses it).
+	vopts.AllowUnsigned = true
 	in, err := openInput(e, opts.In)
 	if err != nil {
 		return err

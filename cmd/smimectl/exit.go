@@ -22,8 +22,8 @@ import (
 const (
 	// exitOK: done; for verify, every signature is valid and trusted.
 	exitOK = 0
-	// exitFailed: the message failed: bad signature, untrusted, expired, revoked,
-	// cannot decrypt, malformed.
+	// exitFailed: the message failed: not signed, bad signature, untrusted, expired,
+	// revoked, not from the sender, cannot decrypt, malformed.
 	exitFailed = 1
 	// exitUsage: usage or local setup error: bad flag, unreadable key or file.
 	exitUsage = 2
@@ -43,7 +43,7 @@ var exitStatuses = []struct {
 	text string
 }{
 	{exitOK, "done; for verify, every signature is valid and trusted"},
-	{exitFailed, "the message failed: bad signature, untrusted, expired, revoked,\ncannot decrypt, malformed"},
+	{exitFailed, "the message failed: not signed, bad signature, untrusted, expired,\nrevoked, not from the sender, cannot decrypt, malformed"},
 	{exitUsage, "usage or local setup error: bad flag, unknown command, unreadable\nkey or file"},
 	{exitNoCert, "no usable certificate or key for the operation: nothing to sign\nwith, a recipient without a certificate"},
 	{exitTempFail, "temporary failure worth retrying (EX_TEMPFAIL): a directory, CRL\nor OCSP server was unreachable where its answer was required"},

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/internal/lab/labtest"
 )
 
 // TestGoldenJSON pins the --json output of inspect, verify, decrypt and cert-verify, the
@@ -52,6 +55,13 @@ func TestGoldenJSON(t *testing.T) {
 	opaque := sm(t, 0, msg, args([]string{"opaque-sign", "--include", "chain+root"}, alice)...)
 	triple := sm(t, 0, msg, args([]string{"triple-wrap", "--protect-headers", "--recipient-cert", f("bob.crt"), "--no-self"}, alice)...)
 	forged := bytes.Replace(clear, []byte("From: Alice <alice@"), []byte("From: Alice <mallory@"), 1)
+	// Issue #11 item 1: encrypted, not signed.
+	sealed := sm(t, 0, msg, "encrypt", "--recipient-cert", f("bob.crt"))
+	// Issue #11 item 2: carol co-signs alice's message; a From with a mailbox alice's
+	// certificate does not carry.
+	cosigned := coSignLab(t, msg, f, "alice-sign", "carol")
+	ceo := sm(t, 0, bytes.Replace(msg, []byte("From: Alice <alice@example.com>"), []byte(`From: Alice <alice@example.com>, "CEO" <ceo@example.com>`), 1),
+		args([]string{"clear-sign"}, alice)...)
 
 	cases := []struct {
 		name  string
@@ -70,6 +80,10 @@ func TestGoldenJSON(t *testing.T) {
 		// cert-verify (issue #11 item 7): the certificate, its chain and verify's checks.
 		{"cert-verify-sign", 0, nil, args([]string{"cert-verify", f("alice-sign.crt"), "--intermediates", f("chain.pem"), "--purpose", "sign"}, checks)},
 		{"cert-verify-revoked", 1, nil, args([]string{"cert-verify", f("eve-revoked.crt"), "--intermediates", f("chain.pem")}, checks)},
+		{"verify-encrypted-only", 1, sealed, args([]string{"verify"}, bob, checks)},
+		{"decrypt-encrypted-only", 0, sealed, args([]string{"decrypt"}, bob, checks)},
+		{"verify-cosigned", 0, cosigned, args([]string{"verify"}, checks)},
+		{"verify-from-uncovered", 1, ceo, args([]string{"verify"}, checks)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,4 +111,27 @@ func TestGoldenJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// coSignLab clear-signs msg by the lab users named, in one SignedData, at the
+// golden signing time.
+func coSignLab(t *testing.T, msg []byte, f func(string) string, users ...string) []byte {
+	t.Helper()
+	chain, err := keys.LoadCertificates(f("chain.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signers []labtest.CoSigner
+	for _, u := range users {
+		id, err := keys.LoadIdentity(f(u+".key"), f(u+".crt"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signers = append(signers, labtest.CoSigner{Key: id.Signer, Certificate: id.Certificate})
+	}
+	out, err := labtest.CoSign(msg, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), chain, signers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

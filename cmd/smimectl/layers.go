@@ -73,6 +73,10 @@ func layerLine(l *verify.Layer) string {
 }
 
 func describeRequirementError(e *verify.RequirementError) (string, []string) {
+	if e.Require == verify.RequireSigned {
+		// Issue #11 item 1: an encrypted-only message proves nothing about its sender.
+		return libraryDetail(e), []string{"nothing vouches for who wrote it: anyone with the recipient's certificate can encrypt a message; read it with smimectl decrypt"}
+	}
 	return libraryDetail(e), nil
 }
 

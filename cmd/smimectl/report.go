@@ -12,6 +12,7 @@ import (
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
@@ -235,10 +236,10 @@ func issuerName(c *x509.Certificate) string {
 
 func describeSenderError(e *verify.SenderError) (string, []string) {
 	hints := []string{"--sender-check warn accepts the message with a warning, for lists and gateways that rewrite From"}
-	if e.From == "" {
-		return "the message has no From address to compare with the signer's certificate", hints
+	if e.Err != nil && !errors.Is(e.Err, mime.ErrNoFrom) {
+		hints = []string{"every mailbox of the one From field (and the Sender) must be in a valid signer's certificate; a From that can't be read completely can't be checked"}
 	}
-	return fmt.Sprintf("the sender %s is not in the signer's certificate (it is for %s)", e.From, strings.Join(e.Addresses, ", ")), hints
+	return libraryDetail(e), hints
 }
 
 func describeHeaderError(e *verify.HeaderError) (string, []string) {

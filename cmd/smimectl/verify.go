@@ -42,14 +42,27 @@ message as the guide's Figure 1.17 and Chapter 6 "Validating a Digitally Signed
 E-Mail Message" and "Certificate Validation" describe: check the signature over
 the exact signed bytes, then the signer's certificate — valid when the message
 was signed and now (or at --at), chained to a root given with --trust, allowed
-to sign mail, not revoked — and that the From address is in the certificate.
+to sign mail, not revoked — and that the signer is the sender: every mailbox of
+the one From field, and the Sender field's mailbox if there is one, must be in
+the certificate of a signer that passed every other check (RFC 8550 section 3).
+A message with a second From field, or a From or Sender field that does not
+parse completely, fails. A co-signer whose certificate carries none of those
+mailboxes, beside signers whose certificates carry all of them, is not a
+failure: -v shows it as "co-signed (not the sender)", --json gives its "sender"
+check the status "note", and --annotate its smime=pass the reason "not the
+sender".
+
+A message must be signed: one that is only encrypted (which anyone with the
+recipient's certificate can write, with any From) fails with exit status 1 and
+"the message is not signed", whatever key opens it; read such mail with decrypt.
 
 Only when every check passes is the message written out: its outer header
 fields followed by the signed content, without the signature, so the result
 can go on down a pipeline. On any failure nothing is written, the reason goes
 to standard error, and the exit status is 1. Warnings (SHA-1 accepted, a CRL
-that could not be had in soft mode, a sender mismatch with --sender-check warn)
-are printed but do not fail the message.
+that could not be had in soft mode, a sender mismatch with --sender-check warn,
+a display name that reads as another address than its mailbox) are printed but
+do not fail the message.
 
 Revocation is checked for every certificate of the chain: first against the
 CRLs given with --crl, then (with --ocsp) the certificate's OCSP responder, then
@@ -87,11 +100,12 @@ fails a message without that layer.
 
 Protected headers (RFC 9788, sign --protect-headers): when the signed content
 carries copies of From, To, Subject and the other header fields (hp="clear" or
-hp="cipher" on its Content-Type), the signer is checked against the protected
-From, the protected fields are compared with the outer ones and every difference
-is reported, and the content is written with the protected fields in place of the
-outer ones. An outer From naming another address fails the message (a warning
-with --sender-check warn); other changes in transit are warnings. --json adds
+hp="cipher" on its Content-Type), the signers are checked against the protected
+From and Sender, the protected fields are compared with the outer ones and every
+difference is reported, and the content is written with the protected fields in
+place of the outer ones. An outer From naming other mailboxes, or an outer Sender
+naming another one, fails the message (a warning with --sender-check warn); other
+changes in transit are warnings. --json adds
 "protected_headers" with "hp", "fields", "hp_outer" and "differences".
 
 --annotate is filter mode, for procmail and Sieve: the message is written as
@@ -104,7 +118,8 @@ result per signer of every signed layer: pass, fail (bad signature,
 untrusted, expired, revoked, not the sender's), policy (an algorithm refused,
 a --require not met), temperror (no revocation answer with --revocation
 hard), permerror (malformed), neutral (an encrypted layer not opened) or none
-(not signed), with the signer's address, serial number, issuer and part.
+(not signed, even when an encrypted layer opened), with the signer's address,
+serial number, issuer and part.
 --authserv-id names this host in the field (default: the host name). The exit
 status is 0 whenever the message was written, whatever the verdict: the
 verdict is in the field, and the reason still goes to standard error. Only
@@ -140,7 +155,7 @@ with --json.`,
 	opts.trustFlags.addFlags(fs)
 	opts.revocationFlags.addFlags(fs)
 	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
-		"a From address missing from the signer's certificate: strict fails, warn warns, off does not compare")
+		"a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	fs.BoolVar(&opts.AllowMD5, "allow-md5", false, "accept signatures over MD5 digests, which are refused otherwise")
 	opts.keyFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
@@ -297,7 +312,9 @@ func printJSON(w io.Writer, res *verify.Result, verr error, vopts verify.Options
 
 // summary is one line saying who signed and what was checked, for -v and lab demo:
 // "signed by Alice <alice@example.com> (multipart/signed, sha-256); chain: Alice <-
-// Issuing CA <- Root CA; checks: signature, chain, revocation (warning), ...".
+// Issuing CA <- Root CA; checks: signature, chain, revocation (warning), ...". A
+// co-signer that is not the sender is "co-signed (not the sender) by Carol ...", its
+// check "sender (note)".
 func summary(res *verify.Result) string {
 	var parts []string
 	for _, s := range res.Signers {
@@ -308,7 +325,14 @@ func summary(res *verify.Result) string {
 		if len(s.Emails) > 0 && !(len(s.Emails) == 1 && s.Emails[0] == who) {
 			who += " <" + strings.Join(s.Emails, ", ") + ">"
 		}
-		line := fmt.Sprintf("signed by %s (%s, %s)", who, res.Form, s.DigestAlgorithm)
+		role := "signed by"
+		for _, c := range s.Checks {
+			if c.Name == "sender" && c.Status == verify.StatusNote {
+				// Issue #11 item 2: valid, but another signer vouches for the sender.
+				role = "co-signed (not the sender) by"
+			}
+		}
+		line := fmt.Sprintf("%s %s (%s, %s)", role, who, res.Form, s.DigestAlgorithm)
 		if n := len(s.Chain); n > 0 {
 			names := make([]string, n)
 			for i, c := range s.Chain {

@@ -355,18 +355,6 @@ func sameValue(n, a, b string) bool {
 	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
 }
 
-// ProtectedAddress returns the address of the protected From field, or ""
-// if there is none or it does not parse.
-func (p *Protection) ProtectedAddress() string {
-	var h Header
-	h.Add("From", p.Get("From"))
-	a, err := FromAddress(h)
-	if err != nil {
-		return ""
-	}
-	return a
-}
-
 // WriteEffective writes the message a reader should see when a protected
 // payload is released: the outer header without the fields the protected
 // header speaks for (every user-facing field, and any field the protected

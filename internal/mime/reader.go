@@ -87,7 +87,8 @@ func (f *whitespaceFilter) Read(p []byte) (int, error) {
 // FromAddress returns the addr-spec of the first address in the From field
 // (RFC 5322 section 3.6.2), with the domain part lower-cased (the local
 // part is case-sensitive by RFC 5321 section 2.4). It fails if there is no
-// From field or it does not parse.
+// From field or it does not parse. It is for choosing a signing
+// certificate; checking a sender needs every mailbox: [ReadOriginator].
 func FromAddress(h Header) (string, error) {
 	from := h.Get("From")
 	if from == "" {

@@ -50,8 +50,9 @@ const (
 // section 3.2: one "smime=" result per signer of every signed layer,
 // outermost first, each with
 //
-//   - body.smime-identifier: the signer's address: the From address when
-//     the certificate carries it, else the certificate's first address;
+//   - body.smime-identifier: the signer's address: the first From (or
+//     Sender) mailbox the certificate carries, else the certificate's
+//     first address (a co-signer's own);
 //   - body.smime-serial and body.smime-issuer, together (RFC 7281 section
 //     3.2.3): the certificate's serial number in hexadecimal, and its
 //     issuer as an RFC 4514 string in which every byte that is not
@@ -62,13 +63,16 @@ const (
 //     first part inside it, and so on; left out for a layer inside
 //     encrypted or opaque-signed content, which no IMAP section reaches;
 //   - reason: why a signer did not pass, in a few fixed words, never
-//     text from the message; in a message of several layers, prefixed
-//     with the layer ("layer 3: ...").
+//     text from the message, or "not the sender" for a co-signer that
+//     passes beside the signers that vouch for the sender; in a message
+//     of several layers, prefixed with the layer ("layer 3: ...").
 //
 // The result for each signer is one of the Auth constants. A message
 // that is not signed gives a single "smime=none"; an encrypted layer that
-// could not be opened adds "smime=neutral"; a malformed message
-// "smime=permerror"; a requirement of Options.Require not met
+// could not be opened adds "smime=neutral"; a message without a signed
+// layer "smime=none" even when every layer opened, so that "pass" is
+// never written without a signature; a malformed message
+// "smime=permerror"; another requirement of Options.Require not met
 // "smime=policy". The field ends in CRLF and is folded (see
 // mime.AuthResults).
 func AuthenticationResults(authservID string, res *Result, err error) string {
@@ -123,7 +127,7 @@ func authResults(res *Result, err error) []mime.AuthResult {
 				Reason: join(prefix, reason)})
 		default:
 			for _, s := range l.Signers {
-				r := signerResult(s, res.From, parts[i], prefix)
+				r := signerResult(s, res.senderMailboxes(), parts[i], prefix)
 				if r.Result == AuthPass && i == innermost && rewritten != nil {
 					// The signature holds, but the outer From was
 					// rewritten: the identity it vouches for is not the
@@ -210,11 +214,16 @@ func imapParts(layers []*Layer) []string {
 	return parts
 }
 
-// signerResult is the resinfo of one signer.
-func signerResult(s *Signer, from, part, prefix string) mime.AuthResult {
+// signerResult is the resinfo of one signer. A co-signer (a valid signer
+// whose certificate is not the sender's, beside signers whose are) passes,
+// with the reason "not the sender": its identifier is its own address.
+func signerResult(s *Signer, from []string, part, prefix string) mime.AuthResult {
 	r := errorResult(s.err, prefix)
 	if s.Valid {
 		r = mime.AuthResult{Method: "smime", Result: AuthPass, Reason: prefix}
+		if s.coSigner() {
+			r.Reason = join(prefix, "not the sender")
+		}
 	}
 	if id := signerIdentifier(s, from); id != "" {
 		r.Props = append(r.Props, mime.AuthProp{Type: "body", Name: "smime-identifier", Value: id})
@@ -230,11 +239,13 @@ func signerResult(s *Signer, from, part, prefix string) mime.AuthResult {
 	return r
 }
 
-// signerIdentifier is the From address if the signer's certificate carries
-// it, else the certificate's first address, else "".
-func signerIdentifier(s *Signer, from string) string {
-	if from != "" && s.Certificate != nil && certinfo.HasAddress(s.Certificate, from) {
-		return from
+// signerIdentifier is the first From (or Sender) mailbox the signer's
+// certificate carries, else the certificate's first address, else "".
+func signerIdentifier(s *Signer, from []string) string {
+	for _, m := range from {
+		if s.Certificate != nil && certinfo.HasAddress(s.Certificate, m) {
+			return m
+		}
 	}
 	if len(s.Emails) > 0 {
 		return s.Emails[0]
@@ -294,15 +305,27 @@ func classify(err error) (result, reason string) {
 	case errors.As(err, &unav):
 		return AuthTempError, "no revocation information"
 	case errors.As(err, &snd):
-		if snd.From == "" {
+		switch {
+		case errors.Is(snd.Err, mime.ErrNoFrom):
+			return AuthFail, "no From address to compare"
+		case snd.Err != nil:
+			return AuthFail, "the From or Sender field can't be read completely"
+		case snd.From == "":
 			return AuthFail, "no From address to compare"
 		}
 		return AuthFail, "the sender is not in the signer's certificate"
 	case errors.As(err, &hdr):
+		if hdr.Field == "Sender" {
+			return AuthFail, "the Sender field was changed after signing"
+		}
 		return AuthFail, "the From field was changed after signing"
 	case errors.As(err, &pol):
 		return AuthPolicy, "algorithm refused"
 	case errors.As(err, &req):
+		if req.Require == RequireSigned {
+			// RFC 7281 section 3.1: "none: the message was not signed".
+			return AuthNone, "not signed"
+		}
 		return AuthPolicy, req.Reason
 	case errors.As(err, &amb):
 		return AuthPermError, "ambiguous MIME structure"

@@ -90,8 +90,12 @@ func TestAuthenticationResults(t *testing.T) {
 		{name: "triple wrap without the key", msg: func() []byte {
 			return signLab(t, l, sign.Opaque, encryptTo(t, l, false, signLab(t, l, sign.Clear, msg)))
 		}, want: []wantRes{{"pass", "layer 1", aliceProps}, {"neutral", "layer 2: the encrypted content was not opened", nil}}},
+		// Issue #11 item 1: opened, but not signed: none, never pass.
 		{name: "encrypted only, opened", msg: func() []byte { return encryptTo(t, l, false, msg) },
 			opts: func(o *verify.Options) { o.Decrypt = bob },
+			want: []wantRes{{"none", "not signed", nil}}},
+		{name: "encrypted only, opened, unsigned allowed", msg: func() []byte { return encryptTo(t, l, false, msg) },
+			opts: func(o *verify.Options) { o.Decrypt = bob; o.AllowUnsigned = true },
 			want: []wantRes{{"none", "", nil}}},
 		{name: "protected From rewritten", msg: func() []byte {
 			u := l.User("alice-sign")

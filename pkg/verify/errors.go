@@ -94,18 +94,75 @@ func (e *TrustError) Error() string {
 
 func (e *TrustError) Unwrap() error { return e.Err }
 
-// SenderError reports a From address that is not in the signer's certificate.
+// SenderError reports a sender the signatures do not vouch for (RFC 8550
+// section 3): a mailbox of the From field, or the Sender field's mailbox,
+// that no valid signer's certificate carries; or From and Sender fields
+// that cannot be read completely (Err), such as a second From field.
 type SenderError struct {
-	From      string
+	// From is the first mailbox no valid signer's certificate carries,
+	// "" when the message has no From field or Err is set.
+	From string
+	// Missing lists every such mailbox: From mailboxes in order, then the
+	// Sender mailbox. Nil means From alone.
+	Missing []string
+	// Sender is the Sender field's mailbox when it is missing (and not a
+	// From mailbox too).
+	Sender string
+	// Addresses are the addresses in the valid signers' certificates.
 	Addresses []string
+	// Signers is the number of valid signers; zero is taken as one.
+	Signers int
+	// Err, if not nil, says why the From and Sender fields could not be
+	// read (mime.ErrNoFrom when there is no From field).
+	Err error
 }
 
 func (e *SenderError) Error() string {
-	if e.From == "" {
+	switch {
+	case errors.Is(e.Err, mime.ErrNoFrom) || e.Err == nil && e.From == "" && len(e.Missing) == 0:
 		return "verify: the message has no From address to compare with the signer's certificate"
+	case e.Err != nil:
+		return "verify: the sender can't be checked: " + strings.TrimPrefix(e.Err.Error(), "mime: ")
 	}
-	return fmt.Sprintf("verify: the sender %s is not in the signer's certificate (it is for %s)", e.From, strings.Join(e.Addresses, ", "))
+	missing := e.Missing
+	if len(missing) == 0 {
+		missing = []string{e.From}
+	}
+	// At most maxListed mailboxes: the message chose them (issue #11 item 13).
+	var names []string
+	for i, m := range missing {
+		if i == maxListed {
+			names = append(names, fmt.Sprintf("and %d more", len(missing)-maxListed))
+			break
+		}
+		if m == e.Sender {
+			m += " (Sender)"
+		}
+		names = append(names, m)
+	}
+	who, is := "the sender "+names[0], "is"
+	if len(missing) > 1 {
+		who, is = "the senders "+strings.Join(names, ", "), "are"
+	}
+	whose, it := "the signer's certificate", "it is"
+	if e.Signers > 1 {
+		whose, it = "any signer's certificate", "they are"
+	}
+	addrs := e.Addresses
+	if len(addrs) == 0 {
+		return fmt.Sprintf("verify: %s %s not in %s (%s for no mail address)", who, is, whose, it)
+	}
+	more := ""
+	if len(addrs) > maxListed {
+		addrs, more = addrs[:maxListed], fmt.Sprintf(" and %d more", len(addrs)-maxListed)
+	}
+	return fmt.Sprintf("verify: %s %s not in %s (%s for %s%s)", who, is, whose, it, strings.Join(addrs, ", "), more)
 }
+
+// maxListed is how many mailboxes or addresses an error names.
+const maxListed = 10
+
+func (e *SenderError) Unwrap() error { return e.Err }
 
 // HeaderError reports an outer From field that names another sender than
 // the protected one (RFC 9788 header protection): the outer header was
@@ -113,16 +170,19 @@ func (e *SenderError) Error() string {
 // would. Both addresses are given.
 type HeaderError struct {
 	Field     string
-	Protected string // the address inside the protection
-	Outer     string // the address in the outer header, "" if none
+	Protected string // the mailboxes inside the protection, "" if none
+	Outer     string // the mailboxes (or, unreadable, the text) in the outer header, "" if none
 }
 
 func (e *HeaderError) Error() string {
-	outer := strconv.Quote(e.Outer)
+	outer, inner := strconv.Quote(e.Outer), strconv.Quote(e.Protected)
 	if e.Outer == "" {
 		outer = "none"
 	}
-	return fmt.Sprintf("verify: the %s field was changed after the message was protected: %q inside, %s outside", e.Field, e.Protected, outer)
+	if e.Protected == "" {
+		inner = "none"
+	}
+	return fmt.Sprintf("verify: the %s field was changed after the message was protected: %s inside, %s outside", e.Field, inner, outer)
 }
 
 // PolicyError reports an algorithm refused by policy.

@@ -126,6 +126,7 @@ func errorKind(err error) string {
 		header *verify.HeaderError
 		policy *verify.PolicyError
 		mal    *verify.MalformedError
+		amb    *verify.AmbiguousError
 		nfu    *encrypt.NotForUsError
 		dec    *encrypt.DecryptError
 		emal   *encrypt.MalformedError
@@ -155,6 +156,8 @@ func errorKind(err error) string {
 		return "decrypt"
 	case errors.As(err, &mal), errors.As(err, &emal):
 		return "malformed"
+	case errors.As(err, &amb):
+		return "ambiguous"
 	case errors.Is(err, verify.ErrNotSigned):
 		return "not-signed"
 	case errors.Is(err, encrypt.ErrNotEncrypted):

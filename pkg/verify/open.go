@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/mime"
@@ -27,7 +28,8 @@ type Identity struct {
 }
 
 // Requirement is a set of layers a message must have (the CLI's
-// --require), checked by [Open] after every layer was opened.
+// --require), checked by [Open] after every layer was opened. Open always
+// requires RequireSigned unless Options.AllowUnsigned is set.
 type Requirement uint8
 
 // Requirements (RFC 2634 section 1.1 names the layers).
@@ -100,6 +102,15 @@ var ErrNoKey = errors.New("verify: the message is encrypted and no key was given
 // end. Result.Layers lists every layer, outermost first; Result.Signers
 // are those of the innermost signed layer, the one over the content.
 //
+// The message must have at least one signed layer: a message that is only
+// encrypted fails with a [*RequirementError] for RequireSigned, whoever
+// could decrypt it, unless opts.AllowUnsigned says the caller (a decrypt
+// command) wants it anyway; it is then released with no signers, a
+// warning, and Result.Valid false. Result.Valid is true only when there
+// is a signed layer and every signer of every signed layer is valid. In
+// each signed layer, every From mailbox (and the Sender) must be carried
+// by a valid signer's certificate; see [Options.SenderCheck].
+//
 // Open writes to w only if every layer opened, every signed layer is valid
 // and the requirements are met: the outermost message's header fields,
 // then the innermost entity. Between layers content is spooled (memory up
@@ -138,11 +149,17 @@ func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result,
 	if err != nil && len(res.Layers) == 0 {
 		return nil, err // not S/MIME, or broken before any layer
 	}
+	signed := slices.ContainsFunc(res.Layers, func(l *Layer) bool { return l.Kind == KindSigned })
+	if err == nil && signed {
+		err = checkVouched(res.Signers)
+	}
 	if err != nil {
 		res.Error = err.Error()
 		return res, err
 	}
-	res.Valid = true
+	// Without a signed layer (AllowUnsigned), the content is released but
+	// nothing vouches for it: never Valid.
+	res.Valid = signed
 	return res, release(w, p.outer, p.content, p.protected)
 }
 
@@ -184,9 +201,7 @@ func (p *peeler) peel(r io.Reader) error {
 			if mt == "application/x-pkcs7-mime" {
 				p.res.Form = "application/pkcs7-mime"
 			}
-			if addr, err := mime.FromAddress(p.outer); err == nil {
-				p.res.From = addr
-			}
+			p.v.readOriginator(p.outer)
 		}
 		if kind == "" {
 			if depth == 1 {
@@ -247,6 +262,9 @@ func (p *peeler) layer(e *mime.Entity, mt, st string, next *mime.Spool, depth in
 		if err != nil && first == nil {
 			first = err
 		}
+	}
+	if err := p.v.checkSenders(l.Signers); err != nil && first == nil {
+		first = err
 	}
 	if len(sd.SignerInfos) == 0 {
 		return l, &MalformedError{Err: errors.New("the signature has no signers")}
@@ -331,6 +349,12 @@ func (p *peeler) require() error {
 		p.res.warn("the content inside the encryption is not signed: the only signature is outside it, over the encrypted layer")
 	}
 	q := p.v.opts.Require
+	if !p.v.opts.AllowUnsigned {
+		q |= RequireSigned
+	}
+	if !signed && q&RequireSigned == 0 {
+		p.res.warn("the message is not signed: nothing vouches for who wrote it or that it is unchanged")
+	}
 	switch {
 	case q&RequireSigned != 0 && !signed:
 		return &RequirementError{Require: RequireSigned, Reason: "the message is not signed"}

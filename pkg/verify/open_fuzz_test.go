@@ -12,7 +12,7 @@ import (
 
 // FuzzOpen: Inspect and Open never panic on a mutated layered message;
 // Open never reports one valid unless the content it releases ends with the
-// entity that was signed inside, never reports more than MaxDepth layers,
+// entity that was signed inside and every signer is valid, never reports more than MaxDepth layers,
 // and a failure releases nothing and is one of the package's (or
 // pkg/encrypt's) error types.
 //
@@ -44,6 +44,9 @@ func FuzzOpen(f *testing.F) {
 		}
 		if !res.Valid || !released(res, out.Bytes()) {
 			t.Fatalf("valid, but released content differs from what was signed: %q", out.Bytes())
+		}
+		if !vouched(res) {
+			t.Fatalf("valid with %d signers, not all valid", len(res.Signers))
 		}
 	})
 }

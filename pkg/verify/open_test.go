@@ -103,7 +103,8 @@ func TestOpen(t *testing.T) {
 		{name: "one signed layer", msg: signLab(t, l, sign.Clear, msg), require: verify.RequireSigned, kinds: "signed"},
 		{name: "signed twice", msg: signLab(t, l, sign.Clear, signLab(t, l, sign.Opaque, msg)), kinds: "signed signed"},
 		{name: "sign then encrypt", msg: encryptTo(t, l, false, signLab(t, l, sign.Clear, msg)), key: bob, require: verify.RequireSignedInner, kinds: "enveloped signed"},
-		{name: "encrypted only", msg: encryptTo(t, l, false, msg), key: bob, kinds: "enveloped", warn: ""},
+		// Issue #11 item 1: "signed" is the minimum unless AllowUnsigned.
+		{name: "encrypted only", msg: encryptTo(t, l, false, msg), key: bob, kinds: "enveloped", errAs: new(*verify.RequirementError)},
 		{name: "no key", msg: triple(sign.Clear, false), kinds: "signed enveloped", errAs: &verify.ErrNoKey, errAt: 2},
 		{name: "tampered inner body", msg: tamperedInner(), key: bob, kinds: "signed enveloped signed", errAs: new(*verify.SignatureError), errAt: 3},
 		{name: "tampered outer", msg: tamperedOuter(), key: bob, kinds: "signed enveloped", errAs: new(*verify.SignatureError), errAt: 1},
@@ -167,6 +168,64 @@ func TestOpen(t *testing.T) {
 			var le *verify.LayerError
 			if tc.errAt != 0 && (!errors.As(err, &le) || le.Depth != tc.errAt) {
 				t.Errorf("got error %v, want one naming layer %d", err, tc.errAt)
+			}
+		})
+	}
+}
+
+// TestOpenRequiresSignature is issue #11 item 1: a message that is only
+// encrypted, opened with the recipient's key, is not "valid": Open fails
+// with RequirementError (RequireSigned) and releases nothing, unless the
+// caller asks for less with AllowUnsigned, and even then the result is not
+// valid and the Authentication-Results field says none.
+func TestOpenRequiresSignature(t *testing.T) {
+	l := labtest.Default(t)
+	bob := &verify.Identity{Certificate: l.User("bob").Cert, Key: l.User("bob").Key}
+	// Anyone with Bob's certificate can write this, with any From.
+	forged := encryptTo(t, l, false, []byte(message("ceo@example.com")))
+	tests := []struct {
+		name     string
+		allow    bool
+		require  verify.Requirement
+		released bool
+	}{
+		{name: "default"},
+		{name: "require encrypted only still requires signed", require: verify.RequireEncrypted},
+		{name: "unsigned allowed", allow: true, released: true},
+		{name: "unsigned allowed, signed required", allow: true, require: verify.RequireSigned},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			res, err := verify.Open(context.Background(), &out, bytes.NewReader(forged), verify.Options{
+				Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at },
+				Decrypt: bob, AllowUnsigned: tc.allow, Require: tc.require, SpoolDir: t.TempDir(),
+			})
+			if res == nil {
+				t.Fatalf("no result, error %v", err)
+			}
+			if res.Valid || len(res.Signers) != 0 {
+				t.Errorf("got valid %v with %d signers, want not valid", res.Valid, len(res.Signers))
+			}
+			ar := verify.AuthenticationResults("mx.example.com", res, err)
+			if !strings.Contains(ar, "smime=none") || strings.Contains(ar, "pass") {
+				t.Errorf("got %q, want smime=none", ar)
+			}
+			if !tc.released {
+				var re *verify.RequirementError
+				if !errors.As(err, &re) || re.Require != verify.RequireSigned || out.Len() != 0 {
+					t.Fatalf("got error %v and %d bytes, want RequireSigned and nothing", err, out.Len())
+				}
+				if !strings.Contains(err.Error(), "not signed") {
+					t.Errorf("got %q, want it to say not signed", err)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(out.String(), "this is signed.") {
+				t.Fatalf("got error %v, %q released", err, out.String())
+			}
+			if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "the message is not signed") {
+				t.Errorf("got warnings %q, want one saying it is not signed", w)
 			}
 		})
 	}

@@ -57,6 +57,9 @@ func TestOpenProtectedHeaders(t *testing.T) {
 		warn    string
 		errAs   any
 		subject string // the Subject released
+		// unsigned: a message without a signature, released with
+		// AllowUnsigned and never valid (issue #11 item 1).
+		unsigned bool
 	}{
 		{name: "signed", msg: clear, hp: "clear", subject: "Secret plans"},
 		{name: "opaque", msg: signP(sign.Opaque, false, msg), hp: "clear", subject: "Secret plans"},
@@ -69,7 +72,7 @@ func TestOpenProtectedHeaders(t *testing.T) {
 		{name: "display name only", msg: rewrite(clear, "From: Alice <", "From: \"Alice (via list)\" <"), hp: "clear", subject: "Secret plans"},
 		{name: "cc added outside", msg: rewrite(clear, "To: bob@example.com\r\n", "To: bob@example.com\r\nCc: eve@example.com\r\n"),
 			hp: "clear", diffs: "Cc:added", warn: "the Cc field was added in transit", subject: "Secret plans"},
-		{name: "encrypted only", msg: encryptP(msg), key: bob, hp: "cipher", diffs: "Subject:obscured", subject: "Secret plans"},
+		{name: "encrypted only", msg: encryptP(msg), key: bob, hp: "cipher", diffs: "Subject:obscured", subject: "Secret plans", unsigned: true},
 		{name: "triple wrap", msg: triple, key: bob, hp: "cipher", diffs: "Subject:obscured", subject: "Secret plans"},
 		{name: "triple wrap, hidden subject changed", msg: rewrite(triple, "Subject: [...]", "Subject: [..]"), key: bob, hp: "cipher",
 			diffs: "Subject:changed", warn: `sent as "[...]", received "[..]"`, subject: "Secret plans"},
@@ -79,7 +82,7 @@ func TestOpenProtectedHeaders(t *testing.T) {
 			var out bytes.Buffer
 			res, err := verify.Open(context.Background(), &out, bytes.NewReader(tc.msg), verify.Options{
 				Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at },
-				Decrypt: tc.key, SenderCheck: tc.sender, SpoolDir: t.TempDir(),
+				Decrypt: tc.key, SenderCheck: tc.sender, SpoolDir: t.TempDir(), AllowUnsigned: tc.unsigned,
 			})
 			if res == nil || res.ProtectedHeaders == nil {
 				t.Fatalf("got result %+v, error %v; want protected headers", res, err)
@@ -108,7 +111,7 @@ func TestOpenProtectedHeaders(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || !res.Valid {
+			if err != nil || res.Valid == tc.unsigned {
 				t.Fatalf("got error %v, valid %v", err, res.Valid)
 			}
 			if res.From != "alice@example.com" {

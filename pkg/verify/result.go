@@ -3,10 +3,12 @@ package verify
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
@@ -17,11 +19,19 @@ import (
 type Result struct {
 	// Form is "multipart/signed" (clear) or "application/pkcs7-mime" (opaque).
 	Form string `json:"form"`
-	// From is the address in the message's From field, if any.
+	// From holds the mailboxes of the message's From field, joined with
+	// ", " ("alice@example.com" for most mail), if it could be read: the
+	// protected From when the signed content has one (RFC 9788), else the
+	// outer one.
 	From string `json:"from,omitempty"`
+	// Sender is the Sender field's mailbox, if any, taken as From is.
+	Sender string `json:"sender,omitempty"`
 	// At is the evaluation time.
 	At time.Time `json:"at"`
-	// Valid is true only if every signer passed every check.
+	// Valid is true only if the message is signed (at least one signer),
+	// every signer passed every check, and nothing else failed. A message
+	// that [Open] releases without a signature (Options.AllowUnsigned) is
+	// never valid.
 	Valid    bool      `json:"valid"`
 	Signers  []*Signer `json:"signers"`
 	Warnings []string  `json:"warnings,omitempty"`
@@ -35,10 +45,28 @@ type Result struct {
 	ProtectedHeaders *ProtectedHeaders `json:"protected_headers,omitempty"`
 	// Error is the first failure, if any.
 	Error string `json:"error,omitempty"`
+
+	// mailboxes are the From and Sender mailboxes the signers were
+	// compared with.
+	mailboxes []string
 }
 
 // ProtectedHeaders is the RFC 9788 header protection of a message.
 type ProtectedHeaders = encrypt.ProtectedHeaders
+
+// senderMailboxes are the mailboxes the signers were compared with, or
+// those of the From field as the JSON result has them.
+func (r *Result) senderMailboxes() []string {
+	if r.mailboxes != nil || r.From == "" {
+		return r.mailboxes
+	}
+	return strings.Split(r.From, ", ")
+}
+
+// setOriginator notes the From and Sender mailboxes of o.
+func (r *Result) setOriginator(o mime.Originator) {
+	r.From, r.Sender, r.mailboxes = strings.Join(o.From, ", "), o.Sender, o.Mailboxes()
+}
 
 func (r *Result) warn(format string, args ...any) {
 	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))
@@ -82,6 +110,12 @@ func (s *Signer) setCertificate(c *x509.Certificate) {
 	s.KeyUsage = certinfo.UsageString(c.KeyUsage)
 }
 
+// coSigner reports whether the signer's sender check is a note: a valid
+// signer that is not the sender, beside signers that are.
+func (s *Signer) coSigner() bool {
+	return slices.ContainsFunc(s.Checks, func(c Check) bool { return c.Name == "sender" && c.Status == StatusNote })
+}
+
 func (s *Signer) add(name string, st Status, detail string) {
 	s.Checks = append(s.Checks, Check{Name: name, Status: st, Detail: detail})
 }
@@ -100,6 +134,10 @@ const (
 	StatusFail    Status = "fail"
 	StatusWarning Status = "warning"
 	StatusSkipped Status = "skipped"
+	// StatusNote: not a failure, but worth knowing; the sender check of a
+	// co-signer whose certificate carries none of the sender's mailboxes
+	// while the other signers' certificates carry all of them.
+	StatusNote Status = "note"
 )
 
 // Check is one check on one signer: "certificate", "digest-algorithm",

@@ -21,6 +21,29 @@
 // layers in [Result.Layers], and releases the innermost entity only if every
 // layer is valid. [Inspect] describes the layers without keys or checks.
 // Both stop at [MaxDepth] layers.
+//
+// # What "valid" means
+//
+// A [Result] is Valid only if the message is signed: at least one signer,
+// and every signer of every signed layer valid. [Open] fails a message
+// without a signed layer (one that is only encrypted, which anyone with
+// the recipient's certificate can write) with a [*RequirementError] for
+// RequireSigned, unless [Options.AllowUnsigned] asks for less; then the
+// content is released, but the Result is not Valid.
+//
+// # The sender
+//
+// RFC 8550 section 3 has the receiving agent compare the From or Sender
+// address with the signer's certificate. Here every mailbox of the one From
+// field, and the Sender field's mailbox when there is one, must be in the
+// certificate of a valid signer of each signed layer (the protected From
+// and Sender, RFC 9788, when the content has them). A second From field,
+// or a From or Sender field that does not parse completely, fails: a
+// mailbox a mail client shows must never escape the check. A valid signer
+// whose certificate carries none of those mailboxes, beside signers whose
+// certificates carry all of them, is a co-signer: its "sender" check is
+// [StatusNote], not a failure. [Options.SenderCheck] turns failures into
+// warnings or the check off.
 package verify
 
 import (
@@ -44,8 +67,10 @@ import (
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
-// SenderCheck says what a From address missing from the signer's
-// certificate means (the guide's note on event sinks rewriting From).
+// SenderCheck says what a sender the signers do not vouch for means: a From
+// or Sender mailbox that no valid signer's certificate carries, or From and
+// Sender fields that can't be read completely (the guide's note on event
+// sinks rewriting From).
 type SenderCheck int
 
 const (
@@ -108,9 +133,17 @@ type Options struct {
 	// with; nil makes an enveloped layer a failure ([ErrNoKey]). Verify
 	// ignores it.
 	Decrypt *Identity
-	// Require is the set of layers [Open] insists on; zero requires none.
-	// Verify ignores it.
+	// Require is the set of layers [Open] insists on besides the signed
+	// layer it always requires (see AllowUnsigned). Verify ignores it.
 	Require Requirement
+	// AllowUnsigned lets [Open] release a message that has no signed layer
+	// at all, such as one that is only encrypted (what a decrypting
+	// caller may want); the Result then has no signers and is never
+	// Valid. False, the default, makes "signed" the minimum: such a
+	// message fails with a *RequirementError for RequireSigned, and
+	// nothing is released. RequireSigned in Require overrides it.
+	// Verify ignores it: it reads signed messages only.
+	AllowUnsigned bool
 }
 
 func (o *Options) now() time.Time {
@@ -135,12 +168,8 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 	}
 	defer m.content.Close()
 	res := &Result{Form: m.form, At: opts.now().UTC()}
-	if from := m.outer.Get("From"); from != "" {
-		if addr, err := mime.FromAddress(m.outer); err == nil {
-			res.From = addr
-		}
-	}
 	v := &verifier{ctx: ctx, opts: &opts, msg: m, res: res, digests: map[crypto.Hash][]byte{}}
+	v.readOriginator(m.outer)
 	defer func() {
 		if v.cancelNet != nil {
 			v.cancelNet()
@@ -158,8 +187,14 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 	if len(m.sd.SignerInfos) == 0 {
 		firstErr = &MalformedError{Err: errors.New("the signature has no signers")}
 	}
+	if err := v.checkSenders(res.Signers); err != nil && firstErr == nil {
+		firstErr = err
+	}
 	if firstErr == nil && prot != nil {
 		firstErr = v.checkProtected(prot, m.outer)
+	}
+	if firstErr == nil {
+		firstErr = checkVouched(res.Signers)
 	}
 	if firstErr != nil {
 		res.Error = firstErr.Error()
@@ -199,32 +234,46 @@ func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *Protecte
 
 // readProtection returns the RFC 9788 header protection of content, the
 // signed or decrypted entity, if it is a protected payload root, and notes
-// its From address for the sender check of the signers over it.
+// its From and Sender fields for the sender check of the signers over it.
 func (v *verifier) readProtection(outer mime.Header, content *mime.Spool) *ProtectedHeaders {
-	v.protectedFrom = ""
+	v.prot = nil
 	r, err := content.Open()
 	if err != nil {
 		return nil
 	}
 	p := mime.PeekProtection(outer, r)
 	if p != nil {
-		v.protectedFrom = p.ProtectedAddress()
+		if o, ok, err := p.Originator(); ok {
+			v.prot = &originator{o, err}
+		}
 	}
 	return p
 }
 
+// readOriginator reads the From and Sender fields of the outermost header,
+// which the signers are compared with unless a protected From stands for
+// them, and notes them in the result.
+func (v *verifier) readOriginator(outer mime.Header) {
+	o, err := mime.ReadOriginator(outer)
+	v.outer = originator{o, err}
+	v.res.setOriginator(o)
+}
+
 // checkProtected records the protected header fields in the result and
-// compares them with the outer ones. A From field outside that names
-// another address than the protected one fails under SenderStrict and is a
-// warning under SenderWarn; every other change in transit is a warning.
+// compares them with the outer ones. An outer From field that names other
+// mailboxes than the protected one (or cannot be read), or an outer Sender
+// that names another mailbox than the protected Sender, fails under
+// SenderStrict and is a warning under SenderWarn: the outer header was
+// rewritten, and a client that does not read protected headers shows it.
+// Every other change in transit is a warning.
 func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error {
 	v.res.ProtectedHeaders = p
 	var err error
-	if pf := p.ProtectedAddress(); pf != "" {
-		v.res.From = pf
-		of, _ := mime.FromAddress(outer)
-		if !certinfo.SameAddress(of, pf) && v.opts.SenderCheck != SenderOff {
-			he := &HeaderError{Field: "From", Protected: pf, Outer: of}
+	reported := "From" // the From difference is this check's own
+	if po, ok, perr := p.Originator(); ok && perr == nil {
+		v.res.setOriginator(po)
+		if he := rewrittenOriginator(po, outer); he != nil && v.opts.SenderCheck != SenderOff {
+			reported = he.Field
 			if v.opts.SenderCheck == SenderStrict {
 				err = he
 			} else {
@@ -233,7 +282,7 @@ func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error 
 		}
 	}
 	for _, d := range p.Differences {
-		if !d.Fault() || strings.EqualFold(d.Field, "From") {
+		if !d.Fault() || strings.EqualFold(d.Field, "From") || strings.EqualFold(d.Field, reported) {
 			continue
 		}
 		switch d.Kind {
@@ -250,6 +299,26 @@ func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error 
 		}
 	}
 	return err
+}
+
+// rewrittenOriginator compares the protected originator po with the outer
+// header's: the outer From must name the same mailboxes (RFC 9788 section
+// 4.4 "From" is the field a forger rewrites), and an outer Sender the
+// protected Sender's mailbox.
+func rewrittenOriginator(po mime.Originator, outer mime.Header) *HeaderError {
+	from, err := mime.FieldMailboxes(outer, "From")
+	if err != nil || !(mime.Originator{From: from}).Same(mime.Originator{From: po.From}) {
+		shown := strings.Join(from, ", ")
+		if err != nil {
+			shown = strings.Join(outer.Values("From"), ", ")
+		}
+		return &HeaderError{Field: "From", Protected: strings.Join(po.From, ", "), Outer: shown}
+	}
+	sender, err := mime.FieldMailboxes(outer, "Sender")
+	if err != nil || len(sender) > 1 || len(sender) == 1 && !(mime.Originator{Sender: sender[0]}).Same(mime.Originator{Sender: po.Sender}) {
+		return &HeaderError{Field: "Sender", Protected: po.Sender, Outer: strings.Join(outer.Values("Sender"), ", ")}
+	}
+	return nil
 }
 
 func readSigned(r io.Reader, opts *Options) (*message, error) {
@@ -337,13 +406,20 @@ type verifier struct {
 	// step started; cancelNet releases it.
 	netCtx    context.Context
 	cancelNet context.CancelFunc
-	// protectedFrom is the From address protected inside the signed
-	// content being checked (RFC 9788), which the sender check uses
-	// instead of the outer one.
-	protectedFrom string
+	// outer holds the From and Sender fields of the outermost header;
+	// prot, if not nil, those protected inside the signed content being
+	// checked (RFC 9788), which the sender check uses instead.
+	outer originator
+	prot  *originator
 	// purpose is what checkCertificate checks the key usage for:
 	// PurposeSign, the zero value, for signers; see Certificate.
 	purpose Purpose
+}
+
+// originator is a message's From and Sender, or why they can't be read.
+type originator struct {
+	mime.Originator
+	err error
 }
 
 // network returns the context for revocation checks and issuer downloads:
@@ -394,9 +470,7 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 	if err := v.checkCertificate(s, cert); err != nil {
 		return s, err
 	}
-	if err := v.checkSender(s, cert); err != nil {
-		return s, err
-	}
+	// The sender is compared once every signer is known: checkSenders.
 	s.Valid = true
 	return s, nil
 }
@@ -562,32 +636,136 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 	return nil
 }
 
-func (v *verifier) checkSender(s *Signer, cert *x509.Certificate) error {
-	mode := v.opts.SenderCheck
-	from := v.res.From
-	if v.protectedFrom != "" {
-		from = v.protectedFrom
+// checkSenders compares the sender with the certificates of the signers
+// that passed every other check (RFC 8550 section 3; the guide's "the
+// signer is the sender"): every mailbox of the From field, and the Sender
+// field's mailbox when there is one, must be carried by at least one of
+// them. The protected From and Sender (RFC 9788), when the signed content
+// has them, stand for the outer ones. A valid signer whose certificate
+// carries none of those mailboxes, beside others that carry all of them,
+// is a co-signer: its sender check is a note, not a failure.
+//
+// A mailbox no valid signer carries, or From and Sender fields that can't
+// be read completely (no From, two From fields, a list that does not
+// parse), fail every valid signer under SenderStrict and are a warning
+// under SenderWarn. It returns the failure, if any.
+func (v *verifier) checkSenders(signers []*Signer) error {
+	var valid []*Signer
+	for _, s := range signers {
+		if s.Valid {
+			valid = append(valid, s)
+		}
 	}
-	switch {
-	case mode == SenderOff:
-		s.add("sender", StatusSkipped, "the sender was not compared")
-	case from == "":
-		if mode == SenderStrict {
-			err := &SenderError{From: "", Addresses: s.Emails}
-			s.add("sender", StatusFail, err.Error())
-			return err
+	if len(valid) == 0 {
+		return nil
+	}
+	mode := v.opts.SenderCheck
+	if mode == SenderOff {
+		for _, s := range valid {
+			s.add("sender", StatusSkipped, "the sender was not compared")
 		}
-		s.add("sender", StatusWarning, "the message has no From address")
-	case certinfo.HasAddress(cert, from):
-		s.add("sender", StatusPass, from+" is in the signer's certificate")
-	default:
-		err := &SenderError{From: from, Addresses: s.Emails}
-		if mode == SenderStrict {
-			s.add("sender", StatusFail, err.Error())
-			return err
+		return nil
+	}
+	o := v.outer
+	if v.prot != nil {
+		o = *v.prot
+	}
+	var addresses []string
+	for _, s := range valid {
+		for _, a := range s.Emails {
+			if !slices.ContainsFunc(addresses, func(b string) bool { return certinfo.SameAddress(a, b) }) {
+				addresses = append(addresses, a)
+			}
 		}
-		s.add("sender", StatusWarning, err.Error())
-		v.res.warn("%s", strings.TrimPrefix(err.Error(), "verify: "))
+	}
+	se := &SenderError{Err: o.err, Addresses: addresses, Signers: len(valid)}
+	covers := make([][]string, len(valid)) // the sender mailboxes each signer carries
+	if o.err == nil {
+		v.noteLookalikes(o.Originator)
+		for _, m := range o.Mailboxes() {
+			found := false
+			for i, s := range valid {
+				if certinfo.HasAddress(s.Certificate, m) {
+					covers[i] = append(covers[i], m)
+					found = true
+				}
+			}
+			if !found {
+				se.Missing = append(se.Missing, m)
+				if m == o.Sender && !slices.Contains(o.From, m) {
+					se.Sender = m
+				}
+			}
+		}
+		if len(se.Missing) == 0 {
+			for i, s := range valid {
+				if len(covers[i]) == 0 {
+					s.add("sender", StatusNote, coSignerNote(s, o.Mailboxes()))
+					continue
+				}
+				are := " is"
+				if len(covers[i]) > 1 {
+					are = " are"
+				}
+				s.add("sender", StatusPass, strings.Join(covers[i], ", ")+are+" in the signer's certificate")
+			}
+			return nil
+		}
+		se.From = se.Missing[0]
+	}
+	if mode == SenderStrict {
+		for _, s := range valid {
+			s.add("sender", StatusFail, se.Error())
+			s.Valid, s.err = false, se
+		}
+		return se
+	}
+	for _, s := range valid {
+		s.add("sender", StatusWarning, se.Error())
+	}
+	v.res.warn("%s", strings.TrimPrefix(se.Error(), "verify: "))
+	return nil
+}
+
+// coSignerNote says why a valid signer is not the sender.
+func coSignerNote(s *Signer, sender []string) string {
+	carries := "carries no mail address"
+	if len(s.Emails) > 0 {
+		carries = "is for " + strings.Join(s.Emails, ", ")
+	}
+	return fmt.Sprintf("not the sender: a co-signer; its certificate %s, and the other signers' certificates carry %s", carries, strings.Join(sender, ", "))
+}
+
+// noteLookalikes warns about display names that read as another address
+// than the mailbox checked: what a mail client may show instead of it (the
+// first few; the message chose them).
+func (v *verifier) noteLookalikes(o mime.Originator) {
+	for i, l := range o.Lookalikes {
+		msg := fmt.Sprintf("the display name %q reads as a mail address, but the mailbox checked is %s", l.Name, l.Mailbox)
+		if i == maxListed {
+			msg = fmt.Sprintf("%d more display names read as mail addresses", len(o.Lookalikes)-maxListed)
+		}
+		if !slices.Contains(v.res.Warnings, msg) {
+			v.res.warn("%s", msg)
+		}
+		if i == maxListed {
+			return
+		}
+	}
+}
+
+// checkVouched is the last check before a message is called valid: at
+// least one signer, and every signer valid. Verify and Open reach it only
+// when no other check failed; it keeps Result.Valid from ever meaning
+// "nothing failed" when nothing was signed.
+func checkVouched(signers []*Signer) error {
+	if len(signers) == 0 {
+		return &RequirementError{Require: RequireSigned, Reason: "the message is not signed"}
+	}
+	for _, s := range signers {
+		if !s.Valid {
+			return &SignatureError{Signer: s.Index, Err: errors.New("the signer did not pass every check")}
+		}
 	}
 	return nil
 }
