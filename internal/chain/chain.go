@@ -190,7 +190,10 @@ func (b *builder) checkIssuer(child, issuer *x509.Certificate, depth int) *Error
 	if issuer.MaxPathLen >= 0 && depth-1 > issuer.MaxPathLen { // -1: no constraint
 		return &Error{Reason: NotAuthorized, Cert: issuer, Detail: "path length constraint exceeded"}
 	}
-	if len(issuer.ExtKeyUsage) > 0 && !slices.Contains(issuer.ExtKeyUsage, x509.ExtKeyUsageEmailProtection) &&
+	// An extended key usage that lists only purposes crypto/x509 does not
+	// name (UnknownExtKeyUsage, such as documentSigning) restricts too.
+	if (len(issuer.ExtKeyUsage) > 0 || len(issuer.UnknownExtKeyUsage) > 0) &&
+		!slices.Contains(issuer.ExtKeyUsage, x509.ExtKeyUsageEmailProtection) &&
 		!slices.Contains(issuer.ExtKeyUsage, x509.ExtKeyUsageAny) {
 		return &Error{Reason: Usage, Cert: issuer, Detail: "may not issue e-mail protection certificates (extended key usage)"}
 	}
