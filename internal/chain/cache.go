@@ -32,11 +32,16 @@ const (
 	// has more than two or three certificates under one name (renewals,
 	// cross-certificates); trusted roots are always all tried.
 	maxIssuersPerName = 8
+	// maxNameComparisons bounds the name-against-constraint comparisons of
+	// one Build call, as crypto/x509's VerifyOptions.MaxConstraintComparisions
+	// does (the same default).
+	maxNameComparisons = 250000
 )
 
 // A Cache remembers, across the [Build] calls of one verification, which
-// certificate's signature verifies under which issuer's key, and counts the
-// signature checks made. Building a signer's chain again (at the signing time, after
+// certificate's signature verifies under which issuer's key, and each
+// certificate's parsed names and name constraints, and counts the signature
+// checks made. Building a signer's chain again (at the signing time, after
 // a missing issuer was downloaded, for another signer of the same message)
 // then costs no new signature check for a link already examined, and all
 // the calls together stay within a bounded number of checks.
@@ -46,6 +51,8 @@ const (
 // safe for concurrent use.
 type Cache struct {
 	sigs   map[edge]*Error
+	names  map[*x509.Certificate]*certNames
+	nc     map[*x509.Certificate]*constraints
 	checks int // signature checks made through this cache
 }
 

@@ -10,6 +10,27 @@
 // crypto/x509's Verify refuses outright. Here SHA-1 certificate signatures
 // are accepted and reported (the caller warns), MD5 is refused.
 //
+// # Name constraints
+//
+// The name constraints of every CA certificate on the path, trusted root
+// included, bind every certificate below it (RFC 5280 6.1.3 (b) and (c),
+// 6.1.4 (g)); a self-issued intermediate is exempt. Checked forms:
+// rfc822Name, against every mail address the certificate carries (the
+// subject's emailAddress attributes, subjectAltName rfc822Names and RFC 9598
+// SmtpUTF8Mailbox otherNames, the addresses a sender is matched against),
+// as a mailbox, a host or a ".domain"; dNSName; directoryName, against the
+// subject and subjectAltName directoryNames (RDN prefix, strings compared
+// case-insensitively with white space folded, RFC 5280 7.1); URI, by host;
+// and iPAddress. Where RFC 5280 and crypto/x509 read a host-form rfc822Name
+// or URI constraint differently, the stricter reading wins: permitted
+// "example.com" allows that host only (RFC 5280), excluded "example.com"
+// excludes its subdomains too (crypto/x509); an excluded mailbox matches
+// whatever the case of its local part. A critical nameConstraints extension
+// with a form not checked here (x400Address, ediPartyName, registeredID,
+// otherName) fails the path, and so does an SmtpUTF8Mailbox constraint,
+// critical or not: RFC 9598 section 6 forbids that form, and OpenSSL
+// refuses it too.
+//
 // # Cost
 //
 // Certificates in a message are chosen by its sender. [Build] memoises
@@ -17,7 +38,7 @@
 // certificate, skips an issuer whose name and key are already on the path,
 // and gives up with [TooComplex] after 100 new signature checks or 1,000
 // candidate issuers per call (1,000 signature checks for all calls sharing
-// a Cache).
+// a Cache) or 250,000 name constraint comparisons.
 package chain
 
 import (
@@ -60,13 +81,17 @@ const (
 	Usage
 	// CriticalExtension: a certificate has a critical extension we do not know.
 	CriticalExtension
+	// NameConstraint: a certificate has a name outside the name
+	// constraints of a CA above it, or a CA's critical name constraints
+	// cannot be checked.
+	NameConstraint
 	// TooComplex: the certificates given form too many candidate chains
 	// to examine within the cost bounds (see the package documentation).
 	TooComplex
 )
 
 var reasonNames = []string{"untrusted", "expired", "not-yet-valid", "not-authorized", "bad-signature", "usage", "critical-extension",
-	"too-complex"}
+	"name-constraint", "too-complex"}
 
 func (r Reason) String() string { return reasonNames[r] }
 
@@ -134,8 +159,8 @@ type builder struct {
 	roots     map[string]bool
 	bySubject map[string][]candidate
 	// Spent budgets (see cache.go); exhausted is set once one runs out.
-	sigChecks, candidates int
-	exhausted             *Error
+	sigChecks, candidates, comparisons int
+	exhausted                          *Error
 }
 
 type candidate struct {
@@ -240,7 +265,12 @@ func (b *builder) extend(path []*x509.Certificate) *Result {
 			}
 			continue
 		}
-		if r := b.extend(append(slices.Clip(path), issuer)); r != nil {
+		next := append(slices.Clip(path), issuer)
+		if err := b.checkNames(next); err != nil {
+			b.fail(err)
+			continue
+		}
+		if r := b.extend(next); r != nil {
 			return r
 		}
 	}
@@ -266,8 +296,8 @@ func (b *builder) checkCert(c *x509.Certificate) *Error {
 	if t.After(c.NotAfter) {
 		return &Error{Reason: Expired, Cert: c, Detail: fmt.Sprintf("expired on %s", c.NotAfter.UTC().Format(time.RFC3339))}
 	}
-	if len(c.UnhandledCriticalExtensions) > 0 {
-		return &Error{Reason: CriticalExtension, Cert: c, Detail: fmt.Sprintf("unknown critical extension %v", c.UnhandledCriticalExtensions[0])}
+	if oid := unhandledCritical(c); oid != nil {
+		return &Error{Reason: CriticalExtension, Cert: c, Detail: fmt.Sprintf("unknown critical extension %v", oid)}
 	}
 	return nil
 }
