@@ -277,6 +277,18 @@ func (b *builder) extend(path []*x509.Certificate) *Result {
 	return nil
 }
 
+// ValidAt reports whether every certificate of the chain is within its
+// validity period at t. The other checks do not depend on the time, so a
+// chain valid at t is what [Build] would accept at t.
+func (r *Result) ValidAt(t time.Time) bool {
+	for _, c := range r.Chain {
+		if t.Before(c.NotBefore) || t.After(c.NotAfter) {
+			return false
+		}
+	}
+	return true
+}
+
 func result(path []*x509.Certificate) *Result {
 	r := &Result{Chain: path}
 	for _, c := range path[:len(path)-1] { // a root's self-signature is not relied on
