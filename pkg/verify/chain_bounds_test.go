@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -153,4 +158,74 @@ func BenchmarkCrossSigned(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestVerifySigningTimeOtherPath: the chain is built once, at the
+// evaluation time, but the signing-time check still finds another path when
+// the one found was not valid then (issue #11 item 11 must keep this): the
+// intermediate that issued alice expired and was renewed under the same name
+// and key; the message, signed before the renewal, carries both.
+func TestVerifySigningTimeOtherPath(t *testing.T) {
+	signed, now := at.AddDate(-1, 0, 0), at
+	rootKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "renewal root"},
+		NotBefore: signed.AddDate(-2, 0, 0), NotAfter: now.AddDate(5, 0, 0), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	root := mustCreate(t, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
+	interKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	interTmpl := func(serial int64, from, to time.Time) *x509.Certificate {
+		return &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "renewed CA"},
+			NotBefore: from, NotAfter: to, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	}
+	old := mustCreate(t, interTmpl(2, signed.AddDate(-1, 0, 0), signed.AddDate(0, 6, 0)), root, interKey.Public(), rootKey)
+	renewed := mustCreate(t, interTmpl(3, signed.AddDate(0, 3, 0), now.AddDate(3, 0, 0)), root, interKey.Public(), rootKey)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	alice := mustCreate(t, &x509.Certificate{SerialNumber: big.NewInt(4), Subject: pkix.Name{CommonName: "alice"},
+		EmailAddresses: []string{"alice@example.com"}, NotBefore: signed.AddDate(0, -1, 0), NotAfter: now.AddDate(1, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}},
+		old, key.Public(), interKey)
+	var msg bytes.Buffer
+	if err := sign.Sign(&msg, strings.NewReader(message("alice@example.com")), sign.Options{Key: key, Certificate: alice,
+		Chain: []*x509.Certificate{renewed, old}, Now: func() time.Time { return signed }}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := verify.Verify(context.Background(), io.Discard, bytes.NewReader(msg.Bytes()), verify.Options{
+		Roots: []*x509.Certificate{root}, Now: func() time.Time { return now }})
+	if err != nil || !res.Valid {
+		t.Fatalf("got %v, want valid", err)
+	}
+	if c := findCheck(res.Signers[0], "signing-time"); c == nil || c.Status != verify.StatusPass {
+		t.Fatalf("signing-time check %+v, want a pass", c)
+	}
+	if !res.Signers[0].Chain[1].Equal(renewed) {
+		t.Errorf("chain through %v, want the renewed intermediate", res.Signers[0].Chain[1].NotAfter)
+	}
+
+	// Signed (forced) before alice's certificate was valid: no path was
+	// valid then, and that is the error, though the chain is valid now.
+	msg.Reset()
+	early := alice.NotBefore.Add(-24 * time.Hour)
+	if err := sign.Sign(&msg, strings.NewReader(message("alice@example.com")), sign.Options{Key: key, Certificate: alice,
+		Chain: []*x509.Certificate{renewed, old}, Force: true, Now: func() time.Time { return early }}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = verify.Verify(context.Background(), io.Discard, bytes.NewReader(msg.Bytes()), verify.Options{
+		Roots: []*x509.Certificate{root}, Now: func() time.Time { return now }})
+	var te *verify.TrustError
+	if !errors.As(err, &te) || te.Reason != chain.NotYetValid || !strings.Contains(err.Error(), "at signing time") {
+		t.Fatalf("signed too early: got %v, want not yet valid at signing time", err)
+	}
+}
+
+func mustCreate(t *testing.T, tmpl, parent *x509.Certificate, pub any, priv crypto.Signer) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
