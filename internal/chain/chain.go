@@ -254,7 +254,7 @@ func (b *builder) extend(path []*x509.Certificate) *Result {
 	}
 	for _, issuer := range b.issuers(path) {
 		if b.candidates++; b.candidates > maxCandidates {
-			b.exhaust(fmt.Sprintf("gave up after examining %d candidate issuers: the certificates given form too many candidate chains", maxCandidates))
+			b.exhaust(fmt.Sprintf("has too many candidate chains among the certificates given (path building gave up after examining %d candidate issuers)", maxCandidates))
 		}
 		if b.exhausted != nil {
 			return nil

@@ -418,7 +418,7 @@ func (b *builder) checkCertNames(c, ca *x509.Certificate, nc *constraints) *Erro
 	var err *Error
 	judge := func(kind, name string, permitted, excluded []string, match func(i int, excluded bool) bool) bool {
 		if b.comparisons += len(permitted) + len(excluded); b.comparisons > maxNameComparisons {
-			b.exhaust(fmt.Sprintf("gave up after %d name constraint comparisons", maxNameComparisons))
+			b.exhaust(fmt.Sprintf("has too many names to check against name constraints (gave up after %d comparisons)", maxNameComparisons))
 			err = b.exhausted
 			return false
 		}
