@@ -192,8 +192,11 @@ func (b *builder) index() {
 // root of that name, then at most maxIssuersPerName intermediates, those
 // whose subject key identifier is last's authority key identifier first.
 // A certificate whose key identifier differs, or whose name and key are
-// already on the path (a loop, perhaps through a reissued certificate, as
-// crypto/x509's alreadyInChain), is no candidate.
+// those of an issuer already on the path (a loop, perhaps through a
+// reissued certificate, as crypto/x509's alreadyInChain), is no candidate;
+// the certificate being verified only excludes itself (a CA certificate of
+// its name and key may still issue it, as crypto/x509 allows when their
+// subjectAltNames differ).
 func (b *builder) issuers(path []*x509.Certificate) []*x509.Certificate {
 	last := path[len(path)-1]
 	var roots, matched, other []*x509.Certificate
@@ -203,7 +206,7 @@ func (b *builder) issuers(path []*x509.Certificate) []*x509.Certificate {
 			!bytes.Equal(last.AuthorityKeyId, issuer.SubjectKeyId) {
 			continue
 		}
-		if slices.ContainsFunc(path, func(p *x509.Certificate) bool {
+		if issuer.Equal(path[0]) || slices.ContainsFunc(path[1:], func(p *x509.Certificate) bool {
 			return bytes.Equal(p.RawSubject, issuer.RawSubject) && bytes.Equal(p.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo)
 		}) {
 			continue
