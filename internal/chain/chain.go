@@ -193,10 +193,11 @@ func (b *builder) index() {
 // whose subject key identifier is last's authority key identifier first.
 // A certificate whose key identifier differs, or whose name and key are
 // those of an issuer already on the path (a loop, perhaps through a
-// reissued certificate, as crypto/x509's alreadyInChain), is no candidate;
-// the certificate being verified only excludes itself (a CA certificate of
-// its name and key may still issue it, as crypto/x509 allows when their
-// subjectAltNames differ).
+// reissued certificate: the same certificate is always usable where the
+// loop began), is no candidate; nor is one with the name, key and
+// subjectAltName of the certificate being verified (crypto/x509's
+// alreadyInChain), which a CA certificate of its name and key but other
+// subjectAltNames may issue.
 func (b *builder) issuers(path []*x509.Certificate) []*x509.Certificate {
 	last := path[len(path)-1]
 	var roots, matched, other []*x509.Certificate
@@ -206,9 +207,10 @@ func (b *builder) issuers(path []*x509.Certificate) []*x509.Certificate {
 			!bytes.Equal(last.AuthorityKeyId, issuer.SubjectKeyId) {
 			continue
 		}
-		if issuer.Equal(path[0]) || slices.ContainsFunc(path[1:], func(p *x509.Certificate) bool {
+		sameKey := func(p *x509.Certificate) bool {
 			return bytes.Equal(p.RawSubject, issuer.RawSubject) && bytes.Equal(p.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo)
-		}) {
+		}
+		if sameKey(path[0]) && bytes.Equal(sanValue(path[0]), sanValue(issuer)) || slices.ContainsFunc(path[1:], sameKey) {
 			continue
 		}
 		switch {

@@ -184,4 +184,19 @@ func TestBuildLeafNameAndKeyOfRoot(t *testing.T) {
 	if err != nil || len(r.Chain) != 3 {
 		t.Fatalf("got %v, want the chain of 3", err)
 	}
+
+	// With the root's subjectAltName too, it is the root for
+	// crypto/x509's alreadyInChain, which refuses; so does Build.
+	tmpl.EmailAddresses = nil
+	der, err = x509.CreateCertificate(rand.Reader, tmpl, inter.cert, root.key.Public(), inter.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(twin, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{inter.cert}, Time: at}); err == nil {
+		t.Fatal("the root's twin verified, want a failure as crypto/x509's")
+	}
 }

@@ -295,6 +295,16 @@ func (c *Cache) namesOf(cert *x509.Certificate) *certNames {
 	return n
 }
 
+// sanValue returns the value of c's subjectAltName extension, nil if none.
+func sanValue(c *x509.Certificate) []byte {
+	for _, ext := range c.Extensions {
+		if ext.Id.Equal(oidSubjectAltName) {
+			return ext.Value
+		}
+	}
+	return nil
+}
+
 // sanDirectoryNames adds the subjectAltName directoryNames, which
 // crypto/x509 does not expose.
 func sanDirectoryNames(cert *x509.Certificate, n *certNames) error {
