@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/binary"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -87,6 +89,9 @@ type subtrees struct {
 	uri   []string  // lower case
 	dir   []dname
 	ip    []*net.IPNet
+	// dirSize is the number of attributes in dir, what comparing one
+	// name with all of dir may cost.
+	dirSize int
 }
 
 func (s *subtrees) empty() bool {
@@ -219,6 +224,9 @@ func (nc *constraints) add(side *subtrees, tag cbasn1.Tag, base cryptobyte.Strin
 			return err
 		}
 		side.dir = append(side.dir, d)
+		for _, r := range d {
+			side.dirSize += len(r)
+		}
 	case tagIP:
 		n := len(base) / 2
 		if len(base) != 2*net.IPv4len && len(base) != 2*net.IPv6len {
@@ -507,6 +515,7 @@ func (b *builder) checkCertNames(c, ca *x509.Certificate, nc *constraints) *Erro
 	}
 	if len(p.dir)+len(x.dir) > 0 {
 		for _, d := range names.dirs {
+			b.comparisons += p.dirSize + x.dirSize
 			if !judge("directory name", d.String(), texts(p.dir, dname.String), texts(x.dir, dname.String), func(i int, ex bool) bool {
 				if ex {
 					return d.hasPrefix(x.dir[i])
@@ -666,24 +675,10 @@ func (d dname) hasPrefix(c dname) bool {
 	return true
 }
 
-// equal reports whether two RDNs hold the same set of attributes.
+// equal reports whether two RDNs hold the same set of attributes; both
+// are sorted (parseDName), so this is linear however many they hold.
 func (r rdn) equal(o rdn) bool {
-	if len(r) != len(o) {
-		return false
-	}
-	for _, a := range r {
-		found := false
-		for _, b := range o {
-			if a.oid == b.oid && a.str == b.str && a.value == b.value {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(r, o, func(a, b atv) bool { return a.oid == b.oid && a.str == b.str && a.value == b.value })
 }
 
 // parseDName reads Name ::= SEQUENCE OF RelativeDistinguishedName,
@@ -727,6 +722,9 @@ func parseDName(der cryptobyte.String) (dname, error) {
 			}
 			r = append(r, a)
 		}
+		slices.SortFunc(r, func(a, b atv) int {
+			return cmp.Or(strings.Compare(a.oid, b.oid), cmp.Compare(btoi(a.str), btoi(b.str)), strings.Compare(a.value, b.value))
+		})
 		d = append(d, r)
 	}
 	return d, nil
@@ -737,6 +735,13 @@ func attrName(oid asn1.ObjectIdentifier) string {
 		return n
 	}
 	return oid.String()
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // directoryString decodes the string types a name's attributes use.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -345,5 +346,47 @@ func TestBuildNameConstraintComparisons(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Reason != TooComplex {
 		t.Fatalf("got %v, want too-complex", err)
+	}
+}
+
+// TestBuildDirectoryNameCost: directory names of huge multi-valued RDNs,
+// equal but for their last attribute, are compared in linear time and
+// within the comparison budget (issue #11 item 11): before, comparing two
+// RDNs was quadratic in their attributes.
+func TestBuildDirectoryNameCost(t *testing.T) {
+	bigRDN := func(last string) pkix.RDNSequence {
+		var r []pkix.AttributeTypeAndValue
+		for i := range 5000 {
+			r = append(r, pkix.AttributeTypeAndValue{Type: asn1.ObjectIdentifier{1, 2, 3, 4, i}, Value: "v"})
+		}
+		r = append(r, pkix.AttributeTypeAndValue{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: last})
+		return pkix.RDNSequence{r}
+	}
+	der := func(n pkix.RDNSequence) []byte {
+		b, err := asn1.Marshal(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	root := issue(t, ca("root"), nil)
+	sub := issue(t, constrained("sub", ncExt(true, []gn{{tagDirectory, der(bigRDN("Example"))}}, nil)), root)
+	l := leaf("user")
+	l.RawSubject = der(bigRDN("Example"))
+	var sans []gn
+	for range 40 {
+		sans = append(sans, gn{tagDirectory, der(bigRDN("Example"))})
+	}
+	sans = append(sans, gn{tagDirectory, der(bigRDN("Other"))})
+	l.ExtraExtensions = []pkix.Extension{sanExt(sans...)}
+	user := issue(t, l, sub)
+	start := time.Now()
+	_, err := Build(user.cert, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{sub.cert}, Time: t0.AddDate(1, 0, 0)})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Reason != NameConstraint {
+		t.Fatalf("got %v, want name-constraint", err)
+	}
+	if d := time.Since(start); d > 2*time.Second { // quadratic: 5 s and more
+		t.Errorf("took %v", d)
 	}
 }
