@@ -60,14 +60,51 @@ var formNames = []string{"otherName", "rfc822Name", "dNSName", "x400Address", "d
 // unhandledCritical returns the first critical extension of c that
 // crypto/x509 left unhandled and this package does not handle either, or
 // nil. crypto/x509 leaves nameConstraints unhandled when it holds a form it
-// does not parse (directoryName...); this package reads it itself.
+// does not parse (directoryName...), and a subjectAltName when it holds
+// none of the forms it exposes: the RFC 9598 certificate of an address
+// with a UTF-8 local part, whose subject is empty and whose critical
+// subjectAltName holds only an SmtpUTF8Mailbox. This package reads both
+// itself, a subjectAltName when each of its names is of a form that name
+// constraints here check.
 func unhandledCritical(c *x509.Certificate) asn1.ObjectIdentifier {
 	for _, oid := range c.UnhandledCriticalExtensions {
-		if !oid.Equal(oidNameConstraints) {
+		switch {
+		case oid.Equal(oidNameConstraints):
+		case oid.Equal(oidSubjectAltName) && checkedSAN(sanValue(c)):
+		default:
 			return oid
 		}
 	}
 	return nil
+}
+
+// checkedSAN reports whether every name in a subjectAltName is of a form
+// the name constraint check reads: rfc822Name, dNSName, directoryName,
+// URI, iPAddress, or an SmtpUTF8Mailbox otherName.
+func checkedSAN(der []byte) bool {
+	s := cryptobyte.String(der)
+	var names cryptobyte.String
+	if !s.ReadASN1(&names, cbasn1.SEQUENCE) || !s.Empty() || names.Empty() {
+		return false
+	}
+	for !names.Empty() {
+		var gn cryptobyte.String
+		var tag cbasn1.Tag
+		if !names.ReadAnyASN1(&gn, &tag) {
+			return false
+		}
+		switch tag {
+		case tagRFC822, tagDNS, tagDirectory, tagURI, tagIP:
+		case tagOtherName:
+			var oid asn1.ObjectIdentifier
+			if !gn.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidSmtpUTF8Mailbox) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // constraints is a CA certificate's nameConstraints extension.

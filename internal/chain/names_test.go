@@ -390,3 +390,55 @@ func TestBuildDirectoryNameCost(t *testing.T) {
 		t.Errorf("took %v", d)
 	}
 }
+
+// TestBuildCriticalSmtpUTF8SAN: the RFC 9598 certificate of an address with
+// a UTF-8 local part has an empty subject and a critical subjectAltName
+// holding only the SmtpUTF8Mailbox, which crypto/x509 leaves unhandled.
+// It chains, and name constraints bind it (issue #11 item 3: before, it
+// failed as an unknown critical extension whatever the constraints); a
+// critical subjectAltName with a form not checked here still fails.
+func TestBuildCriticalSmtpUTF8SAN(t *testing.T) {
+	at := t0.AddDate(1, 0, 0)
+	root := issue(t, ca("root"), nil)
+	free := issue(t, ca("free"), root)
+	onlyOrg := issue(t, constrained("only example.org", perm1(rfc822("example.org"))), root)
+	utf8Only := func(san gn, parent *node) *node {
+		l := leaf("")
+		l.Subject = pkix.Name{}
+		ext := sanExt(san)
+		ext.Critical = true
+		l.ExtraExtensions = []pkix.Extension{ext}
+		return issue(t, l, parent)
+	}
+	upn := otherName(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 3}, "alice@example.com")
+	tests := []struct {
+		name   string
+		leaf   *node
+		inter  *node
+		reason Reason
+		valid  bool
+	}{
+		{"unconstrained", utf8Only(otherName(oidSmtpUTF8Mailbox, "用户@example.com"), free), free, 0, true},
+		{"constrained, inside", utf8Only(otherName(oidSmtpUTF8Mailbox, "用户@example.org"), onlyOrg), onlyOrg, 0, true},
+		{"constrained, outside", utf8Only(otherName(oidSmtpUTF8Mailbox, "用户@example.com"), onlyOrg), onlyOrg, NameConstraint, false},
+		{"other otherName", utf8Only(upn, free), free, CriticalExtension, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if len(tc.leaf.cert.UnhandledCriticalExtensions) == 0 {
+				t.Fatal("crypto/x509 handled the subjectAltName; the test needs it unhandled")
+			}
+			_, err := Build(tc.leaf.cert, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{tc.inter.cert}, Time: at})
+			if tc.valid {
+				if err != nil {
+					t.Fatalf("got %v, want a chain", err)
+				}
+				return
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Reason != tc.reason {
+				t.Fatalf("got %v, want %v", err, tc.reason)
+			}
+		})
+	}
+}
