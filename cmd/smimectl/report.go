@@ -222,6 +222,12 @@ func describeTrust(e *verify.TrustError, w trustWords) (string, []string) {
 		return w.cert + " chain breaks the certificate policies its authorities set: " + detail, []string{
 			"the issuing authorities set these rules (RFC 5280 certificate policies and policy constraints); only the issuing authority can issue a certificate that meets them",
 			"cert-verify -v prints the chain that was tried"}
+	case chain.NameConstraint:
+		return w.cert + " is outside the names its issuing authority may certify: " + detail, []string{
+			"an authority's name constraints bind every certificate below it; a certificate for another name must come from another authority"}
+	case chain.TooComplex:
+		return w.cert + " chain could not be checked: " + detail, []string{
+			"no genuine chain needs this much work: the certificates " + w.source + " carries (or --intermediates gives) look built to stall a verifier"}
 	}
 	return who + " is not valid: " + detail, nil
 }

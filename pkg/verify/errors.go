@@ -86,6 +86,10 @@ func (e *TrustError) Error() string {
 		what = "the certificate may not be used to sign mail"
 	case chain.Policy:
 		what = "the certificate chain breaks the certificate policies its authorities set"
+	case chain.NameConstraint:
+		what = "the certificate is outside the names its issuing authority may certify"
+	case chain.TooComplex:
+		what = "the certificate chain could not be checked"
 	default:
 		what = "the signer's certificate is not valid"
 	}
