@@ -56,8 +56,8 @@ func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit 
 		}
 		return f, f.Close, func() { f.Close() }
 	}
-	a := &atomicFile{path: path, perm: perm}
-	a.f, a.err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	a := &atomicFile{path: path, perm: perm, temps: e.temps}
+	a.f, a.err = e.temps.create(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	var pe *fs.PathError
 	if errors.As(a.err, &pe) {
 		// Name the file the user asked for, not the temporary one.
@@ -66,12 +66,14 @@ func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit 
 	return a, a.commit, a.abort
 }
 
-// atomicFile is a temporary file that becomes path on commit.
+// atomicFile is a temporary file that becomes path on commit. It is
+// recorded in temps until then, so that a signal removes it.
 type atomicFile struct {
-	path string
-	perm fs.FileMode
-	f    *os.File // nil once committed or aborted
-	err  error    // sticky error from creating or writing
+	path  string
+	perm  fs.FileMode
+	temps *tempFiles
+	f     *os.File // nil once committed or aborted
+	err   error    // sticky error from creating or writing
 }
 
 func (a *atomicFile) Write(p []byte) (int, error) {
@@ -103,10 +105,9 @@ func (a *atomicFile) commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), a.path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+		err = a.temps.promote([]rename{{f.Name(), a.path}})
+	} else {
+		a.temps.discard(f.Name())
 	}
 	a.f, a.err = nil, err
 	return err
@@ -117,7 +118,7 @@ func (a *atomicFile) abort() {
 		return
 	}
 	a.f.Close()
-	os.Remove(a.f.Name())
+	a.temps.discard(a.f.Name())
 	a.f = nil
 	if a.err == nil {
 		a.err = errors.New("output aborted")

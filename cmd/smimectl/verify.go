@@ -104,8 +104,8 @@ hard), permerror (malformed), neutral (an encrypted layer not opened) or none
 status is 0 whenever the message was written, whatever the verdict: the
 verdict is in the field, and the reason still goes to standard error. Only
 when nothing could be written (a bad flag, an unreadable file, an unwritable
---out) is it non-zero, and then nothing is written. --annotate can't be used
-with --json.`,
+--out, a full or missing TMPDIR: 2, or 75 where trying again can help) is it
+non-zero, and then nothing is written. --annotate can't be used with --json.`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
 
