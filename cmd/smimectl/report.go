@@ -273,11 +273,20 @@ func describeLocalFault(err error) (string, []string, bool) {
 		return "", nil, false
 	}
 	var msg string
+	stdio := false
 	switch f := f.(type) {
 	case *mime.SpoolError:
 		return libraryDetail(f), spoolHints(f), true
 	case *fs.PathError:
 		msg = fmt.Sprintf("can't %s %q: %v", f.Op, f.Path, f.Err)
+		if stream, ok := stdioNames[f.Path]; ok {
+			// os.Stdout's name: whatever the context, say which stream.
+			op := f.Op
+			if op == "write" {
+				op = "write to"
+			}
+			msg, stdio = fmt.Sprintf("can't %s %s: %v", op, stream, f.Err), true
+		}
 	case *os.LinkError:
 		msg = fmt.Sprintf("can't %s %q to %q: %v", f.Op, f.Old, f.New, f.Err)
 	}
@@ -287,7 +296,7 @@ func describeLocalFault(err error) (string, []string, bool) {
 	} else if retryable(f) {
 		hints = append(hints, "a fault of this machine, not of the message: try again later")
 	}
-	if err.Error() == f.Error() || isMessageError(err) {
+	if err.Error() == f.Error() || stdio || isMessageError(err) {
 		// A bare error, or one a library wrapped as a verdict on the
 		// message: the file and the cause say it all.
 		return msg, hints, true
@@ -296,6 +305,9 @@ func describeLocalFault(err error) (string, []string, bool) {
 	// word it.
 	return "", nil, false
 }
+
+// stdioNames are the names os.Stdout and os.Stderr give in errors.
+var stdioNames = map[string]string{"/dev/stdout": "standard output", "/dev/stderr": "standard error"}
 
 // isMessageError reports whether err carries a verdict on the message, which a
 // local fault inside it must not be worded as.

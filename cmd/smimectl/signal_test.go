@@ -37,7 +37,7 @@ const bigContentSize = 24 << 20
 // TestKilledRunLeavesNothing (issue #11 item 14) makes the messages once for
 // its subtests.
 func TestKilledRunLeavesNothing(t *testing.T) {
-	m, err := makeBigMessages(t.TempDir())
+	m, err := makeBigMessages(t.TempDir(), bigContentSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,9 @@ func TestKilledRunLeavesNothing(t *testing.T) {
 	t.Run("broken pipe", func(t *testing.T) { testBrokenPipeLeavesNothing(t, m) })
 }
 
-func makeBigMessages(dir string) (*bigMessages, error) {
+// makeBigMessages makes a lab in dir and a message with size bytes of
+// content, signed by alice and encrypted for bob.
+func makeBigMessages(dir string, size int) (*bigMessages, error) {
 	big := &bigMessages{dir: dir}
 	var err error
 	runIn := func(args ...string) error {
@@ -63,7 +65,7 @@ func makeBigMessages(dir string) (*bigMessages, error) {
 	var b bytes.Buffer
 	b.WriteString("From: alice@example.com\r\nTo: bob@example.com\r\nSubject: big\r\nContent-Type: text/plain\r\n\r\n")
 	line := strings.Repeat("plaintext that must not be left on disk ", 2)[:78] + "\r\n"
-	for b.Len() < bigContentSize {
+	for b.Len() < size {
 		b.WriteString(line)
 	}
 	big.plain = b.Bytes()

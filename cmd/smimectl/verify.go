@@ -178,7 +178,9 @@ func runVerify(opts *verifyOptions) error {
 			reportLayers(e.Stderr, res)
 		}
 	}
-	if opts.JSON {
+	// A fault of this machine is no result on the message: no JSON object
+	// with "valid": false for it, only the error (exit 2 or 75).
+	if opts.JSON && localFault(verr) == nil {
 		if err := printJSON(e.Stdout, res, verr, vopts); err != nil {
 			abort()
 			return err

@@ -312,7 +312,8 @@ func classify(err error) error {
 	if errors.As(err, &ua) {
 		return &MalformedError{err}
 	}
-	return err
+	// Anything else, such as a spool file that can't be written.
+	return fmt.Errorf("decrypt: %w", err)
 }
 
 // unwrap picks our recipient entry and recovers the session key.
