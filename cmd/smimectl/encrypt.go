@@ -589,7 +589,8 @@ const maxNameAddress = 64
 // addr. The address comes from the message's header, so it may be anything
 // ("../../x"@example.com, /etc/passwd@x, a megabyte long): the name is
 // "bcc-<addr>.eml" only when addr is plain — lowercase ASCII letters, digits
-// and . _ @ + - only, at most maxNameAddress bytes — and otherwise
+// and . _ @ + - only, at most maxNameAddress bytes, no leading dot and no
+// ".." — and otherwise
 // "bcc-<safe>~<hash>.eml", where safe is addr in lower case with every other
 // character replaced by "_" and cut to maxNameAddress bytes, and hash is the
 // first 16 hex digits of the SHA-256 of addr. So a name is never empty, never
@@ -614,7 +615,7 @@ func bccFileName(addr string) string {
 			plain = false
 		}
 	}
-	if plain && b.String() == addr {
+	if plain && b.String() == addr && addr[0] != '.' && !strings.Contains(addr, "..") {
 		return "bcc-" + addr + ".eml"
 	}
 	sum := sha256.Sum256([]byte(addr))
