@@ -143,10 +143,11 @@ func handleSignals(temps *tempFiles) (stop func()) {
 	}
 }
 
-// stdioWriter is standard output or standard error. A write that fails
-// because the reader has gone (EPIPE: "smimectl verify ... | head") removes
-// the temporary files and exits with 141 at once, silently, as a process
-// killed by SIGPIPE would; other write errors are returned.
+// stdioWriter is standard output or standard error (or an --out that names a
+// pipe). A write that fails because the reader has gone (EPIPE: "smimectl
+// verify ... | head") removes the temporary files and exits with 141 at once,
+// silently, as a process killed by SIGPIPE would; other write errors are
+// returned.
 type stdioWriter struct {
 	f     *os.File
 	temps *tempFiles

@@ -54,7 +54,9 @@ func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit 
 		if err != nil {
 			return &atomicFile{err: err}, func() error { return err }, func() {}
 		}
-		return f, f.Close, func() { f.Close() }
+		// A pipe whose reader has gone ends the run as a broken
+		// standard output does (exit 141, temporary files removed).
+		return &stdioWriter{f: f, temps: e.temps}, f.Close, func() { f.Close() }
 	}
 	a := &atomicFile{path: path, perm: perm, temps: e.temps}
 	a.f, a.err = e.temps.create(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")

@@ -295,6 +295,9 @@ func testBrokenPipeLeavesNothing(t *testing.T, m *bigMessages) {
 		// verify ... | head -c 100
 		{"verify | head", []string{"verify", "--trust", lab + "/root.crt", "--intermediates", lab + "/intermediate.crt",
 			"--in", filepath.Join(m.dir, "signed.eml")}, 100},
+		// verify --out FIFO, and the reader of the FIFO goes.
+		{"verify --out fifo", []string{"verify", "--trust", lab + "/root.crt", "--intermediates", lab + "/intermediate.crt",
+			"--in", filepath.Join(m.dir, "signed.eml"), "--out", "FIFO"}, 100},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -303,7 +306,26 @@ func testBrokenPipeLeavesNothing(t *testing.T, m *bigMessages) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command("smimectl", tc.args...)
+			args := slices.Clone(tc.args)
+			var fifoReader chan *os.File
+			if i := slices.Index(args, "FIFO"); i >= 0 {
+				// The command writes to a named pipe; its reader is
+				// the one that goes.
+				fifo := filepath.Join(t.TempDir(), "fifo")
+				if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args[i] = fifo
+				fifoReader = make(chan *os.File, 1)
+				go func() {
+					f, err := os.Open(fifo) // until the command opens it
+					if err != nil {
+						t.Error(err)
+					}
+					fifoReader <- f
+				}()
+			}
+			cmd := exec.Command("smimectl", args...)
 			cmd.Dir = work
 			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 			cmd.Stdout = w
@@ -316,6 +338,10 @@ func testBrokenPipeLeavesNothing(t *testing.T, m *bigMessages) {
 				t.Fatal(err)
 			}
 			w.Close()
+			if fifoReader != nil {
+				defer r.Close()
+				r = <-fifoReader
+			}
 			if tc.readSome >= 0 {
 				if _, err := io.ReadFull(r, make([]byte, tc.readSome)); err != nil {
 					t.Fatal(err)

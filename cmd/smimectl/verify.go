@@ -67,7 +67,9 @@ missing answer means: soft passes with a warning, hard fails with exit status
 75 (try again later), off skips the check. A revoked certificate always fails,
 with the date and reason. --json prints every signer and check
 as one JSON object on standard output instead of the content (which then goes
-only to --out, if given).
+only to --out, if given); a fault of this machine, such as a full or missing
+TMPDIR, is no result on the message and prints no object, only the error
+(exit status 2, or 75 where trying again can help).
 
 Layered messages (RFC 2634's triple wrap: signed, encrypted, signed again) are
 opened layer by layer, up to 8 layers: every signed layer, clear or opaque, is
