@@ -2,17 +2,26 @@ package main
 
 import (
 	"errors"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 )
 
 // Nothing left behind (SPEC "a killed run leaves nothing on disk"; issue #11
-// item 14). Spooled content has no name on disk at all (internal/mime.Spool).
-// The files that must have one until the run succeeds — the --out temporary
-// file ".NAME.tmp*" and the messages of encrypt --bcc separate — are recorded
-// in a tempFiles set, and Main removes them when the run is stopped:
+// item 14). Spooled content has no name on disk at all (internal/mime.Spool),
+// and on Linux neither has an --out file until it is complete (O_TMPFILE,
+// linked under a temporary name and renamed into place on success), so even
+// SIGKILL leaves nothing. Where a temporary output file needs a name while it
+// is written (other systems, file systems without O_TMPFILE), and for the
+// finished messages of encrypt --bcc separate waiting for the others, the
+// ".NAME.tmp*" names are recorded in a tempFiles set, and Main removes them
+// when the run is stopped:
 //
 //   - by SIGINT, SIGTERM (what timeout(1) sends) or SIGHUP: the files are
 //     removed and smimectl exits with 128+n (130, 143, 129), the status a shell
@@ -21,8 +30,8 @@ import (
 //     (SIGPIPE, EPIPE): the files are removed and smimectl exits with 141
 //     (128+SIGPIPE) without a message, as a process killed by SIGPIPE would.
 //
-// SIGKILL can't be caught: a run killed by it may leave a ".NAME.tmp*" file
-// beside --out (never a spooled one).
+// SIGKILL can't be caught: where O_TMPFILE can't be used, a run killed by it
+// may leave a ".NAME.tmp*" file beside --out (never a spooled one).
 
 // signalExit is the exit status of a run stopped by signal sig: 128+n.
 func signalExit(sig syscall.Signal) int { return 128 + int(sig) }
@@ -33,66 +42,170 @@ func signalExit(sig syscall.Signal) int { return 128 + int(sig) }
 type tempFiles struct {
 	mu    sync.Mutex
 	names map[string]bool
+	// named makes every file named from the start, as where O_TMPFILE
+	// can't be used (tests of that path).
+	named bool
 }
 
-// create is os.CreateTemp(dir, pattern) with the file recorded.
-func (t *tempFiles) create(dir, pattern string) (*os.File, error) {
-	if t == nil {
-		return os.CreateTemp(dir, pattern)
-	}
-	// Held across the creation: a signal that arrives meanwhile finds
-	// the file recorded, or waits until it is.
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	f, err := os.CreateTemp(dir, pattern)
-	if err == nil {
-		if t.names == nil {
-			t.names = map[string]bool{}
+// tempFile is an output file being written: f, and the name it has in dir,
+// or "" while it has none. On Linux it is opened with O_TMPFILE and has no
+// name until it is complete, so that a run killed even by SIGKILL leaves
+// nothing; elsewhere it is created under a name from pattern (as
+// os.CreateTemp), which tempFiles records for the signal handler.
+type tempFile struct {
+	f       *os.File // nil once closed
+	dir     string
+	pattern string
+	name    string
+}
+
+// create returns a new temporary file in dir; pattern is os.CreateTemp's,
+// for the name it gets.
+func (t *tempFiles) create(dir, pattern string) (*tempFile, error) {
+	if t == nil || !t.named {
+		if f, ok := openUnnamedOut(dir); ok {
+			return &tempFile{f: f, dir: dir, pattern: pattern}, nil
 		}
-		t.names[f.Name()] = true
 	}
-	return f, err
+	t.lock()
+	defer t.unlock()
+	// Locked across the creation: a signal that arrives meanwhile finds
+	// the file recorded, or waits until it is.
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	t.record(f.Name())
+	return &tempFile{f: f, dir: dir, pattern: pattern, name: f.Name()}, nil
 }
 
-// discard removes the temporary file name and forgets it.
-func (t *tempFiles) discard(name string) {
+func (t *tempFiles) lock() {
 	if t != nil {
 		t.mu.Lock()
-		defer t.mu.Unlock()
+	}
+}
+
+func (t *tempFiles) unlock() {
+	if t != nil {
+		t.mu.Unlock()
+	}
+}
+
+// record adds name to the set; t is locked.
+func (t *tempFiles) record(name string) {
+	if t == nil {
+		return
+	}
+	if t.names == nil {
+		t.names = map[string]bool{}
+	}
+	t.names[name] = true
+}
+
+// forget removes name from the set; t is locked.
+func (t *tempFiles) forget(name string) {
+	if t != nil {
 		delete(t.names, name)
 	}
-	os.Remove(name)
 }
 
-// rename is a pair of a temporary file and the path it becomes.
-type rename struct{ tmp, dst string }
-
-// promote renames every temporary file into place, in order, and forgets
-// them. It is all or nothing as far as the file system allows: if one
-// rename fails, the files already renamed and the temporary files left are
-// removed (a file that stood at one of those paths before is then gone too),
-// and the error is returned. A signal is handled before or after promote,
-// never in between.
-func (t *tempFiles) promote(files []rename) error {
-	if t != nil {
-		t.mu.Lock()
-		defer t.mu.Unlock()
+// park gives tf a name (if it has none), records it and closes the file: for
+// a run that writes many files before it puts them in place, so that it does
+// not hold a descriptor for each.
+func (t *tempFiles) park(tf *tempFile) error {
+	t.lock()
+	defer t.unlock()
+	err := t.nameLocked(tf)
+	if cerr := tf.close(); err == nil {
+		err = cerr
 	}
+	return err
+}
+
+// nameLocked gives an unnamed tf a fresh name from its pattern and records
+// it; t is locked.
+func (t *tempFiles) nameLocked(tf *tempFile) error {
+	if tf.name != "" {
+		return nil
+	}
+	prefix, suffix, _ := strings.Cut(tf.pattern, "*")
+	for range 100 {
+		name := filepath.Join(tf.dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10)+suffix)
+		err := linkOut(tf.f, name)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err == nil {
+			tf.name = name
+			t.record(name)
+		}
+		return err
+	}
+	return &fs.PathError{Op: "create", Path: filepath.Join(tf.dir, tf.pattern), Err: fs.ErrExist}
+}
+
+// close closes tf's file, once.
+func (tf *tempFile) close() error {
+	if tf.f == nil {
+		return nil
+	}
+	err := tf.f.Close()
+	tf.f = nil
+	return err
+}
+
+// discard closes and removes tf and forgets it.
+func (t *tempFiles) discard(tf *tempFile) {
+	tf.close()
+	if tf.name == "" {
+		return // nothing on disk
+	}
+	t.lock()
+	defer t.unlock()
+	os.Remove(tf.name)
+	t.forget(tf.name)
+}
+
+// rename is a temporary file and the path it becomes.
+type rename struct {
+	tmp *tempFile
+	dst string
+}
+
+// promote gives each temporary file its name, closes it and renames it into
+// place, in order, and forgets them. It is all or nothing as far as the file
+// system allows: if one step fails, the files already renamed and the
+// temporary files left are removed (a file that stood at one of those paths
+// before is then gone too), and the error is returned. A signal is handled
+// before or after promote, never in between.
+func (t *tempFiles) promote(files []rename) error {
+	t.lock()
+	defer t.unlock()
 	var err error
-	for i, f := range files {
-		if err = os.Rename(f.tmp, f.dst); err != nil {
-			for _, done := range files[:i] {
-				os.Remove(done.dst)
-			}
-			for _, left := range files[i:] {
-				os.Remove(left.tmp)
-			}
+	done := 0
+	for _, f := range files {
+		if err = t.nameLocked(f.tmp); err == nil {
+			err = f.tmp.close()
+		}
+		if err == nil {
+			err = os.Rename(f.tmp.name, f.dst)
+		}
+		if err != nil {
 			break
 		}
+		t.forget(f.tmp.name)
+		done++
 	}
-	if t != nil {
-		for _, f := range files {
-			delete(t.names, f.tmp)
+	if err != nil {
+		for _, f := range files[:done] {
+			os.Remove(f.dst)
+		}
+		for _, f := range files[done:] {
+			f.tmp.close()
+			if f.tmp.name != "" {
+				os.Remove(f.tmp.name)
+				t.forget(f.tmp.name)
+			}
 		}
 	}
 	return err

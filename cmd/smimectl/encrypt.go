@@ -515,20 +515,22 @@ func encryptSeparate(opts *encryptOptions, p *encryptPlan, in io.Reader) (err er
 				o.Recipients = []*x509.Certificate{p.self}
 			}
 		}
-		f, err := opts.env.temps.create(opts.OutDir, "."+j.name+".tmp*")
+		tf, err := opts.env.temps.create(opts.OutDir, "."+j.name+".tmp*")
 		if err != nil {
 			return err
 		}
-		files = append(files, rename{tmp: f.Name(), dst: filepath.Join(opts.OutDir, j.name)})
-		err = encryptFrom(msg, f, o)
+		files = append(files, rename{tmp: tf, dst: filepath.Join(opts.OutDir, j.name)})
+		err = encryptFrom(msg, tf.f, o)
 		if err == nil {
-			err = f.Chmod(modePublic)
+			err = tf.f.Chmod(modePublic)
 		}
 		if err == nil {
-			err = f.Sync()
+			err = tf.f.Sync()
 		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		if err == nil {
+			// Named and closed until all are done: one descriptor
+			// at a time, however many Bcc recipients.
+			err = opts.env.temps.park(tf)
 		}
 		if err != nil {
 			return fmt.Errorf("writing %q: %w", j.name, err)

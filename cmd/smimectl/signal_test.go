@@ -92,22 +92,38 @@ func makeBigMessages(dir string, size int) (*bigMessages, error) {
 	return big, err
 }
 
-// spoolOnDisk returns the files of pid's open descriptors that are in dir
-// (the spool: "/dir/#123 (deleted)" for an O_TMPFILE file).
-func spoolOnDisk(t *testing.T, pid int, dir string) []string {
+// openIn returns the files of pid's open descriptors that are in dir: the
+// spool in TMPDIR, the --out file beside F ("/dir/#123 (deleted)" for an
+// O_TMPFILE file), each as the /proc path of its descriptor and its target.
+func openIn(t *testing.T, pid int, dir string) map[string]string {
 	t.Helper()
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
 		return nil // exited
 	}
-	var files []string
+	files := map[string]string{}
 	for _, fd := range fds {
-		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		p := fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())
+		link, err := os.Readlink(p)
 		if err == nil && strings.HasPrefix(link, dir+"/") {
-			files = append(files, link)
+			files[p] = link
 		}
 	}
 	return files
+}
+
+// unnamed checks that every file of pid in dir has no name there, and that dir
+// shows nothing, while the run is blocked mid-message.
+func unnamed(t *testing.T, pid int, dir, what string) {
+	t.Helper()
+	for _, link := range openIn(t, pid, dir) {
+		if !strings.HasSuffix(link, " (deleted)") {
+			t.Errorf("%s file %q has a name while the run writes it", what, link)
+		}
+	}
+	if got := names(t, dir); len(got) != 0 {
+		t.Errorf("%s holds %q while the run is blocked mid-message, want nothing", what, got)
+	}
 }
 
 // names lists the names in dir.
@@ -154,8 +170,8 @@ func exitStatus(t *testing.T, err error) int {
 
 // testSignalLeavesNothing (issue #11 item 14): SIGTERM, SIGINT and SIGHUP
 // stop a run mid-message with status 128+n, no ".F.tmp*" beside --out, no F,
-// and nothing in TMPDIR; while the run is blocked, its spool is already on
-// disk yet has no name in TMPDIR.
+// and nothing in TMPDIR; while the run is blocked, its spool and its --out
+// file are already on disk yet have no name, so SIGKILL leaves nothing too.
 func testSignalLeavesNothing(t *testing.T, m *bigMessages) {
 	lab := filepath.Join(m.dir, "lab")
 	bob := []string{"--key", lab + "/bob.key", "--cert", lab + "/bob.crt"}
@@ -172,6 +188,9 @@ func testSignalLeavesNothing(t *testing.T, m *bigMessages) {
 		{"verify SIGTERM", []string{"verify", "--trust", lab + "/root.crt", "--intermediates", lab + "/intermediate.crt", "--out", "F"}, m.signed, 16 << 20, true, syscall.SIGTERM},
 		{"verify --annotate SIGHUP", []string{"verify", "--annotate", "--authserv-id", "mx", "--trust", lab + "/root.crt", "--out", "F"}, m.signed, 16 << 20, true, syscall.SIGHUP},
 		{"encrypt SIGINT", []string{"encrypt", "--recipient-cert", lab + "/bob.crt", "--out", "F"}, m.plain, 12 << 20, false, syscall.SIGINT},
+		// SIGKILL can't be caught: nothing has a name to be left.
+		{"decrypt SIGKILL", append([]string{"decrypt", "--out", "F"}, bob...), m.enc, 20 << 20, true, syscall.SIGKILL},
+		{"encrypt SIGKILL", []string{"encrypt", "--recipient-cert", lab + "/bob.crt", "--out", "F"}, m.plain, 12 << 20, false, syscall.SIGKILL},
 		{"encrypt --bcc separate SIGTERM", []string{"encrypt", "--certs", lab, "--bcc", "separate", "--out-dir", "out"}, m.bcc, 12 << 20, true, syscall.SIGTERM},
 	}
 	for _, tc := range tests {
@@ -200,35 +219,32 @@ func testSignalLeavesNothing(t *testing.T, m *bigMessages) {
 			}
 			pid := cmd.Process.Pid
 			if tc.spool {
-				waitFor(t, "the spool is on disk", func() bool { return len(spoolOnDisk(t, pid, tmp)) > 0 })
-				for _, f := range spoolOnDisk(t, pid, tmp) {
-					if !strings.HasSuffix(f, " (deleted)") {
-						t.Errorf("spool file %q has a name in TMPDIR while the run holds it", f)
-					}
-				}
-				if got := names(t, tmp); len(got) != 0 {
-					t.Errorf("TMPDIR holds %q while the run is blocked mid-message, want nothing", got)
-				}
+				waitFor(t, "the spool is on disk", func() bool { return len(openIn(t, pid, tmp)) > 0 })
+				unnamed(t, pid, tmp, "TMPDIR")
 			}
 			if slices.Contains(tc.args, "--out") && !slices.Contains(tc.args, "--annotate") {
 				// (--annotate opens --out only once the verdict is in.)
-				waitFor(t, "the --out temporary file is being written", func() bool {
-					tmps, _ := filepath.Glob(filepath.Join(work, ".F.tmp*"))
-					return len(tmps) == 1
+				// Mid-message, the --out file is open: without a name
+				// (O_TMPFILE), so even SIGKILL leaves nothing.
+				waitFor(t, "the --out file is being written", func() bool {
+					for fd := range openIn(t, pid, work) {
+						if fi, err := os.Stat(fd); err == nil && (fi.Size() > 1<<20 || tc.name != "encrypt SIGINT") {
+							return true
+						}
+					}
+					return false
 				})
-			}
-			if tc.name == "encrypt SIGINT" {
-				waitFor(t, "encrypted output is written", func() bool {
-					tmps, _ := filepath.Glob(filepath.Join(work, ".F.tmp*"))
-					fi, err := os.Stat(tmps[0])
-					return err == nil && fi.Size() > 1<<20
-				})
+				unnamed(t, pid, work, "the --out directory")
 			}
 			if err := cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
 			err = cmd.Wait()
-			if got, want := exitStatus(t, err), 128+int(tc.sig); got != want {
+			if tc.sig == syscall.SIGKILL {
+				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+					t.Errorf("got %v, want killed by SIGKILL", err)
+				}
+			} else if got, want := exitStatus(t, err), 128+int(tc.sig); got != want {
 				t.Errorf("exit status %d, want %d (stderr: %s)", got, want, stderr.String())
 			}
 			if got := names(t, work); len(got) != 0 {
