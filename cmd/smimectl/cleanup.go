@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -132,16 +133,52 @@ func (t *tempFiles) nameLocked(tf *tempFile) error {
 	for range 100 {
 		name := filepath.Join(tf.dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10)+suffix)
 		err := linkOut(tf.f, name)
-		if errors.Is(err, fs.ErrExist) {
+		switch {
+		case errors.Is(err, fs.ErrExist):
 			continue
+		case err != nil:
+			// /proc refused the link (a restricted container):
+			// copy to a named file rather than fail a good run.
+			return t.copyNamed(tf)
 		}
-		if err == nil {
-			tf.name = name
-			t.record(name)
-		}
-		return err
+		tf.name = name
+		t.record(name)
+		return nil
 	}
 	return &fs.PathError{Op: "create", Path: filepath.Join(tf.dir, tf.pattern), Err: fs.ErrExist}
+}
+
+// copyNamed replaces tf (unnamed, in practice) by a named copy of it; t is
+// locked.
+func (t *tempFiles) copyNamed(tf *tempFile) error {
+	f, err := os.CreateTemp(tf.dir, tf.pattern)
+	if err != nil {
+		return err
+	}
+	t.record(f.Name())
+	fi, err := tf.f.Stat()
+	if err == nil {
+		_, err = io.Copy(f, io.NewSectionReader(tf.f, 0, fi.Size()))
+	}
+	if err == nil {
+		err = f.Chmod(fi.Mode().Perm())
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		t.forget(f.Name())
+		return err
+	}
+	tf.f.Close()
+	if tf.name != "" {
+		os.Remove(tf.name)
+		t.forget(tf.name)
+	}
+	tf.f, tf.name = f, f.Name()
+	return nil
 }
 
 // close closes tf's file, once.

@@ -100,4 +100,37 @@ func TestTempFiles(t *testing.T) {
 			}
 		})
 	}
+
+	// Where /proc refuses the link, the unnamed file's content is copied
+	// to a named one, mode and all.
+	t.Run("copy when the link fails", func(t *testing.T) {
+		dir := t.TempDir()
+		temps := &tempFiles{}
+		tf, err := temps.create(dir, ".c.tmp*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf.f.WriteString("content")
+		tf.f.Chmod(0o640)
+		temps.mu.Lock()
+		err = temps.copyNamed(tf)
+		temps.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tf.name == "" || !temps.names[tf.name] {
+			t.Fatalf("copy has name %q, recorded %v", tf.name, temps.names)
+		}
+		if err := temps.promote([]rename{{tf, filepath.Join(dir, "c")}}); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(dir, "c"))
+		b, _ := os.ReadFile(filepath.Join(dir, "c"))
+		if err != nil || string(b) != "content" || fi.Mode().Perm() != 0o640 {
+			t.Errorf("got %q, %v, %v; want \"content\" with mode 0640", b, fi.Mode(), err)
+		}
+		if got := dirNames(t, dir); !slices.Equal(got, []string{"c"}) {
+			t.Errorf("directory holds %q, want c", got)
+		}
+	})
 }

@@ -16,7 +16,9 @@ func openUnnamedOut(dir string) (f *os.File, ok bool) {
 	if _, err := os.Stat("/proc/self/fd"); err != nil {
 		return nil, false
 	}
-	f, err := os.OpenFile(dir, unix.O_TMPFILE|os.O_WRONLY, 0o600)
+	// Readable too: should the link fail, the content is copied to a
+	// named file instead (see tempFiles.nameLocked).
+	f, err := os.OpenFile(dir, unix.O_TMPFILE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, false
 	}
