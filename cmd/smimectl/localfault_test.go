@@ -66,6 +66,7 @@ func TestLocalFaultsAreNotVerdicts(t *testing.T) {
 		{"inspect --json", []string{"inspect", "--json", "--in", signed}},
 		{"decrypt", append([]string{"decrypt", "--in", enc, "--out", "F"}, bob...)},
 		{"decrypt --trust", append(append([]string{"decrypt", "--in", enc, "--out", "F"}, bob...), trust...)},
+		{"decrypt --annotate", append(append([]string{"decrypt", "--annotate", "--authserv-id", "mx", "--in", enc, "--out", "F"}, bob...), trust...)},
 		{"encrypt --bcc separate", []string{"encrypt", "--certs", lab, "--bcc", "separate", "--out-dir", "out", "--in", filepath.Join(m.dir, "bcc.eml")}},
 	}
 	tmpdirs := []struct {
