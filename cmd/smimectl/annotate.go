@@ -21,7 +21,8 @@ import (
 // to standard error. Only when nothing could be written (a bad flag, an unreadable
 // key or trust file, an unreadable message, an unwritable --out) is the status
 // non-zero, and then nothing is written: procmail and Sieve filters keep the original
-// message when a filter fails.
+// message when a filter fails. A fault of this machine met while reading the message
+// (a full or missing TMPDIR) is such a case too: it is not a verdict on the message.
 
 // annotateFlags are --annotate and --authserv-id, shared by verify and decrypt.
 type annotateFlags struct {
@@ -99,6 +100,12 @@ func runAnnotate(j annotateJob) error {
 		w = content
 	}
 	res, verr := verify.Open(context.Background(), w, io.TeeReader(in, orig), j.opts)
+	if localFault(verr) != nil {
+		// A full or missing TMPDIR, a failed disk: no verdict on the
+		// message can be given, so none is written (issue #11 item 15);
+		// the exit status (75 or 2) tells the mail system.
+		return verr
+	}
 	// Open stops reading at a failure: the rest of the message is kept too.
 	if _, err := io.Copy(orig, in); err != nil {
 		return fmt.Errorf("reading the message: %w", err)

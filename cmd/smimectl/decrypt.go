@@ -77,9 +77,9 @@ the message as received, unchanged apart from the field. --authserv-id names
 this host in the field (default: the host name). The exit status is 0
 whenever the message was written, whatever the verdict: the verdict is in
 the field, and the reason still goes to standard error. Only when nothing
-could be written (a bad flag, an unreadable key or file, an unwritable --out)
-is it non-zero, and then nothing is written. --annotate can't be used with
---json.`,
+could be written (a bad flag, an unreadable key or file, an unwritable --out,
+a full or missing TMPDIR: 2, or 75 where trying again can help) is it
+non-zero, and then nothing is written. --annotate can't be used with --json.`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
 
@@ -208,7 +208,9 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 			reportLayers(e.Stderr, res)
 		}
 	}
-	if opts.JSON {
+	// A fault of this machine is no result on the message: no JSON object
+	// with "valid": false for it, only the error (exit 2 or 75).
+	if opts.JSON && localFault(verr) == nil {
 		if err := printJSON(e.Stdout, res, verr, vopts); err != nil {
 			abort()
 			return err

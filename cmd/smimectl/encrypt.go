@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 )
@@ -90,7 +94,13 @@ fields back. A message that is signed already can't get them: sign it with
 
 --bcc separate writes one message for To and Cc and one per Bcc recipient into
 --out-dir (message.eml, bcc-<address>.eml), so Bcc recipients stay hidden from
-each other (the guide's SecurityFlags 0x040/0x080).
+each other (the guide's SecurityFlags 0x040/0x080). An address that is not
+plain lowercase letters, digits and . _ @ + - (at most 64 of them) is written
+as bcc-<address with "_" for the rest>~<16 hex digits of its SHA-256>.eml, so
+no name leaves --out-dir and no two addresses share one. The files appear all
+together or not at all: if anything fails, none is left. A Bcc recipient without
+a certificate stops the command (exit status 3); with --allow-missing it gets
+no message, with a warning, and the others are written.
 ` + directoryHelp,
 		Example: `  # Encrypt for Bob with his certificate file.
   smimectl encrypt --recipient-cert bob.crt < msg.eml | sendmail -t
@@ -188,16 +198,16 @@ func runEncrypt(opts *encryptOptions) error {
 			abort()
 			return err
 		}
-		if err := commit(); err != nil {
-			return err
+		if opts.JSON {
+			// Before the file is in place: a failed run leaves nothing.
+			if err := p.printReport(opts); err != nil {
+				abort()
+				return err
+			}
 		}
-	} else if err := encryptSeparate(opts, p, in); err != nil {
-		return err
+		return commit()
 	}
-	if opts.JSON {
-		return p.printReport(opts)
-	}
-	return nil
+	return encryptSeparate(opts, p, in)
 }
 
 // plan reads the certificate files and the sender's certificate.
@@ -441,23 +451,32 @@ func (p *encryptPlan) lookup(opts *encryptOptions, addrs []string) ([]*x509.Cert
 // errPlanned stops the planning pass of --bcc separate once the header is read.
 var errPlanned = errors.New("planned")
 
+// separateJob is one message of --bcc separate: its file name in --out-dir
+// and the header addresses it is encrypted for.
+type separateJob struct {
+	name string
+	bcc  string // the Bcc recipient, or "" for the To and Cc message
+	pick func(encrypt.Addresses) []string
+}
+
 // encryptSeparate writes one message for To and Cc and one per Bcc recipient
-// into --out-dir. The message is spooled to a temporary file, read once for its
-// addresses, and every recipient is looked up before any file is written.
-func encryptSeparate(opts *encryptOptions, p *encryptPlan, in io.Reader) error {
-	tmp, err := os.CreateTemp("", "smimectl-bcc-*")
-	if err != nil {
-		return err
+// into --out-dir, all or nothing (issue #11 item 16). The message is spooled
+// (memory, then a temporary file without a name), read once for its
+// addresses, and every recipient is looked up before anything is written. A
+// Bcc recipient without a certificate stops the command (exit 3) with nothing
+// written; with --allow-missing it is warned about and gets no file, and the
+// others are written (exit 0). Every message is written to a temporary file in
+// --out-dir, and only when all of them are complete are they renamed into
+// place; any failure removes them all.
+func encryptSeparate(opts *encryptOptions, p *encryptPlan, in io.Reader) (err error) {
+	msg := &mime.Spool{}
+	defer msg.Close()
+	if _, err := io.Copy(msg, in); err != nil {
+		return fmt.Errorf("reading the message: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if _, err := io.Copy(tmp, in); err != nil {
-		return err
-	}
-	reread := func() io.Reader { return io.NewSectionReader(tmp, 0, 1<<62) }
 	plan := p.opts
 	plan.Resolve = func(a encrypt.Addresses) ([]*x509.Certificate, error) { p.addrs = a; return nil, errPlanned }
-	if err := encrypt.Encrypt(io.Discard, reread(), plan); !errors.Is(err, errPlanned) {
+	if err := encryptFrom(msg, io.Discard, plan); !errors.Is(err, errPlanned) {
 		return err
 	}
 	addrs := p.addrs
@@ -465,17 +484,29 @@ func encryptSeparate(opts *encryptOptions, p *encryptPlan, in io.Reader) error {
 	if _, err := p.lookup(opts, slices.Concat(opts.To, addrs.To, addrs.Cc, addrs.Bcc)); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+	jobs, err := p.separateJobs(opts, addrs)
+	if err != nil {
 		return err
 	}
-	type job struct {
-		name string
-		pick func(encrypt.Addresses) []string
+	if _, err := os.Stat(opts.OutDir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+			return err
+		}
+		// A failed run leaves no empty directory behind either.
+		defer func() {
+			if err != nil {
+				os.Remove(opts.OutDir)
+			}
+		}()
 	}
-	jobs := []job{{"message.eml", func(a encrypt.Addresses) []string { return slices.Concat(opts.To, a.To, a.Cc) }}}
-	for _, b := range addrs.Bcc {
-		jobs = append(jobs, job{"bcc-" + b + ".eml", func(encrypt.Addresses) []string { return []string{b} }})
-	}
+	var files []rename
+	defer func() {
+		if err != nil {
+			for _, f := range files {
+				opts.env.temps.discard(f.tmp)
+			}
+		}
+	}()
 	for i, j := range jobs {
 		o := p.encryptOptions(opts, j.pick)
 		if i > 0 {
@@ -484,14 +515,111 @@ func encryptSeparate(opts *encryptOptions, p *encryptPlan, in io.Reader) error {
 				o.Recipients = []*x509.Certificate{p.self}
 			}
 		}
-		w, commit, abort := openOutput(opts.env, filepath.Join(opts.OutDir, j.name))
-		if err := encrypt.Encrypt(w, reread(), o); err != nil {
-			abort()
+		tf, err := opts.env.temps.create(opts.OutDir, "."+j.name+".tmp*")
+		if err != nil {
+			return err
+		}
+		files = append(files, rename{tmp: tf, dst: filepath.Join(opts.OutDir, j.name)})
+		err = encryptFrom(msg, tf.f, o)
+		if err == nil {
+			err = tf.f.Chmod(modePublic)
+		}
+		if err == nil {
+			err = tf.f.Sync()
+		}
+		if err == nil {
+			// Named and closed until all are done: one descriptor
+			// at a time, however many Bcc recipients.
+			err = opts.env.temps.park(tf)
+		}
+		if err != nil {
 			return fmt.Errorf("writing %q: %w", j.name, err)
 		}
-		if err := commit(); err != nil {
+	}
+	if opts.JSON {
+		// Before the files are in place: a report that can't be written
+		// fails the run, and a failed run leaves nothing.
+		if err := p.printReport(opts); err != nil {
 			return err
 		}
 	}
-	return nil
+	return opts.env.temps.promote(files)
+}
+
+// encryptFrom encrypts the spooled message to w.
+func encryptFrom(msg *mime.Spool, w io.Writer, o encrypt.Options) error {
+	r, err := msg.Open()
+	if err != nil {
+		return err
+	}
+	return encrypt.Encrypt(w, r, o)
+}
+
+// separateJobs lists the messages of --bcc separate: message.eml for To and
+// Cc, and one for each distinct Bcc recipient that has a certificate (with
+// --allow-missing, the others were warned about and get none), named by
+// bccFileName. Two addresses whose names would collide stop the command.
+func (p *encryptPlan) separateJobs(opts *encryptOptions, addrs encrypt.Addresses) ([]separateJob, error) {
+	jobs := []separateJob{{name: "message.eml", pick: func(a encrypt.Addresses) []string { return slices.Concat(opts.To, a.To, a.Cc) }}}
+	names := map[string]string{}
+	for _, b := range addrs.Bcc {
+		if slices.ContainsFunc(jobs[1:], func(j separateJob) bool { return certinfo.SameAddress(j.bcc, b) }) {
+			continue
+		}
+		certs, err := p.lookup(opts, []string{b})
+		var me *certsel.MissingError
+		switch {
+		case errors.As(err, &me) && opts.AllowMissing, err == nil && len(certs) == 0:
+			continue // warned about by lookup: no message for it
+		case err != nil:
+			return nil, err
+		}
+		name := bccFileName(b)
+		if other, ok := names[name]; ok {
+			return nil, fmt.Errorf("the Bcc addresses %q and %q would both be written to %q: nothing written", other, b, name)
+		}
+		names[name] = b
+		jobs = append(jobs, separateJob{name: name, bcc: b, pick: func(encrypt.Addresses) []string { return []string{b} }})
+	}
+	return jobs, nil
+}
+
+// maxNameAddress is the most bytes of an address a Bcc file name keeps.
+const maxNameAddress = 64
+
+// bccFileName is the --out-dir file name of the message for Bcc recipient
+// addr. The address comes from the message's header, so it may be anything
+// ("../../x"@example.com, /etc/passwd@x, a megabyte long): the name is
+// "bcc-<addr>.eml" only when addr is plain — lowercase ASCII letters, digits
+// and . _ @ + - only, at most maxNameAddress bytes, no leading dot and no
+// ".." — and otherwise
+// "bcc-<safe>~<hash>.eml", where safe is addr in lower case with every other
+// character replaced by "_" and cut to maxNameAddress bytes, and hash is the
+// first 16 hex digits of the SHA-256 of addr. So a name is never empty, never
+// starts with a dot, holds no path separator and no byte outside that set but
+// "~", and is at most 4+64+1+16+4 bytes; a plain address and a transformed
+// one can't meet (only the latter has "~"), and two transformed addresses
+// differ in their hash (a collision of 64 bits is still refused by
+// separateJobs rather than written over).
+func bccFileName(addr string) string {
+	plain := addr != "" && len(addr) <= maxNameAddress
+	var b strings.Builder
+	for _, r := range strings.ToLower(addr) {
+		if b.Len() >= maxNameAddress {
+			plain = false
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', strings.ContainsRune("._@+-", r):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+			plain = false
+		}
+	}
+	if plain && b.String() == addr && addr[0] != '.' && !strings.Contains(addr, "..") {
+		return "bcc-" + addr + ".eml"
+	}
+	sum := sha256.Sum256([]byte(addr))
+	return "bcc-" + b.String() + "~" + hex.EncodeToString(sum[:8]) + ".eml"
 }

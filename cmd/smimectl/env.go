@@ -16,4 +16,7 @@ type env struct {
 	// Hostname names this host (--annotate's default --authserv-id); nil
 	// means it is unknown.
 	Hostname func() (string, error)
+	// temps records the named temporary files of the run, for Main to
+	// remove when a signal stops it; nil records nothing.
+	temps *tempFiles
 }

@@ -7,8 +7,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
@@ -25,14 +27,18 @@ const (
 	// exitFailed: the message failed: not signed, bad signature, untrusted, expired,
 	// revoked, not from the sender, cannot decrypt, malformed.
 	exitFailed = 1
-	// exitUsage: usage or local setup error: bad flag, unreadable key or file.
+	// exitUsage: usage or local setup error: bad flag, unreadable key or file,
+	// a missing or read-only TMPDIR or --out directory. Never 1: a fault of
+	// this machine is not a verdict on the message.
 	exitUsage = 2
 	// exitNoCert: no usable certificate or key for the operation: nothing to sign
 	// with, a recipient without a certificate.
 	exitNoCert = 3
 	// exitTempFail is EX_TEMPFAIL from sysexits.h, as sendmail and procmail use it: a
 	// temporary failure worth retrying, such as a directory, CRL or OCSP server that
-	// was unreachable where its answer was required.
+	// was unreachable where its answer was required, or a local resource that can
+	// come back: a full disk or quota, too many open files, an I/O error (see
+	// retryableErrnos).
 	exitTempFail = 75
 )
 
@@ -44,9 +50,9 @@ var exitStatuses = []struct {
 }{
 	{exitOK, "done; for verify, every signature is valid and trusted"},
 	{exitFailed, "the message failed: not signed, bad signature, untrusted, expired,\nrevoked, not from the sender, cannot decrypt, malformed"},
-	{exitUsage, "usage or local setup error: bad flag, unknown command, unreadable\nkey or file"},
+	{exitUsage, "usage or local setup error: bad flag, unknown command, unreadable\nkey or file, missing or read-only TMPDIR or output directory"},
 	{exitNoCert, "no usable certificate or key for the operation: nothing to sign\nwith, a recipient without a certificate"},
-	{exitTempFail, "temporary failure worth retrying (EX_TEMPFAIL): a directory, CRL\nor OCSP server was unreachable where its answer was required"},
+	{exitTempFail, "temporary failure worth retrying (EX_TEMPFAIL): a directory, CRL\nor OCSP server was unreachable where its answer was required, or\na local disk or quota is full or failed (ENOSPC, EDQUOT, EIO)"},
 }
 
 // exitStatusTable renders exitStatuses as aligned lines with the given indent.
@@ -124,6 +130,13 @@ var classify = []func(error) (int, bool){
 	asCode(func(e *silentError) int { return e.code }),
 	asCode(func(*usageError) int { return exitUsage }),
 	asCode(func(*setupError) int { return exitUsage }),
+	// No revocation answer where one was required (--revocation hard): retry later.
+	asCode(func(*revocation.UnavailableError) int { return exitTempFail }),
+	// A fault of this machine — a missing, read-only or full TMPDIR or --out
+	// directory, a failed disk — wherever the library met it, even inside
+	// what it calls a malformed message: never a verdict on the message
+	// (issue #11 item 15).
+	localFaultCode,
 	asCode(func(*noCertError) int { return exitNoCert }),
 	// The signer's own certificate can't sign for the sender: nothing to sign with.
 	asCode(func(*sign.CertificateError) int { return exitNoCert }),
@@ -157,15 +170,65 @@ var classify = []func(error) (int, bool){
 	asCode(func(*encrypt.DecryptError) int { return exitFailed }),
 	asCode(func(*encrypt.MalformedError) int { return exitFailed }),
 	isCode(encrypt.ErrNotEncrypted, exitFailed),
-	// No revocation answer where one was required (--revocation hard): retry later.
-	asCode(func(*revocation.UnavailableError) int { return exitTempFail }),
 	// A key that does not decrypt is local setup, as is a key file that is not a key.
 	isCode(keys.ErrIncorrectPassphrase, exitUsage),
 	isCode(keys.ErrPassphraseRequired, exitUsage),
-	// A local file (--in, --out, --key, --trust...) that can't be opened, read or
-	// written is a setup error, not a verdict on the message.
-	asCode(func(*fs.PathError) int { return exitUsage }),
-	asCode(func(*os.LinkError) int { return exitUsage }),
+}
+
+// localFault finds a failure of this machine's file system in err: a spool
+// file that could not be created, written or read (*mime.SpoolError), or a
+// local file (--in, --out, --key, --trust, standard output...) that could not
+// be opened, read, written or renamed (*fs.PathError, *os.LinkError). It
+// returns the first one found, or nil.
+func localFault(err error) error {
+	var se *mime.SpoolError
+	if errors.As(err, &se) {
+		return se
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le
+	}
+	return nil
+}
+
+// retryableErrnos are the local failures that can go away by themselves, so
+// that trying again later can succeed (exitTempFail): space or quota that is
+// freed, descriptors or memory that other processes give back, an interrupted
+// or would-block call, a device or network file system that is busy or timed
+// out. EIO is among them: it is what NFS and failing-over storage report for a
+// while, and a mail system that retries loses nothing, where one that takes the
+// failure as final bounces or quarantines good mail. Every other errno (no
+// such file or directory, not a directory, permission denied, read-only file
+// system) needs someone to change the setup: exitUsage.
+var retryableErrnos = []error{
+	syscall.ENOSPC, syscall.EDQUOT, syscall.EAGAIN, syscall.EINTR,
+	syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.ENOBUFS,
+	syscall.EBUSY, syscall.ETIMEDOUT, syscall.EIO,
+}
+
+// retryable reports whether a local fault may go away by itself.
+func retryable(err error) bool {
+	for _, e := range retryableErrnos {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// localFaultCode is the classify entry for local faults: exitTempFail when
+// trying again can help, else exitUsage.
+func localFaultCode(err error) (int, bool) {
+	f := localFault(err)
+	if f == nil {
+		return 0, false
+	}
+	return tempOr(retryable(f), exitUsage), true
 }
 
 // tempOr is exitTempFail if temporary, else code.

@@ -7,11 +7,13 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
@@ -64,6 +66,18 @@ func TestExitCode(t *testing.T) {
 		{"does not decrypt", &encrypt.DecryptError{Err: cms.ErrDecrypt}, exitFailed},
 		{"malformed encrypted", &encrypt.MalformedError{Err: errors.New("truncated")}, exitFailed},
 		{"not encrypted", fmt.Errorf("%w: its type is text/plain", encrypt.ErrNotEncrypted), exitFailed},
+		// Issue #11 item 15: a fault of this machine is never 1, whatever
+		// the library wrapped it in; 75 where trying again can help.
+		{"spool full inside malformed", &verify.MalformedError{Err: fmt.Errorf("mime: multipart/signed: first part: %w", spoolErr("write", syscall.ENOSPC))}, exitTempFail},
+		{"spool quota", spoolErr("write", syscall.EDQUOT), exitTempFail},
+		{"spool I/O error", fmt.Errorf("decrypt: %w", spoolErr("read", syscall.EIO)), exitTempFail},
+		{"spool directory missing", &verify.MalformedError{Err: spoolErr("create", syscall.ENOENT)}, exitUsage},
+		{"spool directory read-only", &encrypt.MalformedError{Err: spoolErr("create", syscall.EROFS)}, exitUsage},
+		{"spool inside a layer", &verify.LayerError{Depth: 2, Err: &verify.MalformedError{Err: spoolErr("write", syscall.ENOSPC)}}, exitTempFail},
+		{"input unreadable inside malformed", &verify.MalformedError{Err: &fs.PathError{Op: "read", Path: "/dev/stdin", Err: syscall.EIO}}, exitTempFail},
+		{"stdout full", fmt.Errorf("writing the result: %w", &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}), exitTempFail},
+		{"out directory full", &os.LinkError{Op: "rename", Old: "a", New: "b", Err: syscall.ENOSPC}, exitTempFail},
+		{"too many open files", &fs.PathError{Op: "open", Path: "x", Err: syscall.EMFILE}, exitTempFail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,4 +103,10 @@ func TestExitCodesTopic(t *testing.T) {
 	if len(exitStatuses) != 5 {
 		t.Errorf("exitStatuses has %d entries, want the 5 constants", len(exitStatuses))
 	}
+}
+
+// spoolErr is a spool failure of the given operation and errno, as
+// internal/mime reports it.
+func spoolErr(op string, errno syscall.Errno) error {
+	return &mime.SpoolError{Op: op, Dir: "/tmp", Err: &fs.PathError{Op: op, Path: "/tmp/#123", Err: errno}}
 }

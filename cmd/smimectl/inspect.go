@@ -87,16 +87,36 @@ func runInspect(opts *inspectOptions) error {
 	if err != nil && len(ins.Layers) == 0 {
 		return err
 	}
+	// Every write is checked: a result that did not reach standard output
+	// (a full disk, /dev/full) is a failure, not a silent exit 0.
+	out := &errWriter{w: e.Stdout}
 	if opts.JSON {
-		enc := json.NewEncoder(e.Stdout)
+		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false)
-		if werr := enc.Encode(ins); werr != nil {
-			return fmt.Errorf("writing the result: %w", werr)
-		}
+		enc.Encode(ins)
 	} else {
-		printLayers(e.Stdout, ins)
+		printLayers(out, ins)
+	}
+	if out.err != nil {
+		return fmt.Errorf("writing the result: %w", out.err)
 	}
 	return err
+}
+
+// errWriter writes to w until a write fails, then keeps the first error and
+// writes nothing more, so a printer of many lines checks once at the end.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (ew *errWriter) Write(p []byte) (int, error) {
+	if ew.err != nil {
+		return 0, ew.err
+	}
+	n, err := ew.w.Write(p)
+	ew.err = err
+	return n, err
 }
 
 // printLayers writes the layer tree as indented text.

@@ -20,7 +20,10 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -28,16 +31,32 @@ func main() { os.Exit(Main()) }
 
 // Main runs smimectl with the process's arguments, streams and environment, reports
 // any error on standard error, and returns the exit status.
+//
+// A run stopped by SIGINT, SIGTERM or SIGHUP, or by a standard output whose
+// reader has gone, removes its temporary files and exits with 128 plus the
+// signal's number (see cleanup.go).
 func Main() int {
+	temps := &tempFiles{}
+	defer handleSignals(temps)()
 	e := &env{
 		Stdin:    os.Stdin,
-		Stdout:   os.Stdout,
-		Stderr:   os.Stderr,
+		Stdout:   &stdioWriter{os.Stdout, temps},
+		Stderr:   &stdioWriter{os.Stderr, temps},
 		Now:      time.Now,
 		Getenv:   os.Getenv,
 		Hostname: os.Hostname,
+		temps:    temps,
 	}
-	return run(e, os.Args[1:])
+	code := run(e, os.Args[1:])
+	// The last write to standard output may fail only when it is closed
+	// (a file on NFS, a full disk reported late): a run that wrote its
+	// result must know it was kept.
+	if err := os.Stdout.Close(); err != nil && !errors.Is(err, syscall.EBADF) && code == exitOK {
+		err = fmt.Errorf("writing standard output: %w", err)
+		reportError(e.Stderr, err, e.Getenv("SMIMECTL_DEBUG") == "1")
+		code = exitCode(err)
+	}
+	return code
 }
 
 // run executes one command line in e and returns the exit status.

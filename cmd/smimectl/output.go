@@ -54,10 +54,12 @@ func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit 
 		if err != nil {
 			return &atomicFile{err: err}, func() error { return err }, func() {}
 		}
-		return f, f.Close, func() { f.Close() }
+		// A pipe whose reader has gone ends the run as a broken
+		// standard output does (exit 141, temporary files removed).
+		return &stdioWriter{f: f, temps: e.temps}, f.Close, func() { f.Close() }
 	}
-	a := &atomicFile{path: path, perm: perm}
-	a.f, a.err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	a := &atomicFile{path: path, perm: perm, temps: e.temps}
+	a.tf, a.err = e.temps.create(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	var pe *fs.PathError
 	if errors.As(a.err, &pe) {
 		// Name the file the user asked for, not the temporary one.
@@ -66,59 +68,57 @@ func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit 
 	return a, a.commit, a.abort
 }
 
-// atomicFile is a temporary file that becomes path on commit.
+// atomicFile is a temporary file (see tempFile) that becomes path on commit.
+// Until then it has no name (Linux) or one recorded in temps, so that a
+// signal removes it.
 type atomicFile struct {
-	path string
-	perm fs.FileMode
-	f    *os.File // nil once committed or aborted
-	err  error    // sticky error from creating or writing
+	path  string
+	perm  fs.FileMode
+	temps *tempFiles
+	tf    *tempFile // nil once committed or aborted
+	err   error     // sticky error from creating or writing
 }
 
 func (a *atomicFile) Write(p []byte) (int, error) {
 	if a.err != nil {
 		return 0, a.err
 	}
-	if a.f == nil {
+	if a.tf == nil {
 		return 0, fs.ErrClosed
 	}
-	n, err := a.f.Write(p)
+	n, err := a.tf.f.Write(p)
 	a.err = err
 	return n, err
 }
 
 func (a *atomicFile) commit() error {
-	if a.f == nil {
+	if a.tf == nil {
 		return a.err
 	}
 	if a.err != nil {
 		a.abort()
 		return a.err
 	}
-	f := a.f
-	err := f.Chmod(a.perm)
+	tf := a.tf
+	err := tf.f.Chmod(a.perm)
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		err = tf.f.Sync()
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), a.path)
+		err = a.temps.promote([]rename{{tf, a.path}})
+	} else {
+		a.temps.discard(tf)
 	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	a.f, a.err = nil, err
+	a.tf, a.err = nil, err
 	return err
 }
 
 func (a *atomicFile) abort() {
-	if a.f == nil {
+	if a.tf == nil {
 		return
 	}
-	a.f.Close()
-	os.Remove(a.f.Name())
-	a.f = nil
+	a.temps.discard(a.tf)
+	a.tf = nil
 	if a.err == nil {
 		a.err = errors.New("output aborted")
 	}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
@@ -58,7 +61,7 @@ type hinter interface{ Hints() []string }
 // to do; the first match wins, and an error none recognises prints as err.Error().
 // Library types get their sentence here, next to their exit status in classify.
 var describers = []func(error) (string, []string, bool){
-	describePathError,
+	describeLocalFault,
 	describeAs(describeRequirementError),
 	describeAs(describeDepthError),
 	describeNoKey,
@@ -129,7 +132,7 @@ func describeAs[E error](d func(E) (string, []string)) func(error) (string, []st
 // libraryDetail is a library error's text without its package prefix.
 func libraryDetail(err error) string {
 	s := err.Error()
-	for _, p := range []string{"sign: ", "encrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: "} {
+	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: "} {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s
@@ -295,14 +298,77 @@ func describeNotSigned(err error) (string, []string, bool) {
 	return libraryDetail(err), []string{"verify reads multipart/signed and application/pkcs7-mime signed-data messages"}, true
 }
 
-// describePathError words a bare file-system error (one no caller added context to)
-// as "can't open "msg.eml": no such file or directory".
-func describePathError(err error) (string, []string, bool) {
-	var pe *fs.PathError
-	if !errors.As(err, &pe) || err.Error() != pe.Error() {
+// describeLocalFault words a fault of this machine (see localFault) as what
+// could not be done with which file, "can't open "msg.eml": no such file or
+// directory", with what to do, when it is bare, a temporary file's, or inside
+// what a library called a bad message (the message was not judged). A file
+// error a caller has put in context ("can't read --trust "x.pem": ...") is
+// left to the other describers.
+func describeLocalFault(err error) (string, []string, bool) {
+	var setup *setupError
+	f := localFault(err)
+	if f == nil || errors.As(err, &setup) {
 		return "", nil, false
 	}
-	return fmt.Sprintf("can't %s %q: %v", pe.Op, pe.Path, pe.Err), nil, true
+	var msg string
+	stdio := false
+	switch f := f.(type) {
+	case *mime.SpoolError:
+		return libraryDetail(f), spoolHints(f), true
+	case *fs.PathError:
+		msg = fmt.Sprintf("can't %s %q: %v", f.Op, f.Path, f.Err)
+		if stream, ok := stdioNames[f.Path]; ok {
+			// os.Stdout's name: whatever the context, say which stream.
+			op := f.Op
+			if op == "write" {
+				op = "write to"
+			}
+			msg, stdio = fmt.Sprintf("can't %s %s: %v", op, stream, f.Err), true
+		}
+	case *os.LinkError:
+		msg = fmt.Sprintf("can't %s %q to %q: %v", f.Op, f.Old, f.New, f.Err)
+	}
+	var hints []string
+	if errors.Is(f, syscall.ENOSPC) || errors.Is(f, syscall.EDQUOT) {
+		hints = append(hints, "the disk or quota is full: make room, then try again")
+	} else if retryable(f) {
+		hints = append(hints, "a fault of this machine, not of the message: try again later")
+	}
+	if err.Error() == f.Error() || stdio || isMessageError(err) {
+		// A bare error, or one a library wrapped as a verdict on the
+		// message: the file and the cause say it all.
+		return msg, hints, true
+	}
+	// In context ("can't search missing.pem: ..."): the other describers
+	// word it.
+	return "", nil, false
+}
+
+// stdioNames are the names os.Stdout and os.Stderr give in errors.
+var stdioNames = map[string]string{"/dev/stdout": "standard output", "/dev/stderr": "standard error"}
+
+// isMessageError reports whether err carries a verdict on the message, which a
+// local fault inside it must not be worded as.
+func isMessageError(err error) bool {
+	var (
+		vm *verify.MalformedError
+		em *encrypt.MalformedError
+		de *encrypt.DecryptError
+	)
+	return errors.As(err, &vm) || errors.As(err, &em) || errors.As(err, &de)
+}
+
+// spoolHints says what to do about a temporary file that failed: the message
+// was not judged, and TMPDIR needs room or another directory.
+func spoolHints(e *mime.SpoolError) []string {
+	const notMessage = "this is a fault of this machine, not of the message, which was not judged"
+	switch {
+	case errors.Is(e, syscall.ENOSPC) || errors.Is(e, syscall.EDQUOT):
+		return []string{notMessage, fmt.Sprintf("make room in %q, or set TMPDIR to a directory with more space, then try again", e.Dir)}
+	case retryable(e):
+		return []string{notMessage, "try again later; if it persists, check the disk that holds " + strconv.Quote(e.Dir)}
+	}
+	return []string{notMessage, "set TMPDIR to an existing directory that smimectl can write to"}
 }
 
 // describe returns the message for err and the hints that go with it.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,6 +57,33 @@ func TestReportError(t *testing.T) {
 			name: "final period and blank lines dropped",
 			err:  errors.New("first line.\n\nsecond line."),
 			want: "smimectl: error: first line\nsmimectl: error: second line\n",
+		},
+		{
+			// Issue #11 item 15: not "the message is not well-formed".
+			name: "spool full inside a malformed message",
+			err:  &verify.MalformedError{Err: fmt.Errorf("mime: multipart/signed: first part: %w", spoolErr("write", syscall.ENOSPC))},
+			want: "smimectl: error: can't write a temporary file in \"/tmp\": no space left on device\n" +
+				"smimectl: hint: this is a fault of this machine, not of the message, which was not judged\n" +
+				"smimectl: hint: make room in \"/tmp\", or set TMPDIR to a directory with more space, then try again\n",
+		},
+		{
+			name: "spool directory missing",
+			err:  fmt.Errorf("decrypt: %w", spoolErr("create", syscall.ENOENT)),
+			want: "smimectl: error: can't create a temporary file in \"/tmp\": no such file or directory\n" +
+				"smimectl: hint: this is a fault of this machine, not of the message, which was not judged\n" +
+				"smimectl: hint: set TMPDIR to an existing directory that smimectl can write to\n",
+		},
+		{
+			name: "input unreadable inside a malformed message",
+			err:  &verify.MalformedError{Err: fmt.Errorf("reading: %w", &fs.PathError{Op: "read", Path: "/dev/stdin", Err: syscall.EIO})},
+			want: "smimectl: error: can't read \"/dev/stdin\": input/output error\n" +
+				"smimectl: hint: a fault of this machine, not of the message: try again later\n",
+		},
+		{
+			name: "stdout full",
+			err:  fmt.Errorf("writing the result: %w", &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}),
+			want: "smimectl: error: can't write to standard output: no space left on device\n" +
+				"smimectl: hint: the disk or quota is full: make room, then try again\n",
 		},
 		{
 			name: "content modified, with the library's wrapping",

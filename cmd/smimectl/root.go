@@ -168,9 +168,18 @@ func newExitCodesTopic() *cobra.Command {
 A command that writes --out leaves no file behind unless it exits 0. Mail filters
 can pass a message through unchanged on any status but 0, and retry it later on 75.
 
+Only 1 is a verdict on the message. A fault of this machine, met wherever it is
+(a missing or read-only TMPDIR or output directory: 2; a full disk or quota, too
+many open files, an I/O error: 75), never gives 1, so a filter does not reject
+or quarantine good mail because of it.
+
+A run stopped by a signal removes its temporary files and exits with 128 plus the
+signal's number: 130 (SIGINT), 143 (SIGTERM, as timeout sends), 129 (SIGHUP),
+141 (SIGPIPE: standard output closed by its reader).
+
 With --annotate (verify and decrypt in filter mode) the message is always written,
 with the verdict in an Authentication-Results header field, and the status is 0
-whenever it was; a non-zero status (2, 3) means nothing was written.`,
+whenever it was; a non-zero status (2, 3, 75) means nothing was written.`,
 		Example: `  smimectl version >/dev/null; echo $?`,
 	}
 }

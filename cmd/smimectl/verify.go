@@ -85,7 +85,9 @@ missing answer means: soft passes with a warning, hard fails with exit status
 75 (try again later), off skips the check. A revoked certificate always fails,
 with the date and reason. --json prints every signer and check
 as one JSON object on standard output instead of the content (which then goes
-only to --out, if given).
+only to --out, if given); a fault of this machine, such as a full or missing
+TMPDIR, is no result on the message and prints no object, only the error
+(exit status 2, or 75 where trying again can help).
 
 The chain is checked as RFC 5280 path validation does: every issuer a CA that
 may sign certificates, within its path length; an extended key usage, where a
@@ -134,8 +136,8 @@ serial number, issuer and part.
 status is 0 whenever the message was written, whatever the verdict: the
 verdict is in the field, and the reason still goes to standard error. Only
 when nothing could be written (a bad flag, an unreadable file, an unwritable
---out) is it non-zero, and then nothing is written. --annotate can't be used
-with --json.`,
+--out, a full or missing TMPDIR: 2, or 75 where trying again can help) is it
+non-zero, and then nothing is written. --annotate can't be used with --json.`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
 
@@ -208,7 +210,9 @@ func runVerify(opts *verifyOptions) error {
 			reportLayers(e.Stderr, res)
 		}
 	}
-	if opts.JSON {
+	// A fault of this machine is no result on the message: no JSON object
+	// with "valid": false for it, only the error (exit 2 or 75).
+	if opts.JSON && localFault(verr) == nil {
 		if err := printJSON(e.Stdout, res, verr, vopts); err != nil {
 			abort()
 			return err

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"runtime"
 )
 
 // DefaultSpoolThreshold is the in-memory limit of a [Spool] whose
@@ -14,10 +16,19 @@ const DefaultSpoolThreshold = 8 << 20
 
 // Spool holds written bytes in memory up to Threshold and moves them to a
 // temporary file once more arrive, so that a large message body can be read
-// several times (digest, then output) without holding it in memory. The
-// file is created with os.CreateTemp(Dir, "smimectl-spool-*") and removed
-// by Close. The zero value is ready to use. A Spool must not be copied
-// after the first Write.
+// several times (digest, then output) without holding it in memory. The zero
+// value is ready to use. A Spool must not be copied after the first Write.
+//
+// The temporary file has no name from the moment it exists: on Linux it is
+// opened with O_TMPFILE, elsewhere it is created as "smimectl-spool-*" and
+// removed at once, before anything is written to it, and only the open
+// descriptor keeps it. So a process that is killed, however it is killed,
+// leaves no spooled bytes (decrypted plaintext, for Decrypt) on disk; the
+// space returns to the file system when the descriptor is closed. (On
+// Windows, where an open file can't be removed, it is removed by Close.)
+//
+// A temporary file that can't be created, written or read is reported as a
+// [*SpoolError]: a fault of this machine, not of the message.
 type Spool struct {
 	// Threshold is the largest number of bytes kept in memory. Zero (or
 	// negative) means DefaultSpoolThreshold (8 MiB).
@@ -26,11 +37,76 @@ type Spool struct {
 	// os.TempDir().
 	Dir string
 
-	chunks [][]byte // in-memory contents, each of cap spoolChunkSize
-	file   *os.File
-	size   int64
-	closed bool
-	err    error // sticky write error
+	// create, if not nil, replaces createUnlinked: tests use it to inject
+	// faults such as a full disk.
+	create func(dir string) (f *os.File, removeOnClose bool, err error)
+
+	chunks        [][]byte // in-memory contents, each of cap spoolChunkSize
+	file          *os.File
+	removeOnClose bool // file still has a name (Windows)
+	size          int64
+	closed        bool
+	err           error // sticky write error
+}
+
+// SpoolError is a failure of a [Spool]'s temporary file: it could not be
+// created, written or read, because its directory is missing or read-only,
+// the disk or quota is full, or the device failed. It is a fault of the local
+// system, not of the data being spooled, and a caller deciding what a failure
+// means (a bad message, or try again later) must tell the two apart.
+type SpoolError struct {
+	Op  string // what failed: "create", "write" or "read"
+	Dir string // the directory of the temporary file
+	Err error  // the cause, usually a *fs.PathError wrapping a syscall.Errno
+}
+
+func (e *SpoolError) Error() string {
+	cause := e.Err
+	var pe *fs.PathError
+	if errors.As(cause, &pe) {
+		// The path is the directory (or a nameless file in it): say the
+		// directory once.
+		cause = pe.Err
+	}
+	return fmt.Sprintf("mime: can't %s a temporary file in %q: %v", e.Op, e.Dir, cause)
+}
+
+func (e *SpoolError) Unwrap() error { return e.Err }
+
+// dir is the directory of the temporary file.
+func (s *Spool) dir() string {
+	if s.Dir == "" {
+		return os.TempDir()
+	}
+	return s.Dir
+}
+
+// createUnlinked returns a new read-write file in dir that has no name: an
+// O_TMPFILE file where the system supports it, else a file created and
+// removed at once. removeOnClose is set where an open file can't be removed
+// (Windows): the file keeps its name until Close.
+func createUnlinked(dir string) (f *os.File, removeOnClose bool, err error) {
+	if f, ok, err := openUnnamed(dir); ok {
+		return f, false, err
+	}
+	return createRemoved(dir)
+}
+
+// createRemoved creates "smimectl-spool-*" in dir and removes it before
+// returning it, so that only the descriptor keeps the file.
+func createRemoved(dir string) (f *os.File, removeOnClose bool, err error) {
+	f, err = os.CreateTemp(dir, "smimectl-spool-*")
+	if err != nil {
+		return nil, false, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		if runtime.GOOS == "windows" {
+			return f, true, nil
+		}
+		f.Close()
+		return nil, false, err
+	}
+	return f, false, nil
 }
 
 func (s *Spool) threshold() int64 {
@@ -55,15 +131,19 @@ func (s *Spool) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if s.file == nil {
-		f, err := os.CreateTemp(s.Dir, "smimectl-spool-*")
+		create := s.create
+		if create == nil {
+			create = createUnlinked
+		}
+		f, removeOnClose, err := create(s.dir())
 		if err != nil {
-			s.err = fmt.Errorf("mime: creating spool file: %w", err)
+			s.err = &SpoolError{Op: "create", Dir: s.dir(), Err: err}
 			return 0, s.err
 		}
-		s.file = f
+		s.file, s.removeOnClose = f, removeOnClose
 		for _, c := range s.chunks {
 			if _, err := f.Write(c); err != nil {
-				s.err = fmt.Errorf("mime: writing spool file: %w", err)
+				s.err = &SpoolError{Op: "write", Dir: s.dir(), Err: err}
 				return 0, s.err
 			}
 		}
@@ -72,7 +152,7 @@ func (s *Spool) Write(p []byte) (int, error) {
 	n, err := s.file.Write(p)
 	s.size += int64(n)
 	if err != nil {
-		s.err = fmt.Errorf("mime: writing spool file: %w", err)
+		s.err = &SpoolError{Op: "write", Dir: s.dir(), Err: err}
 		return n, s.err
 	}
 	return n, nil
@@ -89,13 +169,27 @@ func (s *Spool) Open() (io.Reader, error) {
 		return nil, errors.New("mime: open of closed spool")
 	}
 	if s.file != nil {
-		return io.NewSectionReader(s.file, 0, s.size), nil
+		return io.NewSectionReader(spoolFile{s.file, s.dir()}, 0, s.size), nil
 	}
 	rs := make([]io.Reader, len(s.chunks))
 	for i, c := range s.chunks {
 		rs[i] = bytes.NewReader(c)
 	}
 	return io.MultiReader(rs...), nil
+}
+
+// spoolFile reads the temporary file, reporting failures as *SpoolError.
+type spoolFile struct {
+	f   *os.File
+	dir string
+}
+
+func (sf spoolFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := sf.f.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		err = &SpoolError{Op: "read", Dir: sf.dir, Err: err}
+	}
+	return n, err
 }
 
 // spoolChunkSize is the allocation unit of in-memory spool contents.
@@ -115,8 +209,8 @@ func (s *Spool) appendChunks(p []byte) {
 	}
 }
 
-// Close releases the memory and closes and removes the temporary file, if
-// any. Close is idempotent.
+// Close releases the memory and closes the temporary file, if any, which
+// frees its space. Close is idempotent.
 func (s *Spool) Close() error {
 	if s.closed {
 		return nil
@@ -127,14 +221,15 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	name := s.file.Name()
-	errClose := s.file.Close()
-	errRemove := os.Remove(name)
-	s.file = nil
-	if errClose != nil {
-		return fmt.Errorf("mime: closing spool file: %w", errClose)
+	err := s.file.Close()
+	if s.removeOnClose {
+		if rerr := os.Remove(name); err == nil {
+			err = rerr
+		}
 	}
-	if errRemove != nil {
-		return fmt.Errorf("mime: removing spool file: %w", errRemove)
+	s.file = nil
+	if err != nil {
+		return &SpoolError{Op: "close", Dir: s.dir(), Err: err}
 	}
 	return nil
 }

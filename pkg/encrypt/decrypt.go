@@ -106,7 +106,7 @@ type Result struct {
 }
 
 // ErrNotEncrypted means the message is not S/MIME encrypted.
-var ErrNotEncrypted = errors.New("encrypt: the message is not encrypted (no application/pkcs7-mime enveloped-data)")
+var ErrNotEncrypted = errors.New("decrypt: the message is not encrypted (no application/pkcs7-mime enveloped-data)")
 
 // NotForUsError reports a message none of whose recipient entries names
 // our certificate: the guide's "this message can't be decrypted".
@@ -115,7 +115,7 @@ type NotForUsError struct {
 }
 
 func (e *NotForUsError) Error() string {
-	return "encrypt: this message can't be decrypted: none of its recipients matches your certificate (" + e.Summary() + ")"
+	return "decrypt: this message can't be decrypted: none of its recipients matches your certificate (" + e.Summary() + ")"
 }
 
 // MaxListedRecipients is how many recipients [NotForUsError.Summary]
@@ -152,7 +152,7 @@ func (e *NotForUsError) Summary() string {
 type DecryptError struct{ Err error }
 
 func (e *DecryptError) Error() string {
-	return "encrypt: the message can't be decrypted: wrong key, or it was modified in transit"
+	return "decrypt: the message can't be decrypted: wrong key, or it was modified in transit"
 }
 
 func (e *DecryptError) Unwrap() error { return e.Err }
@@ -161,7 +161,7 @@ func (e *DecryptError) Unwrap() error { return e.Err }
 // an algorithm this package does not support.
 type MalformedError struct{ Err error }
 
-func (e *MalformedError) Error() string { return "encrypt: malformed message: " + e.Err.Error() }
+func (e *MalformedError) Error() string { return "decrypt: malformed message: " + e.Err.Error() }
 func (e *MalformedError) Unwrap() error { return e.Err }
 
 // Decrypt reads an encrypted message from r and writes it decrypted to w:
@@ -180,7 +180,7 @@ func (e *MalformedError) Unwrap() error { return e.Err }
 // wrong key or a modification; AES-GCM can.
 func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	if opts.Certificate == nil || opts.Key == nil {
-		return nil, errors.New("encrypt: a certificate and its private key are required to decrypt")
+		return nil, errors.New("decrypt: a certificate and its private key are required to decrypt")
 	}
 	e, err := mime.ReadEntity(r)
 	if err != nil {
@@ -229,7 +229,7 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	if !opts.KeepPayloadHeader {
 		plain, err := spool.Open()
 		if err != nil {
-			return nil, fmt.Errorf("encrypt: %w", err)
+			return nil, fmt.Errorf("decrypt: %w", err)
 		}
 		if res.ProtectedHeaders = mime.PeekProtection(outer, plain); res.ProtectedHeaders != nil {
 			// The protected fields stand for the outer ones (RFC 9788
@@ -238,20 +238,20 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 				err = mime.WriteEffective(w, outer, plain)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("encrypt: writing the decrypted message: %w", err)
+				return nil, fmt.Errorf("decrypt: writing the decrypted message: %w", err)
 			}
 			return res, nil
 		}
 	}
 	if _, err := outer.WriteTo(w); err != nil {
-		return nil, fmt.Errorf("encrypt: %w", err)
+		return nil, fmt.Errorf("decrypt: %w", err)
 	}
 	plain, err := spool.Open()
 	if err != nil {
-		return nil, fmt.Errorf("encrypt: %w", err)
+		return nil, fmt.Errorf("decrypt: %w", err)
 	}
 	if _, err := io.Copy(w, plain); err != nil {
-		return nil, fmt.Errorf("encrypt: writing the decrypted message: %w", err)
+		return nil, fmt.Errorf("decrypt: writing the decrypted message: %w", err)
 	}
 	return res, nil
 }
@@ -266,9 +266,15 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 func checkEntity(spool *mime.Spool) error {
 	plain, err := spool.Open()
 	if err != nil {
-		return fmt.Errorf("encrypt: %w", err)
+		return fmt.Errorf("decrypt: %w", err)
 	}
 	e, err := mime.ReadEntity(plain)
+	var se *mime.SpoolError
+	if errors.As(err, &se) {
+		// The spool file could not be read back: a fault of this
+		// machine, not of the message.
+		return fmt.Errorf("decrypt: %w", se)
+	}
 	if err != nil || e.Header.Len() == 0 {
 		return &DecryptError{Err: fmt.Errorf("the decrypted content is not a MIME entity: %w", cms.ErrDecrypt)}
 	}
@@ -306,7 +312,8 @@ func classify(err error) error {
 	if errors.As(err, &ua) {
 		return &MalformedError{err}
 	}
-	return err
+	// Anything else, such as a spool file that can't be written.
+	return fmt.Errorf("decrypt: %w", err)
 }
 
 // unwrap picks our recipient entry and recovers the session key.

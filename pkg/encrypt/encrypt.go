@@ -15,7 +15,15 @@
 // a [Result] naming the recipients, which of them was us, the cipher and
 // the key management. Both stream: memory use does not grow with the
 // message (Decrypt spools large plaintext to a temporary file until it is
-// authenticated).
+// authenticated; the file has no name on disk, so nothing of the plaintext
+// outlives the process).
+//
+// Errors name the operation that failed: "encrypt: ..." from [Encrypt] and
+// its helpers, "decrypt: ..." from [Decrypt] and its error types, so that a
+// failure to decrypt never reads as one to encrypt. A temporary file that
+// can't be created or written (a full or missing temporary directory) is
+// not reported as a bad message: the error wraps the *fs.PathError of the
+// cause, and errors.Is finds its errno (syscall.ENOSPC...).
 //
 // Keys are interfaces: an RSA private key is a crypto.Decrypter, an EC key
 // a [KeyAgreer] (or an *ecdsa.PrivateKey), so a token key decrypts like a
