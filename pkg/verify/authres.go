@@ -119,12 +119,15 @@ func authResults(res *Result, err error) []mime.AuthResult {
 			}
 			out = append(out, r)
 		case len(l.Signers) == 0:
-			reason := "malformed signature"
-			var amb *AmbiguousError
-			if le := layerErr(err, l.Depth, len(layers)); errors.As(le, &amb) {
-				_, reason = classify(amb)
+			result, reason := AuthPermError, "malformed signature"
+			var (
+				amb   *AmbiguousError
+				spool *mime.SpoolError
+			)
+			if le := layerErr(err, l.Depth, len(layers)); errors.As(le, &amb) || errors.As(le, &spool) {
+				result, reason = classify(le)
 			}
-			out = append(out, mime.AuthResult{Method: "smime", Result: AuthPermError,
+			out = append(out, mime.AuthResult{Method: "smime", Result: result,
 				Reason: join(prefix, reason)})
 		default:
 			for _, s := range l.Signers {
@@ -275,6 +278,7 @@ func classify(err error) (result, reason string) {
 		amb   *AmbiguousError
 		depth *DepthError
 		emal  *encrypt.MalformedError
+		spool *mime.SpoolError
 	)
 	switch {
 	case err == nil:
@@ -332,6 +336,9 @@ func classify(err error) (result, reason string) {
 			return AuthNone, "not signed"
 		}
 		return AuthPolicy, req.Reason
+	case errors.As(err, &spool):
+		// A fault of this machine, not of the message (issue #11 item 15).
+		return AuthTempError, "local fault: a temporary file could not be written or read"
 	case errors.As(err, &amb):
 		return AuthPermError, "ambiguous MIME structure"
 	case errors.As(err, &mal), errors.As(err, &emal):

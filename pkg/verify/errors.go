@@ -36,12 +36,19 @@ func (e *AmbiguousError) Error() string {
 }
 func (e *AmbiguousError) Unwrap() error { return e.Err }
 
-// malformed wraps an error of the mime package as an *AmbiguousError when
-// it is one, else as a *MalformedError.
+// malformed wraps an error met while reading the message as an
+// *AmbiguousError when it is one, else as a *MalformedError, except a
+// *mime.SpoolError: a temporary file that could not be written or read is a
+// fault of this machine, not of the message (issue #11 item 15), and is
+// returned as it is.
 func malformed(err error) error {
 	var me *mime.AmbiguousError
 	if errors.As(err, &me) {
 		return &AmbiguousError{Err: err}
+	}
+	var se *mime.SpoolError
+	if errors.As(err, &se) {
+		return err
 	}
 	return &MalformedError{Err: err}
 }

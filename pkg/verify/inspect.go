@@ -148,7 +148,7 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 	for depth := 1; ; depth++ {
 		e, err := mime.ReadEntity(r)
 		if err != nil {
-			return ins, &MalformedError{Err: err}
+			return ins, malformed(err)
 		}
 		kind, mt, st, err := layerKind(e)
 		if err != nil {
@@ -198,7 +198,7 @@ func layerKind(e *mime.Entity) (kind, mt, st string, err error) {
 	}
 	mt, params, err := e.Header.MediaType()
 	if err != nil {
-		return "", "", "", &MalformedError{Err: err}
+		return "", "", "", malformed(err)
 	}
 	st = params["smime-type"]
 	switch mt {
@@ -226,14 +226,14 @@ func readLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, error)
 	}
 	body, err := mime.DecodeBody(e)
 	if err != nil {
-		return nil, &MalformedError{Err: err}
+		return nil, malformed(err)
 	}
 	_, err = cms.ReadEnveloped(body, io.Discard, func(env *cms.Enveloped) ([]byte, error) {
 		describeEnveloped(l, env)
 		return nil, errNoKey
 	})
 	if !errors.Is(err, errNoKey) {
-		return nil, &MalformedError{Err: err}
+		return nil, malformed(err)
 	}
 	return l, nil
 }
@@ -253,7 +253,7 @@ func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, 
 		l.Kind, l.Encoding = KindSigned, encodingOf(parts.Signature)
 		sd, err := cms.ReadSignedData(bytes.NewReader(parts.Signature), nil)
 		if err != nil {
-			return nil, nil, &MalformedError{Err: fmt.Errorf("reading the signature part: %w", err)}
+			return nil, nil, malformed(fmt.Errorf("reading the signature part: %w", err))
 		}
 		if !sd.Detached {
 			return nil, nil, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}
@@ -270,12 +270,12 @@ func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, 
 	}
 	head, err := sniff(e)
 	if err != nil {
-		return nil, nil, &MalformedError{Err: err}
+		return nil, nil, malformed(err)
 	}
 	l.Encoding = encodingOf(head)
 	oid, err := contentInfoType(head)
 	if err != nil {
-		return nil, nil, &MalformedError{Err: err}
+		return nil, nil, malformed(err)
 	}
 	switch {
 	case oid.Equal(cms.OIDEnvelopedData):
@@ -290,11 +290,11 @@ func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, 
 	l.Kind = KindSigned
 	body, err := mime.DecodeBody(e)
 	if err != nil {
-		return nil, nil, &MalformedError{Err: err}
+		return nil, nil, malformed(err)
 	}
 	sd, err := cms.ReadSignedData(body, spool)
 	if err != nil {
-		return nil, nil, &MalformedError{Err: err}
+		return nil, nil, malformed(err)
 	}
 	describeSigned(l, sd)
 	if sd.Detached {

@@ -324,14 +324,14 @@ func rewrittenOriginator(po mime.Originator, outer mime.Header) *HeaderError {
 func readSigned(r io.Reader, opts *Options) (*message, error) {
 	e, err := mime.ReadEntity(r)
 	if err != nil {
-		return nil, &MalformedError{Err: err}
+		return nil, malformed(err)
 	}
 	if err := mime.CheckEntityHeader(e.Header); err != nil {
 		return nil, &AmbiguousError{Err: err}
 	}
 	mt, params, err := e.Header.MediaType()
 	if err != nil {
-		return nil, &MalformedError{Err: err}
+		return nil, malformed(err)
 	}
 	outer, _ := e.Header.Split()
 	spool := mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
@@ -344,7 +344,7 @@ func readSigned(r io.Reader, opts *Options) (*message, error) {
 		sd, err := cms.ReadSignedData(bytes.NewReader(parts.Signature), nil)
 		if err != nil {
 			parts.Close()
-			return nil, &MalformedError{Err: fmt.Errorf("reading the signature part: %w", err)}
+			return nil, malformed(fmt.Errorf("reading the signature part: %w", err))
 		}
 		if !sd.Detached {
 			parts.Close()
@@ -358,13 +358,13 @@ func readSigned(r io.Reader, opts *Options) (*message, error) {
 		}
 		body, err := mime.DecodeBody(e)
 		if err != nil {
-			return nil, &MalformedError{Err: err}
+			return nil, malformed(err)
 		}
 		content := &spool
 		sd, err := cms.ReadSignedData(body, content)
 		if err != nil {
 			content.Close()
-			return nil, &MalformedError{Err: err}
+			return nil, malformed(err)
 		}
 		if sd.Detached {
 			content.Close()
@@ -504,7 +504,7 @@ func (v *verifier) checkSignature(i int, si *cms.SignerInfo, cert *x509.Certific
 	}
 	if err := si.CheckSignature(cert, v.msg.sd.ContentType, d); err != nil {
 		if cms.IsFormatError(err) {
-			return &MalformedError{Err: err}
+			return malformed(err)
 		}
 		return &SignatureError{Signer: i, Err: err}
 	}
