@@ -53,8 +53,9 @@ bundle such as a .p7b) is read as a certificate with its chain, in any order:
 the one certificate that issued none of the others is checked, and the others
 are used as intermediates, never as trusted roots. A file in which that is not
 one certificate (two users' certificates, or certificates that issued one
-another in a loop) is refused as ambiguous, with exit status 1: give the
-certificate to check on its own, and its chain with --intermediates. The file
+another in a loop), or with a certificate that is not a CA of its chain, is
+refused as ambiguous, with exit status 1: give the certificate to check on its
+own, and its chain with --intermediates. The file
 may hold at most 1000 certificates in 4 MiB.
 
 --purpose sign needs a key usage that allows signing (digitalSignature or
