@@ -27,11 +27,10 @@ func (q *query) cached() (Outcome, bool) {
 		if err != nil {
 			continue // missing or unreadable: fetch it again
 		}
-		crls, err := ParseCRLs(der)
+		crl, err := parseCRLFor(der, q.cert, q.issuer)
 		if err != nil {
 			continue
 		}
-		crl := crls[0]
 		scope, err := checkCRL(crl, q.cert, q.issuer)
 		if err != nil {
 			continue
@@ -78,16 +77,16 @@ func (q *query) distributionPoints(ctx context.Context) (Outcome, bool) {
 }
 
 func (q *query) useFetchedCRL(der []byte, u string) (Outcome, error) {
-	crls, err := ParseCRLs(der)
+	var nf *notForIssuerError
+	crl, err := parseCRLFor(der, q.cert, q.issuer)
+	if errors.As(err, &nf) {
+		return Outcome{}, fmt.Errorf("the CRL is issued by %s, not by the certificate's issuer", nf.name)
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
-	crl := crls[0]
 	scope, err := checkCRL(crl, q.cert, q.issuer)
 	if err != nil {
-		if errors.Is(err, errCRLNotForIssuer) {
-			return Outcome{}, fmt.Errorf("the CRL is issued by %s, not by the certificate's issuer", crl.Issuer)
-		}
 		return Outcome{}, err
 	}
 	return q.answerFromCRL(crl, scope, SourceURL, u)
