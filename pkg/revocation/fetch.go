@@ -134,7 +134,7 @@ func (o *Options) fetchCRL(ctx context.Context, u string) ([]byte, error) {
 	}
 	switch strings.ToLower(pu.Scheme) {
 	case "http", "https":
-		return o.httpDo(ctx, http.MethodGet, u, "", nil)
+		return o.httpDo(ctx, http.MethodGet, u, "", nil, o.maxSize())
 	case "ldap", "ldaps":
 		return o.ldapCRL(ctx, pu)
 	}
@@ -144,9 +144,9 @@ func (o *Options) fetchCRL(ctx context.Context, u string) ([]byte, error) {
 // errTooLarge is wrapped by fetch errors for responses over the size cap.
 var errTooLarge = errors.New("response too large")
 
-// httpDo makes one HTTP request and reads the response body up to the size
-// cap.
-func (o *Options) httpDo(ctx context.Context, method, u, contentType string, body []byte) ([]byte, error) {
+// httpDo makes one HTTP request and reads the response body up to limit
+// bytes.
+func (o *Options) httpDo(ctx context.Context, method, u, contentType string, body []byte, limit int64) ([]byte, error) {
 	var rb io.Reader
 	if body != nil {
 		rb = bytes.NewReader(body)
@@ -166,7 +166,6 @@ func (o *Options) httpDo(ctx context.Context, method, u, contentType string, bod
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP status %s", resp.Status)
 	}
-	limit := o.maxSize()
 	if resp.ContentLength > limit {
 		return nil, fmt.Errorf("%w: %d bytes, more than the limit of %d", errTooLarge, resp.ContentLength, limit)
 	}

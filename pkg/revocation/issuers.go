@@ -52,7 +52,7 @@ func FetchIssuers(ctx context.Context, cert *x509.Certificate, opts Options) ([]
 			continue
 		}
 		data, err := q.fetchTimed(ctx, SourceIssuer, u, func(ctx context.Context) ([]byte, error) {
-			return opts.httpDo(ctx, "GET", u, "", nil)
+			return opts.httpDo(ctx, "GET", u, "", nil, opts.maxSize())
 		})
 		if err != nil {
 			q.fail("fetching %s: %v", u, err)

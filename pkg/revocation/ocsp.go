@@ -18,6 +18,14 @@ import (
 	"github.com/smimectl/smimectl/internal/certinfo"
 )
 
+// maxOCSPResponseSize caps an OCSP response, below
+// Options.MaxResponseSize: a response for one certificate, with the
+// responder's certificate, is a few KB (RFC 5019 section 2.2.1 answers for
+// one certificate). x/crypto/ocsp decodes every SingleResponse before any
+// signature is checked, so a forged response of 15 MB cost 660 MiB and 3 s;
+// 256 KiB costs some 10 MiB at most.
+const maxOCSPResponseSize = 256 << 10
+
 // ocsp asks each OCSP responder of the certificate's Authority Information
 // Access (RFC 6960) in turn, until one gives a good or revoked answer. ctx
 // carries the overall deadline.
@@ -41,7 +49,7 @@ func (q *query) ocsp(ctx context.Context) (Outcome, bool) {
 		}
 		q.urls = append(q.urls, u)
 		der, err := q.fetchTimed(ctx, SourceOCSP, u, func(ctx context.Context) ([]byte, error) {
-			return q.opts.httpDo(ctx, "POST", u, "application/ocsp-request", req)
+			return q.opts.httpDo(ctx, "POST", u, "application/ocsp-request", req, min(q.opts.maxSize(), maxOCSPResponseSize))
 		})
 		if err != nil {
 			q.fail("asking OCSP responder %s: %v", u, err)
