@@ -23,7 +23,7 @@ func (q *query) cached() (Outcome, bool) {
 		return Outcome{}, false
 	}
 	for _, u := range q.cert.CRLDistributionPoints {
-		der, err := readCache(q.opts.CacheDir, u)
+		der, err := readCache(q.opts.CacheDir, u, q.opts.maxSize())
 		if err != nil {
 			continue // missing or unreadable: fetch it again
 		}
