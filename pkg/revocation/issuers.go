@@ -28,6 +28,10 @@ var ErrOffline = errors.New("revocation: offline, so the issuer's certificate wa
 const (
 	maxIssuersResponseSize = 1 << 20
 	maxIssuerCertificates  = 64
+	// maxIssuerURLs is how many caIssuers URLs of one certificate are
+	// tried: a certificate names one or two, and a sender's certificate
+	// could name a thousand, each a request made for the sender.
+	maxIssuerURLs = 4
 )
 
 // FetchIssuers downloads the certificates that the Authority Information
@@ -38,7 +42,7 @@ const (
 // opts.HTTPClient under opts.URLTimeout, all of them under
 // opts.TotalTimeout, and read up to opts.MaxResponseSize or 1 MiB, whichever is
 // less; a response may be one DER certificate, PEM, or a PKCS#7 certs-only
-// bundle, of at most 64 certificates. The URLs are
+// bundle, of at most 64 certificates. The first 4 URLs are
 // tried in order and the certificates of the first that gives any are
 // returned, unchecked: the caller builds and checks the chain with them as
 // untrusted intermediates. With opts.Offline it returns ErrOffline without
@@ -54,7 +58,12 @@ func FetchIssuers(ctx context.Context, cert *x509.Certificate, opts Options) ([]
 	ctx, cancel := opts.totalContext(ctx)
 	defer cancel()
 	q := &query{opts: &opts, cert: cert}
-	for _, u := range cert.IssuingCertificateURL {
+	urls := cert.IssuingCertificateURL
+	if len(urls) > maxIssuerURLs {
+		q.fail("%d more caIssuers URLs were not tried: at most %d are", len(urls)-maxIssuerURLs, maxIssuerURLs)
+		urls = urls[:maxIssuerURLs]
+	}
+	for _, u := range urls {
 		if ctx.Err() != nil {
 			q.fail("%s was not tried: %v", u, opts.deadlineError(ctx))
 			continue
