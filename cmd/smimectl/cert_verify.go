@@ -56,7 +56,8 @@ one certificate (two users' certificates, or certificates that issued one
 another in a loop), or with a certificate that is not a CA of its chain, is
 refused as ambiguous, with exit status 1: give the certificate to check on its
 own, and its chain with --intermediates. The file
-may hold at most 1000 certificates in 4 MiB.
+may hold at most 1000 certificates in 4 MiB. A signed message or signature
+(.p7s) is not a certificate file: smimectl verify checks it.
 
 --purpose sign needs a key usage that allows signing (digitalSignature or
 nonRepudiation), encrypt one that allows encryption (keyEncipherment for RSA,

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mozilla.org/pkcs7"
+
 	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -85,6 +87,56 @@ func TestLeafNotFooled(t *testing.T) {
 			var ae *verify.AmbiguousCertificateError
 			if !errors.As(err, &ae) || !strings.Contains(err.Error(), "ambiguous certificate file") {
 				t.Errorf("error %v, want a *AmbiguousCertificateError", err)
+			}
+		})
+	}
+}
+
+// TestReadCertificatesSignedMessage: cert-verify reads a certificate file,
+// and a PKCS#7 bundle in it is a certs-only one (.p7b). A signed message
+// (a .p7s signature, or an opaque-signed body) was read as a bundle of
+// its signer's certificates, so `smimectl cert-verify mail.p7s` exited 0
+// having checked no signature: an operator could take that for a checked
+// message. It is now refused, pointing at smimectl verify.
+func TestReadCertificatesSignedMessage(t *testing.T) {
+	l := labtest.Default(t)
+	alice := l.User("alice-sign")
+	sd, err := pkcs7.NewSignedData([]byte("Pay Mallory.\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sd.AddSigner(alice.Cert, alice.Key, pkcs7.SignerInfoConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	sd.AddCertificate(l.Intermediate.Cert)
+	p7s, err := sd.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := pkcs7.DegenerateCertificate(append(bytes.Clone(alice.Cert.Raw), l.Intermediate.Cert.Raw...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		signed bool
+	}{
+		{"signed message, DER", p7s, true},
+		{"signed message, PEM", pem.EncodeToMemory(&pem.Block{Type: "PKCS7", Bytes: p7s}), true},
+		{"certs-only bundle", bundle, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			certs, err := verify.ReadCertificates(bytes.NewReader(tc.data))
+			if !tc.signed {
+				if err != nil || len(certs) != 2 {
+					t.Fatalf("got %d certificates, %v; want 2", len(certs), err)
+				}
+				return
+			}
+			var me *verify.MalformedCertificateError
+			if !errors.As(err, &me) || !strings.Contains(err.Error(), "signed message") {
+				t.Fatalf("got %d certificates, error %v; want a signed message refused", len(certs), err)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -246,8 +247,10 @@ const (
 // PEM CERTIFICATE blocks, a DER certificate, or a PKCS#7 certs-only bundle
 // (.p7b, .p7c) in PEM or DER, in the file's order ([Leaf] picks the one to
 // check). It reads at most [MaxCertificateFileSize] bytes and accepts at
-// most [MaxFileCertificates] certificates; past them, or when r holds no
-// certificate or a malformed one, the error is a [*MalformedCertificateError].
+// most [MaxFileCertificates] certificates; past them, when r holds no
+// certificate or a malformed one, or when it is a signed message (a
+// SignedData with signers, not a certs-only bundle), the error is a
+// [*MalformedCertificateError].
 func ReadCertificates(r io.Reader) ([]*x509.Certificate, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxCertificateFileSize+1))
 	if err != nil {
@@ -263,10 +266,37 @@ func ReadCertificates(r io.Reader) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, &MalformedCertificateError{Err: err}
 	}
+	if isSignedMessage(data) {
+		return nil, &MalformedCertificateError{Err: errors.New("the file is a signed message (SignedData with signers), not a certificate file: smimectl verify checks a message")}
+	}
 	if len(certs) > MaxFileCertificates {
 		return nil, &MalformedCertificateError{Err: fmt.Errorf("the file holds %d certificates, more than %d", len(certs), MaxFileCertificates)}
 	}
 	return certs, nil
+}
+
+// isSignedMessage reports whether data, or a PKCS7 or CMS block of it in
+// PEM, is a SignedData with signers: a signed message or a detached
+// signature (.p7s), not a certs-only bundle. Its certificates read as a
+// bundle would make cert-verify pass on a file whose signature nothing
+// checked.
+func isSignedMessage(data []byte) bool {
+	ders := [][]byte{data}
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type == "PKCS7" || b.Type == "CMS" {
+			ders = append(ders, b.Bytes)
+		}
+	}
+	for _, der := range ders {
+		if sd, err := cms.ReadSignedData(bytes.NewReader(der), io.Discard); err == nil && len(sd.SignerInfos) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // MalformedCertificateError reports a certificate file that can't be
