@@ -279,5 +279,8 @@ func describeAmbiguousCertificateError(e *verify.AmbiguousCertificateError) (str
 }
 
 func describeMalformedCertificateError(e *verify.MalformedCertificateError) (string, []string) {
+	if errors.Is(e, verify.ErrSignedMessage) {
+		return libraryDetail(e), []string{"smimectl verify checks a signed message and its signer's certificate; cert-verify checks a certificate file"}
+	}
 	return libraryDetail(e), []string{"give a certificate in PEM or DER, or a PKCS#7 (.p7b) bundle; smimectl inspect reads messages"}
 }

@@ -267,13 +267,17 @@ func ReadCertificates(r io.Reader) ([]*x509.Certificate, error) {
 		return nil, &MalformedCertificateError{Err: err}
 	}
 	if isSignedMessage(data) {
-		return nil, &MalformedCertificateError{Err: errors.New("the file is a signed message (SignedData with signers), not a certificate file: smimectl verify checks a message")}
+		return nil, &MalformedCertificateError{Err: ErrSignedMessage}
 	}
 	if len(certs) > MaxFileCertificates {
 		return nil, &MalformedCertificateError{Err: fmt.Errorf("the file holds %d certificates, more than %d", len(certs), MaxFileCertificates)}
 	}
 	return certs, nil
 }
+
+// ErrSignedMessage is wrapped by the [*MalformedCertificateError] of
+// [ReadCertificates] for a signed message: [Verify] checks those.
+var ErrSignedMessage = errors.New("the file is a signed message (a SignedData with signers), not a certificate file")
 
 // isSignedMessage reports whether data, or a PKCS7 or CMS block of it in
 // PEM, is a SignedData with signers: a signed message or a detached
