@@ -53,9 +53,11 @@ bundle such as a .p7b) is read as a certificate with its chain, in any order:
 the one certificate that issued none of the others is checked, and the others
 are used as intermediates, never as trusted roots. A file in which that is not
 one certificate (two users' certificates, or certificates that issued one
-another in a loop) is refused as ambiguous, with exit status 1: give the
-certificate to check on its own, and its chain with --intermediates. The file
-may hold at most 1000 certificates in 4 MiB.
+another in a loop), or with a certificate that is not a CA of its chain, is
+refused as ambiguous, with exit status 1: give the certificate to check on its
+own, and its chain with --intermediates. The file
+may hold at most 1000 certificates in 4 MiB. A signed message or signature
+(.p7s) is not a certificate file: smimectl verify checks it.
 
 --purpose sign needs a key usage that allows signing (digitalSignature or
 nonRepudiation), encrypt one that allows encryption (keyEncipherment for RSA,
@@ -277,5 +279,8 @@ func describeAmbiguousCertificateError(e *verify.AmbiguousCertificateError) (str
 }
 
 func describeMalformedCertificateError(e *verify.MalformedCertificateError) (string, []string) {
+	if errors.Is(e, verify.ErrSignedMessage) {
+		return libraryDetail(e), []string{"smimectl verify checks a signed message and its signer's certificate; cert-verify checks a certificate file"}
+	}
 	return libraryDetail(e), []string{"give a certificate in PEM or DER, or a PKCS#7 (.p7b) bundle; smimectl inspect reads messages"}
 }

@@ -6,6 +6,10 @@
 package certinfo
 
 import (
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -162,17 +166,36 @@ var (
 // CheckUsage reports whether cert's key usage allows purpose and its
 // extended key usage, if present, allows e-mail protection. A certificate
 // without a key usage extension allows every purpose (RFC 5280 4.2.1.3).
+//
+// For encryption the bit depends on the key (RFC 8550 section 4.4.2):
+// keyEncipherment for RSA (key transport), keyAgreement for EC (ECDH); an
+// Ed25519 key signs only. A key whose type is not known here (nil in a
+// certificate made by hand) may have either bit.
 func CheckUsage(cert *x509.Certificate, p Purpose) error {
+	if _, ok := cert.PublicKey.(ed25519.PublicKey); ok && p == Encryption {
+		return fmt.Errorf("%s: %w (an Ed25519 key can only sign)", p, ErrKeyUsage)
+	}
 	if cert.KeyUsage != 0 {
 		var want x509.KeyUsage
+		needs := ""
 		switch p {
 		case Signing:
 			want = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
 		case Encryption:
-			want = x509.KeyUsageKeyEncipherment | x509.KeyUsageKeyAgreement
+			switch cert.PublicKey.(type) {
+			case *rsa.PublicKey:
+				want, needs = x509.KeyUsageKeyEncipherment, "; an RSA key needs keyEncipherment"
+			case *ecdsa.PublicKey, *ecdh.PublicKey:
+				want, needs = x509.KeyUsageKeyAgreement, "; an EC key needs keyAgreement"
+			default:
+				want = x509.KeyUsageKeyEncipherment | x509.KeyUsageKeyAgreement
+			}
 		}
 		if cert.KeyUsage&want == 0 {
-			return fmt.Errorf("%s: %w (it allows %s)", p, ErrKeyUsage, UsageString(cert.KeyUsage))
+			if cert.KeyUsage&(x509.KeyUsageKeyEncipherment|x509.KeyUsageKeyAgreement) == 0 {
+				needs = "" // no encryption bit at all: said enough
+			}
+			return fmt.Errorf("%s: %w (it allows %s%s)", p, ErrKeyUsage, UsageString(cert.KeyUsage), needs)
 		}
 	}
 	if len(cert.ExtKeyUsage) > 0 || len(cert.UnknownExtKeyUsage) > 0 {

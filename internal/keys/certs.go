@@ -29,7 +29,18 @@ var certExtensions = map[string]bool{
 //
 // A malformed certificate or bundle is an error, as is finding no certificate
 // at all.
+//
+// A file is one or the other: DER that parses as a whole is DER even if
+// its bytes hold PEM text (a name may), and PEM may have text around its
+// blocks but no binary data, nor a block that does not decode. Otherwise
+// the certificates read here would not be those another reader (openssl,
+// a mail client) takes from the same file.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	if len(data) > 0 && data[0] == 0x30 {
+		if certs, err := parseDERCertificates(data); err == nil && len(certs) > 0 {
+			return certs, nil
+		}
+	}
 	if looksLikePEM(data) {
 		return parsePEMCertificates(data)
 	}
@@ -48,14 +59,54 @@ func looksLikePEM(data []byte) bool {
 	return bytes.Contains(data, []byte("-----BEGIN "))
 }
 
+// pemBegin is where pem.Decode looks for a block: at the start of a line.
+var pemBegin = []byte("\n-----BEGIN ")
+
+// nextPEMBlock returns the offset of the next block's BEGIN line in data,
+// -1 if there is none.
+func nextPEMBlock(data []byte) int {
+	if bytes.HasPrefix(data, pemBegin[1:]) {
+		return 0
+	}
+	if i := bytes.Index(data, pemBegin); i >= 0 {
+		return i + 1
+	}
+	return -1
+}
+
+// isText reports whether b, found outside PEM blocks, is text: no control
+// characters but tab and line ends. A DER certificate is never text (its
+// version and serial number fields begin with bytes 1 to 3).
+func isText(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func parsePEMCertificates(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
 	for n := 1; ; n++ {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
+		i := nextPEMBlock(data)
+		if i < 0 {
+			if !isText(data) {
+				return nil, fmt.Errorf("keys: binary data after PEM block %d: a certificate file is PEM or DER, not both", n-1)
+			}
 			break
 		}
+		if !isText(data[:i]) {
+			return nil, fmt.Errorf("keys: binary data before PEM block %d: a certificate file is PEM or DER, not both", n)
+		}
+		// pem.Decode skips a block it can't decode and returns the next
+		// one: a block is read here only if it is the one at i.
+		var block *pem.Block
+		block, rest := pem.Decode(data[i:])
+		if block == nil || nextPEMBlock(data[i+1:len(data)-len(rest)]) >= 0 {
+			return nil, fmt.Errorf("keys: PEM block %d is malformed (its base64, headers or END line)", n)
+		}
+		data = rest
 		switch block.Type {
 		case "CERTIFICATE", "X509 CERTIFICATE":
 			cert, err := x509.ParseCertificate(block.Bytes)

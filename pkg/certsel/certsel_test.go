@@ -128,7 +128,7 @@ func TestSelect(t *testing.T) {
 	}
 	const alice = "alice@example.com"
 	sig := x509.KeyUsageDigitalSignature
-	enc := x509.KeyUsageKeyEncipherment
+	enc := x509.KeyUsageKeyAgreement // the keys are EC
 	aliceDual := extra("alice-dual", certSpec{serial: 100, subject: alice, san: []string{alice}, usage: sig | enc})
 	notYet := extra("alice-future", certSpec{serial: 101, subject: alice, usage: enc, notBefore: at.AddDate(1, 0, 0)})
 	wrongEKU := extra("alice-tls", certSpec{serial: 102, subject: alice, usage: enc, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})

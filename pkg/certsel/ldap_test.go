@@ -57,9 +57,9 @@ func directoryLDIF(t *testing.T, smimeAlice, contactBob *x509.Certificate) strin
 
 func TestLDAP(t *testing.T) {
 	l := labtest.Default(t)
-	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyEncipherment,
+	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyAgreement,
 		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
-	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyEncipherment,
+	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyAgreement,
 		notBefore: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
 	srv := testpeer.StartSLAPD(t, directoryLDIF(t, smimeAlice, contactBob))
 	crl, err := x509.ParseRevocationList(l.Intermediate.CRL)
@@ -192,9 +192,9 @@ func newCRLChecker(crl *x509.RevocationList) revocation.Checker {
 // root fails as a setup error, not a temporary one.
 func TestLDAPTLS(t *testing.T) {
 	l := labtest.Default(t)
-	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyEncipherment,
+	smimeAlice, _ := issue(t, certSpec{serial: 400, subject: "alice@example.com", usage: x509.KeyUsageKeyAgreement,
 		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
-	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyEncipherment,
+	contactBob, _ := issue(t, certSpec{serial: 401, subject: "bob@example.com", usage: x509.KeyUsageKeyAgreement,
 		notBefore: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
 	srv := testpeer.StartSLAPDWith(t, directoryLDIF(t, smimeAlice, contactBob),
 		testpeer.ServerCertificate(t, l.Intermediate.Cert, l.Intermediate.Key))

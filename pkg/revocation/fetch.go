@@ -23,15 +23,14 @@ func (q *query) cached() (Outcome, bool) {
 		return Outcome{}, false
 	}
 	for _, u := range q.cert.CRLDistributionPoints {
-		der, err := readCache(q.opts.CacheDir, u)
+		der, err := readCache(q.opts.CacheDir, u, q.opts.maxSize())
 		if err != nil {
 			continue // missing or unreadable: fetch it again
 		}
-		crls, err := ParseCRLs(der)
+		crl, err := parseCRLFor(der, q.cert, q.issuer)
 		if err != nil {
 			continue
 		}
-		crl := crls[0]
 		scope, err := checkCRL(crl, q.cert, q.issuer)
 		if err != nil {
 			continue
@@ -78,16 +77,16 @@ func (q *query) distributionPoints(ctx context.Context) (Outcome, bool) {
 }
 
 func (q *query) useFetchedCRL(der []byte, u string) (Outcome, error) {
-	crls, err := ParseCRLs(der)
+	var nf *notForIssuerError
+	crl, err := parseCRLFor(der, q.cert, q.issuer)
+	if errors.As(err, &nf) {
+		return Outcome{}, fmt.Errorf("the CRL is issued by %s, not by the certificate's issuer", nf.name)
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
-	crl := crls[0]
 	scope, err := checkCRL(crl, q.cert, q.issuer)
 	if err != nil {
-		if errors.Is(err, errCRLNotForIssuer) {
-			return Outcome{}, fmt.Errorf("the CRL is issued by %s, not by the certificate's issuer", crl.Issuer)
-		}
 		return Outcome{}, err
 	}
 	return q.answerFromCRL(crl, scope, SourceURL, u)
@@ -135,7 +134,7 @@ func (o *Options) fetchCRL(ctx context.Context, u string) ([]byte, error) {
 	}
 	switch strings.ToLower(pu.Scheme) {
 	case "http", "https":
-		return o.httpDo(ctx, http.MethodGet, u, "", nil)
+		return o.httpDo(ctx, http.MethodGet, u, "", nil, o.maxSize())
 	case "ldap", "ldaps":
 		return o.ldapCRL(ctx, pu)
 	}
@@ -145,9 +144,9 @@ func (o *Options) fetchCRL(ctx context.Context, u string) ([]byte, error) {
 // errTooLarge is wrapped by fetch errors for responses over the size cap.
 var errTooLarge = errors.New("response too large")
 
-// httpDo makes one HTTP request and reads the response body up to the size
-// cap.
-func (o *Options) httpDo(ctx context.Context, method, u, contentType string, body []byte) ([]byte, error) {
+// httpDo makes one HTTP request and reads the response body up to limit
+// bytes.
+func (o *Options) httpDo(ctx context.Context, method, u, contentType string, body []byte, limit int64) ([]byte, error) {
 	var rb io.Reader
 	if body != nil {
 		rb = bytes.NewReader(body)
@@ -167,7 +166,6 @@ func (o *Options) httpDo(ctx context.Context, method, u, contentType string, bod
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP status %s", resp.Status)
 	}
-	limit := o.maxSize()
 	if resp.ContentLength > limit {
 		return nil, fmt.Errorf("%w: %d bytes, more than the limit of %d", errTooLarge, resp.ContentLength, limit)
 	}

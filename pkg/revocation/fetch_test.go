@@ -290,11 +290,11 @@ func TestCacheAtomicWrite(t *testing.T) {
 	if err := writeCache(dir, "http://x/a.crl", []byte("two")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := readCache(dir, "http://x/a.crl")
+	got, err := readCache(dir, "http://x/a.crl", DefaultMaxResponseSize)
 	if err != nil || string(got) != "two" {
 		t.Errorf("got %q, %v; want two", got, err)
 	}
-	if _, err := readCache(dir, "http://x/b.crl"); err == nil {
+	if _, err := readCache(dir, "http://x/b.crl", DefaultMaxResponseSize); err == nil {
 		t.Error("another URL: got an entry")
 	}
 }

@@ -19,14 +19,30 @@ const SourceIssuer Source = "issuer"
 // certificates were not asked for.
 var ErrOffline = errors.New("revocation: offline, so the issuer's certificate was not downloaded")
 
+// Limits of a caIssuers answer: the certificate of the issuer, or a small
+// certs-only bundle of the certificates issued to it (RFC 5280 section
+// 4.2.2.1). The URL is the certificate's, which a sender makes, and the
+// certificates come before any is checked: 32 MiB of small certificates
+// in PEM cost 250 MiB and a second to parse, and as many candidate issuers
+// for the chain builder.
+const (
+	maxIssuersResponseSize = 1 << 20
+	maxIssuerCertificates  = 64
+	// maxIssuerURLs is how many caIssuers URLs of one certificate are
+	// tried: a certificate names one or two, and a sender's certificate
+	// could name a thousand, each a request made for the sender.
+	maxIssuerURLs = 4
+)
+
 // FetchIssuers downloads the certificates that the Authority Information
 // Access caIssuers URLs of cert point at (RFC 5280 section 4.2.2.1), for
 // when the issuer of cert is missing from the message and the trust
 // material: the guide's Chapter 8 case of a client behind a firewall that
 // cannot build the chain. Each URL is fetched over HTTP(S) with
 // opts.HTTPClient under opts.URLTimeout, all of them under
-// opts.TotalTimeout, and read up to opts.MaxResponseSize; a response may be
-// one DER certificate, PEM, or a PKCS#7 certs-only bundle. The URLs are
+// opts.TotalTimeout, and read up to opts.MaxResponseSize or 1 MiB, whichever is
+// less; a response may be one DER certificate, PEM, or a PKCS#7 certs-only
+// bundle, of at most 64 certificates. The first 4 URLs are
 // tried in order and the certificates of the first that gives any are
 // returned, unchecked: the caller builds and checks the chain with them as
 // untrusted intermediates. With opts.Offline it returns ErrOffline without
@@ -42,7 +58,12 @@ func FetchIssuers(ctx context.Context, cert *x509.Certificate, opts Options) ([]
 	ctx, cancel := opts.totalContext(ctx)
 	defer cancel()
 	q := &query{opts: &opts, cert: cert}
-	for _, u := range cert.IssuingCertificateURL {
+	urls := cert.IssuingCertificateURL
+	if len(urls) > maxIssuerURLs {
+		q.fail("%d more caIssuers URLs were not tried: at most %d are", len(urls)-maxIssuerURLs, maxIssuerURLs)
+		urls = urls[:maxIssuerURLs]
+	}
+	for _, u := range urls {
 		if ctx.Err() != nil {
 			q.fail("%s was not tried: %v", u, opts.deadlineError(ctx))
 			continue
@@ -52,7 +73,7 @@ func FetchIssuers(ctx context.Context, cert *x509.Certificate, opts Options) ([]
 			continue
 		}
 		data, err := q.fetchTimed(ctx, SourceIssuer, u, func(ctx context.Context) ([]byte, error) {
-			return opts.httpDo(ctx, "GET", u, "", nil)
+			return opts.httpDo(ctx, "GET", u, "", nil, min(opts.maxSize(), maxIssuersResponseSize))
 		})
 		if err != nil {
 			q.fail("fetching %s: %v", u, err)
@@ -61,6 +82,10 @@ func FetchIssuers(ctx context.Context, cert *x509.Certificate, opts Options) ([]
 		certs, err := keys.ParseCertificates(data)
 		if err != nil {
 			q.fail("the answer from %s is not a certificate: %v", u, err)
+			continue
+		}
+		if len(certs) > maxIssuerCertificates {
+			q.fail("the answer from %s holds %d certificates, more than the %d an issuer's certificates come in", u, len(certs), maxIssuerCertificates)
 			continue
 		}
 		return certs, nil

@@ -4,15 +4,27 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/url"
 	"slices"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 )
+
+// maxOCSPResponseSize caps an OCSP response, below
+// Options.MaxResponseSize: a response for one certificate, with the
+// responder's certificate, is a few KB (RFC 5019 section 2.2.1 answers for
+// one certificate). x/crypto/ocsp decodes every SingleResponse before any
+// signature is checked, so a forged response of 15 MB cost 660 MiB and 3 s;
+// 256 KiB costs some 10 MiB at most.
+const maxOCSPResponseSize = 256 << 10
 
 // ocsp asks each OCSP responder of the certificate's Authority Information
 // Access (RFC 6960) in turn, until one gives a good or revoked answer. ctx
@@ -37,7 +49,7 @@ func (q *query) ocsp(ctx context.Context) (Outcome, bool) {
 		}
 		q.urls = append(q.urls, u)
 		der, err := q.fetchTimed(ctx, SourceOCSP, u, func(ctx context.Context) ([]byte, error) {
-			return q.opts.httpDo(ctx, "POST", u, "application/ocsp-request", req)
+			return q.opts.httpDo(ctx, "POST", u, "application/ocsp-request", req, min(q.opts.maxSize(), maxOCSPResponseSize))
 		})
 		if err != nil {
 			q.fail("asking OCSP responder %s: %v", u, err)
@@ -70,6 +82,9 @@ func (q *query) ocspAnswer(der []byte, u string) (Outcome, error) {
 			return Outcome{}, fmt.Errorf("the responder answered %q", re.Status.String())
 		}
 		return Outcome{}, fmt.Errorf("malformed OCSP response: %w", err)
+	}
+	if err := checkCertID(resp, q.cert, q.issuer); err != nil {
+		return Outcome{}, err
 	}
 	if err := q.authoriseResponder(resp); err != nil {
 		return Outcome{}, err
@@ -120,4 +135,70 @@ func (q *query) authoriseResponder(resp *ocsp.Response) error {
 		return fmt.Errorf("the responder certificate %s is not valid at %s", who, stamp(q.at))
 	}
 	return nil
+}
+
+// checkCertID checks that the single response x/crypto/ocsp picked for
+// cert, the first whose CertID has cert's serial number, names cert's
+// issuer too (RFC 6960 sections 4.1.1 and 4.2.2.1): x/crypto/ocsp compares
+// the serial number only. Without this, a responder that answers for
+// several CAs (one delegated responder key certified by each) has its
+// "good" for serial S of one CA taken as the answer for serial S of
+// another, the embedded responder certificate, which the signature does
+// not cover, swapped for that CA's.
+//
+//	ResponseData ::= SEQUENCE {
+//	   version              [0] EXPLICIT Version DEFAULT v1,
+//	   responderID              ResponderID,
+//	   producedAt               GeneralizedTime,
+//	   responses                SEQUENCE OF SingleResponse,
+//	   responseExtensions   [1] EXPLICIT Extensions OPTIONAL }
+//	SingleResponse ::= SEQUENCE { certID CertID, ... }
+//	CertID ::= SEQUENCE {
+//	   hashAlgorithm       AlgorithmIdentifier,
+//	   issuerNameHash      OCTET STRING, -- Hash of issuer's DN
+//	   issuerKeyHash       OCTET STRING, -- Hash of issuer's public key
+//	   serialNumber        CertificateSerialNumber }
+func checkCertID(resp *ocsp.Response, cert, issuer *x509.Certificate) error {
+	errMalformed := errors.New("malformed OCSP response: its response data can't be read")
+	if !resp.IssuerHash.Available() {
+		return fmt.Errorf("the response names the issuer with an unsupported hash (%v)", resp.IssuerHash)
+	}
+	in := cryptobyte.String(resp.TBSResponseData)
+	var rd, singles, responderID cryptobyte.String
+	if !in.ReadASN1(&rd, cbasn1.SEQUENCE) ||
+		!rd.SkipOptionalASN1(cbasn1.Tag(0).ContextSpecific().Constructed()) ||
+		!rd.ReadAnyASN1(&responderID, nil) || // a CHOICE of [1] or [2]
+		!rd.SkipASN1(cbasn1.GeneralizedTime) ||
+		!rd.ReadASN1(&singles, cbasn1.SEQUENCE) {
+		return errMalformed
+	}
+	for !singles.Empty() {
+		var single, certID, nameHash, keyHash cryptobyte.String
+		serial := new(big.Int)
+		if !singles.ReadASN1(&single, cbasn1.SEQUENCE) || !single.ReadASN1(&certID, cbasn1.SEQUENCE) ||
+			!certID.SkipASN1(cbasn1.SEQUENCE) || !certID.ReadASN1(&nameHash, cbasn1.OCTET_STRING) ||
+			!certID.ReadASN1(&keyHash, cbasn1.OCTET_STRING) || !certID.ReadASN1Integer(serial) {
+			return errMalformed
+		}
+		if serial.Cmp(cert.SerialNumber) != 0 {
+			continue
+		}
+		h := resp.IssuerHash.New()
+		h.Write(issuer.RawSubject)
+		wantName := h.Sum(nil)
+		spki := cryptobyte.String(issuer.RawSubjectPublicKeyInfo)
+		var info cryptobyte.String
+		var key asn1.BitString
+		if !spki.ReadASN1(&info, cbasn1.SEQUENCE) || !info.SkipASN1(cbasn1.SEQUENCE) || !info.ReadASN1BitString(&key) {
+			return fmt.Errorf("the public key of %s can't be read", certinfo.Name(issuer.Subject))
+		}
+		h.Reset()
+		h.Write(key.Bytes)
+		if !bytes.Equal(nameHash, wantName) || !bytes.Equal(keyHash, h.Sum(nil)) {
+			return fmt.Errorf("the response is about serial number %X of another issuer than %s (its CertID names another issuer name or key)",
+				cert.SerialNumber, certinfo.Name(issuer.Subject))
+		}
+		return nil
+	}
+	return errMalformed
 }

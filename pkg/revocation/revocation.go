@@ -37,7 +37,7 @@
 // good. Indirect CRLs are refused. A CRL that gives no answer for a
 // certificate leaves the question to the next source. OCSP requests carry
 // no nonce (RFC 5019 responders ignore it). Responses are read up to
-// [Options.MaxResponseSize].
+// [Options.MaxResponseSize], OCSP responses up to 256 KiB.
 package revocation
 
 import (
@@ -261,6 +261,7 @@ type Options struct {
 	TotalTimeout time.Duration
 	// MaxResponseSize caps each download; DefaultMaxResponseSize (32 MiB)
 	// if zero. A larger response is refused without being read in full.
+	// An OCSP response is capped at 256 KiB whatever it is.
 	MaxResponseSize int64
 	// OCSP asks the certificate's OCSP responder (from its Authority
 	// Information Access) before any CRL; CRLs remain the fallback.

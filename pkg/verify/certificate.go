@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -246,8 +247,10 @@ const (
 // PEM CERTIFICATE blocks, a DER certificate, or a PKCS#7 certs-only bundle
 // (.p7b, .p7c) in PEM or DER, in the file's order ([Leaf] picks the one to
 // check). It reads at most [MaxCertificateFileSize] bytes and accepts at
-// most [MaxFileCertificates] certificates; past them, or when r holds no
-// certificate or a malformed one, the error is a [*MalformedCertificateError].
+// most [MaxFileCertificates] certificates; past them, when r holds no
+// certificate or a malformed one, or when it is a signed message (a
+// SignedData with signers, not a certs-only bundle), the error is a
+// [*MalformedCertificateError].
 func ReadCertificates(r io.Reader) ([]*x509.Certificate, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxCertificateFileSize+1))
 	if err != nil {
@@ -263,10 +266,41 @@ func ReadCertificates(r io.Reader) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, &MalformedCertificateError{Err: err}
 	}
+	if isSignedMessage(data) {
+		return nil, &MalformedCertificateError{Err: ErrSignedMessage}
+	}
 	if len(certs) > MaxFileCertificates {
 		return nil, &MalformedCertificateError{Err: fmt.Errorf("the file holds %d certificates, more than %d", len(certs), MaxFileCertificates)}
 	}
 	return certs, nil
+}
+
+// ErrSignedMessage is wrapped by the [*MalformedCertificateError] of
+// [ReadCertificates] for a signed message: [Verify] checks those.
+var ErrSignedMessage = errors.New("the file is a signed message (a SignedData with signers), not a certificate file")
+
+// isSignedMessage reports whether data, or a PKCS7 or CMS block of it in
+// PEM, is a SignedData with signers: a signed message or a detached
+// signature (.p7s), not a certs-only bundle. Its certificates read as a
+// bundle would make cert-verify pass on a file whose signature nothing
+// checked.
+func isSignedMessage(data []byte) bool {
+	ders := [][]byte{data}
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type == "PKCS7" || b.Type == "CMS" {
+			ders = append(ders, b.Bytes)
+		}
+	}
+	for _, der := range ders {
+		if sd, err := cms.ReadSignedData(bytes.NewReader(der), io.Discard); err == nil && len(sd.SignerInfos) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // MalformedCertificateError reports a certificate file that can't be
@@ -287,8 +321,9 @@ func (e *MalformedCertificateError) Unwrap() error { return e.Err }
 // order of a DER PKCS#7 bundle. A single certificate is its own leaf, even
 // a CA's; a certificate given twice counts once. When no certificate or
 // more than one issued none of the others (two users' certificates, or
-// certificates that issued one another in a loop), the file is ambiguous
-// and the error is an [*AmbiguousCertificateError]: whichever one were
+// certificates that issued one another in a loop), or when another
+// certificate is not a CA certificate of the leaf's chain, the file is
+// ambiguous and the error is an [*AmbiguousCertificateError]: whichever one were
 // checked, the verdict could be about another certificate than the caller
 // meant.
 func Leaf(certs []*x509.Certificate) (*x509.Certificate, []*x509.Certificate, error) {
@@ -321,7 +356,38 @@ func Leaf(certs []*x509.Certificate) (*x509.Certificate, []*x509.Certificate, er
 		return nil, nil, &AmbiguousCertificateError{Count: len(uniq), Leaves: leaves}
 	}
 	rest := slices.DeleteFunc(slices.Clone(uniq), leaves[0].Equal)
+	if stray := strayCertificate(leaves[0], rest); stray != nil {
+		return nil, nil, &AmbiguousCertificateError{Count: len(uniq), Leaves: leaves, Stray: stray}
+	}
 	return leaves[0], rest, nil
+}
+
+// strayCertificate returns a certificate of rest that can't be part of
+// leaf's chain, nil if there is none. Each must be a CA certificate whose
+// subject is an issuer on leaf's path by name (leaf's issuer, that one's
+// issuer, and so on). Otherwise the file is not a certificate with its
+// chain, and the heuristic of Leaf can be steered: certificates that name
+// one another as issuer, or an end-entity certificate named as leaf's
+// issuer, put beside someone else's valid certificate, would have that
+// one checked while the file's own certificate (the first, which a mail
+// client imports and openssl verify checks) never is. A certificate that
+// is not a CA can't be an intermediate anyway.
+func strayCertificate(leaf *x509.Certificate, rest []*x509.Certificate) *x509.Certificate {
+	path := map[string]bool{string(leaf.RawIssuer): true}
+	for grew := true; grew; { // at most len(rest) rounds
+		grew = false
+		for _, c := range rest {
+			if path[string(c.RawSubject)] && !path[string(c.RawIssuer)] {
+				path[string(c.RawIssuer)], grew = true, true
+			}
+		}
+	}
+	for _, c := range rest {
+		if !path[string(c.RawSubject)] || !c.BasicConstraintsValid || !c.IsCA {
+			return c
+		}
+	}
+	return nil
 }
 
 // AmbiguousCertificateError reports a certificate file in which [Leaf]
@@ -331,9 +397,20 @@ func Leaf(certs []*x509.Certificate) (*x509.Certificate, []*x509.Certificate, er
 type AmbiguousCertificateError struct {
 	Count  int
 	Leaves []*x509.Certificate
+	// Stray, if not nil, is a certificate of the file that is no CA
+	// certificate of the chain of the one leaf (Leaves[0]).
+	Stray *x509.Certificate
 }
 
 func (e *AmbiguousCertificateError) Error() string {
+	if e.Stray != nil {
+		what := "is not a certification authority"
+		if e.Stray.BasicConstraintsValid && e.Stray.IsCA {
+			what = "is not an issuer of its chain"
+		}
+		return fmt.Sprintf("verify: ambiguous certificate file: of its %d certificates, %q issued none of the others, but %q %s, so which one to check is not clear",
+			e.Count, certinfo.Name(e.Leaves[0].Subject), certinfo.Name(e.Stray.Subject), what)
+	}
 	if len(e.Leaves) == 0 {
 		return fmt.Sprintf("verify: ambiguous certificate file: each of its %d certificates issued another one, so none is the certificate to check", e.Count)
 	}
