@@ -37,7 +37,7 @@ var (
 	// SAN rfc822Names: exact, subdomain, other domain, case variants.
 	diffEmails = []string{"alice@example.com", "bob@sub.example.com", "carol@example.org", "Alice@Example.COM", "dave@EXAMPLE.ORG"}
 	diffDNS    = []string{"example.com", "mail.example.com", "example.org"}
-	diffURIs   = []string{"https://mail.example.com/x", "https://example.org/"}
+	diffURIs   = []string{"https://mail.example.com/x", "https://example.org/", "https://www.example.org/"}
 
 	// rfc822Name constraints: a host, a domain (leading period), a mailbox.
 	diffEmailNC = []string{"example.com", ".example.com", "alice@example.com", "example.org", "sub.example.com"}
@@ -137,7 +137,7 @@ type diffCert struct {
 	KU       diffKU
 	EKU      uint8
 	Validity diffValidity
-	Emails   uint8 // SAN masks over diffEmails, diffDNS, diffURIs
+	Emails   uint8 // SAN masks over diffEmails, diffDNS, diffURIs (none on a self-issued CA, see build)
 	DNS      uint8
 	URIs     uint8
 	NC       *diffNC
@@ -212,7 +212,7 @@ func decodeDiffSet(data []byte) diffSet {
 		c.KU = diffKU(b[2] >> 2 & 3)
 		c.Validity = diffValidity(b[2]>>4&7) % numValidity
 		c.EKU = b[3] & 0x1f
-		c.URIs = b[3] >> 5 & 3
+		c.URIs = b[3] >> 5 & 7
 		c.Emails = b[4] & 0x1f
 		c.DNS = b[4] >> 5 & 7
 		if b[5]&1 != 0 {
@@ -540,7 +540,11 @@ func (s diffSet) build(cache diffCache) (*diffBuilt, error) {
 		key := fmt.Sprintf("%x|%d|%d|%x", diffSet{Certs: []diffCert{one}}.encode(), iss.Name, iss.Key, parent.SubjectKeyId)
 		cert := cache[key]
 		if cert == nil {
-			derBytes, err := x509.CreateCertificate(rand.Reader, c.template(int64(i+1)), parent, keys[c.Key].Public(), keys[iss.Key])
+			tmpl := c.template(int64(i + 1))
+			if i != 0 && c.Name == iss.Name { // known difference 8
+				tmpl.EmailAddresses, tmpl.DNSNames, tmpl.URIs = nil, nil, nil
+			}
+			derBytes, err := x509.CreateCertificate(rand.Reader, tmpl, parent, keys[c.Key].Public(), keys[iss.Key])
 			if err != nil {
 				return nil, fmt.Errorf("certificate #%d: %v", i, err)
 			}
