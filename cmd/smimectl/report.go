@@ -194,6 +194,12 @@ func describeTrustError(e *verify.TrustError) (string, []string) {
 			"check the clock, or give the time to check at with --at"}
 	case chain.Usage:
 		return "the signer's certificate may not be used to sign mail: " + detail, nil
+	case chain.NameConstraint:
+		return "the signer's certificate is outside the names its issuing authority may certify: " + detail, []string{
+			"an authority's name constraints bind every certificate below it; a certificate for another name must come from another authority"}
+	case chain.TooComplex:
+		return "the signer's certificate chain could not be checked: " + detail, []string{
+			"the message carries certificates that sign one another in more ways than smimectl examines, which no real chain needs; treat it as hostile"}
 	}
 	return who + " is not valid: " + detail, nil
 }

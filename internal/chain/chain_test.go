@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"math/big"
 	"testing"
@@ -20,7 +21,7 @@ type node struct {
 }
 
 // issue makes a certificate for tmpl signed by parent (self-signed if nil).
-func issue(t *testing.T, tmpl *x509.Certificate, parent *node) *node {
+func issue(t testing.TB, tmpl *x509.Certificate, parent *node) *node {
 	t.Helper()
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	p, pk := tmpl, k
@@ -79,6 +80,26 @@ func TestBuild(t *testing.T) {
 	tlsInter := issue(t, tlsInterTmpl, root)
 	userOfTLS := issue(t, leaf("user5"), tlsInter)
 
+	// Issue #11 item 4: an EKU of purposes crypto/x509 does not name
+	// (documentSigning, 1.3.6.1.5.5.7.3.36) restricts a CA as much as a
+	// named one.
+	docSigning := asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}
+	docInterTmpl := ca("document signing only")
+	docInterTmpl.UnknownExtKeyUsage = []asn1.ObjectIdentifier{docSigning}
+	docInter := issue(t, docInterTmpl, root)
+	userOfDoc := issue(t, leaf("user6"), docInter)
+	docMailTmpl := ca("document signing and mail")
+	docMailTmpl.UnknownExtKeyUsage = []asn1.ObjectIdentifier{docSigning}
+	docMailTmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}
+	docMail := issue(t, docMailTmpl, root)
+	userOfDocMail := issue(t, leaf("user7"), docMail)
+	docLeafTmpl := leaf("document signer")
+	docLeafTmpl.ExtKeyUsage, docLeafTmpl.UnknownExtKeyUsage = nil, []asn1.ObjectIdentifier{docSigning}
+	docLeaf := issue(t, docLeafTmpl, inter)
+	noEKULeafTmpl := leaf("no eku")
+	noEKULeafTmpl.ExtKeyUsage = nil
+	noEKULeaf := issue(t, noEKULeafTmpl, inter)
+
 	serverTmpl := leaf("server")
 	serverTmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	server := issue(t, serverTmpl, inter)
@@ -106,6 +127,10 @@ func TestBuild(t *testing.T) {
 		{"path length", userBelowZero, []*node{root}, []*node{zeroCA, belowZero}, at, 0, NotAuthorized},
 		{"intermediate EKU", userOfTLS, []*node{root}, []*node{tlsInter}, at, 0, Usage},
 		{"leaf EKU", server, []*node{root}, []*node{inter}, at, 0, Usage},
+		{"intermediate EKU of unknown purposes only", userOfDoc, []*node{root}, []*node{docInter}, at, 0, Usage},
+		{"intermediate EKU of unknown purposes and mail", userOfDocMail, []*node{root}, []*node{docMail}, at, 3, 0},
+		{"leaf EKU of unknown purposes only", docLeaf, []*node{root}, []*node{inter}, at, 0, Usage},
+		{"leaf without EKU", noEKULeaf, []*node{root}, []*node{inter}, at, 3, 0},
 	}
 	certs := func(ns []*node) (out []*x509.Certificate) {
 		for _, n := range ns {

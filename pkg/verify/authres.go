@@ -38,8 +38,9 @@ const (
 	// AuthTempError: no answer that a retry might give: revocation
 	// information required (revocation hard mode) and unavailable.
 	AuthTempError = "temperror"
-	// AuthPermError: the message or a signature in it is malformed, or
-	// nested too deep.
+	// AuthPermError: the message or a signature in it is malformed,
+	// nested too deep, or carries certificates that form more candidate
+	// chains than are examined (a hostile message, not a bad signer).
 	AuthPermError = "permerror"
 )
 
@@ -285,6 +286,10 @@ func classify(err error) (result, reason string) {
 			return AuthFail, "certificate not yet valid"
 		case chain.Usage:
 			return AuthFail, "certificate not for signing"
+		case chain.NameConstraint:
+			return AuthFail, "certificate outside its issuer's name constraints"
+		case chain.TooComplex:
+			return AuthPermError, "too many candidate certificate chains"
 		}
 		return AuthFail, "certificate not valid"
 	case errors.As(err, &rev):

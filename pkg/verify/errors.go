@@ -84,6 +84,10 @@ func (e *TrustError) Error() string {
 		what = "the certificate is not yet valid"
 	case chain.Usage:
 		what = "the certificate may not be used to sign mail"
+	case chain.NameConstraint:
+		what = "the certificate is outside the names its issuing authority may certify"
+	case chain.TooComplex:
+		what = "the signer's certificate chain could not be checked"
 	default:
 		what = "the signer's certificate is not valid"
 	}

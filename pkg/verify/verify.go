@@ -341,6 +341,9 @@ type verifier struct {
 	// content being checked (RFC 9788), which the sender check uses
 	// instead of the outer one.
 	protectedFrom string
+	// chains carries signature results and the signature budget across
+	// every chain built for this message (issue #11 item 11).
+	chains chain.Cache
 }
 
 // network returns the context for revocation checks and issuer downloads:
@@ -432,16 +435,24 @@ func (v *verifier) checkSignature(i int, si *cms.SignerInfo, cert *x509.Certific
 }
 
 // checkCertificate checks the chain at signing time and at the evaluation
-// time, key usage, and revocation.
+// time, key usage, and revocation. The chain is built once, at the
+// evaluation time; it is built again at the signing time only when the
+// path found was not valid then (another path may have been, such as one
+// through the intermediate a renewed one replaced), and again after each
+// download of a missing issuer. Builds share v.chains, so a link examined
+// once costs no second signature check.
 func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	now := v.opts.now()
 	inter := append(slices.Clip(v.msg.sd.Certificates), v.opts.Intermediates...)
-	inter = v.fetchMissing(s, cert, inter, now)
+	res, err := v.buildChain(cert, inter, now)
+	inter, res, err = v.fetchMissing(s, cert, inter, now, res, err)
 	if s.SigningTime != nil {
 		if s.SigningTime.After(now.Add(5 * time.Minute)) {
 			s.add("signing-time", StatusWarning, "the signing time is later than the evaluation time")
 			v.res.warn("signer %d claims a signing time in the future", s.Index+1)
-		} else if _, err := chain.Build(cert, chain.Options{Roots: v.opts.Roots, Intermediates: inter, Time: *s.SigningTime}); err != nil {
+		} else if res != nil && res.ValidAt(*s.SigningTime) {
+			s.add("signing-time", StatusPass, "the certificate chain was valid when the message was signed")
+		} else if _, err := v.buildChain(cert, inter, *s.SigningTime); err != nil {
 			var ce *chain.Error
 			if errors.As(err, &ce) && (ce.Reason == chain.Expired || ce.Reason == chain.NotYetValid) {
 				err = &TrustError{Cert: ce.Cert, Reason: ce.Reason, Err: fmt.Errorf("at signing time %s: %w", s.SigningTime.UTC().Format(time.RFC3339), err)}
@@ -452,7 +463,6 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 			s.add("signing-time", StatusPass, "the certificate chain was valid when the message was signed")
 		}
 	}
-	res, err := chain.Build(cert, chain.Options{Roots: v.opts.Roots, Intermediates: inter, Time: now})
 	if err != nil {
 		var ce *chain.Error
 		te := &TrustError{Cert: cert, Reason: chain.Untrusted, Err: err}
@@ -485,26 +495,32 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 // a chain is at most that long anyway.
 const maxFetchedIssuers = 4
 
+// buildChain builds the chain of cert at t through v.chains.
+func (v *verifier) buildChain(cert *x509.Certificate, inter []*x509.Certificate, t time.Time) (*chain.Result, error) {
+	return chain.Build(cert, chain.Options{Roots: v.opts.Roots, Intermediates: inter, Time: t, Cache: &v.chains})
+}
+
 // fetchMissing asks opts.FetchIssuers for each issuer missing from the
-// chain of cert, one level at a time, and returns inter with what it got.
+// chain of cert, whose build at now gave res and err, one level at a time,
+// and returns inter with what it got and the chain built again with it.
 // A failed download is recorded as a warning check; the chain check then
 // fails as it would have.
-func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509.Certificate, now time.Time) []*x509.Certificate {
+func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509.Certificate, now time.Time,
+	res *chain.Result, err error) ([]*x509.Certificate, *chain.Result, error) {
 	if v.opts.FetchIssuers == nil {
-		return inter
+		return inter, res, err
 	}
 	for range maxFetchedIssuers {
-		_, err := chain.Build(cert, chain.Options{Roots: v.opts.Roots, Intermediates: inter, Time: now})
 		var ce *chain.Error
 		if err == nil || !errors.As(err, &ce) || ce.Reason != chain.Untrusted || len(ce.Cert.IssuingCertificateURL) == 0 {
-			return inter
+			return inter, res, err
 		}
-		got, err := v.opts.FetchIssuers(v.network(), ce.Cert)
+		got, ferr := v.opts.FetchIssuers(v.network(), ce.Cert)
 		who := ce.Cert.Subject.CommonName
-		if err != nil {
-			s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusWarning, Detail: err.Error(), Certificate: who})
-			v.res.warn("the issuer of %q could not be downloaded: %v", who, err)
-			return inter
+		if ferr != nil {
+			s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusWarning, Detail: ferr.Error(), Certificate: who})
+			v.res.warn("the issuer of %q could not be downloaded: %v", who, ferr)
+			return inter, res, err
 		}
 		added := 0
 		for _, c := range got {
@@ -514,7 +530,7 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 			}
 		}
 		if added == 0 {
-			return inter
+			return inter, res, err
 		}
 		names := make([]string, len(got))
 		for i, c := range got {
@@ -522,8 +538,9 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 		}
 		s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusPass, Certificate: who,
 			Detail: "downloaded " + strings.Join(names, ", ") + " from the caIssuers URL"})
+		res, err = v.buildChain(cert, inter, now)
 	}
-	return inter
+	return inter, res, err
 }
 
 func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time.Time) error {

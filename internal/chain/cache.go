@@ -1,0 +1,98 @@
+package chain
+
+import (
+	"crypto/x509"
+	"fmt"
+)
+
+// Cost bounds of path building (issue #11 item 11). A message carries its
+// own certificates, so whoever writes it chooses the graph [Build] walks:
+// certificates that sign one another under the same names make the number
+// of candidate paths grow exponentially with their count. As crypto/x509
+// does (maxChainSignatureChecks), Build gives up with [TooComplex] once a
+// budget is spent rather than walk them all.
+const (
+	// maxSignatureChecks bounds the signature verifications one Build call
+	// makes; results the [Cache] already holds cost nothing.
+	// crypto/x509 allows 100 candidate issuers per Verify call.
+	maxSignatureChecks = 100
+	// maxTotalSignatureChecks bounds those of all the Build calls sharing
+	// a Cache (one message: up to 64 signers, each built at two times and
+	// after each download of a missing issuer). A real chain costs one
+	// check per link, and links shared by signers are checked once.
+	maxTotalSignatureChecks = 1000
+	// maxCandidates bounds the candidate issuers one Build call examines,
+	// memoised or not: with signatures memoised, walking the paths is
+	// what remains to bound.
+	maxCandidates = 1000
+	// maxIssuersPerName bounds the untrusted certificates (intermediates,
+	// from the message or the caller) tried as the issuer of one
+	// certificate: the holders of its issuer name, those whose subject key
+	// identifier matches its authority key identifier first. A CA rarely
+	// has more than two or three certificates under one name (renewals,
+	// cross-certificates); trusted roots are always all tried.
+	maxIssuersPerName = 8
+	// maxNameComparisons bounds the name-against-constraint comparisons of
+	// one Build call, as crypto/x509's VerifyOptions.MaxConstraintComparisions
+	// does (the same default).
+	maxNameComparisons = 250000
+)
+
+// A Cache remembers, across the [Build] calls of one verification, which
+// certificate's signature verifies under which issuer's key, and each
+// certificate's parsed names and name constraints, and counts the signature
+// checks made. Building a signer's chain again (at the signing time, after
+// a missing issuer was downloaded, for another signer of the same message)
+// then costs no new signature check for a link already examined, and all
+// the calls together stay within a bounded number of checks.
+//
+// The zero value is ready to use. A Cache keeps the certificates it has
+// seen alive: use one per verification, not one per program. It is not
+// safe for concurrent use.
+type Cache struct {
+	sigs   map[edge]*Error
+	names  map[*x509.Certificate]*certNames
+	nc     map[*x509.Certificate]*constraints
+	checks int // signature checks made through this cache
+}
+
+// edge is a (child, issuer) pair whose signature was checked.
+type edge struct{ child, issuer *x509.Certificate }
+
+// checkSignature reports whether issuer's key verifies child's signature,
+// from the cache when it can. When the signature budget of this Build call
+// or of the cache is spent before the check, it returns the TooComplex
+// error that ends the search.
+func (b *builder) checkSignature(child, issuer *x509.Certificate) *Error {
+	c := b.cache
+	if err, seen := c.sigs[edge{child, issuer}]; seen {
+		return err
+	}
+	if b.sigChecks >= maxSignatureChecks || c.checks >= maxTotalSignatureChecks {
+		n := b.sigChecks
+		if c.checks >= maxTotalSignatureChecks {
+			n = c.checks
+		}
+		b.exhaust(fmt.Sprintf("gave up after %d signature checks: the certificates given form too many candidate chains", n))
+		return b.exhausted
+	}
+	b.sigChecks++
+	c.checks++
+	var e *Error
+	// CheckSignature, unlike CheckSignatureFrom, still accepts SHA-1.
+	if err := issuer.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature); err != nil {
+		e = &Error{Reason: BadSignature, Cert: child, Detail: fmt.Sprintf("signature by %s does not verify: %v", issuer.Subject, err)}
+	}
+	if c.sigs == nil {
+		c.sigs = map[edge]*Error{}
+	}
+	c.sigs[edge{child, issuer}] = e
+	return e
+}
+
+// exhaust stops the search with a TooComplex error about the leaf.
+func (b *builder) exhaust(detail string) {
+	if b.exhausted == nil {
+		b.exhausted = &Error{Reason: TooComplex, Cert: b.leaf, Detail: detail}
+	}
+}
