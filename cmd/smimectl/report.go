@@ -200,6 +200,10 @@ func describeTrustError(e *verify.TrustError) (string, []string) {
 	case chain.TooComplex:
 		return "the signer's certificate chain could not be checked: " + detail, []string{
 			"the message carries certificates that sign one another in more ways than smimectl examines, which no real chain needs; treat it as hostile"}
+	case chain.Policy:
+		return "the signer's certificate chain breaks the certificate policies its authorities set: " + detail, []string{
+			"the issuing authorities set these rules (RFC 5280 certificate policies and policy constraints); only the signer's authority can issue a certificate that meets them",
+			"smimectl inspect lists the certificates the message carries"}
 	}
 	return who + " is not valid: " + detail, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -17,6 +19,7 @@ import (
 )
 
 func TestReportError(t *testing.T) {
+	policyLeaf := &x509.Certificate{Subject: pkix.Name{CommonName: "Alice"}}
 	pathErr := &fs.PathError{Op: "open", Path: "msg.eml", Err: fs.ErrNotExist}
 	tests := []struct {
 		name  string
@@ -71,6 +74,15 @@ func TestReportError(t *testing.T) {
 			err:  &sign.CertificateError{Err: errors.New("the certificate expired on 2025-06-30T00:00:00Z")},
 			want: "smimectl: error: no certificate with a private key can sign for this message: the certificate expired on 2025-06-30T00:00:00Z\n" +
 				"smimectl: hint: give a signing certificate for the sender with --key and --cert, or --p12; --force signs anyway\n",
+		},
+		{
+			// issue #11 item 5
+			name: "certificate policy",
+			err: &verify.TrustError{Cert: policyLeaf, Reason: chain.Policy, Err: &chain.Error{Reason: chain.Policy, Cert: policyLeaf,
+				Detail: `has no certificate policies, but "Policy CA" requires an explicit certificate policy (requireExplicitPolicy)`}},
+			want: "smimectl: error: the signer's certificate chain breaks the certificate policies its authorities set: \"Alice\" has no certificate policies, but \"Policy CA\" requires an explicit certificate policy (requireExplicitPolicy)\n" +
+				"smimectl: hint: the issuing authorities set these rules (RFC 5280 certificate policies and policy constraints); only the signer's authority can issue a certificate that meets them\n" +
+				"smimectl: hint: smimectl inspect lists the certificates the message carries\n",
 		},
 		{
 			name: "revoked",

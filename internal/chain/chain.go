@@ -3,7 +3,8 @@
 // signed by the next, each valid at the evaluation time, each issuer a CA
 // allowed to sign certificates, the chain ending at a root the user trusts,
 // and extended key usage allowing e-mail protection along the way (the
-// nesting Windows and Go's crypto/x509 apply).
+// nesting Windows and Go's crypto/x509 apply). Certificate policies are
+// processed as RFC 5280 6.1 does, with RFC 9618's policy graph (policy.go).
 //
 // Why not x509.Certificate.Verify: mail outlives certificates, and mail
 // signed in 2013 is checked against chains signed with SHA-1, which
@@ -61,6 +62,8 @@ type Options struct {
 	// budget across the Build calls of one verification (see [Cache]);
 	// nil is a fresh Cache for this call.
 	Cache *Cache
+	// Policy holds the certificate policy inputs; the zero value is crypto/x509's.
+	Policy PolicyOptions
 }
 
 // Reason classifies a chain failure.
@@ -88,10 +91,12 @@ const (
 	// TooComplex: the certificates given form too many candidate chains
 	// to examine within the cost bounds (see the package documentation).
 	TooComplex
+	// Policy: the path breaks its certificate policy rules (RFC 5280 6.1).
+	Policy
 )
 
 var reasonNames = []string{"untrusted", "expired", "not-yet-valid", "not-authorized", "bad-signature", "usage", "critical-extension",
-	"name-constraint", "too-complex"}
+	"name-constraint", "too-complex", "policy"}
 
 func (r Reason) String() string { return reasonNames[r] }
 
@@ -161,6 +166,7 @@ type builder struct {
 	// Spent budgets (see cache.go); exhausted is set once one runs out.
 	sigChecks, candidates, comparisons int
 	exhausted                          *Error
+	policyIn                           int // policies and mappings processed (policy.go)
 }
 
 type candidate struct {
@@ -234,6 +240,10 @@ func (b *builder) fail(e *Error) {
 func (b *builder) extend(path []*x509.Certificate) *Result {
 	last := path[len(path)-1]
 	if b.roots[string(last.Raw)] {
+		if err := b.checkPolicies(path); err != nil {
+			b.fail(err) // another path may satisfy the policies
+			return nil
+		}
 		return result(path)
 	}
 	// A self-signed certificate that is not trusted ends the path: it

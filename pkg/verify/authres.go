@@ -290,6 +290,8 @@ func classify(err error) (result, reason string) {
 			return AuthFail, "certificate outside its issuer's name constraints"
 		case chain.TooComplex:
 			return AuthPermError, "too many candidate certificate chains"
+		case chain.Policy:
+			return AuthFail, "certificate policy not satisfied"
 		}
 		return AuthFail, "certificate not valid"
 	case errors.As(err, &rev):

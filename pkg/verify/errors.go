@@ -88,6 +88,8 @@ func (e *TrustError) Error() string {
 		what = "the certificate is outside the names its issuing authority may certify"
 	case chain.TooComplex:
 		what = "the signer's certificate chain could not be checked"
+	case chain.Policy:
+		what = "the certificate chain breaks the certificate policies its authorities set"
 	default:
 		what = "the signer's certificate is not valid"
 	}
