@@ -42,9 +42,10 @@ package chain
 //     it can only turn crypto/x509's "valid" into "invalid". The same for a
 //     permitted URI host "example.org" (crypto/x509 allows www.example.org).
 //  8. Self-issued intermediates are exempt from name constraints (RFC 5280
-//     6.1.3 (b), (c)); crypto/x509 checks their names. Only the verified
-//     certificate (#0) may carry SANs when it is self-issued: build drops
-//     them from every other certificate whose issuer has its name.
+//     6.1.3 (b), (c)); crypto/x509 checks their names. build drops the
+//     SANs of every certificate in Intermediates whose issuer has its name,
+//     other than the verified one (#0, the final certificate, is checked
+//     by both).
 //  9. A self-signed certificate that is verified and not itself trusted:
 //     Build ends the path there (trust is by the certificate in Roots, byte
 //     for byte), crypto/x509 looks for a root of the same name and key and
@@ -685,6 +686,14 @@ func loopCases() []diffCase {
 	selfLeaf.Certs[1].In, selfLeaf.Certs[1].Issuer, selfLeaf.Certs[1].Emails = inRoots, 1, 1<<3
 	selfLeaf.Certs[1].BC, selfLeaf.Certs[1].KU = bcCA, kuSignBoth
 	add("self-signed leaf, its name and key trusted in another", selfLeaf)
+	// The verified certificate has the name and key of the trusted root
+	// above its issuer, but other SANs: no loop for crypto/x509.
+	sameKey := linear(1)
+	sameKey.Certs[0].Name, sameKey.Certs[0].Key, sameKey.Certs[0].Emails = 0, 2, 1<<4
+	add("verified certificate with the root's name and key, other SANs", sameKey)
+	sameKey = sameKey.clone()
+	sameKey.Certs[2].Emails = 1 << 4
+	add("verified certificate with the root's name, key and SANs", sameKey)
 	// A trust anchor that is not self-signed.
 	sub := linear(1)
 	sub.Certs[1].In = inRoots

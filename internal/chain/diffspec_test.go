@@ -541,7 +541,7 @@ func (s diffSet) build(cache diffCache) (*diffBuilt, error) {
 		cert := cache[key]
 		if cert == nil {
 			tmpl := c.template(int64(i + 1))
-			if i != 0 && c.Name == iss.Name { // known difference 8
+			if i != 0 && c.Name == iss.Name && (c.In == inIntermediates || c.In == inBoth) { // known difference 8
 				tmpl.EmailAddresses, tmpl.DNSNames, tmpl.URIs = nil, nil, nil
 			}
 			derBytes, err := x509.CreateCertificate(rand.Reader, tmpl, parent, keys[c.Key].Public(), keys[iss.Key])
