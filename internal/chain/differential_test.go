@@ -54,6 +54,10 @@ package chain
 //     that SAN comparison, so the set is skipped (isUntrustedSelfSigned).
 //     A self-signed intermediate cannot change a verdict: the root it
 //     would lead to, of the same name and key, issues the same child.
+// 10. A policy mapping to or from anyPolicy in an intermediate fails the
+//     path whatever the policy state (RFC 5280 6.1.4 (a), as OpenSSL does);
+//     crypto/x509 checks it only while its policy graph is not NULL and
+//     mapping is not inhibited. An extra check on Verify's chains, like 4.
 //
 // Certificates without a subjectAltName extension are generated (crypto/x509
 // skips them in name-constraint checks; with no subject emailAddress there is
@@ -121,7 +125,7 @@ func compareDiff(s diffSet, cache diffCache) diffOutcome {
 		accepted = append(accepted, ch)
 	}
 	if stdErr == nil && len(accepted) == 0 {
-		stdErr = fmt.Errorf("every chain crypto/x509 accepts fails a check only Build makes (known differences 4, 7): %s", refusedExtra)
+		stdErr = fmt.Errorf("every chain crypto/x509 accepts fails a check only Build makes (known differences 4, 7, 10): %s", refusedExtra)
 	}
 	o.std = stdErr
 	res, ourErr := Build(b.leaf, Options{Roots: b.roots, Intermediates: b.inters, Time: diffAt})
@@ -149,7 +153,7 @@ func isUntrustedSelfSigned(b *diffBuilt) bool {
 }
 
 // extraChecks applies to a chain what Build checks beyond crypto/x509
-// (known differences 4 and 7) and says what fails, or "".
+// (known differences 4, 7 and 10) and says what fails, or "".
 func extraChecks(chain []*x509.Certificate) string {
 	for _, c := range chain[1:] {
 		if !c.BasicConstraintsValid || !c.IsCA {
@@ -157,6 +161,16 @@ func extraChecks(chain []*x509.Certificate) string {
 		}
 		if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageCertSign == 0 {
 			return fmt.Sprintf("%q lacks keyCertSign", c.Subject.CommonName)
+		}
+	}
+	if len(chain) > 2 {
+		anyPolicy := mustOID(diffPolicyOIDs[polAny])
+		for _, c := range chain[1 : len(chain)-1] {
+			for _, m := range c.PolicyMappings {
+				if m.IssuerDomainPolicy.Equal(anyPolicy) || m.SubjectDomainPolicy.Equal(anyPolicy) {
+					return fmt.Sprintf("%q maps a policy to or from anyPolicy", c.Subject.CommonName)
+				}
+			}
 		}
 	}
 	return stricterMailReadings(chain)
@@ -613,6 +627,19 @@ func policyMatrix(short bool) []diffCase {
 			cases = append(cases, diffCase{fmt.Sprintf("policy/mapping %v leaf=%v", diffMappings[j], maskNames(lp, policyNames)), s})
 		}
 	}
+	// A mapping to or from anyPolicy where crypto/x509 does not look at it
+	// (known difference 10): no policies on the path, or mapping inhibited.
+	for _, j := range []int{4, 5} {
+		s := linear(2)
+		s.Certs[1].Mappings = 1 << j
+		cases = append(cases, diffCase{fmt.Sprintf("policy/mapping %v, no policies", diffMappings[j]), s})
+		s = s.clone()
+		for i := range s.Certs {
+			s.Certs[i].Policies = 1 << polP1
+		}
+		s.Certs[2].InhibitMapping = 0
+		cases = append(cases, diffCase{fmt.Sprintf("policy/mapping %v, mapping inhibited above", diffMappings[j]), s})
+	}
 	return cases
 }
 
@@ -778,9 +805,9 @@ func diffClass(s diffSet, o diffOutcome) string {
 		}
 	case errors.As(o.std, &ua):
 		std = "unknown authority"
-	case strings.Contains(o.std.Error(), "known differences 4, 7"):
+	case strings.Contains(o.std.Error(), "known differences 4, 7, 10"):
 		std = "valid, but a check only Build makes fails"
-		for _, k := range []string{"is not a CA", "lacks keyCertSign", "read as RFC 5280 does", "local part compared without case"} {
+		for _, k := range []string{"is not a CA", "lacks keyCertSign", "read as RFC 5280 does", "local part compared without case", "to or from anyPolicy"} {
 			if strings.Contains(o.std.Error(), k) {
 				std += ": " + k
 			}
