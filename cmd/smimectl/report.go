@@ -199,7 +199,7 @@ func describeTrustError(e *verify.TrustError) (string, []string) {
 			"an authority's name constraints bind every certificate below it; a certificate for another name must come from another authority"}
 	case chain.TooComplex:
 		return "the signer's certificate chain could not be checked: " + detail, []string{
-			"the message carries certificates that sign one another in more ways than smimectl examines, which no real chain needs; treat it as hostile"}
+			"no genuine chain needs this much work: the certificates the message carries (or --intermediates gives) look built to stall a verifier"}
 	case chain.Policy:
 		return "the signer's certificate chain breaks the certificate policies its authorities set: " + detail, []string{
 			"the issuing authorities set these rules (RFC 5280 certificate policies and policy constraints); only the signer's authority can issue a certificate that meets them",

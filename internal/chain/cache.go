@@ -73,7 +73,7 @@ func (b *builder) checkSignature(child, issuer *x509.Certificate) *Error {
 		if c.checks >= maxTotalSignatureChecks {
 			n = c.checks
 		}
-		b.exhaust(fmt.Sprintf("gave up after %d signature checks: the certificates given form too many candidate chains", n))
+		b.exhaust(fmt.Sprintf("has too many candidate chains among the certificates given (path building gave up after %d signature checks)", n))
 		return b.exhausted
 	}
 	b.sigChecks++

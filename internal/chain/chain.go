@@ -198,8 +198,12 @@ func (b *builder) index() {
 // root of that name, then at most maxIssuersPerName intermediates, those
 // whose subject key identifier is last's authority key identifier first.
 // A certificate whose key identifier differs, or whose name and key are
-// already on the path (a loop, perhaps through a reissued certificate, as
-// crypto/x509's alreadyInChain), is no candidate.
+// those of an issuer already on the path (a loop, perhaps through a
+// reissued certificate: the same certificate is always usable where the
+// loop began), is no candidate; nor is one with the name, key and
+// subjectAltName of the certificate being verified (crypto/x509's
+// alreadyInChain), which a CA certificate of its name and key but other
+// subjectAltNames may issue.
 func (b *builder) issuers(path []*x509.Certificate) []*x509.Certificate {
 	last := path[len(path)-1]
 	var roots, matched, other []*x509.Certificate
@@ -209,9 +213,10 @@ func (b *builder) issuers(path []*x509.Certificate) []*x509.Certificate {
 			!bytes.Equal(last.AuthorityKeyId, issuer.SubjectKeyId) {
 			continue
 		}
-		if slices.ContainsFunc(path, func(p *x509.Certificate) bool {
+		sameKey := func(p *x509.Certificate) bool {
 			return bytes.Equal(p.RawSubject, issuer.RawSubject) && bytes.Equal(p.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo)
-		}) {
+		}
+		if sameKey(path[0]) && bytes.Equal(sanValue(path[0]), sanValue(issuer)) || slices.ContainsFunc(path[1:], sameKey) {
 			continue
 		}
 		switch {
@@ -264,7 +269,7 @@ func (b *builder) extend(path []*x509.Certificate) *Result {
 	}
 	for _, issuer := range b.issuers(path) {
 		if b.candidates++; b.candidates > maxCandidates {
-			b.exhaust(fmt.Sprintf("gave up after examining %d candidate issuers: the certificates given form too many candidate chains", maxCandidates))
+			b.exhaust(fmt.Sprintf("has too many candidate chains among the certificates given (path building gave up after examining %d candidate issuers)", maxCandidates))
 		}
 		if b.exhausted != nil {
 			return nil

@@ -159,3 +159,44 @@ func BenchmarkCrossSigned(b *testing.B) {
 		}
 	}
 }
+
+// TestBuildLeafNameAndKeyOfRoot: the loop check does not keep a trusted
+// root from issuing a certificate of its own name and key (chaindiff's
+// class 5: crypto/x509 accepts it).
+func TestBuildLeafNameAndKeyOfRoot(t *testing.T) {
+	at := t0.AddDate(1, 0, 0)
+	root := issue(t, ca("Root A"), nil)
+	inter := issue(t, ca("Inter 1"), root)
+	// A certificate named "Root A" for the root's key, issued by Inter 1.
+	tmpl := leaf("Root A")
+	tmpl.SerialNumber = big.NewInt(99)
+	tmpl.NotBefore, tmpl.NotAfter = t0, t0.AddDate(10, 0, 0)
+	tmpl.EmailAddresses = []string{"dave@example.org"}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, inter.cert, root.key.Public(), inter.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Build(same, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{inter.cert}, Time: at})
+	if err != nil || len(r.Chain) != 3 {
+		t.Fatalf("got %v, want the chain of 3", err)
+	}
+
+	// With the root's subjectAltName too, it is the root for
+	// crypto/x509's alreadyInChain, which refuses; so does Build.
+	tmpl.EmailAddresses = nil
+	der, err = x509.CreateCertificate(rand.Reader, tmpl, inter.cert, root.key.Public(), inter.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(twin, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{inter.cert}, Time: at}); err == nil {
+		t.Fatal("the root's twin verified, want a failure as crypto/x509's")
+	}
+}

@@ -295,6 +295,16 @@ func (c *Cache) namesOf(cert *x509.Certificate) *certNames {
 	return n
 }
 
+// sanValue returns the value of c's subjectAltName extension, nil if none.
+func sanValue(c *x509.Certificate) []byte {
+	for _, ext := range c.Extensions {
+		if ext.Id.Equal(oidSubjectAltName) {
+			return ext.Value
+		}
+	}
+	return nil
+}
+
 // sanDirectoryNames adds the subjectAltName directoryNames, which
 // crypto/x509 does not expose.
 func sanDirectoryNames(cert *x509.Certificate, n *certNames) error {
@@ -418,7 +428,7 @@ func (b *builder) checkCertNames(c, ca *x509.Certificate, nc *constraints) *Erro
 	var err *Error
 	judge := func(kind, name string, permitted, excluded []string, match func(i int, excluded bool) bool) bool {
 		if b.comparisons += len(permitted) + len(excluded); b.comparisons > maxNameComparisons {
-			b.exhaust(fmt.Sprintf("gave up after %d name constraint comparisons", maxNameComparisons))
+			b.exhaust(fmt.Sprintf("has too many names to check against name constraints (gave up after %d comparisons)", maxNameComparisons))
 			err = b.exhausted
 			return false
 		}
