@@ -81,9 +81,9 @@ func (p *policyIDs) name(id int) string {
 	return p.oids[id].String()
 }
 
-// policyNode is a node of the valid_policy_graph (RFC 9618 section 5.2).
-// Qualifiers are not kept: nothing here returns them (RFC 9618 section 4.3
-// recommends against it).
+// policyNode is a node of the valid_policy_graph (6.1.2 (a) as RFC 9618
+// replaces it). Qualifiers are not kept: nothing here returns them, as
+// RFC 9618 recommends.
 type policyNode struct {
 	policy   int   // valid_policy
 	expected []int // expected_policy_set
@@ -102,8 +102,8 @@ type policyGraph struct {
 	work int
 }
 
-// newPolicyGraph is the initial graph of RFC 9618 5.2: a single anyPolicy
-// node at depth zero expecting anyPolicy.
+// newPolicyGraph is the initial graph: a single anyPolicy node at depth
+// zero expecting anyPolicy.
 func newPolicyGraph(ids *policyIDs) *policyGraph {
 	root := &policyNode{policy: anyID, expected: []int{anyID}}
 	return &policyGraph{levels: []map[int]*policyNode{{anyID: root}}, ids: ids, work: 1}
