@@ -51,7 +51,9 @@ package chain
 //     for byte), crypto/x509 looks for a root of the same name and key and
 //     accepts one whose SAN differs from the verified certificate's (it
 //     refuses one with equal SANs: alreadyInChain). Its verdict rests on
-//     that SAN comparison, so the set is skipped (isUntrustedSelfSigned).
+//     that SAN comparison, so the set is skipped when crypto/x509 accepts
+//     and Build refuses (isUntrustedSelfSigned); Build accepting such a
+//     certificate is still a disagreement.
 //     A self-signed intermediate cannot change a verdict: the root it
 //     would lead to, of the same name and key, issues the same child.
 // 10. A policy mapping to or from anyPolicy in an intermediate fails the
@@ -95,9 +97,6 @@ func compareDiff(s diffSet, cache diffCache) diffOutcome {
 	if err != nil {
 		return diffOutcome{skip: "not a certificate crypto/x509 writes and parses: " + err.Error()}
 	}
-	if isUntrustedSelfSigned(b) {
-		return diffOutcome{skip: "known difference 9: the verified certificate is self-signed and not trusted"}
-	}
 	if cost := goSearchCost(b); cost > 100 {
 		return diffOutcome{skip: fmt.Sprintf("crypto/x509 would make %d signature checks (budget 100)", cost)}
 	}
@@ -130,6 +129,9 @@ func compareDiff(s diffSet, cache diffCache) diffOutcome {
 	o.std = stdErr
 	res, ourErr := Build(b.leaf, Options{Roots: b.roots, Intermediates: b.inters, Time: diffAt})
 	o.ours = ourErr
+	if ourErr != nil && stdErr == nil && isUntrustedSelfSigned(b) {
+		return diffOutcome{skip: "known difference 9: the verified certificate is self-signed and not trusted"}
+	}
 	switch {
 	case ourErr == nil && stdErr != nil:
 		o.disagree = "Build accepts, crypto/x509 refuses"
