@@ -6,7 +6,9 @@ package chain
 // KeyUsages emailProtection), and a chain Build returns is one Verify accepts.
 //
 // Known, deliberate differences are kept out of the comparison by
-// construction, each as narrowly as possible. Nothing else is excused.
+// construction, or applied as extra checks on the chains Verify accepts
+// (which can only turn its "valid" into "invalid"), each as narrowly as
+// possible. Nothing else is excused.
 //
 //  1. SHA-1 and MD5: every certificate is signed with ECDSA P-256 and SHA-256.
 //     Build accepts SHA-1 (mail signed years ago), Verify refuses it.
@@ -26,11 +28,11 @@ package chain
 //     checks" (extraChecks), not a skipped case: Verify's other verdicts
 //     still count.
 //  5. Names crypto/x509 does not constrain: no subject emailAddress attribute,
-//     no SmtpUTF8Mailbox otherName, no directoryName or IP constraints are
-//     generated. Verify ignores the first two (RFC 5280 4.2.1.10 and RFC 8398
+//     no SmtpUTF8Mailbox otherName, no directoryName constraints are
+//     generated. Verify ignores the first two (RFC 5280 4.2.1.10 and RFC 9598
 //     require them) and rejects a critical directoryName constraint as an
 //     unhandled critical extension (or ignores a non-critical one); Build
-//     implements directoryName and fails closed on IP constraints.
+//     implements all three.
 //  6. Leaf key usage: neither verifier checks it here (pkg/verify does, for
 //     the purpose); leaves get both CA and end-entity key usages.
 //  7. Readings of host-form rfc822Name constraints, where Build takes the
@@ -505,27 +507,35 @@ func diffMatrix(short bool) []diffCase {
 		ncs = append(ncs, ncVariant{"permitted uri " + c, diffNC{PermURI: 1 << i}},
 			ncVariant{"excluded uri " + c, diffNC{ExclURI: 1 << i}})
 	}
+	for i, c := range diffIPNC {
+		ncs = append(ncs, ncVariant{"permitted ip " + c, diffNC{PermIP: 1 << i, Critical: true}},
+			ncVariant{"excluded ip " + c, diffNC{ExclIP: 1 << i, Critical: true}})
+	}
 	ncs = append(ncs,
 		ncVariant{"permitted email example.org, dns example.com (non-critical)", diffNC{PermEmail: 1 << 3, PermDNS: 1}},
 		ncVariant{"permitted .example.com, excluded sub.example.com", diffNC{PermEmail: 1 << 1, ExclEmail: 1 << 4, Critical: true}},
 		ncVariant{"permitted example.com + example.org, excluded alice@example.com", diffNC{PermEmail: 1 | 1<<3, ExclEmail: 1 << 2, Critical: true}})
 	type sanVariant struct {
-		name              string
-		emails, dns, uris uint8
+		name                   string
+		emails, dns, uris, ips uint8
 	}
 	var sans []sanVariant
 	for i, e := range diffEmails {
-		sans = append(sans, sanVariant{"email " + e, 1 << i, 0, 0})
+		sans = append(sans, sanVariant{"email " + e, 1 << i, 0, 0, 0})
 	}
 	for i, d := range diffDNS {
-		sans = append(sans, sanVariant{"dns " + d, 0, 1 << i, 0})
+		sans = append(sans, sanVariant{"dns " + d, 0, 1 << i, 0, 0})
 	}
 	for i, u := range diffURIs {
-		sans = append(sans, sanVariant{"uri " + u, 0, 0, 1 << i})
+		sans = append(sans, sanVariant{"uri " + u, 0, 0, 1 << i, 0})
 	}
-	sans = append(sans, sanVariant{"no SAN", 0, 0, 0},
-		sanVariant{"alice@example.com + carol@example.org", 1 | 1<<2, 0, 0},
-		sanVariant{"alice@example.com + dns example.org", 1, 1 << 2, 0})
+	for i, ip := range diffIPs {
+		sans = append(sans, sanVariant{"ip " + ip, 0, 0, 0, 1 << i})
+	}
+	sans = append(sans, sanVariant{"no SAN", 0, 0, 0, 0},
+		sanVariant{"alice@example.com + carol@example.org", 1 | 1<<2, 0, 0, 0},
+		sanVariant{"alice@example.com + dns example.org", 1, 1 << 2, 0, 0},
+		sanVariant{"alice@example.com + ip 198.51.100.7", 1, 0, 0, 1 << 1})
 	base := linear(2)
 	for _, at := range []int{1, 2, 3} { // inter1, inter2, root
 		if short && at == 2 {
@@ -535,7 +545,7 @@ func diffMatrix(short bool) []diffCase {
 			for _, san := range sans {
 				s := base.clone()
 				s.Certs[at].NC = &nc.nc
-				s.Certs[0].Emails, s.Certs[0].DNS, s.Certs[0].URIs = san.emails, san.dns, san.uris
+				s.Certs[0].Emails, s.Certs[0].DNS, s.Certs[0].URIs, s.Certs[0].IPs = san.emails, san.dns, san.uris, san.ips
 				add(fmt.Sprintf("nc/%s: %s / leaf %s", posName(s, at), nc.name, san.name), s)
 			}
 		}

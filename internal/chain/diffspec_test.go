@@ -14,7 +14,9 @@ import (
 	encasn1 "encoding/asn1"
 	"fmt"
 	"math/big"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +45,8 @@ var (
 	diffEmailNC = []string{"example.com", ".example.com", "alice@example.com", "example.org", "sub.example.com"}
 	diffDNSNC   = []string{"example.com", ".example.com", "example.org"}
 	diffURINC   = []string{".example.com", "example.org"}
+	diffIPs     = []string{"192.0.2.1", "198.51.100.7"}
+	diffIPNC    = []string{"192.0.2.0/24", "10.0.0.0/8"}
 
 	diffPolicyOIDs = []encasn1.ObjectIdentifier{ // polP1, polP2, polP3, polAny
 		{1, 3, 6, 1, 4, 1, 55555, 1, 1},
@@ -123,6 +127,7 @@ type diffNC struct {
 	PermEmail, ExclEmail uint8 // diffEmailNC
 	PermDNS, ExclDNS     uint8 // diffDNSNC
 	PermURI, ExclURI     uint8 // diffURINC
+	PermIP, ExclIP       uint8 // diffIPNC
 	Critical             bool
 }
 
@@ -140,6 +145,7 @@ type diffCert struct {
 	Emails   uint8 // SAN masks over diffEmails, diffDNS, diffURIs (none on a self-issued CA, see build)
 	DNS      uint8
 	URIs     uint8
+	IPs      uint8 // diffIPs
 	NC       *diffNC
 	Policies uint8 // mask over diffPolicyOIDs; 0: no extension
 	// policyConstraints and inhibitAnyPolicy skip certificates, -1 absent.
@@ -229,7 +235,10 @@ func decodeDiffSet(data []byte) diffSet {
 		c.InhibitMapping = optInt(b[8] >> 6)
 		c.InhibitAny = optInt(b[9])
 		c.Mappings = b[9] >> 2 & 0x3f
-		_ = b[10] // reserved: a spare byte keeps old corpora valid when a field is added
+		c.IPs = b[10] & 3
+		if c.NC != nil {
+			c.NC.PermIP, c.NC.ExclIP = b[10]>>2&3, b[10]>>4&3
+		}
 	}
 	return s
 }
@@ -263,6 +272,10 @@ func (s diffSet) encode() []byte {
 		}
 		b[8] = c.Policies | encOpt(c.RequireExplicit)<<4 | encOpt(c.InhibitMapping)<<6
 		b[9] = encOpt(c.InhibitAny) | c.Mappings<<2
+		b[10] = c.IPs
+		if nc := c.NC; nc != nil {
+			b[10] |= nc.PermIP<<2 | nc.ExclIP<<4
+		}
 		out = append(out, b[:]...)
 	}
 	return out
@@ -311,9 +324,9 @@ func (s diffSet) String() string {
 			fmt.Fprintf(&sb, " eku=%v", maskNames(c.EKU, ekuNames))
 		}
 		fmt.Fprintf(&sb, " validity=%s", [...]string{"ok", "expired", "not-yet-valid", "starts-at-now", "ends-at-now"}[c.Validity])
-		if c.Emails|c.DNS|c.URIs != 0 {
+		if c.Emails|c.DNS|c.URIs|c.IPs != 0 {
 			sb.WriteString(" san=")
-			fmt.Fprint(&sb, append(append(maskNames(c.Emails, diffEmails), maskNames(c.DNS, diffDNS)...), maskNames(c.URIs, diffURIs)...))
+			fmt.Fprint(&sb, slices.Concat(maskNames(c.Emails, diffEmails), maskNames(c.DNS, diffDNS), maskNames(c.URIs, diffURIs), maskNames(c.IPs, diffIPs)))
 		}
 		if nc := c.NC; nc != nil {
 			sb.WriteString(" nc={")
@@ -325,6 +338,7 @@ func (s diffSet) String() string {
 				{"permitted email", nc.PermEmail, diffEmailNC}, {"excluded email", nc.ExclEmail, diffEmailNC},
 				{"permitted dns", nc.PermDNS, diffDNSNC}, {"excluded dns", nc.ExclDNS, diffDNSNC},
 				{"permitted uri", nc.PermURI, diffURINC}, {"excluded uri", nc.ExclURI, diffURINC},
+				{"permitted ip", nc.PermIP, diffIPNC}, {"excluded ip", nc.ExclIP, diffIPNC},
 			} {
 				if f.mask != 0 {
 					fmt.Fprintf(&sb, "%s %v; ", f.what, maskNames(f.mask, f.pool))
@@ -453,6 +467,9 @@ func (c diffCert) template(serial int64) *x509.Certificate {
 		}
 		t.URIs = append(t.URIs, pu)
 	}
+	for _, ip := range maskNames(c.IPs, diffIPs) {
+		t.IPAddresses = append(t.IPAddresses, net.ParseIP(ip).To4())
+	}
 	if nc := c.NC; nc != nil {
 		t.PermittedEmailAddresses = maskNames(nc.PermEmail, diffEmailNC)
 		t.ExcludedEmailAddresses = maskNames(nc.ExclEmail, diffEmailNC)
@@ -460,6 +477,12 @@ func (c diffCert) template(serial int64) *x509.Certificate {
 		t.ExcludedDNSDomains = maskNames(nc.ExclDNS, diffDNSNC)
 		t.PermittedURIDomains = maskNames(nc.PermURI, diffURINC)
 		t.ExcludedURIDomains = maskNames(nc.ExclURI, diffURINC)
+		for _, n := range maskNames(nc.PermIP, diffIPNC) {
+			t.PermittedIPRanges = append(t.PermittedIPRanges, mustCIDR(n))
+		}
+		for _, n := range maskNames(nc.ExclIP, diffIPNC) {
+			t.ExcludedIPRanges = append(t.ExcludedIPRanges, mustCIDR(n))
+		}
 		t.PermittedDNSDomainsCritical = nc.Critical
 	}
 	for i, p := range diffPolicyOIDs {
@@ -511,6 +534,14 @@ func (c diffCert) template(serial int64) *x509.Certificate {
 	return t
 }
 
+func mustCIDR(s string) *net.IPNet {
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
 // diffBuilt is a set made into certificates and pools.
 type diffBuilt struct {
 	certs         []*x509.Certificate
@@ -542,7 +573,7 @@ func (s diffSet) build(cache diffCache) (*diffBuilt, error) {
 		if cert == nil {
 			tmpl := c.template(int64(i + 1))
 			if i != 0 && c.Name == iss.Name && (c.In == inIntermediates || c.In == inBoth) { // known difference 8
-				tmpl.EmailAddresses, tmpl.DNSNames, tmpl.URIs = nil, nil, nil
+				tmpl.EmailAddresses, tmpl.DNSNames, tmpl.URIs, tmpl.IPAddresses = nil, nil, nil, nil
 			}
 			derBytes, err := x509.CreateCertificate(rand.Reader, tmpl, parent, keys[c.Key].Public(), keys[iss.Key])
 			if err != nil {
