@@ -69,6 +69,16 @@ with the date and reason. --json prints every signer and check
 as one JSON object on standard output instead of the content (which then goes
 only to --out, if given).
 
+The chain is checked as RFC 5280 path validation does: every issuer a CA that
+may sign certificates, within its path length; an extended key usage, where a
+certificate has one, that allows e-mail protection; and the name constraints of
+every authority above a certificate binding its names (mail addresses, including
+the subject's emailAddress and RFC 9598 SmtpUTF8Mailbox names, DNS names, URIs,
+IP addresses, directory names). A critical constraint smimectl cannot check
+fails the chain. Certificates that form more candidate chains than smimectl
+examines (100 signature checks per chain, 1,000 per message) fail the message
+as "could not be checked" (smime=permerror with --annotate).
+
 Layered messages (RFC 2634's triple wrap: signed, encrypted, signed again) are
 opened layer by layer, up to 8 layers: every signed layer, clear or opaque, is
 checked as above, and the content is written only if all of them pass. An

@@ -24,21 +24,45 @@ var oidEmailAddress = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
 // Addresses returns the mail addresses of cert: the subject's emailAddress
 // attributes first (the guide's order), then subjectAltName rfc822Names,
 // without duplicates, as written.
+//
+// The duplicates are found through a map of [SameAddress] keys, so the cost
+// grows linearly with the number of addresses: a hostile certificate may
+// carry tens of thousands (issue #11, cost bounds).
 func Addresses(cert *x509.Certificate) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, atv := range cert.Subject.Names {
 		if atv.Type.Equal(oidEmailAddress) {
 			if s, ok := atv.Value.(string); ok {
 				out = append(out, s)
+				if k, ok := addressKey(s); ok {
+					seen[k] = true
+				}
 			}
 		}
 	}
 	for _, a := range sanMailboxes(cert) {
-		if !slices.ContainsFunc(out, func(o string) bool { return SameAddress(o, a) }) {
-			out = append(out, a)
+		if k, ok := addressKey(a); ok {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 		}
+		out = append(out, a)
 	}
 	return out
+}
+
+// addressKey is the form in which two addresses are the same for
+// [SameAddress]: equal keys if and only if SameAddress holds (the local
+// part holds no "@"); ok is false for a string without "@", which
+// SameAddress finds the same as nothing.
+func addressKey(a string) (string, bool) {
+	l, d, ok := strings.Cut(strings.TrimSpace(a), "@")
+	if !ok {
+		return "", false
+	}
+	return l + "@" + domainKey(d), true
 }
 
 var (

@@ -16,21 +16,26 @@
 // The name constraints of every CA certificate on the path, trusted root
 // included, bind every certificate below it (RFC 5280 6.1.3 (b) and (c),
 // 6.1.4 (g)); a self-issued intermediate is exempt. Checked forms:
-// rfc822Name, against every mail address the certificate carries (the
-// subject's emailAddress attributes, subjectAltName rfc822Names and RFC 9598
-// SmtpUTF8Mailbox otherNames, the addresses a sender is matched against),
-// as a mailbox, a host or a ".domain"; dNSName; directoryName, against the
-// subject and subjectAltName directoryNames (RDN prefix, strings compared
-// case-insensitively with white space folded, RFC 5280 7.1); URI, by host;
-// and iPAddress. Where RFC 5280 and crypto/x509 read a host-form rfc822Name
-// or URI constraint differently, the stricter reading wins: permitted
+//
+//   - rfc822Name, as a mailbox, a host or a ".domain", against every mail
+//     address a sender may be matched against: subject emailAddress
+//     attributes (with or without a subjectAltName; RFC 5280 asks for them
+//     only without one), subjectAltName rfc822Names and RFC 9598
+//     SmtpUTF8Mailbox otherNames (domain compared in A-labels);
+//   - dNSName; URI, by host; iPAddress;
+//   - directoryName, against the subject and subjectAltName directoryNames
+//     (RDN prefix, strings compared without case and with white space
+//     folded, RFC 5280 7.1).
+//
+// Where RFC 5280 and crypto/x509 read a host-form rfc822Name or URI
+// constraint differently, the stricter reading wins: permitted
 // "example.com" allows that host only (RFC 5280), excluded "example.com"
 // excludes its subdomains too (crypto/x509); an excluded mailbox matches
 // whatever the case of its local part. A critical nameConstraints extension
 // with a form not checked here (x400Address, ediPartyName, registeredID,
-// otherName) fails the path, and so does an SmtpUTF8Mailbox constraint,
-// critical or not: RFC 9598 section 6 forbids that form, and OpenSSL
-// refuses it too.
+// otherName, a minimum or maximum distance) fails the path, and so does an
+// SmtpUTF8Mailbox constraint, critical or not: RFC 9598 section 6 forbids
+// that form, and OpenSSL refuses it too.
 //
 // # Cost
 //

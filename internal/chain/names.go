@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/binary"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -58,14 +60,51 @@ var formNames = []string{"otherName", "rfc822Name", "dNSName", "x400Address", "d
 // unhandledCritical returns the first critical extension of c that
 // crypto/x509 left unhandled and this package does not handle either, or
 // nil. crypto/x509 leaves nameConstraints unhandled when it holds a form it
-// does not parse (directoryName...); this package reads it itself.
+// does not parse (directoryName...), and a subjectAltName when it holds
+// none of the forms it exposes: the RFC 9598 certificate of an address
+// with a UTF-8 local part, whose subject is empty and whose critical
+// subjectAltName holds only an SmtpUTF8Mailbox. This package reads both
+// itself, a subjectAltName when each of its names is of a form that name
+// constraints here check.
 func unhandledCritical(c *x509.Certificate) asn1.ObjectIdentifier {
 	for _, oid := range c.UnhandledCriticalExtensions {
-		if !oid.Equal(oidNameConstraints) {
+		switch {
+		case oid.Equal(oidNameConstraints):
+		case oid.Equal(oidSubjectAltName) && checkedSAN(sanValue(c)):
+		default:
 			return oid
 		}
 	}
 	return nil
+}
+
+// checkedSAN reports whether every name in a subjectAltName is of a form
+// the name constraint check reads: rfc822Name, dNSName, directoryName,
+// URI, iPAddress, or an SmtpUTF8Mailbox otherName.
+func checkedSAN(der []byte) bool {
+	s := cryptobyte.String(der)
+	var names cryptobyte.String
+	if !s.ReadASN1(&names, cbasn1.SEQUENCE) || !s.Empty() || names.Empty() {
+		return false
+	}
+	for !names.Empty() {
+		var gn cryptobyte.String
+		var tag cbasn1.Tag
+		if !names.ReadAnyASN1(&gn, &tag) {
+			return false
+		}
+		switch tag {
+		case tagRFC822, tagDNS, tagDirectory, tagURI, tagIP:
+		case tagOtherName:
+			var oid asn1.ObjectIdentifier
+			if !gn.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidSmtpUTF8Mailbox) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // constraints is a CA certificate's nameConstraints extension.
@@ -87,6 +126,9 @@ type subtrees struct {
 	uri   []string  // lower case
 	dir   []dname
 	ip    []*net.IPNet
+	// dirSize is the number of attributes in dir, what comparing one
+	// name with all of dir may cost.
+	dirSize int
 }
 
 func (s *subtrees) empty() bool {
@@ -219,6 +261,9 @@ func (nc *constraints) add(side *subtrees, tag cbasn1.Tag, base cryptobyte.Strin
 			return err
 		}
 		side.dir = append(side.dir, d)
+		for _, r := range d {
+			side.dirSize += len(r)
+		}
 	case tagIP:
 		n := len(base) / 2
 		if len(base) != 2*net.IPv4len && len(base) != 2*net.IPv6len {
@@ -507,6 +552,7 @@ func (b *builder) checkCertNames(c, ca *x509.Certificate, nc *constraints) *Erro
 	}
 	if len(p.dir)+len(x.dir) > 0 {
 		for _, d := range names.dirs {
+			b.comparisons += p.dirSize + x.dirSize
 			if !judge("directory name", d.String(), texts(p.dir, dname.String), texts(x.dir, dname.String), func(i int, ex bool) bool {
 				if ex {
 					return d.hasPrefix(x.dir[i])
@@ -666,24 +712,10 @@ func (d dname) hasPrefix(c dname) bool {
 	return true
 }
 
-// equal reports whether two RDNs hold the same set of attributes.
+// equal reports whether two RDNs hold the same set of attributes; both
+// are sorted (parseDName), so this is linear however many they hold.
 func (r rdn) equal(o rdn) bool {
-	if len(r) != len(o) {
-		return false
-	}
-	for _, a := range r {
-		found := false
-		for _, b := range o {
-			if a.oid == b.oid && a.str == b.str && a.value == b.value {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(r, o, func(a, b atv) bool { return a.oid == b.oid && a.str == b.str && a.value == b.value })
 }
 
 // parseDName reads Name ::= SEQUENCE OF RelativeDistinguishedName,
@@ -727,6 +759,9 @@ func parseDName(der cryptobyte.String) (dname, error) {
 			}
 			r = append(r, a)
 		}
+		slices.SortFunc(r, func(a, b atv) int {
+			return cmp.Or(strings.Compare(a.oid, b.oid), cmp.Compare(btoi(a.str), btoi(b.str)), strings.Compare(a.value, b.value))
+		})
 		d = append(d, r)
 	}
 	return d, nil
@@ -737,6 +772,13 @@ func attrName(oid asn1.ObjectIdentifier) string {
 		return n
 	}
 	return oid.String()
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // directoryString decodes the string types a name's attributes use.

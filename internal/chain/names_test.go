@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -345,5 +346,99 @@ func TestBuildNameConstraintComparisons(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Reason != TooComplex {
 		t.Fatalf("got %v, want too-complex", err)
+	}
+}
+
+// TestBuildDirectoryNameCost: directory names of huge multi-valued RDNs,
+// equal but for their last attribute, are compared in linear time and
+// within the comparison budget (issue #11 item 11): before, comparing two
+// RDNs was quadratic in their attributes.
+func TestBuildDirectoryNameCost(t *testing.T) {
+	bigRDN := func(last string) pkix.RDNSequence {
+		var r []pkix.AttributeTypeAndValue
+		for i := range 5000 {
+			r = append(r, pkix.AttributeTypeAndValue{Type: asn1.ObjectIdentifier{1, 2, 3, 4, i}, Value: "v"})
+		}
+		r = append(r, pkix.AttributeTypeAndValue{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: last})
+		return pkix.RDNSequence{r}
+	}
+	der := func(n pkix.RDNSequence) []byte {
+		b, err := asn1.Marshal(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	root := issue(t, ca("root"), nil)
+	sub := issue(t, constrained("sub", ncExt(true, []gn{{tagDirectory, der(bigRDN("Example"))}}, nil)), root)
+	l := leaf("user")
+	l.RawSubject = der(bigRDN("Example"))
+	var sans []gn
+	for range 40 {
+		sans = append(sans, gn{tagDirectory, der(bigRDN("Example"))})
+	}
+	sans = append(sans, gn{tagDirectory, der(bigRDN("Other"))})
+	l.ExtraExtensions = []pkix.Extension{sanExt(sans...)}
+	user := issue(t, l, sub)
+	start := time.Now()
+	_, err := Build(user.cert, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{sub.cert}, Time: t0.AddDate(1, 0, 0)})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Reason != NameConstraint {
+		t.Fatalf("got %v, want name-constraint", err)
+	}
+	if d := time.Since(start); d > 2*time.Second { // quadratic: 5 s and more
+		t.Errorf("took %v", d)
+	}
+}
+
+// TestBuildCriticalSmtpUTF8SAN: the RFC 9598 certificate of an address with
+// a UTF-8 local part has an empty subject and a critical subjectAltName
+// holding only the SmtpUTF8Mailbox, which crypto/x509 leaves unhandled.
+// It chains, and name constraints bind it (issue #11 item 3: before, it
+// failed as an unknown critical extension whatever the constraints); a
+// critical subjectAltName with a form not checked here still fails.
+func TestBuildCriticalSmtpUTF8SAN(t *testing.T) {
+	at := t0.AddDate(1, 0, 0)
+	root := issue(t, ca("root"), nil)
+	free := issue(t, ca("free"), root)
+	onlyOrg := issue(t, constrained("only example.org", perm1(rfc822("example.org"))), root)
+	utf8Only := func(san gn, parent *node) *node {
+		l := leaf("")
+		l.Subject = pkix.Name{}
+		ext := sanExt(san)
+		ext.Critical = true
+		l.ExtraExtensions = []pkix.Extension{ext}
+		return issue(t, l, parent)
+	}
+	upn := otherName(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 3}, "alice@example.com")
+	tests := []struct {
+		name   string
+		leaf   *node
+		inter  *node
+		reason Reason
+		valid  bool
+	}{
+		{"unconstrained", utf8Only(otherName(oidSmtpUTF8Mailbox, "用户@example.com"), free), free, 0, true},
+		{"constrained, inside", utf8Only(otherName(oidSmtpUTF8Mailbox, "用户@example.org"), onlyOrg), onlyOrg, 0, true},
+		{"constrained, outside", utf8Only(otherName(oidSmtpUTF8Mailbox, "用户@example.com"), onlyOrg), onlyOrg, NameConstraint, false},
+		{"other otherName", utf8Only(upn, free), free, CriticalExtension, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if len(tc.leaf.cert.UnhandledCriticalExtensions) == 0 {
+				t.Fatal("crypto/x509 handled the subjectAltName; the test needs it unhandled")
+			}
+			_, err := Build(tc.leaf.cert, Options{Roots: []*x509.Certificate{root.cert}, Intermediates: []*x509.Certificate{tc.inter.cert}, Time: at})
+			if tc.valid {
+				if err != nil {
+					t.Fatalf("got %v, want a chain", err)
+				}
+				return
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Reason != tc.reason {
+				t.Fatalf("got %v, want %v", err, tc.reason)
+			}
+		})
 	}
 }
