@@ -99,8 +99,10 @@ func compareDiff(s diffSet, cache diffCache) diffOutcome {
 	if err != nil {
 		return diffOutcome{skip: "not a certificate crypto/x509 writes and parses: " + err.Error()}
 	}
-	if cost := goSearchCost(b); cost > 100 {
-		return diffOutcome{skip: fmt.Sprintf("crypto/x509 would make %d signature checks (budget 100)", cost)}
+	if goSearchCost(b, false) > 100 {
+		if cost := goSearchCost(b, true); cost > 100 {
+			return diffOutcome{skip: fmt.Sprintf("crypto/x509 would make %d signature checks (budget 100)", cost)}
+		}
 	}
 	var o diffOutcome
 	roots, inters := x509.NewCertPool(), x509.NewCertPool()
@@ -264,8 +266,9 @@ func chainNames(chain []*x509.Certificate) string {
 // goSearchCost counts the candidate issuers crypto/x509's buildChains
 // considers for b (each costs one of its 100 signature checks) when it is
 // not stopped early: its depth-first search, alreadyInChain and isValid,
-// rewritten. It stops counting past 1000.
-func goSearchCost(b *diffBuilt) int {
+// rewritten. It stops counting past 1000. Unless precise, every signature
+// and check is taken to pass: an upper bound without public-key work.
+func goSearchCost(b *diffBuilt, precise bool) int {
 	leaf := b.leaf
 	if len(leaf.UnhandledCriticalExtensions) > 0 || diffAt.Before(leaf.NotBefore) || diffAt.After(leaf.NotAfter) {
 		return 0
@@ -296,7 +299,16 @@ func goSearchCost(b *diffBuilt) int {
 				if cost++; cost > 1000 {
 					return
 				}
-				if goAlreadyInChain(cand, chain) || c.CheckSignatureFrom(cand) != nil {
+				if goAlreadyInChain(cand, chain) {
+					continue
+				}
+				if !precise {
+					if !pool.root {
+						walk(append(chain[:len(chain):len(chain)], cand))
+					}
+					continue
+				}
+				if c.CheckSignatureFrom(cand) != nil {
 					continue
 				}
 				if len(cand.UnhandledCriticalExtensions) > 0 || diffAt.Before(cand.NotBefore) || diffAt.After(cand.NotAfter) {
@@ -538,10 +550,10 @@ func diffMatrix(short bool) []diffCase {
 		sanVariant{"alice@example.com + ip 198.51.100.7", 1, 0, 0, 1 << 1})
 	base := linear(2)
 	for _, at := range []int{1, 2, 3} { // inter1, inter2, root
-		if short && at == 2 {
-			continue
-		}
-		for _, nc := range ncs {
+		for i, nc := range ncs {
+			if (short || at == 2) && i%4 != 0 { // a middle CA is an intermediate like inter1
+				continue
+			}
 			for _, san := range sans {
 				s := base.clone()
 				s.Certs[at].NC = &nc.nc
