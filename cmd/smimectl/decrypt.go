@@ -18,6 +18,8 @@ type decryptOptions struct {
 	ioFlags
 	keyFlags
 	TryAll bool // --try-all: try the key on every recipient entry
+	// SmartCardOnly (--smartcard-only): decrypt only with a key on a smart card
+	SmartCardOnly bool
 	JSON   bool // --json: print the result as JSON instead of the message
 	// With --trust, decrypt opens every layer and checks signed ones as verify does.
 	trustFlags
@@ -105,6 +107,7 @@ is it non-zero, and then nothing is written. --annotate can't be used with
 	fs.SortFlags = false
 	opts.ioFlags.addFlags(fs)
 	opts.keyFlags.addFlags(fs)
+	fs.BoolVar(&opts.SmartCardOnly, "smartcard-only", false, "decrypt only with a private key on a smart card (--pkcs11), never from a file (the guide's SmartCardOnly)")
 	fs.BoolVar(&opts.TryAll, "try-all", false, "try the key on every recipient entry when none names the certificate")
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the message")
 	opts.trustFlags.addFlags(fs)
@@ -121,9 +124,12 @@ is it non-zero, and then nothing is written. --annotate can't be used with
 // (or the JSON result) and any warnings.
 func runDecrypt(opts *decryptOptions) error {
 	e := opts.env
-	if opts.P12 == "" && opts.Key == "" {
+	if !opts.keyFlags.given() {
 		return withHint(&noCertError{err: errors.New("no private key to decrypt with")},
-			"give your key with --key and --cert, or --p12")
+			"give your key with --key and --cert, --p12, or --pkcs11 for a smart card")
+	}
+	if opts.SmartCardOnly && opts.URI == "" {
+		return smartCardRequired(map[bool]string{true: "--key", false: "--p12"}[opts.Key != ""])
 	}
 	if len(opts.Trust) == 0 && len(opts.Require) > 0 {
 		return usagef([]string{"give the trusted roots with --trust to check signed layers"}, "--require needs --trust")

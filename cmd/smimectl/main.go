@@ -36,6 +36,7 @@ func Main() int {
 		Now:      time.Now,
 		Getenv:   os.Getenv,
 		Hostname: os.Hostname,
+		ReadPIN:  readTTYPIN,
 	}
 	return run(e, os.Args[1:])
 }
@@ -45,6 +46,7 @@ func run(e *env, args []string) int {
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	err := root.Execute()
+	e.releaseAll()
 	if err == nil {
 		return exitOK
 	}

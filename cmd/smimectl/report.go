@@ -59,6 +59,9 @@ type hinter interface{ Hints() []string }
 // Library types get their sentence here, next to their exit status in classify.
 var describers = []func(error) (string, []string, bool){
 	describePathError,
+	describeAs(describeTokenNotFound),
+	describeAs(describeObjectNotFound),
+	describeTokenPIN,
 	describeAs(describeRequirementError),
 	describeAs(describeDepthError),
 	describeNoKey,

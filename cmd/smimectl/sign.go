@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -272,10 +271,9 @@ func (opts *signOptions) libraryOptions(id *keys.Identity, at time.Time) (sign.O
 func (opts *signOptions) signer(at time.Time) (*keys.Identity, error) {
 	e := opts.env
 	if opts.SmartCardOnly && (opts.Key != "" || opts.P12 != "") {
-		return nil, withHint(&noCertError{err: errors.New("the smart-card-only policy (--smartcard-only) admits no key from --key or --p12")},
-			"sign with a key on a smart card, or leave out --smartcard-only")
+		return nil, smartCardRequired(map[bool]string{true: "--key", false: "--p12"}[opts.Key != ""])
 	}
-	if opts.Key != "" || opts.P12 != "" || len(opts.Certs) == 0 {
+	if opts.keyFlags.given() || len(opts.Certs) == 0 {
 		id, err := opts.keyFlags.loadIdentity(e, opts.From)
 		if err == nil && opts.Verbose {
 			fmt.Fprintf(e.Stderr, "smimectl: signing with %s serial %X\n", holder(id.Certificate), id.Certificate.SerialNumber)
@@ -288,7 +286,7 @@ func (opts *signOptions) signer(at time.Time) (*keys.Identity, error) {
 	if err := opts.keyFlags.check(); err != nil {
 		return nil, err
 	}
-	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e))
+	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e), &opts.tokenFlags, true)
 	if err != nil {
 		return nil, err
 	}

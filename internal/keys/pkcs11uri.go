@@ -43,7 +43,9 @@ type PKCS11URIError struct {
 }
 
 func (e *PKCS11URIError) Error() string {
-	return fmt.Sprintf("keys: bad pkcs11: URI %q: %v", e.URI, e.Err)
+	// The detail may quote part of the URI: remove any pin-value from the
+	// whole message, wherever the quoting put it.
+	return redactPIN(fmt.Sprintf("keys: bad pkcs11: URI %q: %v", e.URI, e.Err))
 }
 
 func (e *PKCS11URIError) Unwrap() error { return e.Err }
@@ -65,7 +67,12 @@ func IsPKCS11URI(s string) bool {
 func ParsePKCS11URI(s string) (*PKCS11URI, error) {
 	u, err := parsePKCS11URI(s)
 	if err != nil {
-		return nil, &PKCS11URIError{URI: redactURI(s), Err: err}
+		if indexFold(s, "pin-value") >= 0 {
+			// However the parse failed, a text that mentions pin-value may
+			// hold a PIN: show none of it.
+			return nil, &PKCS11URIError{URI: "pkcs11:…", Err: ErrPINValue}
+		}
+		return nil, &PKCS11URIError{URI: clip(s), Err: err}
 	}
 	return u, nil
 }
@@ -270,8 +277,10 @@ func pctEncode(s string, all bool) string {
 
 // redactURI returns s, shortened, with the value of any pin-value removed,
 // for an error message.
-func redactURI(s string) string {
-	s = clip(s)
+func redactURI(s string) string { return redactPIN(clip(s)) }
+
+// redactPIN returns s with the value after any "pin-value=" removed.
+func redactPIN(s string) string {
 	i := indexFold(s, "pin-value=")
 	if i < 0 {
 		return s
@@ -281,7 +290,7 @@ func redactURI(s string) string {
 	if end < 0 {
 		return s[:j] + "…"
 	}
-	return s[:j] + "…" + redactURI(s[j+end:])
+	return s[:j] + "…" + redactPIN(s[j+end:])
 }
 
 // clip shortens s for an error message.

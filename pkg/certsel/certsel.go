@@ -36,8 +36,8 @@
 // Addresses follow RFC 8398 through internal/certinfo: SmtpUTF8Mailbox
 // subjectAltNames are read, local parts compare exactly, and a domain's
 // A-label (xn--…) and U-label forms match. The LDAP search sends the
-// address as given. No PKCS#11 source exists yet, so with SmartCardOnly no
-// private key qualifies.
+// address as given. With SmartCardOnly only keys from a [PKCS11] source (a
+// smart card) qualify.
 package certsel
 
 import (
