@@ -20,7 +20,7 @@ type decryptOptions struct {
 	TryAll bool // --try-all: try the key on every recipient entry
 	// SmartCardOnly (--smartcard-only): decrypt only with a key on a smart card
 	SmartCardOnly bool
-	JSON   bool // --json: print the result as JSON instead of the message
+	JSON          bool // --json: print the result as JSON instead of the message
 	// With --trust, decrypt opens every layer and checks signed ones as verify does.
 	trustFlags
 	revocationFlags

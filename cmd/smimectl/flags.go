@@ -37,12 +37,12 @@ func (f *ioFlags) addFlags(fs *pflag.FlagSet) {
 // from a command-line value (SPEC "Keys and certificates"): only from a file or an
 // environment variable.
 type keyFlags struct {
-	Key      string // --key: PEM private key (PKCS#1, PKCS#8, SEC1, encrypted PEM)
-	Cert     string // --cert: certificate of the key, with any chain
-	P12      string // --p12: PKCS#12 file holding key and certificates
-	PassFile string // --pass-file: file whose first line is the passphrase
-	PassEnv  string // --pass-env: environment variable holding the passphrase
-	tokenFlags      // --pkcs11 and its PIN: a key on a smart card
+	Key        string // --key: PEM private key (PKCS#1, PKCS#8, SEC1, encrypted PEM)
+	Cert       string // --cert: certificate of the key, with any chain
+	P12        string // --p12: PKCS#12 file holding key and certificates
+	PassFile   string // --pass-file: file whose first line is the passphrase
+	PassEnv    string // --pass-env: environment variable holding the passphrase
+	tokenFlags        // --pkcs11 and its PIN: a key on a smart card
 }
 
 // given reports whether the flags name a private key.

@@ -94,10 +94,14 @@ func (f *tokenFlags) pin(e *env, u *keys.PKCS11URI) func() ([]byte, error) {
 			}
 			return readFirstLine(path)
 		}
-		if e.ReadPIN == nil {
+		var pin []byte
+		err := errNoTerminal
+		if e.ReadPIN != nil {
+			pin, err = e.ReadPIN(fmt.Sprintf("PIN for %s: ", u.TokenString()))
+		}
+		if errors.Is(err, errNoTerminal) {
 			return nil, usagef([]string{"give the PIN with --pin-file or --pin-env, or pin-source in the URI"}, "the token needs a PIN and there is no terminal to ask for it")
 		}
-		pin, err := e.ReadPIN(fmt.Sprintf("PIN for %s: ", u.TokenString()))
 		if err != nil {
 			return nil, usagef([]string{"give the PIN with --pin-file or --pin-env, or pin-source in the URI"}, "can't ask for the token's PIN: %w", err)
 		}
@@ -205,12 +209,15 @@ func smartCardRequired(flags string) error {
 		"use the key on your smart card with --pkcs11 pkcs11:…, or leave out --smartcard-only")
 }
 
+// errNoTerminal: there is no terminal to ask for a PIN on.
+var errNoTerminal = errors.New("no terminal")
+
 // readTTYPIN asks for a PIN on the controlling terminal without echo, as
 // ssh and gpg do: standard input may be the message.
 func readTTYPIN(prompt string) ([]byte, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
-		return nil, errors.New("no terminal")
+		return nil, errNoTerminal
 	}
 	defer tty.Close()
 	fmt.Fprint(tty, prompt)

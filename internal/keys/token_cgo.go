@@ -166,8 +166,8 @@ func (t *Token) findSlot() (uint, pkcs11.TokenInfo, error) {
 	var infos []pkcs11.TokenInfo
 	for _, s := range slots {
 		info, err := t.mod.GetTokenInfo(s)
-		if err != nil {
-			continue // a reader whose card went away between the calls
+		if err != nil || info.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 {
+			continue // a card that went away between the calls, or a blank one
 		}
 		present = append(present, info.Label)
 		if u.HasSlotID && uint64(s) != u.SlotID ||
