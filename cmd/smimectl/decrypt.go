@@ -35,7 +35,7 @@ type decryptOptions struct {
 func newDecryptCmd(e *env, runF func(*decryptOptions) error) *cobra.Command {
 	opts := &decryptOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "decrypt {--key <file> --cert <file> | --p12 <file>} [flags]",
+		Use:   "decrypt {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags]",
 		Short: "Decrypt an S/MIME encrypted message",
 		Long: `Decrypt a message as the guide's Figure 1.19 and Chapter 6 "Viewing an Encrypted
 E-Mail Message" describe: find the recipient entry that names your certificate
@@ -84,6 +84,9 @@ is it non-zero, and then nothing is written. --annotate can't be used with
 --json.`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
+
+  # Decrypt with the key on a smart card; only a card key is accepted.
+  smimectl decrypt --smartcard-only --pkcs11 'pkcs11:token=My%20Card;object=Bob?module-path=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so' < sealed.eml
 
   # Show who the message is for and how it was encrypted.
   smimectl decrypt --key bob.key --cert bob.crt --json --in sealed.eml | jq .recipients

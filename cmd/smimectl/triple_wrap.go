@@ -25,7 +25,7 @@ func newTripleWrapCmd(e *env, runF func(*tripleWrapOptions) error) *cobra.Comman
 	opts.encryptOptions.env = e
 	opts.sign.env = e
 	cmd := &cobra.Command{
-		Use:   "triple-wrap {--key <file> --cert <file> | --p12 <file>} {--recipient-cert <file> | --to <address> --certs <path>}... [flags]",
+		Use:   "triple-wrap {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} {--recipient-cert <file> | --to <address> --certs <path>}... [flags]",
 		Short: "Sign, encrypt and sign again (RFC 2634 triple wrap)",
 		Long: `Sign and encrypt a message as the guide's Chapter 6 "Sending a Digitally Signed
 and Encrypted E-Mail Message" and Appendix B TripleWrap describe (RFC 2634
