@@ -278,6 +278,14 @@ type countingModule struct {
 	module
 	mu                            sync.Mutex
 	open, closed, init, fin, dest int
+	logins                        int
+}
+
+func (m *countingModule) Login(sh pkcs11.SessionHandle, userType uint, pin string) error {
+	m.mu.Lock()
+	m.logins++
+	m.mu.Unlock()
+	return m.module.Login(sh, userType, pin)
 }
 
 func (m *countingModule) Initialize(o ...pkcs11.InitializeOption) error {
@@ -353,9 +361,16 @@ func TestTokenSessions(t *testing.T) {
 					t.Fatal(err)
 				}
 				if tc.useKey {
-					d := sha256.Sum256(nil)
-					if _, err := id.Signer.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
-						t.Fatal(err)
+					// Several signatures, one login (issue #12: no
+					// per-signature login).
+					for range 3 {
+						d := sha256.Sum256(nil)
+						if _, err := id.Signer.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if cm.logins != 1 {
+						t.Errorf("%d logins for 3 signatures, want 1", cm.logins)
 					}
 				}
 				if cm.closed != 0 || cm.fin != 0 {
