@@ -591,9 +591,12 @@ func (k *tokenRSAKey) Decrypt(rnd io.Reader, msg []byte, opts crypto.DecrypterOp
 	case *rsa.PKCS1v15DecryptOptions:
 		out, err := k.decrypt(pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), msg)
 		if o.SessionKeyLen > 0 && (err != nil || len(out) != o.SessionKeyLen) {
-			var te *TokenError
-			if err != nil && !errors.As(err, &te) {
-				return nil, err // a PIN or closed-token error, not the padding
+			// Modules report bad padding as they like (SoftHSM2:
+			// CKR_GENERAL_ERROR); only failures that can't be about the
+			// ciphertext are reported as such.
+			var ce pkcs11.Error
+			if err != nil && (!errors.As(err, &ce) || notAboutData(ce)) {
+				return nil, err
 			}
 			if rnd == nil {
 				rnd = rand.Reader
@@ -609,6 +612,19 @@ func (k *tokenRSAKey) Decrypt(rnd io.Reader, msg []byte, opts crypto.DecrypterOp
 		return k.decrypt(pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), msg)
 	}
 	return nil, fmt.Errorf("keys: unsupported decrypter options %T", opts)
+}
+
+// notAboutData reports whether a C_Decrypt error is about the card or the
+// session (gone, logged out), not the ciphertext.
+func notAboutData(e pkcs11.Error) bool {
+	switch e {
+	case pkcs11.CKR_DEVICE_REMOVED, pkcs11.CKR_TOKEN_NOT_PRESENT, pkcs11.CKR_SESSION_CLOSED,
+		pkcs11.CKR_SESSION_HANDLE_INVALID, pkcs11.CKR_USER_NOT_LOGGED_IN, pkcs11.CKR_PIN_EXPIRED,
+		pkcs11.CKR_DEVICE_MEMORY, pkcs11.CKR_HOST_MEMORY, pkcs11.CKR_CRYPTOKI_NOT_INITIALIZED,
+		pkcs11.CKR_KEY_HANDLE_INVALID, pkcs11.CKR_KEY_FUNCTION_NOT_PERMITTED:
+		return true
+	}
+	return false
 }
 
 // tokenECKey is an EC key on a token: crypto.Signer (ECDSA) and ECDH.
