@@ -275,10 +275,6 @@ func pctEncode(s string, all bool) string {
 	return b.String()
 }
 
-// redactURI returns s, shortened, with the value of any pin-value removed,
-// for an error message.
-func redactURI(s string) string { return redactPIN(clip(s)) }
-
 // redactPIN returns s with the value after any "pin-value=" removed.
 func redactPIN(s string) string {
 	i := indexFold(s, "pin-value=")

@@ -588,6 +588,7 @@ func (k *tokenRSAKey) Decrypt(rnd io.Reader, msg []byte, opts crypto.DecrypterOp
 		}
 		params := pkcs11.NewOAEPParams(m[0], mgf, pkcs11.CKZ_DATA_SPECIFIED, o.Label)
 		return k.decrypt(pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_OAEP, params), msg)
+	//lint:ignore SA1019 S/MIME key transport (RFC 8551 section 2.3) still uses PKCS#1 v1.5
 	case *rsa.PKCS1v15DecryptOptions:
 		out, err := k.decrypt(pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), msg)
 		if o.SessionKeyLen > 0 && (err != nil || len(out) != o.SessionKeyLen) {

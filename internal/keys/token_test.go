@@ -168,6 +168,7 @@ func TestTokenDecrypt(t *testing.T) {
 	}
 	pub := tt.bob.Cert.PublicKey.(*rsa.PublicKey)
 	secret := []byte("0123456789abcdef0123456789abcdef")
+	//lint:ignore SA1019 the key transport S/MIME mail still uses
 	v15, err := rsa.EncryptPKCS1v15(rand.Reader, pub, secret)
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +180,7 @@ func TestTokenDecrypt(t *testing.T) {
 		opts crypto.DecrypterOpts
 	}{
 		{"v1.5", v15, nil},
+		//lint:ignore SA1019 the key transport S/MIME mail still uses
 		{"v1.5 session key", v15, &rsa.PKCS1v15DecryptOptions{SessionKeyLen: 32}},
 		{"oaep sha1", oaep1, &rsa.OAEPOptions{Hash: crypto.SHA1}},
 		// SoftHSM2 2.6 does OAEP with SHA-1 only (what openssl cms
@@ -198,6 +200,7 @@ func TestTokenDecrypt(t *testing.T) {
 	// length, not an error: no padding oracle.
 	bad := bytes.Clone(v15)
 	bad[len(bad)/2] ^= 1
+	//lint:ignore SA1019 the key transport S/MIME mail still uses
 	got, err := dec.Decrypt(rand.Reader, bad, &rsa.PKCS1v15DecryptOptions{SessionKeyLen: 32})
 	if err != nil || len(got) != 32 || bytes.Equal(got, secret) {
 		t.Errorf("damaged v1.5: got %x, %v; want 32 random bytes and no error", got, err)
