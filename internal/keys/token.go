@@ -29,7 +29,8 @@ type TokenOptions struct {
 	// The PIN is never part of an error.
 	PIN func() ([]byte, error)
 
-	// hook lets tests wrap the module (pkcs11_cgo.go).
+	// hook lets tests wrap the module (token_cgo.go).
+	//lint:ignore U1000 used by the cgo build
 	hook moduleHook
 }
 
