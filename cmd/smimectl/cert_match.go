@@ -35,6 +35,7 @@ type certMatchOptions struct {
 	// SmartCardOnly (--smartcard-only): for sign, only certificates whose
 	// private key is on a smart card (the guide's SmartCardOnly).
 	SmartCardOnly bool
+	tokenFlags    // --pkcs11-module, --pin-file, --pin-env for --certs pkcs11:…
 
 	env *env
 }
@@ -89,6 +90,7 @@ would need.
 	opts.certSourceFlags.addFlags(fs)
 	fs.StringVar(&opts.PassFile, "pass-file", "", "read the password of .p12 sources and encrypted keys from the first line of `file`")
 	fs.StringVar(&opts.PassEnv, "pass-env", "", "read the password of .p12 sources and encrypted keys from environment variable `name`")
+	opts.tokenFlags.addPINFlags(fs)
 	opts.trustFlags.addFlags(fs)
 	fs.BoolVar(&opts.SmartCardOnly, "smartcard-only", false, "with --purpose sign, accept only certificates whose private key is on a smart card (PKCS#11)")
 	fs.BoolVar(&opts.Explain, "explain", false, "print every candidate with its verdict and the rule that decided it")
@@ -149,7 +151,7 @@ func (opts *certMatchOptions) selectOptions() (certsel.Options, error) {
 	if err := kf.check(); err != nil {
 		return certsel.Options{}, err
 	}
-	sources, err := opts.certSourceFlags.sources(opts.env, kf.passGiven(opts.env))
+	sources, err := opts.certSourceFlags.sources(opts.env, kf.passGiven(opts.env), &opts.tokenFlags, opts.SmartCardOnly && opts.Purpose == "sign")
 	if err != nil {
 		return certsel.Options{}, err
 	}

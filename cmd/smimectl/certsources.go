@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/smimectl/smimectl/internal/keys"
 	"github.com/smimectl/smimectl/pkg/certsel"
 )
 
@@ -48,7 +49,7 @@ certificate), whatever their key usages. A directory that does not answer
 within --lookup-timeout fails with exit status 75.`
 
 func (f *certSourceFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&f.Certs, "certs", nil, "look for certificates in `source`: a file, a directory, a .p12 file, ldap:// or ldaps://host:port/base-dn (repeatable)")
+	fs.StringArrayVar(&f.Certs, "certs", nil, "look for certificates in `source`: a file, a directory, a .p12 file, ldap:// or ldaps://host:port/base-dn, a smart card's pkcs11: URI (repeatable)")
 	fs.BoolVar(&f.NoProxies, "no-proxies", false, "do not match an address through the proxy addresses (aliases) a directory lists")
 	enumFlag(fs, &f.AttrOrder, "attr-order", "cert-first", []string{"cert-first", "smime-first"},
 		"which directory attribute wins: userCertificate (Outlook Web Access) or userSMIMECertificate (Outlook)")
@@ -64,7 +65,11 @@ func (f *certSourceFlags) addFlags(fs *pflag.FlagSet) {
 
 // sources turns --certs into certsel sources; pass is the passphrase source of
 // PKCS#12 files and encrypted keys (nil if none was given).
-func (f *certSourceFlags) sources(e *env, pass passphraseFunc) ([]certsel.Source, error) {
+//
+// A pkcs11: source is a smart card or token: it is opened (and logged in with
+// tok's PIN source when needKeys, or when a PIN source is named) and stays
+// open until the command ends.
+func (f *certSourceFlags) sources(e *env, pass passphraseFunc, tok *tokenFlags, needKeys bool) ([]certsel.Source, error) {
 	if f.LDAPPassFile != "" && f.LDAPPassEnv != "" {
 		return nil, usagef(nil, "--ldap-pass-file and --ldap-pass-env can't be used together")
 	}
@@ -88,6 +93,14 @@ func (f *certSourceFlags) sources(e *env, pass passphraseFunc) ([]certsel.Source
 	}
 	var out []certsel.Source
 	for _, c := range f.Certs {
+		if keys.IsPKCS11URI(c) {
+			src, err := tok.openToken(e, c, needKeys)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, src)
+			continue
+		}
 		if lc := strings.ToLower(c); strings.HasPrefix(lc, "ldap://") || strings.HasPrefix(lc, "ldaps://") {
 			out = append(out, certsel.LDAP{URL: c, SMIMEFirst: f.AttrOrder == "smime-first", Timeout: f.Timeout,
 				BindDN: f.LDAPBindDN, Password: f.ldapPassword(e), RootCAs: roots,

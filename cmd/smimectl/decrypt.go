@@ -18,7 +18,9 @@ type decryptOptions struct {
 	ioFlags
 	keyFlags
 	TryAll bool // --try-all: try the key on every recipient entry
-	JSON   bool // --json: print the result as JSON instead of the message
+	// SmartCardOnly (--smartcard-only): decrypt only with a key on a smart card
+	SmartCardOnly bool
+	JSON          bool // --json: print the result as JSON instead of the message
 	// With --trust, decrypt opens every layer and checks signed ones as verify does.
 	trustFlags
 	revocationFlags
@@ -33,7 +35,7 @@ type decryptOptions struct {
 func newDecryptCmd(e *env, runF func(*decryptOptions) error) *cobra.Command {
 	opts := &decryptOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "decrypt {--key <file> --cert <file> | --p12 <file>} [flags]",
+		Use:   "decrypt {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags]",
 		Short: "Decrypt an S/MIME encrypted message",
 		Long: `Decrypt a message as the guide's Figure 1.19 and Chapter 6 "Viewing an Encrypted
 E-Mail Message" describe: find the recipient entry that names your certificate
@@ -83,6 +85,9 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
 
+  # Decrypt with the key on a smart card; only a card key is accepted.
+  smimectl decrypt --smartcard-only --pkcs11 'pkcs11:token=My%20Card;object=Bob?module-path=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so' < sealed.eml
+
   # Show who the message is for and how it was encrypted.
   smimectl decrypt --key bob.key --cert bob.crt --json --in sealed.eml | jq .recipients
 
@@ -105,6 +110,7 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 	fs.SortFlags = false
 	opts.ioFlags.addFlags(fs)
 	opts.keyFlags.addFlags(fs)
+	fs.BoolVar(&opts.SmartCardOnly, "smartcard-only", false, "decrypt only with a private key on a smart card (--pkcs11), never from a file (the guide's SmartCardOnly)")
 	fs.BoolVar(&opts.TryAll, "try-all", false, "try the key on every recipient entry when none names the certificate")
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the message")
 	opts.trustFlags.addFlags(fs)
@@ -121,9 +127,12 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 // (or the JSON result) and any warnings.
 func runDecrypt(opts *decryptOptions) error {
 	e := opts.env
-	if opts.P12 == "" && opts.Key == "" {
+	if !opts.keyFlags.given() {
 		return withHint(&noCertError{err: errors.New("no private key to decrypt with")},
-			"give your key with --key and --cert, or --p12")
+			"give your key with --key and --cert, --p12, or --pkcs11 for a smart card")
+	}
+	if opts.SmartCardOnly && opts.URI == "" {
+		return smartCardRequired(map[bool]string{true: "--key", false: "--p12"}[opts.Key != ""])
 	}
 	if len(opts.Trust) == 0 && len(opts.Require) > 0 {
 		return usagef([]string{"give the trusted roots with --trust to check signed layers"}, "--require needs --trust")

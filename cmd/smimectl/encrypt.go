@@ -240,7 +240,7 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 	if opts.KeepSubject && !opts.ProtectHeaders {
 		return nil, usagef([]string{"add --protect-headers, or leave out --keep-subject: without it the Subject is never hidden"}, "--keep-subject needs --protect-headers")
 	}
-	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e))
+	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e), &opts.tokenFlags, false)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +279,7 @@ func (opts *encryptOptions) selfCert(p *encryptPlan) (*x509.Certificate, error) 
 	e := opts.env
 	var c *x509.Certificate
 	switch {
-	case opts.P12 != "" || opts.Key != "":
+	case opts.keyFlags.given():
 		id, err := opts.keyFlags.loadIdentity(e, opts.From)
 		if err != nil {
 			return nil, err

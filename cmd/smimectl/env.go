@@ -19,4 +19,22 @@ type env struct {
 	// temps records the named temporary files of the run, for Main to
 	// remove when a signal stops it; nil records nothing.
 	temps *tempFiles
+	// ReadPIN asks the user for a smart card's PIN without echo; nil means
+	// there is no terminal to ask on.
+	ReadPIN func(prompt string) ([]byte, error)
+
+	// release holds what a command opened for its whole run (smart-card
+	// sessions), closed by run when the command ends.
+	release []func() error
+}
+
+// atExit registers f to run when the command ends, success or not.
+func (e *env) atExit(f func() error) { e.release = append(e.release, f) }
+
+// releaseAll runs the registered functions, the last registered first.
+func (e *env) releaseAll() {
+	for i := len(e.release) - 1; i >= 0; i-- {
+		_ = e.release[i]() // a session the module lost is gone either way
+	}
+	e.release = nil
 }

@@ -138,6 +138,10 @@ var classify = []func(error) (int, bool){
 	// (issue #11 item 15).
 	localFaultCode,
 	asCode(func(*noCertError) int { return exitNoCert }),
+	asCode(func(*keys.TokenNotFoundError) int { return exitNoCert }),
+	asCode(func(*keys.ObjectNotFoundError) int { return exitNoCert }),
+	isCode(keys.ErrIncorrectPIN, exitUsage),
+	isCode(keys.ErrPINLocked, exitUsage),
 	// The signer's own certificate can't sign for the sender: nothing to sign with.
 	asCode(func(*sign.CertificateError) int { return exitNoCert }),
 	// Certificate selection: nothing qualifies (3), unless only a missing revocation

@@ -37,12 +37,16 @@ func (f *ioFlags) addFlags(fs *pflag.FlagSet) {
 // from a command-line value (SPEC "Keys and certificates"): only from a file or an
 // environment variable.
 type keyFlags struct {
-	Key      string // --key: PEM private key (PKCS#1, PKCS#8, SEC1, encrypted PEM)
-	Cert     string // --cert: certificate of the key, with any chain
-	P12      string // --p12: PKCS#12 file holding key and certificates
-	PassFile string // --pass-file: file whose first line is the passphrase
-	PassEnv  string // --pass-env: environment variable holding the passphrase
+	Key        string // --key: PEM private key (PKCS#1, PKCS#8, SEC1, encrypted PEM)
+	Cert       string // --cert: certificate of the key, with any chain
+	P12        string // --p12: PKCS#12 file holding key and certificates
+	PassFile   string // --pass-file: file whose first line is the passphrase
+	PassEnv    string // --pass-env: environment variable holding the passphrase
+	tokenFlags        // --pkcs11 and its PIN: a key on a smart card
 }
+
+// given reports whether the flags name a private key.
+func (f *keyFlags) given() bool { return f.Key != "" || f.P12 != "" || f.URI != "" }
 
 func (f *keyFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Key, "key", "", "private key in PEM `file`")
@@ -50,6 +54,7 @@ func (f *keyFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.P12, "p12", "", "PKCS#12 `file` holding the key and its certificates")
 	fs.StringVar(&f.PassFile, "pass-file", "", "read the key's passphrase from the first line of `file`")
 	fs.StringVar(&f.PassEnv, "pass-env", "", "read the key's passphrase from environment variable `name`")
+	f.tokenFlags.addFlags(fs)
 	markFileFlag(fs, "key", keyExts...)
 	markFileFlag(fs, "cert", certExts...)
 	markFileFlag(fs, "p12", p12Exts...)
@@ -57,6 +62,12 @@ func (f *keyFlags) addFlags(fs *pflag.FlagSet) {
 
 // check rejects combinations of key flags that can't work together.
 func (f *keyFlags) check() error {
+	if f.URI != "" && (f.Key != "" || f.P12 != "") {
+		return usagef([]string{"give one key: --pkcs11, --key or --p12"}, "--pkcs11 can't be used with --key or --p12")
+	}
+	if err := f.tokenFlags.check(); err != nil {
+		return err
+	}
 	if f.P12 != "" && (f.Key != "" || f.Cert != "") {
 		return usagef([]string{"give either --p12, or --key with --cert"}, "--p12 can't be used with --key or --cert")
 	}

@@ -88,5 +88,5 @@ func describeNoKey(err error) (string, []string, bool) {
 	if !errors.Is(err, verify.ErrNoKey) {
 		return "", nil, false
 	}
-	return libraryDetail(err), []string{"give your key with --key and --cert, or --p12, to open the encrypted layer"}, true
+	return libraryDetail(err), []string{"give your key with --key and --cert, --p12, or --pkcs11, to open the encrypted layer"}, true
 }

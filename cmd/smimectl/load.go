@@ -21,6 +21,8 @@ func (f *keyFlags) loadIdentity(e *env, who string) (*keys.Identity, error) {
 		return nil, err
 	}
 	switch {
+	case f.URI != "":
+		return f.tokenFlags.loadIdentity(e, f.Cert)
 	case f.P12 != "":
 		if f.PassFile == "" && f.PassEnv == "" {
 			return nil, usagef([]string{"give the password of the PKCS#12 file with --pass-file or --pass-env"},
@@ -54,7 +56,7 @@ func (f *keyFlags) loadIdentity(e *env, who string) (*keys.Identity, error) {
 		who = "this message"
 	}
 	return nil, withHint(&noCertError{err: fmt.Errorf("no certificate with a private key can sign for %s", who)},
-		"give the signer's key with --key and --cert, or --p12")
+		"give the signer's key with --key and --cert, --p12, or --pkcs11 for a smart card")
 }
 
 // loadCertificates reads the certificates in each file or directory named by flag.

@@ -46,6 +46,7 @@ func Main() int {
 		Getenv:   os.Getenv,
 		Hostname: os.Hostname,
 		temps:    temps,
+		ReadPIN:  readTTYPIN,
 	}
 	code := run(e, os.Args[1:])
 	// The last write to standard output may fail only when it is closed
@@ -64,6 +65,7 @@ func run(e *env, args []string) int {
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	err := root.Execute()
+	e.releaseAll()
 	if err == nil {
 		return exitOK
 	}

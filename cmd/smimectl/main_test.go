@@ -238,10 +238,14 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 // the peer is installed; missing, false on a developer's machine but a failure
 // under CI=true, so CI never skips interop silently. [vectors] is true when
 // $SHARED/vectors (the third-party messages beside the checkout) exists, and a
-// failure under CI=true when it does not.
+// failure under CI=true when it does not. [cgo] is true when the binary was
+// built with cgo, which PKCS#11 needs.
 func scriptCondition(cond string) (bool, error) {
 	if ok, err := testpeer.Condition(cond); !errors.Is(err, testpeer.ErrUnknownCondition) {
 		return ok, err
+	}
+	if cond == "cgo" {
+		return cgoEnabled, nil // smart cards (PKCS#11) need cgo
 	}
 	if cond == "vectors" {
 		_, err := os.Stat(filepath.Join(sharedDir, "vectors"))

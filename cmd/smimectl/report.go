@@ -61,6 +61,9 @@ type hinter interface{ Hints() []string }
 // to do; the first match wins, and an error none recognises prints as err.Error().
 // Library types get their sentence here, next to their exit status in classify.
 var describers = []func(error) (string, []string, bool){
+	describeAs(describeTokenNotFound),
+	describeAs(describeObjectNotFound),
+	describeTokenPIN,
 	describeLocalFault,
 	describeAs(describeRequirementError),
 	describeAs(describeDepthError),

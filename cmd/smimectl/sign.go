@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -63,7 +62,13 @@ type signDoc struct {
 
 const signLongCommon = `
 The signer's key comes from --key with --cert (a PEM certificate file that may
-hold the chain too) or from --p12 with its password in --pass-file or --pass-env.
+hold the chain too), from --p12 with its password in --pass-file or --pass-env,
+or from a smart card or token: --pkcs11 with an RFC 7512 pkcs11: URI naming the
+key (token=, object=, id=; the module in module-path= or --pkcs11-module), the
+certificate from the card unless --cert gives it, the PIN from --pin-file,
+--pin-env, the URI's pin-source or a prompt on the terminal, never the command
+line. A card that is not inserted gives exit status 3, a wrong PIN (tried once)
+exit status 2.
 Before anything is written, the signer's own certificate is checked, as the guide
 has the client do: it must be valid now (or at --at), allow signing
 (digitalSignature or nonRepudiation, and emailProtection if it lists extended key
@@ -77,7 +82,8 @@ directories of certificates with a private key beside them (STEM.key next to
 STEM.crt or STEM.pem, as smimectl lab writes them), the valid signing
 certificate for the address, preferring a signing-only one; -v says which.
 --smartcard-only (the guide's SmartCardOnly) refuses every private key that is
-not on a smart card: --key and --p12 files, and the keys --certs finds in files.
+not on a smart card: --key and --p12 files, and the keys --certs finds in files;
+a --certs pkcs11: URI offers the certificates and keys of a card.
 
 The signature uses SHA-256 unless --digest says otherwise, carries the signing
 time and the S/MIME capabilities (unless --no-capabilities), and includes the
@@ -94,12 +100,15 @@ const signExample = `  # Sign with a PEM key and certificate and hand the result
   # Sign with a PKCS#12 file, its password in a file.
   smimectl clear-sign --p12 alice.p12 --pass-file pass < msg.eml | sendmail -t
 
+  # Sign with the key on a smart card (OpenSC), the PIN from a file.
+  smimectl clear-sign --pkcs11 'pkcs11:token=My%20Card;object=Signing%20key?module-path=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so' --pin-file ~/.card-pin < msg.eml
+
   # Opaque-sign for a mail system that rewrites clear text, into a file.
   smimectl sign --mode opaque --p12 alice.p12 --pass-env P12PASS --in msg.eml --out signed.eml`
 
 func newSignCmd(e *env, runF func(*signOptions) error) *cobra.Command {
 	return newSignModeCmd(e, runF, signDoc{
-		use:   "sign [--mode {clear | opaque}] {--key <file> --cert <file> | --p12 <file>} [flags]",
+		use:   "sign [--mode {clear | opaque}] {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags]",
 		short: "Sign a message, clear (multipart/signed) or opaque",
 		long: `Sign a message as the guide's Figure 1.16 and Chapter 6 "Sending a Digitally
 Signed E-Mail Message" describe: check the sender's own certificate, digest the
@@ -272,10 +281,9 @@ func (opts *signOptions) libraryOptions(id *keys.Identity, at time.Time) (sign.O
 func (opts *signOptions) signer(at time.Time) (*keys.Identity, error) {
 	e := opts.env
 	if opts.SmartCardOnly && (opts.Key != "" || opts.P12 != "") {
-		return nil, withHint(&noCertError{err: errors.New("the smart-card-only policy (--smartcard-only) admits no key from --key or --p12")},
-			"sign with a key on a smart card, or leave out --smartcard-only")
+		return nil, smartCardRequired(map[bool]string{true: "--key", false: "--p12"}[opts.Key != ""])
 	}
-	if opts.Key != "" || opts.P12 != "" || len(opts.Certs) == 0 {
+	if opts.keyFlags.given() || len(opts.Certs) == 0 {
 		id, err := opts.keyFlags.loadIdentity(e, opts.From)
 		if err == nil && opts.Verbose {
 			fmt.Fprintf(e.Stderr, "smimectl: signing with %s serial %X\n", holder(id.Certificate), id.Certificate.SerialNumber)
@@ -288,7 +296,7 @@ func (opts *signOptions) signer(at time.Time) (*keys.Identity, error) {
 	if err := opts.keyFlags.check(); err != nil {
 		return nil, err
 	}
-	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e))
+	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e), &opts.tokenFlags, true)
 	if err != nil {
 		return nil, err
 	}

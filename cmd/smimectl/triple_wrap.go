@@ -25,7 +25,7 @@ func newTripleWrapCmd(e *env, runF func(*tripleWrapOptions) error) *cobra.Comman
 	opts.encryptOptions.env = e
 	opts.sign.env = e
 	cmd := &cobra.Command{
-		Use:   "triple-wrap {--key <file> --cert <file> | --p12 <file>} {--recipient-cert <file> | --to <address> --certs <path>}... [flags]",
+		Use:   "triple-wrap {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} {--recipient-cert <file> | --to <address> --certs <path>}... [flags]",
 		Short: "Sign, encrypt and sign again (RFC 2634 triple wrap)",
 		Long: `Sign and encrypt a message as the guide's Chapter 6 "Sending a Digitally Signed
 and Encrypted E-Mail Message" and Appendix B TripleWrap describe (RFC 2634
@@ -86,6 +86,7 @@ three succeeded. decrypt --trust opens it again in one call.`,
 	fs.StringVar(&s.At, "at", "", "sign as of `time` (RFC 3339, 2006-01-02 or @unix-seconds) instead of now")
 	fs.StringVar(&opts.Outer.Key, "outer-key", "", "sign the outside with the private key in PEM `file` instead")
 	fs.StringVar(&opts.Outer.Cert, "outer-cert", "", "certificate `file` for --outer-key, with any intermediates")
+	fs.StringVar(&opts.Outer.URI, "outer-pkcs11", "", "sign the outside with the key on a smart card named by the pkcs11: `URI` instead (its PIN from --pin-file or --pin-env)")
 	fs.StringVar(&opts.Outer.P12, "outer-p12", "", "sign the outside with the PKCS#12 `file` instead (its password from --pass-file or --pass-env)")
 	markFileFlag(fs, "intermediates", certExts...)
 	markFileFlag(fs, "outer-key", keyExts...)
@@ -146,10 +147,14 @@ func (opts *tripleWrapOptions) signatures() (inner, outer sign.Options, err erro
 	// signature, marked for an encrypted message.
 	inner.ProtectHeaders, inner.Confidential, inner.KeepSubject = opts.ProtectHeaders, true, opts.KeepSubject
 	outerID := id
-	if opts.Outer.Key != "" || opts.Outer.Cert != "" || opts.Outer.P12 != "" {
+	if opts.Outer.Key != "" || opts.Outer.Cert != "" || opts.Outer.P12 != "" || opts.Outer.URI != "" {
 		ko := opts.Outer
 		ko.PassFile, ko.PassEnv = opts.PassFile, opts.PassEnv
+		ko.Module, ko.PINFile, ko.PINEnv = opts.Module, opts.PINFile, opts.PINEnv
 		switch {
+		case ko.URI != "" && (ko.Key != "" || ko.P12 != ""):
+			return inner, outer, usagef([]string{"give one outer key: --outer-pkcs11, --outer-key or --outer-p12"}, "--outer-pkcs11 can't be used with --outer-key or --outer-p12")
+		case ko.URI != "":
 		case ko.P12 != "" && (ko.Key != "" || ko.Cert != ""):
 			return inner, outer, usagef([]string{"give either --outer-p12, or --outer-key with --outer-cert"}, "--outer-p12 can't be used with --outer-key or --outer-cert")
 		case ko.P12 == "" && (ko.Key == "" || ko.Cert == ""):

@@ -233,7 +233,7 @@ func runVerify(opts *verifyOptions) error {
 
 // decryptIdentity loads the key for encrypted layers, if the key flags name one.
 func decryptIdentity(e *env, f *keyFlags) (*verify.Identity, error) {
-	if f.Key == "" && f.P12 == "" {
+	if !f.given() {
 		if f.Cert != "" {
 			return nil, usagef([]string{"give the certificate's key with --key"}, "--cert needs --key")
 		}

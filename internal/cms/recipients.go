@@ -476,10 +476,28 @@ func hashFunc(h crypto.Hash) func() hash.Hash {
 
 // KeyAgreer is an EC private key that computes ECDH shared secrets, as
 // *ecdh.PrivateKey does. A token key can implement it (DESIGN "Keys as
-// interfaces").
+// interfaces"); Public then returns an *ecdh.PublicKey or, for a key that is
+// also a crypto.Signer (a smart card's EC key, issue #12), an
+// *ecdsa.PublicKey.
 type KeyAgreer interface {
 	Public() crypto.PublicKey
 	ECDH(remote *ecdh.PublicKey) ([]byte, error)
+}
+
+// AgreerPublic returns ka's public key as an ECDH key, or nil if it is not
+// an EC key of a supported curve.
+func AgreerPublic(ka KeyAgreer) *ecdh.PublicKey {
+	switch p := ka.Public().(type) {
+	case *ecdh.PublicKey:
+		return p
+	case *ecdsa.PublicKey:
+		e, err := p.ECDH()
+		if err != nil {
+			return nil
+		}
+		return e
+	}
+	return nil
 }
 
 // ErrDecrypt means the content-encryption key or the content did not
@@ -561,8 +579,8 @@ func (ri *RecipientInfo) agree(ka KeyAgreer, keyLen int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ours, ok := ka.Public().(*ecdh.PublicKey)
-	if !ok {
+	ours := AgreerPublic(ka)
+	if ours == nil {
 		return nil, errors.New("cms: key agreement needs an ECDH key")
 	}
 	peer, err := ours.Curve().NewPublicKey(ri.OriginatorKey)

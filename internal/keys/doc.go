@@ -21,5 +21,9 @@
 // [ParsePKCS12] and [LoadIdentity] pair a key with its certificate and chain as
 // an [Identity]; [MatchesKey] checks that a certificate belongs to a key.
 //
+// Keys on PKCS#11 tokens (smart cards) are found by RFC 7512 URI
+// ([ParsePKCS11URI]) and opened with [OpenTokenIdentity] or [OpenToken]; they
+// stay on the token and need cgo (see token.go).
+//
 // The package reads files only in the Load functions and holds no state.
 package keys

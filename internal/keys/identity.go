@@ -20,6 +20,9 @@ type Identity struct {
 	// Chain holds the other certificates in the order they were found; it
 	// may be empty and is not verified.
 	Chain []*x509.Certificate
+
+	// closer, if set, holds the token the key lives on (see Close).
+	closer interface{ Close() error }
 }
 
 // errKeyMismatch is what MatchesKey and the identity builders report when no

@@ -53,6 +53,9 @@ import (
 // failure, such as a missing file, still fails the script. The other
 // commands do not take !.
 //
+// The SoftHSM2 commands (softhsm-init, softhsm-import) are described in
+// softhsm.go.
+//
 // The encryption commands (gpgsm-import-cert, gpgsm-encrypt, gpgsm-decrypt,
 // nss-add-cert, nss-encrypt, nss-decrypt) are described in encrypt.go.
 func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
@@ -71,6 +74,9 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 		"wrap-signed":      cmdWrapSigned,
 	}
 	for name, f := range encryptCmds() {
+		cmds[name] = f
+	}
+	for name, f := range softHSMCmds() {
 		cmds[name] = f
 	}
 	return cmds

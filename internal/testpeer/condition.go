@@ -45,6 +45,18 @@ func requirements(peer string) ([]tool, bool) {
 			{"/usr/sbin/dovecot", "dovecot-core"},
 			{"doveadm", "dovecot-core"},
 		}, true
+	case "softhsm":
+		// A software PKCS#11 token (softhsm.go) and pkcs11-tool to write
+		// certificates to it.
+		mod := SoftHSMModule()
+		if mod == "" {
+			mod = softHSMModules[0]
+		}
+		return []tool{
+			{"softhsm2-util", "softhsm2"},
+			{mod, "softhsm2"},
+			{"pkcs11-tool", "opensc"},
+		}, true
 	case "slapd":
 		// Debian installs the daemon in /usr/sbin, often not on a user's PATH.
 		return []tool{
@@ -70,11 +82,11 @@ func Condition(cond string) (bool, error) {
 	}
 	tools, ok := requirements(peer)
 	if !ok {
-		return false, fmt.Errorf("%w %q (known peers: openssl, gpgsm, cmsutil, slapd, dovecot)", ErrUnknownCondition, cond)
+		return false, fmt.Errorf("%w %q (known peers: openssl, gpgsm, cmsutil, slapd, dovecot, softhsm)", ErrUnknownCondition, cond)
 	}
 	var programs, pkgs []string
 	for _, t := range tools {
-		if _, err := exec.LookPath(t.program); err != nil {
+		if !installed(t.program) {
 			programs = append(programs, t.program)
 			if !slices.Contains(pkgs, t.pkg) {
 				pkgs = append(pkgs, t.pkg)
@@ -102,4 +114,15 @@ func Require(t testing.TB, peer string) {
 	if !ok {
 		t.Skipf("peer %s is not installed (set CI=true to make this a failure)", peer)
 	}
+}
+
+// installed reports whether program is on PATH, or, for a shared library
+// (a PKCS#11 module, "….so"), whether the file exists.
+func installed(program string) bool {
+	if strings.HasSuffix(program, ".so") {
+		_, err := os.Stat(program)
+		return err == nil
+	}
+	_, err := exec.LookPath(program)
+	return err == nil
 }

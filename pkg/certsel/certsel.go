@@ -36,8 +36,8 @@
 // Addresses follow RFC 8398 through internal/certinfo: SmtpUTF8Mailbox
 // subjectAltNames are read, local parts compare exactly, and a domain's
 // A-label (xn--…) and U-label forms match. The LDAP search sends the
-// address as given. No PKCS#11 source exists yet, so with SmartCardOnly no
-// private key qualifies.
+// address as given. With SmartCardOnly only keys from a [PKCS11] source (a
+// smart card) qualify.
 package certsel
 
 import (
@@ -231,11 +231,13 @@ func Select(ctx context.Context, address string, purpose certinfo.Purpose, opts 
 	at := now()
 	var cands []Candidate
 	inter := slices.Clone(opts.Intermediates)
-	// hasKey records, per certificate seen, whether a copy came with its
-	// private key. When a key is required, a copy with the key is not a
-	// duplicate of an earlier one without (a directory entry, then the
-	// user's own .p12): the earlier one is rejected for lack of the key.
-	hasKey := map[[32]byte]bool{}
+	// keyLevel records, per certificate seen, the best private key a copy
+	// came with: none, in a file, on a smart card. When a key is required,
+	// a copy with a better key is not a duplicate of an earlier one (a
+	// directory entry, then the user's own .p12; a file, then the same
+	// certificate on a smart card): the earlier one is rejected by the rule
+	// it fails (no key, smart-card-only) or loses to it.
+	keyLevel := map[[32]byte]int{}
 	for _, src := range opts.Sources {
 		found, err := src.Find(ctx, address)
 		if err != nil {
@@ -245,10 +247,17 @@ func Select(ctx context.Context, address string, purpose certinfo.Purpose, opts 
 			inter = append(inter, f.Chain...)
 			c := Candidate{Found: f}
 			sum := sha256.Sum256(f.Cert.Raw)
-			if had, dup := hasKey[sum]; dup && (had || f.Key == nil || !opts.RequireKey) {
+			level := 0
+			if f.Key != nil {
+				level = 1
+				if f.Hardware {
+					level = 2
+				}
+			}
+			if had, dup := keyLevel[sum]; dup && (had >= level || !opts.RequireKey) {
 				c.Rule, c.Detail = Duplicate, "the same certificate was found earlier"
 			}
-			hasKey[sum] = hasKey[sum] || f.Key != nil
+			keyLevel[sum] = max(keyLevel[sum], level)
 			cands = append(cands, c)
 		}
 	}
@@ -386,6 +395,15 @@ type decision struct {
 // compare orders two usable candidates, preferred first, and names the rule
 // that decides between them.
 func (s *selector) compare(a, b *Candidate) decision {
+	// The guide (Ch. 6 "Obtaining Digital Certificates for User's Private
+	// Keys"): hardware-based certificates, smart cards included, are always
+	// used if one is located.
+	if s.opts.RequireKey && a.Hardware != b.Hardware {
+		if a.Hardware {
+			return decision{-1, SourceOrder, "a certificate with its key on a smart card (" + a.Origin + ") is preferred"}
+		}
+		return decision{1, SourceOrder, ""}
+	}
 	// Contacts after users: a contact entry holds someone's copy of another
 	// person's certificate, the user's own entry the certificate they chose.
 	if a.Contact != b.Contact {

@@ -19,8 +19,9 @@ import (
 )
 
 // KeyAgreer is an EC private key that computes ECDH shared secrets, as
-// *ecdh.PrivateKey does; a token key can implement it. An *ecdsa.PrivateKey
-// is accepted too.
+// *ecdh.PrivateKey does; a token key implements it (its Public may return
+// an *ecdsa.PublicKey, since it is a crypto.Signer too). An
+// *ecdsa.PrivateKey is accepted too.
 type KeyAgreer interface {
 	Public() crypto.PublicKey
 	ECDH(remote *ecdh.PublicKey) ([]byte, error)
@@ -384,7 +385,7 @@ func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
 			}
 			pub = e
 		case KeyAgreer:
-			pub, _ = k.Public().(*ecdh.PublicKey)
+			pub = cms.AgreerPublic(k)
 		}
 		return pub != nil && len(pub.Bytes()) == len(ri.OriginatorKey)
 	}

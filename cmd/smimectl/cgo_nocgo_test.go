@@ -1,0 +1,7 @@
+//go:build !cgo
+
+package main
+
+// cgoEnabled: this test binary, and the smimectl it runs, has no PKCS#11
+// support (the [cgo] script condition).
+const cgoEnabled = false
