@@ -203,7 +203,11 @@ func addressIn(s string) string {
 }
 
 // Originator reads the protected From and Sender fields as [ReadOriginator]
-// reads a header. ok is false when no From field is protected.
+// reads a header. ok is false when neither From nor Sender is protected.
+// A protected Sender without a protected From is an error, not
+// "unprotected": a client that reads protected headers shows that Sender,
+// and [WriteEffective] releases it in place of the outer originator
+// fields, so it must not go unchecked beside an outer From.
 func (p *Protection) Originator() (o Originator, ok bool, err error) {
 	var h Header
 	for _, f := range p.Fields {
@@ -211,8 +215,11 @@ func (p *Protection) Originator() (o Originator, ok bool, err error) {
 			h.Add(f.Name, f.Value)
 		}
 	}
-	if !h.Has("From") {
+	switch {
+	case h.Len() == 0:
 		return Originator{}, false, nil
+	case !h.Has("From"):
+		return Originator{}, true, errors.New("mime: the protected header has a Sender field but no From field")
 	}
 	o, err = ReadOriginator(h)
 	return o, true, err
