@@ -282,7 +282,7 @@ func filterHeader(cw *countWriter, br *bufio.Reader, authservID string) error {
 		dropping  bool // cur overflowed and the field is left out
 	)
 	flush := func() {
-		if inField && !streaming && !dropping && !claims(cur, authservID) {
+		if inField && !streaming && !dropping && !claims(cur, authservID) && !claimsBehindCR(cur, authservID) {
 			cw.Write(cur)
 		}
 		cur, inField, streaming, dropping = cur[:0], false, false, false
@@ -352,6 +352,27 @@ func claims(f []byte, id string) bool {
 	_, value, _ := bytes.Cut(f, []byte(":"))
 	got, _, ok := authservIDOf(value)
 	return !ok || sameID(got, id)
+}
+
+// claimsBehindCR reports whether a line that starts after a bare CR in the
+// raw field f (a CR not followed by LF) claims id, as [claims] reads it: a
+// parser that ends lines at a bare CR, as Thunderbird's does, reads such a
+// line as a field of its own, so "X-A: x<CR>Authentication-Results: id;
+// smime=pass" is left out like the field it hides. (The verdict is
+// permerror already: [ReadHeader] refuses the bare CR.)
+func claimsBehindCR(f []byte, id string) bool {
+	for i := bytes.IndexByte(f, '\r'); i >= 0; {
+		rest := f[i+1:]
+		if len(rest) > 0 && rest[0] != '\n' && claims(rest, id) {
+			return true
+		}
+		j := bytes.IndexByte(rest, '\r')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // claimsOther reports whether prefix, the first bytes of an

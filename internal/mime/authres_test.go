@@ -272,6 +272,13 @@ func TestPrependFieldLongLines(t *testing.T) {
 			"Authentication-Results: (mx.example.com) other.example.net; smime=pass\r\nAuthentication-Results: mx.example.com.evil; smime=pass\r\n"},
 		{"another host's long field stays", "Authentication-Results: other.example.net; " + strings.Repeat("x", 2<<20) + "\r\n", "Authentication-Results: other.example.net; " + strings.Repeat("x", 2<<20) + "\r\n"},
 		{"forged field after many fields", strings.Repeat("X-A: b\r\n", 20000) + forged, strings.Repeat("X-A: b\r\n", 20000)},
+		// Red team (attack2): a parser that ends lines at a bare CR, as
+		// Thunderbird's does, reads a field behind it.
+		{"forged field behind a bare CR", "X-A: x\r" + forged + "From: a\r\n", "From: a\r\n"},
+		{"forged field behind a bare CR, folded", "X-A: x\r\n y\r" + forged + "From: a\r\n", "From: a\r\n"},
+		{"forged field behind two bare CRs", "From: a\r\nX-A: x\rX-B: y\r\r" + forged, "From: a\r\n"},
+		{"another host's field behind a bare CR stays", "X-A: x\rAuthentication-Results: other.example.net; smime=pass\r\n",
+			"X-A: x\rAuthentication-Results: other.example.net; smime=pass\r\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -68,8 +68,9 @@ type Header struct {
 //
 // ReadHeader fails for a continuation line with no field before it, a line
 // that is not a field (no colon, or a name with bytes outside printable
-// ASCII), a header block over [MaxHeaderBytes] bytes or over
-// [MaxHeaderFields] fields, and read errors other than EOF.
+// ASCII), a CR not followed by LF (an [*AmbiguousError]), a header block
+// over [MaxHeaderBytes] bytes or over [MaxHeaderFields] fields, and read
+// errors other than EOF.
 func ReadHeader(r *bufio.Reader) (Header, error) {
 	var h Header
 	budget := MaxHeaderBytes
@@ -87,6 +88,9 @@ func ReadHeader(r *bufio.Reader) (Header, error) {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			return h, errors.New("mime: malformed header: continuation line without a field")
+		}
+		if hasBareCR(line) {
+			return h, errBareCR
 		}
 		name, ok := fieldName(line)
 		if !ok {
@@ -108,6 +112,9 @@ func ReadHeader(r *bufio.Reader) (Header, error) {
 				return h, err
 			}
 			budget -= len(cont)
+			if hasBareCR(cont) {
+				return h, errBareCR
+			}
 			raw = append(raw, cont...)
 		}
 		h.fields = append(h.fields, field{name: name, raw: raw})
@@ -118,6 +125,30 @@ func ReadHeader(r *bufio.Reader) (Header, error) {
 }
 
 var errHeaderTooLarge = fmt.Errorf("mime: header larger than %d bytes", MaxHeaderBytes)
+
+// errBareCR refuses a header with a CR that does not start a CRLF. RFC
+// 5322 section 2.2 allows none, and parsers split on it differently:
+// this package and Dovecot keep it inside the field, mail clients such as
+// Thunderbird end the line there, so "X-A: x<CR>From: alice@example.com"
+// would be one field here and a From field there.
+var errBareCR = ambiguous("a bare CR (not followed by LF) in the header")
+
+// hasBareCR reports whether line holds a CR followed by anything but LF.
+// A CR that ends the input is not counted: nothing follows it to read
+// otherwise.
+func hasBareCR(line []byte) bool {
+	for i := bytes.IndexByte(line, '\r'); i >= 0 && i+1 < len(line); {
+		if line[i+1] != '\n' {
+			return true
+		}
+		j := bytes.IndexByte(line[i+1:], '\r')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
 
 // readLimitedLine reads one line, including its LF, into a new slice. It
 // fails if the line is longer than limit. At EOF it returns what was read

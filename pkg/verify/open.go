@@ -189,7 +189,7 @@ func (p *peeler) peel(r io.Reader) error {
 	for depth := 1; ; depth++ {
 		e, err := mime.ReadEntity(r)
 		if err != nil {
-			return &MalformedError{Err: err}
+			return malformed(err)
 		}
 		kind, mt, st, err := layerKind(e)
 		if err != nil {

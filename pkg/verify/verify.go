@@ -340,7 +340,7 @@ func rewrittenOriginator(po mime.Originator, outer mime.Header) *HeaderError {
 func readSigned(r io.Reader, opts *Options) (*message, error) {
 	e, err := mime.ReadEntity(r)
 	if err != nil {
-		return nil, &MalformedError{Err: err}
+		return nil, malformed(err)
 	}
 	if err := mime.CheckEntityHeader(e.Header); err != nil {
 		return nil, &AmbiguousError{Err: err}
