@@ -68,7 +68,8 @@ type Header struct {
 //
 // ReadHeader fails for a continuation line with no field before it, a line
 // that is not a field (no colon, or a name with bytes outside printable
-// ASCII), a CR not followed by LF (an [*AmbiguousError]), a header block
+// ASCII), a CR not followed by LF or a header that ends in LF CR LF (an
+// [*AmbiguousError]: parsers split these differently), a header block
 // over [MaxHeaderBytes] bytes or over [MaxHeaderFields] fields, and read
 // errors other than EOF.
 func ReadHeader(r *bufio.Reader) (Header, error) {
@@ -84,6 +85,9 @@ func ReadHeader(r *bufio.Reader) (Header, error) {
 			return h, nil // EOF without a blank line
 		}
 		if isBlankLine(line) {
+			if len(line) == 2 && len(h.fields) > 0 && endsInBareLF(h.fields[len(h.fields)-1].raw) {
+				return h, errLFCRLF
+			}
 			return h, nil
 		}
 		if line[0] == ' ' || line[0] == '\t' {
@@ -132,6 +136,20 @@ var errHeaderTooLarge = fmt.Errorf("mime: header larger than %d bytes", MaxHeade
 // Thunderbird end the line there, so "X-A: x<CR>From: alice@example.com"
 // would be one field here and a From field there.
 var errBareCR = ambiguous("a bare CR (not followed by LF) in the header")
+
+// errLFCRLF refuses a header that ends in LF CR LF: a line ending in a
+// bare LF, then a blank line ending in CRLF. This package (as Dovecot and
+// Thunderbird's libmime) ends the header there; Thunderbird's jsmime ends
+// a header only at a line end repeated (CRLF CRLF, LF LF, CR CR), so it
+// reads the lines after it, which are the body here, as header fields: a
+// From in the preamble of a signed message.
+var errLFCRLF = ambiguous("a header that ends in LF CR LF (mixed line ends)")
+
+// endsInBareLF reports whether raw ends in an LF without a CR before it.
+func endsInBareLF(raw []byte) bool {
+	n := len(raw)
+	return n > 0 && raw[n-1] == '\n' && (n == 1 || raw[n-2] != '\r')
+}
 
 // hasBareCR reports whether line holds a CR followed by anything but LF.
 // A CR that ends the input is not counted: nothing follows it to read

@@ -153,6 +153,7 @@ func TestReadHeaderErrors(t *testing.T) {
 		{"bare CR in a continuation line", "Subject: a\r\n b\rFrom: alice@example.com\r\n\r\n", "bare CR"},
 		{"CR CR LF", "X-A: x\r\r\nFrom: a@example.com\r\n\r\n", "bare CR"},
 		{"bare CR, LF line ends", "X-A: x\rFrom: a@example.com\n\n", "bare CR"},
+		{"LF CR LF", "X-A: x\nFrom: a@example.com\n\r\nFrom: b@example.com\r\n\r\n", "LF CR LF"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
