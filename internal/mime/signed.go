@@ -272,6 +272,12 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 			continue
 		}
 		complete := rerr == nil || rerr == io.EOF
+		// A bare CR ends a line for Thunderbird's parsers (jsmime and
+		// libmime), not for this one or Dovecot: a boundary right after one
+		// would be a delimiter there only.
+		if len(held) == 1 && held[0] == '\r' && hasPrefixFold(seg, s.delim) || s.delimAfterBareCR(seg, complete) {
+			return false, ambiguous("a boundary after a bare CR")
+		}
 		if atLineStart && hasPrefixFold(seg, s.delim) {
 			// A line that starts with the boundary is a delimiter, exactly,
 			// or the message is refused: Dovecot takes every such line
@@ -319,6 +325,30 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 			return false, errTruncated
 		}
 	}
+}
+
+// delimAfterBareCR reports whether seg has a CR not followed by LF whose
+// following bytes start with the boundary delimiter (compared as
+// hasPrefixFold compares), or, when seg is a fragment of a longer line,
+// end in a beginning of it.
+func (s *partScanner) delimAfterBareCR(seg []byte, complete bool) bool {
+	for i := bytes.IndexByte(seg, '\r'); i >= 0; {
+		rest := seg[i+1:]
+		switch {
+		case len(rest) == 0:
+		case rest[0] == '\n':
+		case hasPrefixFold(rest, s.delim):
+			return true
+		case !complete && len(rest) < len(s.delim) && bytes.EqualFold(rest, s.delim[:len(rest)]):
+			return true
+		}
+		j := bytes.IndexByte(rest, '\r')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // hasPrefixFold reports whether line starts with prefix, compared

@@ -58,3 +58,37 @@ func TestLineEndForgery(t *testing.T) {
 		})
 	}
 }
+
+// TestBareCRDelimiter: a boundary after a bare CR in the body of a
+// multipart/signed message (red team, after issue #11 item 9). Thunderbird's
+// parsers (jsmime, libmime) end a line at a bare CR, so "x<CR>--boundary" in
+// the preamble of alice's genuine message opens a first part there, with the
+// attacker's text, while this package and Dovecot read it as preamble and
+// said smime=pass for alice. Refused as ambiguous.
+func TestBareCRDelimiter(t *testing.T) {
+	l := labtest.Default(t)
+	alice := l.User("alice-sign")
+	signed := signWith(t, sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Mode: sign.Clear},
+		[]byte(message("alice@example.com")))
+	i := bytes.Index(signed, []byte("\r\n--"))
+	j := bytes.Index(signed[i+4:], []byte("\r\n"))
+	if i < 0 || j < 0 {
+		t.Fatal("no delimiter in the signed message")
+	}
+	delim := string(signed[i+2 : i+4+j])
+	forged := bytes.Replace(signed, []byte("\r\n"+delim+"\r\n"),
+		[]byte("\r\nx\r"+delim+"\r\nContent-Type: text/plain\r\n\r\nPlease wire the money to account 666.\r\n"+delim+"\r\n"), 1)
+	var out bytes.Buffer
+	res, err := verify.Open(context.Background(), &out, bytes.NewReader(forged), verify.Options{
+		Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at },
+	})
+	if err == nil || res != nil && res.Valid || out.Len() != 0 {
+		t.Fatalf("got error %v, valid %v, %d bytes released; want a failure and nothing released", err, res != nil && res.Valid, out.Len())
+	}
+	if !strings.Contains(err.Error(), "ambiguous MIME structure: a boundary after a bare CR") {
+		t.Errorf("got error %q", err)
+	}
+	if ar := verify.AuthenticationResults("mx.example.com", res, err); !strings.Contains(ar, "smime=permerror") {
+		t.Errorf("got %q, want smime=permerror", ar)
+	}
+}
