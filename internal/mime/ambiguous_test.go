@@ -59,6 +59,9 @@ func TestReadSignedAmbiguous(t *testing.T) {
 		{"epilogue delimiter after a bare CR", hdrSigned("") + good + "x\r--b1\r\nContent-Type: text/plain\r\n\r\nmore\r\n", "after a bare CR"},
 		{"delimiter after a bare CR at a buffer end", hdrSigned("") + strings.Repeat("x", readerBufSize-1) + "\r--b1\r\nevil\r\n" + good, "after a bare CR"},
 		{"part of a delimiter after a bare CR at a buffer end", hdrSigned("") + strings.Repeat("x", readerBufSize-3) + "\r--b1\r\nevil\r\n" + good, "after a bare CR"},
+		{"signed part header ending in LF CR LF", hdrSigned("") + "--b1\r\nContent-Type: text/plain; hp=\"clear\"\n\r\nFrom: alice@example.com\r\n\r\nhi\r\n--b1\r\n" + sigPart + "--b1--\r\n", "LF CR LF"},
+		{"signed part header in LF is fine", hdrSigned("") + "--b1\r\nContent-Type: text/plain\n\nhi\n\r\nho\r\n--b1\r\n" + sigPart + "--b1--\r\n", ""},
+		{"LF CR LF in the signed part's body is fine", hdrSigned("") + part1 + "x\n\r\ny\r\n--b1\r\n" + sigPart + "--b1--\r\n", ""},
 		{"bare CR before other text is fine", hdrSigned("") + part1[:len(part1)-2] + "\r-- b1\r\n--b1\r\n" + sigPart + "--b1--\r\n", ""},
 		{"signature part with two Content-Type fields", hdrSigned("") + part1 + "--b1\r\nContent-Type: text/plain\r\n" + sigPart + "--b1--\r\n", "signature part"},
 	}

@@ -119,7 +119,7 @@ func ReadSigned(e *Entity, spool Spool) (*SignedParts, error) {
 
 	content := &Spool{Threshold: spool.Threshold, Dir: spool.Dir}
 	cw := NewCanonicalWriter(content)
-	closing, err = sc.copyPart(cw, -1)
+	closing, err = sc.copyPart(&headerEndCheck{w: cw}, -1)
 	if err == nil {
 		err = cw.Close()
 	}
@@ -182,6 +182,47 @@ func checkContent(content *Spool, boundary string) error {
 		return err
 	}
 	return checkSignedPart(r, boundary)
+}
+
+// headerEndCheck passes the raw first part on to w and refuses a header
+// that ends in LF CR LF (see errLFCRLF) before canonicalisation turns the
+// bare LF into CRLF and hides it: jsmime would read the lines after such a
+// blank line, which are the body here, as header fields of the signed part
+// (a protected From, with hp).
+type headerEndCheck struct {
+	w    io.Writer
+	done bool
+	// line holds the first bytes (at most two) of the current line, cr
+	// whether its last byte was CR, prevLF whether the line before it
+	// ended in a bare LF.
+	line       []byte
+	cr, prevLF bool
+}
+
+func (h *headerEndCheck) Write(p []byte) (int, error) {
+	for i := 0; i < len(p) && !h.done; i++ {
+		c := p[i]
+		if c != '\n' {
+			if len(h.line) < 2 {
+				h.line = append(h.line, c)
+			}
+			h.cr = c == '\r'
+			continue
+		}
+		// A line ends: "\r" alone before this LF makes it a blank CRLF
+		// line; nothing before it a blank LF line.
+		blank := len(h.line) == 0 || len(h.line) == 1 && h.line[0] == '\r'
+		if blank {
+			if len(h.line) == 1 && h.prevLF {
+				return 0, errLFCRLF
+			}
+			h.done = true
+			break
+		}
+		h.prevLF = !h.cr
+		h.line, h.cr = h.line[:0], false
+	}
+	return h.w.Write(p)
 }
 
 // readSignaturePart parses the raw second part and decodes its body.

@@ -92,3 +92,34 @@ func TestBareCRDelimiter(t *testing.T) {
 		t.Errorf("got %q, want smime=permerror", ar)
 	}
 }
+
+// TestSignedPartLFCRLF: the header of the signed part ends in LF CR LF
+// (red team, after issue #11 item 9). carol signs, with header protection
+// and no From inside, a body that starts "From: alice@example.com"; in
+// transit the line end before the blank line becomes a bare LF, which
+// canonicalisation restores, so the signature holds. jsmime ends a header
+// only at a repeated line end and reads alice's From as a protected field;
+// this package read it as body and checked the outer From, carol's.
+func TestSignedPartLFCRLF(t *testing.T) {
+	l := labtest.Default(t)
+	carol := l.User("carol")
+	signed := signWith(t, sign.Options{Key: carol.Key, Certificate: carol.Cert, Chain: l.Chain(), Mode: sign.Clear,
+		ProtectHeaders: true, Force: true},
+		[]byte("To: bob@example.com\r\nSubject: money\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n"+
+			"From: alice@example.com\r\n\r\nPlease wire the money.\r\n"))
+	signed = append([]byte("From: carol@example.com\r\n"), signed...)
+	forged := bytes.Replace(signed, []byte("\r\n\r\nFrom: alice@example.com"), []byte("\n\r\nFrom: alice@example.com"), 1)
+	if bytes.Equal(forged, signed) {
+		t.Fatal("no signed part header to end in LF CR LF")
+	}
+	var out bytes.Buffer
+	res, err := verify.Open(context.Background(), &out, bytes.NewReader(forged), verify.Options{
+		Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at },
+	})
+	if err == nil || res != nil && res.Valid || out.Len() != 0 {
+		t.Fatalf("got error %v, valid %v, %d bytes released; want a failure and nothing released", err, res != nil && res.Valid, out.Len())
+	}
+	if !strings.Contains(err.Error(), "ambiguous MIME structure: a header that ends in LF CR LF") {
+		t.Errorf("got error %q", err)
+	}
+}
