@@ -359,20 +359,38 @@ func claims(f []byte, id string) bool {
 // parser that ends lines at a bare CR, as Thunderbird's does, reads such a
 // line as a field of its own, so "X-A: x<CR>Authentication-Results: id;
 // smime=pass" is left out like the field it hides. (The verdict is
-// permerror already: [ReadHeader] refuses the bare CR.)
+// permerror already: [ReadHeader] refuses the bare CR.) Each line is read
+// only up to the next bare CR, so the cost is linear in the field's size
+// however many CRs it holds.
 func claimsBehindCR(f []byte, id string) bool {
-	for i := bytes.IndexByte(f, '\r'); i >= 0; {
-		rest := f[i+1:]
-		if len(rest) > 0 && rest[0] != '\n' && claims(rest, id) {
+	for i := bareCR(f); i >= 0; {
+		f = f[i+1:]
+		line := f
+		i = bareCR(f)
+		if i >= 0 {
+			line = f[:i]
+		}
+		if claims(line, id) {
 			return true
 		}
-		j := bytes.IndexByte(rest, '\r')
-		if j < 0 {
-			return false
-		}
-		i += 1 + j
 	}
 	return false
+}
+
+// bareCR returns the index of the first CR in b that is followed by a
+// byte other than LF, or -1.
+func bareCR(b []byte) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '\r')
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if i+1 < len(b) && b[i+1] != '\n' {
+			return i
+		}
+		off = i + 1
+	}
 }
 
 // claimsOther reports whether prefix, the first bytes of an

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smimectl/smimectl/internal/mime/authrestest"
 )
@@ -308,4 +309,22 @@ func firstDiff(a, b string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestPrependFieldBareCRCost: looking behind every bare CR for a forged
+// field (red team, attack2) must stay linear: a 1 MiB header of bare CRs
+// cost about 20 s when each line behind a CR was read to the end of the
+// field, and takes milliseconds read up to the next CR.
+func TestPrependFieldBareCRCost(t *testing.T) {
+	for _, unit := range []string{"\r", "\rX", "\rAuthentication-Results: other.example.net (", "\r\r\n "} {
+		msg := "X-A: x" + strings.Repeat(unit, (MaxHeaderBytes-100)/len(unit)) + "\r\n\r\nbody\r\n"
+		start := time.Now()
+		var b bytes.Buffer
+		if _, err := PrependField(&b, "Authentication-Results: mx; none\r\n", "mx", strings.NewReader(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%q repeated: %v, want well under 2 s", unit, d)
+		}
+	}
 }
