@@ -251,12 +251,16 @@ func reverse(s string) string {
 }
 
 // Originator reads the protected From and Sender fields as [ReadOriginator]
-// reads a header. ok is false when neither From nor Sender is protected.
-// A protected Sender without a protected From is an error, not
-// "unprotected": a client that reads protected headers shows that Sender,
-// and [WriteEffective] releases it in place of the outer originator
-// fields, so it must not go unchecked beside an outer From.
+// reads a header. ok is false only when p is nil. A protected header
+// without a From field is an error, not "unprotected": a client that reads
+// protected headers ignores the outer ones and shows no From (or a
+// protected Sender alone), and [WriteEffective] releases the protected
+// fields in place of the outer From and Sender, so nothing the outer From
+// says may vouch for the message. RFC 9788 senders copy From always.
 func (p *Protection) Originator() (o Originator, ok bool, err error) {
+	if p == nil {
+		return Originator{}, false, nil
+	}
 	var h Header
 	for _, f := range p.Fields {
 		if strings.EqualFold(f.Name, "From") || strings.EqualFold(f.Name, "Sender") {
@@ -264,10 +268,10 @@ func (p *Protection) Originator() (o Originator, ok bool, err error) {
 		}
 	}
 	switch {
-	case h.Len() == 0:
-		return Originator{}, false, nil
-	case !h.Has("From"):
+	case h.Has("Sender") && !h.Has("From"):
 		return Originator{}, true, errors.New("mime: the protected header has a Sender field but no From field")
+	case !h.Has("From"):
+		return Originator{}, true, errors.New("mime: the protected header has no From field")
 	}
 	o, err = ReadOriginator(h)
 	return o, true, err

@@ -130,9 +130,14 @@ func TestProtectionOriginator(t *testing.T) {
 	if _, ok, err := p.Originator(); !ok || err == nil {
 		t.Errorf("two protected From fields: got ok %v, error %v; want ok and an error", ok, err)
 	}
+	// Red team (attack2): no protected From is not "unprotected": a client
+	// that reads protected headers ignores the outer From.
 	p = &Protection{Fields: []Field{{"Subject", "x"}}}
-	if _, ok, err := p.Originator(); ok || err != nil {
-		t.Errorf("no protected From: got ok %v, error %v", ok, err)
+	if _, ok, err := p.Originator(); !ok || err == nil || !strings.Contains(err.Error(), "has no From field") {
+		t.Errorf("no protected From: got ok %v, error %v; want ok and an error", ok, err)
+	}
+	if _, ok, err := (*Protection)(nil).Originator(); ok || err != nil {
+		t.Errorf("no protection: got ok %v, error %v", ok, err)
 	}
 	// Red team (attack2): a protected Sender alone is not "unprotected":
 	// a client shows it, and WriteEffective releases it without a From.

@@ -53,6 +53,12 @@ func TestProtectedHeaderForgery(t *testing.T) {
 		"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhello\r\n"), true)
 	senderOnly = replaceOuter(senderOnly, "Sender: alice@example.com\r\n", "From: carol@example.com\r\n")
 
+	// A protected header without From: a client that reads protected
+	// headers ignores the outer From and shows none, and the released
+	// message has none, yet the outer From (carol) vouched for it.
+	noFrom := append([]byte("From: carol@example.com\r\n"), signCarol([]byte("To: bob@example.com\r\nSubject: test\r\n"+
+		"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhello\r\n"), true)...)
+
 	tests := []struct {
 		name string
 		msg  []byte
@@ -60,6 +66,7 @@ func TestProtectedHeaderForgery(t *testing.T) {
 	}{
 		{"hp on an intermediate layer", intermediate, "the sender alice@example.com is not in the signer's certificate"},
 		{"protected Sender without From", senderOnly, "the protected header has a Sender field but no From field"},
+		{"protected header without From", noFrom, "the protected header has no From field"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
