@@ -51,6 +51,18 @@ func TestReadSignedAmbiguous(t *testing.T) {
 		{"nested multipart extending the boundary", hdrSigned("") + "--b1\r\nContent-Type: multipart/mixed; boundary=\"b1-inner\"\r\n\r\n--b1-inner\r\n\r\nx\r\n--b1-inner--\r\n--b1\r\n" + sigPart + "--b1--\r\n", "boundary"},
 		{"nested boundary in RFC 2231 form", hdrSigned("") + "--b1\r\nContent-Type: multipart/mixed; boundary*=''b\r\n\r\nx\r\n--b1\r\n" + sigPart + "--b1--\r\n", "RFC 2231"},
 		{"nested multipart with its own boundary", hdrSigned("") + "--b1\r\nContent-Type: multipart/mixed; boundary=\"c2\"\r\n\r\n--c2\r\n\r\nx\r\n--c2--\r\n--b1\r\n" + sigPart + "--b1--\r\n", ""},
+		// Red team (attack2): jsmime and libmime (Thunderbird) end a line at a
+		// bare CR, so a boundary right after one is a delimiter there.
+		{"preamble delimiter after a bare CR", hdrSigned("") + "x\r--b1\r\nContent-Type: text/plain\r\n\r\nevil\r\n" + good, "after a bare CR"},
+		{"content delimiter after a bare CR", hdrSigned("") + "--b1\r\nContent-Type: text/plain\r\n\r\nhi\r--b1\r\n" + sigPart + "--b1\r\n" + sigPart + "--b1--\r\n", "after a bare CR"},
+		{"delimiter in another case after a bare CR", hdrSigned("") + "x\r--B1\r\nContent-Type: text/plain\r\n\r\nevil\r\n" + good, "after a bare CR"},
+		{"epilogue delimiter after a bare CR", hdrSigned("") + good + "x\r--b1\r\nContent-Type: text/plain\r\n\r\nmore\r\n", "after a bare CR"},
+		{"delimiter after a bare CR at a buffer end", hdrSigned("") + strings.Repeat("x", readerBufSize-1) + "\r--b1\r\nevil\r\n" + good, "after a bare CR"},
+		{"part of a delimiter after a bare CR at a buffer end", hdrSigned("") + strings.Repeat("x", readerBufSize-3) + "\r--b1\r\nevil\r\n" + good, "after a bare CR"},
+		{"signed part header ending in LF CR LF", hdrSigned("") + "--b1\r\nContent-Type: text/plain; hp=\"clear\"\n\r\nFrom: alice@example.com\r\n\r\nhi\r\n--b1\r\n" + sigPart + "--b1--\r\n", "LF CR LF"},
+		{"signed part header in LF is fine", hdrSigned("") + "--b1\r\nContent-Type: text/plain\n\nhi\n\r\nho\r\n--b1\r\n" + sigPart + "--b1--\r\n", ""},
+		{"LF CR LF in the signed part's body is fine", hdrSigned("") + part1 + "x\n\r\ny\r\n--b1\r\n" + sigPart + "--b1--\r\n", ""},
+		{"bare CR before other text is fine", hdrSigned("") + part1[:len(part1)-2] + "\r-- b1\r\n--b1\r\n" + sigPart + "--b1--\r\n", ""},
 		{"signature part with two Content-Type fields", hdrSigned("") + part1 + "--b1\r\nContent-Type: text/plain\r\n" + sigPart + "--b1--\r\n", "signature part"},
 	}
 	for _, tc := range tests {

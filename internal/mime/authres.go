@@ -282,7 +282,7 @@ func filterHeader(cw *countWriter, br *bufio.Reader, authservID string) error {
 		dropping  bool // cur overflowed and the field is left out
 	)
 	flush := func() {
-		if inField && !streaming && !dropping && !claims(cur, authservID) {
+		if inField && !streaming && !dropping && !claims(cur, authservID) && !claimsBehindCR(cur, authservID) {
 			cw.Write(cur)
 		}
 		cur, inField, streaming, dropping = cur[:0], false, false, false
@@ -352,6 +352,45 @@ func claims(f []byte, id string) bool {
 	_, value, _ := bytes.Cut(f, []byte(":"))
 	got, _, ok := authservIDOf(value)
 	return !ok || sameID(got, id)
+}
+
+// claimsBehindCR reports whether a line that starts after a bare CR in the
+// raw field f (a CR not followed by LF) claims id, as [claims] reads it: a
+// parser that ends lines at a bare CR, as Thunderbird's does, reads such a
+// line as a field of its own, so "X-A: x<CR>Authentication-Results: id;
+// smime=pass" is left out like the field it hides. (The verdict is
+// permerror already: [ReadHeader] refuses the bare CR.) Each line is read
+// only up to the next bare CR, so the cost is linear in the field's size
+// however many CRs it holds.
+func claimsBehindCR(f []byte, id string) bool {
+	for i := bareCR(f); i >= 0; {
+		f = f[i+1:]
+		line := f
+		i = bareCR(f)
+		if i >= 0 {
+			line = f[:i]
+		}
+		if claims(line, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// bareCR returns the index of the first CR in b that is followed by a
+// byte other than LF, or -1.
+func bareCR(b []byte) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '\r')
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if i+1 < len(b) && b[i+1] != '\n' {
+			return i
+		}
+		off = i + 1
+	}
 }
 
 // claimsOther reports whether prefix, the first bytes of an

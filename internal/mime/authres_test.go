@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smimectl/smimectl/internal/mime/authrestest"
 )
@@ -272,6 +273,13 @@ func TestPrependFieldLongLines(t *testing.T) {
 			"Authentication-Results: (mx.example.com) other.example.net; smime=pass\r\nAuthentication-Results: mx.example.com.evil; smime=pass\r\n"},
 		{"another host's long field stays", "Authentication-Results: other.example.net; " + strings.Repeat("x", 2<<20) + "\r\n", "Authentication-Results: other.example.net; " + strings.Repeat("x", 2<<20) + "\r\n"},
 		{"forged field after many fields", strings.Repeat("X-A: b\r\n", 20000) + forged, strings.Repeat("X-A: b\r\n", 20000)},
+		// Red team (attack2): a parser that ends lines at a bare CR, as
+		// Thunderbird's does, reads a field behind it.
+		{"forged field behind a bare CR", "X-A: x\r" + forged + "From: a\r\n", "From: a\r\n"},
+		{"forged field behind a bare CR, folded", "X-A: x\r\n y\r" + forged + "From: a\r\n", "From: a\r\n"},
+		{"forged field behind two bare CRs", "From: a\r\nX-A: x\rX-B: y\r\r" + forged, "From: a\r\n"},
+		{"another host's field behind a bare CR stays", "X-A: x\rAuthentication-Results: other.example.net; smime=pass\r\n",
+			"X-A: x\rAuthentication-Results: other.example.net; smime=pass\r\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -301,4 +309,22 @@ func firstDiff(a, b string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestPrependFieldBareCRCost: looking behind every bare CR for a forged
+// field (red team, attack2) must stay linear: a 1 MiB header of bare CRs
+// cost about 20 s when each line behind a CR was read to the end of the
+// field, and takes milliseconds read up to the next CR.
+func TestPrependFieldBareCRCost(t *testing.T) {
+	for _, unit := range []string{"\r", "\rX", "\rAuthentication-Results: other.example.net (", "\r\r\n "} {
+		msg := "X-A: x" + strings.Repeat(unit, (MaxHeaderBytes-100)/len(unit)) + "\r\n\r\nbody\r\n"
+		start := time.Now()
+		var b bytes.Buffer
+		if _, err := PrependField(&b, "Authentication-Results: mx; none\r\n", "mx", strings.NewReader(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%q repeated: %v, want well under 2 s", unit, d)
+		}
+	}
 }

@@ -68,8 +68,10 @@ type Header struct {
 //
 // ReadHeader fails for a continuation line with no field before it, a line
 // that is not a field (no colon, or a name with bytes outside printable
-// ASCII), a header block over [MaxHeaderBytes] bytes or over
-// [MaxHeaderFields] fields, and read errors other than EOF.
+// ASCII), a CR not followed by LF or a header that ends in LF CR LF (an
+// [*AmbiguousError]: parsers split these differently), a header block
+// over [MaxHeaderBytes] bytes or over [MaxHeaderFields] fields, and read
+// errors other than EOF.
 func ReadHeader(r *bufio.Reader) (Header, error) {
 	var h Header
 	budget := MaxHeaderBytes
@@ -83,10 +85,16 @@ func ReadHeader(r *bufio.Reader) (Header, error) {
 			return h, nil // EOF without a blank line
 		}
 		if isBlankLine(line) {
+			if len(line) == 2 && len(h.fields) > 0 && endsInBareLF(h.fields[len(h.fields)-1].raw) {
+				return h, errLFCRLF
+			}
 			return h, nil
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			return h, errors.New("mime: malformed header: continuation line without a field")
+		}
+		if hasBareCR(line) {
+			return h, errBareCR
 		}
 		name, ok := fieldName(line)
 		if !ok {
@@ -108,6 +116,9 @@ func ReadHeader(r *bufio.Reader) (Header, error) {
 				return h, err
 			}
 			budget -= len(cont)
+			if hasBareCR(cont) {
+				return h, errBareCR
+			}
 			raw = append(raw, cont...)
 		}
 		h.fields = append(h.fields, field{name: name, raw: raw})
@@ -118,6 +129,44 @@ func ReadHeader(r *bufio.Reader) (Header, error) {
 }
 
 var errHeaderTooLarge = fmt.Errorf("mime: header larger than %d bytes", MaxHeaderBytes)
+
+// errBareCR refuses a header with a CR that does not start a CRLF. RFC
+// 5322 section 2.2 allows none, and parsers split on it differently:
+// this package and Dovecot keep it inside the field, mail clients such as
+// Thunderbird end the line there, so "X-A: x<CR>From: alice@example.com"
+// would be one field here and a From field there.
+var errBareCR = ambiguous("a bare CR (not followed by LF) in the header")
+
+// errLFCRLF refuses a header that ends in LF CR LF: a line ending in a
+// bare LF, then a blank line ending in CRLF. This package (as Dovecot and
+// Thunderbird's libmime) ends the header there; Thunderbird's jsmime ends
+// a header only at a line end repeated (CRLF CRLF, LF LF, CR CR), so it
+// reads the lines after it, which are the body here, as header fields: a
+// From in the preamble of a signed message.
+var errLFCRLF = ambiguous("a header that ends in LF CR LF (mixed line ends)")
+
+// endsInBareLF reports whether raw ends in an LF without a CR before it.
+func endsInBareLF(raw []byte) bool {
+	n := len(raw)
+	return n > 0 && raw[n-1] == '\n' && (n == 1 || raw[n-2] != '\r')
+}
+
+// hasBareCR reports whether line holds a CR followed by anything but LF.
+// A CR that ends the input is not counted: nothing follows it to read
+// otherwise.
+func hasBareCR(line []byte) bool {
+	for i := bytes.IndexByte(line, '\r'); i >= 0 && i+1 < len(line); {
+		if line[i+1] != '\n' {
+			return true
+		}
+		j := bytes.IndexByte(line[i+1:], '\r')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
 
 // readLimitedLine reads one line, including its LF, into a new slice. It
 // fails if the line is longer than limit. At EOF it returns what was read

@@ -146,6 +146,14 @@ func TestReadHeaderErrors(t *testing.T) {
 		{"too large", "X: " + strings.Repeat("a", MaxHeaderBytes) + "\r\n\r\n", "larger than"},
 		{"too large folded", "X: a\r\n" + strings.Repeat(" aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", MaxHeaderBytes/32) + "\r\n", "larger than"},
 		{"too many fields", strings.Repeat("X: a\n", MaxHeaderFields+1) + "\n", "more than"},
+		// Red team (attack2): a bare CR ends a line for some parsers
+		// (Thunderbird), not for this one: "X-A: x<CR>From: ..." would be
+		// a From field only there.
+		{"bare CR", "X-A: x\rFrom: alice@example.com\r\nFrom: carol@example.com\r\n\r\n", "bare CR"},
+		{"bare CR in a continuation line", "Subject: a\r\n b\rFrom: alice@example.com\r\n\r\n", "bare CR"},
+		{"CR CR LF", "X-A: x\r\r\nFrom: a@example.com\r\n\r\n", "bare CR"},
+		{"bare CR, LF line ends", "X-A: x\rFrom: a@example.com\n\n", "bare CR"},
+		{"LF CR LF", "X-A: x\nFrom: a@example.com\n\r\nFrom: b@example.com\r\n\r\n", "LF CR LF"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

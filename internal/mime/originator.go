@@ -6,7 +6,9 @@ import (
 	"io"
 	"mime"
 	"net/mail"
+	"slices"
 	"strings"
+	"unicode"
 )
 
 // MaxMailboxes is the most mailboxes [ReadOriginator] and [FieldMailboxes]
@@ -190,29 +192,86 @@ func readMailboxes(name, value string) ([]string, []Lookalike, error) {
 
 // addressIn returns the first word of s that looks like a mail address
 // (local@domain.tld, quotes and angle brackets trimmed), or "".
+//
+// s is read as a mail client may show it: fullwidth and small forms of
+// ASCII ("alice\uFF20example\uFF0Ecom") read as ASCII, ideographic full
+// stops as dots, and format characters (zero-width spaces and joiners,
+// bidirectional marks, embeddings, overrides and isolates) are dropped. When
+// s holds a bidirectional override or isolate, each word is also read
+// backwards: "\u202Emoc.elpmaxe@ecila" shows as alice@example.com.
 func addressIn(s string) string {
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool {
+	shown, bidi := asShown(s)
+	for _, w := range strings.FieldsFunc(shown, func(r rune) bool {
 		return r == ' ' || r == '\t' || r == ',' || r == ';' || r == '<' || r == '>' || r == '"' || r == '(' || r == ')' || r == '[' || r == ']'
 	}) {
-		at := strings.LastIndexByte(w, '@')
-		if at > 0 && strings.Contains(w[at+1:], ".") {
+		if isAddressLike(w) {
 			return w
+		}
+		if bidi {
+			if r := reverse(w); isAddressLike(r) {
+				return r
+			}
 		}
 	}
 	return ""
 }
 
+func isAddressLike(w string) bool {
+	at := strings.LastIndexByte(w, '@')
+	return at > 0 && strings.Contains(w[at+1:], ".")
+}
+
+// asShown maps s as addressIn describes; bidi reports a bidirectional
+// override or isolate in s.
+func asShown(s string) (shown string, bidi bool) {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E: // fullwidth ASCII
+			r -= 0xFEE0
+		case r == 0xFE6B: // small commercial at
+			r = '@'
+		case r == 0xFE52 || r == 0x3002 || r == 0xFF61: // small, ideographic, halfwidth ideographic full stop
+			r = '.'
+		case r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069:
+			bidi = true
+			continue
+		case unicode.Is(unicode.Cf, r):
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), bidi
+}
+
+func reverse(s string) string {
+	rs := []rune(s)
+	slices.Reverse(rs)
+	return string(rs)
+}
+
 // Originator reads the protected From and Sender fields as [ReadOriginator]
-// reads a header. ok is false when no From field is protected.
+// reads a header. ok is false only when p is nil. A protected header
+// without a From field is an error, not "unprotected": a client that reads
+// protected headers ignores the outer ones and shows no From (or a
+// protected Sender alone), and [WriteEffective] releases the protected
+// fields in place of the outer From and Sender, so nothing the outer From
+// says may vouch for the message. RFC 9788 senders copy From always.
 func (p *Protection) Originator() (o Originator, ok bool, err error) {
+	if p == nil {
+		return Originator{}, false, nil
+	}
 	var h Header
 	for _, f := range p.Fields {
 		if strings.EqualFold(f.Name, "From") || strings.EqualFold(f.Name, "Sender") {
 			h.Add(f.Name, f.Value)
 		}
 	}
-	if !h.Has("From") {
-		return Originator{}, false, nil
+	switch {
+	case h.Has("Sender") && !h.Has("From"):
+		return Originator{}, true, errors.New("mime: the protected header has a Sender field but no From field")
+	case !h.Has("From"):
+		return Originator{}, true, errors.New("mime: the protected header has no From field")
 	}
 	o, err = ReadOriginator(h)
 	return o, true, err

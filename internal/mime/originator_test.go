@@ -35,6 +35,16 @@ func TestReadOriginator(t *testing.T) {
 			from: []string{"alice@example.com"}, look: []Lookalike{{Name: "ceo@example.com", Mailbox: "alice@example.com"}}},
 		{name: "unknown charset in a display name", header: "From: =?koi8-r?b?8NLJ18XU?= <alice@example.com>\r\n",
 			from: []string{"alice@example.com"}},
+		// Red team (attack2): display names a client shows as another
+		// address, read as it shows them.
+		{name: "fullwidth at sign", header: "From: \"ceo\uff20example\uff0ecom\" <alice@example.com>\r\n",
+			from: []string{"alice@example.com"}, look: []Lookalike{{Name: "ceo\uff20example\uff0ecom", Mailbox: "alice@example.com"}}},
+		{name: "zero-width space", header: "From: \"ceo@exam\u200bple.com\" <alice@example.com>\r\n",
+			from: []string{"alice@example.com"}, look: []Lookalike{{Name: "ceo@exam\u200bple.com", Mailbox: "alice@example.com"}}},
+		{name: "right-to-left override", header: "From: \"\u202emoc.elpmaxe@oec\" <alice@example.com>\r\n",
+			from: []string{"alice@example.com"}, look: []Lookalike{{Name: "\u202emoc.elpmaxe@oec", Mailbox: "alice@example.com"}}},
+		{name: "fullwidth same address", header: "From: \"alice\uff20example.com\" <alice@example.com>\r\n",
+			from: []string{"alice@example.com"}},
 		{name: "display name naming the same address", header: "From: \"alice@example.com\" <alice@EXAMPLE.com>\r\n",
 			from: []string{"alice@example.com"}},
 		{name: "sender", header: "From: alice@example.com\r\nSender: Sec <sec@example.com>\r\n",
@@ -120,9 +130,20 @@ func TestProtectionOriginator(t *testing.T) {
 	if _, ok, err := p.Originator(); !ok || err == nil {
 		t.Errorf("two protected From fields: got ok %v, error %v; want ok and an error", ok, err)
 	}
+	// Red team (attack2): no protected From is not "unprotected": a client
+	// that reads protected headers ignores the outer From.
 	p = &Protection{Fields: []Field{{"Subject", "x"}}}
-	if _, ok, err := p.Originator(); ok || err != nil {
-		t.Errorf("no protected From: got ok %v, error %v", ok, err)
+	if _, ok, err := p.Originator(); !ok || err == nil || !strings.Contains(err.Error(), "has no From field") {
+		t.Errorf("no protected From: got ok %v, error %v; want ok and an error", ok, err)
+	}
+	if _, ok, err := (*Protection)(nil).Originator(); ok || err != nil {
+		t.Errorf("no protection: got ok %v, error %v", ok, err)
+	}
+	// Red team (attack2): a protected Sender alone is not "unprotected":
+	// a client shows it, and WriteEffective releases it without a From.
+	p = &Protection{Fields: []Field{{"Subject", "x"}, {"Sender", "alice@example.com"}}}
+	if _, ok, err := p.Originator(); !ok || err == nil || !strings.Contains(err.Error(), "a Sender field but no From field") {
+		t.Errorf("a protected Sender without From: got ok %v, error %v; want ok and an error", ok, err)
 	}
 	p = &Protection{Fields: []Field{{"From", "alice@example.com, ceo@example.com"}, {"Sender", "sec@example.com"}}}
 	o, ok, err := p.Originator()

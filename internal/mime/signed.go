@@ -119,7 +119,7 @@ func ReadSigned(e *Entity, spool Spool) (*SignedParts, error) {
 
 	content := &Spool{Threshold: spool.Threshold, Dir: spool.Dir}
 	cw := NewCanonicalWriter(content)
-	closing, err = sc.copyPart(cw, -1)
+	closing, err = sc.copyPart(&headerEndCheck{w: cw}, -1)
 	if err == nil {
 		err = cw.Close()
 	}
@@ -182,6 +182,47 @@ func checkContent(content *Spool, boundary string) error {
 		return err
 	}
 	return checkSignedPart(r, boundary)
+}
+
+// headerEndCheck passes the raw first part on to w and refuses a header
+// that ends in LF CR LF (see errLFCRLF) before canonicalisation turns the
+// bare LF into CRLF and hides it: jsmime would read the lines after such a
+// blank line, which are the body here, as header fields of the signed part
+// (a protected From, with hp).
+type headerEndCheck struct {
+	w    io.Writer
+	done bool
+	// line holds the first bytes (at most two) of the current line, cr
+	// whether its last byte was CR, prevLF whether the line before it
+	// ended in a bare LF.
+	line       []byte
+	cr, prevLF bool
+}
+
+func (h *headerEndCheck) Write(p []byte) (int, error) {
+	for i := 0; i < len(p) && !h.done; i++ {
+		c := p[i]
+		if c != '\n' {
+			if len(h.line) < 2 {
+				h.line = append(h.line, c)
+			}
+			h.cr = c == '\r'
+			continue
+		}
+		// A line ends: "\r" alone before this LF makes it a blank CRLF
+		// line; nothing before it a blank LF line.
+		blank := len(h.line) == 0 || len(h.line) == 1 && h.line[0] == '\r'
+		if blank {
+			if len(h.line) == 1 && h.prevLF {
+				return 0, errLFCRLF
+			}
+			h.done = true
+			break
+		}
+		h.prevLF = !h.cr
+		h.line, h.cr = h.line[:0], false
+	}
+	return h.w.Write(p)
 }
 
 // readSignaturePart parses the raw second part and decodes its body.
@@ -272,6 +313,12 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 			continue
 		}
 		complete := rerr == nil || rerr == io.EOF
+		// A bare CR ends a line for Thunderbird's parsers (jsmime and
+		// libmime), not for this one or Dovecot: a boundary right after one
+		// would be a delimiter there only.
+		if len(held) == 1 && held[0] == '\r' && hasPrefixFold(seg, s.delim) || s.delimAfterBareCR(seg, complete) {
+			return false, ambiguous("a boundary after a bare CR")
+		}
 		if atLineStart && hasPrefixFold(seg, s.delim) {
 			// A line that starts with the boundary is a delimiter, exactly,
 			// or the message is refused: Dovecot takes every such line
@@ -319,6 +366,30 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 			return false, errTruncated
 		}
 	}
+}
+
+// delimAfterBareCR reports whether seg has a CR not followed by LF whose
+// following bytes start with the boundary delimiter (compared as
+// hasPrefixFold compares), or, when seg is a fragment of a longer line,
+// end in a beginning of it.
+func (s *partScanner) delimAfterBareCR(seg []byte, complete bool) bool {
+	for i := bytes.IndexByte(seg, '\r'); i >= 0; {
+		rest := seg[i+1:]
+		switch {
+		case len(rest) == 0:
+		case rest[0] == '\n':
+		case hasPrefixFold(rest, s.delim):
+			return true
+		case !complete && len(rest) < len(s.delim) && bytes.EqualFold(rest, s.delim[:len(rest)]):
+			return true
+		}
+		j := bytes.IndexByte(rest, '\r')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // hasPrefixFold reports whether line starts with prefix, compared

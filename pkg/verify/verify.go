@@ -47,6 +47,7 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto"
@@ -235,13 +236,28 @@ func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *Protecte
 // readProtection returns the RFC 9788 header protection of content, the
 // signed or decrypted entity, if it is a protected payload root, and notes
 // its From and Sender fields for the sender check of the signers over it.
+//
+// An entity that is itself a signed or enveloped layer is not the payload
+// root (RFC 9788: the root is the entity inside every layer), so an hp
+// parameter on it protects nothing: a mail client shows the outer From,
+// and the signers of the layer over it are held to that From. Taking it
+// would let a signer vouch for a From of its own choosing in the
+// intermediate layer of sign(encrypt(...)) while the client, and the
+// released message, show another.
 func (v *verifier) readProtection(outer mime.Header, content *mime.Spool) *ProtectedHeaders {
 	v.prot = nil
 	r, err := content.Open()
 	if err != nil {
 		return nil
 	}
-	p := mime.PeekProtection(outer, r)
+	h, err := mime.ReadHeader(bufio.NewReader(r))
+	if err != nil {
+		return nil
+	}
+	if kind, _, _, err := layerKind(&mime.Entity{Header: h}); err != nil || kind != "" {
+		return nil
+	}
+	p := mime.ReadProtection(outer, h)
 	if p != nil {
 		if o, ok, err := p.Originator(); ok {
 			v.prot = &originator{o, err}
