@@ -72,3 +72,38 @@ func TestOutNamesADescriptor(t *testing.T) {
 		})
 	}
 }
+
+// Red team (attack3): the output's mode honours the umask. The file is made
+// 0600 and given its mode by chmod at commit, which the umask does not
+// limit, so under umask 077 a clear-signed message (its text readable) and
+// every --bcc separate file came out 0644, readable by all.
+func TestOutputModeHonoursUmask(t *testing.T) {
+	root := t.TempDir()
+	labDir := bccLab(t, root)
+	in := filepath.Join(root, "msg.eml")
+	if err := os.WriteFile(in, []byte(bccMessage("carol@example.com")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	for _, args := range [][]string{
+		{"clear-sign", "--key", labDir + "/alice-sign.key", "--cert", labDir + "/alice-sign.crt", "--out", "signed.eml"},
+		{"encrypt", "--certs", labDir, "--bcc", "separate", "--out-dir", "out"},
+	} {
+		cmd := exec.Command("sh", "-c", `umask 077 && exec smimectl "$@"`, "sh")
+		cmd.Args = append(cmd.Args, append(args, "--in", in)...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v: %s", args[0], err, out)
+		}
+	}
+	for _, f := range []string{"signed.eml", "out/message.eml", "out/bcc-carol@example.com.eml"} {
+		fi, err := os.Stat(filepath.Join(work, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s: mode %v under umask 077, want -rw-------", f, fi.Mode())
+		}
+	}
+}

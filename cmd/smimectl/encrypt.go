@@ -515,7 +515,7 @@ func encryptSeparate(opts *encryptOptions, p *encryptPlan, in io.Reader) (err er
 		files = append(files, rename{tmp: tf, dst: filepath.Join(opts.OutDir, j.name)})
 		err = encryptFrom(msg, tf.f, o)
 		if err == nil {
-			err = tf.f.Chmod(modePublic)
+			err = tf.f.Chmod(modePublic &^ opts.env.Umask)
 		}
 		if err == nil {
 			err = tf.f.Sync()

@@ -47,6 +47,7 @@ func Main() int {
 		Hostname: os.Hostname,
 		temps:    temps,
 		ReadPIN:  readTTYPIN,
+		Umask:    processUmask(),
 	}
 	code := run(e, os.Args[1:])
 	// The last write to standard output may fail only when it is closed

@@ -88,7 +88,7 @@ func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit 
 		// standard output does (exit 141, temporary files removed).
 		return &stdioWriter{f: f, temps: e.temps}, f.Close, func() { f.Close() }
 	}
-	a := &atomicFile{path: path, perm: perm, temps: e.temps}
+	a := &atomicFile{path: path, perm: perm &^ e.Umask, temps: e.temps}
 	a.tf, a.err = e.temps.create(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	var pe *fs.PathError
 	if errors.As(a.err, &pe) {
