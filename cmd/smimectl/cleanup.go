@@ -47,6 +47,10 @@ type tempFiles struct {
 	// dirs are directories the run created for its output (--out-dir),
 	// deepest first, removed after the files if they are still empty.
 	dirs []string
+	// restore are what a signal must put back before the exit: the
+	// terminal's echo, while a PIN is read without it.
+	restore map[int]func()
+	nextID  int
 	// named makes every file named from the start, as where O_TMPFILE
 	// can't be used (tests of that path).
 	named bool
@@ -296,7 +300,28 @@ func (t *tempFiles) dropDirs(made []string, remove bool) {
 	}
 }
 
-// removeAll removes every recorded file, then the recorded directories that
+// atSignal registers f to run when a signal stops the run, until the
+// returned function is called.
+func (t *tempFiles) atSignal(f func()) (done func()) {
+	if t == nil {
+		return func() {}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.restore == nil {
+		t.restore = map[int]func(){}
+	}
+	id := t.nextID
+	t.nextID++
+	t.restore[id] = f
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		delete(t.restore, id)
+	}
+}
+
+// removeAll runs the atSignal functions, removes every recorded file, then the recorded directories that
 // are empty, and keeps the set locked, so that nothing is created or renamed
 // after it: the caller is about to exit.
 func (t *tempFiles) removeAll() {
@@ -304,6 +329,10 @@ func (t *tempFiles) removeAll() {
 		return
 	}
 	t.mu.Lock()
+	for _, f := range t.restore {
+		f()
+	}
+	t.restore = nil
 	for name := range t.names {
 		os.Remove(name)
 	}

@@ -46,7 +46,7 @@ func Main() int {
 		Getenv:   os.Getenv,
 		Hostname: os.Hostname,
 		temps:    temps,
-		ReadPIN:  readTTYPIN,
+		ReadPIN:  ttyPINReader(temps),
 		Umask:    processUmask(),
 	}
 	code := run(e, os.Args[1:])

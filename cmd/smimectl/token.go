@@ -246,21 +246,33 @@ func smartCardRequired(flags string) error {
 // errNoTerminal: there is no terminal to ask for a PIN on.
 var errNoTerminal = errors.New("no terminal")
 
-// readTTYPIN asks for a PIN on the controlling terminal without echo, as
-// ssh and gpg do: standard input may be the message.
-func readTTYPIN(prompt string) ([]byte, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, errNoTerminal
+// ttyPINReader returns env.ReadPIN: it asks for a PIN on the controlling
+// terminal without echo, as ssh and gpg do (standard input may be the
+// message). While echo is off, a signal that stops the run (Ctrl-C at the
+// prompt) turns it back on before the exit: it used to leave the user's
+// terminal without echo (red team, attack3).
+func ttyPINReader(temps *tempFiles) func(prompt string) ([]byte, error) {
+	return func(prompt string) ([]byte, error) {
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return nil, errNoTerminal
+		}
+		defer tty.Close()
+		fd := int(tty.Fd())
+		if st, err := term.GetState(fd); err == nil {
+			defer temps.atSignal(func() {
+				_ = term.Restore(fd, st)
+				fmt.Fprintln(tty)
+			})()
+		}
+		fmt.Fprint(tty, prompt)
+		pin, err := term.ReadPassword(fd)
+		fmt.Fprintln(tty)
+		if err != nil {
+			return nil, errors.New("reading the terminal failed")
+		}
+		return pin, nil
 	}
-	defer tty.Close()
-	fmt.Fprint(tty, prompt)
-	pin, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
-	if err != nil {
-		return nil, errors.New("reading the terminal failed")
-	}
-	return pin, nil
 }
 
 // Wording of token failures (report.go's describers), in the guide's words
