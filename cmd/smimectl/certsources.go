@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"crypto/x509"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -125,12 +123,7 @@ func (f *certSourceFlags) ldapPassword(e *env) func() ([]byte, error) {
 	}
 	return func() ([]byte, error) {
 		if f.LDAPPassFile != "" {
-			b, err := os.ReadFile(f.LDAPPassFile)
-			if err != nil {
-				return nil, err
-			}
-			line, _, _ := bytes.Cut(b, []byte("\n"))
-			return bytes.TrimSuffix(line, []byte("\r")), nil
+			return readFirstLine(f.LDAPPassFile)
 		}
 		v := e.Getenv(f.LDAPPassEnv)
 		if v == "" {

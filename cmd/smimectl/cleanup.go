@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,13 @@ func signalExit(sig syscall.Signal) int { return 128 + int(sig) }
 type tempFiles struct {
 	mu    sync.Mutex
 	names map[string]bool
+	// dirs are directories the run created for its output (--out-dir),
+	// deepest first, removed after the files if they are still empty.
+	dirs []string
+	// restore are what a signal must put back before the exit: the
+	// terminal's echo, while a PIN is read without it.
+	restore map[int]func()
+	nextID  int
 	// named makes every file named from the start, as where O_TMPFILE
 	// can't be used (tests of that path).
 	named bool
@@ -248,17 +256,91 @@ func (t *tempFiles) promote(files []rename) error {
 	return err
 }
 
-// removeAll removes every recorded file and keeps the set locked, so that
-// nothing is created or renamed after it: the caller is about to exit.
+// mkdirAll creates dir and its missing parents, as os.MkdirAll, and records
+// the directories it created, deepest first, so that a signal removes them
+// with the files (red team, attack3: a killed encrypt --bcc separate left the
+// --out-dir it had made). It returns them for dropDirs.
+func (t *tempFiles) mkdirAll(dir string, perm fs.FileMode) ([]string, error) {
+	t.lock()
+	defer t.unlock()
+	var made []string
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		made = append(made, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, perm); err != nil {
+		for _, d := range made {
+			os.Remove(d)
+		}
+		return nil, err
+	}
+	if t != nil {
+		t.dirs = append(t.dirs, made...)
+	}
+	return made, nil
+}
+
+// dropDirs forgets the directories mkdirAll made; with remove, it removes
+// those that are empty first (a failed run leaves no empty directory).
+func (t *tempFiles) dropDirs(made []string, remove bool) {
+	t.lock()
+	defer t.unlock()
+	for _, d := range made {
+		if remove {
+			os.Remove(d)
+		}
+		if t != nil {
+			t.dirs = slices.DeleteFunc(t.dirs, func(x string) bool { return x == d })
+		}
+	}
+}
+
+// atSignal registers f to run when a signal stops the run, until the
+// returned function is called.
+func (t *tempFiles) atSignal(f func()) (done func()) {
+	if t == nil {
+		return func() {}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.restore == nil {
+		t.restore = map[int]func(){}
+	}
+	id := t.nextID
+	t.nextID++
+	t.restore[id] = f
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		delete(t.restore, id)
+	}
+}
+
+// removeAll runs the atSignal functions, removes every recorded file, then the recorded directories that
+// are empty, and keeps the set locked, so that nothing is created or renamed
+// after it: the caller is about to exit.
 func (t *tempFiles) removeAll() {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
+	for _, f := range t.restore {
+		f()
+	}
+	t.restore = nil
 	for name := range t.names {
 		os.Remove(name)
 	}
 	t.names = nil
+	for _, d := range t.dirs {
+		os.Remove(d) // only if empty
+	}
+	t.dirs = nil
 }
 
 // handleSignals removes the files in temps and exits with 128+n when the

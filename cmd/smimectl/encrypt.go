@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -488,17 +486,12 @@ func encryptSeparate(opts *encryptOptions, p *encryptPlan, in io.Reader) (err er
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(opts.OutDir); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
-			return err
-		}
-		// A failed run leaves no empty directory behind either.
-		defer func() {
-			if err != nil {
-				os.Remove(opts.OutDir)
-			}
-		}()
+	// A failed or killed run leaves no empty directory behind either.
+	made, err := opts.env.temps.mkdirAll(opts.OutDir, 0o755)
+	if err != nil {
+		return err
 	}
+	defer func() { opts.env.temps.dropDirs(made, err != nil) }()
 	var files []rename
 	defer func() {
 		if err != nil {
@@ -522,7 +515,7 @@ func encryptSeparate(opts *encryptOptions, p *encryptPlan, in io.Reader) (err er
 		files = append(files, rename{tmp: tf, dst: filepath.Join(opts.OutDir, j.name)})
 		err = encryptFrom(msg, tf.f, o)
 		if err == nil {
-			err = tf.f.Chmod(modePublic)
+			err = tf.f.Chmod(modePublic &^ opts.env.Umask)
 		}
 		if err == nil {
 			err = tf.f.Sync()

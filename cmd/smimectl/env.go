@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"io/fs"
 	"time"
 )
 
@@ -16,6 +17,13 @@ type env struct {
 	// Hostname names this host (--annotate's default --authserv-id); nil
 	// means it is unknown.
 	Hostname func() (string, error)
+	// Umask is the process's umask, taken from the output files' modes as
+	// the kernel does for any file the user creates: the output is made
+	// under a restrictive mode and given its own at commit by chmod, which
+	// the umask does not limit (red team, attack3: under umask 077 a signed
+	// message, its plaintext readable, came out world-readable). Zero in
+	// tests.
+	Umask fs.FileMode
 	// temps records the named temporary files of the run, for Main to
 	// remove when a signal stops it; nil records nothing.
 	temps *tempFiles

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,12 +89,7 @@ func (f *keyFlags) passphrase(e *env) passphraseFunc {
 	return func() ([]byte, error) {
 		switch {
 		case f.PassFile != "":
-			b, err := os.ReadFile(f.PassFile)
-			if err != nil {
-				return nil, err
-			}
-			line, _, _ := bytes.Cut(b, []byte("\n"))
-			return bytes.TrimSuffix(line, []byte("\r")), nil
+			return readFirstLine(f.PassFile)
 		case f.PassEnv != "":
 			v := e.Getenv(f.PassEnv)
 			if v == "" {

@@ -46,7 +46,8 @@ func Main() int {
 		Getenv:   os.Getenv,
 		Hostname: os.Hostname,
 		temps:    temps,
-		ReadPIN:  readTTYPIN,
+		ReadPIN:  ttyPINReader(temps),
+		Umask:    processUmask(),
 	}
 	code := run(e, os.Args[1:])
 	// The last write to standard output may fail only when it is closed

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 )
 
 // Output file modes: messages are world-readable like any file the user writes;
@@ -47,6 +49,34 @@ func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit 
 	if isStdio(path) {
 		return e.Stdout, func() error { return nil }, func() {}
 	}
+	if fd, ok := fdAlias(path); ok {
+		// --out /dev/stdout, /dev/fd/3, or a link to one: the descriptor
+		// the name stands for, written as it is. Taken as a file name it
+		// was replaced: when standard output was a file (> out.eml), the
+		// temporary file was renamed over the /dev/stdout link itself, and
+		// the output never reached out.eml (red team, attack3).
+		switch fd {
+		case 1:
+			return e.Stdout, func() error { return nil }, func() {}
+		case 2:
+			return e.Stderr, func() error { return nil }, func() {}
+		}
+		// Another descriptor (3>out.eml): opened again through its name,
+		// and written at its end, where the shell left it.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err == nil {
+			if fi, serr := f.Stat(); serr == nil && fi.Mode().IsRegular() {
+				_, err = f.Seek(0, io.SeekEnd)
+			}
+		}
+		if err != nil {
+			if f != nil {
+				f.Close()
+			}
+			return &atomicFile{err: err}, func() error { return err }, func() {}
+		}
+		return &stdioWriter{f: f, temps: e.temps}, f.Close, func() { f.Close() }
+	}
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
 		// A device or pipe such as /dev/null: renaming a temporary file over
 		// it would replace it, so write through to it.
@@ -58,7 +88,7 @@ func openOutputMode(e *env, path string, perm fs.FileMode) (w io.Writer, commit 
 		// standard output does (exit 141, temporary files removed).
 		return &stdioWriter{f: f, temps: e.temps}, f.Close, func() { f.Close() }
 	}
-	a := &atomicFile{path: path, perm: perm, temps: e.temps}
+	a := &atomicFile{path: path, perm: perm &^ e.Umask, temps: e.temps}
 	a.tf, a.err = e.temps.create(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	var pe *fs.PathError
 	if errors.As(a.err, &pe) {
@@ -122,4 +152,43 @@ func (a *atomicFile) abort() {
 	if a.err == nil {
 		a.err = errors.New("output aborted")
 	}
+}
+
+// fdPath matches the names of an open descriptor of this process.
+var fdPath = regexp.MustCompile(`^/(?:dev|proc/self|proc/thread-self)/fd/([0-9]+)$`)
+
+// fdAlias reports whether path names one of this process's open descriptors
+// (/dev/stdout, /dev/fd/N, /proc/self/fd/N), itself or through symbolic
+// links, and which one. Those names are links the kernel resolves to
+// whatever the descriptor is; they are not places to put a file.
+func fdAlias(path string) (int, bool) {
+	p := path
+	for range 40 { // as the kernel's limit on nested links
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return 0, false
+		}
+		p = abs
+		switch p {
+		case "/dev/stdin":
+			return 0, true
+		case "/dev/stdout":
+			return 1, true
+		case "/dev/stderr":
+			return 2, true
+		}
+		if m := fdPath.FindStringSubmatch(p); m != nil {
+			n, err := strconv.Atoi(m[1])
+			return n, err == nil
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return 0, false // not a link: a name of its own
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = target
+	}
+	return 0, false
 }

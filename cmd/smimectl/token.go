@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -128,13 +129,46 @@ func pinSourcePath(src string) (string, error) {
 	return p.Path, nil
 }
 
-// readFirstLine returns the first line of file, without its line ending.
+// maxSecretLine bounds the first line of a PIN or passphrase file: real ones
+// are a few dozen bytes.
+const maxSecretLine = 4096
+
+// readFirstLine returns the first line of file, without its line ending: a
+// PIN or a passphrase. It reads one byte at a time up to the first newline,
+// never more than maxSecretLine bytes: --pin-file /dev/zero, a large file
+// named by mistake or a pipe that keeps writing can't take the memory (red
+// team, attack3: it read the whole file), and a pipe carrying the PIN is
+// not read past its first line. Nothing read appears in an error.
 func readFirstLine(file string) ([]byte, error) {
-	b, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
-	line, _, _ := bytes.Cut(b, []byte("\n"))
+	defer f.Close()
+	line := make([]byte, 0, 64)
+	var c [1]byte
+	for {
+		n, err := f.Read(c[:])
+		if n == 1 {
+			if c[0] == '\n' {
+				break
+			}
+			if len(line) == maxSecretLine {
+				clear(line)
+				return nil, usagef([]string{"name the file that holds the PIN or passphrase on its first line"},
+					"the first line of %q is longer than %d bytes: it is not a PIN or passphrase file", file, maxSecretLine)
+			}
+			line = append(line, c[0])
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			clear(line)
+			return nil, err
+		}
+	}
 	return bytes.TrimSuffix(line, []byte("\r")), nil
 }
 
@@ -212,21 +246,33 @@ func smartCardRequired(flags string) error {
 // errNoTerminal: there is no terminal to ask for a PIN on.
 var errNoTerminal = errors.New("no terminal")
 
-// readTTYPIN asks for a PIN on the controlling terminal without echo, as
-// ssh and gpg do: standard input may be the message.
-func readTTYPIN(prompt string) ([]byte, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, errNoTerminal
+// ttyPINReader returns env.ReadPIN: it asks for a PIN on the controlling
+// terminal without echo, as ssh and gpg do (standard input may be the
+// message). While echo is off, a signal that stops the run (Ctrl-C at the
+// prompt) turns it back on before the exit: it used to leave the user's
+// terminal without echo (red team, attack3).
+func ttyPINReader(temps *tempFiles) func(prompt string) ([]byte, error) {
+	return func(prompt string) ([]byte, error) {
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return nil, errNoTerminal
+		}
+		defer tty.Close()
+		fd := int(tty.Fd())
+		if st, err := term.GetState(fd); err == nil {
+			defer temps.atSignal(func() {
+				_ = term.Restore(fd, st)
+				fmt.Fprintln(tty)
+			})()
+		}
+		fmt.Fprint(tty, prompt)
+		pin, err := term.ReadPassword(fd)
+		fmt.Fprintln(tty)
+		if err != nil {
+			return nil, errors.New("reading the terminal failed")
+		}
+		return pin, nil
 	}
-	defer tty.Close()
-	fmt.Fprint(tty, prompt)
-	pin, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
-	if err != nil {
-		return nil, errors.New("reading the terminal failed")
-	}
-	return pin, nil
 }
 
 // Wording of token failures (report.go's describers), in the guide's words

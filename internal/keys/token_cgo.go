@@ -551,7 +551,14 @@ func (k *tokenRSAKey) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) (
 		if salt < 0 {
 			return nil, errors.New("keys: bad PSS salt length")
 		}
-		return k.sign(pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_PSS, pkcs11.NewPSSParams(m[0], m[1], uint(salt))), digest)
+		sig, err := k.sign(pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_PSS, pkcs11.NewPSSParams(m[0], m[1], uint(salt))), digest)
+		if err != nil {
+			return nil, err
+		}
+		if rsa.VerifyPSS(k.pub, h, digest, sig, &rsa.PSSOptions{SaltLength: salt, Hash: h}) != nil {
+			return nil, errTokenKeyMismatch
+		}
+		return sig, nil
 	}
 	var data []byte
 	if h != 0 {
@@ -563,8 +570,23 @@ func (k *tokenRSAKey) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) (
 	} else {
 		data = digest
 	}
-	return k.sign(pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), data)
+	sig, err := k.sign(pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), data)
+	if err != nil {
+		return nil, err
+	}
+	if rsa.VerifyPKCS1v15(k.pub, h, digest, sig) != nil {
+		return nil, errTokenKeyMismatch
+	}
+	return sig, nil
 }
+
+// errTokenKeyMismatch: a signature made on the token does not verify with
+// the certificate's public key. newKey compares what the token shows of the
+// key (an RSA modulus, an EC curve), but an EC private key object has no
+// public point to compare, and a module may hide the modulus: so every
+// signature is checked before it leaves, as crypto/rsa checks its own, and a
+// certificate that is not the key's never goes out on a bad signature.
+var errTokenKeyMismatch = errors.New("keys: the token's signature does not verify with the certificate's public key: the certificate does not belong to the key on the token")
 
 // Decrypt decrypts with RSAES-OAEP when opts is *rsa.OAEPOptions, else with
 // PKCS#1 v1.5. With *rsa.PKCS1v15DecryptOptions and SessionKeyLen set, a
@@ -643,7 +665,14 @@ func (k *tokenECKey) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([
 	if err != nil {
 		return nil, err
 	}
-	return rawToASN1(raw, (k.pub.Curve.Params().BitSize+7)/8)
+	sig, err := rawToASN1(raw, (k.pub.Curve.Params().BitSize+7)/8)
+	if err != nil {
+		return nil, err
+	}
+	if !ecdsa.VerifyASN1(k.pub, digest, sig) {
+		return nil, errTokenKeyMismatch
+	}
+	return sig, nil
 }
 
 // rawToASN1 converts a PKCS#11 ECDSA signature, r and s as big-endian
