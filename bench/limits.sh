@@ -28,7 +28,7 @@ measure() { # label, then the command; prints status, seconds, peak RSS and the 
 	shift
 	local status=0
 	/usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || status=$?
-	read -r secs kib <"$work/time"
+	read -r secs kib < <(tail -n 1 "$work/time")
 	printf '%-34s exit %-3s %7.2f s %7.1f MiB  %s\n' "$label" "$status" "$secs" "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" \
 		"$(grep -m1 'error:' "$work/err" | cut -c1-110)"
 }
@@ -45,5 +45,5 @@ go test -c -o "$work/verify.test" ./pkg/verify
 for set in pairs-16 pairs-32 pairs-200 mesh-16 mesh-32 mesh-200; do
 	(cd pkg/verify && /usr/bin/time -f '%M' -o "$work/time" "$work/verify.test" -test.run '^$' \
 		-test.bench "^BenchmarkCrossSigned/$set\$" -test.benchtime 20x -test.benchmem) | grep -E '^Benchmark' || true
-	printf '    peak RSS %.1f MiB\n' "$(awk '{ print $1 / 1024 }' "$work/time")"
+	printf '    peak RSS %.1f MiB\n' "$(tail -n 1 "$work/time" | awk '{ print $1 / 1024 }')"
 done
