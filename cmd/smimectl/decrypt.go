@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -171,9 +170,7 @@ func runDecrypt(opts *decryptOptions) error {
 		warn(e.Stderr, "%s", warning)
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(res); err != nil {
+		if err := encodeJSON(e.Stdout, decryptJSON{jsonHead: newJSONHead(opts.In), Result: res}); err != nil {
 			abort()
 			return fmt.Errorf("writing the result: %w", err)
 		}
@@ -220,7 +217,7 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	// A fault of this machine is no result on the message: no JSON object
 	// with "valid": false for it, only the error (exit 2 or 75).
 	if opts.JSON && localFault(verr) == nil {
-		if err := printJSON(e.Stdout, res, verr, vopts); err != nil {
+		if err := printJSON(e.Stdout, opts.In, res, verr, vopts); err != nil {
 			abort()
 			return err
 		}

@@ -37,7 +37,14 @@ func TestGoldenJSON(t *testing.T) {
 	sm(t, 0, nil, "lab", "init", lab, "--seed", "1")
 	other := filepath.Join(dir, "other")
 	sm(t, 0, nil, "lab", "init", other, "--seed", "2")
-	f := func(name string) string { return filepath.Join(lab, name) }
+	// Run in the lab, so that the "input" of every object is a relative
+	// path, the same on every run.
+	golden, err := filepath.Abs(filepath.Join("testdata", "golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(lab)
+	f := func(name string) string { return name }
 	msg := []byte("From: Alice <alice@example.com>\r\nTo: Bob <bob@example.com>\r\nSubject: Secret plans\r\n" +
 		"Date: Thu, 01 Jan 2026 00:00:00 +0000\r\nMessage-ID: <golden@example.com>\r\nContent-Type: text/plain\r\n\r\nMeet at noon.\r\n")
 	alice := []string{"--p12", f("alice-sign.p12"), "--pass-file", f("p12.pass"), "--at", at}
@@ -84,6 +91,17 @@ func TestGoldenJSON(t *testing.T) {
 		{"decrypt-encrypted-only", 0, sealed, args([]string{"decrypt"}, bob, checks)},
 		{"verify-cosigned", 0, cosigned, args([]string{"verify"}, checks)},
 		{"verify-from-uncovered", 1, ceo, args([]string{"verify"}, checks)},
+		// Issue #13 item 6: every command's --json object, each validated
+		// against its JSON Schema by TestSchemaGolden.
+		{"decrypt-plain", 0, sealed, args([]string{"decrypt", "--json"}, bob)},
+		{"encrypt", 0, msg, []string{"encrypt", "--recipient-cert", f("bob.crt"), "--recipient-cert", f("carol.crt"), "--out", "sealed.eml", "--json"}},
+		{"cert-match", 0, nil, []string{"cert-match", "bob@example.com", "--purpose", "encrypt", "--certs", f("bob.crt"), "--certs", f("alice-sign.crt"), "--intermediates", f("chain.pem"),
+			"--trust", f("root.crt"), "--crl", f("root.crl"), "--crl", f("intermediate.crl"), "--at", at, "--json"}},
+		{"cert-match-none", 3, nil, []string{"cert-match", "alice@example.com", "--purpose", "encrypt", "--certs", f("alice-sign.crt"), "--intermediates", f("chain.pem"),
+			"--trust", f("root.crt"), "--crl", f("root.crl"), "--crl", f("intermediate.crl"), "--at", at, "--json"}},
+		{"cert-verify-untrusted", 1, nil, []string{"cert-verify", f("alice-sign.crt"), "--trust", filepath.Join(other, "root.crt"), "--revocation", "off", "--at", at, "--json"}},
+		{"verify-changed", 1, bytes.Replace(clear, []byte("Meet at noon."), []byte("Meet at nine."), 1), args([]string{"verify"}, checks)},
+		{"inspect-not-smime", 0, msg, []string{"inspect", "--json"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +110,7 @@ func TestGoldenJSON(t *testing.T) {
 			if err := json.Indent(&pretty, out, "", "  "); err != nil || bytes.Count(out, []byte("\n")) != 1 {
 				t.Fatalf("output is not one line of JSON (%v): %q", err, out)
 			}
-			path := filepath.Join("testdata", "golden", tc.name+".json")
+			path := filepath.Join(golden, tc.name+".json")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
