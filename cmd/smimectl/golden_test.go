@@ -23,9 +23,11 @@ import (
 func TestGoldenJSON(t *testing.T) {
 	dir := t.TempDir()
 	const at = "2026-01-01T00:00:00Z"
+	var stderr string // of the last run
 	sm := func(t *testing.T, want int, stdin []byte, args ...string) []byte {
 		t.Helper()
 		var out, errb bytes.Buffer
+		defer func() { stderr = errb.String() }()
 		e := &env{Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errb,
 			Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
 		if got := run(e, args); got != want {
@@ -110,6 +112,7 @@ func TestGoldenJSON(t *testing.T) {
 			if err := json.Indent(&pretty, out, "", "  "); err != nil || bytes.Count(out, []byte("\n")) != 1 {
 				t.Fatalf("output is not one line of JSON (%v): %q", err, out)
 			}
+			checkErrorIsStderr(t, out, stderr)
 			path := filepath.Join(golden, tc.name+".json")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -152,4 +155,47 @@ func coSignLab(t *testing.T, msg []byte, f func(string) string, users ...string)
 		t.Fatal(err)
 	}
 	return out
+}
+
+// checkErrorIsStderr checks that the "error" of a --json object is the error
+// line on standard error (issue #13 item 6): one text for people and scripts,
+// without package prefixes. cert-match --json prints its verdict only in the
+// object, so there the error must be what it would print without --json.
+func checkErrorIsStderr(t *testing.T, out []byte, stderr string) {
+	t.Helper()
+	var obj struct {
+		Error   string `json:"error"`
+		Reason  string `json:"reason"`
+		Address string `json:"address"`
+	}
+	if err := json.Unmarshal(out, &obj); err != nil {
+		t.Fatal(err)
+	}
+	if (obj.Error == "") != (obj.Reason == "") {
+		t.Errorf("error %q with reason %q: both or neither", obj.Error, obj.Reason)
+	}
+	if obj.Error == "" {
+		if strings.Contains(stderr, errorPrefix) {
+			t.Errorf("standard error has an error, the object none:\n%s", stderr)
+		}
+		return
+	}
+	for _, p := range []string{"verify: ", "chain: ", "revocation: ", "decrypt: ", "cms: "} {
+		if strings.Contains(obj.Error, p) {
+			t.Errorf("error %q has the package prefix %q", obj.Error, p)
+		}
+	}
+	if obj.Address != "" && stderr == "" {
+		return // cert-match --json: the verdict is in the object only
+	}
+	var line string // the first error line; warnings may come before it
+	for l := range strings.SplitSeq(stderr, "\n") {
+		if strings.HasPrefix(l, errorPrefix) {
+			line = l
+			break
+		}
+	}
+	if line != errorPrefix+obj.Error {
+		t.Errorf("error is not standard error's:\n json: %s\n stderr: %s", obj.Error, line)
+	}
 }
