@@ -157,7 +157,10 @@ func checkDetail(err error) string {
 	var ce *chain.Error
 	if errors.As(err, &ce) && ce.Cert != nil {
 		if when, ok := strings.CutSuffix(err.Error(), ce.Error()); ok {
-			return trimPrefixes(when) + certinfo.Name(ce.Cert.Subject) + ": " + ce.Detail
+			// The chain names an untrusted certificate's issuer as
+			// pkix.Name.String does: name it as everywhere else.
+			detail := strings.ReplaceAll(ce.Detail, "("+ce.Cert.Issuer.String()+")", "("+certinfo.Name(ce.Cert.Issuer)+")")
+			return trimPrefixes(when) + certinfo.Name(ce.Cert.Subject) + ": " + detail
 		}
 	}
 	return trimPrefixes(err.Error())
