@@ -156,12 +156,12 @@ func (s *Signer) addRevocation(st Status, who string, o revocation.Outcome) {
 func checkDetail(err error) string {
 	var ce *chain.Error
 	if errors.As(err, &ce) && ce.Cert != nil {
-		if when, ok := strings.CutSuffix(err.Error(), ce.Error()); ok {
-			// The chain names an untrusted certificate's issuer as
-			// pkix.Name.String does: name it as everywhere else.
-			detail := strings.ReplaceAll(ce.Detail, "("+ce.Cert.Issuer.String()+")", "("+certinfo.Name(ce.Cert.Issuer)+")")
-			return trimPrefixes(when) + certinfo.Name(ce.Cert.Subject) + ": " + detail
-		}
+		// The chain's error, wherever a wrapper put it ("at signing time
+		// ...: chain: ..."), names the certificate, and an untrusted one's
+		// issuer, as pkix.Name.String does: name them as everywhere else.
+		detail := strings.ReplaceAll(ce.Detail, "("+ce.Cert.Issuer.String()+")", "("+certinfo.Name(ce.Cert.Issuer)+")")
+		s := strings.Replace(err.Error(), ce.Error(), certinfo.Name(ce.Cert.Subject)+": "+detail, 1)
+		return trimPrefixes(s)
 	}
 	return trimPrefixes(err.Error())
 }
