@@ -164,6 +164,14 @@ func runDecrypt(opts *decryptOptions) error {
 	})
 	if err != nil {
 		abort()
+		// A verdict on the message (not for us, does not decrypt, not
+		// encrypted, malformed) is an object too, with its reason; a
+		// fault of this machine is not (exit 2 or 75).
+		if opts.JSON && exitCode(err) == exitFailed && localFault(err) == nil {
+			if jerr := encodeJSON(e.Stdout, decryptJSON{jsonHead: newJSONHead(opts.In), Reason: reasonCode(err), Error: errorText(err)}); jerr != nil {
+				return fmt.Errorf("writing the result: %w", jerr)
+			}
+		}
 		return err
 	}
 	for _, warning := range res.Warnings {

@@ -96,6 +96,7 @@ func TestGoldenJSON(t *testing.T) {
 		// Issue #13 item 6: every command's --json object, each validated
 		// against its JSON Schema by TestSchemaGolden.
 		{"decrypt-plain", 0, sealed, args([]string{"decrypt", "--json"}, bob)},
+		{"decrypt-plain-not-for-us", 1, sealed, []string{"decrypt", "--json", "--p12", f("carol.p12"), "--pass-file", f("p12.pass")}},
 		{"encrypt", 0, msg, []string{"encrypt", "--recipient-cert", f("bob.crt"), "--recipient-cert", f("carol.crt"), "--out", "sealed.eml", "--json"}},
 		{"cert-match", 0, nil, []string{"cert-match", "bob@example.com", "--purpose", "encrypt", "--certs", f("bob.crt"), "--certs", f("alice-sign.crt"), "--intermediates", f("chain.pem"),
 			"--trust", f("root.crt"), "--crl", f("root.crl"), "--crl", f("intermediate.crl"), "--at", at, "--json"}},

@@ -74,9 +74,12 @@ type inspectJSON struct {
 }
 
 // decryptJSON is the object of decrypt --json without --trust.
+// A message it can't decrypt gets an object with only the reason and error.
 type decryptJSON struct {
 	jsonHead
 	*encrypt.Result
+	Reason string `json:"reason,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // certVerifyJSON is the object of cert-verify --json.
