@@ -19,6 +19,7 @@ import (
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // certMatchOptions are the options of cert-match.
@@ -121,7 +122,7 @@ func runCertMatch(opts *certMatchOptions) error {
 	cands := candidatesOf(sel, nm)
 	switch {
 	case opts.JSON:
-		if err := printMatchJSON(e.Stdout, opts.Address, opts.Purpose, cands); err != nil {
+		if err := printMatchJSON(e.Stdout, opts.Address, opts.Purpose, cands, err); err != nil {
 			return err
 		}
 		if nm != nil {
@@ -238,10 +239,15 @@ func explainTable(w io.Writer, cands []certsel.Candidate) error {
 
 // matchJSON is cert-match's --json output.
 type matchJSON struct {
+	Schema     int             `json:"schema"`
 	Address    string          `json:"address"`
 	Purpose    string          `json:"purpose"`
 	Selected   *candidateJSON  `json:"selected"`
 	Candidates []candidateJSON `json:"candidates"`
+	// Reason and Error say why no certificate was selected (the reason
+	// code and the sentence smimectl would print on standard error).
+	Reason string `json:"reason,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 type candidateJSON struct {
@@ -257,16 +263,20 @@ type candidateJSON struct {
 	Detail    string          `json:"detail"`
 	PrivKey   bool            `json:"private_key"`
 	SHA256    string          `json:"sha256"`
+	// FingerprintSHA256 is SHA256 again, under the name every other
+	// --json object gives a certificate's fingerprint.
+	FingerprintSHA256 string `json:"fingerprint_sha256"`
 }
 
-func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate) error {
-	out := matchJSON{Address: addr, Purpose: purpose, Candidates: []candidateJSON{}}
+func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate, serr error) error {
+	out := matchJSON{Schema: jsonSchemaVersion, Address: addr, Purpose: purpose, Candidates: []candidateJSON{},
+		Reason: reasonCode(serr), Error: errorText(serr)}
 	for _, c := range cands {
 		cj := candidateJSON{
 			Source: c.Origin, Subject: certinfo.Name(c.Cert.Subject), Serial: fmt.Sprintf("%X", c.Cert.SerialNumber),
 			KeyUsage: certinfo.UsageString(c.Cert.KeyUsage), NotBefore: c.Cert.NotBefore.UTC(), NotAfter: c.Cert.NotAfter.UTC(),
 			Match: c.Match, Verdict: c.Verdict, Rule: c.Rule, Detail: c.Detail, PrivKey: c.Key != nil,
-			SHA256: fingerprint(c.Cert),
+			SHA256: fingerprint(c.Cert), FingerprintSHA256: verify.Fingerprint(c.Cert),
 		}
 		out.Candidates = append(out.Candidates, cj)
 		if c.Verdict == certsel.Selected {

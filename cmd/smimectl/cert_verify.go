@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -140,9 +139,8 @@ func runCertVerify(opts *certVerifyOptions) error {
 	}
 	switch {
 	case opts.JSON:
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetEscapeHTML(false)
-		if jerr := enc.Encode(res); jerr != nil {
+		if jerr := encodeJSON(e.Stdout, certVerifyJSON{jsonHead: newJSONHead(opts.Cert), CertificateResult: res,
+			Reason: reasonCode(err), Error: errorText(err)}); jerr != nil {
 			return jerr
 		}
 	case opts.Verbose:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -165,15 +164,21 @@ func runDecrypt(opts *decryptOptions) error {
 	})
 	if err != nil {
 		abort()
+		// A verdict on the message (not for us, does not decrypt, not
+		// encrypted, malformed) is an object too, with its reason; a
+		// fault of this machine is not (exit 2 or 75).
+		if opts.JSON && exitCode(err) == exitFailed && localFault(err) == nil {
+			if jerr := encodeJSON(e.Stdout, decryptJSON{jsonHead: newJSONHead(opts.In), Reason: reasonCode(err), Error: errorText(err)}); jerr != nil {
+				return fmt.Errorf("writing the result: %w", jerr)
+			}
+		}
 		return err
 	}
 	for _, warning := range res.Warnings {
 		warn(e.Stderr, "%s", warning)
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(res); err != nil {
+		if err := encodeJSON(e.Stdout, decryptJSON{jsonHead: newJSONHead(opts.In), Result: res}); err != nil {
 			abort()
 			return fmt.Errorf("writing the result: %w", err)
 		}
@@ -220,7 +225,7 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	// A fault of this machine is no result on the message: no JSON object
 	// with "valid": false for it, only the error (exit 2 or 75).
 	if opts.JSON && localFault(verr) == nil {
-		if err := printJSON(e.Stdout, res, verr, vopts); err != nil {
+		if err := printJSON(e.Stdout, opts.In, res, verr, vopts); err != nil {
 			abort()
 			return err
 		}

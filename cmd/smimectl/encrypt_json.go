@@ -9,12 +9,14 @@ import (
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/encrypt"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // encryptReport is what encrypt --json prints: the content cipher and, for
 // every recipient, the certificate the message was encrypted to and where it
 // came from. Field names are stable.
 type encryptReport struct {
+	jsonHead
 	Cipher     string            `json:"cipher"`
 	Recipients []recipientReport `json:"recipients"`
 	Out        string            `json:"out"`
@@ -27,11 +29,13 @@ type recipientReport struct {
 	Issuer  string `json:"issuer"`
 	Serial  string `json:"serial"`
 	Origin  string `json:"origin,omitempty"` // the --certs source it was found in
+	// FingerprintSHA256 is the certificate's SHA-256 fingerprint.
+	FingerprintSHA256 string `json:"fingerprint_sha256"`
 }
 
 func certReport(addr, role, origin string, c *x509.Certificate) recipientReport {
 	return recipientReport{Address: addr, Role: role, Subject: certinfo.Name(c.Subject), Issuer: certinfo.Name(c.Issuer),
-		Serial: strings.ToUpper(c.SerialNumber.Text(16)), Origin: origin}
+		Serial: strings.ToUpper(c.SerialNumber.Text(16)), Origin: origin, FingerprintSHA256: verify.Fingerprint(c)}
 }
 
 // report describes what runEncrypt did, for --json.
@@ -40,7 +44,7 @@ func (p *encryptPlan) report(opts *encryptOptions) (*encryptReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &encryptReport{Cipher: c.String(), Out: opts.Out, Recipients: []recipientReport{}}
+	r := &encryptReport{jsonHead: newJSONHead(opts.In), Cipher: c.String(), Out: opts.Out, Recipients: []recipientReport{}}
 	if opts.OutDir != "" {
 		r.Out = opts.OutDir
 	}

@@ -23,9 +23,11 @@ import (
 func TestGoldenJSON(t *testing.T) {
 	dir := t.TempDir()
 	const at = "2026-01-01T00:00:00Z"
+	var stderr string // of the last run
 	sm := func(t *testing.T, want int, stdin []byte, args ...string) []byte {
 		t.Helper()
 		var out, errb bytes.Buffer
+		defer func() { stderr = errb.String() }()
 		e := &env{Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errb,
 			Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
 		if got := run(e, args); got != want {
@@ -37,7 +39,14 @@ func TestGoldenJSON(t *testing.T) {
 	sm(t, 0, nil, "lab", "init", lab, "--seed", "1")
 	other := filepath.Join(dir, "other")
 	sm(t, 0, nil, "lab", "init", other, "--seed", "2")
-	f := func(name string) string { return filepath.Join(lab, name) }
+	// Run in the lab, so that the "input" of every object is a relative
+	// path, the same on every run.
+	golden, err := filepath.Abs(filepath.Join("testdata", "golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(lab)
+	f := func(name string) string { return name }
 	msg := []byte("From: Alice <alice@example.com>\r\nTo: Bob <bob@example.com>\r\nSubject: Secret plans\r\n" +
 		"Date: Thu, 01 Jan 2026 00:00:00 +0000\r\nMessage-ID: <golden@example.com>\r\nContent-Type: text/plain\r\n\r\nMeet at noon.\r\n")
 	alice := []string{"--p12", f("alice-sign.p12"), "--pass-file", f("p12.pass"), "--at", at}
@@ -84,6 +93,18 @@ func TestGoldenJSON(t *testing.T) {
 		{"decrypt-encrypted-only", 0, sealed, args([]string{"decrypt"}, bob, checks)},
 		{"verify-cosigned", 0, cosigned, args([]string{"verify"}, checks)},
 		{"verify-from-uncovered", 1, ceo, args([]string{"verify"}, checks)},
+		// Issue #13 item 6: every command's --json object, each validated
+		// against its JSON Schema by TestSchemaGolden.
+		{"decrypt-plain", 0, sealed, args([]string{"decrypt", "--json"}, bob)},
+		{"decrypt-plain-not-for-us", 1, sealed, []string{"decrypt", "--json", "--p12", f("carol.p12"), "--pass-file", f("p12.pass")}},
+		{"encrypt", 0, msg, []string{"encrypt", "--recipient-cert", f("bob.crt"), "--recipient-cert", f("carol.crt"), "--out", "sealed.eml", "--json"}},
+		{"cert-match", 0, nil, []string{"cert-match", "bob@example.com", "--purpose", "encrypt", "--certs", f("bob.crt"), "--certs", f("alice-sign.crt"), "--intermediates", f("chain.pem"),
+			"--trust", f("root.crt"), "--crl", f("root.crl"), "--crl", f("intermediate.crl"), "--at", at, "--json"}},
+		{"cert-match-none", 3, nil, []string{"cert-match", "alice@example.com", "--purpose", "encrypt", "--certs", f("alice-sign.crt"), "--intermediates", f("chain.pem"),
+			"--trust", f("root.crt"), "--crl", f("root.crl"), "--crl", f("intermediate.crl"), "--at", at, "--json"}},
+		{"cert-verify-untrusted", 1, nil, []string{"cert-verify", f("alice-sign.crt"), "--trust", filepath.Join(other, "root.crt"), "--revocation", "off", "--at", at, "--json"}},
+		{"verify-changed", 1, bytes.Replace(clear, []byte("Meet at noon."), []byte("Meet at nine."), 1), args([]string{"verify"}, checks)},
+		{"inspect-not-smime", 0, msg, []string{"inspect", "--json"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +113,8 @@ func TestGoldenJSON(t *testing.T) {
 			if err := json.Indent(&pretty, out, "", "  "); err != nil || bytes.Count(out, []byte("\n")) != 1 {
 				t.Fatalf("output is not one line of JSON (%v): %q", err, out)
 			}
-			path := filepath.Join("testdata", "golden", tc.name+".json")
+			checkErrorIsStderr(t, out, stderr)
+			path := filepath.Join(golden, tc.name+".json")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
@@ -134,4 +156,47 @@ func coSignLab(t *testing.T, msg []byte, f func(string) string, users ...string)
 		t.Fatal(err)
 	}
 	return out
+}
+
+// checkErrorIsStderr checks that the "error" of a --json object is the error
+// line on standard error (issue #13 item 6): one text for people and scripts,
+// without package prefixes. cert-match --json prints its verdict only in the
+// object, so there the error must be what it would print without --json.
+func checkErrorIsStderr(t *testing.T, out []byte, stderr string) {
+	t.Helper()
+	var obj struct {
+		Error   string `json:"error"`
+		Reason  string `json:"reason"`
+		Address string `json:"address"`
+	}
+	if err := json.Unmarshal(out, &obj); err != nil {
+		t.Fatal(err)
+	}
+	if (obj.Error == "") != (obj.Reason == "") {
+		t.Errorf("error %q with reason %q: both or neither", obj.Error, obj.Reason)
+	}
+	if obj.Error == "" {
+		if strings.Contains(stderr, errorPrefix) {
+			t.Errorf("standard error has an error, the object none:\n%s", stderr)
+		}
+		return
+	}
+	for _, p := range []string{"verify: ", "chain: ", "revocation: ", "decrypt: ", "cms: "} {
+		if strings.Contains(obj.Error, p) {
+			t.Errorf("error %q has the package prefix %q", obj.Error, p)
+		}
+	}
+	if obj.Address != "" && stderr == "" {
+		return // cert-match --json: the verdict is in the object only
+	}
+	var line string // the first error line; warnings may come before it
+	for l := range strings.SplitSeq(stderr, "\n") {
+		if strings.HasPrefix(l, errorPrefix) {
+			line = l
+			break
+		}
+	}
+	if line != errorPrefix+obj.Error {
+		t.Errorf("error is not standard error's:\n json: %s\n stderr: %s", obj.Error, line)
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -91,9 +90,10 @@ func runInspect(opts *inspectOptions) error {
 	// (a full disk, /dev/full) is a failure, not a silent exit 0.
 	out := &errWriter{w: e.Stdout}
 	if opts.JSON {
-		enc := json.NewEncoder(out)
-		enc.SetEscapeHTML(false)
-		enc.Encode(ins)
+		if ins.Layers == nil {
+			ins.Layers = []*verify.Layer{} // not S/MIME: no layers, not null
+		}
+		encodeJSON(out, inspectJSON{jsonHead: newJSONHead(opts.In), Inspection: ins, Reason: reasonCode(err), Error: errorText(err)})
 	} else {
 		printLayers(out, ins)
 	}

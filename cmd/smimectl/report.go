@@ -508,3 +508,49 @@ func describeSourceError(e *certsel.SourceError) (string, []string) {
 	}
 	return msg, nil
 }
+
+// errorText is the error line reportError writes for err, without its
+// prefix: the "error" of every --json object, so that a script reads what a
+// person reads on standard error (issue #13 item 6). "" for nil.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg, _ := describe(err)
+	var lines []string
+	for line := range strings.SplitSeq(msg, "\n") {
+		if line = strings.TrimRight(line, " \t\r."); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// reasonCode is the reason code of err (see verify.Reasons): the library's,
+// or for the errors only the command layer meets, the code that says why.
+func reasonCode(err error) string {
+	var (
+		noMatch *certsel.NoMatchError
+		missing *certsel.MissingError
+		signer  *sign.CertificateError
+		recip   *encrypt.RecipientError
+		source  *certsel.SourceError
+		noCert  *noCertError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case localFault(err) != nil:
+		return verify.ReasonLocalFault
+	case errors.As(err, &source):
+		return verify.ReasonLookupFailed
+	case errors.As(err, &signer), errors.As(err, &noMatch), errors.As(err, &missing), errors.As(err, &recip),
+		errors.As(err, &noCert):
+		if code := verify.ReasonCode(err); code != verify.ReasonOther {
+			// A signer's own certificate that is expired, revoked...
+			return code
+		}
+		return verify.ReasonNoCertificate
+	}
+	return verify.ReasonCode(err)
+}

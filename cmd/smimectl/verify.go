@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -213,7 +212,7 @@ func runVerify(opts *verifyOptions) error {
 	// A fault of this machine is no result on the message: no JSON object
 	// with "valid": false for it, only the error (exit 2 or 75).
 	if opts.JSON && localFault(verr) == nil {
-		if err := printJSON(e.Stdout, res, verr, vopts); err != nil {
+		if err := printJSON(e.Stdout, opts.In, res, verr, vopts); err != nil {
 			abort()
 			return err
 		}
@@ -310,18 +309,12 @@ func certificateCheckOptions(e *env, tf *trustFlags, rf *revocationFlags) (verif
 	}, nil
 }
 
-// printJSON writes res as one line of JSON. A message too broken to give a result
-// still gets an object, with valid false and the error.
-func printJSON(w io.Writer, res *verify.Result, verr error, vopts verify.Options) error {
-	if res == nil {
-		res = &verify.Result{At: vopts.Now().UTC(), Signers: []*verify.Signer{}}
-		if verr != nil {
-			res.Error = verr.Error()
-		}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(res)
+// printJSON writes the result of verifying the input named in (a path, or ""
+// or "-" for standard input) as one line of JSON (see newVerifyJSON). A
+// message too broken to give a result still gets an object, with valid false
+// and the error.
+func printJSON(w io.Writer, in string, res *verify.Result, verr error, vopts verify.Options) error {
+	return encodeJSON(w, newVerifyJSON(in, res, verr, vopts))
 }
 
 // summary is one line saying who signed and what was checked, for -v and lab demo:

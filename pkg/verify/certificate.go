@@ -3,7 +3,9 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -216,7 +218,7 @@ func (v *verifier) checkKeyUsage(s *Signer, cert *x509.Certificate) error {
 		if v.purpose != PurposeSign {
 			detail = (&CertificateError{Cert: cert, Purpose: v.purpose, Err: te}).Error()
 		}
-		s.add("key-usage", StatusFail, detail)
+		s.Checks = append(s.Checks, Check{Name: "key-usage", Status: StatusFail, Detail: trimPrefixes(detail), Reason: ReasonKeyUsage})
 		return te
 	}
 	s.add("key-usage", StatusPass, certinfo.UsageString(cert.KeyUsage))
@@ -229,7 +231,15 @@ func certificateInfo(c *x509.Certificate) CertificateInfo {
 		Subject: certinfo.Name(c.Subject), Issuer: certinfo.Name(c.Issuer),
 		Serial: strings.ToUpper(c.SerialNumber.Text(16)), Emails: certinfo.Addresses(c),
 		NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), KeyUsage: certinfo.UsageString(c.KeyUsage),
+		FingerprintSHA256: Fingerprint(c),
 	}
+}
+
+// Fingerprint is the SHA-256 digest of c's DER encoding in upper-case
+// hexadecimal, as the --json output gives it.
+func Fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
 }
 
 // Limits of [ReadCertificates]: a certificate file is a certificate with

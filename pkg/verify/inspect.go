@@ -98,6 +98,15 @@ type Layer struct {
 	Valid bool `json:"valid"`
 	// Error is the layer's first failure (Open only).
 	Error string `json:"error,omitempty"`
+	// Reason is the reason code of Error (see [ReasonCode]).
+	Reason string `json:"reason,omitempty"`
+	// Err is the failure Error describes, nil if none.
+	Err error `json:"-"`
+}
+
+// fail records err as the layer's failure.
+func (l *Layer) fail(err error) {
+	l.Err, l.Error, l.Reason = err, err.Error(), ReasonCode(err)
 }
 
 // CertificateInfo describes a certificate carried in a signed layer.
@@ -109,6 +118,9 @@ type CertificateInfo struct {
 	NotBefore time.Time `json:"not_before"`
 	NotAfter  time.Time `json:"not_after"`
 	KeyUsage  string    `json:"key_usage,omitempty"`
+	// FingerprintSHA256 is the SHA-256 digest of the certificate's DER,
+	// in upper-case hexadecimal: what names it unambiguously.
+	FingerprintSHA256 string `json:"fingerprint_sha256"`
 }
 
 // RecipientInfo is one recipient entry of an enveloped layer.
@@ -372,11 +384,7 @@ func describeSigned(l *Layer, sd *cms.SignedData) {
 	}
 	l.Certs = sd.Certificates
 	for _, c := range sd.Certificates {
-		l.Certificates = append(l.Certificates, CertificateInfo{
-			Subject: certinfo.Name(c.Subject), Issuer: certinfo.Name(c.Issuer),
-			Serial: strings.ToUpper(c.SerialNumber.Text(16)), Emails: certinfo.Addresses(c),
-			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), KeyUsage: certinfo.UsageString(c.KeyUsage),
-		})
+		l.Certificates = append(l.Certificates, certificateInfo(c))
 	}
 	for i, si := range sd.SignerInfos {
 		l.Signers = append(l.Signers, describeSigner(i, si, sd.Certificates))

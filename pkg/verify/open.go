@@ -230,7 +230,7 @@ func (p *peeler) peel(r io.Reader) error {
 				err = &LayerError{Depth: depth, Kind: kind, Err: err}
 				if l != nil {
 					err.(*LayerError).Kind = l.Kind
-					l.Error = err.Error()
+					l.fail(err)
 				}
 			}
 			return err
@@ -273,7 +273,7 @@ func (p *peeler) layer(e *mime.Entity, mt, st string, next *mime.Spool, depth in
 	l.Valid = first == nil
 	if first != nil {
 		le := &LayerError{Depth: depth, Kind: l.Kind, Err: first}
-		l.Error = le.Error()
+		l.fail(le)
 		if p.firstErr == nil {
 			p.firstErr = le
 		}

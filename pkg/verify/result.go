@@ -2,12 +2,14 @@ package verify
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
@@ -74,15 +76,18 @@ func (r *Result) warn(format string, args ...any) {
 
 // Signer is one signer's identity and checks.
 type Signer struct {
-	Index              int        `json:"index"`
-	Subject            string     `json:"subject,omitempty"`
-	Emails             []string   `json:"emails,omitempty"`
-	Issuer             string     `json:"issuer,omitempty"`
-	Serial             string     `json:"serial,omitempty"`
-	SubjectKeyID       string     `json:"subject_key_id,omitempty"`
-	NotBefore          *time.Time `json:"not_before,omitempty"`
-	NotAfter           *time.Time `json:"not_after,omitempty"`
-	KeyUsage           string     `json:"key_usage,omitempty"`
+	Index        int        `json:"index"`
+	Subject      string     `json:"subject,omitempty"`
+	Emails       []string   `json:"emails,omitempty"`
+	Issuer       string     `json:"issuer,omitempty"`
+	Serial       string     `json:"serial,omitempty"`
+	SubjectKeyID string     `json:"subject_key_id,omitempty"`
+	NotBefore    *time.Time `json:"not_before,omitempty"`
+	NotAfter     *time.Time `json:"not_after,omitempty"`
+	KeyUsage     string     `json:"key_usage,omitempty"`
+	// FingerprintSHA256 is the SHA-256 fingerprint of the signer's
+	// certificate (see [Fingerprint]), when it was found.
+	FingerprintSHA256  string     `json:"fingerprint_sha256,omitempty"`
 	DigestAlgorithm    string     `json:"digest_algorithm"`
 	SignatureAlgorithm string     `json:"signature_algorithm"`
 	SigningTime        *time.Time `json:"signing_time,omitempty"`
@@ -90,6 +95,9 @@ type Signer struct {
 	SignedAttributes []string `json:"signed_attributes,omitempty"`
 	Valid            bool     `json:"valid"`
 	Checks           []Check  `json:"checks"`
+	// ChainInfo describes Chain for the JSON output: the trusted chain,
+	// leaf first, root last; empty when none was found.
+	ChainInfo []CertificateInfo `json:"chain,omitempty"`
 	// Certificate is the signer's certificate, Chain the trusted chain
 	// (leaf first) when one was found.
 	Certificate *x509.Certificate   `json:"-"`
@@ -108,6 +116,7 @@ func (s *Signer) setCertificate(c *x509.Certificate) {
 	nb, na := c.NotBefore.UTC(), c.NotAfter.UTC()
 	s.NotBefore, s.NotAfter = &nb, &na
 	s.KeyUsage = certinfo.UsageString(c.KeyUsage)
+	s.FingerprintSHA256 = Fingerprint(c)
 }
 
 // coSigner reports whether the signer's sender check is a note: a valid
@@ -120,9 +129,56 @@ func (s *Signer) add(name string, st Status, detail string) {
 	s.Checks = append(s.Checks, Check{Name: name, Status: st, Detail: detail})
 }
 
+// addWarning records a check that warns, with its reason code.
+func (s *Signer) addWarning(name, reason, detail string) {
+	s.Checks = append(s.Checks, Check{Name: name, Status: StatusWarning, Detail: detail, Reason: reason})
+}
+
+// addFailure records a check that failed with err: its reason code, and
+// err's text without the package prefixes of the library's layers.
+func (s *Signer) addFailure(name string, err error) {
+	s.Checks = append(s.Checks, Check{Name: name, Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(err)})
+}
+
 // addRevocation records the revocation answer o for the certificate who.
 func (s *Signer) addRevocation(st Status, who string, o revocation.Outcome) {
-	s.Checks = append(s.Checks, Check{Name: "revocation", Status: st, Detail: who + ": " + o.Detail, Certificate: who, Revocation: &o})
+	c := Check{Name: "revocation", Status: st, Detail: who + ": " + o.Detail, Certificate: who, Revocation: &o}
+	if st == StatusWarning {
+		c.Reason = ReasonRevocationUnavailable
+	}
+	s.Checks = append(s.Checks, c)
+}
+
+// checkDetail is err's text for a check's detail: without the "verify: ",
+// "chain: " or "revocation: " prefix, and with a chain failure's
+// certificate named as every other name of the output (certinfo.Name),
+// not in the form of pkix.Name.String.
+func checkDetail(err error) string {
+	var ce *chain.Error
+	if errors.As(err, &ce) && ce.Cert != nil {
+		// The chain's error, wherever a wrapper put it ("at signing time
+		// ...: chain: ..."), names the certificate, and an untrusted one's
+		// issuer, as pkix.Name.String does: name them as everywhere else.
+		detail := strings.ReplaceAll(ce.Detail, "("+ce.Cert.Issuer.String()+")", "("+certinfo.Name(ce.Cert.Issuer)+")")
+		s := strings.Replace(err.Error(), ce.Error(), certinfo.Name(ce.Cert.Subject)+": "+detail, 1)
+		return trimPrefixes(s)
+	}
+	return trimPrefixes(err.Error())
+}
+
+// trimPrefixes removes the leading package prefixes of the library's
+// errors from s.
+func trimPrefixes(s string) string {
+	for {
+		t := s
+		for _, p := range []string{"verify: ", "chain: ", "revocation: ", "cms: ", "mime: "} {
+			t = strings.TrimPrefix(t, p)
+		}
+		if t == s {
+			return s
+		}
+		s = t
+	}
 }
 
 // Status is a check's outcome.
@@ -147,6 +203,9 @@ type Check struct {
 	Name   string `json:"name"`
 	Status Status `json:"status"`
 	Detail string `json:"detail,omitempty"`
+	// Reason is the reason code (see [ReasonCode]) of a check whose
+	// status is fail or warning; "" otherwise.
+	Reason string `json:"reason,omitempty"`
 	// Certificate names the certificate a revocation check is about, or
 	// whose issuer a fetch-intermediates check downloaded.
 	Certificate string `json:"certificate,omitempty"`

@@ -453,6 +453,10 @@ func (v *verifier) network() context.Context {
 	return v.netCtx
 }
 
+// errNoSignerCertificate: the signer's certificate was not found
+// (ReasonMissingCertificate).
+var errNoSignerCertificate = errors.New("the signer's certificate is not in the message nor given with --intermediates")
+
 // checkSigner runs every check for one signer; the error is the first
 // failure, also kept in the Signer.
 func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error) {
@@ -467,7 +471,7 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 		s.SigningTime = &t
 	}
 	fail := func(name string, err error) (*Signer, error) {
-		s.add(name, StatusFail, err.Error())
+		s.addFailure(name, err)
 		return s, err
 	}
 	certs := append(slices.Clip(v.msg.sd.Certificates), v.opts.Intermediates...)
@@ -476,7 +480,7 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 		cert = si.FindCertificate(v.opts.Roots)
 	}
 	if cert == nil {
-		return fail("certificate", &SignatureError{Signer: i, Err: errors.New("the signer's certificate is not in the message nor given with --intermediates")})
+		return fail("certificate", &SignatureError{Signer: i, Err: errNoSignerCertificate})
 	}
 	s.setCertificate(cert)
 	if err := v.checkDigestPolicy(s, si.Hash()); err != nil {
@@ -500,10 +504,10 @@ func (v *verifier) checkDigestPolicy(s *Signer, h crypto.Hash) error {
 		if !v.opts.AllowMD5 {
 			return &PolicyError{Err: errors.New("the message is signed with MD5, which is refused (--allow-md5 accepts it)")}
 		}
-		s.add("digest-algorithm", StatusWarning, "MD5 is broken; accepted because it was asked for")
+		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "MD5 is broken; accepted because it was asked for")
 		v.res.warn("signer %d uses MD5", s.Index+1)
 	case crypto.SHA1:
-		s.add("digest-algorithm", StatusWarning, "SHA-1 is weak; accepted for old mail")
+		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "SHA-1 is weak; accepted for old mail")
 		v.res.warn("signer %d uses SHA-1, which is weak", s.Index+1)
 	case 0:
 		return &PolicyError{Err: fmt.Errorf("unsupported digest algorithm")}
@@ -541,7 +545,7 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	inter, res, err = v.fetchMissing(s, cert, inter, now, res, err)
 	if s.SigningTime != nil {
 		if s.SigningTime.After(now.Add(5 * time.Minute)) {
-			s.add("signing-time", StatusWarning, "the signing time is later than the evaluation time")
+			s.addWarning("signing-time", ReasonFutureSigningTime, "the signing time is later than the evaluation time")
 			v.res.warn("signer %d claims a signing time in the future", s.Index+1)
 		} else if res != nil && res.ValidAt(*s.SigningTime) {
 			s.add("signing-time", StatusPass, "the certificate chain was valid when the message was signed")
@@ -549,7 +553,7 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 			var ce *chain.Error
 			if errors.As(err, &ce) && (ce.Reason == chain.Expired || ce.Reason == chain.NotYetValid) {
 				err = &TrustError{Cert: ce.Cert, Reason: ce.Reason, Err: fmt.Errorf("at signing time %s: %w", s.SigningTime.UTC().Format(time.RFC3339), err)}
-				s.add("signing-time", StatusFail, err.Error())
+				s.addFailure("signing-time", err)
 				return err
 			}
 		} else {
@@ -562,17 +566,20 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 		if errors.As(err, &ce) {
 			te.Cert, te.Reason = ce.Cert, ce.Reason
 		}
-		s.add("chain", StatusFail, err.Error())
+		s.Checks = append(s.Checks, Check{Name: "chain", Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(te)})
 		return te
 	}
 	s.Chain = res.Chain
+	for _, c := range res.Chain {
+		s.ChainInfo = append(s.ChainInfo, certificateInfo(c))
+	}
 	names := make([]string, len(res.Chain))
 	for i, c := range res.Chain {
 		names[i] = c.Subject.CommonName
 	}
 	s.add("chain", StatusPass, "trusted: "+strings.Join(names, " <- "))
 	if res.SHA1 {
-		s.add("chain-signatures", StatusWarning, "a certificate in the chain is signed with SHA-1")
+		s.addWarning("chain-signatures", ReasonWeakAlgorithm, "a certificate in the chain is signed with SHA-1")
 		v.res.warn("signer %d: a certificate in the chain is signed with SHA-1", s.Index+1)
 	}
 	if err := v.checkKeyUsage(s, cert); err != nil {
@@ -608,7 +615,7 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 		got, ferr := v.opts.FetchIssuers(v.network(), ce.Cert)
 		who := ce.Cert.Subject.CommonName
 		if ferr != nil {
-			s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusWarning, Detail: ferr.Error(), Certificate: who})
+			s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusWarning, Detail: trimPrefixes(ferr.Error()), Reason: ReasonIssuerUnavailable, Certificate: who})
 			v.res.warn("the issuer of %q could not be downloaded: %v", who, ferr)
 			return inter, res, err
 		}
@@ -651,7 +658,7 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 		who := path[i].Subject.CommonName
 		switch {
 		case err != nil:
-			s.Checks = append(s.Checks, Check{Name: "revocation", Status: StatusFail, Detail: err.Error(), Certificate: who, Revocation: &o})
+			s.Checks = append(s.Checks, Check{Name: "revocation", Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(err), Certificate: who, Revocation: &o})
 			return err
 		case o.Status == revocation.Unknown:
 			s.addRevocation(StatusWarning, who, o)
@@ -748,13 +755,13 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	}
 	if mode == SenderStrict {
 		for _, s := range valid {
-			s.add("sender", StatusFail, se.Error())
+			s.addFailure("sender", se)
 			s.Valid, s.err = false, se
 		}
 		return se
 	}
 	for _, s := range valid {
-		s.add("sender", StatusWarning, se.Error())
+		s.addWarning("sender", ReasonSenderMismatch, checkDetail(se))
 	}
 	v.res.warn("%s", strings.TrimPrefix(se.Error(), "verify: "))
 	return nil
