@@ -453,6 +453,10 @@ func (v *verifier) network() context.Context {
 	return v.netCtx
 }
 
+// errNoSignerCertificate: the signer's certificate was not found
+// (ReasonMissingCertificate).
+var errNoSignerCertificate = errors.New("the signer's certificate is not in the message nor given with --intermediates")
+
 // checkSigner runs every check for one signer; the error is the first
 // failure, also kept in the Signer.
 func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error) {
@@ -476,7 +480,7 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 		cert = si.FindCertificate(v.opts.Roots)
 	}
 	if cert == nil {
-		return fail("certificate", &SignatureError{Signer: i, Err: errors.New("the signer's certificate is not in the message nor given with --intermediates")})
+		return fail("certificate", &SignatureError{Signer: i, Err: errNoSignerCertificate})
 	}
 	s.setCertificate(cert)
 	if err := v.checkDigestPolicy(s, si.Hash()); err != nil {
