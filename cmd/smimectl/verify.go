@@ -26,6 +26,8 @@ type verifyOptions struct {
 	JSON        bool     // --json: print the result as JSON on standard output
 	Verbose     bool     // -v, --verbose: a summary line on standard error
 	annotateFlags
+	batchFlags
+	Paths []string // the arguments: messages, directories, Maildirs, mbox files
 
 	env *env
 }
@@ -152,9 +154,10 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
   # In a procmail recipe: annotate every message with the verdict.
   :0 fw
   | smimectl verify --annotate --trust /etc/smimectl/roots.pem`,
-		Args:              noArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			opts.batchFlags.setGiven(cmd.Flags())
 			if runF != nil {
 				return runF(opts)
 			}
@@ -174,12 +177,19 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
 	opts.annotateFlags.addFlags(fs, "the message as received")
+	opts.batchFlags.addFlags(fs)
 	return cmd
 }
 
 // runVerify loads the trust material, verifies the message once, and writes the
 // content (or the JSON result) and any warnings.
 func runVerify(opts *verifyOptions) error {
+	if opts.batchMode() {
+		return runVerifyBatch(opts)
+	}
+	if opts.In != "" && len(opts.Paths) > 0 {
+		return usagef([]string{"name every message as an argument: smimectl verify [flags] PATH..."}, "--in can't be used with PATH arguments")
+	}
 	if opts.annotating() {
 		return runVerifyAnnotate(opts)
 	}
@@ -324,6 +334,19 @@ func printJSON(w io.Writer, res *verify.Result, verr error, vopts verify.Options
 	return enc.Encode(res)
 }
 
+// signerLabel names a signer as "Name <address>": the common name of its
+// certificate (or its subject) and its mail addresses.
+func signerLabel(s *verify.Signer) string {
+	who := s.Subject
+	if s.Certificate != nil && s.Certificate.Subject.CommonName != "" {
+		who = s.Certificate.Subject.CommonName
+	}
+	if len(s.Emails) > 0 && !(len(s.Emails) == 1 && s.Emails[0] == who) {
+		who += " <" + strings.Join(s.Emails, ", ") + ">"
+	}
+	return who
+}
+
 // summary is one line saying who signed and what was checked, for -v and lab demo:
 // "signed by Alice <alice@example.com> (multipart/signed, sha-256); chain: Alice <-
 // Issuing CA <- Root CA; checks: signature, chain, revocation (warning), ...". A
@@ -332,13 +355,7 @@ func printJSON(w io.Writer, res *verify.Result, verr error, vopts verify.Options
 func summary(res *verify.Result) string {
 	var parts []string
 	for _, s := range res.Signers {
-		who := s.Subject
-		if s.Certificate != nil && s.Certificate.Subject.CommonName != "" {
-			who = s.Certificate.Subject.CommonName
-		}
-		if len(s.Emails) > 0 && !(len(s.Emails) == 1 && s.Emails[0] == who) {
-			who += " <" + strings.Join(s.Emails, ", ") + ">"
-		}
+		who := signerLabel(s)
 		role := "signed by"
 		for _, c := range s.Checks {
 			if c.Name == "sender" && c.Status == verify.StatusNote {
