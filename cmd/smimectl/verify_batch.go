@@ -255,12 +255,12 @@ func (run *batchRun) judge(in batch.Input, out batchOutcome) *batchRecord {
 	case exp.Pass:
 	case rec.verdict == verdictPass:
 		rec.verdict = verdictFail
-		rec.text = fmt.Sprintf("passed, but %s expects fail:%s", exp.Path, exp.Reason)
+		rec.text = fmt.Sprintf("passed, but --expect wants fail:%s", exp.Reason)
 	case rec.reason == exp.Reason:
 		rec.verdict, rec.tempFail = verdictPass, false
 		rec.text = "failed as expected: " + rec.text
 	default:
-		rec.text = fmt.Sprintf("failed with %s, but %s expects fail:%s: %s", rec.reason, exp.Path, exp.Reason, rec.text)
+		rec.text = fmt.Sprintf("failed with %s, but --expect wants fail:%s: %s", rec.reason, exp.Reason, rec.text)
 	}
 	return rec
 }
