@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/internal/batch"
+	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
@@ -97,6 +98,8 @@ func runVerifyBatch(opts *verifyOptions) error {
 		return err
 	}
 	run.at = vopts.Now()
+	// One answer per certificate for the whole run, shared by the workers.
+	vopts.Revocation = revocation.Memo(vopts.Revocation, 0)
 	if opts.JUnit != "" {
 		if run.junit, err = newJUnitWriter(e, opts.JUnit); err != nil {
 			return err
