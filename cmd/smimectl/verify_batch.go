@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -123,6 +125,11 @@ func runVerifyBatch(opts *verifyOptions) error {
 	if run.err != nil {
 		return run.err
 	}
+	if c := run.counts; c.passed+c.failed+c.skipped+c.errors == 0 {
+		// A CI job whose fixtures went missing must not pass.
+		return usagef([]string{fmt.Sprintf("directories give only the files matching --glob %q; name other files as arguments or change --glob", opts.Glob)},
+			"no message found in %s", strings.Join(quoteAll(paths), ", "))
+	}
 	return run.counts.exitError()
 }
 
@@ -156,6 +163,14 @@ func (opts *verifyOptions) checkBatch() ([]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+func quoteAll(s []string) []string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = strconv.Quote(v)
+	}
+	return q
 }
 
 func countOf(s []string, v string) int {
