@@ -25,11 +25,37 @@ type ioFlags struct {
 }
 
 func (f *ioFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&f.In, "in", "", "read the message from `file` instead of standard input")
+	fs.Var(&onceString{p: &f.In}, "in", "read the message from `file` instead of standard input")
 	fs.StringVar(&f.Out, "out", "", "write the result to `file` instead of standard output; it appears only on success")
 	markFileFlag(fs, "in", messageExts...)
 	markFileFlag(fs, "out", messageExts...)
 }
+
+// onceString is a string flag that may be given once: pflag's own lets the
+// last of several win, which for --in would check one message and say
+// nothing of the others (issue #13 item 1).
+type onceString struct {
+	p   *string
+	set bool
+}
+
+func (v *onceString) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+
+func (v *onceString) Set(s string) error {
+	if v.set {
+		return errors.New("given more than once; to check several messages, name them as arguments instead")
+	}
+	v.set = true
+	*v.p = s
+	return nil
+}
+
+func (v *onceString) Type() string { return "string" }
 
 // keyFlags names the private key and certificate to act with. A passphrase never comes
 // from a command-line value (SPEC "Keys and certificates"): only from a file or an

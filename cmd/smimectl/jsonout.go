@@ -50,12 +50,18 @@ func newVerifyJSON(in string, res *verify.Result, verr error, vopts verify.Optio
 	if res == nil {
 		res = &verify.Result{At: vopts.Now().UTC(), Signers: []*verify.Signer{}}
 	}
+	wordLayerErrors(res)
+	return &verifyJSON{jsonHead: newJSONHead(in), Result: res, Reason: reasonCode(verr), Error: errorText(verr)}
+}
+
+// wordLayerErrors words the errors of res's layers as standard error words
+// them.
+func wordLayerErrors(res *verify.Result) {
 	for _, l := range res.Layers {
 		if l.Err != nil {
 			l.Error = errorText(l.Err)
 		}
 	}
-	return &verifyJSON{jsonHead: newJSONHead(in), Result: res, Reason: reasonCode(verr), Error: errorText(verr)}
 }
 
 // encodeJSON writes v as one line of JSON, without HTML escapes.

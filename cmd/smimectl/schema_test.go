@@ -140,7 +140,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"no schema", func(m map[string]any) { delete(m, "schema") }},
 		{"schema 2", func(m map[string]any) { m["schema"] = 2 }},
 		{"no input", func(m map[string]any) { delete(m, "input") }},
-		{"undocumented field", func(m map[string]any) { m["verdict"] = "pass" }},
+		{"undocumented field", func(m map[string]any) { m["certified_by"] = "trust me" }},
 		{"unknown reason", func(m map[string]any) { m["reason"] = "bad-vibes" }},
 		{"fingerprint not hex", func(m map[string]any) {
 			m["signers"].([]any)[0].(map[string]any)["fingerprint_sha256"] = "not-a-fingerprint"

@@ -25,6 +25,8 @@ type verifyOptions struct {
 	JSON        bool     // --json: print the result as JSON on standard output
 	Verbose     bool     // -v, --verbose: a summary line on standard error
 	annotateFlags
+	batchFlags
+	Paths []string // the arguments: messages, directories, Maildirs, mbox files
 
 	env *env
 }
@@ -34,7 +36,7 @@ var senderChecks = []string{"strict", "warn", "off"}
 func newVerifyCmd(e *env, runF func(*verifyOptions) error) *cobra.Command {
 	opts := &verifyOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "verify [--trust <file>]... [--at <time>] [flags]",
+		Use:   "verify [--trust <file>]... [--at <time>] [flags] [<path>...]",
 		Short: "Check a signed message and write out its content",
 		Long: `Verify a clear-signed (multipart/signed) or opaque-signed (application/pkcs7-mime)
 message as the guide's Figure 1.17 and Chapter 6 "Validating a Digitally Signed
@@ -136,14 +138,51 @@ status is 0 whenever the message was written, whatever the verdict: the
 verdict is in the field, and the reason still goes to standard error. Only
 when nothing could be written (a bad flag, an unreadable file, an unwritable
 --out, a full or missing TMPDIR: 2, or 75 where trying again can help) is it
-non-zero, and then nothing is written. --annotate can't be used with --json.`,
+non-zero, and then nothing is written. --annotate can't be used with --json.
+
+Batches, for CI fixtures and mail stores: with <path> arguments, verify checks
+every message they hold and writes no content, only one result per message,
+in the order of the arguments, whatever --jobs is. A file is one message, or an
+mbox (one whose first line starts "From ") whose messages are split at "From "
+lines after an empty line, with mboxrd quoting (">From ") undone; a directory is
+searched, subdirectories too, for files matching --glob (*.eml); a Maildir
+(a directory with cur and new) gives every file of cur and new. "-" is standard
+input; a lone "-", or no argument, is one message as above. FIFOs, devices and
+symbolic links to directories are skipped with a warning, and so is a path named
+twice. --in takes one message: given twice, or with <path> arguments, it is a
+usage error. The trust files and CRLs are read once for the whole run; --jobs
+messages (default: the number of CPUs) are checked at once.
+
+The text result is one line per message, four fields separated by tabs: the
+input (with #N for message N of an mbox, from 0), the verdict (pass, fail, skip
+or error), the signers, and the reason ("-" for none). --json prints one JSON
+object per line instead, as for one message with "input", "mbox_index" and
+"mbox_offset" (the byte offset of its "From " line) for an mbox message,
+"verdict", "reason" (the reason code of docs/json.md), "expected" and "detail"
+in front. --junit writes a JUnit XML report too, one testcase per message with a
+failure, error or skipped element when it did not pass. Standard error ends with
+a summary: "N passed, N failed", with "N skipped" under --skip-unsigned (which
+counts messages that are not S/MIME signed as skipped) and "N not checked
+(error)" for files that could not be read.
+
+--expect names a manifest of expected outcomes: one message a line, "PATH pass"
+or "PATH fail:REASON" (a reason code), "#" starting a comment; PATH is as given
+on the command line or relative to the manifest's directory, with #N for one
+message of an mbox. A message that fails for its REASON counts as passed; one
+that passes, or fails for another reason, as failed; a PATH that was not among
+the messages checked as failed too. The exit status is 2 if any file could not
+be read, else 75 if any message lacked a revocation answer --revocation hard
+requires, else 1 if any message failed, else 0. --out, --annotate and -v can't
+be used with a batch.`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
 
-  # Check mail fixtures at a pinned time, with a CRL, in CI.
-  for m in fixtures/*.eml; do
-    smimectl verify --trust ca/root.crt --crl ca/intermediate.crl --at 2026-01-01 --in "$m" >/dev/null || exit 1
-  done
+  # Check mail fixtures at a pinned time, with a CRL, in CI, with a JUnit report.
+  smimectl verify --trust ca/root.crt --crl ca/intermediate.crl --at 2026-01-01 \
+    --expect fixtures/expect.txt --junit report.xml fixtures/
+
+  # Which messages of a mailbox did a revoked certificate sign?
+  smimectl verify --trust roots.pem --crl issuing.crl --json ~/Maildir | jq -r 'select(.reason == "revoked") | .input'
 
   # Machine-readable result.
   smimectl verify --trust root.crt --json < signed.eml | jq '.signers[0].checks'
@@ -151,9 +190,10 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
   # In a procmail recipe: annotate every message with the verdict.
   :0 fw
   | smimectl verify --annotate --trust /etc/smimectl/roots.pem`,
-		Args:              noArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			opts.batchFlags.setGiven(cmd.Flags())
 			if runF != nil {
 				return runF(opts)
 			}
@@ -173,12 +213,19 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
 	opts.annotateFlags.addFlags(fs, "the message as received")
+	opts.batchFlags.addFlags(fs)
 	return cmd
 }
 
 // runVerify loads the trust material, verifies the message once, and writes the
 // content (or the JSON result) and any warnings.
 func runVerify(opts *verifyOptions) error {
+	if opts.batchMode() {
+		return runVerifyBatch(opts)
+	}
+	if opts.In != "" && len(opts.Paths) > 0 {
+		return usagef([]string{"name every message as an argument: smimectl verify [flags] PATH..."}, "--in can't be used with PATH arguments")
+	}
 	if opts.annotating() {
 		return runVerifyAnnotate(opts)
 	}
@@ -317,6 +364,19 @@ func printJSON(w io.Writer, in string, res *verify.Result, verr error, vopts ver
 	return encodeJSON(w, newVerifyJSON(in, res, verr, vopts))
 }
 
+// signerLabel names a signer as "Name <address>": the common name of its
+// certificate (or its subject) and its mail addresses.
+func signerLabel(s *verify.Signer) string {
+	who := s.Subject
+	if s.Certificate != nil && s.Certificate.Subject.CommonName != "" {
+		who = s.Certificate.Subject.CommonName
+	}
+	if len(s.Emails) > 0 && !(len(s.Emails) == 1 && s.Emails[0] == who) {
+		who += " <" + strings.Join(s.Emails, ", ") + ">"
+	}
+	return who
+}
+
 // summary is one line saying who signed and what was checked, for -v and lab demo:
 // "signed by Alice <alice@example.com> (multipart/signed, sha-256); chain: Alice <-
 // Issuing CA <- Root CA; checks: signature, chain, revocation (warning), ...". A
@@ -325,13 +385,7 @@ func printJSON(w io.Writer, in string, res *verify.Result, verr error, vopts ver
 func summary(res *verify.Result) string {
 	var parts []string
 	for _, s := range res.Signers {
-		who := s.Subject
-		if s.Certificate != nil && s.Certificate.Subject.CommonName != "" {
-			who = s.Certificate.Subject.CommonName
-		}
-		if len(s.Emails) > 0 && !(len(s.Emails) == 1 && s.Emails[0] == who) {
-			who += " <" + strings.Join(s.Emails, ", ") + ">"
-		}
+		who := signerLabel(s)
 		role := "signed by"
 		for _, c := range s.Checks {
 			if c.Name == "sender" && c.Status == verify.StatusNote {
