@@ -111,7 +111,6 @@ func writeBatchJSON(w io.Writer, rec *batchRecord, at time.Time) error {
 	return err
 }
 
-
 // marshalJSON is json.Marshal without HTML escaping, as printJSON writes.
 func marshalJSON(v any) ([]byte, error) {
 	var b strings.Builder
