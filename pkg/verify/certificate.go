@@ -116,19 +116,7 @@ func (e *CertificateError) Error() string {
 	if !errors.As(e.Err, &te) {
 		return "verify: " + strings.TrimPrefix(strings.TrimPrefix(e.Err.Error(), "verify: "), "revocation: ")
 	}
-	var what string
-	switch te.Reason {
-	case chain.Untrusted:
-		what = "the certificate was issued by an untrusted source"
-	case chain.Expired:
-		what = "the certificate has expired"
-	case chain.NotYetValid:
-		what = "the certificate is not yet valid"
-	case chain.Usage:
-		what = "the certificate may not be used " + e.Purpose.use()
-	default:
-		what = "the certificate is not valid"
-	}
+	what := trustWhat(te.Reason, "the certificate", e.Purpose.use())
 	return fmt.Sprintf("verify: %s: %v", what, strings.TrimPrefix(te.Err.Error(), "chain: "))
 }
 

@@ -81,26 +81,31 @@ type TrustError struct {
 }
 
 func (e *TrustError) Error() string {
-	var what string
-	switch e.Reason {
+	return fmt.Sprintf("verify: %s: %v", trustWhat(e.Reason, "the signer's certificate", "to sign mail"),
+		strings.TrimPrefix(e.Err.Error(), "chain: "))
+}
+
+// trustWhat words a chain failure of reason r: who names the certificate
+// checked ("the signer's certificate"), use what its key usage must allow
+// ("to sign mail"). TrustError and CertificateError share it.
+func trustWhat(r chain.Reason, who, use string) string {
+	switch r {
 	case chain.Untrusted:
-		what = "the signer's certificate was issued by an untrusted source"
+		return who + " was issued by an untrusted source"
 	case chain.Expired:
-		what = "the certificate has expired"
+		return "the certificate has expired"
 	case chain.NotYetValid:
-		what = "the certificate is not yet valid"
+		return "the certificate is not yet valid"
 	case chain.Usage:
-		what = "the certificate may not be used to sign mail"
+		return "the certificate may not be used " + use
 	case chain.Policy:
-		what = "the certificate chain breaks the certificate policies its authorities set"
+		return "the certificate chain breaks the certificate policies its authorities set"
 	case chain.NameConstraint:
-		what = "the certificate is outside the names its issuing authority may certify"
+		return "the certificate is outside the names its issuing authority may certify"
 	case chain.TooComplex:
-		what = "the certificate chain could not be checked"
-	default:
-		what = "the signer's certificate is not valid"
+		return "the certificate chain could not be checked"
 	}
-	return fmt.Sprintf("verify: %s: %v", what, strings.TrimPrefix(e.Err.Error(), "chain: "))
+	return who + " is not valid"
 }
 
 func (e *TrustError) Unwrap() error { return e.Err }
