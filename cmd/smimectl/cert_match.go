@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -272,23 +268,17 @@ func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate
 	out := matchJSON{Schema: jsonSchemaVersion, Address: addr, Purpose: purpose, Candidates: []candidateJSON{},
 		Reason: reasonCode(serr), Error: errorText(serr)}
 	for _, c := range cands {
+		fp := verify.Fingerprint(c.Cert)
 		cj := candidateJSON{
 			Source: c.Origin, Subject: certinfo.Name(c.Cert.Subject), Serial: fmt.Sprintf("%X", c.Cert.SerialNumber),
 			KeyUsage: certinfo.UsageString(c.Cert.KeyUsage), NotBefore: c.Cert.NotBefore.UTC(), NotAfter: c.Cert.NotAfter.UTC(),
 			Match: c.Match, Verdict: c.Verdict, Rule: c.Rule, Detail: c.Detail, PrivKey: c.Key != nil,
-			SHA256: fingerprint(c.Cert), FingerprintSHA256: verify.Fingerprint(c.Cert),
+			SHA256: fp, FingerprintSHA256: fp,
 		}
 		out.Candidates = append(out.Candidates, cj)
 		if c.Verdict == certsel.Selected {
 			out.Selected = &cj
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
-}
-
-func fingerprint(c *x509.Certificate) string {
-	sum := sha256.Sum256(c.Raw)
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
+	return encodeJSON(w, out)
 }

@@ -132,7 +132,7 @@ func runCertVerify(opts *certVerifyOptions) error {
 		return err // the file can't be read: no verdict to report
 	}
 	if res == nil {
-		res = &verify.CertificateResult{At: vopts.Now().UTC(), Purpose: purpose, Checks: []verify.Check{}, Error: err.Error()}
+		res = &verify.CertificateResult{At: vopts.Now().UTC(), Purpose: purpose, Checks: []verify.Check{}}
 	}
 	for _, w := range res.Warnings {
 		warn(e.Stderr, "%s", w)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -191,9 +190,11 @@ func readManifest(path string) (*batch.Manifest, error) {
 		return nil, fmt.Errorf("can't read --expect %q: %w", path, err)
 	}
 	defer f.Close()
-	known := func(code string) bool {
-		return slices.ContainsFunc(verify.Reasons(), func(r verify.ReasonInfo) bool { return r.Code == code })
+	codes := map[string]bool{}
+	for _, r := range verify.Reasons() {
+		codes[r.Code] = true
 	}
+	known := func(code string) bool { return codes[code] }
 	m, err := batch.ParseManifest(f, filepath.Dir(path), known)
 	if err != nil {
 		return nil, usagef([]string{"a line is \"PATH pass\" or \"PATH fail:REASON\"; docs/json.md lists the reason codes"}, "--expect %q: %w", path, err)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -113,13 +113,11 @@ func writeBatchJSON(w io.Writer, rec *batchRecord, at time.Time) error {
 
 // marshalJSON is json.Marshal without HTML escaping, as printJSON writes.
 func marshalJSON(v any) ([]byte, error) {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	var b bytes.Buffer
+	if err := encodeJSON(&b, v); err != nil {
 		return nil, err
 	}
-	return []byte(strings.TrimSuffix(b.String(), "\n")), nil
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // JUnit XML, as Jenkins (the Surefire/Ant schema), GitLab and GitHub

@@ -23,7 +23,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 )
 
 // Input is one message to work on, or a note about a path that gives none.
@@ -155,7 +154,7 @@ func walkDir(dir string, opts *Options, yield func(Input) bool) bool {
 	if err != nil {
 		return yield(Input{Path: dir, MboxIndex: -1, Err: err})
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	// os.ReadDir returns the entries sorted by name: the order is stable.
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
 		if e.IsDir() {
