@@ -101,7 +101,7 @@ var ErrNotMLKEMKey = errNotMLKEM
 // For "both", the expanded key must be the one the seed gives (RFC 9935
 // section 8: a mismatch is an error, not a choice of either). An optional
 // publicKey [1] must match too. A key of another algorithm gives an error
-// wrapping [ErrNotMLKEMKey].
+// wrapping [ErrNotMLKEMKey], as does DER that is not PKCS#8.
 func ParsePKCS8PrivateKey(der []byte) (*PrivateKey, error) {
 	s := cryptobyte.String(der)
 	var seq, alg, inner cryptobyte.String
@@ -110,7 +110,7 @@ func ParsePKCS8PrivateKey(der []byte) (*PrivateKey, error) {
 	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() ||
 		!seq.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) ||
 		!seq.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
-		return nil, errors.New("kem: malformed PKCS#8 private key")
+		return nil, fmt.Errorf("%w (not PKCS#8)", ErrNotMLKEMKey)
 	}
 	set, ok := ForOID(oid)
 	if !ok {

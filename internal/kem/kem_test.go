@@ -115,7 +115,9 @@ func TestPKCS8Refused(t *testing.T) {
 		{"both mismatch", string(bothDER(MLKEM768, seed, other.ExpandedKey())), "not the one its seed gives"},
 		{"both short expanded", string(bothDER(MLKEM768, seed, exp[:100])), "not the one its seed gives"},
 		{"short seed", string(bothDER(MLKEM768, seed[:10], exp)), "seed of 10 bytes"},
-		{"garbage", "\x30\x03\x02\x01\x00", "malformed"},
+		{"garbage", "\x30\x03\x02\x01\x00", "not an ML-KEM key (not PKCS#8)"},
+		{"no key", "\x30\x10\x02\x01\x00\x30\x0b\x06\x09\x60\x86\x48\x01\x65\x03\x04\x04\x02", "malformed ML-KEM-768 PKCS#8"},
+		{"seed and junk", string(bothDER(MLKEM768, seed, exp)[:20]), "not PKCS#8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParsePKCS8PrivateKey([]byte(tc.der))

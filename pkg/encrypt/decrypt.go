@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 )
 
@@ -32,7 +33,8 @@ type DecryptOptions struct {
 	// Certificate is ours: the recipient entry naming it is used.
 	Certificate *x509.Certificate
 	// Key is the certificate's private key: a crypto.Decrypter for RSA,
-	// a KeyAgreer or *ecdsa.PrivateKey for EC.
+	// a KeyAgreer or *ecdsa.PrivateKey for EC, a crypto.Decapsulator (a
+	// *kem.PrivateKey) for ML-KEM.
 	Key crypto.PrivateKey
 	// TryAll, when no recipient entry names Certificate, tries Key on
 	// the entries that could be for it: key transport to an RSA modulus of
@@ -388,6 +390,14 @@ func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
 			pub = cms.AgreerPublic(k)
 		}
 		return pub != nil && len(pub.Bytes()) == len(ri.OriginatorKey)
+	case cms.KEMRecipient:
+		// An ML-KEM key of the entry's parameter set.
+		d, ok := key.(crypto.Decapsulator)
+		if !ok {
+			return false
+		}
+		set, ok := kem.ForOID(ri.KEM.Algorithm)
+		return ok && len(d.Encapsulator().Bytes()) == set.PublicKeySize()
 	}
 	return false
 }

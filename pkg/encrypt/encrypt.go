@@ -58,6 +58,7 @@ import (
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 )
 
@@ -205,8 +206,8 @@ func certName(c *x509.Certificate) string {
 }
 
 // CheckRecipient reports whether cert can receive encrypted mail at now:
-// valid then, key usage for encryption, an RSA or EC (P-256, P-384, P-521)
-// key.
+// valid then, key usage for encryption, an RSA, EC (P-256, P-384, P-521)
+// or ML-KEM (512, 768, 1024; RFC 9936) key.
 func CheckRecipient(cert *x509.Certificate, now time.Time) error {
 	err := func() error {
 		if now.Before(cert.NotBefore) {
@@ -221,6 +222,9 @@ func CheckRecipient(cert *x509.Certificate, now time.Time) error {
 			if _, err := k.ECDH(); err != nil {
 				return fmt.Errorf("unsupported EC key: %w", err)
 			}
+		case *kem.PublicKey:
+		case nil:
+			return errors.New("the certificate's key is of an algorithm this program does not know")
 		default:
 			return fmt.Errorf("unsupported key type %T", cert.PublicKey)
 		}
