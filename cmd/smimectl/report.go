@@ -105,7 +105,15 @@ func describeNotForUsError(e *encrypt.NotForUsError) (string, []string) {
 }
 
 func describeDecryptError(e *encrypt.DecryptError) (string, []string) {
-	return "this message can't be decrypted: the key does not fit, or the message was modified in transit", nil
+	const msg = "this message can't be decrypted: the key does not fit, or the message was modified in transit"
+	if errors.Is(e, cms.ErrKEMUnwrap) {
+		// ML-KEM decapsulation never fails (implicit rejection): the wrong
+		// key or the change shows only at the key-unwrap check after it.
+		return msg, []string{"the ML-KEM recipient entry names your certificate, but its content key does not unwrap with your key: " +
+			"the entry was changed in transit or made for another key (ML-KEM accepts any ciphertext, only the AES key-wrap check after it can tell); " +
+			"ask the sender to encrypt again"}
+	}
+	return msg, nil
 }
 
 func describeEncryptMalformedError(e *encrypt.MalformedError) (string, []string) {
