@@ -331,6 +331,12 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 		}
 		k, err := ri.UnwrapKey(opts.Key, keyLen, opts.Rand)
 		if err != nil {
+			if ri.Type == cms.KEMRecipient && malformedEntry(err) {
+				// A KEM entry says what is wrong with it (a kekLength
+				// that does not fit the wrap, an unknown KDF, a
+				// ciphertext of the wrong size): that is no key failure.
+				return nil, &MalformedError{fmt.Errorf("the recipient entry for your certificate: %w", err)}
+			}
 			return nil, &DecryptError{Err: err}
 		}
 		res.Recipients[i].Us = true
@@ -363,6 +369,13 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 		}
 	}
 	return nil, &NotForUsError{Recipients: res.Recipients}
+}
+
+// malformedEntry reports whether err is about the recipient entry's form
+// or algorithms rather than the key.
+func malformedEntry(err error) bool {
+	var ua *cms.UnsupportedAlgorithmError
+	return cms.IsFormatError(err) || cms.IsLimitError(err) || errors.As(err, &ua)
 }
 
 // fits reports whether key is of the kind ri needs.

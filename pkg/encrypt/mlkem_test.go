@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +68,55 @@ func TestMLKEMRecipients(t *testing.T) {
 		if !errors.As(err, &nf) {
 			t.Errorf("dan's key on erin's message: got %v, want *NotForUsError", err)
 		}
+	}
+}
+
+// patchDER replaces old by new (once) in the DER of an encrypted message's
+// base64 body, as a hostile sender would write it.
+func patchDER(t *testing.T, msg []byte, old, new []byte) []byte {
+	t.Helper()
+	i := bytes.Index(msg, []byte("\r\n\r\n"))
+	der, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(msg[i+4:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(der, old) != 1 {
+		t.Fatalf("%x occurs %d times", old, bytes.Count(der, old))
+	}
+	der = bytes.Replace(der, old, new, 1)
+	return append(msg[:i+4:i+4], []byte(base64.StdEncoding.EncodeToString(der)+"\r\n")...)
+}
+
+// TestMLKEMHostileMessage: a KEM entry for our certificate that is
+// malformed is reported as a malformed message saying what is wrong, not
+// as a wrong key; a changed ciphertext is a *DecryptError whose cause is
+// the key-wrap check (issue #18 item 3). Nothing is written either way.
+func TestMLKEMHostileMessage(t *testing.T) {
+	l := labtest.Seeded(t, "encrypt")
+	dan, err := l.MLKEMUser("dan-mlkem", "dan", "Dan", kem.MLKEM768)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := encryptMsg(t, testMsg, Options{Recipients: []*x509.Certificate{dan.Cert}})
+	hkdf := []byte{0x30, 0x0d, 0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x03, 0x1c}
+	wrap256 := []byte{0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2d}
+	kekLen := append(append(bytes.Clone(hkdf), 0x02, 0x01, 0x20), wrap256...)
+	for _, tc := range []struct {
+		name     string
+		old, new []byte
+		words    string
+	}{
+		{"kekLength 16 with AES-256 wrap", kekLen, append(append(bytes.Clone(hkdf), 0x02, 0x01, 0x10), wrap256...), "kekLength 16 does not match AES-256 key wrap"},
+		{"unknown KDF", hkdf, append(bytes.Clone(hkdf[:14]), 0x1f), "unsupported KEM key-derivation algorithm 1.2.840.113549.1.9.16.3.31"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := Decrypt(&out, bytes.NewReader(patchDER(t, enc, tc.old, tc.new)), DecryptOptions{Certificate: dan.Cert, Key: dan.Key})
+			var me *MalformedError
+			if !errors.As(err, &me) || !strings.Contains(err.Error(), tc.words) || out.Len() != 0 {
+				t.Fatalf("got %v (%d bytes out), want a *MalformedError saying %q", err, out.Len(), tc.words)
+			}
+		})
 	}
 }
 
