@@ -27,7 +27,19 @@
 //
 // Keys are interfaces: an RSA private key is a crypto.Decrypter, an EC key
 // a [KeyAgreer] (or an *ecdsa.PrivateKey), so a token key decrypts like a
-// file key.
+// file key; an ML-KEM key is a crypto.Decapsulator (a *kem.PrivateKey).
+//
+// # Post-quantum recipients
+//
+// A recipient certificate with an ML-KEM-512, -768 or -1024 key (RFC 9935)
+// gets a KEMRecipientInfo (RFC 9629) as RFC 9936 profiles it: ML-KEM
+// encapsulation, HKDF-SHA256 over CMSORIforKEMOtherInfo, and AES key wrap
+// (AES-128 for ML-KEM-512, AES-256 for the others), in EnvelopedData or
+// AuthEnvelopedData, beside RSA and ECDH recipients. ML-KEM never rejects
+// a ciphertext: a KEM entry made for another key, or changed in transit,
+// shows as the key-unwrap check failing (a [DecryptError] wrapping
+// cms.ErrKEMUnwrap); an entry whose algorithms do not fit together is a
+// [MalformedError] that says why.
 //
 // # Cipher policy
 //
