@@ -3,7 +3,6 @@ package cms
 import (
 	"crypto"
 	"crypto/hkdf"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -312,15 +311,4 @@ func (r Recipient) kemRecipientInfo(pub *kem.PublicKey, cek []byte) ([]byte, err
 		})
 	})
 	return b.Bytes()
-}
-
-// kemFields are the parts of a RecipientInfo only a KEM entry has.
-type kemFields struct {
-	// KEM is the KEM algorithm (id-alg-ml-kem-768, ...) and KEMCiphertext
-	// its ciphertext (kemct).
-	KEM           pkix.AlgorithmIdentifier
-	KEMCiphertext []byte
-	// KDF derives the key-encryption key of KEKLength bytes.
-	KDF       pkix.AlgorithmIdentifier
-	KEKLength int
 }

@@ -113,8 +113,14 @@ type RecipientInfo struct {
 	OriginatorKey []byte
 	UKM           []byte
 
-	// KEM recipients only.
-	kemFields
+	// KEM recipients only (RFC 9629 section 3): KEM is the KEM algorithm
+	// (id-alg-ml-kem-768, ...) and KEMCiphertext its ciphertext (kemct);
+	// KDF derives the key-encryption key of KEKLength bytes, for the key
+	// wrap in KeyEncryptionAlgorithm.
+	KEM           pkix.AlgorithmIdentifier
+	KEMCiphertext []byte
+	KDF           pkix.AlgorithmIdentifier
+	KEKLength     int
 }
 
 // Matches reports whether the recipient identifier names cert.
