@@ -15,6 +15,7 @@ import (
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
@@ -143,7 +144,7 @@ func describeAs[E error](d func(E) (string, []string)) func(error) (string, []st
 // libraryDetail is a library error's text without its package prefix.
 func libraryDetail(err error) string {
 	s := err.Error()
-	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: "} {
+	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: ", "kem: "} {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s
@@ -165,8 +166,12 @@ func describeCertificateError(e *sign.CertificateError) (string, []string) {
 	if who == "" {
 		who = "this message"
 	}
-	return fmt.Sprintf("no certificate with a private key can sign for %s: %s", who, libraryDetail(e.Err)),
-		[]string{"give a signing certificate for the sender with --key and --cert, or --p12; --force signs anyway"}
+	msg := fmt.Sprintf("no certificate with a private key can sign for %s: %s", who, libraryDetail(e.Err))
+	if errors.Is(e.Err, kem.ErrCannotSign) {
+		// --force can't help: the key itself cannot sign.
+		return msg, []string{"an ML-KEM key only decrypts: give a signing certificate for the sender with --key and --cert, or --p12"}
+	}
+	return msg, []string{"give a signing certificate for the sender with --key and --cert, or --p12; --force signs anyway"}
 }
 
 func describeSignatureError(e *verify.SignatureError) (string, []string) {
