@@ -345,6 +345,17 @@ func TestKEMHostileSender(t *testing.T) {
 	}
 }
 
+// TestKEMWrongContentKeySize: an entry that wraps a content key of another
+// size than the cipher's is refused by name, never handed to the cipher.
+func TestKEMWrongContentKeySize(t *testing.T) {
+	id := kemIdentities(t)[kem.MLKEM768]
+	short := validKEMRI(t, id, bytes.Repeat([]byte{1}, 16), nil)
+	k, err := unwrapDER(short.der(id.cert), id.key, 32)
+	if k != nil || !errors.Is(err, ErrDecrypt) || !strings.Contains(err.Error(), "carries a 16-byte content key, the cipher needs 32") {
+		t.Fatalf("got key %x, error %v", k, err)
+	}
+}
+
 var cryptoSHA256 = kemKDFs[0].hash
 
 func isUnsupported(err error) bool {
