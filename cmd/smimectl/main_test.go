@@ -107,6 +107,9 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"bigfile": cmdBigfile,
 	"mkcrl":   cmdMkCRL, // mkcrl_test.go
 	"cosign":  cmdCoSign,
+	// ML-KEM identities and a tampered KEM entry: see mlkem_test.go.
+	"mlkemuser": cmdMLKEMUser,
+	"kemtamper": cmdKEMTamper,
 }
 
 // cmdCoSign clear-signs a message by several signers in one SignedData, which no

@@ -15,6 +15,7 @@ import (
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
@@ -105,7 +106,15 @@ func describeNotForUsError(e *encrypt.NotForUsError) (string, []string) {
 }
 
 func describeDecryptError(e *encrypt.DecryptError) (string, []string) {
-	return "this message can't be decrypted: the key does not fit, or the message was modified in transit", nil
+	const msg = "this message can't be decrypted: the key does not fit, or the message was modified in transit"
+	if errors.Is(e, cms.ErrKEMUnwrap) {
+		// ML-KEM decapsulation never fails (implicit rejection): the wrong
+		// key or the change shows only at the key-unwrap check after it.
+		return msg, []string{"the ML-KEM recipient entry names your certificate, but its content key does not unwrap with your key: " +
+			"the entry was changed in transit or made for another key (ML-KEM accepts any ciphertext, only the AES key-wrap check after it can tell); " +
+			"ask the sender to encrypt again"}
+	}
+	return msg, nil
 }
 
 func describeEncryptMalformedError(e *encrypt.MalformedError) (string, []string) {
@@ -135,7 +144,7 @@ func describeAs[E error](d func(E) (string, []string)) func(error) (string, []st
 // libraryDetail is a library error's text without its package prefix.
 func libraryDetail(err error) string {
 	s := err.Error()
-	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: "} {
+	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: ", "kem: "} {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s
@@ -157,8 +166,12 @@ func describeCertificateError(e *sign.CertificateError) (string, []string) {
 	if who == "" {
 		who = "this message"
 	}
-	return fmt.Sprintf("no certificate with a private key can sign for %s: %s", who, libraryDetail(e.Err)),
-		[]string{"give a signing certificate for the sender with --key and --cert, or --p12; --force signs anyway"}
+	msg := fmt.Sprintf("no certificate with a private key can sign for %s: %s", who, libraryDetail(e.Err))
+	if errors.Is(e.Err, kem.ErrCannotSign) {
+		// --force can't help: the key itself cannot sign.
+		return msg, []string{"an ML-KEM key only decrypts: give a signing certificate for the sender with --key and --cert, or --p12"}
+	}
+	return msg, []string{"give a signing certificate for the sender with --key and --cert, or --p12; --force signs anyway"}
 }
 
 func describeSignatureError(e *verify.SignatureError) (string, []string) {

@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+
+	"github.com/smimectl/smimectl/internal/kem"
 )
 
 // maxPBKDF2Iterations bounds the work a hostile file can demand, for PBES2
@@ -128,6 +130,11 @@ func parseEncryptedPKCS8(der []byte, p *passphrase) (crypto.Signer, error) {
 	plain, ok := unpad(plain, block.BlockSize())
 	if !ok {
 		return nil, fmt.Errorf("%w", ErrIncorrectPassphrase)
+	}
+	if k, err := kem.ParsePKCS8PrivateKey(plain); err == nil {
+		return k, nil
+	} else if !errors.Is(err, kem.ErrNotMLKEMKey) {
+		return nil, fmt.Errorf("keys: parsing the decrypted PKCS#8 key: %w", err)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(plain)
 	if err != nil {

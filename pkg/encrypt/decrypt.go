@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 )
 
@@ -32,7 +33,8 @@ type DecryptOptions struct {
 	// Certificate is ours: the recipient entry naming it is used.
 	Certificate *x509.Certificate
 	// Key is the certificate's private key: a crypto.Decrypter for RSA,
-	// a KeyAgreer or *ecdsa.PrivateKey for EC.
+	// a KeyAgreer or *ecdsa.PrivateKey for EC, a crypto.Decapsulator (a
+	// *kem.PrivateKey) for ML-KEM.
 	Key crypto.PrivateKey
 	// TryAll, when no recipient entry names Certificate, tries Key on
 	// the entries that could be for it: key transport to an RSA modulus of
@@ -329,6 +331,12 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 		}
 		k, err := ri.UnwrapKey(opts.Key, keyLen, opts.Rand)
 		if err != nil {
+			if ri.Type == cms.KEMRecipient && malformedEntry(err) {
+				// A KEM entry says what is wrong with it (a kekLength
+				// that does not fit the wrap, an unknown KDF, a
+				// ciphertext of the wrong size): that is no key failure.
+				return nil, &MalformedError{fmt.Errorf("the recipient entry for your certificate: %w", err)}
+			}
 			return nil, &DecryptError{Err: err}
 		}
 		res.Recipients[i].Us = true
@@ -363,6 +371,13 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 	return nil, &NotForUsError{Recipients: res.Recipients}
 }
 
+// malformedEntry reports whether err is about the recipient entry's form
+// or algorithms rather than the key.
+func malformedEntry(err error) bool {
+	var ua *cms.UnsupportedAlgorithmError
+	return cms.IsFormatError(err) || cms.IsLimitError(err) || errors.As(err, &ua)
+}
+
 // fits reports whether key is of the kind ri needs.
 func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
 	switch ri.Type {
@@ -388,6 +403,14 @@ func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
 			pub = cms.AgreerPublic(k)
 		}
 		return pub != nil && len(pub.Bytes()) == len(ri.OriginatorKey)
+	case cms.KEMRecipient:
+		// An ML-KEM key of the entry's parameter set.
+		d, ok := key.(crypto.Decapsulator)
+		if !ok {
+			return false
+		}
+		set, ok := kem.ForOID(ri.KEM.Algorithm)
+		return ok && len(d.Encapsulator().Bytes()) == set.PublicKeySize()
 	}
 	return false
 }

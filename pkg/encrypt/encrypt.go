@@ -27,7 +27,19 @@
 //
 // Keys are interfaces: an RSA private key is a crypto.Decrypter, an EC key
 // a [KeyAgreer] (or an *ecdsa.PrivateKey), so a token key decrypts like a
-// file key.
+// file key; an ML-KEM key is a crypto.Decapsulator (a *kem.PrivateKey).
+//
+// # Post-quantum recipients
+//
+// A recipient certificate with an ML-KEM-512, -768 or -1024 key (RFC 9935)
+// gets a KEMRecipientInfo (RFC 9629) as RFC 9936 profiles it: ML-KEM
+// encapsulation, HKDF-SHA256 over CMSORIforKEMOtherInfo, and AES key wrap
+// (AES-128 for ML-KEM-512, AES-256 for the others), in EnvelopedData or
+// AuthEnvelopedData, beside RSA and ECDH recipients. ML-KEM never rejects
+// a ciphertext: a KEM entry made for another key, or changed in transit,
+// shows as the key-unwrap check failing (a [DecryptError] wrapping
+// cms.ErrKEMUnwrap); an entry whose algorithms do not fit together is a
+// [MalformedError] that says why.
 //
 // # Cipher policy
 //
@@ -58,6 +70,7 @@ import (
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 )
 
@@ -205,8 +218,8 @@ func certName(c *x509.Certificate) string {
 }
 
 // CheckRecipient reports whether cert can receive encrypted mail at now:
-// valid then, key usage for encryption, an RSA or EC (P-256, P-384, P-521)
-// key.
+// valid then, key usage for encryption, an RSA, EC (P-256, P-384, P-521)
+// or ML-KEM (512, 768, 1024; RFC 9936) key.
 func CheckRecipient(cert *x509.Certificate, now time.Time) error {
 	err := func() error {
 		if now.Before(cert.NotBefore) {
@@ -221,6 +234,9 @@ func CheckRecipient(cert *x509.Certificate, now time.Time) error {
 			if _, err := k.ECDH(); err != nil {
 				return fmt.Errorf("unsupported EC key: %w", err)
 			}
+		case *kem.PublicKey:
+		case nil:
+			return errors.New("the certificate's key is of an algorithm this program does not know")
 		default:
 			return fmt.Errorf("unsupported key type %T", cert.PublicKey)
 		}

@@ -33,6 +33,7 @@ import (
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
@@ -294,6 +295,11 @@ func checkSigner(opts *Options, addr string) error {
 	pub, ok := c.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(opts.Key.Public()) {
 		return &CertificateError{Cert: c, Address: addr, Err: errors.New("the certificate does not belong to the private key")}
+	}
+	if _, ok := opts.Key.(*kem.PrivateKey); ok {
+		// Not even --force: an ML-KEM key cannot make a signature, and
+		// nothing may be written before that is known.
+		return &CertificateError{Cert: c, Address: addr, Err: kem.ErrCannotSign}
 	}
 	if opts.Force {
 		return nil

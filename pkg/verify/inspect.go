@@ -125,7 +125,8 @@ type CertificateInfo struct {
 
 // RecipientInfo is one recipient entry of an enveloped layer.
 type RecipientInfo struct {
-	// Kind is "key-transport", "key-agreement" or "other".
+	// Kind is "key-transport", "key-agreement", "kem" (a KEMRecipientInfo,
+	// RFC 9629: ML-KEM) or "other".
 	Kind string `json:"kind"`
 	// Issuer (RFC 4514) and Serial (hexadecimal), or SubjectKeyID
 	// (hexadecimal), name the recipient's certificate.
@@ -430,6 +431,8 @@ func describeEnveloped(l *Layer, env *cms.Enveloped) {
 			r.Kind = "key-transport"
 		case cms.KeyAgreement:
 			r.Kind = "key-agreement"
+		case cms.KEMRecipient:
+			r.Kind = "kem"
 		}
 		if ri.IssuerAndSerial != nil {
 			r.Issuer = rawName(ri.IssuerAndSerial.RawIssuer)
