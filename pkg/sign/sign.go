@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/revocation"
@@ -222,10 +223,7 @@ func Sign(w io.Writer, r io.Reader, opts Options) error {
 }
 
 func signClear(w io.Writer, outer, entity mime.Header, body io.Reader, copts cms.SignOptions, rand io.Reader) error {
-	h := copts.Signer.Hash
-	if h == 0 {
-		h = crypto.SHA256
-	}
+	h := copts.Signer.DigestHash()
 	digest := h.New()
 	sw, err := mime.NewSignedWriter(w, outer, cms.MicAlg(h), digest, rand)
 	if err != nil {
@@ -291,8 +289,7 @@ func writeEntity(w io.Writer, entity mime.Header, body io.Reader) error {
 // own certificate" before anything is signed.
 func checkSigner(opts *Options, addr string) error {
 	c := opts.Certificate
-	pub, ok := c.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-	if !ok || !pub.Equal(opts.Key.Public()) {
+	if !cms.KeyMatchesCertificate(opts.Key.Public(), c) {
 		return &CertificateError{Cert: c, Address: addr, Err: errors.New("the certificate does not belong to the private key")}
 	}
 	if opts.Force {
@@ -322,8 +319,8 @@ func checkRevocation(opts *Options, addr string, now time.Time) error {
 		return nil
 	}
 	i := slices.IndexFunc(opts.Chain, func(x *x509.Certificate) bool {
-		// CheckSignature, unlike CheckSignatureFrom, accepts SHA-1 issuers.
-		return bytes.Equal(x.RawSubject, c.RawIssuer) && x.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+		// Unlike CheckSignatureFrom, this accepts SHA-1 issuers (and ML-DSA).
+		return bytes.Equal(x.RawSubject, c.RawIssuer) && chain.CheckCertificateSignature(c, x) == nil
 	})
 	if i < 0 {
 		return nil // nothing to check against; the verifier will check the chain
