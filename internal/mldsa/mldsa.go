@@ -15,6 +15,7 @@ package mldsa
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha3"
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/asn1"
@@ -178,12 +179,51 @@ func NewPrivateKeyFromExpanded(p Parameters, expanded []byte) (*PrivateKey, erro
 	if err != nil {
 		return nil, fmt.Errorf("mldsa: reading the expanded private key: %w", err)
 	}
-	// skEncode is not checked by unpacking: coefficients out of range
-	// decode to a different key. Re-encoding must give the input back.
-	if !bytes.Equal(k.expandedBytes(), expanded) {
-		return nil, errors.New("mldsa: malformed expanded private key")
+	// Unpacking checks nothing: coefficients out of range and a tr that
+	// is not the public key's hash make a key that signs garbage.
+	if !bytes.Equal(k.expandedBytes(), expanded) || !etaInRange(p, expanded) {
+		return nil, fmt.Errorf("mldsa: malformed %v expanded private key (coefficients out of range)", p)
+	}
+	tr := sha3.SumSHAKE256(k.publicBytes(), 64)
+	if subtle.ConstantTimeCompare(tr, expanded[64:128]) != 1 {
+		return nil, fmt.Errorf("mldsa: malformed %v expanded private key (tr is not the public key's hash)", p)
 	}
 	return &PrivateKey{params: p, key: k, pub: &PublicKey{params: p, raw: k.publicBytes()}}, nil
+}
+
+// etaInRange checks the s1 and s2 vectors of an expanded key (FIPS 204
+// skEncode, algorithm 24): each coefficient is packed as eta - c in 3 bits
+// (eta 2: ML-DSA-44, -87) or 4 bits (eta 4: ML-DSA-65), so each packed
+// value must be at most 2*eta.
+func etaInRange(p Parameters, sk []byte) bool {
+	// k, l and eta of FIPS 204 table 1.
+	k, l, eta := 4, 4, 2
+	switch p {
+	case MLDSA65:
+		k, l, eta = 6, 5, 4
+	case MLDSA87:
+		k, l, eta = 8, 7, 2
+	}
+	bits := 3
+	if eta == 4 {
+		bits = 4
+	}
+	n := (k + l) * 256 // coefficients of s1 then s2
+	packed := sk[128 : 128+n*bits/8]
+	var acc uint32
+	var have int
+	for _, b := range packed {
+		acc |= uint32(b) << have
+		have += 8
+		for have >= bits {
+			if int(acc&(1<<bits-1)) > 2*eta {
+				return false
+			}
+			acc >>= bits
+			have -= bits
+		}
+	}
+	return true
 }
 
 // Parameters returns the key's parameter set.
