@@ -15,6 +15,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/mldsa"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/net/idna"
@@ -174,6 +175,9 @@ var (
 func CheckUsage(cert *x509.Certificate, p Purpose) error {
 	if _, ok := cert.PublicKey.(ed25519.PublicKey); ok && p == Encryption {
 		return fmt.Errorf("%s: %w (an Ed25519 key can only sign)", p, ErrKeyUsage)
+	}
+	if k, ok, _ := mldsa.CertificatePublicKey(cert); ok && k != nil && p == Encryption {
+		return fmt.Errorf("%s: %w (an %v key can only sign)", p, ErrKeyUsage, k.Parameters())
 	}
 	if cert.KeyUsage != 0 {
 		var want x509.KeyUsage

@@ -261,10 +261,8 @@ func parsePSSParams(der []byte) (pssParams, error) {
 }
 
 // SignatureAlgorithmName names the signer's signature scheme for reports:
-// "RSA", "RSA-PSS" or "ECDSA" (the dotted identifier if unknown).
+// "RSA", "RSA-PSS", "ECDSA", "Ed25519" or "ML-DSA-44", "-65", "-87" (the
+// dotted identifier if unknown, with what it is when known).
 func (si *SignerInfo) SignatureAlgorithmName() string {
-	if sa, ok := signatureAlgorithm(si.SignatureAlgorithm.Algorithm); ok {
-		return sa.scheme
-	}
-	return si.SignatureAlgorithm.Algorithm.String()
+	return SignatureAlgorithmName(si.SignatureAlgorithm)
 }

@@ -82,6 +82,12 @@ func (o *SignOptions) contentType() asn1.ObjectIdentifier {
 	return o.ContentType
 }
 
+// Check reports what would make signing with o fail before anything is
+// written: a missing key or certificate, a digest the key may not sign
+// with, a key that is not the certificate's. Callers that stream output
+// call it first.
+func (o *SignOptions) Check() error { return o.check() }
+
 func (o *SignOptions) check() error {
 	s := o.Signer
 	if s.Key == nil || s.Certificate == nil {

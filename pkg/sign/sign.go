@@ -212,6 +212,11 @@ func Sign(w io.Writer, r io.Reader, opts Options) error {
 	if !opts.NoCapabilities {
 		copts.Signer.Capabilities = cms.DefaultCapabilities()
 	}
+	if err := copts.Check(); err != nil {
+		// Before the first byte is written: a digest the key can't
+		// sign with (Ed25519 with SHA-256) must not leave half a message.
+		return fmt.Errorf("sign: %w", err)
+	}
 	if opts.Mode == Opaque {
 		return signOpaque(w, outer, entity, e.Body, copts)
 	}
