@@ -243,3 +243,50 @@ func TestPureSignRefusals(t *testing.T) {
 		t.Fatalf("ML-DSA-65 with SHA-384: %v", err)
 	}
 }
+
+// FuzzPureSignerInfo: a mutated Ed25519 or ML-DSA SignerInfo is never
+// valid. The first byte picks the signer (even: ML-DSA-65, odd: Ed25519);
+// the rest is the SignerInfo DER. If CheckSignature accepts it, the signed
+// attributes and the signature must be the ones the signer made: a change
+// may only touch what the signature does not cover (issue #18, fuzz
+// targets for the new parsers).
+func FuzzPureSignerInfo(f *testing.F) {
+	l := testPQLab(f)
+	users := []*lab.User{l.User("frank-mldsa"), l.User("grace-ed25519")}
+	type orig struct{ attrs, sig []byte }
+	origs := make([]orig, 2)
+	for i, u := range users {
+		o := SignOptions{Signer: Signer{Key: u.Key, Certificate: u.Cert}}
+		der, err := o.signerInfo(digestOf(crypto.SHA512))
+		if err != nil {
+			f.Fatal(err)
+		}
+		si, err := parseSignerInfo(der)
+		if err != nil {
+			f.Fatal(err)
+		}
+		origs[i] = orig{si.rawSignedAttrs, si.Signature}
+		f.Add(append([]byte{byte(i)}, der...))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		i := int(in[0] & 1)
+		si, err := parseSignerInfo(in[1:])
+		if err != nil {
+			return
+		}
+		for _, h := range []crypto.Hash{crypto.SHA512, crypto.SHA384, crypto.SHA256} {
+			if si.CheckSignature(users[i].Cert, OIDData, digestOf(h)) != nil {
+				continue
+			}
+			if !bytes.Equal(si.rawSignedAttrs, origs[i].attrs) || !bytes.Equal(si.Signature, origs[i].sig) {
+				t.Fatalf("a changed SignerInfo verified (digest %v)", h)
+			}
+			if si.Hash() != crypto.SHA512 {
+				t.Fatalf("verified with digest %v", si.Hash())
+			}
+		}
+	})
+}
