@@ -188,6 +188,9 @@ func NewPrivateKeyFromExpanded(p Parameters, expanded []byte) (*PrivateKey, erro
 	if subtle.ConstantTimeCompare(tr, expanded[64:128]) != 1 {
 		return nil, fmt.Errorf("mldsa: malformed %v expanded private key (tr is not the public key's hash)", p)
 	}
+	if !checkExpanded(p, expanded, k.publicBytes()) {
+		return nil, fmt.Errorf("mldsa: malformed %v expanded private key (t0 is not the one s1 and s2 give)", p)
+	}
 	return &PrivateKey{params: p, key: k, pub: &PublicKey{params: p, raw: k.publicBytes()}}, nil
 }
 
@@ -196,14 +199,7 @@ func NewPrivateKeyFromExpanded(p Parameters, expanded []byte) (*PrivateKey, erro
 // (eta 2: ML-DSA-44, -87) or 4 bits (eta 4: ML-DSA-65), so each packed
 // value must be at most 2*eta.
 func etaInRange(p Parameters, sk []byte) bool {
-	// k, l and eta of FIPS 204 table 1.
-	k, l, eta := 4, 4, 2
-	switch p {
-	case MLDSA65:
-		k, l, eta = 6, 5, 4
-	case MLDSA87:
-		k, l, eta = 8, 7, 2
-	}
+	k, l, eta := dims(p)
 	bits := 3
 	if eta == 4 {
 		bits = 4
