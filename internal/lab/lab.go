@@ -593,9 +593,8 @@ func (b *builder) user(spec userSpec, ca *Authority) (*User, error) {
 // userTemplate returns the certificate template of the end entity name
 // (address local@domain, common name person) issued by ca: serial number,
 // subject with emailAddress, the address as rfc822Name, usage, the
-// emailProtection extended key usage, and ca's CRL distribution point (none
-// under the post-quantum authorities, which publish no CRL), OCSP and
-// caIssuers URLs as Options ask. SubjectKeyId is left for the caller.
+// emailProtection extended key usage, and ca's CRL distribution point, OCSP
+// and caIssuers URLs as Options ask. SubjectKeyId is left for the caller.
 func (b *builder) userTemplate(name, local, person string, usage x509.KeyUsage, notAfter time.Time, ca *Authority) (*x509.Certificate, error) {
 	serial, err := b.serial(name)
 	if err != nil {
@@ -622,9 +621,7 @@ func (b *builder) userTemplate(name, local, person string, usage x509.KeyUsage, 
 		EmailAddresses:        []string{email},
 		SignatureAlgorithm:    x509.SHA256WithRSA,
 	}
-	if ca.Name != pqIntermediateName {
-		tmpl.CRLDistributionPoints = []string{crlURL(b.opts, ca.Name)}
-	}
+	tmpl.CRLDistributionPoints = []string{crlURL(b.opts, ca.Name)}
 	if b.opts.OCSPURL != "" {
 		tmpl.OCSPServer = []string{b.opts.OCSPURL}
 	}

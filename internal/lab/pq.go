@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"time"
 
 	"github.com/smimectl/smimectl/internal/mldsa"
@@ -121,12 +122,68 @@ func (b *builder) buildPQ(l *Lab) error {
 		return err
 	}
 	l.Users = append(l.Users, kem...)
+	for _, ca := range []*Authority{root, inter} {
+		if ca.CRL, err = b.pqCRL(ca); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
+// pqCRL issues an ML-DSA authority's CRL number 1, empty, dated like the
+// classic ones: crypto/x509 encodes the TBSCertList with a placeholder key,
+// then the signature algorithm is replaced and the list signed with ML-DSA.
+func (b *builder) pqCRL(ca *Authority) ([]byte, error) {
+	thisUpdate := b.opts.Epoch.Add(crlOffset)
+	tmpl := &x509.RevocationList{
+		SignatureAlgorithm: x509.PureEd25519,
+		Number:             big.NewInt(1),
+		ThisUpdate:         thisUpdate,
+		NextUpdate:         thisUpdate.AddDate(10, 0, 0),
+	}
+	ph := placeholderKey()
+	der, err := x509.CreateRevocationList(b.stream("crl/"+ca.Name), tmpl, ca.Cert, ph)
+	if err != nil {
+		return nil, fmt.Errorf("lab: encoding %s CRL: %w", ca.Name, err)
+	}
+	sigAlg, sign, err := certSigner(ca.Key)
+	if err != nil {
+		return nil, fmt.Errorf("lab: issuing %s CRL: %w", ca.Name, err)
+	}
+	// TBSCertList ::= SEQUENCE { version INTEGER OPTIONAL (v2, present),
+	//   signature AlgorithmIdentifier, issuer, thisUpdate, ... }
+	s := cryptobyte.String(der)
+	var list, tbs, version, oldAlg cryptobyte.String
+	if !s.ReadASN1(&list, cbasn1.SEQUENCE) || !list.ReadASN1(&tbs, cbasn1.SEQUENCE) ||
+		!tbs.ReadASN1Element(&version, cbasn1.INTEGER) || !tbs.ReadASN1Element(&oldAlg, cbasn1.SEQUENCE) {
+		return nil, fmt.Errorf("lab: re-reading the %s CRL", ca.Name)
+	}
+	var tb cryptobyte.Builder
+	tb.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(version)
+		b.AddBytes(sigAlg)
+		b.AddBytes(tbs)
+	})
+	newTBS, err := tb.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	sig, err := sign(newTBS)
+	if err != nil {
+		return nil, fmt.Errorf("lab: signing the %s CRL: %w", ca.Name, err)
+	}
+	var cb cryptobyte.Builder
+	cb.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(newTBS)
+		b.AddBytes(sigAlg)
+		b.AddASN1BitString(sig)
+	})
+	return cb.Bytes()
+}
+
 // pqAuthority builds an ML-DSA authority; parent nil means self-signed.
-// The PQ authorities publish no CRL (crypto/x509 cannot sign one with
-// ML-DSA), so their certificates carry no CRL distribution point.
+// Like the classic ones, the PQ authorities publish CRLs (pq-root.crl,
+// pq-intermediate.crl, signed with ML-DSA by pqCRL).
 func (b *builder) pqAuthority(name, cn string, parent *Authority, notBefore, notAfter time.Time) (*Authority, error) {
 	key, err := b.key(name)
 	if err != nil {
@@ -148,6 +205,10 @@ func (b *builder) pqAuthority(name, cn string, parent *Authority, notBefore, not
 	if parent != nil {
 		tmpl.MaxPathLen = 0
 		tmpl.MaxPathLenZero = true
+		tmpl.CRLDistributionPoints = []string{crlURL(b.opts, parent.Name)}
+		if b.opts.CAIssuersBaseURL != "" {
+			tmpl.IssuingCertificateURL = []string{b.opts.CAIssuersBaseURL + parent.Name + ".crt"}
+		}
 	}
 	spki, err := marshalSPKI(key.Public())
 	if err != nil {

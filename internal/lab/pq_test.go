@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/x509"
+	"encoding/asn1"
 	"os"
 	"path/filepath"
 	"testing"
@@ -56,6 +57,24 @@ func TestPQLab(t *testing.T) {
 	}
 	if bytes.Equal(other.PQRoot.Cert.Raw, a.PQRoot.Cert.Raw) {
 		t.Error("seed 2 gives the same PQ root")
+	}
+
+	// The PQ authorities' CRLs are signed with ML-DSA.
+	for _, ca := range []*Authority{a.PQRoot, a.PQIntermediate} {
+		crl, err := x509.ParseRevocationList(ca.CRL)
+		if err != nil {
+			t.Fatalf("%s CRL: %v", ca.Name, err)
+		}
+		alg, err := asn1AlgorithmOf(ca.CRL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chain.CheckSignature(ca.Cert, crl.SignatureAlgorithm, alg, crl.RawTBSRevocationList, crl.Signature); err != nil {
+			t.Errorf("%s CRL signature: %v", ca.Name, err)
+		}
+		if err := chain.CheckSignature(a.Root.Cert, crl.SignatureAlgorithm, alg, crl.RawTBSRevocationList, crl.Signature); err == nil {
+			t.Errorf("%s CRL verifies with the classic root's key", ca.Name)
+		}
 	}
 
 	at := a.Options.Epoch.AddDate(1, 0, 0)
@@ -140,6 +159,19 @@ func TestPQLab(t *testing.T) {
 			t.Errorf("README lacks %q", want)
 		}
 	}
+}
+
+// asn1AlgorithmOf returns the outer signatureAlgorithm (DER) of a signed
+// object (certificate or CRL): SEQUENCE { tbs, algorithm, signature }.
+func asn1AlgorithmOf(der []byte) ([]byte, error) {
+	var v struct {
+		TBS, Alg asn1.RawValue
+		Sig      asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(der, &v); err != nil {
+		return nil, err
+	}
+	return v.Alg.FullBytes, nil
 }
 
 func mustRead(t *testing.T, path string) []byte {

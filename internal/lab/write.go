@@ -104,7 +104,6 @@ func (l *Lab) files(p12Password string) ([]file, error) {
 	}
 	files = append(files, file{"chain.pem", 0o644, certPEM(l.Chain()...)})
 	if l.PQRoot != nil {
-		// The post-quantum authorities publish no CRL (see pq.go).
 		for _, ca := range []*Authority{l.PQRoot, l.PQIntermediate} {
 			key, err := keyPEM(ca.Key)
 			if err != nil {
@@ -113,6 +112,7 @@ func (l *Lab) files(p12Password string) ([]file, error) {
 			files = append(files,
 				file{ca.Name + ".crt", 0o644, certPEM(ca.Cert)},
 				file{ca.Name + ".key", 0o600, key},
+				file{ca.Name + ".crl", 0o644, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: ca.CRL})},
 			)
 		}
 		files = append(files, file{"pq-chain.pem", 0o644, certPEM(l.PQChain()...)})
@@ -220,9 +220,10 @@ func (l *Lab) readme() []byte {
 	fmt.Fprintf(&b, "`chain.pem` holds the intermediate, then the root.\n\n")
 	if l.PQRoot != nil {
 		fmt.Fprintf(&b, "`pq-chain.pem` holds the PQ intermediate, then the PQ root. The PQ authorities sign\n")
-		fmt.Fprintf(&b, "with ML-DSA (RFC 9881) and publish no CRL; their users' certificates carry no CRL\n")
-		fmt.Fprintf(&b, "distribution point. ML-DSA keys are PKCS#8 in the seed form of RFC 9881 and have no\n")
-		fmt.Fprintf(&b, ".p12 (PKCS#12 tools do not know ML-DSA yet): sign with `--key NAME.key --cert NAME.crt`.\n\n")
+		fmt.Fprintf(&b, "certificates and their empty CRLs (`pq-root.crl`, `pq-intermediate.crl`, dated like the\n")
+		fmt.Fprintf(&b, "others) with ML-DSA (RFC 9881). ML-DSA keys are PKCS#8 in the seed form of RFC 9881\n")
+		fmt.Fprintf(&b, "and have no .p12 (PKCS#12 tools do not know ML-DSA yet): sign with\n")
+		fmt.Fprintf(&b, "`--key NAME.key --cert NAME.crt`.\n\n")
 	}
 	fmt.Fprintf(&b, "CRLs, both number 1, thisUpdate %s, nextUpdate %s:\n\n",
 		thisUpdate.Format("2006-01-02"), thisUpdate.AddDate(10, 0, 0).Format("2006-01-02"))

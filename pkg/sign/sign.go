@@ -361,5 +361,5 @@ func certificates(opts *Options) []*x509.Certificate {
 }
 
 func isSelfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && chain.CheckCertificateSignature(c, c) == nil
 }
