@@ -4,6 +4,13 @@
 // dual-use certificates, one ECDSA user, one expired and one revoked
 // certificate, and a CRL from each authority.
 //
+// With [Options.PQ] it also builds the post-quantum lab of issue #18: an
+// ML-DSA root (ML-DSA-87) and intermediate (ML-DSA-65) with their CRLs, an
+// ML-DSA-65 signing user under them and an Ed25519 signing user under the
+// classic intermediate (pq.go), and the ML-KEM users (pqkem.go). ML-DSA
+// certificates and CRLs are signed with ML-DSA's deterministic variant, so
+// they are as reproducible as the rest.
+//
 // Call [New] with an [Options] value (the zero value is fine) to get a [Lab]
 // in memory, for tests and examples; call [Lab.WriteDir] to write it out as
 // PEM, PKCS#8 and PKCS#12 files with a README, as `smimectl lab` does.
