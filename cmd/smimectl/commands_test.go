@@ -25,7 +25,7 @@ func execCmd(t *testing.T, cmd *cobra.Command, argv []string) int {
 }
 
 func TestNewSignCmd(t *testing.T) {
-	defaults := signOptions{Mode: "clear", Digest: "sha256", Include: "chain"}
+	defaults := signOptions{Mode: "clear", Include: "chain"}
 	tests := []struct {
 		name string
 		newF func(*env, func(*signOptions) error) *cobra.Command
@@ -44,9 +44,9 @@ func TestNewSignCmd(t *testing.T) {
 				Include: "chain+root", KeyID: true, From: "a@example.com", Force: true, NoCapabilities: true, At: "2026-01-01",
 				MaxAge: 48 * time.Hour}},
 		{"clear-sign fixes the mode", newClearSignCmd, []string{"--key", "k", "--cert", "c"}, exitOK,
-			signOptions{keyFlags: keyFlags{Key: "k", Cert: "c"}, Mode: "clear", Digest: "sha256", Include: "chain"}},
+			signOptions{keyFlags: keyFlags{Key: "k", Cert: "c"}, Mode: "clear", Include: "chain"}},
 		{"opaque-sign fixes the mode", newOpaqueSignCmd, nil, exitOK,
-			signOptions{Mode: "opaque", Digest: "sha256", Include: "chain"}},
+			signOptions{Mode: "opaque", Include: "chain"}},
 		{"opaque-sign has no --mode", newOpaqueSignCmd, []string{"--mode", "clear"}, exitUsage, signOptions{}},
 		{"bad mode", newSignCmd, []string{"--mode", "triple"}, exitUsage, signOptions{}},
 		{"bad digest", newSignCmd, []string{"--digest", "sha1"}, exitUsage, signOptions{}},
@@ -55,7 +55,7 @@ func TestNewSignCmd(t *testing.T) {
 		{"sign from certificate sources", newSignCmd,
 			[]string{"--from", "a@example.com", "--certs", "lab", "--certs", "ldap://h:389/dc=x", "--attr-order", "smime-first",
 				"--lookup-timeout", "5s", "--no-proxies", "-v"},
-			exitOK, signOptions{Mode: "clear", Digest: "sha256", Include: "chain", From: "a@example.com", Verbose: true,
+			exitOK, signOptions{Mode: "clear", Include: "chain", From: "a@example.com", Verbose: true,
 				certSourceFlags: certSourceFlags{Certs: []string{"lab", "ldap://h:389/dc=x"}, NoProxies: true,
 					AttrOrder: "smime-first", Timeout: 5 * time.Second}}},
 		{"bad attribute order", newSignCmd, []string{"--attr-order", "ad"}, exitUsage, signOptions{}},

@@ -25,7 +25,7 @@ type signOptions struct {
 	Verbose        bool          // -v, --verbose: say which certificate signed
 	Mode           string        // --mode: clear or opaque
 	Intermediates  []string      // --intermediates: extra chain certificates to include
-	Digest         string        // --digest: sha256, sha384 or sha512
+	Digest         string        // --digest: sha256, sha384 or sha512; "" lets the key choose
 	PSS            bool          // --pss: RSASSA-PSS instead of PKCS#1 v1.5
 	Include        string        // --include: none, signer, chain or chain+root
 	KeyID          bool          // --keyid: name the signer by subject key identifier
@@ -85,7 +85,8 @@ certificate for the address, preferring a signing-only one; -v says which.
 not on a smart card: --key and --p12 files, and the keys --certs finds in files;
 a --certs pkcs11: URI offers the certificates and keys of a card.
 
-The signature uses SHA-256 unless --digest says otherwise, carries the signing
+The signature uses SHA-256 unless --digest says otherwise (SHA-512 with Ed25519
+and ML-DSA keys, as RFC 8419 and RFC 9882 have it), carries the signing
 time and the S/MIME capabilities (unless --no-capabilities), and includes the
 signer's certificate and its intermediates (--include). The outer header fields
 (From, To, Subject, ...) stay outside the signature; --protect-headers copies
@@ -160,7 +161,7 @@ func newSignModeCmd(e *env, runF func(*signOptions) error, doc signDoc) *cobra.C
 // addSignFlags defines the flags that shape the signature.
 func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 	fs.StringArrayVar(&opts.Intermediates, "intermediates", nil, "include the certificates in `file` as the signer's chain (repeatable)")
-	enumFlag(fs, &opts.Digest, "digest", "sha256", []string{"sha256", "sha384", "sha512"}, "digest algorithm")
+	enumFlag(fs, &opts.Digest, "digest", "", []string{"sha256", "sha384", "sha512"}, "digest algorithm (default sha256; sha512 for Ed25519 and ML-DSA keys)")
 	fs.BoolVar(&opts.PSS, "pss", false, "sign with RSASSA-PSS instead of RSA PKCS#1 v1.5 (RSA keys only)")
 	enumFlag(fs, &opts.Include, "include", "chain", includes,
 		"certificates to send with the signature: none, the signer's, the chain without the root, or with it")

@@ -15,6 +15,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/mldsa"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/net/idna"
@@ -180,6 +181,9 @@ func CheckUsage(cert *x509.Certificate, p Purpose) error {
 	}
 	if _, ok := cert.PublicKey.(*kem.PublicKey); ok && p == Signing {
 		return fmt.Errorf("%s: %w (an ML-KEM key can only decrypt)", p, ErrKeyUsage)
+	}
+	if k, ok, _ := mldsa.CertificatePublicKey(cert); ok && k != nil && p == Encryption {
+		return fmt.Errorf("%s: %w (an %v key can only sign)", p, ErrKeyUsage, k.Parameters())
 	}
 	if cert.KeyUsage != 0 {
 		var want x509.KeyUsage

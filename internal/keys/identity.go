@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/smimectl/smimectl/internal/cms"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -35,8 +36,7 @@ func MatchesKey(cert *x509.Certificate, signer crypto.Signer) error {
 	if cert == nil || signer == nil {
 		return errKeyMismatch
 	}
-	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-	if !ok || !pub.Equal(signer.Public()) {
+	if !cms.KeyMatchesCertificate(signer.Public(), cert) {
 		return errKeyMismatch
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
@@ -136,7 +135,7 @@ func parseEncryptedPKCS8(der []byte, p *passphrase) (crypto.Signer, error) {
 	} else if !errors.Is(err, kem.ErrNotMLKEMKey) {
 		return nil, fmt.Errorf("keys: parsing the decrypted PKCS#8 key: %w", err)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(plain)
+	k, err := parsePKCS8(plain)
 	if err != nil {
 		return nil, decryptedParseError(plain, fmt.Errorf("keys: parsing the decrypted PKCS#8 key: %w", err))
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/smimectl/smimectl/internal/kem"
+	"github.com/smimectl/smimectl/internal/mldsa"
 )
 
 // PassphraseFunc returns the passphrase of an encrypted private key. It is
@@ -44,8 +45,11 @@ var ErrPassphraseRequired = errors.New("keys: the private key is encrypted and n
 // pass is called, at most once, only for an encrypted key; if it is nil an
 // encrypted key fails with [ErrPassphraseRequired]. A wrong passphrase gives
 // [ErrIncorrectPassphrase]. The key must be RSA or ECDSA on P-256, P-384 or
-// P-521, or an ML-KEM key in PKCS#8 (RFC 9935: seed, expandedKey or both),
-// which comes back as a *kem.PrivateKey: it decrypts and cannot sign.
+// P-521, Ed25519 (RFC 8410), ML-DSA-44, -65 or -87 (PKCS#8 in any of
+// the seed, expandedKey and both forms of RFC 9881; with both, the
+// expanded key must be the one the seed gives), or an ML-KEM key in PKCS#8
+// (RFC 9935: seed, expandedKey or both), which comes back as a
+// *kem.PrivateKey: it decrypts and cannot sign.
 func ParsePrivateKey(data []byte, pass PassphraseFunc) (crypto.Signer, error) {
 	p := &passphrase{fn: pass}
 	if !looksLikePEM(data) {
@@ -111,12 +115,12 @@ func parseKeyDER(label string, der []byte) (any, error) {
 	type parser func([]byte) (any, error)
 	pkcs1 := func(b []byte) (any, error) { return x509.ParsePKCS1PrivateKey(b) }
 	sec1 := func(b []byte) (any, error) { return x509.ParseECPrivateKey(b) }
-	order := []parser{x509.ParsePKCS8PrivateKey, pkcs1, sec1}
+	order := []parser{parsePKCS8, pkcs1, sec1}
 	switch label {
 	case "RSA PRIVATE KEY":
-		order = []parser{pkcs1, x509.ParsePKCS8PrivateKey, sec1}
+		order = []parser{pkcs1, parsePKCS8, sec1}
 	case "EC PRIVATE KEY":
-		order = []parser{sec1, x509.ParsePKCS8PrivateKey, pkcs1}
+		order = []parser{sec1, parsePKCS8, pkcs1}
 	}
 	var first error
 	for _, parse := range order {
@@ -191,7 +195,11 @@ func toSigner(key any) (crypto.Signer, error) {
 		}
 		return nil, fmt.Errorf("keys: unsupported elliptic curve %s (want P-256, P-384 or P-521)", k.Curve.Params().Name)
 	case ed25519.PrivateKey:
-		return nil, errors.New("keys: Ed25519 keys are not supported for S/MIME signing")
+		// RFC 8419: Ed25519 signs CMS with SHA-512 signed attributes.
+		return k, nil
+	case *mldsa.PrivateKey:
+		// RFC 9881 key forms; signs CMS as RFC 9882 says.
+		return k, nil
 	case *ecdh.PrivateKey:
 		return nil, errors.New("keys: X25519 keys cannot sign")
 	case *kem.PrivateKey:
