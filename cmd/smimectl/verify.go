@@ -213,18 +213,18 @@ be used with a batch.`,
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
 	opts.annotateFlags.addFlags(fs, "the message as received")
-	opts.batchFlags.addFlags(fs)
+	opts.batchFlags.addFlags(fs, true)
 	return cmd
 }
 
 // runVerify loads the trust material, verifies the message once, and writes the
 // content (or the JSON result) and any warnings.
 func runVerify(opts *verifyOptions) error {
-	if opts.batchMode() {
-		return runVerifyBatch(opts)
+	if err := checkInArgs("verify", opts.In, opts.Paths); err != nil {
+		return err
 	}
-	if opts.In != "" && len(opts.Paths) > 0 {
-		return usagef([]string{"name every message as an argument: smimectl verify [flags] PATH..."}, "--in can't be used with PATH arguments")
+	if opts.batchFlags.isBatch(opts.Paths) {
+		return runVerifyBatch(opts)
 	}
 	if opts.annotating() {
 		return runVerifyAnnotate(opts)

@@ -42,7 +42,7 @@ var junitSchema = map[string]struct {
 func TestJUnitStructure(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.xml")
-	jw, err := newJUnitWriter(&env{Stdout: io.Discard, Stderr: io.Discard}, path)
+	jw, err := newJUnitWriter(&env{Stdout: io.Discard, Stderr: io.Discard}, path, "verify")
 	if err != nil {
 		t.Fatal(err)
 	}
