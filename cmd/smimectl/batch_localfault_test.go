@@ -44,6 +44,7 @@ func TestBatchLocalFault(t *testing.T) {
 	}
 	// Both labs are made from the same seed: one root.
 	trust := []string{"--trust", lab + "/root.crt", "--intermediates", lab + "/intermediate.crt", "--revocation", "off"}
+	bob := []string{"--key", lab + "/bob.key", "--cert", lab + "/bob.crt"}
 	commands := []struct {
 		name  string
 		args  []string
@@ -51,6 +52,7 @@ func TestBatchLocalFault(t *testing.T) {
 		pass  []string
 	}{
 		{"verify", append([]string{"verify", "--json", fx + "/1-big.eml", fx + "/2-small.eml"}, trust...), []string{"1-big.eml"}, []string{"2-small.eml"}},
+		{"decrypt --trust", append(append([]string{"decrypt", "--json", fx + "/3-big-enc.eml", fx + "/4-small-enc.eml"}, bob...), trust...), []string{"3-big-enc.eml"}, []string{"4-small-enc.eml"}},
 	}
 	tmpdirs := []struct {
 		name   string

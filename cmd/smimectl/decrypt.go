@@ -27,6 +27,9 @@ type decryptOptions struct {
 	Require     []string // --require: signed, encrypted, signed-inner
 	Verbose     bool     // -v: one line per layer on standard error
 	annotateFlags
+	batchFlags
+	OutDir string   // --out-dir: with several messages, where each decrypted one goes
+	Paths  []string // the arguments: messages, directories, Maildirs, mbox files
 
 	env *env
 }
@@ -96,9 +99,13 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
   # In a procmail recipe: decrypt what can be, annotate everything.
   :0 fw
   | smimectl decrypt --annotate --p12 bob.p12 --pass-file pass --trust root.crt`,
-		Args:              noArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			opts.batchFlags.setGiven(cmd.Flags())
+			if cmd.Flags().Changed("out-dir") {
+				opts.batchFlags.given = true
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -119,6 +126,9 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
+	opts.batchFlags.addFlags(fs, true)
+	fs.StringVar(&opts.OutDir, "out-dir", "", "with several messages: write each decrypted message into `directory`, named after its input")
+	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
 	return cmd
 }
 
@@ -135,6 +145,19 @@ func runDecrypt(opts *decryptOptions) error {
 	}
 	if len(opts.Trust) == 0 && len(opts.Require) > 0 {
 		return usagef([]string{"give the trusted roots with --trust to check signed layers"}, "--require needs --trust")
+	}
+	if err := checkInArgs("decrypt", opts.In, opts.Paths); err != nil {
+		return err
+	}
+	if opts.batchFlags.isBatch(opts.Paths) {
+		if _, err := opts.checkBatch(); err != nil {
+			return err // before the key is opened
+		}
+		id, err := opts.keyFlags.loadIdentity(e, "")
+		if err != nil {
+			return err
+		}
+		return runDecryptBatch(opts, &verify.Identity{Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll})
 	}
 	if opts.annotating() {
 		return runDecryptAnnotate(opts)

@@ -107,6 +107,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"bigfile": cmdBigfile,
 	"mkcrl":   cmdMkCRL, // mkcrl_test.go
 	"cosign":  cmdCoSign,
+	// decrypt --out-dir's files: see decrypt_batch_test.go.
+	"filemode": cmdFilemode,
 }
 
 // cmdCoSign clear-signs a message by several signers in one SignedData, which no
