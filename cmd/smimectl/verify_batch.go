@@ -179,9 +179,16 @@ func runBatch(e *env, f *batchFlags, paths []string, jsonOut bool, c *batchComma
 			run.e = run.progress.env(e)
 		}
 	}
-	batch.Run(jobs, 4*jobs+16, batch.Inputs(paths, opts), func(in batch.Input) batchOutcome {
+	// The messages of an mbox are held in memory from the walk to their
+	// line: at most batch.DefaultMaxHeld bytes of them at once, whatever
+	// their size and --jobs (a hostile mbox of large messages).
+	held := batch.NewBudget(0)
+	batch.Run(jobs, 4*jobs+16, held.Inputs(batch.Inputs(paths, opts)), func(in batch.Input) batchOutcome {
 		return workOn(e, in, c.work)
-	}, run.emit)
+	}, func(in batch.Input, out batchOutcome) {
+		defer held.Release(in)
+		run.emit(in, out)
+	})
 	if err := run.finish(); err != nil {
 		return err
 	}
