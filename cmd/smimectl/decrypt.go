@@ -37,7 +37,7 @@ type decryptOptions struct {
 func newDecryptCmd(e *env, runF func(*decryptOptions) error) *cobra.Command {
 	opts := &decryptOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "decrypt {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags]",
+		Use:   "decrypt {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags] [<path>...]",
 		Short: "Decrypt an S/MIME encrypted message",
 		Long: `Decrypt a message as the guide's Figure 1.19 and Chapter 6 "Viewing an Encrypted
 E-Mail Message" describe: find the recipient entry that names your certificate
@@ -83,7 +83,27 @@ whenever the message was written, whatever the verdict: the verdict is in
 the field, and the reason still goes to standard error. Only when nothing
 could be written (a bad flag, an unreadable key or file, an unwritable --out,
 a full or missing TMPDIR: 2, or 75 where trying again can help) is it
-non-zero, and then nothing is written. --annotate can't be used with --json.`,
+non-zero, and then nothing is written. --annotate can't be used with --json.
+
+Batches: with <path> arguments and --trust, decrypt opens every message they
+hold as it opens one with --trust, and prints one result per message, as
+verify <path>... does and with the same inputs (files, directories searched
+for --glob, Maildirs, mbox files; "-" for standard input), order, --jobs,
+--json lines, --junit, --expect, --skip-unsigned, summary line, progress bar,
+--quiet and exit status. --trust is required: a batch says of every message
+whether it passed, and without --trust the signatures inside would go
+unchecked. No plaintext is written unless --out-dir names a directory:
+standard output holds the results, and many messages can't share one --out.
+With --out-dir, each message that passed is written to a file of its own,
+DIR/<its path as given, without a leading "/" or ".." elements>, with "#N"
+after an mbox's name (--out-dir plain ~/Maildir writes
+plain/home/you/Maildir/cur/...), mode 0600 in directories of mode 0700,
+through a temporary file that gets its name only when it is complete. A name
+that is taken already is never written over, nor a symbolic link under DIR
+followed out of it: that message is an error (exit status 2), so a second run
+into the same directory writes nothing. DIR itself is not read as input, and
+--json gives each file as "out". --out, --annotate and -v can't be used with
+a batch, nor --out-dir with standard input.`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
 
@@ -95,6 +115,9 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 
   # Open a triple-wrapped message, checking both signatures.
   smimectl decrypt --p12 bob.p12 --pass-file pass --trust root.crt --require signed-inner -v < triple.eml
+
+  # Decrypt every message of a Maildir into plain/, checking every signature.
+  smimectl decrypt --p12 bob.p12 --pass-file pass --trust root.crt --out-dir plain ~/Maildir
 
   # In a procmail recipe: decrypt what can be, annotate everything.
   :0 fw

@@ -26,7 +26,7 @@ type inspectOptions struct {
 func newInspectCmd(e *env, runF func(*inspectOptions) error) *cobra.Command {
 	opts := &inspectOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "inspect [--json] [--in <file>]",
+		Use:   "inspect [--json] [--in <file> | <path>...]",
 		Short: "Show the layers of an S/MIME message without checking them",
 		Long: `Show the layer tree of an S/MIME message without keys and without checking
 anything: for each signed layer (multipart/signed, application/pkcs7-mime or the
@@ -53,12 +53,26 @@ header fields (RFC 9788: hp="clear" or hp="cipher" on its Content-Type),
 "protected_headers" lists them: "hp", "fields" (each "name", "value"),
 "hp_outer" (the outer fields as the sender recorded them) and "differences"
 (each "field", "kind" — changed, added or missing in transit, obscured or
-removed by the sender — and "protected", "outer", "sent").`,
+removed by the sender — and "protected", "outer", "sent").
+
+With <path> arguments, inspect shows every message they hold, with the inputs
+of verify <path>... (files, directories searched for --glob, Maildirs, mbox
+files; "-" for standard input), in input order whatever --jobs is: a line with
+the message's name (#N after an mbox's, from 0), then its layer tree indented
+by two spaces, or "error:" and why it can't be read as S/MIME; --json prints
+one object per line with "input", and "mbox_index" and "mbox_offset" for a
+message of an mbox. Nothing is judged: the summary line on standard error
+counts the messages inspected and those that failed, and the exit status is 1
+if any could not be read as S/MIME, 2 if a file could not be read. A progress
+bar is drawn as verify's; --quiet drops it and the summary line.`,
 		Example: `  # What is this message, and who signed it?
   smimectl inspect < mail.eml
 
   # The certificates carried in the outer signature.
-  smimectl inspect --json --in mail.eml | jq '.layers[0].certificates'`,
+  smimectl inspect --json --in mail.eml | jq '.layers[0].certificates'
+
+  # Which messages of a Maildir are encrypted?
+  smimectl inspect --json ~/Maildir | jq -r 'select(.layers[0].kind == "enveloped") | .input'`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args

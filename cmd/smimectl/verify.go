@@ -163,7 +163,13 @@ in front. --junit writes a JUnit XML report too, one testcase per message with a
 failure, error or skipped element when it did not pass. Standard error ends with
 a summary: "N passed, N failed", with "N skipped" under --skip-unsigned (which
 counts messages that are not S/MIME signed as skipped) and "N not checked
-(error)" for files that could not be read.
+(error)" for files that could not be read. While a batch runs, a progress bar
+(messages done, their rate, and once the size of the inputs is summed the
+share done and the time left) is drawn on standard error if it is a terminal,
+and wiped before every result, warning and the summary; never when standard
+error is a pipe or a file, nor with --quiet, which drops the summary line too.
+An mbox's messages are held in memory, each up to 64 MiB (a larger one fails
+as too-complex: verify it as a file of its own), 128 MiB of them at once.
 
 --expect names a manifest of expected outcomes: one message a line, "PATH pass"
 or "PATH fail:REASON" (a reason code), "#" starting a comment; PATH is as given
