@@ -201,9 +201,11 @@ func (od *outDir) create(in batch.Input) (*outFile, error) {
 		return nil, writeError(path, err)
 	}
 	of := &outFile{od: od, rel: rel, path: path, d: d}
-	if f, ok := openUnnamedAt(d); ok {
-		of.f = f
-		return of, nil
+	if t := od.e.temps; t == nil || !t.named {
+		if f, ok := openUnnamedAt(d); ok {
+			of.f = f
+			return of, nil
+		}
 	}
 	for range 100 {
 		tmp := filepath.Join(dir, "."+base+".tmp"+strconv.FormatUint(uint64(rand.Uint32()), 10))
