@@ -3,13 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/smimectl/smimectl/internal/batch"
 	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/smimectl/smimectl/internal/batch"
 	"github.com/smimectl/smimectl/internal/keys"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/smimectl/smimectl/internal/batch"
 	"io"
 	"io/fs"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/batch"
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"

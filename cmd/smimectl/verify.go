@@ -156,10 +156,10 @@ messages (default: the number of CPUs) are checked at once.
 The text result is one line per message, four fields separated by tabs: the
 input (with #N for message N of an mbox, from 0), the verdict (pass, fail, skip
 or error), the signers, and the reason ("-" for none). --json prints one JSON
-object per line instead, as for one message with "input", "mbox_index" and
+object per line instead, the object of one message with "mbox_index" and
 "mbox_offset" (the byte offset of its "From " line) for an mbox message,
-"verdict", "reason" (the reason code of docs/json.md), "expected" and "detail"
-in front. --junit writes a JUnit XML report too, one testcase per message with a
+"verdict", "expected" and "detail" after "input"; its "reason" (the reason code
+of docs/json.md) is kept when an expectation turns a failure into a pass. --junit writes a JUnit XML report too, one testcase per message with a
 failure, error or skipped element when it did not pass. Standard error ends with
 a summary: "N passed, N failed", with "N skipped" under --skip-unsigned (which
 counts messages that are not S/MIME signed as skipped) and "N not checked
