@@ -110,6 +110,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	// ML-KEM identities and a tampered KEM entry: see mlkem_test.go.
 	"mlkemuser": cmdMLKEMUser,
 	"kemtamper": cmdKEMTamper,
+	// decrypt --out-dir's files: see decrypt_batch_test.go.
+	"filemode": cmdFilemode,
 }
 
 // cmdCoSign clear-signs a message by several signers in one SignedData, which no

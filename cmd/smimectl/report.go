@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/batch"
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
@@ -84,6 +85,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeNotSigned,
+	describeMessageTooLarge,
 	describeAs(describeMissingError),
 	describeAs(describeLimitError),
 	describeAs(describeNoMatchError),
@@ -312,6 +314,16 @@ func describeNotSigned(err error) (string, []string, bool) {
 		return "", nil, false
 	}
 	return libraryDetail(err), []string{"verify reads multipart/signed and application/pkcs7-mime signed-data messages"}, true
+}
+
+// describeMessageTooLarge words an mbox message larger than a batch holds
+// in memory (internal/batch's Options.MaxMboxMessage).
+func describeMessageTooLarge(err error) (string, []string, bool) {
+	if !errors.Is(err, batch.ErrMessageTooLarge) {
+		return "", nil, false
+	}
+	return fmt.Sprintf("the message is larger than the %d MiB a batch reads from an mbox: not checked", batch.DefaultMaxMboxMessage>>20),
+		[]string{"save it to a file of its own and name that file: a file is read as a stream, whatever its size"}, true
 }
 
 // describeLocalFault words a fault of this machine (see localFault) as what
@@ -555,6 +567,8 @@ func reasonCode(err error) string {
 		return ""
 	case localFault(err) != nil:
 		return verify.ReasonLocalFault
+	case errors.Is(err, batch.ErrMessageTooLarge):
+		return verify.ReasonTooComplex
 	case errors.As(err, &source):
 		return verify.ReasonLookupFailed
 	case errors.As(err, &signer), errors.As(err, &noMatch), errors.As(err, &missing), errors.As(err, &recip),

@@ -156,14 +156,20 @@ messages (default: the number of CPUs) are checked at once.
 The text result is one line per message, four fields separated by tabs: the
 input (with #N for message N of an mbox, from 0), the verdict (pass, fail, skip
 or error), the signers, and the reason ("-" for none). --json prints one JSON
-object per line instead, as for one message with "input", "mbox_index" and
+object per line instead, the object of one message with "mbox_index" and
 "mbox_offset" (the byte offset of its "From " line) for an mbox message,
-"verdict", "reason" (the reason code of docs/json.md), "expected" and "detail"
-in front. --junit writes a JUnit XML report too, one testcase per message with a
+"verdict", "expected" and "detail" after "input"; its "reason" (the reason code
+of docs/json.md) is kept when an expectation turns a failure into a pass. --junit writes a JUnit XML report too, one testcase per message with a
 failure, error or skipped element when it did not pass. Standard error ends with
 a summary: "N passed, N failed", with "N skipped" under --skip-unsigned (which
 counts messages that are not S/MIME signed as skipped) and "N not checked
-(error)" for files that could not be read.
+(error)" for files that could not be read. While a batch runs, a progress bar
+(messages done, their rate, and once the size of the inputs is summed the
+share done and the time left) is drawn on standard error if it is a terminal,
+and wiped before every result, warning and the summary; never when standard
+error is a pipe or a file, nor with --quiet, which drops the summary line too.
+An mbox's messages are held in memory, each up to 64 MiB (a larger one fails
+as too-complex: verify it as a file of its own), 128 MiB of them at once.
 
 --expect names a manifest of expected outcomes: one message a line, "PATH pass"
 or "PATH fail:REASON" (a reason code), "#" starting a comment; PATH is as given
@@ -213,18 +219,18 @@ be used with a batch.`,
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
 	opts.annotateFlags.addFlags(fs, "the message as received")
-	opts.batchFlags.addFlags(fs)
+	opts.batchFlags.addFlags(fs, true)
 	return cmd
 }
 
 // runVerify loads the trust material, verifies the message once, and writes the
 // content (or the JSON result) and any warnings.
 func runVerify(opts *verifyOptions) error {
-	if opts.batchMode() {
-		return runVerifyBatch(opts)
+	if err := checkInArgs("verify", opts.In, opts.Paths); err != nil {
+		return err
 	}
-	if opts.In != "" && len(opts.Paths) > 0 {
-		return usagef([]string{"name every message as an argument: smimectl verify [flags] PATH..."}, "--in can't be used with PATH arguments")
+	if opts.batchFlags.isBatch(opts.Paths) {
+		return runVerifyBatch(opts)
 	}
 	if opts.annotating() {
 		return runVerifyAnnotate(opts)
