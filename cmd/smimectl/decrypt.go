@@ -27,6 +27,7 @@ type decryptOptions struct {
 	Require     []string // --require: signed, encrypted, signed-inner
 	Verbose     bool     // -v: one line per layer on standard error
 	annotateFlags
+	capsFlags // --capabilities-db: with --trust, what valid signers advertised is remembered
 
 	env *env
 }
@@ -62,7 +63,9 @@ without that layer. A message that is only encrypted is decrypted with --trust
 too, with a warning that it is not signed: nothing vouches for its sender, so
 --json says "valid": false with no signers and --annotate smime=none (never
 pass); --require signed refuses it. Without --trust, decrypt opens one encrypted
-layer and leaves any signature inside it for verify.
+layer and leaves any signature inside it for verify. With --trust, the S/MIME
+capabilities the signers of a valid message advertised are remembered in
+--capabilities-db, as verify does, for encrypt to choose the cipher.
 
 Header fields protected inside the encryption (RFC 9788, encrypt or triple-wrap
 --protect-headers) replace the outer ones in the output, so a Subject hidden as
@@ -119,6 +122,7 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
+	opts.capsFlags.addFlags(fs)
 	return cmd
 }
 
@@ -234,5 +238,6 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 		abort()
 		return verr
 	}
+	learnCapabilities(e, &opts.capsFlags, res)
 	return commit()
 }

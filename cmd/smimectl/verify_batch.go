@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/internal/batch"
+	"github.com/smimectl/smimectl/pkg/capabilities"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -67,6 +68,7 @@ type batchRun struct {
 	json     bool
 	skip     bool
 	at       time.Time // the evaluation time, for the JSON of a message too broken to check
+	caps     *capabilities.Store
 	manifest *batch.Manifest
 	junit    *junitWriter
 	counts   batchCounts
@@ -88,7 +90,7 @@ func runVerifyBatch(opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	run := &batchRun{e: e, json: opts.JSON, skip: opts.SkipUnsigned}
+	run := &batchRun{e: e, json: opts.JSON, skip: opts.SkipUnsigned, caps: opts.capsFlags.open(e)}
 	if opts.Expect != "" {
 		if run.manifest, err = readManifest(opts.Expect); err != nil {
 			return err
@@ -295,6 +297,9 @@ func (run *batchRun) emit(in batch.Input, out batchOutcome) {
 	if out.res != nil {
 		for _, w := range out.res.Warnings {
 			warn(run.e.Stderr, "%s: %s", batchName(in), w)
+		}
+		if out.err == nil {
+			learnInto(run.e, run.caps, out.res)
 		}
 	}
 	run.write(rec)

@@ -457,6 +457,22 @@ func (v *verifier) network() context.Context {
 // (ReasonMissingCertificate).
 var errNoSignerCertificate = errors.New("the signer's certificate is not in the message nor given with --intermediates")
 
+// capabilitiesAttribute returns the value of si's smimeCapabilities signed
+// attribute, or nil unless there is exactly one attribute with one value
+// (RFC 8551 2.5.2: "SignedAttributes MUST NOT include multiple instances").
+func capabilitiesAttribute(si *cms.SignerInfo) []byte {
+	n := 0
+	for _, a := range si.SignedAttrs {
+		if a.Type.Equal(cms.OIDAttrSMIMECapabilities) {
+			n++
+		}
+	}
+	if v := si.Attribute(cms.OIDAttrSMIMECapabilities); n == 1 && len(v) == 1 {
+		return v[0]
+	}
+	return nil
+}
+
 // checkSigner runs every check for one signer; the error is the first
 // failure, also kept in the Signer.
 func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error) {
@@ -470,6 +486,7 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 	if t, ok, err := si.SigningTime(); err == nil && ok {
 		s.SigningTime = &t
 	}
+	s.Capabilities = capabilitiesAttribute(si)
 	fail := func(name string, err error) (*Signer, error) {
 		s.addFailure(name, err)
 		return s, err
