@@ -1,9 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"crypto/x509"
 	"encoding/asn1"
+	"encoding/pem"
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -57,4 +66,108 @@ func cmdCapSign(ts *testscript.TestScript, neg bool, args []string) {
 	out, err := labtest.CoSign(msg, at, chain, labtest.CoSigner{Key: id.Signer, Certificate: id.Certificate, Capabilities: caps})
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[3]), out, 0o644))
+}
+
+// TestCapabilitiesConcurrentVerify is issue #18's Must show: 50 verify
+// processes of the built binary, started together on one store, leave no
+// corrupt file and no temporary file, and each signer's record is that of its
+// newest mail, whichever process finished last. The newest mail of bob is the
+// only one advertising AES-256-GCM, carol's newest the only one advertising
+// AES-128-GCM; older ones, started after it in shuffled order, must not
+// replace it.
+func TestCapabilitiesConcurrentVerify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "smimectl")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	l := labtest.Seeded(t, "capabilities-concurrent")
+	rootFile := filepath.Join(dir, "root.crt")
+	if err := os.WriteFile(rootFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: l.Root.Cert.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	newest := map[string]int{"bob": 18, "carol": 43} // bob signs the even messages, carol the odd
+	advertise := map[string]string{"bob": "aes-256-gcm", "carol": "aes-128-gcm"}
+	var files []string
+	for i := range n {
+		who := "bob"
+		if i%2 == 1 {
+			who = "carol"
+		}
+		u := l.User(who)
+		at := base.Add(time.Duration(i%7) * time.Hour) // older than every newest
+		caps := []asn1.ObjectIdentifier{capabilityOIDs["aes-256-cbc"]}
+		if i == newest[who] {
+			at = base.AddDate(0, 1, 0)
+			caps = []asn1.ObjectIdentifier{capabilityOIDs[advertise[who]], capabilityOIDs["aes-256-cbc"]}
+		}
+		msg := fmt.Sprintf("From: %s\r\nTo: alice@example.com\r\nSubject: %d\r\nContent-Type: text/plain\r\n\r\nMessage %d.\r\n", u.Email, i, i)
+		signed, err := labtest.CoSign([]byte(msg), at, []*x509.Certificate{l.Intermediate.Cert},
+			labtest.CoSigner{Key: u.Key, Certificate: u.Cert, Capabilities: caps})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, fmt.Sprintf("m%02d.eml", i))
+		if err := os.WriteFile(f, signed, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	// The newest mail is started among the first, so that older mail
+	// finishes after it.
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(files), func(i, j int) { files[i], files[j] = files[j], files[i] })
+	store := filepath.Join(dir, "store")
+	cmds := make([]*exec.Cmd, len(files))
+	outs := make([]*bytes.Buffer, len(files))
+	for i, f := range files {
+		outs[i] = &bytes.Buffer{}
+		cmds[i] = exec.Command(bin, "verify", "--trust", rootFile, "--revocation", "off", "--capabilities-db", store, "--in", f, "--out", os.DevNull)
+		cmds[i].Stderr = outs[i]
+		cmds[i].Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+filepath.Join(dir, "data"))
+	}
+	for i, c := range cmds {
+		if err := c.Start(); err != nil {
+			t.Fatalf("starting verify %d: %v", i, err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Errorf("verify %s: %v\n%s", files[i], err, outs[i])
+		}
+		if outs[i].Len() != 0 {
+			t.Errorf("verify %s wrote to standard error:\n%s", files[i], outs[i])
+		}
+	}
+	entries, err := os.ReadDir(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	want := []string{".lock", capabilities.Fingerprint(l.User("bob").Cert) + ".json", capabilities.Fingerprint(l.User("carol").Cert) + ".json"}
+	slices.Sort(want)
+	if !slices.Equal(names, want) {
+		t.Errorf("store holds %q, want %q (no temporary files)", names, want)
+	}
+	s, err := capabilities.Open(store, capabilities.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for who, adv := range advertise {
+		r, err := s.Lookup(l.User(who).Cert)
+		if err != nil || r == nil {
+			t.Fatalf("%s: record %v, %v", who, r, err)
+		}
+		if got := capabilities.Names(r.Capabilities); got != adv+", aes-256-cbc" || !r.Time.Equal(base.AddDate(0, 1, 0)) {
+			t.Errorf("%s: record of %v advertising %q, want the newest mail's (%v, %q)", who, r.Time, got, base.AddDate(0, 1, 0), adv+", aes-256-cbc")
+		}
+	}
 }
