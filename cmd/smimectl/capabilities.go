@@ -2,6 +2,9 @@ package main
 
 import (
 	"crypto/x509"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -57,6 +60,23 @@ func (f *capsFlags) open(e *env) *capabilities.Store {
 	if dir == "" {
 		return nil
 	}
+	return openStore(e, dir)
+}
+
+// openExisting is open for a command that only reads the store (encrypt): a
+// store that does not exist yet is empty, and is not created.
+func (f *capsFlags) openExisting(e *env) *capabilities.Store {
+	dir := f.dir(e)
+	if dir == "" {
+		return nil
+	}
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return openStore(e, dir)
+}
+
+func openStore(e *env, dir string) *capabilities.Store {
 	s, err := capabilities.Open(dir, capabilities.Options{Now: e.Now})
 	if err != nil {
 		warn(e.Stderr, "not using the S/MIME capabilities store: %s", libraryDetail(err))

@@ -280,7 +280,7 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 		KeepSubject:    opts.KeepSubject,
 		SubjectKeyID:   opts.KeyID,
 		Now:            func() time.Time { return p.now },
-		Capabilities:   knownCapabilities(e, opts.capsFlags.open(e)),
+		Capabilities:   knownCapabilities(e, opts.capsFlags.openExisting(e)),
 		OnPlan:         func(pl encrypt.Plan) { p.plans = append(p.plans, pl); p.explain(opts, pl) },
 	}
 	return p, nil

@@ -1,0 +1,73 @@
+package capabilities
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smimectl/smimectl/internal/lab/labtest"
+	"github.com/smimectl/smimectl/pkg/sign"
+	"github.com/smimectl/smimectl/pkg/verify"
+)
+
+// TestLearnFrom: only a valid message teaches anything (issue #18 item 1,
+// hostile): a forged signature, a signer that does not chain to the trusted
+// root, or mail without the attribute write nothing.
+func TestLearnFrom(t *testing.T) {
+	l := labtest.Seeded(t, "capabilities")
+	other := labtest.Seeded(t, "capabilities-other")
+	bob := l.User("bob")
+	at := func() time.Time { return epoch }
+	signMsg := func(noCaps bool) []byte {
+		var b bytes.Buffer
+		msg := "From: bob@example.com\r\nSubject: hello\r\nContent-Type: text/plain\r\n\r\nHi Alice.\r\n"
+		if err := sign.Sign(&b, strings.NewReader(msg), sign.Options{Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at, NoCapabilities: noCaps}); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	good := signMsg(false)
+	forged := bytes.Replace(good, []byte("Hi Alice."), []byte("Hi Mallo."), 1)
+	for _, tc := range []struct {
+		name  string
+		msg   []byte
+		root  *x509.Certificate
+		valid bool
+		want  int
+	}{
+		{"valid", good, l.Root.Cert, true, 1},
+		{"forged", forged, l.Root.Cert, false, 0},
+		{"untrusted", good, other.Root.Cert, false, 0},
+		{"no attribute", signMsg(true), l.Root.Cert, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := verify.Verify(context.Background(), io.Discard, bytes.NewReader(tc.msg), verify.Options{Roots: []*x509.Certificate{tc.root}, Now: at})
+			if (err == nil) != tc.valid || res == nil {
+				t.Fatalf("verify: %v, %v", res, err)
+			}
+			if len(res.Signers) == 0 || res.Signers[0].Capabilities == nil && tc.name != "no attribute" {
+				t.Fatalf("the signer's capabilities were not read: %+v", res.Signers)
+			}
+			s, _ := openStore(t, epoch)
+			n, err := s.LearnFrom(res)
+			if err != nil || n != tc.want {
+				t.Fatalf("learned %d, %v; want %d", n, err, tc.want)
+			}
+			r, err := s.Lookup(bob.Cert)
+			if err != nil || (r != nil) != (tc.want > 0) {
+				t.Fatalf("lookup: %v, %v", r, err)
+			}
+			if r != nil && (Names(r.Capabilities) != "aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc, rsaes-oaep" || !r.SigningTime.Equal(epoch)) {
+				t.Errorf("record %q at %v", Names(r.Capabilities), r.SigningTime)
+			}
+		})
+	}
+	var s *Store
+	if n, err := s.LearnFrom(nil); n != 0 || err != nil {
+		t.Errorf("nil result: %d, %v", n, err)
+	}
+}
