@@ -182,7 +182,9 @@ reads) are remembered with the signing time and the signer's certificate in
 --capabilities-db (default $XDG_DATA_HOME/smimectl/capabilities, else
 ~/.local/share/smimectl/capabilities; "none" turns it off), one file per
 certificate, so that encrypt can use AES-GCM for correspondents whose clients
-read it. Newer mail replaces what older mail said, never the reverse; a signing
+read it; also for the encryption certificate the signer names as preferred
+(RFC 8551 2.5.3, as Outlook does), when the message carries it and it is the
+same person's (same issuer, one of the signer's addresses). Newer mail replaces what older mail said, never the reverse; a signing
 time more than 5 minutes in the future counts as the time of verification. A
 message that fails any check, forged or signed by a certificate not chained to
 --trust, teaches nothing. At most 64 capabilities and 64 KiB are kept per

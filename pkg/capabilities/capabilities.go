@@ -15,9 +15,10 @@
 // and [Store.Lookup] reads it back. [Ciphers] turns a record into what
 // pkg/encrypt chooses from.
 //
-// The caller decides what to learn from: only signers whose signature and
-// certificate were checked (verify's Result.Valid and Signer.Valid). This
-// package checks nothing about the signature.
+// [Store.LearnFrom] learns from a verified message: only from a valid one,
+// and only its valid signers, for their own certificates and for the
+// encryption certificate a signer names (RFC 8551 2.5.3) when it is the same
+// person's. This package checks nothing about the signature itself.
 package capabilities
 
 import (

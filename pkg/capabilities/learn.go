@@ -1,10 +1,13 @@
 package capabilities
 
 import (
+	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
@@ -36,14 +39,37 @@ func (s *Store) LearnFrom(res *verify.Result) (written int, err error) {
 		if sg.SigningTime != nil {
 			at = *sg.SigningTime
 		}
-		o, err := s.Learn(sg.Certificate, caps, truncated, at)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("signer %d: %w", sg.Index+1, err))
-			continue
-		}
-		if o == Written {
-			written++
+		for _, cert := range learnFor(sg) {
+			o, err := s.Learn(cert, caps, truncated, at)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("signer %d: %w", sg.Index+1, err))
+				continue
+			}
+			if o == Written {
+				written++
+			}
 		}
 	}
 	return written, errors.Join(errs...)
+}
+
+// learnFor lists the certificates a valid signer's capabilities are recorded
+// for: its own, and the encryption certificate its SMIMEEncryptionKeyPreference
+// attribute names (RFC 8551 2.5.3; Outlook and others sign with one
+// certificate and receive with another) when that certificate is the same
+// person's: issued by the same issuer and carrying one of the signer's
+// addresses. So a signer can't attach what it advertises to a certificate of
+// someone else.
+func learnFor(sg *verify.Signer) []*x509.Certificate {
+	out := []*x509.Certificate{sg.Certificate}
+	e := sg.EncryptionCertificate
+	if e == nil || e.Equal(sg.Certificate) || !bytes.Equal(e.RawIssuer, sg.Certificate.RawIssuer) {
+		return out
+	}
+	for _, a := range certinfo.Addresses(sg.Certificate) {
+		if certinfo.HasAddress(e, a) {
+			return append(out, e)
+		}
+	}
+	return out
 }

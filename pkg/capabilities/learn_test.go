@@ -71,3 +71,53 @@ func TestLearnFrom(t *testing.T) {
 		t.Errorf("nil result: %d, %v", n, err)
 	}
 }
+
+// TestLearnFromEncryptionPreference: a signer that receives with another
+// certificate (RFC 8551 2.5.3, as Outlook sends) gets the capabilities
+// recorded for that one too, but only if it is the same person's: a signer
+// naming someone else's certificate records nothing for it.
+func TestLearnFromEncryptionPreference(t *testing.T) {
+	l := labtest.Seeded(t, "capabilities")
+	at := func() time.Time { return epoch }
+	for _, tc := range []struct {
+		name        string
+		signer, enc string
+		from        string
+		want        []string // users with a record
+		wantNone    []string
+	}{
+		{"dual certificates", "alice-sign", "alice-encrypt", "alice@example.com", []string{"alice-sign", "alice-encrypt"}, nil},
+		{"someone else's certificate", "bob", "carol", "bob@example.com", []string{"bob"}, []string{"carol"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, enc := l.User(tc.signer), l.User(tc.enc)
+			var b bytes.Buffer
+			msg := "From: " + tc.from + "\r\nSubject: hello\r\nContent-Type: text/plain\r\n\r\nHi.\r\n"
+			if err := sign.Sign(&b, strings.NewReader(msg), sign.Options{Key: u.Key, Certificate: u.Cert,
+				Chain: append(l.Chain(), enc.Cert), EncryptionCertificate: enc.Cert, Now: at}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := verify.Verify(context.Background(), io.Discard, &b, verify.Options{Roots: []*x509.Certificate{l.Root.Cert}, Now: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Signers[0].EncryptionCertificate == nil || !res.Signers[0].EncryptionCertificate.Equal(enc.Cert) {
+				t.Fatalf("the encryption key preference was not read")
+			}
+			s, _ := openStore(t, epoch)
+			if _, err := s.LearnFrom(res); err != nil {
+				t.Fatal(err)
+			}
+			for _, who := range tc.want {
+				if r, err := s.Lookup(l.User(who).Cert); r == nil || err != nil {
+					t.Errorf("%s: no record (%v)", who, err)
+				}
+			}
+			for _, who := range tc.wantNone {
+				if r, err := s.Lookup(l.User(who).Cert); r != nil || err != nil {
+					t.Errorf("%s: a record was written (%v)", who, err)
+				}
+			}
+		})
+	}
+}

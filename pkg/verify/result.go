@@ -108,6 +108,11 @@ type Signer struct {
 	// does not hold exactly one value. It is what the signer says; trust it
 	// only when Valid.
 	Capabilities []byte `json:"-"`
+	// EncryptionCertificate is the certificate the signer's
+	// SMIMEEncryptionKeyPreference attribute (RFC 8551 section 2.5.3)
+	// names by issuer and serial number, if the message carries it; nil
+	// otherwise. Nothing about it is checked.
+	EncryptionCertificate *x509.Certificate `json:"-"`
 
 	// err is the signer's first failure, nil when Valid.
 	err error
