@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	crand "crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -24,6 +27,40 @@ import (
 
 func init() {
 	scriptCmds["capsign"] = cmdCapSign
+	scriptCmds["capcert"] = cmdCapCert
+}
+
+// cmdCapCert reissues a certificate with the RFC 4262 smimeCapabilities
+// extension (issue #18 item 1): "capcert CAPS CERT ISSUERCERT ISSUERKEY OUT"
+// copies CERT's subject, addresses, key, usages and validity into a new
+// certificate signed by ISSUERKEY, advertising CAPS (as for capsign).
+func cmdCapCert(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 5 {
+		ts.Fatalf("usage: capcert <caps> <cert> <issuer-cert> <issuer-key> <out>")
+	}
+	var caps []capabilities.Capability
+	for name := range strings.SplitSeq(args[0], ",") {
+		oid, ok := capabilityOIDs[name]
+		if !ok {
+			ts.Fatalf("capcert: unknown capability %q", name)
+		}
+		caps = append(caps, capabilities.Capability{OID: oid})
+	}
+	ext, err := capabilities.Marshal(caps)
+	ts.Check(err)
+	certs, err := keys.LoadCertificates(ts.MkAbs(args[1]))
+	ts.Check(err)
+	issuer, err := keys.LoadIdentity(ts.MkAbs(args[3]), ts.MkAbs(args[2]), nil)
+	ts.Check(err)
+	c := certs[0]
+	tmpl := &x509.Certificate{
+		SerialNumber: new(big.Int).Add(c.SerialNumber, big.NewInt(1)), Subject: c.Subject, EmailAddresses: c.EmailAddresses,
+		NotBefore: c.NotBefore, NotAfter: c.NotAfter, KeyUsage: c.KeyUsage, ExtKeyUsage: c.ExtKeyUsage,
+		ExtraExtensions: []pkix.Extension{{Id: capabilities.OIDSMIMECapabilities, Value: ext}},
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, issuer.Certificate, c.PublicKey, issuer.Signer)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[4]), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
 }
 
 // capabilityOIDs names the capabilities capsign can advertise.
