@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/asn1"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +123,38 @@ func TestLearnFromEncryptionPreference(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLearnFromHostileList: a valid signer advertising 100,000 capabilities
+// gets a record of the first MaxEntries, within MaxRecordBytes (issue #18
+// item 1: a sender can't fill the disk).
+func TestLearnFromHostileList(t *testing.T) {
+	l := labtest.Seeded(t, "capabilities")
+	bob := l.User("bob")
+	caps := []asn1.ObjectIdentifier{aes256gcm.OID}
+	for i := range 100000 {
+		caps = append(caps, asn1.ObjectIdentifier{1, 2, 3, 4, 5, 6, 7, 8, i})
+	}
+	msg := []byte("From: bob@example.com\r\nSubject: hello\r\nContent-Type: text/plain\r\n\r\nHi.\r\n")
+	signed, err := labtest.CoSign(msg, epoch, []*x509.Certificate{l.Intermediate.Cert}, labtest.CoSigner{Key: bob.Key, Certificate: bob.Cert, Capabilities: caps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := verify.Verify(context.Background(), io.Discard, bytes.NewReader(signed), verify.Options{Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return epoch }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, dir := openStore(t, epoch)
+	if n, err := s.LearnFrom(res); n != 1 || err != nil {
+		t.Fatalf("learned %d, %v", n, err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, Fingerprint(bob.Cert)+".json"))
+	if err != nil || fi.Size() > MaxRecordBytes {
+		t.Fatalf("record: %v, %v", fi, err)
+	}
+	r, err := s.Lookup(bob.Cert)
+	if err != nil || len(r.Capabilities) != MaxEntries || !r.Truncated || r.Capabilities[0].Name() != "aes-256-gcm" {
+		t.Fatalf("record of %d entries (truncated %v), %v", len(r.Capabilities), r.Truncated, err)
+	}
+	t.Logf("signed message %d bytes, record %d bytes", len(signed), fi.Size())
 }
