@@ -158,6 +158,9 @@ func runVerifyAnnotate(opts *verifyOptions) error {
 			if opts.Verbose && verr == nil {
 				fmt.Fprintf(e.Stderr, "smimectl: verified: %s\n", summary(res))
 			}
+			if verr == nil {
+				learnCapabilities(e, &opts.capsFlags, res)
+			}
 		}})
 }
 
@@ -188,7 +191,7 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 	// Encrypted-only mail is decrypted and marked smime=none (--require signed refuses it).
 	vopts.AllowUnsigned = true
 	return runAnnotate(annotateJob{e: e, io: opts.ioFlags, opts: vopts, authservID: id, release: true, perm: modePrivate,
-		report: func(res *verify.Result, _ error) {
+		report: func(res *verify.Result, verr error) {
 			if res == nil {
 				return
 			}
@@ -197,6 +200,9 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 			}
 			if opts.Verbose {
 				reportLayers(e.Stderr, res)
+			}
+			if verr == nil {
+				learnCapabilities(e, &opts.capsFlags, res)
 			}
 		}})
 }

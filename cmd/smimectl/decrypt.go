@@ -28,8 +28,9 @@ type decryptOptions struct {
 	Verbose     bool     // -v: one line per layer on standard error
 	annotateFlags
 	batchFlags
-	OutDir string   // --out-dir: with several messages, where each decrypted one goes
-	Paths  []string // the arguments: messages, directories, Maildirs, mbox files
+	OutDir    string   // --out-dir: with several messages, where each decrypted one goes
+	Paths     []string // the arguments: messages, directories, Maildirs, mbox files
+	capsFlags          // --capabilities-db: with --trust, what valid signers advertised is remembered
 
 	env *env
 }
@@ -65,7 +66,9 @@ without that layer. A message that is only encrypted is decrypted with --trust
 too, with a warning that it is not signed: nothing vouches for its sender, so
 --json says "valid": false with no signers and --annotate smime=none (never
 pass); --require signed refuses it. Without --trust, decrypt opens one encrypted
-layer and leaves any signature inside it for verify.
+layer and leaves any signature inside it for verify. With --trust, the S/MIME
+capabilities the signers of a valid message advertised are remembered in
+--capabilities-db, as verify does, for encrypt to choose the cipher.
 
 Header fields protected inside the encryption (RFC 9788, encrypt or triple-wrap
 --protect-headers) replace the outer ones in the output, so a Subject hidden as
@@ -152,6 +155,7 @@ a batch, nor --out-dir with standard input.`,
 	opts.batchFlags.addFlags(fs, true)
 	fs.StringVar(&opts.OutDir, "out-dir", "", "with several messages: write each decrypted message into `directory`, named after its input")
 	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
+	opts.capsFlags.addFlags(fs)
 	return cmd
 }
 
@@ -280,5 +284,6 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 		abort()
 		return verr
 	}
+	learnCapabilities(e, &opts.capsFlags, res)
 	return commit()
 }

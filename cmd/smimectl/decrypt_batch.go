@@ -45,6 +45,7 @@ func runDecryptBatch(opts *decryptOptions, id *verify.Identity) error {
 		passed: "passed",
 		text:   writeBatchText,
 		json:   func(w io.Writer, rec *batchRecord) error { return writeBatchJSON(w, rec, vopts) },
+		caps:   opts.capsFlags.open(e),
 	}
 	var od *outDir
 	if opts.OutDir != "" {

@@ -146,7 +146,7 @@ func describeAs[E error](d func(E) (string, []string)) func(error) (string, []st
 // libraryDetail is a library error's text without its package prefix.
 func libraryDetail(err error) string {
 	s := err.Error()
-	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: ", "kem: "} {
+	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: ", "kem: ", "capabilities: "} {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s

@@ -26,6 +26,7 @@ type verifyOptions struct {
 	Verbose     bool     // -v, --verbose: a summary line on standard error
 	annotateFlags
 	batchFlags
+	capsFlags
 	Paths []string // the arguments: messages, directories, Maildirs, mbox files
 
 	env *env
@@ -179,7 +180,21 @@ that passes, or fails for another reason, as failed; a PATH that was not among
 the messages checked as failed too. The exit status is 2 if any file could not
 be read, else 75 if any message lacked a revocation answer --revocation hard
 requires, else 1 if any message failed, else 0. --out, --annotate and -v can't
-be used with a batch.`,
+be used with a batch.
+
+When the message is valid, the S/MIME capabilities every signer advertised
+(the smimeCapabilities signed attribute, RFC 8551 2.5.2: the ciphers its client
+reads) are remembered with the signing time and the signer's certificate in
+--capabilities-db (default $XDG_DATA_HOME/smimectl/capabilities, else
+~/.local/share/smimectl/capabilities; "none" turns it off), one file per
+certificate, so that encrypt can use AES-GCM for correspondents whose clients
+read it; also for the encryption certificate the signer names as preferred
+(RFC 8551 2.5.3, as Outlook does), when the message carries it and it is the
+same person's (same issuer, one of the signer's addresses). Newer mail replaces what older mail said, never the reverse; a signing
+time more than 5 minutes in the future counts as the time of verification. A
+message that fails any check, forged or signed by a certificate not chained to
+--trust, teaches nothing. At most 64 capabilities and 64 KiB are kept per
+certificate. Concurrent runs (filters, batches) are safe.`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
 
@@ -220,6 +235,7 @@ be used with a batch.`,
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
 	opts.annotateFlags.addFlags(fs, "the message as received")
 	opts.batchFlags.addFlags(fs, true)
+	opts.capsFlags.addFlags(fs)
 	return cmd
 }
 
@@ -274,6 +290,7 @@ func runVerify(opts *verifyOptions) error {
 		abort()
 		return verr
 	}
+	learnCapabilities(e, &opts.capsFlags, res)
 	if err := commit(); err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/internal/batch"
+	"github.com/smimectl/smimectl/pkg/capabilities"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -113,6 +114,9 @@ type batchCommand struct {
 	jobs int
 	// skipDirs are not walked (decrypt --out-dir).
 	skipDirs []string
+	// caps, if not nil, remembers what the valid signers of each message
+	// that passed advertised (verify, decrypt --trust).
+	caps *capabilities.Store
 }
 
 // batchRun is the state of one batch run, shared by the emit calls, which
@@ -252,6 +256,7 @@ func runVerifyBatch(opts *verifyOptions) error {
 	if opts.keyFlags.URI != "" {
 		c.jobs = 1 // a smart card's session is not for concurrent use
 	}
+	c.caps = opts.capsFlags.open(opts.env)
 	return runBatch(opts.env, &opts.batchFlags, paths, opts.JSON, c)
 }
 
@@ -389,6 +394,9 @@ func (run *batchRun) emit(in batch.Input, out batchOutcome) {
 	rec := run.judge(in, out)
 	for _, w := range out.warnings() {
 		warn(run.e.Stderr, "%s: %s", batchName(in), w)
+	}
+	if out.err == nil {
+		learnInto(run.e, run.cmd.caps, out.res)
 	}
 	run.write(rec)
 }

@@ -451,8 +451,12 @@ func (s *signedWriter) Close() error {
 	return nil
 }
 
-// DefaultCapabilities lists the content-encryption algorithms smimectl
-// can decrypt, most preferred first, for the S/MIME capabilities attribute.
+// DefaultCapabilities lists what smimectl can decrypt, most preferred
+// first, for the S/MIME capabilities attribute (RFC 8551 2.5.2): AES-GCM
+// (AuthEnvelopedData), AES-CBC, and RSAES-OAEP key transport (RFC 3560
+// section 5; no parameters: every hash this package reads). A sender that
+// remembers capabilities (smimectl encrypt, Outlook) then uses AES-GCM for
+// mail to us when all its recipients read it (issue #18).
 func DefaultCapabilities() []asn1.ObjectIdentifier {
-	return []asn1.ObjectIdentifier{OIDAES256CBC, OIDAES128CBC}
+	return []asn1.ObjectIdentifier{OIDAES256GCM, OIDAES128GCM, OIDAES256CBC, OIDAES128CBC, oidRSAESOAEP}
 }

@@ -56,10 +56,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
@@ -457,6 +461,51 @@ func (v *verifier) network() context.Context {
 // (ReasonMissingCertificate).
 var errNoSignerCertificate = errors.New("the signer's certificate is not in the message nor given with --intermediates")
 
+// capabilitiesAttribute returns the value of si's smimeCapabilities signed
+// attribute, or nil unless there is exactly one attribute with one value
+// (RFC 8551 2.5.2: "SignedAttributes MUST NOT include multiple instances").
+func capabilitiesAttribute(si *cms.SignerInfo) []byte {
+	n := 0
+	for _, a := range si.SignedAttrs {
+		if a.Type.Equal(cms.OIDAttrSMIMECapabilities) {
+			n++
+		}
+	}
+	if v := si.Attribute(cms.OIDAttrSMIMECapabilities); n == 1 && len(v) == 1 {
+		return v[0]
+	}
+	return nil
+}
+
+// encryptionPreference returns the certificate among certs that si's
+// SMIMEEncryptionKeyPreference attribute names, or nil:
+//
+//	SMIMEEncryptionKeyPreference ::= CHOICE {
+//	  issuerAndSerialNumber   [0] IssuerAndSerialNumber,
+//	  receipentKeyId          [1] RecipientKeyIdentifier,
+//	  subjectAltKeyIdentifier [2] SubjectKeyIdentifier }
+//
+// Only the first form, the one Outlook and pkg/sign write, is read.
+func encryptionPreference(si *cms.SignerInfo, certs []*x509.Certificate) *x509.Certificate {
+	v := si.Attribute(cms.OIDAttrEncryptionKeyPreference)
+	if len(v) != 1 {
+		return nil
+	}
+	in := cryptobyte.String(v[0])
+	var ias, name cryptobyte.String
+	serial := new(big.Int)
+	if !in.ReadASN1(&ias, cbasn1.Tag(0).ContextSpecific().Constructed()) || !in.Empty() ||
+		!ias.ReadASN1Element(&name, cbasn1.SEQUENCE) || !ias.ReadASN1Integer(serial) || !ias.Empty() {
+		return nil
+	}
+	for _, c := range certs {
+		if bytes.Equal(c.RawIssuer, name) && c.SerialNumber.Cmp(serial) == 0 {
+			return c
+		}
+	}
+	return nil
+}
+
 // checkSigner runs every check for one signer; the error is the first
 // failure, also kept in the Signer.
 func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error) {
@@ -470,6 +519,8 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 	if t, ok, err := si.SigningTime(); err == nil && ok {
 		s.SigningTime = &t
 	}
+	s.Capabilities = capabilitiesAttribute(si)
+	s.EncryptionCertificate = encryptionPreference(si, v.msg.sd.Certificates)
 	fail := func(name string, err error) (*Signer, error) {
 		s.addFailure(name, err)
 		return s, err
