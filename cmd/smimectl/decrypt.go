@@ -26,6 +26,7 @@ type decryptOptions struct {
 	SenderCheck string   // --sender-check: strict, warn or off
 	Require     []string // --require: signed, encrypted, signed-inner
 	Verbose     bool     // -v: one line per layer on standard error
+	informFlags
 	annotateFlags
 
 	env *env
@@ -118,6 +119,7 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 		"with --trust: a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
+	opts.informFlags.addFlags(fs, true)
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
 	return cmd
 }
@@ -138,6 +140,13 @@ func runDecrypt(opts *decryptOptions) error {
 	}
 	if opts.annotating() {
 		return runDecryptAnnotate(opts)
+	}
+	form, err := opts.informFlags.form()
+	if err != nil {
+		return err
+	}
+	if opts.Signer != "" && len(opts.Trust) == 0 {
+		return usagef([]string{"give the trusted roots with --trust to check signed layers"}, "--signer needs --trust")
 	}
 	id, err := opts.keyFlags.loadIdentity(e, "")
 	if err != nil {
@@ -160,7 +169,7 @@ func runDecrypt(opts *decryptOptions) error {
 		}
 	}
 	res, err := encrypt.Decrypt(w, in, encrypt.DecryptOptions{
-		Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll,
+		Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll, Form: form,
 	})
 	if err != nil {
 		abort()
@@ -191,7 +200,7 @@ func runDecrypt(opts *decryptOptions) error {
 func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, informFlags: opts.informFlags, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

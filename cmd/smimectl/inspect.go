@@ -16,6 +16,7 @@ import (
 type inspectOptions struct {
 	In   string // --in: the message; "" or "-" is standard input
 	JSON bool   // --json: one JSON object instead of text
+	informFlags
 
 	env *env
 }
@@ -70,6 +71,7 @@ removed by the sender — and "protected", "outer", "sent").`,
 	fs.StringVar(&opts.In, "in", "", "read the message from `file` instead of standard input")
 	markFileFlag(fs, "in", messageExts...)
 	fs.BoolVar(&opts.JSON, "json", false, "print the layers as one JSON object")
+	opts.informFlags.addFlags(fs, false)
 	return cmd
 }
 
@@ -77,12 +79,16 @@ removed by the sender — and "protected", "outer", "sent").`,
 // layers read so far are printed before the error.
 func runInspect(opts *inspectOptions) error {
 	e := opts.env
+	form, err := opts.informFlags.form()
+	if err != nil {
+		return err
+	}
 	in, err := openInput(e, opts.In)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	ins, err := verify.Inspect(in, verify.InspectOptions{})
+	ins, err := verify.Inspect(in, verify.InspectOptions{Form: form})
 	if err != nil && len(ins.Layers) == 0 {
 		return err
 	}

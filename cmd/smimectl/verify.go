@@ -24,6 +24,8 @@ type verifyOptions struct {
 	AllowMD5    bool     // --allow-md5
 	JSON        bool     // --json: print the result as JSON on standard output
 	Verbose     bool     // -v, --verbose: a summary line on standard error
+	informFlags
+	detachedFlags
 	annotateFlags
 	batchFlags
 	Paths []string // the arguments: messages, directories, Maildirs, mbox files
@@ -212,6 +214,8 @@ be used with a batch.`,
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
+	opts.informFlags.addFlags(fs, true)
+	opts.detachedFlags.addFlags(fs)
 	opts.annotateFlags.addFlags(fs, "the message as received")
 	opts.batchFlags.addFlags(fs)
 	return cmd
@@ -220,6 +224,12 @@ be used with a batch.`,
 // runVerify loads the trust material, verifies the message once, and writes the
 // content (or the JSON result) and any warnings.
 func runVerify(opts *verifyOptions) error {
+	if opts.Content != "" {
+		return runVerifyDetached(opts)
+	}
+	if opts.Text {
+		return usagef(nil, "--text applies to --content only")
+	}
 	if opts.batchMode() {
 		return runVerifyBatch(opts)
 	}
@@ -314,6 +324,9 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	vopts.Decrypt = id
 	vopts.SenderCheck = sc
 	vopts.AllowMD5 = opts.AllowMD5
+	if err := opts.informFlags.apply(&vopts); err != nil {
+		return verify.Options{}, err
+	}
 	return vopts, nil
 }
 
