@@ -37,7 +37,8 @@ type file struct {
 // for each authority and user NAME.key, an unencrypted PEM PKCS#8 key (mode
 // 0600). Each user also gets NAME.crt and NAME.p12, a PKCS#12 file holding
 // the key, the certificate and the chain, encrypted with p12Password
-// (PBES2/AES-256-CBC, PBKDF2-HMAC-SHA-256, go-pkcs12's Modern encoder). The
+// (PBES2/AES-256-CBC, PBKDF2-HMAC-SHA-256, go-pkcs12's Modern encoder; with
+// Options.LegacyPKCS12, 3DES keys, RC2-40 certificates and a SHA-1 MAC). The
 // password goes into p12.pass (mode 0600), and README.md describes every
 // identity. All files except the .p12 ones are byte-identical for the same
 // [Options]; the .p12 files use fresh random salts and IVs each time.
@@ -106,7 +107,11 @@ func (l *Lab) files(p12Password string) ([]file, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lab: encoding %s key: %w", u.Name, err)
 		}
-		p12, err := pkcs12.Modern.Encode(u.Key, u.Cert, l.Chain(), p12Password)
+		enc := pkcs12.Modern
+		if l.Options.LegacyPKCS12 {
+			enc = pkcs12.LegacyRC2
+		}
+		p12, err := enc.Encode(u.Key, u.Cert, l.Chain(), p12Password)
 		if err != nil {
 			return nil, fmt.Errorf("lab: encoding %s PKCS#12: %w", u.Name, err)
 		}
