@@ -133,10 +133,16 @@ func digestContent(sd *cms.SignedData, content io.Reader, text bool) error {
 		ws = append(ws, hashers[h])
 	}
 	for _, si := range sd.SignerInfos {
-		if h := si.Hash(); h != 0 && h.Available() && hashers[h] == nil {
-			hashers[h] = h.New()
-			ws = append(ws, hashers[h])
+		h := si.Hash()
+		if h == 0 || hashers[h] != nil {
+			continue // an unknown digest fails the signer's digest check
 		}
+		if !h.Available() {
+			// Never let a signer's digest fall back to the (empty) spool.
+			return &PolicyError{Err: fmt.Errorf("unsupported digest algorithm %v", h)}
+		}
+		hashers[h] = h.New()
+		ws = append(ws, hashers[h])
 	}
 	var w io.Writer = io.MultiWriter(ws...)
 	var cw io.WriteCloser
