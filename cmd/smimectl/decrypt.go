@@ -81,7 +81,15 @@ whenever the message was written, whatever the verdict: the verdict is in
 the field, and the reason still goes to standard error. Only when nothing
 could be written (a bad flag, an unreadable key or file, an unwritable --out,
 a full or missing TMPDIR: 2, or 75 where trying again can help) is it
-non-zero, and then nothing is written. --annotate can't be used with --json.`,
+non-zero, and then nothing is written. --annotate can't be used with --json.
+
+A bare CMS file (DER, PEM or bare base64: a saved smime.p7m, openssl cms
+-encrypt -outform DER) is detected and decrypted as such, and its content
+written as it is; --inform smime, der or pem forces a form, and with --trust
+--signer names the signer of a bare signed layer. Content encrypted
+without a MIME header is a body with RFC 2045's defaults: the blank line is
+written between the header and it; under a CBC cipher such a body must be
+text, as garbage is refused like a wrong key.`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
 

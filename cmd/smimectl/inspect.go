@@ -35,6 +35,15 @@ authEnveloped layer its recipients (identifier and key management) and content
 cipher. Signed layers are descended into; an encrypted layer ends the tree, since
 its content needs a key. A message nested more than 8 layers deep is an error.
 
+inspect describes and never judges: signatures are not checked, and
+a layer verify refuses but whose structure can be read — a signature part that
+is not CMS or carries content of its own, a detached signature (its content is
+elsewhere: verify --content) — is shown with a "note"; an entity inside a layer
+that can't be read ends the tree with a note on that layer. The exit status is
+1 only for input whose outermost entity can't be read at all, beyond the depth
+limit, or for a fault of this machine. Bare CMS files (DER, PEM, bare base64)
+are detected as verify detects them; --inform forces a form.
+
 With --json the output is one object: "layers" (outermost first) and
 "content_type" (the innermost entity's media type, when reached). Each layer has
 "depth", "kind" (signed, enveloped, authEnveloped), "media_type", "smime_type",

@@ -122,6 +122,12 @@ multipart/signed with a detached signature, readable by any mail reader;
 --mode opaque writes application/pkcs7-mime, which survives mail systems that
 rewrite text but needs an S/MIME reader to show. clear-sign and opaque-sign are
 this command with the mode fixed.
+
+--detached signs the bytes of any file, not a message: the output is
+a detached CMS signature, DER (.p7s) or with --outform pem a BEGIN CMS block, as
+openssl cms -sign -binary and gpgsm --detach-sign write; the file is hashed byte
+for byte and not written. Check one with verify --content FILE SIG. A file has
+no From field: --from names the address the certificate must carry.
 ` + signLongCommon,
 		example: signExample,
 	})

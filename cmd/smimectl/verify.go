@@ -175,9 +175,30 @@ that passes, or fails for another reason, as failed; a PATH that was not among
 the messages checked as failed too. The exit status is 2 if any file could not
 be read, else 75 if any message lacked a revocation answer --revocation hard
 requires, else 1 if any message failed, else 0. --out, --annotate and -v can't
-be used with a batch.`,
+be used with a batch.
+
+Bare CMS files: a saved smime.p7m, what openssl cms -outform DER or
+PEM writes (BEGIN CMS, BEGIN PKCS7) and bare base64 are told from mail by their
+first bytes and verified as CMS; --inform smime, der or pem forces one form. The
+content is written byte for byte. Such a file has no From field: the sender
+check is skipped with a warning unless --signer ADDRESS names the address a
+valid signer must carry (on mail, --signer is checked besides From). Input that
+is neither is refused in words ("it starts with binary data").
+
+--content FILE checks a detached signature over a file: the signature (DER, PEM
+or an smime.p7s part) is the one argument or --in. The file is hashed byte for
+byte, as openssl cms -verify -binary and gpgsm --verify do (--text hashes it
+with CRLF line ends), with every check above; nothing is written but --json's
+object ("form": "detached"). sign --detached writes such signatures.
+
+Content signed without a MIME header is a body with RFC 2045's defaults
+(text/plain; charset=us-ascii): the blank line is written between the header
+and it.`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
+
+  # A detached signature over a file, from alice.
+  smimectl verify --trust root.crt --signer alice@example.com --content report.pdf report.pdf.p7s
 
   # Check mail fixtures at a pinned time, with a CRL, in CI, with a JUnit report.
   smimectl verify --trust ca/root.crt --crl ca/intermediate.crl --at 2026-01-01 \
