@@ -51,14 +51,16 @@ func (v *verifier) openInput(r io.Reader) (io.Reader, error) {
 }
 
 // signerOriginator adds Options.Signer to o: the mailbox a valid signer
-// must carry besides the From and Sender mailboxes, or instead of them for
-// input without a From field.
+// must carry besides the From and Sender mailboxes, or alone for input
+// without a From field. A bare CMS file whose content has protected header
+// fields (RFC 9788) has the protected From, which is checked as mail's.
 func (v *verifier) signerOriginator(o originator) originator {
 	s := strings.TrimSpace(v.opts.Signer)
 	if s == "" {
 		return o
 	}
-	if v.bare {
+	if o.err == nil && len(o.From) == 0 && o.Sender == "" {
+		// No From at all (a bare CMS file without protected headers).
 		return originator{Originator: mime.Originator{From: []string{s}}}
 	}
 	if o.err == nil && !slicesContainsAddress(o.From, s) {

@@ -320,6 +320,11 @@ func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error 
 	reported := "From" // the From difference is this check's own
 	if po, ok, perr := p.Originator(); ok && perr == nil {
 		v.res.setOriginator(po)
+		if v.bare {
+			// A bare CMS file has no outer header to compare with: the
+			// protected fields are the only ones (issue #15 item 1).
+			return nil
+		}
 		if he := rewrittenOriginator(po, outer); he != nil && v.opts.SenderCheck != SenderOff {
 			reported = he.Field
 			if v.opts.SenderCheck == SenderStrict {
@@ -745,7 +750,7 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	if v.prot != nil {
 		o = v.signerOriginator(*v.prot)
 	}
-	if v.bare && v.opts.Signer == "" {
+	if v.bare && v.opts.Signer == "" && v.prot == nil {
 		for _, s := range valid {
 			s.add("sender", StatusSkipped, noSenderDetail)
 		}
