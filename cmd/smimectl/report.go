@@ -298,7 +298,12 @@ func describeNotMailError(e *verify.NotMailError) (string, []string) {
 }
 
 func describeMalformedError(e *verify.MalformedError) (string, []string) {
-	return "the message is not well-formed S/MIME: " + libraryDetail(e.Err), nil
+	detail := libraryDetail(e.Err)
+	if strings.Contains(detail, "signed layer without content") || strings.Contains(detail, "signed message without content") {
+		// A detached signature given on its own (issue #15 item 2).
+		return "the message is not well-formed S/MIME: " + detail, []string{"is it a detached signature (.p7s)? check it over the signed file with --content FILE"}
+	}
+	return "the message is not well-formed S/MIME: " + detail, nil
 }
 
 func describeAmbiguousError(e *verify.AmbiguousError) (string, []string) {
