@@ -172,7 +172,11 @@ func (l *Lab) readme() []byte {
 
 	thisUpdate := o.Epoch.Add(crlOffset)
 	fmt.Fprintf(&b, "\nEach NAME.crt has NAME.key (PEM PKCS#8, unencrypted) and, for users, NAME.p12\n")
-	fmt.Fprintf(&b, "(key, certificate and chain; PBES2 AES-256-CBC; password in `%s`).\n", P12PasswordFile)
+	enc := "PBES2 AES-256-CBC"
+	if l.Options.LegacyPKCS12 {
+		enc = "legacy: 3DES key, RC2-40 certificates, SHA-1 MAC, for gpgsm 2.2 and older Windows"
+	}
+	fmt.Fprintf(&b, "(key, certificate and chain; %s; password in `%s`).\n", enc, P12PasswordFile)
 	fmt.Fprintf(&b, "`chain.pem` holds the intermediate, then the root.\n\n")
 	fmt.Fprintf(&b, "CRLs, both number 1, thisUpdate %s, nextUpdate %s:\n\n",
 		thisUpdate.Format("2006-01-02"), thisUpdate.AddDate(10, 0, 0).Format("2006-01-02"))
