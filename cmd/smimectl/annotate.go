@@ -86,6 +86,11 @@ type annotateJob struct {
 // decrypt, the opened content. The verification error is reported on standard
 // error after the message was written, and the run succeeds.
 func runAnnotate(j annotateJob) error {
+	if j.opts.Form == verify.FormAuto {
+		// A mail filter reads mail: the message goes back out with the
+		// verdict added, which a bare CMS file has no header for.
+		j.opts.Form = verify.FormMIME
+	}
 	in, err := openInput(j.e, j.io.In)
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ type decryptOptions struct {
 	SenderCheck string   // --sender-check: strict, warn or off
 	Require     []string // --require: signed, encrypted, signed-inner
 	Verbose     bool     // -v: one line per layer on standard error
+	informFlags
 	annotateFlags
 	batchFlags
 	OutDir    string   // --out-dir: with several messages, where each decrypted one goes
@@ -106,7 +107,15 @@ that is taken already is never written over, nor a symbolic link under DIR
 followed out of it: that message is an error (exit status 2), so a second run
 into the same directory writes nothing. DIR itself is not read as input, and
 --json gives each file as "out". --out, --annotate and -v can't be used with
-a batch, nor --out-dir with standard input.`,
+a batch, nor --out-dir with standard input.
+
+A bare CMS file (DER, PEM or bare base64: a saved smime.p7m, openssl cms
+-encrypt -outform DER) is detected and decrypted as such, and its content
+written as it is; --inform smime, der or pem forces a form, and with --trust
+--signer names the signer of a bare signed layer. Content encrypted
+without a MIME header is a body with RFC 2045's defaults: the blank line is
+written between the header and it; under a CBC cipher such a body must be
+text, as garbage is refused like a wrong key.`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
 
@@ -151,6 +160,7 @@ a batch, nor --out-dir with standard input.`,
 		"with --trust: a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
+	opts.informFlags.addFlags(fs, true)
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
 	opts.batchFlags.addFlags(fs, true)
 	fs.StringVar(&opts.OutDir, "out-dir", "", "with several messages: write each decrypted message into `directory`, named after its input")
@@ -189,6 +199,13 @@ func runDecrypt(opts *decryptOptions) error {
 	if opts.annotating() {
 		return runDecryptAnnotate(opts)
 	}
+	form, err := opts.informFlags.form()
+	if err != nil {
+		return err
+	}
+	if opts.Signer != "" && len(opts.Trust) == 0 {
+		return usagef([]string{"give the trusted roots with --trust to check signed layers"}, "--signer needs --trust")
+	}
 	id, err := opts.keyFlags.loadIdentity(e, "")
 	if err != nil {
 		return err
@@ -210,7 +227,7 @@ func runDecrypt(opts *decryptOptions) error {
 		}
 	}
 	res, err := encrypt.Decrypt(w, in, encrypt.DecryptOptions{
-		Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll,
+		Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll, Form: form,
 	})
 	if err != nil {
 		abort()
@@ -241,7 +258,7 @@ func runDecrypt(opts *decryptOptions) error {
 func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, informFlags: opts.informFlags, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/smimectl/smimectl/internal/testpeer"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,6 +74,16 @@ func TestGoldenJSON(t *testing.T) {
 	ceo := sm(t, 0, bytes.Replace(msg, []byte("From: Alice <alice@example.com>"), []byte(`From: Alice <alice@example.com>, "CEO" <ceo@example.com>`), 1),
 		args([]string{"clear-sign"}, alice)...)
 
+	// Issue #15 items 1 and 2: a bare DER file, a detached signature over a file.
+	bareDER, err := testpeer.SMIMEBody(opaque)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("data.txt", msg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	detached := sm(t, 0, nil, args([]string{"sign", "--detached", "--in", "data.txt"}, alice)...)
+
 	cases := []struct {
 		name  string
 		exit  int
@@ -106,6 +117,9 @@ func TestGoldenJSON(t *testing.T) {
 		{"cert-verify-untrusted", 1, nil, []string{"cert-verify", f("alice-sign.crt"), "--trust", filepath.Join(other, "root.crt"), "--revocation", "off", "--at", at, "--json"}},
 		{"verify-changed", 1, bytes.Replace(clear, []byte("Meet at noon."), []byte("Meet at nine."), 1), args([]string{"verify"}, checks)},
 		{"inspect-not-smime", 0, msg, []string{"inspect", "--json"}},
+		{"verify-bare-der", 0, bareDER, args([]string{"verify", "--signer", "alice@example.com"}, checks)},
+		{"verify-detached", 0, detached, args([]string{"verify", "--content", "data.txt"}, checks)},
+		{"inspect-bare-detached", 0, detached, []string{"inspect", "--json"}},
 	}
 	// Issue #13 item 3: the JSON Lines of a batch (verify, decrypt --trust
 	// with --out-dir, inspect over a directory and an mbox), one object a

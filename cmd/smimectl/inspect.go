@@ -19,6 +19,7 @@ type inspectOptions struct {
 	JSON  bool     // --json: one JSON object instead of text
 	Paths []string // the arguments: messages, directories, Maildirs, mbox files
 	batchFlags
+	informFlags
 
 	env *env
 }
@@ -36,6 +37,15 @@ application/x-pkcs7-* legacy types, BER or DER) the digest algorithms, the signe
 authEnveloped layer its recipients (identifier and key management) and content
 cipher. Signed layers are descended into; an encrypted layer ends the tree, since
 its content needs a key. A message nested more than 8 layers deep is an error.
+
+inspect describes and never judges: signatures are not checked, and
+a layer verify refuses but whose structure can be read — a signature part that
+is not CMS or carries content of its own, a detached signature (its content is
+elsewhere: verify --content) — is shown with a "note"; an entity inside a layer
+that can't be read ends the tree with a note on that layer. The exit status is
+1 only for input whose outermost entity can't be read at all, beyond the depth
+limit, or for a fault of this machine. Bare CMS files (DER, PEM, bare base64)
+are detected as verify detects them; --inform forces a form.
 
 With --json the output is one object: "layers" (outermost first) and
 "content_type" (the innermost entity's media type, when reached). Each layer has
@@ -89,6 +99,7 @@ bar is drawn as verify's; --quiet drops it and the summary line.`,
 	markFileFlag(fs, "in", messageExts...)
 	fs.BoolVar(&opts.JSON, "json", false, "print the layers as one JSON object")
 	opts.batchFlags.addFlags(fs, false)
+	opts.informFlags.addFlags(fs, false)
 	return cmd
 }
 
@@ -102,12 +113,16 @@ func runInspect(opts *inspectOptions) error {
 	if opts.batchFlags.isBatch(opts.Paths) {
 		return runInspectBatch(opts)
 	}
+	form, err := opts.informFlags.form()
+	if err != nil {
+		return err
+	}
 	in, err := openInput(e, opts.In)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	ins, err := verify.Inspect(in, verify.InspectOptions{})
+	ins, err := verify.Inspect(in, verify.InspectOptions{Form: form})
 	if err != nil && len(ins.Layers) == 0 {
 		return err
 	}

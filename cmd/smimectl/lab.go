@@ -49,6 +49,7 @@ type labInitOptions struct {
 	CAIssuersURL    string // --ca-issuers-url
 	P12PasswordFile string // --p12-password-file
 	PQ              bool   // --pq
+	P12Legacy       bool   // --p12-legacy: 3DES/RC2-40 and SHA-1 MAC, for gpgsm 2.2 and older Windows
 }
 
 func newLabInitCmd(e *env, runF func(*labInitOptions) error) *cobra.Command {
@@ -77,7 +78,11 @@ pq-intermediate.crt (ML-DSA-65) with pq-chain.pem, frank-mldsa (an ML-DSA-65
 signing certificate under them: verify with --trust pq-root.crt) and grace-ed25519
 (Ed25519, under the classic intermediate). ML-DSA keys are PKCS#8 in the seed form
 of RFC 9881 and have no .p12: sign with --key and --cert. The PQ authorities
-publish no CRL.`,
+publish no CRL.
+
+The .p12 files use PBES2 with AES-256-CBC; --p12-legacy writes them with the
+legacy encryption (3DES keys, 40-bit RC2 certificates, an HMAC-SHA-1 MAC, as
+openssl pkcs12 -export -legacy does) that gpgsm 2.2 and older Windows import.`,
 		Example: `  # A lab, then a signed and verified message.
   smimectl lab init lab
   smimectl clear-sign --p12 lab/alice-sign.p12 --pass-file lab/p12.pass < msg.eml > signed.eml
@@ -108,6 +113,7 @@ publish no CRL.`,
 	fs.StringVar(&opts.CAIssuersURL, "ca-issuers-url", "", "base `URL` of the issuers' certificates named in each certificate (caIssuers)")
 	fs.BoolVar(&opts.PQ, "pq", false, "add an ML-DSA CA chain and signer, and an Ed25519 signer")
 	fs.StringVar(&opts.P12PasswordFile, "p12-password-file", "", "protect the .p12 files with the first line of `file` (default \""+defaultP12Password+"\")")
+	fs.BoolVar(&opts.P12Legacy, "p12-legacy", false, "write the .p12 files with the legacy encryption gpgsm 2.2 and older Windows import (3DES keys, RC2-40 certificates, SHA-1 MAC) instead of AES")
 	return cmd
 }
 
@@ -126,7 +132,7 @@ func runLabInit(opts *labInitOptions) error {
 		}
 	}
 	l, err := lab.New(lab.Options{Seed: opts.Seed, Domain: opts.Domain, CRLBaseURL: opts.CRLURL,
-		OCSPURL: opts.OCSPURL, CAIssuersBaseURL: opts.CAIssuersURL, PQ: opts.PQ})
+		OCSPURL: opts.OCSPURL, CAIssuersBaseURL: opts.CAIssuersURL, PQ: opts.PQ, LegacyPKCS12: opts.P12Legacy})
 	if err != nil {
 		return usagef(nil, "%w", err)
 	}

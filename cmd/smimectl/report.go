@@ -82,6 +82,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeUnavailableError),
 	describeAs(describeCMSLimitError),
 	describeAs(describeAmbiguousError),
+	describeAs(describeNotMailError),
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeNotSigned,
@@ -296,8 +297,28 @@ func describeCMSLimitError(e *cms.LimitError) (string, []string) {
 		"smimectl reads at most 64 signers, 1000 certificates, 1000 CRLs and 1000 recipients per message (see \"Limits\" in the README)"}
 }
 
+// describeNotMailError words input that is neither mail nor a bare CMS file
+// (issue #15 item 1) by what it starts with, never by its bytes.
+func describeNotMailError(e *verify.NotMailError) (string, []string) {
+	msg := "the input is not a mail message: it starts with " + e.Start
+	switch {
+	case e.Start == "binary data":
+		return msg, []string{"is it a DER .p7m or .p7s file? use --inform der (a mail message starts with header fields such as From)"}
+	case strings.HasPrefix(e.Start, "base64"):
+		return msg, []string{"is it a base64 .p7m whose first bytes were lost? use --inform pem to read it as CMS anyway"}
+	case strings.HasPrefix(e.Start, "a PEM"):
+		return msg, []string{"give a CMS file (BEGIN CMS or BEGIN PKCS7) or a mail message"}
+	}
+	return msg, []string{"a mail message starts with header fields such as From; a body without them can't be checked on its own (for a detached signature over a file, use --content)"}
+}
+
 func describeMalformedError(e *verify.MalformedError) (string, []string) {
-	return "the message is not well-formed S/MIME: " + libraryDetail(e.Err), nil
+	detail := libraryDetail(e.Err)
+	if strings.Contains(detail, "signed layer without content") || strings.Contains(detail, "signed message without content") {
+		// A detached signature given on its own (issue #15 item 2).
+		return "the message is not well-formed S/MIME: " + detail, []string{"is it a detached signature (.p7s)? check it over the signed file with --content FILE"}
+	}
+	return "the message is not well-formed S/MIME: " + detail, nil
 }
 
 func describeAmbiguousError(e *verify.AmbiguousError) (string, []string) {

@@ -38,6 +38,8 @@ type signOptions struct {
 	Revocation     string        // --revocation: off (default), soft or hard
 	MaxAge         time.Duration // --revocation-max-age: how long an answer without nextUpdate counts
 	ProtectHeaders bool          // --protect-headers: copy the header fields into the signed part (RFC 9788)
+	Detached       bool          // --detached: a detached signature over the bytes of a file
+	OutForm        string        // --outform: der or pem, with --detached
 	revocationFlags
 
 	env *env
@@ -121,6 +123,12 @@ multipart/signed with a detached signature, readable by any mail reader;
 --mode opaque writes application/pkcs7-mime, which survives mail systems that
 rewrite text but needs an S/MIME reader to show. clear-sign and opaque-sign are
 this command with the mode fixed.
+
+--detached signs the bytes of any file, not a message: the output is
+a detached CMS signature, DER (.p7s) or with --outform pem a BEGIN CMS block, as
+openssl cms -sign -binary and gpgsm --detach-sign write; the file is hashed byte
+for byte and not written. Check one with verify --content FILE SIG. A file has
+no From field: --from names the address the certificate must carry.
 ` + signLongCommon,
 		example: signExample,
 	})
@@ -148,6 +156,8 @@ func newSignModeCmd(e *env, runF func(*signOptions) error, doc signDoc) *cobra.C
 	if doc.mode == "" {
 		enumFlag(fs, &opts.Mode, "mode", "clear", signModes,
 			"clear writes multipart/signed, opaque writes application/pkcs7-mime")
+		fs.BoolVar(&opts.Detached, "detached", false, "write a detached signature over the bytes of the input file (any file, not a message), as openssl cms -sign -binary and gpgsm --detach-sign do")
+		enumFlag(fs, &opts.OutForm, "outform", "der", []string{"der", "pem"}, "with --detached: write the signature as DER (.p7s) or PEM (BEGIN CMS)")
 	}
 	opts.ioFlags.addFlags(fs)
 	opts.keyFlags.addFlags(fs)
@@ -211,6 +221,12 @@ func (opts *signOptions) revocationChecker() (revocation.Checker, error) {
 // runSign loads the signer, signs the message once and commits the output.
 func runSign(opts *signOptions) error {
 	e := opts.env
+	if opts.Detached && (opts.Mode != "clear" || opts.ProtectHeaders) {
+		return usagef(nil, "--detached signs a file's bytes: it can't be used with --mode opaque or --protect-headers")
+	}
+	if !opts.Detached && opts.OutForm != "der" && opts.OutForm != "" {
+		return usagef(nil, "--outform applies to --detached only")
+	}
 	at, err := atTime(e, opts.At)
 	if err != nil {
 		return err
@@ -232,7 +248,11 @@ func runSign(opts *signOptions) error {
 	if _, err := w.Write(nil); err != nil {
 		return err
 	}
-	err = sign.Sign(w, in, sopts)
+	if opts.Detached {
+		err = sign.SignDetached(w, in, sopts, opts.OutForm == "pem")
+	} else {
+		err = sign.Sign(w, in, sopts)
+	}
 	if err != nil {
 		abort()
 		return err

@@ -24,6 +24,8 @@ type verifyOptions struct {
 	AllowMD5    bool     // --allow-md5
 	JSON        bool     // --json: print the result as JSON on standard output
 	Verbose     bool     // -v, --verbose: a summary line on standard error
+	informFlags
+	detachedFlags
 	annotateFlags
 	batchFlags
 	capsFlags
@@ -194,9 +196,30 @@ same person's (same issuer, one of the signer's addresses). Newer mail replaces 
 time more than 5 minutes in the future counts as the time of verification. A
 message that fails any check, forged or signed by a certificate not chained to
 --trust, teaches nothing. At most 64 capabilities and 64 KiB are kept per
-certificate. Concurrent runs (filters, batches) are safe.`,
+certificate. Concurrent runs (filters, batches) are safe.
+
+Bare CMS files: a saved smime.p7m, what openssl cms -outform DER or
+PEM writes (BEGIN CMS, BEGIN PKCS7) and bare base64 are told from mail by their
+first bytes and verified as CMS; --inform smime, der or pem forces one form. The
+content is written byte for byte. Such a file has no From field: the sender
+check is skipped with a warning unless --signer ADDRESS names the address a
+valid signer must carry (on mail, --signer is checked besides From). Input that
+is neither is refused in words ("it starts with binary data").
+
+--content FILE checks a detached signature over a file: the signature (DER, PEM
+or an smime.p7s part) is the one argument or --in. The file is hashed byte for
+byte, as openssl cms -verify -binary and gpgsm --verify do (--text hashes it
+with CRLF line ends), with every check above; nothing is written but --json's
+object ("form": "detached"). sign --detached writes such signatures.
+
+Content signed without a MIME header is a body with RFC 2045's defaults
+(text/plain; charset=us-ascii): the blank line is written between the header
+and it.`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
+
+  # A detached signature over a file, from alice.
+  smimectl verify --trust root.crt --signer alice@example.com --content report.pdf report.pdf.p7s
 
   # Check mail fixtures at a pinned time, with a CRL, in CI, with a JUnit report.
   smimectl verify --trust ca/root.crt --crl ca/intermediate.crl --at 2026-01-01 \
@@ -233,6 +256,8 @@ certificate. Concurrent runs (filters, batches) are safe.`,
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
+	opts.informFlags.addFlags(fs, true)
+	opts.detachedFlags.addFlags(fs)
 	opts.annotateFlags.addFlags(fs, "the message as received")
 	opts.batchFlags.addFlags(fs, true)
 	opts.capsFlags.addFlags(fs)
@@ -244,6 +269,12 @@ certificate. Concurrent runs (filters, batches) are safe.`,
 func runVerify(opts *verifyOptions) error {
 	if err := checkInArgs("verify", opts.In, opts.Paths); err != nil {
 		return err
+	}
+	if opts.Content != "" {
+		return runVerifyDetached(opts)
+	}
+	if opts.Text {
+		return usagef(nil, "--text applies to --content only")
 	}
 	if opts.batchFlags.isBatch(opts.Paths) {
 		return runVerifyBatch(opts)
@@ -337,6 +368,9 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	vopts.Decrypt = id
 	vopts.SenderCheck = sc
 	vopts.AllowMD5 = opts.AllowMD5
+	if err := opts.informFlags.apply(&vopts); err != nil {
+		return verify.Options{}, err
+	}
 	return vopts, nil
 }
 

@@ -109,6 +109,14 @@ type Options struct {
 	// CAIssuersBaseURL+"intermediate.crt", the intermediate at
 	// CAIssuersBaseURL+"root.crt" (DER). Empty means none.
 	CAIssuersBaseURL string
+
+	// LegacyPKCS12 writes the .p12 files with the legacy encryption that
+	// gpgsm 2.2 and older Windows import (issue #15 item 3): keys under
+	// pbeWithSHAAnd3-KeyTripleDES-CBC, certificates under
+	// pbeWithSHAAnd40BitRC2-CBC, an HMAC-SHA-1 MAC, 2048 iterations — what
+	// `openssl pkcs12 -export -legacy` writes. False, the default, writes
+	// PBES2 with AES-256-CBC and PBKDF2-HMAC-SHA-256.
+	LegacyPKCS12 bool
 }
 
 // Authority is one certification authority of the lab.

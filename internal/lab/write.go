@@ -39,7 +39,8 @@ type file struct {
 // for each authority and user NAME.key, an unencrypted PEM PKCS#8 key (mode
 // 0600). Each user also gets NAME.crt and NAME.p12, a PKCS#12 file holding
 // the key, the certificate and the chain, encrypted with p12Password
-// (PBES2/AES-256-CBC, PBKDF2-HMAC-SHA-256, go-pkcs12's Modern encoder). The
+// (PBES2/AES-256-CBC, PBKDF2-HMAC-SHA-256, go-pkcs12's Modern encoder; with
+// Options.LegacyPKCS12, 3DES keys, RC2-40 certificates and a SHA-1 MAC). The
 // password goes into p12.pass (mode 0600), and README.md describes every
 // identity. All files except the .p12 ones are byte-identical for the same
 // [Options]; the .p12 files use fresh random salts and IVs each time.
@@ -129,7 +130,11 @@ func (l *Lab) files(p12Password string) ([]file, error) {
 		if !hasPKCS12(u) {
 			continue
 		}
-		p12, err := pkcs12.Modern.Encode(u.Key, u.Cert, l.ChainFor(u), p12Password)
+		enc := pkcs12.Modern
+		if l.Options.LegacyPKCS12 {
+			enc = pkcs12.LegacyRC2
+		}
+		p12, err := enc.Encode(u.Key, u.Cert, l.ChainFor(u), p12Password)
 		if err != nil {
 			return nil, fmt.Errorf("lab: encoding %s PKCS#12: %w", u.Name, err)
 		}
@@ -216,7 +221,11 @@ func (l *Lab) readme() []byte {
 
 	thisUpdate := o.Epoch.Add(crlOffset)
 	fmt.Fprintf(&b, "\nEach NAME.crt has NAME.key (PEM PKCS#8, unencrypted) and, for users, NAME.p12\n")
-	fmt.Fprintf(&b, "(key, certificate and chain; PBES2 AES-256-CBC; password in `%s`).\n", P12PasswordFile)
+	enc := "PBES2 AES-256-CBC"
+	if l.Options.LegacyPKCS12 {
+		enc = "legacy: 3DES key, RC2-40 certificates, SHA-1 MAC, for gpgsm 2.2 and older Windows"
+	}
+	fmt.Fprintf(&b, "(key, certificate and chain; %s; password in `%s`).\n", enc, P12PasswordFile)
 	fmt.Fprintf(&b, "`chain.pem` holds the intermediate, then the root.\n\n")
 	if l.PQRoot != nil {
 		fmt.Fprintf(&b, "`pq-chain.pem` holds the PQ intermediate, then the PQ root. The PQ authorities sign\n")

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto"
@@ -130,8 +131,12 @@ func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result,
 	}()
 	p := &peeler{v: v, res: res}
 	defer p.close()
+	r, err := v.openInput(r)
+	if err != nil {
+		return nil, err
+	}
 	perr := p.peel(r)
-	err := perr
+	err = perr
 	if p.firstErr != nil {
 		err = p.firstErr
 	} else if err == nil {
@@ -160,7 +165,7 @@ func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result,
 	// Without a signed layer (AllowUnsigned), the content is released but
 	// nothing vouches for it: never Valid.
 	res.Valid = signed
-	return res, release(w, p.outer, p.content, p.protected)
+	return res, release(w, p.outer, p.content, p.protected, v.bare)
 }
 
 // peeler holds the state of one Open call.
@@ -187,6 +192,15 @@ func (p *peeler) spool() *mime.Spool {
 // peel opens layer after layer, in a loop, until the content is reached.
 func (p *peeler) peel(r io.Reader) error {
 	for depth := 1; ; depth++ {
+		if depth > 1 {
+			br := bufio.NewReaderSize(r, mime.MaxFirstLine)
+			if head, _ := br.Peek(mime.MaxFirstLine); !mime.StartsEntity(head) {
+				// Content without a MIME header: a body with RFC
+				// 2045's defaults, no further layer (issue #15 item 4).
+				return nil
+			}
+			r = br
+		}
 		e, err := mime.ReadEntity(r)
 		if err != nil {
 			return malformed(err)
@@ -295,10 +309,20 @@ func (p *peeler) decrypt(l *Layer, e *mime.Entity, next *mime.Spool) error {
 		return err
 	}
 	hdr.WriteString("\r\n")
-	dres, err := encrypt.Decrypt(next, io.MultiReader(&hdr, e.Body), encrypt.DecryptOptions{
+	in, form := io.MultiReader(&hdr, e.Body), FormMIME
+	if p.v.bare {
+		// A bare CMS file's content need not be MIME: decrypt the CMS as
+		// such, so that it is not held to what mail must be.
+		body, err := mime.DecodeBody(e)
+		if err != nil {
+			return malformed(err)
+		}
+		in, form = body, FormDER
+	}
+	dres, err := encrypt.Decrypt(next, in, encrypt.DecryptOptions{
 		Certificate: id.Certificate, Key: id.Key, TryAll: id.TryAll,
 		SpoolDir: p.v.opts.SpoolDir, SpoolThreshold: p.v.opts.SpoolThreshold,
-		KeepPayloadHeader: true,
+		KeepPayloadHeader: true, Form: form,
 	})
 	if err != nil {
 		var nf *encrypt.NotForUsError

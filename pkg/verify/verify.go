@@ -149,6 +149,16 @@ type Options struct {
 	// nothing is released. RequireSigned in Require overrides it.
 	// Verify ignores it: it reads signed messages only.
 	AllowUnsigned bool
+	// Form is how the input presents the message: FormAuto, the zero
+	// value, detects a mail message or a bare CMS file (DER, PEM or bare
+	// base64) by its first bytes; see [Form].
+	Form Form
+	// Signer, if not "", is a mail address a valid signer's certificate
+	// must carry (the CLI's --signer). Input without a From field (a bare
+	// CMS file, a detached signature over a file) is checked against it
+	// alone; without it such input's sender check is skipped, with a
+	// warning. For mail it is checked besides From and Sender.
+	Signer string
 }
 
 func (o *Options) now() time.Time {
@@ -167,13 +177,18 @@ var ErrNotSigned = errors.New("verify: the message is not signed (no multipart/s
 // to w, and the error is the first failing check; the Result, when not nil,
 // describes every signer and check either way.
 func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
+	v := &verifier{ctx: ctx, opts: &opts, digests: map[crypto.Hash][]byte{}}
+	r, err := v.openInput(r)
+	if err != nil {
+		return nil, err
+	}
 	m, err := readSigned(r, &opts)
 	if err != nil {
 		return nil, err
 	}
 	defer m.content.Close()
 	res := &Result{Form: m.form, At: opts.now().UTC()}
-	v := &verifier{ctx: ctx, opts: &opts, msg: m, res: res, digests: map[crypto.Hash][]byte{}}
+	v.msg, v.res = m, res
 	v.readOriginator(m.outer)
 	defer func() {
 		if v.cancelNet != nil {
@@ -206,7 +221,7 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 		return res, firstErr
 	}
 	res.Valid = true
-	if err := release(w, m.outer, m.content, prot); err != nil {
+	if err := release(w, m.outer, m.content, prot, v.bare); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -222,18 +237,31 @@ type message struct {
 
 // release writes the outer header fields and the content; with header
 // protection, the protected fields stand for the outer ones.
-func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders) error {
+//
+// Content without a MIME header (a body some clients sign or encrypt as it
+// is) is a body with RFC 2045's defaults: a blank line goes between the
+// header fields and it, so its first line is never read as a field (issue
+// #15 item 4). The content of a bare CMS file (bare) has no header fields
+// before it and is written as it is, byte for byte.
+func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders, bare bool) error {
 	cr, err := content.Open()
 	if err != nil {
 		return err
 	}
+	br := bufio.NewReaderSize(cr, mime.MaxFirstLine)
+	head, _ := br.Peek(mime.MaxFirstLine)
 	if prot != nil {
-		return mime.WriteEffective(w, outer, cr)
+		return mime.WriteEffective(w, outer, br)
 	}
 	if _, err := outer.WriteTo(w); err != nil {
 		return err
 	}
-	_, err = io.Copy(w, cr)
+	if !bare && !mime.StartsEntity(head) {
+		if _, err := io.WriteString(w, "\r\n"); err != nil {
+			return err
+		}
+	}
+	_, err = io.Copy(w, br)
 	return err
 }
 
@@ -274,9 +302,13 @@ func (v *verifier) readProtection(outer mime.Header, content *mime.Spool) *Prote
 // which the signers are compared with unless a protected From stands for
 // them, and notes them in the result.
 func (v *verifier) readOriginator(outer mime.Header) {
-	o, err := mime.ReadOriginator(outer)
-	v.outer = originator{o, err}
-	v.res.setOriginator(o)
+	var o mime.Originator
+	var err error
+	if !v.bare {
+		o, err = mime.ReadOriginator(outer)
+	}
+	v.outer = v.signerOriginator(originator{o, err})
+	v.res.setOriginator(v.outer.Originator)
 }
 
 // checkProtected records the protected header fields in the result and
@@ -292,6 +324,11 @@ func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error 
 	reported := "From" // the From difference is this check's own
 	if po, ok, perr := p.Originator(); ok && perr == nil {
 		v.res.setOriginator(po)
+		if v.bare {
+			// A bare CMS file has no outer header to compare with: the
+			// protected fields are the only ones (issue #15 item 1).
+			return nil
+		}
 		if he := rewrittenOriginator(po, outer); he != nil && v.opts.SenderCheck != SenderOff {
 			reported = he.Field
 			if v.opts.SenderCheck == SenderStrict {
@@ -437,6 +474,9 @@ type verifier struct {
 	// chains carries signature results and the signature budget across
 	// every chain built for this message (issue #11 item 11).
 	chains chain.Cache
+	// bare is set for input without a header of its own: a bare CMS file
+	// or a detached signature over a file.
+	bare bool
 }
 
 // originator is a message's From and Sender, or why they can't be read.
@@ -759,7 +799,14 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	}
 	o := v.outer
 	if v.prot != nil {
-		o = *v.prot
+		o = v.signerOriginator(*v.prot)
+	}
+	if v.bare && v.opts.Signer == "" && v.prot == nil {
+		for _, s := range valid {
+			s.add("sender", StatusSkipped, noSenderDetail)
+		}
+		v.res.warn("%s; name the expected signer with --signer", noSenderDetail)
+		return nil
 	}
 	var addresses []string
 	for _, s := range valid {
