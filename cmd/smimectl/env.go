@@ -30,6 +30,9 @@ type env struct {
 	// ReadPIN asks the user for a smart card's PIN without echo; nil means
 	// there is no terminal to ask on.
 	ReadPIN func(prompt string) ([]byte, error)
+	// Confirm asks the user a yes-or-no question on the terminal (directory
+	// clean and publish --apply); nil means there is no terminal to ask on.
+	Confirm func(prompt string) (bool, error)
 
 	// release holds what a command opened for its whole run (smart-card
 	// sessions), closed by run when the command ends.

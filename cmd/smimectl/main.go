@@ -47,6 +47,7 @@ func Main() int {
 		Hostname: os.Hostname,
 		temps:    temps,
 		ReadPIN:  ttyPINReader(temps),
+		Confirm:  ttyConfirm(),
 		Umask:    processUmask(),
 	}
 	code := run(e, os.Args[1:])

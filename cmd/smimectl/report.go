@@ -17,6 +17,7 @@ import (
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/directory"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -87,6 +88,12 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeLimitError),
 	describeAs(describeNoMatchError),
 	describeAs(describeSourceError),
+	describeAs(describePartialError),
+	describeAs(describeDirectoryUnavailable),
+	describeAs(describeDirectoryPermission),
+	describeNoNamingContext,
+	describeNoEquality,
+	describeAs(describeRefusedError),
 	describeAs(describeRecipientError),
 	describeAs(describeNotForUsError),
 	describeAs(describeDecryptError),
@@ -542,7 +549,7 @@ func reasonCode(err error) string {
 		return ""
 	case localFault(err) != nil:
 		return verify.ReasonLocalFault
-	case errors.As(err, &source):
+	case errors.As(err, &source), errors.As(err, new(*directory.UnavailableError)):
 		return verify.ReasonLookupFailed
 	case errors.As(err, &signer), errors.As(err, &noMatch), errors.As(err, &missing), errors.As(err, &recip),
 		errors.As(err, &noCert):
