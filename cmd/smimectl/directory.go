@@ -33,6 +33,7 @@ type directoryFlags struct {
 	Filter    string        // --filter: narrows the users
 	PageSize  int           // --page-size
 	Trust     []string      // --trust: the organisation's CA certificates
+	Inter     []string      // --intermediates: its issuing CAs, for values without a chain
 	JSON      bool          // --json
 }
 
@@ -66,7 +67,9 @@ func (f *directoryFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Filter, "filter", "", "only the users that match this LDAP `filter` too, e.g. '(ou=Sales)'")
 	fs.IntVar(&f.PageSize, "page-size", directory.DefaultPageSize, "read `n` entries per page of the search")
 	fs.StringArrayVar(&f.Trust, "trust", nil, "the organisation's CA certificates in `file`: values issued under them are trusted (repeatable)")
+	fs.StringArrayVar(&f.Inter, "intermediates", nil, "the organisation's issuing CA certificates in `file`, for values that do not carry their chain (repeatable)")
 	fs.BoolVar(&f.JSON, "json", false, "print the result as JSON")
+	markFileFlag(fs, "intermediates", certExts...)
 	markFileFlag(fs, "ldap-ca", certExts...)
 	markFileFlag(fs, "trust", certExts...)
 }
@@ -142,8 +145,12 @@ func (f *directoryFlags) scanOptions(e *env) (directory.ScanOptions, error) {
 			return directory.ScanOptions{}, err
 		}
 	}
+	inter, err := loadCertificates("--intermediates", f.Inter)
+	if err != nil {
+		return directory.ScanOptions{}, err
+	}
 	return directory.ScanOptions{Base: f.base(), Filter: f.Filter, Attr: f.attr(), PageSize: f.PageSize,
-		Judge: directory.Judge{Roots: roots, Now: e.Now()}}, nil
+		Judge: directory.Judge{Roots: roots, Intermediates: inter, Now: e.Now()}}, nil
 }
 
 // warnReferrals says on standard error that referrals were not followed.
