@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -476,11 +477,20 @@ func (r *cleanReport) values() int {
 // print writes the report, text or JSON, and each failed user's error on
 // standard error.
 func (r *cleanReport) print(e *env) error {
+	var hints []string
 	for _, o := range r.outcomes {
 		if o.Err != nil {
-			msg, _ := describe(o.Err)
+			msg, hs := describe(o.Err)
 			fmt.Fprintf(e.Stderr, "%suser %s (%s): %s\n", errorPrefix, displayName(o.Change.Name), o.Change.DN, msg)
+			for _, h := range hs {
+				if !slices.Contains(hints, h) {
+					hints = append(hints, h)
+				}
+			}
 		}
+	}
+	for _, h := range hints {
+		fmt.Fprintf(e.Stderr, "%s%s\n", hintPrefix, h)
 	}
 	if r.opts.JSON {
 		return encodeJSON(e.Stdout, r.toJSON())
@@ -808,7 +818,8 @@ func describeNoEquality(err error) (string, []string, bool) {
 	if !errors.Is(err, directory.ErrNoEquality) {
 		return "", nil, false
 	}
-	return libraryDetail(err), []string{"give the attribute an equality rule in the server's schema (EQUALITY octetStringMatch, as Active Directory has); smimectl never deletes the whole attribute instead"}, true
+	return "the directory can't delete single values of the attribute: its schema has no equality matching rule for it",
+		[]string{"give the attribute an equality rule in the server's schema (EQUALITY octetStringMatch, as Active Directory has); smimectl never deletes the whole attribute instead"}, true
 }
 
 func describeRefusedError(e *directory.RefusedError) (string, []string) {
