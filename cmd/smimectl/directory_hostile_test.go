@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -195,5 +197,41 @@ func TestDirectoryExitCodes(t *testing.T) {
 		if got := exitCode(tc.err); got != tc.code || !strings.HasPrefix(msg, tc.msg) {
 			t.Errorf("%T: exit %d %q, want %d %q", tc.err, got, msg, tc.code, tc.msg)
 		}
+	}
+}
+
+// directoryBench, with -directory-bench, runs the 2,000-user list as a
+// separate smimectl process under /usr/bin/time and logs its time and peak
+// RSS (the figure of issue #14's note).
+var directoryBench = flag.Bool("directory-bench", false, "measure directory list over 2,000 users with /usr/bin/time")
+
+// TestDirectoryPaged2000: a paged search over 2,000 users, 100 a page,
+// lists them all (issue #14 item 1, "Must show"); slapd's size limit (500 by
+// default) would cut an unpaged search.
+func TestDirectoryPaged2000(t *testing.T) {
+	f := newDirFixture(t, 1900) // 100 + 1,900 users
+	start := time.Now()
+	code, out, stderr := f.cli("directory", "list", "--ldap", f.ldapURL(), "--page-size", "100")
+	if code != 0 || !strings.HasSuffix(out, "Processed 2000 users. Found 4 userSMIMECertificate attributes with values.\n") {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	t.Logf("in-process: 2,000 users in %v", time.Since(start))
+	// The same search without paging stops at the server's size limit.
+	o, err := exec.Command("ldapsearch", "-x", "-LLL", "-H", f.ldapURL(), "-b", testpeer.SLAPDSuffix, "(objectClass=person)", "dn").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 || strings.Count(string(o), "dn: ") != 500 {
+		t.Fatalf("ldapsearch without paging: %v, %d entries, want size limit exceeded (4) after 500", err, strings.Count(string(o), "dn: "))
+	}
+	if *directoryBench {
+		bin := filepath.Join(t.TempDir(), "smimectl")
+		if o, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, o)
+		}
+		cmd := exec.Command("/usr/bin/time", "-f", "%e s %M KiB", bin, "directory", "list", "--ldap", f.ldapURL(), "--page-size", "100", "--verbose")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %s", err, errb.String())
+		}
+		t.Logf("smimectl directory list --page-size 100 --verbose over 2,000 users: %s", strings.TrimSpace(errb.String()))
 	}
 }

@@ -97,7 +97,9 @@ func newDirFixture(t *testing.T, extraUsers int) *dirFixture {
 		person(fmt.Sprintf("user%04d", i), ou, fmt.Sprintf("User %04d", i))
 	}
 	f.srv = testpeer.StartSLAPDWith(t, b.String(), testpeer.SLAPDOptions{SMIMEEquality: true,
-		ACL: fmt.Sprintf("access to dn.subtree=\"ou=sales,ou=people,%s\" attrs=userSMIMECertificate by dn.exact=%q write by * read\n", testpeer.SLAPDSuffix, dirCleaner)})
+		// As Active Directory, a page is limited (500 entries, slapd's
+		// default) but a paged search is not.
+		DBConfig: "sizelimit size.soft=500 size.hard=500 size.prtotal=unlimited\n" + fmt.Sprintf("access to dn.subtree=\"ou=sales,ou=people,%s\" attrs=userSMIMECertificate by dn.exact=%q write by * read\n", testpeer.SLAPDSuffix, dirCleaner)})
 	for name, pw := range map[string]string{"admin.pw": "secret", "cleaner.pw": "cleanerpw", "reader.pw": "readerpw"} {
 		if err := os.WriteFile(filepath.Join(f.dir, name), []byte(pw+"\n"), 0o600); err != nil {
 			t.Fatal(err)

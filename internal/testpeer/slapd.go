@@ -61,10 +61,11 @@ type SLAPDOptions struct {
 	// deleted (OpenLDAP's stock inetorgperson.schema gives it the binary
 	// syntax and no equality rule, and refuses to delete one value).
 	SMIMEEquality bool
-	// ACL, if set, is slapd.conf access lines placed before the default
-	// "access to * by * read" (which lets only the rootdn,
-	// cn=admin,SLAPDSuffix with password "secret", write).
-	ACL string
+	// DBConfig, if set, is slapd.conf lines of the database section placed
+	// before the default "access to * by * read" (which lets only the
+	// rootdn, cn=admin,SLAPDSuffix with password "secret", write): access
+	// lines, size limits.
+	DBConfig string
 }
 
 // StartSLAPDWith is [StartSLAPD] with options.
@@ -107,7 +108,7 @@ rootdn "cn=admin,%s"
 rootpw secret
 directory %s
 %saccess to * by * read
-`, inetorg, schema, filepath.Join(dir, "slapd.pid"), filepath.Join(dir, "slapd.args"), SLAPDSuffix, SLAPDSuffix, data, opts.ACL)
+`, inetorg, schema, filepath.Join(dir, "slapd.pid"), filepath.Join(dir, "slapd.args"), SLAPDSuffix, SLAPDSuffix, data, opts.DBConfig)
 	cfg = tlsConfig(opts) + cfg
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
