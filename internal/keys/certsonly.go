@@ -22,9 +22,9 @@ const maxCertsOnlyHeader = 64 << 10
 // (signed-data, enveloped-data) is an error: its certificates are not offered
 // as certificates to use.
 func certsOnlyBody(data []byte) (body []byte, ok bool, err error) {
-	end := bytes.Index(data, []byte("\n\n"))
+	end, sep := bytes.Index(data, []byte("\n\n")), 2
 	if e := bytes.Index(data, []byte("\r\n\r\n")); e >= 0 && (end < 0 || e < end) {
-		end = e
+		end, sep = e, 4
 	}
 	if end < 0 || end > maxCertsOnlyHeader || !isText(data[:end]) {
 		return nil, false, nil
@@ -48,8 +48,7 @@ func certsOnlyBody(data []byte) (body []byte, ok bool, err error) {
 	if st != "certs-only" {
 		return nil, true, fmt.Errorf("keys: an S/MIME message of smime-type %q, not certs-only: it is a message, not a list of certificates", params["smime-type"])
 	}
-	raw := data[end:]
-	raw = raw[bytes.IndexFunc(raw, func(r rune) bool { return r != '\r' && r != '\n' }):len(raw)]
+	raw := data[end+sep:] // the body starts after the blank line
 	switch cte := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))); cte {
 	case "base64":
 		clean := bytes.Map(func(r rune) rune {
