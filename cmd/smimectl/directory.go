@@ -826,3 +826,10 @@ func describeRefusedError(e *directory.RefusedError) (string, []string) {
 	return "refusing to publish: " + strings.Join(e.Reasons, "; "),
 		[]string{"publish the user's own, current certificates, or add --force if you are sure"}
 }
+
+func describeTooLarge(err error) (string, []string, bool) {
+	if !errors.Is(err, directory.ErrResponseTooLarge) {
+		return "", nil, false
+	}
+	return libraryDetail(err), []string{"a page of a search may not exceed 64 MiB; lower --page-size, or check that the server is the directory you meant"}, true
+}

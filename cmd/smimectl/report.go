@@ -93,6 +93,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeDirectoryPermission),
 	describeNoNamingContext,
 	describeNoEquality,
+	describeTooLarge,
 	describeAs(describeRefusedError),
 	describeAs(describeRecipientError),
 	describeAs(describeNotForUsError),

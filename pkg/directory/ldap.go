@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -22,6 +23,15 @@ const DefaultTimeout = 30 * time.Second
 // DefaultMaxEntries bounds the entries one search reads when
 // [Config.MaxEntries] is zero: a server that pages on forever is stopped.
 const DefaultMaxEntries = 1_000_000
+
+// DefaultMaxResponseBytes bounds what the server may send for one operation
+// (one page of a search) when [Config.MaxResponseBytes] is zero.
+const DefaultMaxResponseBytes = 64 << 20
+
+// ErrResponseTooLarge is a server that sent more than MaxResponseBytes for
+// one operation: the connection is closed there, so a hostile or broken
+// server can't make the client hold more.
+var ErrResponseTooLarge = errors.New("directory: the server's answer to one request is larger than the limit")
 
 // maxReferrals is how many continuation references a search keeps.
 const maxReferrals = 100
@@ -46,7 +56,35 @@ type Config struct {
 	// MaxEntries bounds the entries of one search; zero means
 	// DefaultMaxEntries.
 	MaxEntries int
+	// MaxResponseBytes bounds the bytes read for one operation (each page
+	// of a search counts as one); zero means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
 }
+
+// budgetConn is a connection that reads at most max bytes between resets.
+type budgetConn struct {
+	net.Conn
+	max  int64
+	used atomic.Int64
+	over atomic.Bool
+}
+
+func (b *budgetConn) Read(p []byte) (int, error) {
+	left := b.max - b.used.Load()
+	if left <= 0 {
+		b.over.Store(true)
+		return 0, ErrResponseTooLarge
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := b.Conn.Read(p)
+	b.used.Add(int64(n))
+	return n, err
+}
+
+// reset starts the budget of a new operation.
+func (b *budgetConn) reset() { b.used.Store(0) }
 
 // BaseFromURL returns the base DN in the path of an ldap:// URL, or "".
 func BaseFromURL(raw string) string {
@@ -62,6 +100,15 @@ type LDAPConn struct {
 	c          *ldap.Conn
 	timeout    time.Duration
 	maxEntries int
+	budget     *budgetConn
+}
+
+// fault is err, or ErrResponseTooLarge if the budget ran out.
+func (l *LDAPConn) fault(op, dn string, err error) error {
+	if l.budget.over.Load() {
+		return fmt.Errorf("%w (%d bytes) while %s", ErrResponseTooLarge, l.budget.max, opDN(op, dn))
+	}
+	return classify(op, dn, err)
 }
 
 // Dial connects to the directory cfg names and binds.
@@ -80,15 +127,45 @@ func Dial(ctx context.Context, cfg Config) (*LDAPConn, error) {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
 		timeout = time.Until(d)
 	}
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname(), RootCAs: cfg.RootCAs}
-	c, err := ldap.DialURL(u.Scheme+"://"+u.Host, ldap.DialWithDialer(&net.Dialer{Timeout: timeout}), ldap.DialWithTLSConfig(tlsConf))
+	tlsConf, verifyErr := verifyingConfig(u.Hostname(), cfg.RootCAs)
+	maxBytes := cfg.MaxResponseBytes
+	if maxBytes == 0 {
+		maxBytes = DefaultMaxResponseBytes
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), map[string]string{"ldap": "389", "ldaps": "636"}[u.Scheme])
+	}
+	raw, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, classify("connecting", "", err)
 	}
+	budget := &budgetConn{Conn: raw, max: maxBytes}
+	var nc net.Conn = budget
+	if u.Scheme == "ldaps" {
+		tc := tls.Client(budget, tlsConf)
+		hctx, cancel := context.WithTimeout(ctx, timeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			raw.Close()
+			if *verifyErr != nil {
+				return nil, fmt.Errorf("directory: connecting: %w", *verifyErr)
+			}
+			return nil, classify("connecting", "", err)
+		}
+		nc = tc
+	}
+	c := ldap.NewConn(nc, u.Scheme == "ldaps")
+	c.Start()
 	c.SetTimeout(timeout)
 	if cfg.StartTLS {
+		budget.reset()
 		if err := c.StartTLS(tlsConf); err != nil {
 			c.Close()
+			if *verifyErr != nil {
+				return nil, fmt.Errorf("directory: StartTLS: %w", *verifyErr)
+			}
 			return nil, classify("StartTLS", "", err)
 		}
 	}
@@ -100,6 +177,7 @@ func Dial(ctx context.Context, cfg Config) (*LDAPConn, error) {
 				return nil, err
 			}
 		}
+		budget.reset()
 		if err := c.Bind(cfg.BindDN, string(pw)); err != nil {
 			c.Close()
 			return nil, classify("binding as", cfg.BindDN, err)
@@ -109,7 +187,7 @@ func Dial(ctx context.Context, cfg Config) (*LDAPConn, error) {
 	if maxEntries == 0 {
 		maxEntries = DefaultMaxEntries
 	}
-	return &LDAPConn{c: c, timeout: timeout, maxEntries: maxEntries}, nil
+	return &LDAPConn{c: c, timeout: timeout, maxEntries: maxEntries, budget: budget}, nil
 }
 
 // Close closes the connection.
@@ -119,7 +197,7 @@ func (l *LDAPConn) Close() error { return l.c.Close() }
 func (l *LDAPConn) RootDSE(ctx context.Context) (*Entry, error) {
 	e, err := l.base(ctx, "", []string{"namingContexts", "defaultNamingContext"})
 	if err != nil {
-		return nil, classify("reading the root DSE", "", err)
+		return nil, l.fault("reading the root DSE", "", err)
 	}
 	if e == nil {
 		return &Entry{Attrs: map[string][][]byte{}}, nil
@@ -131,7 +209,7 @@ func (l *LDAPConn) RootDSE(ctx context.Context) (*Entry, error) {
 func (l *LDAPConn) Read(ctx context.Context, dn string, attrs []string) (*Entry, error) {
 	e, err := l.base(ctx, dn, attrs)
 	if err != nil {
-		return nil, classify("reading", dn, err)
+		return nil, l.fault("reading", dn, err)
 	}
 	return e, nil
 }
@@ -178,11 +256,11 @@ func (l *LDAPConn) Search(ctx context.Context, req SearchRequest, fn func(*Entry
 			}
 		})
 		if err != nil {
-			var le *ldap.Error
-			if !errors.As(err, &le) {
-				return refs, err // fn's own error
+			var cb *callbackError
+			if errors.As(err, &cb) {
+				return refs, cb.err
 			}
-			return refs, classify("searching", req.Base, err)
+			return refs, l.fault("searching", req.Base, err)
 		}
 		ctrl, _ := ldap.FindControl(controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
 		if ctrl == nil || len(ctrl.Cookie) == 0 {
@@ -200,12 +278,13 @@ func (l *LDAPConn) Search(ctx context.Context, req SearchRequest, fn func(*Entry
 func (l *LDAPConn) stream(ctx context.Context, req *ldap.SearchRequest, fn func(*Entry) error, ref func(string)) ([]ldap.Control, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	l.budget.reset()
 	r := l.c.SearchAsync(ctx, req, 16)
 	var controls []ldap.Control
 	for r.Next() {
 		if e := r.Entry(); e != nil {
 			if err := fn(toEntry(e)); err != nil {
-				return nil, err
+				return nil, &callbackError{err}
 			}
 		}
 		if s := r.Referral(); s != "" && ref != nil {
@@ -223,6 +302,11 @@ func (l *LDAPConn) stream(ctx context.Context, req *ldap.SearchRequest, fn func(
 	}
 	return controls, nil
 }
+
+// callbackError is the error of a caller's function, passed through as is.
+type callbackError struct{ err error }
+
+func (e *callbackError) Error() string { return e.err.Error() }
 
 func toEntry(e *ldap.Entry) *Entry {
 	out := &Entry{DN: e.DN, Attrs: make(map[string][][]byte, len(e.Attributes))}
@@ -252,8 +336,9 @@ func (l *LDAPConn) Modify(ctx context.Context, dn string, mods []Mod) error {
 	if err := ctx.Err(); err != nil {
 		return &UnavailableError{Op: "modifying", Err: err}
 	}
+	l.budget.reset()
 	if err := l.c.Modify(req); err != nil {
-		return classify("modifying", dn, err)
+		return l.fault("modifying", dn, err)
 	}
 	return nil
 }
@@ -297,6 +382,40 @@ func opDN(op, dn string) string {
 		return op
 	}
 	return fmt.Sprintf("%s %q", op, dn)
+}
+
+// verifyingConfig returns a TLS configuration that verifies the server's
+// chain against roots (nil: the system's) and its name against host, as
+// crypto/tls would, but keeps the verification error in *verifyErr: a
+// certificate that fails is a setup problem (the wrong --ldap-ca, a wrong host
+// name), not worth retrying, and the LDAP library's errors do not wrap it
+// (pkg/certsel does the same).
+func verifyingConfig(host string, roots *x509.CertPool) (*tls.Config, *error) {
+	verifyErr := new(error)
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		ServerName: host,
+		// Verification happens in VerifyConnection below, never skipped.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				*verifyErr = errors.New("the server sent no certificate")
+				return *verifyErr
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+				DNSName: host, Roots: roots, Intermediates: inter,
+				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			})
+			if err != nil {
+				*verifyErr = fmt.Errorf("the directory's TLS certificate: %w", err)
+			}
+			return *verifyErr
+		},
+	}, verifyErr
 }
 
 // tlsFault reports a TLS certificate the client refused: a setup problem,
