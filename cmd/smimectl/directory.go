@@ -39,6 +39,7 @@ type directoryFlags struct {
 }
 
 const directoryIntro = `
+
 The directory is --ldap ldap://host:port (or ldaps://, or ldap:// with
 --ldap-starttls; over TLS the server's certificate must chain to --ldap-ca,
 else the system's roots). The search starts at --base, else at the URL's path,
@@ -174,7 +175,14 @@ left half-changed.` + directoryIntro,
 		Example: `  smimectl directory list --ldap ldap://dc.example.com --verbose --trust corp-root.crt
   smimectl directory clean --ldap ldap://dc.example.com --only untrusted --trust corp-root.crt
   smimectl directory publish --ldap ldap://dc.example.com --p12 alice.p12 --pass-file p12.pass`,
-		Args: noArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return usagef([]string{"the directory commands are list, clean and publish"}, "unknown command %q for smimectl directory", args[0])
+		},
 	}
 	cmd.AddCommand(newDirectoryListCmd(e, nil), newDirectoryCleanCmd(e, nil), newDirectoryPublishCmd(e, nil))
 	return cmd
@@ -201,8 +209,7 @@ With --verbose, each value's certificates follow: issuer, subject, serial
 number, validity, and whether the certificate was issued under the
 organisation's CA (--trust; "trust not checked" without it) and has expired.
 A value that is not a readable certificate or PKCS#7 bundle is listed as
-unreadable, with the reason.
-` + directoryIntro,
+unreadable, with the reason.` + directoryIntro,
 		Example: `  smimectl directory list --ldap ldap://dc.example.com
   smimectl directory list --ldap ldap://dc.example.com/dc=example,dc=com --verbose --trust corp-root.crt
   smimectl directory list --ldap ldaps://dc.example.com --ldap-bind-dn cn=reader,dc=example,dc=com --ldap-pass-file pw --json`,
@@ -350,8 +357,7 @@ meanwhile, the server refuses that user's whole modify. A user that fails is
 reported and the others go on; the exit status is then non-zero. At the end
 the backup is rewritten to hold exactly the values removed. Restore them with
 
-  ldapmodify -H <url> -D <admin DN> -W -f <backup>
-` + directoryIntro,
+  ldapmodify -H <url> -D <admin DN> -W -f <backup>` + directoryIntro,
 		Example: `  # What would go? (dry run)
   smimectl directory clean --ldap ldap://dc.example.com --only untrusted --trust corp-root.crt --verbose
 
@@ -607,8 +613,7 @@ Without --apply nothing changes: the command shows what it would write. With
 --apply it asks for confirmation on a terminal (not with --yes), then writes
 an LDIF backup (--backup) that undoes the change before making it, in one LDAP
 modify. cert-match and encrypt then find the published certificates with
---certs ldap://….
-` + directoryIntro,
+--certs ldap://….` + directoryIntro,
 		Example: `  smimectl directory publish --ldap ldap://dc.example.com --p12 alice-sign.p12 --p12 alice-encrypt.p12 --pass-file p12.pass
   smimectl directory publish --ldap ldap://dc.example.com --cert alice-sign.crt --cert alice-encrypt.crt --cert chain.pem \
       --ldap-bind-dn cn=admin,dc=example,dc=com --ldap-pass-file admin.pw --apply --yes`,

@@ -159,6 +159,7 @@ func TestDirectoryErrors(t *testing.T) {
 			"smimectl: error: the directory refused the bind as cn=reader,dc=example,dc=com: ", 10 * time.Second},
 		{"unknown option", []string{"directory", "list", "--ldap", f.ldapURL(), "/remove"}, exitUsage, "smimectl: error: ", time.Second},
 		{"unknown flag", []string{"directory", "clean", "--ldap", f.ldapURL(), "--remove"}, exitUsage, "smimectl: error: unknown flag: --remove", time.Second},
+		{"unknown subcommand", []string{"directory", "remove"}, exitUsage, "smimectl: error: unknown command \"remove\" for smimectl directory\n", time.Second},
 		{"no --ldap", []string{"directory", "list"}, exitUsage, "smimectl: error: directory list needs --ldap\n", time.Second},
 		{"no --only", []string{"directory", "clean", "--ldap", f.ldapURL()}, exitUsage, "smimectl: error: directory clean needs --only\n", time.Second},
 		{"untrusted without --trust", []string{"directory", "clean", "--ldap", f.ldapURL(), "--only", "untrusted"}, exitUsage, "--only untrusted needs --trust", time.Second},

@@ -121,8 +121,13 @@ func (f *dirFixture) bind(dn, pwFile string) []string {
 
 // cli runs smimectl in-process at 2026-01-01, with no terminal.
 func (f *dirFixture) cli(args ...string) (int, string, string) {
+	return f.cliConfirm(nil, args...)
+}
+
+// cliConfirm is cli on a terminal that answers with confirm.
+func (f *dirFixture) cliConfirm(confirm func(string) (bool, error), args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	e := &env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+	e := &env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Confirm: confirm,
 		Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }, Getenv: func(string) string { return "" }}
 	code := run(e, args)
 	return code, out.String(), errb.String()
@@ -509,5 +514,57 @@ func TestDirectoryPublishSLAPD(t *testing.T) {
 	f.ldapmodify(t, f.path("replace.ldif"))
 	if f.snapshot(t) != before {
 		t.Fatal("ldapmodify with the --replace backup did not restore the directory")
+	}
+}
+
+// TestDirectoryConfirmSLAPD: on a terminal --apply asks first; anything but
+// yes changes nothing and writes no backup; --attribute userCertificate
+// cleans the DER values (issue #14 item 2).
+func TestDirectoryConfirmSLAPD(t *testing.T) {
+	f := newDirFixture(t, 0)
+	t.Chdir(f.dir)
+	before := f.snapshot(t)
+	args := append([]string{"directory", "clean", "--ldap", f.ldapURL(), "--only", "all", "--apply", "--backup", "c.ldif"}, f.bind(dirAdmin, "admin.pw")...)
+	var asked []string
+	no := func(p string) (bool, error) { asked = append(asked, p); return false, nil }
+	code, out, stderr := f.cliConfirm(no, args...)
+	if code != exitUsage || out != "" || !strings.Contains(stderr, "smimectl: error: not confirmed; nothing was changed") ||
+		len(asked) != 1 || asked[0] != "Remove 5 value(s) from 4 user(s) in dc=example,dc=com? [y/N] " {
+		t.Fatalf("no: exit %d, asked %q\n%s%s", code, asked, out, stderr)
+	}
+	if f.snapshot(t) != before {
+		t.Fatal("an unconfirmed clean changed the directory")
+	}
+	if _, err := os.Stat("c.ldif"); !os.IsNotExist(err) {
+		t.Fatalf("an unconfirmed clean wrote its backup (%v)", err)
+	}
+	yes := func(string) (bool, error) { return true, nil }
+	code, out, stderr = f.cliConfirm(yes, args...)
+	if code != 0 || !strings.Contains(out, "Removed 5 value(s) from 4 user(s); 0 user(s) failed.") {
+		t.Fatalf("yes: exit %d\n%s%s", code, out, stderr)
+	}
+	f.ldapmodify(t, "c.ldif")
+	if f.snapshot(t) != before {
+		t.Fatal("the backup did not restore the directory")
+	}
+	// userCertificate;binary: publish Carol's DER certificate, then clean it.
+	code, _, stderr = f.cli(append([]string{"directory", "publish", "--ldap", f.ldapURL(), "--cert", filepath.Join(f.labDir, "carol.crt"), "--apply", "--yes", "--backup", "p.ldif"}, f.bind(dirAdmin, "admin.pw")...)...)
+	if code != 0 {
+		t.Fatalf("publish carol: exit %d: %s", code, stderr)
+	}
+	code, out, _ = f.cli("directory", "list", "--ldap", f.ldapURL(), "--attribute", "userCertificate", "--verbose", "--trust", filepath.Join(f.labDir, "root.crt"),
+		"--intermediates", filepath.Join(f.labDir, "intermediate.crt"))
+	if code != 0 || !strings.Contains(out, "Users with userCertificate values:\n  Carol (uid=carol,ou=sales,ou=people,dc=example,dc=com): 1 value(s)\n") ||
+		!strings.Contains(out, "Found 1 userCertificate attributes") || !strings.Contains(out, ", trusted\n") {
+		t.Fatalf("list --attribute userCertificate: exit %d\n%s", code, out)
+	}
+	code, out, stderr = f.cli(append([]string{"directory", "clean", "--ldap", f.ldapURL(), "--attribute", "userCertificate", "--only", "all", "--apply", "--yes", "--backup", "uc.ldif"}, f.bind(dirAdmin, "admin.pw")...)...)
+	if code != 0 || len(f.attr(t, "carol", directory.AttrCert)) != 0 || len(f.values(t, "carol")) != 3 {
+		t.Fatalf("clean userCertificate: exit %d, %d DER and %d PKCS#7 values left\n%s%s", code, len(f.attr(t, "carol", directory.AttrCert)), len(f.values(t, "carol")), out, stderr)
+	}
+	f.ldapmodify(t, "uc.ldif")
+	f.ldapmodify(t, "p.ldif")
+	if f.snapshot(t) != before {
+		t.Fatal("the backups did not restore the directory")
 	}
 }
