@@ -355,7 +355,9 @@ values are removed in one LDAP modify that names each value, so the attribute
 itself stays and a value added meanwhile stays too; if a value changed
 meanwhile, the server refuses that user's whole modify. A user that fails is
 reported and the others go on; the exit status is then non-zero. At the end
-the backup is rewritten to hold exactly the values removed. Restore them with
+the backup is rewritten to hold exactly the values removed (a run stopped
+midway leaves the first backup, of every planned removal: restore it with
+ldapmodify -c, which skips the values that are still there). Restore with
 
   ldapmodify -H <url> -D <admin DN> -W -f <backup>` + directoryIntro,
 		Example: `  # What would go? (dry run)
