@@ -25,7 +25,9 @@ func (m *memory) Search(_ context.Context, _ directory.SearchRequest, fn func(*d
 	return nil, fn(m.entry)
 }
 
-func (m *memory) Read(context.Context, string, []string) (*directory.Entry, error) { return m.entry, nil }
+func (m *memory) Read(context.Context, string, []string) (*directory.Entry, error) {
+	return m.entry, nil
+}
 
 func (m *memory) Modify(_ context.Context, dn string, mods []directory.Mod) error {
 	for _, mod := range mods {
