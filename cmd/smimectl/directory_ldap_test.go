@@ -286,6 +286,17 @@ func TestDirectoryCleanSLAPD(t *testing.T) {
 	}
 	checkDirectoryGolden(t, "directory-clean-dry-run", out)
 
+	// --only expired: Dave's value only; --only all: every value.
+	code, out, _ = f.cli("directory", "clean", "--ldap", f.ldapURL(), "--only", "expired")
+	if code != 0 || !strings.Contains(out, "  Dave (uid=dave,ou=eng,ou=people,dc=example,dc=com): would remove 1 of 1 value(s) (expired)\n") ||
+		!strings.HasSuffix(out, "1 value(s) of 1 user(s) to remove.\n") {
+		t.Fatalf("--only expired: exit %d\n%s", code, out)
+	}
+	code, out, _ = f.cli("directory", "clean", "--ldap", f.ldapURL(), "--only", "all")
+	if code != 0 || !strings.HasSuffix(out, "5 value(s) of 4 user(s) to remove.\n") {
+		t.Fatalf("--only all: exit %d\n%s", code, out)
+	}
+
 	// --apply without a terminal and without --yes: refused, nothing changes.
 	code, out, stderr = f.cli(append(clean, "--apply")...)
 	if code != exitUsage || out != "" || !strings.Contains(stderr, "smimectl: error: --apply asks for confirmation on a terminal, and there is none\n") {
