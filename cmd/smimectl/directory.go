@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -152,10 +154,41 @@ func (f *directoryFlags) scanOptions(e *env) (directory.ScanOptions, error) {
 		Judge: directory.Judge{Roots: roots, Intermediates: inter, Now: e.Now()}}, nil
 }
 
-// warnReferrals says on standard error that referrals were not followed.
+// termSafe is s for a terminal: control characters (escape sequences that
+// could move the cursor, recolour or hide text) and bidirectional overrides
+// that a hostile directory or certificate put in a name become visible
+// \xNN or \uNNNN escapes; invalid UTF-8 becomes U+FFFD.
+func termSafe(s string) string {
+	bad := func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError
+	}
+	if !strings.ContainsFunc(s, bad) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			b.WriteRune(r)
+		case r < 0x100 && bad(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case bad(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// warnReferrals says on standard error that referrals were not followed,
+// and that entries outside the base were ignored.
 func warnReferrals(e *env, sum *directory.Summary) {
+	if sum != nil && sum.Outside > 0 {
+		fmt.Fprintf(e.Stderr, "%sthe server returned %d entries outside the base %s; ignored\n", warningPrefix, sum.Outside, termSafe(sum.Base))
+	}
 	if sum != nil && len(sum.Referrals) > 0 {
-		fmt.Fprintf(e.Stderr, "%sthe search met %d referral(s), not followed: %s\n", warningPrefix, len(sum.Referrals), strings.Join(sum.Referrals, ", "))
+		fmt.Fprintf(e.Stderr, "%sthe search met %d referral(s), not followed: %s\n", warningPrefix, len(sum.Referrals), termSafe(strings.Join(sum.Referrals, ", ")))
 	}
 }
 

@@ -116,7 +116,7 @@ func runDirectoryClean(opts *directoryCleanOptions) error {
 		return rep.print(e)
 	}
 	if !opts.Yes {
-		ok, err := e.Confirm(fmt.Sprintf("Remove %d value(s) from %d user(s) in %s? [y/N] ", rep.values(), len(changes), sum.Base))
+		ok, err := e.Confirm(fmt.Sprintf("Remove %d value(s) from %d user(s) in %s? [y/N] ", rep.values(), len(changes), termSafe(sum.Base)))
 		if err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func (r *cleanReport) print(e *env) error {
 	for _, o := range r.outcomes {
 		if o.Err != nil {
 			msg, hs := describe(o.Err)
-			fmt.Fprintf(e.Stderr, "%suser %s (%s): %s\n", errorPrefix, displayName(o.Change.Name), o.Change.DN, msg)
+			fmt.Fprintf(e.Stderr, "%suser %s (%s): %s\n", errorPrefix, displayName(o.Change.Name), termSafe(o.Change.DN), termSafe(msg))
 			for _, h := range hs {
 				if !slices.Contains(hints, h) {
 					hints = append(hints, h)
@@ -219,7 +219,7 @@ func (r *cleanReport) print(e *env) error {
 				verb = "failed to remove"
 			}
 		}
-		fmt.Fprintf(w, "  %s (%s): %s %d of %d value(s) (%s)\n", displayName(ch.Name), ch.DN, verb, len(ch.Removed), len(ch.Removed)+ch.Kept, r.opts.Only)
+		fmt.Fprintf(w, "  %s (%s): %s %d of %d value(s) (%s)\n", displayName(ch.Name), termSafe(ch.DN), verb, len(ch.Removed), len(ch.Removed)+ch.Kept, r.opts.Only)
 		if r.opts.Verbose {
 			for j, v := range ch.Removed {
 				writeValue(w, j+1, v, "")

@@ -48,6 +48,10 @@ func TestDirectoryHostileSLAPD(t *testing.T) {
 	}
 	entry("many", many...)
 	entry("malformed", p7[:len(p7)/2], p7)
+	// A name and a value that would drive the terminal: clear the screen,
+	// reverse the text.
+	fmt.Fprintf(&b, "dn: uid=mallory,%s\nobjectClass: inetOrgPerson\nuid: mallory\ncn: mallory\nsn: mallory\ndisplayName:: %s\nuserSMIMECertificate:: %s\n\n",
+		testpeer.SLAPDSuffix, b64([]byte("Mallory\x1b[2J\u202eevil")), b64([]byte("\x1b]0;owned\x07")))
 	fmt.Fprintf(&b, "dn: ou=elsewhere,%s\nobjectClass: referral\nobjectClass: extensibleObject\nou: elsewhere\nref: ldap://evil.example:389/ou=people,dc=evil\n\n", testpeer.SLAPDSuffix)
 	srv := testpeer.StartSLAPDWith(t, b.String(), testpeer.SLAPDOptions{SMIMEEquality: true})
 	h := &dirFixture{srv: srv, dir: f.dir, labDir: f.labDir, lab: f.lab}
@@ -64,14 +68,18 @@ func TestDirectoryHostileSLAPD(t *testing.T) {
 		"bytes is larger than 1048576 bytes; not read\n",
 		"  many (uid=many,dc=example,dc=com): 3000 value(s)\n",
 		"  malformed (uid=malformed,dc=example,dc=com): 2 value(s)\n    value 1: ",
-		"Processed 4 users. Found 4 userSMIMECertificate attributes with values.\n",
+		"  Mallory\\x1b[2J\\u202eevil (uid=mallory,dc=example,dc=com): 1 value(s)\n",
+		"Processed 5 users. Found 5 userSMIMECertificate attributes with values.\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list --verbose lacks %q", want)
 		}
 	}
-	if strings.Count(out, "unreadable: ") != 3+3000 {
-		t.Errorf("%d unreadable values, want 3003", strings.Count(out, "unreadable: "))
+	if strings.Count(out, "unreadable: ") != 4+3000 {
+		t.Errorf("%d unreadable values, want 3004", strings.Count(out, "unreadable: "))
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u202e") {
+		t.Errorf("control characters from the directory reached the terminal")
 	}
 	if stderr != "smimectl: warning: the search met 1 referral(s), not followed: ldap://evil.example:389/ou=people,dc=evil??sub\n" {
 		t.Errorf("stderr: %q", stderr)
@@ -80,7 +88,7 @@ func TestDirectoryHostileSLAPD(t *testing.T) {
 	// trusted value beside the truncated one stays.
 	code, out, stderr = h.cli("directory", "clean", "--ldap", h.ldapURL(), "--only", "untrusted", "--trust", root, "--intermediates", filepath.Join(f.labDir, "intermediate.crt"),
 		"--apply", "--yes", "--backup", h.path("hostile.ldif"), "--ldap-bind-dn", dirAdmin, "--ldap-pass-file", h.path("admin.pw"))
-	if code != 0 || !strings.Contains(out, "Removed 3003 value(s) from 4 user(s); 0 user(s) failed.") {
+	if code != 0 || !strings.Contains(out, "Removed 3004 value(s) from 5 user(s); 0 user(s) failed.") {
 		t.Fatalf("clean: exit %d\n%s%s", code, out, stderr)
 	}
 	if v := h.values(t, "malformed"); len(v) != 1 || !bytes.Equal(v[0], p7) {

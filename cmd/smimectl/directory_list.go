@@ -101,7 +101,7 @@ func baseAttr(a string) string { return strings.TrimSuffix(a, ";binary") }
 // writeUser writes a user's line and, verbose, its values; prefix starts
 // the user's line (clean's verdict).
 func writeUser(w io.Writer, u *directory.User, verbose bool, suffix string) error {
-	fmt.Fprintf(w, "  %s (%s): %d value(s)%s\n", displayName(u.Name), u.DN, len(u.Values), suffix)
+	fmt.Fprintf(w, "  %s (%s): %d value(s)%s\n", displayName(u.Name), termSafe(u.DN), len(u.Values), suffix)
 	if verbose {
 		for i, v := range u.Values {
 			writeValue(w, i+1, v, "")
@@ -114,18 +114,18 @@ func displayName(n string) string {
 	if n == "" {
 		return "(no name)"
 	}
-	return n
+	return termSafe(n)
 }
 
 // writeValue writes one value and its certificates, one line each.
 func writeValue(w io.Writer, n int, v directory.Value, mark string) {
 	fmt.Fprintf(w, "    value %d%s: %d bytes, sha256 %s\n", n, mark, len(v.Raw), v.SHA256()[:16])
 	if v.Err != nil {
-		fmt.Fprintf(w, "      unreadable: %s\n", libraryDetail(v.Err))
+		fmt.Fprintf(w, "      unreadable: %s\n", termSafe(libraryDetail(v.Err)))
 		return
 	}
 	for _, c := range v.Certs {
-		fmt.Fprintf(w, "      %s (subject: %s) serial %X, valid %s..%s, %s\n", certinfo.Name(c.Issuer), certinfo.Name(c.Subject), c.SerialNumber,
+		fmt.Fprintf(w, "      %s (subject: %s) serial %X, valid %s..%s, %s\n", termSafe(certinfo.Name(c.Issuer)), termSafe(certinfo.Name(c.Subject)), c.SerialNumber,
 			c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly), certState(v, c))
 	}
 }

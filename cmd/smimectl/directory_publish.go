@@ -107,14 +107,14 @@ func runDirectoryPublish(opts *directoryPublishOptions) error {
 		return err
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(e.Stderr, "%spublishing anyway (--force): %s\n", warningPrefix, w)
+		fmt.Fprintf(e.Stderr, "%spublishing anyway (--force): %s\n", warningPrefix, termSafe(w))
 	}
 	rep := &publishReport{opts: opts, change: ch, warnings: warnings}
 	if ch == nil || !opts.Apply {
 		return rep.print(e)
 	}
 	if !opts.Yes {
-		ok, err := e.Confirm(fmt.Sprintf("Publish %d certificate(s) to %s? [y/N] ", len(certs), ch.DN))
+		ok, err := e.Confirm(fmt.Sprintf("Publish %d certificate(s) to %s? [y/N] ", len(certs), termSafe(ch.DN)))
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func (r *publishReport) print(e *env) error {
 	if !r.applied {
 		fmt.Fprintln(w, "Dry run: nothing was changed; run again with --apply to write these values.")
 	}
-	fmt.Fprintf(w, "%s (%s):\n", displayName(r.change.Name), r.change.DN)
+	fmt.Fprintf(w, "%s (%s):\n", displayName(r.change.Name), termSafe(r.change.DN))
 	for _, m := range r.change.Mods {
 		fmt.Fprintf(w, "  %s %s: %d value(s)\n", m.Op, m.Attr, len(m.Values))
 	}

@@ -351,12 +351,14 @@ func TestScan(t *testing.T) {
 	f := newFixture(t)
 	c := &fakeConn{refs: []string{"ldap://elsewhere/ou=x"}, dse: &Entry{Attrs: map[string][][]byte{"namingContexts": {[]byte("dc=example,dc=com")}}}}
 	for i := range 10 {
-		e := &Entry{DN: fmt.Sprintf("uid=u%d", i), Attrs: map[string][][]byte{"cn": {[]byte(fmt.Sprint("U", i))}}}
+		e := &Entry{DN: fmt.Sprintf("uid=u%d,ou=people,DC=Example,dc=com", i), Attrs: map[string][][]byte{"cn": {[]byte(fmt.Sprint("U", i))}}}
 		if i%4 == 0 {
 			e.Attrs["userSMIMECertificate;binary"] = [][]byte{f.p7(t, f.l, "bob"), []byte("junk")}
 		}
 		c.entries = append(c.entries, e)
 	}
+	c.entries = append(c.entries, &Entry{DN: "uid=evil,dc=elsewhere", Attrs: map[string][][]byte{"cn": {[]byte("Evil")}, "userSMIMECertificate": {[]byte("x")}}},
+		&Entry{DN: "not a DN", Attrs: map[string][][]byte{"cn": {[]byte("Bad")}}})
 	var names []string
 	sum, err := Scan(context.Background(), c, ScanOptions{Filter: "mail=*", Judge: f.judge()}, func(u *User) error {
 		names = append(names, u.Name)
@@ -366,7 +368,7 @@ func TestScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Join(names, ",") != "U0,U4,U8" || sum.Users != 10 || sum.WithValues != 3 || sum.Values != 6 || sum.Unreadable != 3 ||
-		sum.Base != "dc=example,dc=com" || len(sum.Referrals) != 1 {
+		sum.Base != "dc=example,dc=com" || len(sum.Referrals) != 1 || sum.Outside != 2 {
 		t.Errorf("names %v, summary %+v", names, sum)
 	}
 	if c.log[0] != "search dc=example,dc=com (&(objectClass=person)(mail=*))" {
@@ -382,7 +384,7 @@ func TestScan(t *testing.T) {
 // undo of each (issue #14 item 3).
 func TestPlanPublish(t *testing.T) {
 	f := newFixture(t)
-	alice := &Entry{DN: "uid=alice", Attrs: map[string][][]byte{"mail": {[]byte("alice@example.com")}, "cn": {[]byte("Alice")}}}
+	alice := &Entry{DN: "uid=alice,dc=example,dc=com", Attrs: map[string][][]byte{"mail": {[]byte("alice@example.com")}, "cn": {[]byte("Alice")}}}
 	c := &fakeConn{entries: []*Entry{alice}, dse: &Entry{Attrs: map[string][][]byte{"namingContexts": {[]byte("dc=example,dc=com")}}}}
 	certs := []*x509.Certificate{f.l.User("alice-sign").Cert, f.l.User("alice-encrypt").Cert, f.l.Intermediate.Cert}
 	ch, warn, err := PlanPublish(context.Background(), c, PublishOptions{Certs: certs, Now: f.now})
@@ -417,8 +419,8 @@ func TestPlanPublish(t *testing.T) {
 		want  string
 		found bool
 	}{
-		{"someone else's", PublishOptions{Certs: []*x509.Certificate{f.l.User("bob").Cert}, DN: "uid=alice"}, `certificate "Bob" carries none of the entry's addresses`, false},
-		{"expired", PublishOptions{Certs: []*x509.Certificate{f.l.User("dave-expired").Cert}, DN: "uid=alice"}, `expired on 2025-06-30`, false},
+		{"someone else's", PublishOptions{Certs: []*x509.Certificate{f.l.User("bob").Cert}, DN: "uid=alice,dc=example,dc=com"}, `certificate "Bob" carries none of the entry's addresses`, false},
+		{"expired", PublishOptions{Certs: []*x509.Certificate{f.l.User("dave-expired").Cert}, DN: "uid=alice,dc=example,dc=com"}, `expired on 2025-06-30`, false},
 		{"no entry", PublishOptions{Certs: []*x509.Certificate{f.l.User("carol").Cert}, DN: "uid=nobody"}, `no entry for "uid=nobody"`, false},
 		{"only CAs", PublishOptions{Certs: []*x509.Certificate{f.l.Root.Cert}}, "no end-entity certificate", false},
 	} {

@@ -274,8 +274,15 @@ func findEntry(ctx context.Context, c Conn, opts PublishOptions, leaves []*x509.
 			return nil, err
 		}
 	}
+	inBase, err := under(base)
+	if err != nil {
+		return nil, err
+	}
 	var found []*Entry
-	_, err := c.Search(ctx, SearchRequest{Base: base, Filter: f.String(), Attrs: attrs}, func(e *Entry) error {
+	_, err = c.Search(ctx, SearchRequest{Base: base, Filter: f.String(), Attrs: attrs}, func(e *Entry) error {
+		if !inBase(e.DN) {
+			return nil // a server's answer outside the base is never written to
+		}
 		if found = append(found, e); len(found) > 10 {
 			return errors.New("directory: more than 10 entries carry the certificates' addresses; name the entry with its DN")
 		}

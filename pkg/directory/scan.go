@@ -54,6 +54,21 @@ type Summary struct {
 	// Referrals are the continuation references the search met, not
 	// followed (at most 100).
 	Referrals []string
+	// Outside counts the entries the server returned that are not below
+	// the base (or whose DN does not parse): ignored, never changed.
+	Outside int
+}
+
+// under returns a function that reports whether a DN is base or below it.
+func under(base string) (func(string) bool, error) {
+	b, err := ldap.ParseDN(base)
+	if err != nil {
+		return nil, fmt.Errorf("directory: base %q: %w", base, err)
+	}
+	return func(dn string) bool {
+		d, err := ldap.ParseDN(dn)
+		return err == nil && (b.EqualFold(d) || b.AncestorOfFold(d))
+	}, nil
 }
 
 // DefaultBase returns the base DN to search when none is given, as
@@ -123,9 +138,17 @@ func Scan(ctx context.Context, c Conn, opts ScanOptions, fn func(*User) error) (
 		}
 		filter = "(&" + UsersFilter + f + ")"
 	}
+	inBase, err := under(base)
+	if err != nil {
+		return nil, err
+	}
 	sum := &Summary{Base: base, Attr: attr}
 	refs, err := c.Search(ctx, SearchRequest{Base: base, Filter: filter, PageSize: opts.PageSize,
 		Attrs: []string{"displayName", "cn", "mail", attr}}, func(e *Entry) error {
+		if !inBase(e.DN) {
+			sum.Outside++
+			return nil
+		}
 		sum.Users++
 		raw := e.Get(attr)
 		if len(raw) == 0 {
