@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -186,7 +187,12 @@ func (r *cleanReport) values() int {
 // standard error.
 func (r *cleanReport) print(e *env) error {
 	var hints []string
+	skipped := 0
 	for _, o := range r.outcomes {
+		if errors.Is(o.Err, directory.ErrNotAttempted) {
+			skipped++
+			continue
+		}
 		if o.Err != nil {
 			msg, hs := describe(o.Err)
 			fmt.Fprintf(e.Stderr, "%suser %s (%s): %s\n", errorPrefix, displayName(o.Change.Name), termSafe(o.Change.DN), termSafe(msg))
@@ -196,6 +202,9 @@ func (r *cleanReport) print(e *env) error {
 				}
 			}
 		}
+	}
+	if skipped > 0 {
+		fmt.Fprintf(e.Stderr, "%s%d user(s) not attempted: the directory stopped answering; they are unchanged\n", errorPrefix, skipped)
 	}
 	for _, h := range hints {
 		fmt.Fprintf(e.Stderr, "%s%s\n", hintPrefix, h)
@@ -215,6 +224,8 @@ func (r *cleanReport) print(e *env) error {
 				verb = "removed"
 			case o.Unknown:
 				verb = "may have removed (no answer)"
+			case errors.Is(o.Err, directory.ErrNotAttempted):
+				verb = "did not try to remove"
 			default:
 				verb = "failed to remove"
 			}

@@ -31,9 +31,16 @@ type Outcome struct {
 	Unknown bool
 }
 
+// ErrNotAttempted is the outcome of the changes Apply did not send because
+// the server had stopped answering.
+var ErrNotAttempted = errors.New("directory: not attempted: the server stopped answering before this change")
+
 // Apply makes changes, one modify per entry, after recording every change's
-// undo with b. It carries on past a change that fails and returns an
-// outcome per change. After the last modify it records with b the undo of
+// undo with b. It carries on past a change the server refuses and returns an
+// outcome per change; once the server does not answer (an
+// *UnavailableError), it sends nothing more and the remaining changes fail
+// with ErrNotAttempted, so that a dead server costs one timeout, not one per
+// entry. After the last modify it records with b the undo of
 // the changes that were made or whose outcome is unknown, so that the backup
 // restores exactly what was changed.
 //
@@ -47,8 +54,13 @@ func Apply(ctx context.Context, c Conn, changes []*Change, b Backup) ([]Outcome,
 	}
 	out := make([]Outcome, len(changes))
 	var done []*Change
+	stopped := false
 	for i, ch := range changes {
 		out[i].Change = ch
+		if stopped {
+			out[i].Err = ErrNotAttempted
+			continue
+		}
 		err := c.Modify(ctx, ch.DN, ch.Mods)
 		var ue *UnavailableError
 		switch {
@@ -57,6 +69,7 @@ func Apply(ctx context.Context, c Conn, changes []*Change, b Backup) ([]Outcome,
 		case errors.As(err, &ue):
 			out[i].Err, out[i].Unknown = err, true
 			done = append(done, ch)
+			stopped = true
 		default:
 			out[i].Err = err
 		}
