@@ -142,7 +142,7 @@ func (f *BackupFile) write(w io.Writer, changes []*Change) error {
 	var b strings.Builder
 	for _, h := range f.Header {
 		for l := range strings.SplitSeq(h, "\n") {
-			b.WriteString("# " + l + "\n")
+			b.WriteString(comment(l))
 		}
 	}
 	if !f.Time.IsZero() {
@@ -161,7 +161,7 @@ func WriteLDIF(w io.Writer, changes []*Change) error {
 	for _, ch := range changes {
 		var b strings.Builder
 		if ch.Note != "" {
-			b.WriteString("# " + strings.ReplaceAll(ch.Note, "\n", " ") + "\n")
+			b.WriteString(comment(ch.Note))
 		}
 		ldifLine(&b, "dn", []byte(ch.DN))
 		b.WriteString("changetype: modify\n")
@@ -178,6 +178,18 @@ func WriteLDIF(w io.Writer, changes []*Change) error {
 		}
 	}
 	return nil
+}
+
+// comment is s as one LDIF comment line. Notes and headers hold names from
+// the directory (a user's name, the base DN): no control character in them
+// may end the line and start a record.
+func comment(s string) string {
+	return "# " + strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s) + "\n"
 }
 
 // ldifLine writes "name: value", or "name:: base64" when value is not a
