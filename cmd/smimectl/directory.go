@@ -263,7 +263,7 @@ func describeDirectoryPermission(e *directory.PermissionError) (string, []string
 			[]string{"check --ldap-bind-dn and the password in --ldap-pass-file or --ldap-pass-env"}
 	}
 	return "the directory refused: " + what,
-		[]string{"bind with --ldap-bind-dn as an account allowed to read and write the users' certificate attributes"}
+		[]string{"bind with --ldap-bind-dn as an account allowed to read the users (and, to change them, write their certificate attributes)"}
 }
 
 func describeNoNamingContext(err error) (string, []string, bool) {
@@ -292,4 +292,9 @@ func describeTooLarge(err error) (string, []string, bool) {
 		return "", nil, false
 	}
 	return libraryDetail(err), []string{"a page of a search may not exceed 64 MiB; lower --page-size, or check that the server is the directory you meant"}, true
+}
+
+func describeNoSuchBase(e *directory.NoSuchBaseError) (string, []string) {
+	return fmt.Sprintf("the directory has no entry %s to search below, or does not let this bind read it", termSafe(e.Base)),
+		[]string{"check --base (or the URL's path), and bind with --ldap-bind-dn as an account allowed to read the users"}
 }

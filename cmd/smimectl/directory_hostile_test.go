@@ -244,3 +244,28 @@ func TestDirectoryPaged2000(t *testing.T) {
 		t.Logf("smimectl directory list --page-size 100 --verbose over 2,000 users: %s", strings.TrimSpace(errb.String()))
 	}
 }
+
+// TestDirectoryNoReadSLAPD: a server that lets only cn=reader read: an
+// anonymous list is refused (exit 2, bind as an account that may read), a
+// base that does not exist is named (exit 2), bound as the reader it works
+// (issue #14 item 5).
+func TestDirectoryNoReadSLAPD(t *testing.T) {
+	f := newDirFixture(t, 0)
+	srv := testpeer.StartSLAPDWith(t, fmt.Sprintf("dn: cn=reader,%[1]s\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: reader\nuserPassword: readerpw\n\n"+
+		"dn: uid=x,%[1]s\nobjectClass: inetOrgPerson\nuid: x\ncn: X\nsn: X\nuserSMIMECertificate: junk\n", testpeer.SLAPDSuffix),
+		testpeer.SLAPDOptions{SMIMEEquality: true, DBConfig: fmt.Sprintf("access to dn.base=\"\" by dn.exact=%[1]q read by * none\naccess to * by dn.exact=%[1]q read by anonymous auth by * none\n", dirReader)})
+	h := &dirFixture{srv: srv, dir: f.dir, labDir: f.labDir, lab: f.lab}
+	code, out, stderr := h.cli("directory", "list", "--ldap", h.ldapURL())
+	if code != exitUsage || out != "" || !strings.Contains(stderr, "smimectl: error: the directory refused: no permission to search below dc=example,dc=com\n") ||
+		!strings.Contains(stderr, "smimectl: hint: bind with --ldap-bind-dn as an account allowed to read the users") {
+		t.Errorf("anonymous: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = h.cli("directory", "list", "--ldap", h.ldapURL(), "--base", "ou=nothere,"+testpeer.SLAPDSuffix, "--ldap-bind-dn", dirReader, "--ldap-pass-file", h.path("reader.pw"))
+	if code != exitUsage || out != "" || !strings.Contains(stderr, "smimectl: error: the directory has no entry ou=nothere,dc=example,dc=com to search below, or does not let this bind read it\n") {
+		t.Errorf("anonymous with --base: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = h.cli("directory", "list", "--ldap", h.ldapURL(), "--ldap-bind-dn", dirReader, "--ldap-pass-file", h.path("reader.pw"))
+	if code != 0 || !strings.Contains(out, "Processed 1 users. Found 1 ") {
+		t.Errorf("reader: exit %d\n%s%s", code, out, stderr)
+	}
+}

@@ -69,14 +69,21 @@ func runDirectoryList(opts *directoryListOptions) error {
 	}
 	defer c.Close()
 	out := newListJSON()
-	if !opts.JSON {
-		fmt.Fprintf(e.Stdout, "Users with %s values:\n", baseAttr(sopts.Attr))
+	// The heading comes with the first user or the summary: a search that
+	// fails prints nothing on standard output.
+	printed := false
+	header := func() {
+		if !printed {
+			fmt.Fprintf(e.Stdout, "Users with %s values:\n", baseAttr(sopts.Attr))
+			printed = true
+		}
 	}
 	sum, err := directory.Scan(context.Background(), c, sopts, func(u *directory.User) error {
 		if opts.JSON {
 			out.Users = append(out.Users, userToJSON(u))
 			return nil
 		}
+		header()
 		return writeUser(e.Stdout, u, opts.Verbose, "")
 	})
 	warnReferrals(e, sum)
@@ -87,6 +94,7 @@ func runDirectoryList(opts *directoryListOptions) error {
 		out.fill(sum)
 		return encodeJSON(e.Stdout, out)
 	}
+	header()
 	_, err = fmt.Fprintln(e.Stdout, summaryLine(sum))
 	return err
 }

@@ -159,6 +159,7 @@ var classify = []func(error) (int, bool){
 	// certificates publish refuses are not usable for the operation.
 	asCode(func(*directory.UnavailableError) int { return exitTempFail }),
 	asCode(func(*directory.PermissionError) int { return exitUsage }),
+	asCode(func(*directory.NoSuchBaseError) int { return exitUsage }),
 	isCode(directory.ErrNoNamingContext, exitUsage),
 	isCode(directory.ErrNoEquality, exitUsage),
 	asCode(func(*directory.RefusedError) int { return exitNoCert }),

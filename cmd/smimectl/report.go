@@ -92,6 +92,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeDirectoryUnavailable),
 	describeAs(describeDirectoryPermission),
 	describeNoNamingContext,
+	describeAs(describeNoSuchBase),
 	describeNoEquality,
 	describeTooLarge,
 	describeAs(describeRefusedError),

@@ -171,6 +171,18 @@ func (e *PermissionError) Error() string {
 }
 func (e *PermissionError) Unwrap() error { return e.Err }
 
+// NoSuchBaseError is a search base the server says does not exist: a wrong
+// DN, or one the bind may not see (OpenLDAP hides what it may not disclose).
+type NoSuchBaseError struct {
+	Base string
+	Err  error
+}
+
+func (e *NoSuchBaseError) Error() string {
+	return fmt.Sprintf("directory: no entry %q, or no permission to read it: %v", e.Base, e.Err)
+}
+func (e *NoSuchBaseError) Unwrap() error { return e.Err }
+
 // ReferralError is a search or operation the server referred elsewhere
 // (result code referral); it is not followed.
 type ReferralError struct {

@@ -357,6 +357,10 @@ func classify(op, dn string, err error) error {
 		case ldap.LDAPResultInsufficientAccessRights, ldap.LDAPResultInvalidCredentials, ldap.LDAPResultInappropriateAuthentication,
 			ldap.LDAPResultConfidentialityRequired, ldap.LDAPResultStrongAuthRequired:
 			return &PermissionError{Op: verbs[op], DN: dn, Err: err}
+		case ldap.LDAPResultNoSuchObject:
+			if op == "searching" {
+				return &NoSuchBaseError{Base: dn, Err: err}
+			}
 		case ldap.LDAPResultInappropriateMatching:
 			return fmt.Errorf("%s %q: %w (%v)", op, dn, ErrNoEquality, err)
 		case ldap.LDAPResultReferral:
