@@ -43,7 +43,8 @@ The entry is the one whose mail or proxyAddresses (smtp:) is the certificates'
 address, or --dn. A certificate that carries none of the entry's addresses, or
 is expired or not yet valid, is refused; --force publishes it with a warning.
 The new values are added to those there (a value already there is not added
-again); --replace replaces them.
+again); --replace replaces them (an attribute it has no new value for, such as
+userCertificate when no certificate can encrypt, is left as it is).
 
 Without --apply nothing changes: the command shows what it would write. With
 --apply it asks for confirmation on a terminal (not with --yes), then writes

@@ -414,6 +414,12 @@ func TestPlanPublish(t *testing.T) {
 	if err != nil || rep.Mods[0].Op != Replace || rep.Undo[0].Op != Replace || !sameValues(rep.Undo[0].Values, alice.Attrs[AttrSMIME]) {
 		t.Fatalf("replace: %+v %v", rep, err)
 	}
+	// Replace with a signing certificate only: userCertificate, which it
+	// has nothing for, is left alone.
+	sig, _, err := PlanPublish(context.Background(), c, PublishOptions{Certs: certs[:1], Replace: true, Now: f.now})
+	if err != nil || len(sig.Mods) != 1 || sig.Mods[0].Attr != AttrSMIME {
+		t.Fatalf("replace with a signing certificate: %+v %v", sig, err)
+	}
 	for _, tc := range []struct {
 		name  string
 		opts  PublishOptions

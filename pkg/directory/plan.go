@@ -209,7 +209,10 @@ func PlanPublish(ctx context.Context, c Conn, opts PublishOptions) (*Change, []s
 	}{{AttrSMIME, [][]byte{p7}}, {AttrCert, ders}} {
 		old := entry.Get(a.attr)
 		if opts.Replace {
-			if len(a.vals) == 0 && len(old) == 0 {
+			if len(a.vals) == 0 {
+				// Nothing of ours for this attribute (no certificate that
+				// can encrypt): what is there, perhaps the organisation's
+				// certificate in userCertificate, stays.
 				continue
 			}
 			ch.Mods = append(ch.Mods, Mod{Op: Replace, Attr: a.attr, Values: a.vals})
