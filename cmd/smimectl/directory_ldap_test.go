@@ -377,7 +377,7 @@ func TestDirectoryCleanSLAPD(t *testing.T) {
 
 	// A backup file that exists is never replaced: the run stops before any change.
 	code, _, stderr = f.cli(append(append(clean, f.bind(dirAdmin, "admin.pw")...), "--apply", "--yes", "--backup", "admin.ldif")...)
-	if code == 0 || !strings.Contains(stderr, `exists already`) {
+	if code != exitUsage || !strings.Contains(stderr, `admin.ldif: file already exists (a backup is never replaced)`) {
 		t.Fatalf("existing backup: exit %d: %s", code, stderr)
 	}
 	if got := f.snapshot(t); got != before {

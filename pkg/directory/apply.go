@@ -122,7 +122,7 @@ func (f *BackupFile) Save(changes []*Change) error {
 	if !f.saved {
 		if err := os.Link(tmp.Name(), f.Path); err != nil {
 			if errors.Is(err, os.ErrExist) {
-				return fmt.Errorf("backup file %q exists already; choose another name", f.Path)
+				return &os.PathError{Op: "create", Path: f.Path, Err: fmt.Errorf("%w (a backup is never replaced)", os.ErrExist)}
 			}
 			return err
 		}

@@ -316,7 +316,7 @@ func TestBackupFile(t *testing.T) {
 		t.Errorf("second save kept the first's records:\n%s", got)
 	}
 	other := &BackupFile{Path: path}
-	if err := other.Save([]*Change{ch}); err == nil || !strings.Contains(err.Error(), "exists already") {
+	if err := other.Save([]*Change{ch}); !errors.Is(err, os.ErrExist) || !strings.Contains(err.Error(), "a backup is never replaced") {
 		t.Errorf("existing file: got %v", err)
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, ".*")); len(m) != 0 {
