@@ -19,6 +19,7 @@ import (
 	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/directory"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -91,6 +92,14 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeLimitError),
 	describeAs(describeNoMatchError),
 	describeAs(describeSourceError),
+	describeAs(describePartialError),
+	describeAs(describeDirectoryUnavailable),
+	describeAs(describeDirectoryPermission),
+	describeNoNamingContext,
+	describeAs(describeNoSuchBase),
+	describeNoEquality,
+	describeTooLarge,
+	describeAs(describeRefusedError),
 	describeAs(describeRecipientError),
 	describeAs(describeNotForUsError),
 	describeAs(describeDecryptError),
@@ -590,7 +599,7 @@ func reasonCode(err error) string {
 		return verify.ReasonLocalFault
 	case errors.Is(err, batch.ErrMessageTooLarge):
 		return verify.ReasonTooComplex
-	case errors.As(err, &source):
+	case errors.As(err, &source), errors.As(err, new(*directory.UnavailableError)):
 		return verify.ReasonLookupFailed
 	case errors.As(err, &signer), errors.As(err, &noMatch), errors.As(err, &missing), errors.As(err, &recip),
 		errors.As(err, &noCert):
