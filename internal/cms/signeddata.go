@@ -101,6 +101,17 @@ const maxSignedDataHead = 1 << 20
 // [MaxCertificates], [MaxCRLs], [MaxSignerInfoBytes], [MaxCertificateBytes]
 // and [MaxCRLBytes]: past one, reading stops with a [*LimitError].
 func ReadSignedData(r io.Reader, content io.Writer) (*SignedData, error) {
+	return ReadSignedDataWith(r, content, nil)
+}
+
+// ReadSignedDataWith is [ReadSignedData] parsing each certificate with
+// parse, x509.ParseCertificate if nil: a caller that reads many messages
+// carrying the same certificates can give those it parsed before. parse
+// must return what x509.ParseCertificate would for the same bytes.
+func ReadSignedDataWith(r io.Reader, content io.Writer, parse func(der []byte) (*x509.Certificate, error)) (*SignedData, error) {
+	if parse == nil {
+		parse = x509.ParseCertificate
+	}
 	b := newBERReader(r)
 	ci, err := b.open(classUniversal, 16, "ContentInfo")
 	if err != nil {
@@ -144,6 +155,7 @@ func ReadSignedData(r io.Reader, content io.Writer) (*SignedData, error) {
 		certs:   newFieldReader("certificates", MaxCertificates, MaxCertificateBytes),
 		crls:    newFieldReader("CRLs", MaxCRLs, MaxCRLBytes),
 		signers: newFieldReader("signers", MaxSigners, MaxSignerInfoBytes),
+		parse:   parse,
 	}
 	for {
 		more, err := b.more(sdFrame)
@@ -227,8 +239,12 @@ func (sd *SignedData) readEncapContent(b *berReader, content io.Writer, budget *
 	return b.close(f)
 }
 
-// trailer counts the members of certificates, crls and signerInfos.
-type trailer struct{ certs, crls, signers *fieldReader }
+// trailer counts the members of certificates, crls and signerInfos; parse
+// reads a certificate.
+type trailer struct {
+	certs, crls, signers *fieldReader
+	parse                func(der []byte) (*x509.Certificate, error)
+}
 
 // readTrailer reads one of certificates [0], crls [1] or signerInfos, a
 // member at a time, so that a field past its limit is refused at the first
@@ -244,7 +260,7 @@ func (sd *SignedData) readTrailer(b *berReader, t *trailer) error {
 			if raw[0] != 0x30 {
 				return nil // attribute certificates and other formats are not used here
 			}
-			if c, err := x509.ParseCertificate(raw); err == nil {
+			if c, err := t.parse(raw); err == nil {
 				sd.Certificates = append(sd.Certificates, c)
 			}
 			return nil

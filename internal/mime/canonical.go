@@ -28,7 +28,7 @@ type canonicalWriter struct {
 // CRLF. Output is buffered: Close writes what is left but does not close w.
 // After an error from w, every later call returns that error.
 func NewCanonicalWriter(w io.Writer) io.WriteCloser {
-	return &canonicalWriter{w: w, buf: make([]byte, 0, canonicalBufSize)}
+	return &canonicalWriter{w: w}
 }
 
 func (c *canonicalWriter) Write(p []byte) (int, error) {
@@ -69,13 +69,16 @@ var crlf = []byte("\r\n")
 
 // emit buffers b, writing the buffer on when it is full; a chunk as large
 // as the buffer is written directly, so memory stays bounded.
+//
+// The buffer grows as append grows it, up to canonicalBufSize: a small
+// entity costs a small buffer.
 func (c *canonicalWriter) emit(b []byte) error {
-	if len(c.buf)+len(b) > cap(c.buf) {
+	if len(c.buf)+len(b) > canonicalBufSize {
 		if err := c.flush(); err != nil {
 			return err
 		}
 	}
-	if len(b) >= cap(c.buf) {
+	if len(b) >= canonicalBufSize {
 		if _, err := c.w.Write(b); err != nil {
 			c.err = fmt.Errorf("mime: writing canonical output: %w", err)
 			return c.err

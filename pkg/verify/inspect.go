@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -232,7 +233,7 @@ func layerKind(e *mime.Entity) (kind, mt, st string, err error) {
 // readLayer reads one layer without a key: a signed layer's content goes to
 // spool; an enveloped layer is described and not decrypted.
 func readLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, error) {
-	l, _, err := readSignedLayer(e, mt, st, spool)
+	l, _, _, err := readSignedLayer(e, mt, st, spool, nil)
 	if err != nil || l.Kind == KindSigned {
 		return l, err
 	}
@@ -251,68 +252,62 @@ func readLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, error)
 }
 
 // readSignedLayer reads a signed layer, its content going to spool, and
-// returns it with its SignedData. For an enveloped layer it reads nothing
-// and returns a Layer with Kind "enveloped" (or "authEnveloped"), its
-// media type and encoding.
-func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, *cms.SignedData, error) {
+// returns it with its SignedData and the digests of a clear-signed
+// layer's content, taken while it was spooled (see micalgHashes). For an
+// enveloped layer it reads nothing and returns a Layer with Kind
+// "enveloped" (or "authEnveloped"), its media type and encoding.
+// Certificates are parsed through batch, which may be nil.
+func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool, batch *BatchCache) (*Layer, *cms.SignedData, map[crypto.Hash][]byte, error) {
 	l := &Layer{MediaType: mt, SMIMEType: st}
 	if mt == "multipart/signed" {
-		parts, err := mime.ReadSigned(e, mime.Spool{Dir: spool.Dir, Threshold: spool.Threshold})
+		parts, err := mime.ReadSignedInto(e, spool, micalgHashes(e.Header))
 		if err != nil {
-			return nil, nil, malformed(err)
+			return nil, nil, nil, malformed(err)
 		}
-		defer parts.Close()
 		l.Kind, l.Encoding = KindSigned, encodingOf(parts.Signature)
-		sd, err := cms.ReadSignedData(bytes.NewReader(parts.Signature), nil)
+		sd, err := cms.ReadSignedDataWith(bytes.NewReader(parts.Signature), nil, batch.parser())
 		if err != nil {
-			return nil, nil, malformed(fmt.Errorf("reading the signature part: %w", err))
+			return nil, nil, nil, malformed(fmt.Errorf("reading the signature part: %w", err))
 		}
 		if !sd.Detached {
-			return nil, nil, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}
+			return nil, nil, nil, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}
 		}
 		describeSigned(l, sd)
-		cr, err := parts.Content.Open()
-		if err == nil {
-			_, err = io.Copy(spool, cr)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("verify: spooling the signed content: %w", err)
-		}
-		return l, sd, nil
+		return l, sd, parts.Digests, nil
 	}
 	head, err := sniff(e)
 	if err != nil {
-		return nil, nil, malformed(err)
+		return nil, nil, nil, malformed(err)
 	}
 	l.Encoding = encodingOf(head)
 	oid, err := contentInfoType(head)
 	if err != nil {
-		return nil, nil, malformed(err)
+		return nil, nil, nil, malformed(err)
 	}
 	switch {
 	case oid.Equal(cms.OIDEnvelopedData):
 		l.Kind = KindEnveloped
-		return l, nil, nil
+		return l, nil, nil, nil
 	case oid.Equal(cms.OIDAuthEnvelopedData):
 		l.Kind = KindAuthEnveloped
-		return l, nil, nil
+		return l, nil, nil, nil
 	case !oid.Equal(cms.OIDSignedData):
-		return nil, nil, &MalformedError{Err: fmt.Errorf("unsupported CMS content type %s", contentTypeName(oid))}
+		return nil, nil, nil, &MalformedError{Err: fmt.Errorf("unsupported CMS content type %s", contentTypeName(oid))}
 	}
 	l.Kind = KindSigned
 	body, err := mime.DecodeBody(e)
 	if err != nil {
-		return nil, nil, malformed(err)
+		return nil, nil, nil, malformed(err)
 	}
-	sd, err := cms.ReadSignedData(body, spool)
+	sd, err := cms.ReadSignedDataWith(body, spool, batch.parser())
 	if err != nil {
-		return nil, nil, malformed(err)
+		return nil, nil, nil, malformed(err)
 	}
 	describeSigned(l, sd)
 	if sd.Detached {
-		return nil, nil, &MalformedError{Err: errors.New("an application/pkcs7-mime signed layer without content")}
+		return nil, nil, nil, &MalformedError{Err: errors.New("an application/pkcs7-mime signed layer without content")}
 	}
-	return l, sd, nil
+	return l, sd, nil, nil
 }
 
 // sniff returns the first bytes of the decoded body of e without
