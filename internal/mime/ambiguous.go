@@ -180,6 +180,14 @@ func newSignedPartChecker(boundary string) *signedPartChecker {
 func (c *signedPartChecker) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 && c.err == nil {
+		if c.atLineStart && !c.inHeader && !c.collecting && len(c.pending) == 0 {
+			// In the body, outside a Content-Type field, a line without a
+			// colon changes nothing: skip whole runs of them at once.
+			if skip := plainLines(p); skip > 0 {
+				p = p[skip:]
+				continue
+			}
+		}
 		room := readerBufSize - len(c.pending)
 		piece := p[:min(len(p), room)]
 		i := bytes.IndexByte(piece, '\n')
@@ -201,6 +209,21 @@ func (c *signedPartChecker) Write(p []byte) (int, error) {
 		p = p[len(piece):]
 	}
 	return n, nil
+}
+
+// plainLines returns the length of the complete lines at the start of p
+// that have no colon: up to the line of the first colon, or to the last
+// line end if there is none.
+func plainLines(p []byte) int {
+	last := bytes.LastIndexByte(p, '\n')
+	if last < 0 {
+		return 0
+	}
+	k := bytes.IndexByte(p[:last+1], ':')
+	if k < 0 {
+		return last + 1
+	}
+	return bytes.LastIndexByte(p[:k], '\n') + 1
 }
 
 // close checks the last line, if it has no line end, and the counts.

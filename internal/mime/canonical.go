@@ -39,6 +39,19 @@ func (c *canonicalWriter) Write(p []byte) (int, error) {
 		return 0, errors.New("mime: write to closed canonical writer")
 	}
 	n := len(p)
+	if n >= canonicalDirect && !hasBareLF(p, c.prevCR) {
+		// Already canonical (the usual case for mail, which travels with
+		// CRLF): written on as it is, without a copy.
+		if err := c.flush(); err != nil {
+			return 0, err
+		}
+		if _, err := c.w.Write(p); err != nil {
+			c.err = fmt.Errorf("mime: writing canonical output: %w", err)
+			return 0, c.err
+		}
+		c.prevCR = p[n-1] == '\r'
+		return n, nil
+	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -66,6 +79,26 @@ func (c *canonicalWriter) Write(p []byte) (int, error) {
 }
 
 var crlf = []byte("\r\n")
+
+// canonicalDirect is the size from which a Write without a bare LF goes
+// to the underlying writer directly rather than through the buffer.
+const canonicalDirect = 4 << 10
+
+// hasBareLF reports whether p has an LF not preceded by CR; prevCR says
+// whether the byte before p was CR.
+func hasBareLF(p []byte, prevCR bool) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(p[i:], '\n')
+		if j < 0 {
+			return false
+		}
+		k := i + j
+		if k == 0 && !prevCR || k > 0 && p[k-1] != '\r' {
+			return true
+		}
+		i = k + 1
+	}
+}
 
 // emit buffers b, writing the buffer on when it is full; a chunk as large
 // as the buffer is written directly, so memory stays bounded.

@@ -144,14 +144,22 @@ func ReadSignedInto(e *Entity, content *Spool, hashes []crypto.Hash) (*SignedPar
 	// The first part goes, canonicalised, to content, to the digests and
 	// to the check of its header and nested boundaries, in one pass.
 	tee := &contentTee{spool: content, check: newSignedPartChecker(boundary)}
+	defer tee.stop()
 	for _, h := range hashes {
 		if h.Available() && !slices.Contains(tee.hashes, h) {
 			tee.hashes = append(tee.hashes, h)
 			tee.hs = append(tee.hs, h.New())
 		}
 	}
+	// copyPart writes a line at a time; the canonical writer, the spool,
+	// the digests and the check work best on larger pieces. headerEndCheck
+	// sees every line as it comes, so its error is the first, as before.
 	cw := NewCanonicalWriter(tee)
-	closing, err = sc.copyPart(&headerEndCheck{w: cw}, -1)
+	bw := bufio.NewWriterSize(cw, canonicalBufSize)
+	closing, err = sc.copyPart(&headerEndCheck{w: bw}, -1)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err == nil {
 		err = cw.Close()
 	}
@@ -191,6 +199,7 @@ func ReadSignedInto(e *Entity, content *Spool, hashes []crypto.Hash) (*SignedPar
 	if err != nil {
 		return nil, err
 	}
+	tee.stop()
 	digests := make(map[crypto.Hash][]byte, len(tee.hs))
 	for i, h := range tee.hs {
 		digests[tee.hashes[i]] = h.Sum(nil)
@@ -209,20 +218,94 @@ func ReadSignedInto(e *Entity, content *Spool, hashes []crypto.Hash) (*SignedPar
 // contentTee writes the canonical first part to the spool and, once the
 // spool took it, to each digest and to the checker: the digests are of
 // exactly the bytes the spool holds.
+//
+// Past asyncHashFrom bytes the digests are taken on a goroutine of their
+// own, on copies of what was written, so that on a machine with a core to
+// spare a large part is hashed while it is read rather than after: SHA-256
+// alone is half the time of a 100 MB message otherwise. stop waits for it.
 type contentTee struct {
-	spool  *Spool
-	hashes []crypto.Hash
-	hs     []hash.Hash
-	check  *signedPartChecker
+	spool   *Spool
+	hashes  []crypto.Hash
+	hs      []hash.Hash
+	check   *signedPartChecker
+	written int64
+	async   *asyncHasher
 }
+
+// asyncHashFrom is the size from which contentTee hashes on a goroutine.
+const asyncHashFrom = 1 << 20
 
 func (t *contentTee) Write(p []byte) (int, error) {
 	n, err := t.spool.Write(p)
-	for _, h := range t.hs {
-		h.Write(p[:n])
+	t.written += int64(n)
+	switch {
+	case len(t.hs) == 0:
+	case t.async != nil:
+		t.async.write(p[:n])
+	case t.written > asyncHashFrom:
+		t.async = newAsyncHasher(t.hs)
+		t.async.write(p[:n])
+	default:
+		for _, h := range t.hs {
+			h.Write(p[:n])
+		}
 	}
 	t.check.Write(p[:n])
 	return n, err
+}
+
+// stop waits until every byte written is in the digests. It may be called
+// more than once.
+func (t *contentTee) stop() {
+	if t.async != nil {
+		t.async.stop()
+		t.async = nil
+	}
+}
+
+// asyncHasher feeds hashes on a goroutine, from copies handed over a
+// channel: at most asyncBuffers of them, of up to 64 KiB each, are
+// in flight, so memory stays bounded whatever the size of the part.
+type asyncHasher struct {
+	work chan []byte
+	free chan []byte
+	done chan struct{}
+}
+
+const asyncBuffers = 4
+
+func newAsyncHasher(hs []hash.Hash) *asyncHasher {
+	a := &asyncHasher{work: make(chan []byte, asyncBuffers), free: make(chan []byte, asyncBuffers+1), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for b := range a.work {
+			for _, h := range hs {
+				h.Write(b)
+			}
+			select {
+			case a.free <- b:
+			default:
+			}
+		}
+	}()
+	return a
+}
+
+func (a *asyncHasher) write(p []byte) {
+	var b []byte
+	select {
+	case b = <-a.free:
+	default:
+	}
+	if cap(b) < len(p) {
+		b = make([]byte, 0, max(len(p), canonicalBufSize))
+	}
+	a.work <- append(b[:0], p...)
+}
+
+func (a *asyncHasher) stop() {
+	close(a.work)
+	<-a.done
 }
 
 // headerEndCheck passes the raw first part on to w and refuses a header

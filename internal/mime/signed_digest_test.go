@@ -17,9 +17,16 @@ import (
 // and in a file, for every hash asked for and no other; content must be
 // the caller's Spool, written once.
 func TestReadSignedIntoDigests(t *testing.T) {
-	body := strings.Repeat("a line of the signed part\n", 3000) // bare LF: canonicalised
-	msg := hdrSigned("") + "--b1\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n--b1\r\n" + sigPart + "--b1--\r\n"
-	for _, threshold := range []int64{1 << 20, 1 << 10} {
+	// Bare LF (canonicalised) and CRLF lines; the large body is digested
+	// on a goroutine (asyncHashFrom).
+	small := strings.Repeat("a line of the signed part\n", 3000)
+	large := strings.Repeat("a line of the signed part\r\n", 60000) + small
+	for _, tc := range []struct {
+		body      string
+		threshold int64
+	}{{small, 1 << 20}, {small, 1 << 10}, {large, 8 << 20}, {large, 1 << 20}} {
+		body, threshold := tc.body, tc.threshold
+		msg := hdrSigned("") + "--b1\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n--b1\r\n" + sigPart + "--b1--\r\n"
 		for _, hashes := range [][]crypto.Hash{nil, {crypto.SHA256}, {crypto.SHA512, crypto.SHA256, crypto.SHA512}} {
 			e, err := ReadEntity(strings.NewReader(msg))
 			if err != nil {
@@ -33,7 +40,7 @@ func TestReadSignedIntoDigests(t *testing.T) {
 			if p.Content != content {
 				t.Fatal("the content is not in the caller's Spool")
 			}
-			if (content.file != nil) != (threshold < int64(len(body))) {
+			if (content.file != nil) != (threshold < int64(len(body))+30) {
 				t.Errorf("threshold %d: in a file %v", threshold, content.file != nil)
 			}
 			r, err := content.Open()
@@ -44,7 +51,7 @@ func TestReadSignedIntoDigests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := "Content-Type: text/plain\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n")
+			want := "Content-Type: text/plain\r\n\r\n" + strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\n", "\r\n")
 			if string(spooled) != want {
 				t.Fatalf("spooled %d bytes, want %d canonical bytes", len(spooled), len(want))
 			}
