@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -116,6 +117,7 @@ func runVerifyBatch(opts *verifyOptions) error {
 	if opts.keyFlags.URI != "" {
 		jobs = 1 // a smart card's session is not for concurrent use
 	}
+	defer batchGC(e)()
 	inputs := batch.Inputs(paths, batch.Options{Glob: opts.Glob})
 	batch.Run(jobs, 4*jobs+16, inputs, func(in batch.Input) batchOutcome {
 		return verifyInput(e, in, vopts)
@@ -132,6 +134,26 @@ func runVerifyBatch(opts *verifyOptions) error {
 			"no message found in %s", strings.Join(quoteAll(paths), ", "))
 	}
 	return run.counts.exitError()
+}
+
+// batchGC sets the garbage collector for a batch and returns the function
+// that sets it back. A batch keeps little alive (the trust material, a
+// window of results) and makes garbage per message: at Go's default GOGC
+// of 100 the collector ran every few dozen messages and took a quarter of
+// the CPU of verifying 10,000 small ones. GOGC 300 takes that down by a
+// quarter for 46 MiB peak RSS instead of 25 (issue #13: under 64 MiB), and
+// a 48 MiB soft memory limit keeps a batch of large messages from growing
+// past it. GOGC or GOMEMLIMIT in the environment are left to rule.
+func batchGC(e *env) (restore func()) {
+	if e.Getenv("GOGC") != "" || e.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	pct := debug.SetGCPercent(300)
+	limit := debug.SetMemoryLimit(48 << 20)
+	return func() {
+		debug.SetGCPercent(pct)
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // checkBatch refuses the flags that make no sense for many messages and
