@@ -40,6 +40,7 @@ func runDecryptBatch(opts *decryptOptions, id *verify.Identity) error {
 	vopts.Decrypt = id
 	vopts.AllowUnsigned = true // as decrypt --trust for one message
 	vopts.Revocation = revocation.Memo(vopts.Revocation, 0)
+	vopts.Batch = &verify.BatchCache{}
 	c := &batchCommand{
 		name:   "decrypt",
 		passed: "passed",
