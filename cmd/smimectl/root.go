@@ -104,24 +104,9 @@ func newRootCmdFor(e *env, args []string) *cobra.Command {
 		}
 		return root
 	}
-	root.AddCommand(
-		newSignCmd(e, nil),
-		newClearSignCmd(e, nil),
-		newOpaqueSignCmd(e, nil),
-		newVerifyCmd(e, nil),
-		newCertMatchCmd(e, nil),
-		newCertVerifyCmd(e, nil),
-		newEncryptCmd(e, nil),
-		newTripleWrapCmd(e, nil),
-		newDecryptCmd(e, nil),
-		newInspectCmd(e, nil),
-		newDirectoryCmd(e),
-		newCertsOnlyCmd(e, nil),
-		newLabCmd(e),
-		newVersionCmd(e, nil),
-		newCompletionCmd(e, nil),
-		newExitCodesTopic(),
-	)
+	for _, c := range commandTable(e) {
+		root.AddCommand(c.build())
+	}
 	if err := completeEnums(root); err != nil {
 		// Only a programming error (an annotation on a missing flag) gets here.
 		panic(err)
@@ -136,9 +121,10 @@ type lazyCommand struct {
 	tree  bool // it needs the whole tree (completion scripts describe every command)
 }
 
-// commandTable lists the commands newRootCmdFor may build alone, by the name
-// they are run with. A command missing here is still run, from the whole
-// tree; TestCommandTable checks that the table and the tree agree.
+// commandTable lists every command of the tree, in the order help shows
+// them, by the name they are run with; newRootCmdFor builds one alone
+// unless it needs the whole tree. TestCommandTable checks that the table
+// and the tree agree.
 func commandTable(e *env) []lazyCommand {
 	return []lazyCommand{
 		{name: "sign", build: func() *cobra.Command { return newSignCmd(e, nil) }},
@@ -151,9 +137,12 @@ func commandTable(e *env) []lazyCommand {
 		{name: "triple-wrap", build: func() *cobra.Command { return newTripleWrapCmd(e, nil) }},
 		{name: "decrypt", build: func() *cobra.Command { return newDecryptCmd(e, nil) }},
 		{name: "inspect", build: func() *cobra.Command { return newInspectCmd(e, nil) }},
+		{name: "directory", build: func() *cobra.Command { return newDirectoryCmd(e) }},
+		{name: "certs-only", build: func() *cobra.Command { return newCertsOnlyCmd(e, nil) }},
 		{name: "lab", build: func() *cobra.Command { return newLabCmd(e) }},
 		{name: "version", build: func() *cobra.Command { return newVersionCmd(e, nil) }},
-		{name: "completion", tree: true},
+		{name: "completion", tree: true, build: func() *cobra.Command { return newCompletionCmd(e, nil) }},
+		{name: "exit-codes", tree: true, build: newExitCodesTopic},
 	}
 }
 
