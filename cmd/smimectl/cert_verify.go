@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -231,10 +233,38 @@ func writeCertReport(w io.Writer, res *verify.CertificateResult, n int) error {
 	return tw.Flush()
 }
 
-// oneLine keeps a detail on its line: a name in a certificate may hold line ends.
+// oneLine keeps a detail on its line and the terminal as it is: a name in
+// a certificate, chosen by whoever made it, may hold line ends, but also
+// ESC sequences (cursor up, erase line), C1 controls, Unicode line
+// separators or bidi overrides, with which one line can show as another.
+// Tabs become spaces; line ends are written \r and \n; every other rune
+// strconv.IsPrint refuses, and every byte that is not UTF-8, is escaped as
+// Go would quote it (\x1b, \u2028, \x9b).
 func oneLine(s string) string {
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`, "\t", " ").Replace(s)
+	if !strings.ContainsFunc(s, notPrintable) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == '\t':
+			b.WriteByte(' ')
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[0])
+		case notPrintable(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[:n])
+		}
+		s = s[n:]
+	}
+	return b.String()
 }
+
+// notPrintable reports whether r must not reach a terminal as it is.
+func notPrintable(r rune) bool { return !strconv.IsPrint(r) }
 
 // certWords are the words of cert-verify's errors: a certificate on its own.
 func certWords(p verify.Purpose) trustWords {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/smimectl/smimectl/internal/batch"
+	"github.com/smimectl/smimectl/pkg/verify"
+)
+
+// Red team (session 21): the text lines of verify/decrypt PATH... carry
+// what a hostile sender chooses (the signer's name from an untrusted
+// certificate, a reason quoting it) and what a local user chooses (file
+// names). Beside line ends, terminal controls must not reach the terminal:
+// ESC sequences (cursor up, erase line), C1 controls (8-bit CSI 0x9b, NEL),
+// Unicode line separators and bidi overrides let one line show as another
+// line saying "pass". Every byte of every line must be printable (space and
+// the three tab separators aside).
+func TestRedteamBatchTextNoControls(t *testing.T) {
+	hostile := []string{
+		"Mallory\x1b[1A\x1b[2K\x1b[Gok.eml\tpass\tAlice",
+		"Mallory\vok.eml pass",
+		"Mallory\fx",
+		"Mallory\u0085ok.eml pass",
+		"Mallory\u2028ok.eml pass",
+		"Mallory\u202elmx.eml",
+		"Mallory\x9b2K",
+		"Mallory\x00\x7f",
+	}
+	for _, h := range hostile {
+		recs := []*batchRecord{
+			{in: batch.Input{Path: "m.eml", MboxIndex: -1}, verdict: verdictFail,
+				out:  batchOutcome{res: &verify.Result{Signers: []*verify.Signer{{Subject: h, Emails: []string{"m@example.com\x1b[31m"}}}}},
+				text: "the signer " + h + " is not trusted"},
+			{in: batch.Input{Path: "dir/" + h + ".eml", MboxIndex: -1}, verdict: verdictError, out: batchOutcome{err: errors.New("x")}, text: "can't read"},
+			{in: batch.Input{Path: h, MboxIndex: 3}, verdict: verdictSkip, text: "not signed"},
+		}
+		for _, rec := range recs {
+			var buf bytes.Buffer
+			if err := writeBatchText(&buf, rec); err != nil {
+				t.Fatal(err)
+			}
+			line := strings.TrimSuffix(buf.String(), "\n")
+			if strings.Count(line, "\t") != 3 {
+				t.Errorf("%q: %d tabs in %q, want the 3 separators", h, strings.Count(line, "\t"), line)
+			}
+			for i, r := range line {
+				if r == utf8.RuneError || r != '\t' && r != ' ' && !unicode.IsPrint(r) {
+					t.Errorf("%q: line %q holds %U at byte %d", h, line, r, i)
+					break
+				}
+			}
+		}
+		if got := batchName(batch.Input{Path: h, MboxIndex: -1}); !strings.HasPrefix(got, `"`) {
+			t.Errorf("batchName(%q) = %q, not quoted", h, got)
+		}
+	}
+}
