@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/smimectl/smimectl/internal/batch"
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
@@ -59,4 +60,57 @@ func TestRedteamBatchTextNoControls(t *testing.T) {
 			t.Errorf("batchName(%q) = %q, not quoted", h, got)
 		}
 	}
+}
+
+// Red team (session 21): inspect PATH... prints, for every message, what
+// the message claims: certificate names from its (unauthenticated)
+// certificate set, signer subjects, protected header fields. A name with a
+// line end or terminal controls must not add a line nor move the cursor:
+// every line of a message's block is its name or starts with two spaces,
+// and holds no control character.
+func TestRedteamInspectTextNoControls(t *testing.T) {
+	lines := func(hostile string) []string {
+		out := inspectText(t, hostile)
+		return strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	}
+	want := len(lines("x"))
+	got := lines("x\nok.eml\n  layer 1: signed\r\x1b[2K\u2028\x9b")
+	if len(got) != want {
+		t.Errorf("%d lines, want %d (as many as with harmless names):\n%s", len(got), want, strings.Join(got, "\n"))
+	}
+	for i, line := range got {
+		if i == 0 && line != "m.eml" || i > 0 && !strings.HasPrefix(line, "  ") {
+			t.Errorf("line %d %q: not the message's name nor indented", i+1, line)
+		}
+		for _, r := range line {
+			if r == utf8.RuneError || r != ' ' && !unicode.IsPrint(r) {
+				t.Errorf("line %d %q holds %U", i+1, line, r)
+				break
+			}
+		}
+	}
+}
+
+// inspectText is writeInspectText's output for a message whose every
+// claimed name is hostile.
+func inspectText(t *testing.T, hostile string) string {
+	t.Helper()
+	ins := &verify.Inspection{
+		Layers: []*verify.Layer{{
+			Depth: 1, Kind: verify.KindSigned, MediaType: "application/pkcs7-mime", Encoding: "base64", ContentType: "data",
+			Signers:      []*verify.Signer{{Subject: "CN=" + hostile, Issuer: "CN=" + hostile, Serial: "01"}},
+			Certificates: []verify.CertificateInfo{{Subject: "CN=" + hostile, Issuer: "CN=" + hostile, Serial: "01", KeyUsage: hostile}},
+			Note:         hostile,
+		}},
+		Content: "text/plain",
+		ProtectedHeaders: &verify.ProtectedHeaders{HP: "clear",
+			Fields: []mime.Field{{Name: "Subject", Value: hostile}},
+			Outer:  []mime.Field{{Name: "Subject", Value: hostile}}},
+	}
+	rec := &batchRecord{in: batch.Input{Path: "m.eml", MboxIndex: -1}, out: batchOutcome{ins: ins}}
+	var buf bytes.Buffer
+	if err := writeInspectText(&buf, rec); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }
