@@ -237,10 +237,13 @@ func writeCertReport(w io.Writer, res *verify.CertificateResult, n int) error {
 // a certificate, chosen by whoever made it, may hold line ends, but also
 // ESC sequences (cursor up, erase line), C1 controls, Unicode line
 // separators or bidi overrides, with which one line can show as another.
-// Tabs become spaces; line ends are written \r and \n; every other rune
-// strconv.IsPrint refuses, and every byte that is not UTF-8, is escaped as
-// Go would quote it (\x1b, \u2028, \x9b).
-func oneLine(s string) string {
+// Tabs become spaces; everything else is as escapeControls writes it.
+func oneLine(s string) string { return escapeControls(s, false) }
+
+// escapeControls writes CR and LF as \r and \n, and every other rune
+// strconv.IsPrint refuses, and every byte that is not UTF-8, as Go would
+// quote it (\x1b, \u2028, \x9b); a tab is kept if keepTabs, else a space.
+func escapeControls(s string, keepTabs bool) string {
 	if !strings.ContainsFunc(s, notPrintable) && utf8.ValidString(s) {
 		return s
 	}
@@ -248,6 +251,8 @@ func oneLine(s string) string {
 	for len(s) > 0 {
 		r, n := utf8.DecodeRuneInString(s)
 		switch {
+		case r == '\t' && keepTabs:
+			b.WriteByte('\t')
 		case r == '\t':
 			b.WriteByte(' ')
 		case r == utf8.RuneError && n == 1:

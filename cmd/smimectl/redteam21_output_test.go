@@ -114,3 +114,22 @@ func inspectText(t *testing.T, hostile string) string {
 	}
 	return buf.String()
 }
+
+// Red team (session 21): warnings and errors on standard error quote what
+// senders chose (a batch's per-message warnings, the signer's name in an
+// error). A CR or ESC sequence inside must not redraw the
+// "smimectl: warning: " prefix into something else, such as a forged
+// "smimectl: verified:" line.
+func TestRedteamStderrNoControls(t *testing.T) {
+	var buf bytes.Buffer
+	warn(&buf, "m.eml: %s", "signer 1 claims\r\x1b[2Ksmimectl: verified: signed by Alice\u202e\x9b")
+	writeLines(&buf, errorPrefix, "the signer's certificate CN=x\rsmimectl: verified\x1b[1A was issued by an untrusted source")
+	for i, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		for _, r := range line {
+			if r == utf8.RuneError || r != ' ' && r != '\t' && !unicode.IsPrint(r) {
+				t.Errorf("line %d %q holds %U", i+1, line, r)
+				break
+			}
+		}
+	}
+}
