@@ -133,3 +133,37 @@ func TestRedteamStderrNoControls(t *testing.T) {
 		}
 	}
 }
+
+// Red team (session 21): verify -v and decrypt -v report every layer, with
+// the names of its signers, also of a layer that failed: a hostile sender's
+// certificate named "x\nsmimectl: verified: signed by Alice" printed a
+// line saying the message was verified.
+func TestRedteamReportLayersOneLineEach(t *testing.T) {
+	evil := "Mallory\nsmimectl: verified: signed by Alice <alice@example.com>\r\x1b[2K"
+	res := &verify.Result{Layers: []*verify.Layer{
+		{Depth: 1, Kind: verify.KindSigned, MediaType: "multipart/signed", Error: "untrusted",
+			Signers: []*verify.Signer{{Subject: evil, Emails: []string{"m@example.com"}}}},
+		{Depth: 2, Kind: verify.KindSigned, MediaType: "multipart/signed", Valid: true,
+			Signers: []*verify.Signer{{Subject: evil}}},
+	}}
+	var buf bytes.Buffer
+	reportLayers(&buf, res)
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Errorf("%d lines for 2 layers:\n%s", len(lines), buf.String())
+	}
+	for i, line := range lines {
+		if !strings.HasPrefix(line, "smimectl: layer ") {
+			t.Errorf("line %d %q is no layer line", i+1, line)
+		}
+		for _, r := range line {
+			if r == utf8.RuneError || r != ' ' && !unicode.IsPrint(r) {
+				t.Errorf("line %d %q holds %U", i+1, line, r)
+				break
+			}
+		}
+	}
+	if s := summary(&verify.Result{Signers: res.Layers[0].Signers}); strings.ContainsAny(s, "\n\r\x1b") {
+		t.Errorf("summary %q holds a control character", s)
+	}
+}
