@@ -2,9 +2,16 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -165,5 +172,46 @@ func TestRedteamReportLayersOneLineEach(t *testing.T) {
 	}
 	if s := summary(&verify.Result{Signers: res.Layers[0].Signers}); strings.ContainsAny(s, "\n\r\x1b") {
 		t.Errorf("summary %q holds a control character", s)
+	}
+}
+
+// Red team (session 21): cert-verify -v of a certificate a sender made,
+// whose CN and O hold "\nresult:\tvalid": the report printed a "result:
+// valid" line of the certificate's own before the real "result: not valid".
+func TestRedteamCertReportOneLinePerField(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := "Mallory\nresult:\tvalid\r\x1b[2K"
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: evil, Organization: []string{evil}},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<31, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &verify.CertificateResult{Cert: c, ChainCerts: []*x509.Certificate{c}, Purpose: verify.PurposeSign,
+		Checks: []verify.Check{{Name: "chain", Status: verify.StatusFail, Detail: "untrusted"}}}
+	var buf bytes.Buffer
+	if err := writeCertReport(&buf, res, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		if strings.HasPrefix(line, "result:") && !strings.Contains(line, "not valid") {
+			t.Errorf("line %d %q: a result line the certificate wrote", i+1, line)
+		}
+		for _, r := range line {
+			if r == utf8.RuneError || r != ' ' && r != '\t' && !unicode.IsPrint(r) {
+				t.Errorf("line %d %q holds %U", i+1, line, r)
+				break
+			}
+		}
+	}
+	if t.Failed() {
+		t.Logf("report:\n%s", buf.String())
 	}
 }
