@@ -204,7 +204,11 @@ func candidatesOf(sel *certsel.Selection, nm *certsel.NoMatchError) []certsel.Ca
 }
 
 // holder names a certificate's holder: "Alice <alice@example.com>".
-func holder(c *x509.Certificate) string {
+func holder(c *x509.Certificate) string { return oneLine(holderName(c)) }
+
+// holderName is holder before its control characters are escaped: names
+// come from whoever made the certificate.
+func holderName(c *x509.Certificate) string {
 	name := c.Subject.CommonName
 	if addrs := certinfo.Addresses(c); len(addrs) > 0 {
 		if name == "" {

@@ -479,10 +479,14 @@ func warn(w io.Writer, format string, args ...any) {
 	writeLines(w, warningPrefix, fmt.Sprintf(format, args...))
 }
 
-// writeLines writes msg with prefix on every non-empty line, without final periods.
+// writeLines writes msg with prefix on every non-empty line, without final
+// periods. Messages quote what senders chose (names in certificates,
+// header fields): any control character left in a line (CR, ESC, C1, a
+// bidi override) is escaped, so that no line can redraw the prefix of
+// another or pass for one this program wrote.
 func writeLines(w io.Writer, prefix, msg string) {
 	for line := range strings.SplitSeq(msg, "\n") {
-		line = strings.TrimRight(line, " \t\r.")
+		line = escapeControls(strings.TrimRight(line, " \t\r."), true)
 		if line != "" {
 			fmt.Fprintf(w, "%s%s\n", prefix, line)
 		}

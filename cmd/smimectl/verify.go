@@ -438,7 +438,8 @@ func signerLabel(s *verify.Signer) string {
 // "signed by Alice <alice@example.com> (multipart/signed, sha-256); chain: Alice <-
 // Issuing CA <- Root CA; checks: signature, chain, revocation (warning), ...". A
 // co-signer that is not the sender is "co-signed (not the sender) by Carol ...", its
-// check "sender (note)".
+// check "sender (note)". Names come from certificates, of failed signers too
+// (reportLayers): the line goes through oneLine, so that none can add a line.
 func summary(res *verify.Result) string {
 	var parts []string
 	for _, s := range res.Signers {
@@ -470,5 +471,5 @@ func summary(res *verify.Result) string {
 		}
 		parts = append(parts, line+"; checks: "+strings.Join(checks, ", "))
 	}
-	return strings.Join(parts, "; ")
+	return oneLine(strings.Join(parts, "; "))
 }

@@ -222,7 +222,7 @@ func workOn(e *env, in batch.Input, work func(batch.Input, io.Reader) batchOutco
 	case in.Path == "-":
 		r = e.Stdin
 	default:
-		f, err := os.Open(in.Path)
+		f, err := batch.Open(in.Path)
 		if err != nil {
 			return batchOutcome{err: err}
 		}
