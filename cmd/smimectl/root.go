@@ -75,7 +75,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetIn(e.Stdin)
 	root.SetOut(e.Stdout)
 	root.SetErr(e.Stderr)
-	root.SetVersionTemplate("smimectl {{.Version}}\n")
+	root.SetVersionTemplate("{{.Version}}")
 	root.InitDefaultVersionFlag()
 	root.SetUsageTemplate(usageTemplate)
 	root.SetHelpTemplate(helpTemplate)
@@ -120,7 +120,13 @@ func runRoot(cmd *cobra.Command, args []string) error {
 }
 
 // flagError wraps pflag's parse errors as *usageError with the command's usage line.
+// On the root command, a word before the bad flag was an unknown command
+// ("smimectl verfy --trust x"): that is the error to report, with its suggestion
+// (issue #16 item 9), not the flag that only the intended command knows.
 func flagError(cmd *cobra.Command, err error) error {
+	if !cmd.HasParent() && len(cmd.Flags().Args()) > 0 {
+		return runRoot(cmd, cmd.Flags().Args())
+	}
 	return &usageError{err: err, usage: cmd.UseLine()}
 }
 
