@@ -157,7 +157,7 @@ func TestNewLabInitCmd(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	want := labInitOptions{Dir: "dir", Seed: "7", Domain: "example.org", CRLURL: "http://crl.example.org/",
-		OCSPURL: "http://ocsp.example.org/", CAIssuersURL: "http://ca.example.org/", P12PasswordFile: "pw"}
+		OCSPURL: "http://ocsp.example.org/", CAIssuersURL: "http://ca.example.org/", P12PasswordFile: "pw", Stderr: e.Stderr}
 	if *got != want {
 		t.Errorf("got %+v, want %+v", *got, want)
 	}
