@@ -75,6 +75,7 @@ func TestNewSignCmd(t *testing.T) {
 				t.Errorf("options carry another env")
 			}
 			got.env = nil
+			got.revocationFlags.fs = nil // which flags were given: TestFilterBudget
 			if tc.want.certSourceFlags.AttrOrder == "" {
 				tc.want.certSourceFlags = certSourceFlags{AttrOrder: "cert-first", Timeout: certsel.DefaultLookupTimeout}
 			}
@@ -141,6 +142,7 @@ func TestNewVerifyCmd(t *testing.T) {
 				return
 			}
 			got.env = nil
+			got.revocationFlags.fs = nil // which flags were given: TestFilterBudget
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v, want %+v", *got, tc.want)
 			}

@@ -241,7 +241,7 @@ func runDecrypt(opts *decryptOptions) error {
 func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, Verbose: opts.Verbose, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

@@ -321,6 +321,10 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	if err != nil {
 		return verify.Options{}, usagef(nil, "--sender-check: %w", err)
 	}
+	// Issue #16 item 6: -v tells of every network request; a batch draws
+	// its progress bar rather than a status line.
+	opts.revocationFlags.verbose = opts.Verbose
+	opts.revocationFlags.noStatus = opts.revocationFlags.noStatus || opts.batchFlags.isBatch(opts.Paths)
 	vopts, err := certificateCheckOptions(opts.env, &opts.trustFlags, &opts.revocationFlags)
 	if err != nil {
 		return verify.Options{}, err
