@@ -95,6 +95,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newDecryptCmd(e, nil),
 		newInspectCmd(e, nil),
 		newLabCmd(e),
+		newCRLCmd(e),
 		newVersionCmd(e, nil),
 		newCompletionCmd(e, nil),
 		newExitCodesTopic(),
