@@ -184,7 +184,7 @@ func (opts *crlFetchOptions) groups() ([]*crlGroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	certs, err := loadCertificatePaths(opts.Certs)
+	certs, err := loadCertificatePaths(opts.env, opts.Certs)
 	if err != nil {
 		return nil, err
 	}
@@ -227,9 +227,15 @@ func findIssuer(c *x509.Certificate, pool []*x509.Certificate) *x509.Certificate
 
 // loadCertificatePaths reads the certificates of each --certs path: a file, or
 // the certificate files (by extension) of a directory.
-func loadCertificatePaths(paths []string) ([]*x509.Certificate, error) {
+func loadCertificatePaths(e *env, paths []string) ([]*x509.Certificate, error) {
 	var files []string
 	for _, p := range paths {
+		// --certs of cert-match and encrypt also takes directories and smart
+		// cards, and a config file's "certs" may name them: not files here.
+		if lp := strings.ToLower(p); strings.HasPrefix(lp, "ldap://") || strings.HasPrefix(lp, "ldaps://") || strings.HasPrefix(lp, "pkcs11:") {
+			warn(e.Stderr, "--certs %q skipped: crl fetch reads certificate files and directories only", p)
+			continue
+		}
 		fi, err := os.Stat(p)
 		if err != nil {
 			return nil, err

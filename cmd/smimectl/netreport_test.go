@@ -174,12 +174,14 @@ func TestFetchLine(t *testing.T) {
 func TestFilterBudget(t *testing.T) {
 	tests := []struct {
 		args       []string
+		setting    string // a value set as the config file does: Value.Set, not Changed
 		url, total time.Duration
 	}{
-		{nil, 5 * time.Second, 10 * time.Second},
-		{[]string{"--crl-timeout", "30s"}, 30 * time.Second, 10 * time.Second},
-		{[]string{"--crl-total-timeout", "0"}, 5 * time.Second, 0},
-		{[]string{"--crl-timeout", "1m", "--crl-total-timeout", "1m"}, time.Minute, time.Minute},
+		{nil, "", 5 * time.Second, 10 * time.Second},
+		{nil, "45s", 45 * time.Second, 10 * time.Second},
+		{[]string{"--crl-timeout", "30s"}, "", 30 * time.Second, 10 * time.Second},
+		{[]string{"--crl-total-timeout", "0"}, "", 5 * time.Second, 0},
+		{[]string{"--crl-timeout", "1m", "--crl-total-timeout", "1m"}, "", time.Minute, time.Minute},
 	}
 	for _, tc := range tests {
 		e, _, _ := testEnv("", nil)
@@ -187,6 +189,11 @@ func TestFilterBudget(t *testing.T) {
 		cmd := newVerifyCmd(e, func(o *verifyOptions) error { got = o; return nil })
 		if code := execCmd(t, cmd, append([]string{"--annotate"}, tc.args...)); code != exitOK {
 			t.Fatalf("%q: status %d", tc.args, code)
+		}
+		if tc.setting != "" {
+			if err := cmd.Flags().Lookup("crl-timeout").Value.Set(tc.setting); err != nil {
+				t.Fatal(err)
+			}
 		}
 		got.revocationFlags.filterBudget()
 		if got.CRLTimeout != tc.url || got.CRLTotalTimeout != tc.total {

@@ -94,12 +94,21 @@ const (
 )
 
 // filterBudget applies filter mode's timeouts where --crl-timeout and
-// --crl-total-timeout were not given.
+// --crl-total-timeout were not set: neither given on the command line (Changed)
+// nor by a setting (the config file sets a flag's value without marking it
+// Changed), so a value other than the flag's default counts as set too.
 func (f *revocationFlags) filterBudget() {
-	if f.fs == nil || !f.fs.Changed("crl-timeout") {
+	set := func(name string) bool {
+		if f.fs == nil {
+			return false
+		}
+		fl := f.fs.Lookup(name)
+		return fl != nil && (fl.Changed || fl.Value.String() != fl.DefValue)
+	}
+	if !set("crl-timeout") {
 		f.CRLTimeout = filterURLTimeout
 	}
-	if f.fs == nil || !f.fs.Changed("crl-total-timeout") {
+	if !set("crl-total-timeout") {
 		f.CRLTotalTimeout = filterTotalTimeout
 	}
 }
