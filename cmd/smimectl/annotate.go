@@ -32,7 +32,7 @@ type annotateFlags struct {
 
 func (f *annotateFlags) addFlags(fs *pflag.FlagSet, what string) {
 	fs.BoolVar(&f.Annotate, "annotate", false, "filter mode: write "+what+" with an Authentication-Results field (smime) at the top, "+
-		"and exit 0 whenever it was written, whatever the verdict")
+		"and exit 0 whenever it was written, whatever the verdict; revocation fetches get --crl-timeout 5s and --crl-total-timeout 10s unless given")
 	fs.StringVar(&f.AuthServID, "authserv-id", "", "with --annotate: the `name` of this host in Authentication-Results (default: the host name)")
 }
 
@@ -159,6 +159,7 @@ func runVerifyAnnotate(opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.revocationFlags.filterBudget()
 	vopts, err := opts.verifyOptions()
 	if err != nil {
 		return err
@@ -200,8 +201,9 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.revocationFlags.filterBudget()
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, Verbose: opts.Verbose, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

@@ -131,6 +131,9 @@ func runCertMatch(opts *certMatchOptions) error {
 		}
 	}
 	if nm != nil {
+		if opts.Explain {
+			return &explainedError{nm}
+		}
 		return nm
 	}
 	if opts.PEM {
@@ -286,3 +289,10 @@ func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate
 	}
 	return encodeJSON(w, out)
 }
+
+// explainedError is a failure whose reasons were just printed by --explain: its
+// sentence without the hint to run --explain (issue #16 item 15).
+type explainedError struct{ err error }
+
+func (e *explainedError) Error() string { return e.err.Error() }
+func (e *explainedError) Unwrap() error { return e.err }

@@ -124,6 +124,7 @@ func runCertVerify(opts *certVerifyOptions) error {
 	if err != nil {
 		return usagef(nil, "--purpose: %w", err)
 	}
+	opts.revocationFlags.verbose = opts.Verbose // issue #16 item 6
 	vopts, err := certificateCheckOptions(e, &opts.trustFlags, &opts.revocationFlags)
 	if err != nil {
 		return err

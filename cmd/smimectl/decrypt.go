@@ -159,7 +159,7 @@ text, as garbage is refused like a wrong key.`,
 	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
 		"with --trust: a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	addRequireFlag(fs, &opts.Require)
-	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer and per network request on standard error")
 	opts.informFlags.addFlags(fs, true)
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
 	opts.batchFlags.addFlags(fs, true)
@@ -258,7 +258,7 @@ func runDecrypt(opts *decryptOptions) error {
 func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, informFlags: opts.informFlags, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, informFlags: opts.informFlags, Verbose: opts.Verbose, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

@@ -32,7 +32,8 @@ func runDecryptBatch(opts *decryptOptions, id *verify.Identity) error {
 	}
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, Verbose: opts.Verbose, env: e}
+	vo.revocationFlags.noStatus = true // the batch has its progress bar
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

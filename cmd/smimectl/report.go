@@ -437,6 +437,12 @@ func describe(err error) (string, []string) {
 		msg, hints := describe(le.Err)
 		return fmt.Sprintf("layer %d (%s): %s", le.Depth, le.Kind, msg), hints
 	}
+	// cert-match --explain printed the reasons: no hint to print them.
+	var ex *explainedError
+	if errors.As(err, &ex) {
+		msg, _ := describe(ex.err)
+		return msg, nil
+	}
 	for _, d := range describers {
 		if msg, hints, ok := d(err); ok {
 			return msg, hints

@@ -86,7 +86,7 @@ func newRootCmdFor(e *env, args []string) *cobra.Command {
 	root.SetIn(e.Stdin)
 	root.SetOut(e.Stdout)
 	root.SetErr(e.Stderr)
-	root.SetVersionTemplate("smimectl {{.Version}}\n")
+	root.SetVersionTemplate("{{.Version}}")
 	root.InitDefaultVersionFlag()
 	root.SetUsageTemplate(usageTemplate)
 	root.SetHelpTemplate(helpTemplate)
@@ -140,6 +140,7 @@ func commandTable(e *env) []lazyCommand {
 		{name: "directory", build: func() *cobra.Command { return newDirectoryCmd(e) }},
 		{name: "certs-only", build: func() *cobra.Command { return newCertsOnlyCmd(e, nil) }},
 		{name: "lab", build: func() *cobra.Command { return newLabCmd(e) }},
+		{name: "crl", build: func() *cobra.Command { return newCRLCmd(e) }},
 		{name: "version", build: func() *cobra.Command { return newVersionCmd(e, nil) }},
 		{name: "completion", tree: true, build: func() *cobra.Command { return newCompletionCmd(e, nil) }},
 		{name: "exit-codes", tree: true, build: newExitCodesTopic},
@@ -160,7 +161,13 @@ func runRoot(cmd *cobra.Command, args []string) error {
 }
 
 // flagError wraps pflag's parse errors as *usageError with the command's usage line.
+// On the root command, a word before the bad flag was an unknown command
+// ("smimectl verfy --trust x"): that is the error to report, with its suggestion
+// (issue #16 item 9), not the flag that only the intended command knows.
 func flagError(cmd *cobra.Command, err error) error {
+	if !cmd.HasParent() && len(cmd.Flags().Args()) > 0 {
+		return runRoot(cmd, cmd.Flags().Args())
+	}
 	return &usageError{err: err, usage: cmd.UseLine()}
 }
 
