@@ -141,6 +141,7 @@ func TestNewVerifyCmd(t *testing.T) {
 				return
 			}
 			got.env = nil
+			got.annotateFlags.idFlag = nil // the flag itself, to tell argv from config
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v, want %+v", *got, tc.want)
 			}

@@ -35,6 +35,9 @@ type env struct {
 	// neither is (a batch draws its progress bar only on a terminal).
 	Terminal func(fd int) (width int, ok bool)
 
+	// SystemConfig is the system-wide config file; "" reads none.
+	SystemConfig string
+
 	// release holds what a command opened for its whole run (smart-card
 	// sessions), closed by run when the command ends.
 	release []func() error

@@ -51,6 +51,8 @@ func Main() int {
 		ReadPIN:  ttyPINReader(temps),
 		Umask:    processUmask(),
 		Terminal: terminalWidth,
+
+		SystemConfig: systemConfigPath,
 	}
 	code := run(e, os.Args[1:])
 	// The last write to standard output may fail only when it is closed

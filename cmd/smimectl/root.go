@@ -97,8 +97,10 @@ func newRootCmd(e *env) *cobra.Command {
 		newLabCmd(e),
 		newVersionCmd(e, nil),
 		newCompletionCmd(e, nil),
+		newConfigCmd(e),
 		newExitCodesTopic(),
 	)
+	addConfig(root, e) // issue #16 item 3
 	if err := completeEnums(root); err != nil {
 		// Only a programming error (an annotation on a missing flag) gets here.
 		panic(err)

@@ -26,7 +26,8 @@ const trustUsage = "trust the root certificates in `file` or directory (repeatab
 // given nothing to trust (issue #16 item 2): without anchors every signer would
 // be "untrusted", which reads as a verdict on the message, not on the setup.
 func errNoTrust() error {
-	return setupErrorf("no trust anchors: give --trust FILE|DIR|system or set trust in the config file")
+	return withHint(setupErrorf("no trust anchors: give --trust FILE|DIR|system or set trust in the config file"),
+		`"smimectl help config" says where the config file is and how to write it`)
 }
 
 // loadTrust reads the root certificates --trust names: files, directories and
