@@ -188,3 +188,31 @@ func TestConfigHostileFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeConfigShow: the config show output in the README is what
+// examples/config.toml gives (issue #16 item 3).
+func TestReadmeConfigShow(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmdLine = "$ SMIMECTL_CRL_TIMEOUT=2s smimectl config show verify\n"
+	_, block, ok := strings.Cut(string(readme), cmdLine)
+	if !ok {
+		t.Fatalf("README.md lacks %q", cmdLine)
+	}
+	want, _, _ := strings.Cut(block, "```")
+	example, err := os.ReadFile(filepath.Join(examplesDir, "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeConfig(t, filepath.Join(dir, "smimectl", "config.toml"), string(example))
+	e, out, errOut := testEnv("", map[string]string{"XDG_CONFIG_HOME": dir, "SMIMECTL_CRL_TIMEOUT": "2s"})
+	if code := run(e, []string{"config", "show", "verify"}); code != exitOK {
+		t.Fatalf("status %d: %s", code, errOut)
+	}
+	if got := strings.ReplaceAll(out.String(), dir, "/home/alice/.config"); got != want {
+		t.Errorf("README.md shows\n%s\nconfig show prints\n%s", want, got)
+	}
+}
