@@ -83,6 +83,7 @@ func envName(name string) string {
 // command that has configurable flags runs.
 func addConfig(root *cobra.Command, e *env) {
 	root.PersistentFlags().String("config", "", "read settings from `file` instead of $XDG_CONFIG_HOME/smimectl/config.toml (see \"smimectl help config\")")
+	markFileFlag(root.PersistentFlags(), "config", "toml")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if !hasConfigurable(cmd) {
 			return nil
