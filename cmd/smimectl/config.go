@@ -49,6 +49,33 @@ var configurable = map[string]bool{
 	"pkcs11-module": true, "pin-file": true, "pin-env": true, "smartcard-only": true,
 }
 
+// pathKeys are the settings that name files or directories. A relative path
+// in a config file is taken from the file's directory, never from the current
+// one: the directory a filter happens to run in must not choose its trust
+// anchors or keys.
+var pathKeys = map[string]bool{
+	"trust": true, "intermediates": true, "crl": true, "crl-cache": true, "capabilities-db": true,
+	"certs": true, "ldap-ca": true, "ldap-pass-file": true, "key": true, "cert": true, "p12": true,
+	"pass-file": true, "pkcs11-module": true, "pin-file": true,
+}
+
+// relativeTo makes the relative paths of values relative to dir, leaving
+// alone what is not a path: "" , the words "system" and "none", and URLs
+// (ldap://, pkcs11:).
+func relativeTo(dir string, values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		switch {
+		case v == "" || v == trustSystem || v == "none" || filepath.IsAbs(v) ||
+			strings.Contains(v, "://") || strings.HasPrefix(v, "pkcs11:"):
+			out[i] = v
+		default:
+			out[i] = filepath.Join(dir, v)
+		}
+	}
+	return out
+}
+
 // systemConfigPath is the system-wide config file; Main gives it to env.
 var systemConfigPath = "/etc/smimectl/config.toml"
 
@@ -219,6 +246,9 @@ func resolveFlag(e *env, command string, f *pflag.Flag, files []*configFile) (se
 			values, err := tomlValues(f, raw)
 			if err != nil {
 				return setting{}, setupErrorf("config file %q: %s: %w", cf.path, f.Name, err)
+			}
+			if pathKeys[f.Name] {
+				values = relativeTo(filepath.Dir(cf.path), values)
 			}
 			return setting{flag: f, values: values, origin: layer.origin, what: fmt.Sprintf("config file %q", cf.path)}, nil
 		}
@@ -466,7 +496,7 @@ The file is TOML. Keys are spelled as the long flags, at the top level for
 every command that has the flag, or in a table named after a command for that
 command only. Lists (trust, intermediates, crl, certs, ldap-ca, require) are
 TOML arrays; booleans are true or false; durations are strings such as "5s".
-Relative paths are taken from the current directory: give absolute ones.
+A relative path is taken from the config file's directory, not the current one.
 
   trust = ["/etc/ssl/smime-roots.pem"]
   crl-cache = "/var/cache/smimectl/crl"

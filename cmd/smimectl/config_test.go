@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,11 +16,11 @@ import (
 // says which wins for verify.
 func TestConfigPrecedence(t *testing.T) {
 	const (
-		userTop   = "trust = [\"user-top.pem\"]\n"
-		userCmd   = "[verify]\ntrust = [\"user-verify.pem\"]\n"
-		userOther = "[encrypt]\ntrust = [\"user-encrypt.pem\"]\n"
-		sysTop    = "trust = [\"sys-top.pem\"]\n"
-		sysCmd    = "[verify]\ntrust = [\"sys-verify.pem\"]\n"
+		userTop   = "trust = [\"/p/user-top.pem\"]\n"
+		userCmd   = "[verify]\ntrust = [\"/p/user-verify.pem\"]\n"
+		userOther = "[encrypt]\ntrust = [\"/p/user-encrypt.pem\"]\n"
+		sysTop    = "trust = [\"/p/sys-top.pem\"]\n"
+		sysCmd    = "[verify]\ntrust = [\"/p/sys-verify.pem\"]\n"
 	)
 	tests := []struct {
 		name         string
@@ -30,16 +31,18 @@ func TestConfigPrecedence(t *testing.T) {
 		from         string // "flag", "env", "user", "user [verify]", "system", "system [verify]", "default"
 	}{
 		{"default", nil, "", "", "", []string{}, "default"},
-		{"system top", nil, "", "", sysTop, []string{"sys-top.pem"}, "system"},
-		{"system table beats system top", nil, "", "", sysTop + sysCmd, []string{"sys-verify.pem"}, "system [verify]"},
-		{"user top beats system table", nil, "", userTop, sysTop + sysCmd, []string{"user-top.pem"}, "user"},
-		{"user table beats user top", nil, "", userTop + userCmd, sysCmd, []string{"user-verify.pem"}, "user [verify]"},
-		{"another command's table is not used", nil, "", userOther, sysTop, []string{"sys-top.pem"}, "system"},
+		{"system top", nil, "", "", sysTop, []string{"/p/sys-top.pem"}, "system"},
+		{"system table beats system top", nil, "", "", sysTop + sysCmd, []string{"/p/sys-verify.pem"}, "system [verify]"},
+		{"user top beats system table", nil, "", userTop, sysTop + sysCmd, []string{"/p/user-top.pem"}, "user"},
+		{"user table beats user top", nil, "", userTop + userCmd, sysCmd, []string{"/p/user-verify.pem"}, "user [verify]"},
+		{"another command's table is not used", nil, "", userOther, sysTop, []string{"/p/sys-top.pem"}, "system"},
 		{"environment beats files", nil, "env.pem", userTop + userCmd, sysTop, []string{"env.pem"}, "env"},
 		{"environment list is comma-separated", nil, "a.pem,b.pem", "", "", []string{"a.pem", "b.pem"}, "env"},
 		{"flag beats everything", []string{"--trust", "flag.pem"}, "env.pem", userTop + userCmd, sysTop + sysCmd, []string{"flag.pem"}, "flag"},
 		{"repeated flag is the whole list", []string{"--trust", "a.pem", "--trust", "system"}, "env.pem", userTop, "", []string{"a.pem", "system"}, "flag"},
-		{"a list is not merged across layers", nil, "", "trust = [\"u1.pem\", \"u2.pem\"]\n", "trust = [\"s.pem\"]\n", []string{"u1.pem", "u2.pem"}, "user"},
+		{"a relative path in the environment is as given", nil, "rel.pem", "", "", []string{"rel.pem"}, "env"},
+		{"a relative path in a file is relative to the file", nil, "", "trust = [\"rel.pem\", \"system\", \"/abs.pem\"]\n", "", []string{"USERDIR/rel.pem", "system", "/abs.pem"}, "user"},
+		{"a list is not merged across layers", nil, "", "trust = [\"/p/u1.pem\", \"/p/u2.pem\"]\n", "trust = [\"/p/s.pem\"]\n", []string{"/p/u1.pem", "/p/u2.pem"}, "user"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,8 +72,12 @@ func TestConfigPrecedence(t *testing.T) {
 			if from != tc.from {
 				t.Errorf("from %q (%s), want %s", from, s.origin, tc.from)
 			}
-			if got := s.values; !reflect.DeepEqual(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
-				t.Errorf("got %q, want %q", got, tc.want)
+			want := slices.Clone(tc.want)
+			for i := range want {
+				want[i] = strings.Replace(want[i], "USERDIR", filepath.Dir(userPath), 1)
+			}
+			if got := s.values; !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(tc.want) == 0) {
+				t.Errorf("got %q, want %q", got, want)
 			}
 		})
 	}
