@@ -3,6 +3,7 @@ module github.com/smimectl/smimectl
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/cloudflare/circl v1.6.5
 	github.com/emersion/go-message v0.18.2
 	github.com/go-ldap/ldap/v3 v3.4.15

@@ -28,16 +28,26 @@ import (
 type annotateFlags struct {
 	Annotate   bool   // --annotate: filter mode
 	AuthServID string // --authserv-id: the authserv-id; "" is the host name
+	// idFlag is --authserv-id, to tell the command line from a config
+	// setting (which is used only with --annotate).
+	idFlag *pflag.Flag
 }
 
 func (f *annotateFlags) addFlags(fs *pflag.FlagSet, what string) {
 	fs.BoolVar(&f.Annotate, "annotate", false, "filter mode: write "+what+" with an Authentication-Results field (smime) at the top, "+
 		"and exit 0 whenever it was written, whatever the verdict; revocation fetches get --crl-timeout 5s and --crl-total-timeout 10s unless given")
 	fs.StringVar(&f.AuthServID, "authserv-id", "", "with --annotate: the `name` of this host in Authentication-Results (default: the host name)")
+	f.idFlag = fs.Lookup("authserv-id")
 }
 
-// annotating reports whether a flag of filter mode was given.
-func (f *annotateFlags) annotating() bool { return f.Annotate || f.AuthServID != "" }
+// annotating reports whether a flag of filter mode was given on the command
+// line: an authserv-id from the config file does not ask for filter mode.
+func (f *annotateFlags) annotating() bool {
+	if f.idFlag != nil {
+		return f.Annotate || f.idFlag.Changed
+	}
+	return f.Annotate || f.AuthServID != ""
+}
 
 // authservID checks the filter-mode flags against --json and returns the
 // authserv-id to write: --authserv-id, else the host name.

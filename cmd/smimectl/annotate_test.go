@@ -111,7 +111,10 @@ func TestAnnotateVerifyPassesMessageThrough(t *testing.T) {
 func TestAnnotateLargeMessage(t *testing.T) {
 	body := strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n", 150000)
 	msg := "From: a@example.com\nSubject: big\n\n" + body
-	out, _, code := runIn(t, msg, "verify", "--annotate", "--authserv-id", "mx.example.com")
+	lab := filepath.Join(t.TempDir(), "lab")
+	mustRun(t, "lab", "init", lab)
+	// Without --trust verify stops with a setup error (issue #16 item 2).
+	out, _, code := runIn(t, msg, "verify", "--annotate", "--authserv-id", "mx.example.com", "--trust", filepath.Join(lab, "root.crt"))
 	if code != exitOK {
 		t.Fatalf("status %d", code)
 	}

@@ -177,7 +177,7 @@ func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies b
 	if err != nil {
 		return certsel.Options{}, usagef(nil, "--revocation: %w", err)
 	}
-	roots, err := loadCertificates("--trust", f.Trust)
+	roots, err := loadTrust(e, f.Trust)
 	if err != nil {
 		return certsel.Options{}, err
 	}

@@ -146,7 +146,8 @@ func TestNewVerifyCmd(t *testing.T) {
 				return
 			}
 			got.env = nil
-			got.revocationFlags.fs = nil // which flags were given: TestFilterBudget
+			got.revocationFlags.fs = nil   // which flags were given: TestFilterBudget
+			got.annotateFlags.idFlag = nil // the flag itself, to tell argv from config
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v, want %+v", *got, tc.want)
 			}

@@ -38,6 +38,9 @@ type env struct {
 	// clean and publish --apply); nil means there is no terminal to ask on.
 	Confirm func(prompt string) (bool, error)
 
+	// SystemConfig is the system-wide config file; "" reads none.
+	SystemConfig string
+
 	// release holds what a command opened for its whole run (smart-card
 	// sessions), closed by run when the command ends.
 	release []func() error

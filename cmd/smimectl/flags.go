@@ -146,7 +146,7 @@ type trustFlags struct {
 }
 
 func (f *trustFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&f.Trust, "trust", nil, "trust the root certificates in `file` or directory (repeatable)")
+	fs.StringArrayVar(&f.Trust, "trust", nil, trustUsage)
 	fs.StringArrayVar(&f.Intermediates, "intermediates", nil, "use the intermediate certificates in `file` or directory to build chains (repeatable)")
 	fs.StringArrayVar(&f.CRLs, "crl", nil, "check revocation against the CRL in `file` too (repeatable)")
 	enumFlag(fs, &f.Revocation, "revocation", "soft", revocationModes,

@@ -52,6 +52,8 @@ func Main() int {
 		Confirm:  ttyConfirm(),
 		Umask:    processUmask(),
 		Terminal: terminalWidth,
+
+		SystemConfig: systemConfigPath,
 	}
 	code := run(e, os.Args[1:])
 	// The last write to standard output may fail only when it is closed

@@ -29,6 +29,11 @@ func TestMain(m *testing.M) {
 	for k, v := range noNetwork {
 		os.Setenv(k, v)
 	}
+	// Scripts never read this machine's /etc/smimectl/config.toml: they
+	// name the system file (issue #16 item 3).
+	if p, ok := os.LookupEnv("SMIMECTL_TEST_SYSTEM_CONFIG"); ok {
+		systemConfigPath = p
+	}
 	// testscript.Main (RunMain is deprecated) runs "smimectl" inside the scripts as
 	// this test binary, calling Main.
 	testscript.Main(m, map[string]func(){
@@ -59,6 +64,7 @@ func setupScript(e *testscript.Env) error {
 	e.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	e.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
 	e.Setenv("SMIMECTL_DEBUG", "")
+	e.Setenv("SMIMECTL_TEST_SYSTEM_CONFIG", filepath.Join(e.WorkDir, "etc", "smimectl", "config.toml"))
 	// Scripts never reach beyond this machine: certificates name CRL and OCSP
 	// servers (crl.lab.example, the 2013 vector's startssl.com), and any fetch
 	// not answered from --crl or the cache goes to a closed local port.

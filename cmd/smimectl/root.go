@@ -99,6 +99,7 @@ func newRootCmdFor(e *env, args []string) *cobra.Command {
 			continue
 		}
 		root.AddCommand(c.build())
+		addConfig(root, e) // issue #16 item 3
 		if err := completeEnums(root); err != nil {
 			panic(err)
 		}
@@ -107,6 +108,7 @@ func newRootCmdFor(e *env, args []string) *cobra.Command {
 	for _, c := range commandTable(e) {
 		root.AddCommand(c.build())
 	}
+	addConfig(root, e)
 	if err := completeEnums(root); err != nil {
 		// Only a programming error (an annotation on a missing flag) gets here.
 		panic(err)
@@ -142,6 +144,7 @@ func commandTable(e *env) []lazyCommand {
 		{name: "lab", build: func() *cobra.Command { return newLabCmd(e) }},
 		{name: "crl", build: func() *cobra.Command { return newCRLCmd(e) }},
 		{name: "version", build: func() *cobra.Command { return newVersionCmd(e, nil) }},
+		{name: "config", build: func() *cobra.Command { return newConfigCmd(e) }},
 		{name: "completion", tree: true, build: func() *cobra.Command { return newCompletionCmd(e, nil) }},
 		{name: "exit-codes", tree: true, build: newExitCodesTopic},
 	}

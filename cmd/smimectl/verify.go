@@ -394,10 +394,6 @@ func certificateCheckOptions(e *env, tf *trustFlags, rf *revocationFlags) (verif
 	if err != nil {
 		return verify.Options{}, usagef(nil, "--revocation: %w", err)
 	}
-	roots, err := loadCertificates("--trust", tf.Trust)
-	if err != nil {
-		return verify.Options{}, err
-	}
 	inter, err := loadCertificates("--intermediates", tf.Intermediates)
 	if err != nil {
 		return verify.Options{}, err
@@ -407,6 +403,13 @@ func certificateCheckOptions(e *env, tf *trustFlags, rf *revocationFlags) (verif
 		return verify.Options{}, err
 	}
 	ropts, err := rf.options(e, mode, crls, tf.MaxAge)
+	if err != nil {
+		return verify.Options{}, err
+	}
+	if len(tf.Trust) == 0 {
+		return verify.Options{}, errNoTrust() // issue #16 item 2
+	}
+	roots, err := loadTrust(e, tf.Trust)
 	if err != nil {
 		return verify.Options{}, err
 	}
