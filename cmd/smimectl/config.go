@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -198,7 +199,10 @@ func resolveConfig(e *env, cmd *cobra.Command) ([]setting, error) {
 		if p.path == "" {
 			continue
 		}
-		cf, err := readConfigFile(p.path, p.required, cmd.Root())
+		if _, err := os.Stat(p.path); errors.Is(err, fs.ErrNotExist) && !p.required {
+			continue // no such file: nothing to read (readConfigFile words a named one)
+		}
+		cf, err := readConfigFile(p.path, p.required, wholeTree(e, cmd.Root()))
 		if err != nil {
 			return nil, err
 		}
@@ -380,6 +384,16 @@ func checkKey(path, key, where string, cmd *cobra.Command) error {
 	}
 	return withHint(setupErrorf("config file %q: %sunknown key %q", path, where, key),
 		"keys are spelled as the long flags, such as trust or authserv-id; \"smimectl help config\" lists them")
+}
+
+// wholeTree returns root if it holds every command, else the whole tree
+// built anew: a file is checked against every command's flags and tables
+// (a run builds only the command it runs, see newRootCmdFor).
+func wholeTree(e *env, root *cobra.Command) *cobra.Command {
+	if len(root.Commands()) >= len(commandTable(e)) {
+		return root
+	}
+	return newRootCmdFor(e, nil)
 }
 
 // configCommand returns the command a table names, if it has configurable flags.

@@ -120,7 +120,7 @@ func newRootCmdFor(e *env, args []string) *cobra.Command {
 type lazyCommand struct {
 	name  string
 	build func() *cobra.Command
-	tree  bool // it needs the whole tree (completion scripts describe every command)
+	tree  bool // it needs the whole tree (completion scripts and config show describe every command)
 }
 
 // commandTable lists every command of the tree, in the order help shows
@@ -144,7 +144,7 @@ func commandTable(e *env) []lazyCommand {
 		{name: "lab", build: func() *cobra.Command { return newLabCmd(e) }},
 		{name: "crl", build: func() *cobra.Command { return newCRLCmd(e) }},
 		{name: "version", build: func() *cobra.Command { return newVersionCmd(e, nil) }},
-		{name: "config", build: func() *cobra.Command { return newConfigCmd(e) }},
+		{name: "config", tree: true, build: func() *cobra.Command { return newConfigCmd(e) }}, // config show reads the other commands
 		{name: "completion", tree: true, build: func() *cobra.Command { return newCompletionCmd(e, nil) }},
 		{name: "exit-codes", tree: true, build: newExitCodesTopic},
 	}
