@@ -2,10 +2,15 @@ package mldsa
 
 import (
 	"bytes"
+	"crypto/x509"
+	"encoding/asn1"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/cloudflare/circl/sign"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // The differential tests of verify.go: our ML-DSA.Verify_internal, given
@@ -206,4 +211,60 @@ func FuzzVerifyInternal(f *testing.F) {
 			t.Fatal("an unpatched signature was rejected")
 		}
 	})
+}
+
+// TestCertificateVerifyKey: a HashML-DSA SubjectPublicKeyInfo (as Bouncy
+// Castle writes) is read for verification only and marked hashOnly, with
+// the same strictness as a pure one; CertificatePublicKey, which signing
+// and chain building use, still does not take it as ML-DSA.
+func TestCertificateVerifyKey(t *testing.T) {
+	k, err := NewPrivateKeyFromSeed(MLDSA65, bytes.Repeat([]byte{3}, SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := k.Public().(*PublicKey).Bytes()
+	spki := func(oid asn1.ObjectIdentifier, params []byte, key []byte) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1ObjectIdentifier(oid)
+				b.AddBytes(params)
+			})
+			b.AddASN1BitString(key)
+		})
+		return b.BytesOrPanic()
+	}
+	for _, tc := range []struct {
+		name           string
+		der            []byte
+		hashOnly, isML bool
+		wantErr        string
+	}{
+		{"pure", spki(MLDSA65.OID(), nil, raw), false, true, ""},
+		{"hash", spki(MLDSA65.HashOID(), nil, raw), true, true, ""},
+		{"hash-params-null", spki(MLDSA65.HashOID(), []byte{5, 0}, raw), true, true, "has parameters"},
+		{"hash-key-short", spki(MLDSA65.HashOID(), nil, raw[1:]), true, true, "public key is 1951 bytes"},
+		{"hash-44-oid-65-key", spki(MLDSA44.HashOID(), nil, raw), true, true, "public key is 1952 bytes, want 1312"},
+		{"other", spki(asn1.ObjectIdentifier{1, 3, 101, 112}, nil, raw[:32]), false, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cert := &x509.Certificate{RawSubjectPublicKeyInfo: tc.der}
+			key, hashOnly, ok, err := CertificateVerifyKey(cert)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || key != nil {
+					t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || ok != tc.isML || hashOnly != tc.hashOnly {
+				t.Fatalf("got ok %v hashOnly %v err %v", ok, hashOnly, err)
+			}
+			if ok && !bytes.Equal(key.Bytes(), raw) {
+				t.Fatal("wrong key")
+			}
+			if _, pure, _ := CertificatePublicKey(cert); pure && tc.hashOnly {
+				t.Fatal("CertificatePublicKey took a HashML-DSA key for a pure one")
+			}
+		})
+	}
 }
