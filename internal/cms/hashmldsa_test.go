@@ -50,7 +50,7 @@ func TestHashMLDSAVectors(t *testing.T) {
 				t.Fatalf("signature algorithm %v is not HashML-DSA", si.SignatureAlgorithm.Algorithm)
 			}
 			name := si.SignatureAlgorithmName()
-			if want := "Hash" + p.String() + " with SHA-512 (read only)"; name != want {
+			if want := "Hash" + p.String() + " (pre-hash, read only)"; name != want {
 				t.Fatalf("name %q, want %q", name, want)
 			}
 			digest := sd.ContentDigests[si.Hash()]

@@ -39,7 +39,7 @@ const (
 
 // SignatureAlgorithmName names a SignerInfo's signatureAlgorithm for
 // people: "RSA", "RSA-PSS", "ECDSA", "Ed25519", "ML-DSA-65",
-// "HashML-DSA-65 with SHA-512 (read only)"; for an identifier this package
+// "HashML-DSA-65 (pre-hash, read only)"; for an identifier this package
 // does not use, the dotted OID, with what it is when known ("Ed448, not
 // supported").
 func SignatureAlgorithmName(alg pkix.AlgorithmIdentifier) string {
@@ -48,7 +48,7 @@ func SignatureAlgorithmName(alg pkix.AlgorithmIdentifier) string {
 		return p.String()
 	}
 	if p, ok := mldsa.HashParametersForOID(o); ok {
-		return hashMLDSAName(p) + " (read only)"
+		return "Hash" + p.String() + " (pre-hash, read only)"
 	}
 	if o.Equal(oidEd25519) {
 		return schemeEd25519

@@ -181,7 +181,7 @@ func TestPureSignatureHostile(t *testing.T) {
 		{"hash-mldsa-parameters-null", frank, crypto.SHA512, func(si *SignerInfo) *x509.Certificate {
 			si.SignatureAlgorithm = pkix.AlgorithmIdentifier{Algorithm: mldsa.MLDSA65.HashOID(), Parameters: asn1.RawValue{FullBytes: null}}
 			return frank.Cert
-		}, "HashML-DSA-65 with SHA-512 (read only) signature algorithm has parameters; they must be absent"},
+		}, "HashML-DSA-65 (pre-hash, read only) signature algorithm has parameters; they must be absent"},
 		{"hash-mldsa-44-with-65-key", frank, crypto.SHA512, func(si *SignerInfo) *x509.Certificate {
 			si.SignatureAlgorithm.Algorithm = mldsa.MLDSA44.HashOID()
 			return frank.Cert
