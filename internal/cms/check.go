@@ -29,7 +29,7 @@ type UnsupportedAlgorithmError struct {
 	What string // "digest", "signature"
 	OID  asn1.ObjectIdentifier
 	// Note, if not empty, says what the algorithm is and why it is not
-	// used ("HashML-DSA-65 with SHA-512, ...").
+	// used ("Ed448, not supported").
 	Note string
 }
 

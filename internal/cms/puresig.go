@@ -16,6 +16,12 @@ import (
 // need signed attributes here, since this package checks content by its
 // digest and never holds it whole; and both fix which digest algorithm the
 // SignerInfo may name for the messageDigest attribute.
+//
+// HashML-DSA (FIPS 204 algorithm 4, id-hash-ml-dsa-*-with-sha512) goes the
+// same way, for verification only: Bouncy Castle writes it, RFC 9882
+// specifies pure ML-DSA, so this package reads it (signed attributes
+// required, SHA-512 digest as the identifier says, parameters absent) and
+// never makes it.
 
 var (
 	// oidEd25519 is id-Ed25519 (RFC 8410 section 3), the signature
@@ -32,13 +38,17 @@ const (
 )
 
 // SignatureAlgorithmName names a SignerInfo's signatureAlgorithm for
-// people: "RSA", "RSA-PSS", "ECDSA", "Ed25519", "ML-DSA-65"; for an
-// identifier this package does not use, the dotted OID, with what it is when
-// known ("HashML-DSA-65 with SHA-512 (unsupported)").
+// people: "RSA", "RSA-PSS", "ECDSA", "Ed25519", "ML-DSA-65",
+// "HashML-DSA-65 (pre-hash, read only)"; for an identifier this package
+// does not use, the dotted OID, with what it is when known ("Ed448, not
+// supported").
 func SignatureAlgorithmName(alg pkix.AlgorithmIdentifier) string {
 	o := alg.Algorithm
 	if p, ok := mldsa.ParametersForOID(o); ok {
 		return p.String()
+	}
+	if p, ok := mldsa.HashParametersForOID(o); ok {
+		return "Hash" + p.String() + " (pre-hash, read only)"
 	}
 	if o.Equal(oidEd25519) {
 		return schemeEd25519
@@ -54,20 +64,22 @@ func SignatureAlgorithmName(alg pkix.AlgorithmIdentifier) string {
 
 // unsupportedNote says what a known but unsupported signature algorithm is.
 func unsupportedNote(o asn1.ObjectIdentifier) string {
-	switch {
-	case mldsa.IsHashMLDSA(o):
-		return fmt.Sprintf("HashML-DSA-%s with SHA-512, the pre-hash variant; RFC 9882 uses pure ML-DSA only",
-			map[int]string{32: "44", 33: "65", 34: "87"}[o[8]])
-	case o.Equal(oidEd448):
+	if o.Equal(oidEd448) {
 		return "Ed448, not supported"
 	}
 	return ""
 }
 
-// isPureScheme reports whether alg is Ed25519 or ML-DSA.
+// hashMLDSAName is "HashML-DSA-65 with SHA-512" for set p.
+func hashMLDSAName(p mldsa.Parameters) string {
+	return "Hash" + p.String() + " with SHA-512"
+}
+
+// isPureScheme reports whether alg is Ed25519, ML-DSA or HashML-DSA: the
+// schemes checkPureSignature verifies over the signed attributes' DER.
 func isPureScheme(o asn1.ObjectIdentifier) bool {
 	_, ok := mldsa.ParametersForOID(o)
-	return ok || o.Equal(oidEd25519)
+	return ok || mldsa.IsHashMLDSA(o) || o.Equal(oidEd25519)
 }
 
 // checkPureSignature checks a SignerInfo whose signatureAlgorithm is
@@ -85,20 +97,21 @@ func (si *SignerInfo) checkPureSignature(cert *x509.Certificate, h crypto.Hash) 
 		return err
 	}
 	if p, ok := mldsa.ParametersForOID(alg.Algorithm); ok {
-		pub, isMLDSA, err := mldsa.CertificatePublicKey(cert)
+		pub, err := si.mldsaKey(cert, p, p.String(), false)
 		if err != nil {
-			return fmt.Errorf("cms: the signer's certificate: %w", err)
-		}
-		if !isMLDSA {
-			return &FormatError{fmt.Sprintf("%v signature with a certificate whose key is not ML-DSA", p)}
-		}
-		if pub.Parameters() != p {
-			return &FormatError{fmt.Sprintf("%v signature with an %v certificate", p, pub.Parameters())}
-		}
-		if len(si.Signature) != p.SignatureSize() {
-			return &FormatError{fmt.Sprintf("%v signature is %d bytes, want %d", p, len(si.Signature), p.SignatureSize())}
+			return err
 		}
 		if !pub.Verify(si.rawSignedAttrs, si.Signature) {
+			return ErrBadSignature
+		}
+		return nil
+	}
+	if p, ok := mldsa.HashParametersForOID(alg.Algorithm); ok {
+		pub, err := si.mldsaKey(cert, p, hashMLDSAName(p), true)
+		if err != nil {
+			return err
+		}
+		if !pub.VerifyHashSHA512(si.rawSignedAttrs, si.Signature) {
 			return ErrBadSignature
 		}
 		return nil
@@ -116,6 +129,33 @@ func (si *SignerInfo) checkPureSignature(cert *x509.Certificate, h crypto.Hash) 
 	return nil
 }
 
+// mldsaKey returns the ML-DSA key of the signer's certificate for a
+// signature of set p (named name in errors) after checking that it is of
+// set p and that the signature has its size. A HashML-DSA signature
+// (hash) may come from a certificate with the pure identifier (FIPS 204
+// lets one key make both; M' keeps them apart) or the HashML-DSA one; a
+// pure signature never from a certificate that restricts its key to
+// HashML-DSA.
+func (si *SignerInfo) mldsaKey(cert *x509.Certificate, p mldsa.Parameters, name string, hash bool) (*mldsa.PublicKey, error) {
+	pub, hashOnly, isMLDSA, err := mldsa.CertificateVerifyKey(cert)
+	if err != nil {
+		return nil, fmt.Errorf("cms: the signer's certificate: %w", err)
+	}
+	if !isMLDSA {
+		return nil, &FormatError{name + " signature with a certificate whose key is not ML-DSA"}
+	}
+	if hashOnly && !hash {
+		return nil, &FormatError{fmt.Sprintf("%s signature with a certificate whose key is for %s only", name, hashMLDSAName(pub.Parameters()))}
+	}
+	if pub.Parameters() != p {
+		return nil, &FormatError{fmt.Sprintf("%s signature with an %v certificate", name, pub.Parameters())}
+	}
+	if len(si.Signature) != p.SignatureSize() {
+		return nil, &FormatError{fmt.Sprintf("%s signature is %d bytes, want %d", name, len(si.Signature), p.SignatureSize())}
+	}
+	return pub, nil
+}
+
 // pureDigestAllowed checks the SignerInfo's digest algorithm against the
 // pure scheme. RFC 8419 section 3.1: with signed attributes, Ed25519 uses
 // SHA-512. RFC 9882 section 3.2: the digest must offer at least the
@@ -127,6 +167,14 @@ func pureDigestAllowed(o asn1.ObjectIdentifier, h crypto.Hash) error {
 		if h.Size()*8/2 < p.DigestStrength() {
 			return &FormatError{fmt.Sprintf("%v signature with digest %v, which is weaker than the parameter set (RFC 9882 section 3.2 needs %d-bit collision strength, such as SHA-512)",
 				p, h, p.DigestStrength())}
+		}
+		return nil
+	}
+	if p, ok := mldsa.HashParametersForOID(o); ok {
+		// The identifier names the pre-hash; the messageDigest
+		// attribute's digest must be the same one.
+		if h != crypto.SHA512 {
+			return &FormatError{fmt.Sprintf("%s signature with digest %v; the algorithm requires SHA-512", hashMLDSAName(p), h)}
 		}
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"strings"
@@ -167,10 +168,28 @@ func TestPureSignatureHostile(t *testing.T) {
 		{"mldsa-other-key", frank, crypto.SHA512, func(si *SignerInfo) *x509.Certificate {
 			return withSPKI(frank.Cert, spkiDER(mldsa.MLDSA44.OID(), nil, mldsa44.Public().(*mldsa.PublicKey).Bytes()))
 		}, "ML-DSA-65 signature with an ML-DSA-44 certificate"},
+		// HashML-DSA is read (for Bouncy Castle's messages): a pure
+		// signature relabelled HashML-DSA is checked as one, and fails.
 		{"hash-mldsa-identifier", frank, crypto.SHA512, func(si *SignerInfo) *x509.Certificate {
 			si.SignatureAlgorithm.Algorithm = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 33}
 			return frank.Cert
-		}, "HashML-DSA-65 with SHA-512"},
+		}, "the signature does not verify"},
+		{"hash-mldsa-with-sha384", frank, crypto.SHA384, func(si *SignerInfo) *x509.Certificate {
+			si.SignatureAlgorithm.Algorithm = mldsa.MLDSA65.HashOID()
+			return frank.Cert
+		}, "HashML-DSA-65 with SHA-512 signature with digest SHA-384; the algorithm requires SHA-512"},
+		{"hash-mldsa-parameters-null", frank, crypto.SHA512, func(si *SignerInfo) *x509.Certificate {
+			si.SignatureAlgorithm = pkix.AlgorithmIdentifier{Algorithm: mldsa.MLDSA65.HashOID(), Parameters: asn1.RawValue{FullBytes: null}}
+			return frank.Cert
+		}, "HashML-DSA-65 (pre-hash, read only) signature algorithm has parameters; they must be absent"},
+		{"hash-mldsa-44-with-65-key", frank, crypto.SHA512, func(si *SignerInfo) *x509.Certificate {
+			si.SignatureAlgorithm.Algorithm = mldsa.MLDSA44.HashOID()
+			return frank.Cert
+		}, "HashML-DSA-44 with SHA-512 signature with an ML-DSA-65 certificate"},
+		{"hash-mldsa-ed25519-certificate", frank, crypto.SHA512, func(si *SignerInfo) *x509.Certificate {
+			si.SignatureAlgorithm.Algorithm = mldsa.MLDSA65.HashOID()
+			return grace.Cert
+		}, "HashML-DSA-65 with SHA-512 signature with a certificate whose key is not ML-DSA"},
 		{"mldsa-without-signed-attributes", frank, crypto.SHA512, func(si *SignerInfo) *x509.Certificate {
 			si.rawSignedAttrs, si.SignedAttrs = nil, nil
 			return frank.Cert

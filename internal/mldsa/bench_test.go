@@ -33,5 +33,14 @@ func BenchmarkMLDSA(b *testing.B) {
 				}
 			}
 		})
+		// verify.go's own Verify_internal on the same pure signature: the
+		// cost of a HashML-DSA verification (one SHA-512 more).
+		b.Run("verify-internal/"+p.String(), func(b *testing.B) {
+			for b.Loop() {
+				if !verifyInternal(p, pub.raw, pureMPrime(nil, msg), sig) {
+					b.Fatal("invalid")
+				}
+			}
+		})
 	}
 }

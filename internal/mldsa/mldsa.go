@@ -99,9 +99,30 @@ func ParametersForOID(oid asn1.ObjectIdentifier) (Parameters, bool) {
 // signature algorithms (id-hash-ml-dsa-44-with-sha512 and its siblings,
 // 2.16.840.1.101.3.4.3.32 to .34). RFC 9882 uses pure ML-DSA only: the
 // signed attributes are the message, so there is nothing to pre-hash.
+// This package verifies HashML-DSA ([PublicKey.VerifyHashSHA512]) to read
+// what Bouncy Castle writes, and never signs with it.
 func IsHashMLDSA(oid asn1.ObjectIdentifier) bool {
 	prefix := asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3}
 	return len(oid) == 9 && oid[:8].Equal(prefix) && oid[8] >= 32 && oid[8] <= 34
+}
+
+// HashParametersForOID returns the parameter set of a HashML-DSA
+// identifier (id-hash-ml-dsa-44/65/87-with-sha512), and false for any
+// other identifier.
+func HashParametersForOID(oid asn1.ObjectIdentifier) (Parameters, bool) {
+	if !IsHashMLDSA(oid) {
+		return 0, false
+	}
+	return MLDSA44 + Parameters(oid[8]-32), true
+}
+
+// HashOID returns the HashML-DSA-with-SHA-512 identifier of set p
+// (2.16.840.1.101.3.4.3.32 to .34).
+func (p Parameters) HashOID() asn1.ObjectIdentifier {
+	if !p.valid() {
+		return nil
+	}
+	return asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 31 + int(p)}
 }
 
 // PublicKey is an ML-DSA public key.
@@ -285,6 +306,39 @@ func ParsePKIXPublicKey(der []byte) (key *PublicKey, ok bool, err error) {
 	}
 	k, err := NewPublicKey(p, bits.Bytes)
 	return k, true, err
+}
+
+// CertificateVerifyKey is [CertificatePublicKey] for verifying signatures
+// only: it also reads a SubjectPublicKeyInfo whose algorithm is a
+// HashML-DSA identifier, as Bouncy Castle writes for HashML-DSA keys, and
+// then reports hashOnly true (the certificate restricts the key to
+// HashML-DSA signatures). RFC 9881 knows only the pure identifiers, so
+// nothing that signs or issues may use such a key.
+func CertificateVerifyKey(cert *x509.Certificate) (key *PublicKey, hashOnly, ok bool, err error) {
+	if cert.PublicKey != nil {
+		return nil, false, false, nil
+	}
+	s := cryptobyte.String(cert.RawSubjectPublicKeyInfo)
+	var spki, alg cryptobyte.String
+	var oid asn1.ObjectIdentifier
+	if !s.ReadASN1(&spki, cbasn1.SEQUENCE) || !s.Empty() ||
+		!spki.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
+		return nil, false, false, errors.New("mldsa: malformed SubjectPublicKeyInfo")
+	}
+	p, isHash := HashParametersForOID(oid)
+	if !isHash {
+		key, ok, err = ParsePKIXPublicKey(cert.RawSubjectPublicKeyInfo)
+		return key, false, ok, err
+	}
+	if !alg.Empty() {
+		return nil, true, true, fmt.Errorf("mldsa: Hash%v public key algorithm has parameters; they must be absent", p)
+	}
+	var bits asn1.BitString
+	if !spki.ReadASN1BitString(&bits) || !spki.Empty() || bits.BitLength%8 != 0 {
+		return nil, true, true, fmt.Errorf("mldsa: malformed Hash%v public key", p)
+	}
+	key, err = NewPublicKey(p, bits.Bytes)
+	return key, true, true, err
 }
 
 // CertificatePublicKey returns the ML-DSA public key of cert, ok false if
