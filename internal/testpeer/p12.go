@@ -3,6 +3,7 @@ package testpeer
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -14,8 +15,11 @@ import (
 //	    protected by PASS, as pk12util writes it: BER with indefinite
 //	    lengths; PBES2 with AES by default, with -legacy 3DES keys, RC2-40
 //	    certificates and a SHA-1 MAC (older Thunderbird and Firefox).
-//	gpgsm-import-p12 FILE.p12 PASS
-//	    import a PKCS#12 file into $GNUPGHOME as it is ([GPGSM.ImportPKCS12]).
+//	gpgsm-import-p12 FILE.p12 PASS [SAME.p12...]
+//	    import a PKCS#12 file into $GNUPGHOME as it is ([GPGSM.ImportPKCS12]);
+//	    when gpgsm fails to decrypt it, the next file (the same key and
+//	    certificates with another random salt) is tried, as [GPGSM.ImportKey]
+//	    does: gpgsm 2.2 now and then fails on a salt. Other errors fail at once.
 func p12Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"nss-export-p12":   cmdNSSExportP12,
@@ -31,8 +35,17 @@ func cmdNSSExportP12(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func cmdGPGSMImportP12(ts *testscript.TestScript, neg bool, args []string) {
-	usage(ts, neg, false, args, 2, 2, "gpgsm-import-p12 FILE.p12 PASS")
-	ts.Check(scriptGPGSM(ts).ImportPKCS12(ts.MkAbs(args[0]), args[1]))
+	usage(ts, neg, false, args, 2, 8, "gpgsm-import-p12 FILE.p12 PASS [SAME.p12...]")
+	files := append([]string{args[0]}, args[2:]...)
+	var err error
+	for _, f := range files {
+		err = scriptGPGSM(ts).ImportPKCS12(ts.MkAbs(f), args[1])
+		if err == nil || !strings.Contains(err.Error(), "decryption failed") {
+			break
+		}
+		ts.Logf("gpgsm failed to decrypt %s; trying the next file", f)
+	}
+	ts.Check(err)
 }
 
 // ExportPKCS12 writes the key nick and its certificates to out with
