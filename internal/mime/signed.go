@@ -155,7 +155,7 @@ func ReadSignedInto(e *Entity, content *Spool, hashes []crypto.Hash) (*SignedPar
 	// the digests and the check work best on larger pieces. headerEndCheck
 	// sees every line as it comes, so its error is the first, as before.
 	cw := NewCanonicalWriter(tee)
-	bw := bufio.NewWriterSize(cw, canonicalBufSize)
+	bw := &partBuffer{w: cw, tee: tee, bw: bufio.NewWriterSize(cw, canonicalBufSize)}
 	closing, err = sc.copyPart(&headerEndCheck{w: bw}, -1)
 	if err == nil {
 		err = bw.Flush()
@@ -234,6 +234,34 @@ type contentTee struct {
 
 // asyncHashFrom is the size from which contentTee hashes on a goroutine.
 const asyncHashFrom = 1 << 20
+
+// partBuffer buffers the first part on its way to the canonical writer:
+// canonicalBufSize at first, largeBufSize once the part is past
+// asyncHashFrom bytes, so that a large part reaches the spool and the
+// digest goroutine in a quarter of a megabyte at a time rather than
+// 32 KiB (eight times fewer writes to the spool's file and hand-overs to
+// the goroutine: a fifth of the CPU of a 100 MB verify, issue #13), while
+// a small one costs a small buffer.
+type partBuffer struct {
+	w   io.Writer
+	tee *contentTee
+	bw  *bufio.Writer
+	big bool
+}
+
+const largeBufSize = 256 << 10
+
+func (b *partBuffer) Write(p []byte) (int, error) {
+	if !b.big && b.tee.written >= asyncHashFrom {
+		if err := b.bw.Flush(); err != nil {
+			return 0, err
+		}
+		b.bw, b.big = bufio.NewWriterSize(b.w, largeBufSize), true
+	}
+	return b.bw.Write(p)
+}
+
+func (b *partBuffer) Flush() error { return b.bw.Flush() }
 
 func (t *contentTee) Write(p []byte) (int, error) {
 	n, err := t.spool.Write(p)
