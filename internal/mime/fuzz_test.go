@@ -264,3 +264,48 @@ func FuzzProtection(f *testing.F) {
 		}
 	})
 }
+
+// scanParts runs copyPart over data until an error or four parts, with the
+// block path for plain lines (plainMin 1) or without it (-1), through a
+// reader of buffer size bufSize, and returns what it saw.
+func scanParts(data []byte, boundary string, bufSize, plainMin int) string {
+	sc := &partScanner{r: bufio.NewReaderSize(bytes.NewReader(data), bufSize),
+		delim: []byte("--" + boundary), plainMin: plainMin}
+	var out bytes.Buffer
+	for i := 0; i < 4; i++ {
+		var part bytes.Buffer
+		closing, err := sc.copyPart(&part, 1<<20)
+		fmt.Fprintf(&out, "part %d: %q closing %v err %v\n", i, part.Bytes(), closing, err)
+		if err != nil || closing {
+			break
+		}
+	}
+	return out.String()
+}
+
+// Issue #13 (large messages): copyPart takes runs of complete lines that
+// can't be or hold a delimiter in one piece (plainLines). It must see
+// exactly what the line-at-a-time path sees: the same parts, the same
+// close, the same error, whatever the line ends, bare CRs, dashes,
+// boundary case and buffer size.
+func FuzzPlainLines(f *testing.F) {
+	for _, s := range []string{
+		"pre\r\n--b\r\nA: b\r\n\r\nbody\r\n--b\r\nsig\r\n--b--\r\nepi",
+		"--b\nx\n-- \n--B\n--b--\n",
+		"--b\r\nline\rmore\r--b\r\n--b--",
+		"--b\r\na\r\r\n--b \t\r\nz\r\n--b--x\r\n",
+		"x\r\n--bb\r\n--b-\r\n--b\r\n\n\n\r\r\n--b--\n",
+	} {
+		f.Add([]byte(s), "b", uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, boundary string, size uint8) {
+		if boundary == "" || len(boundary) > maxBoundaryLen {
+			return
+		}
+		bufSize := 16 + int(size)
+		slow := scanParts(data, boundary, bufSize, -1)
+		if fast := scanParts(data, boundary, bufSize, 1); fast != slow {
+			t.Fatalf("buffer %d, boundary %q:\nline at a time:\n%s\nwith plain blocks:\n%s", bufSize, boundary, slow, fast)
+		}
+	})
+}

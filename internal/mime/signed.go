@@ -155,7 +155,7 @@ func ReadSignedInto(e *Entity, content *Spool, hashes []crypto.Hash) (*SignedPar
 	// the digests and the check work best on larger pieces. headerEndCheck
 	// sees every line as it comes, so its error is the first, as before.
 	cw := NewCanonicalWriter(tee)
-	bw := bufio.NewWriterSize(cw, canonicalBufSize)
+	bw := &partBuffer{w: cw, tee: tee, bw: bufio.NewWriterSize(cw, canonicalBufSize)}
 	closing, err = sc.copyPart(&headerEndCheck{w: bw}, -1)
 	if err == nil {
 		err = bw.Flush()
@@ -234,6 +234,34 @@ type contentTee struct {
 
 // asyncHashFrom is the size from which contentTee hashes on a goroutine.
 const asyncHashFrom = 1 << 20
+
+// partBuffer buffers the first part on its way to the canonical writer:
+// canonicalBufSize at first, largeBufSize once the part is past
+// asyncHashFrom bytes, so that a large part reaches the spool and the
+// digest goroutine in a quarter of a megabyte at a time rather than
+// 32 KiB (eight times fewer writes to the spool's file and hand-overs to
+// the goroutine: a fifth of the CPU of a 100 MB verify, issue #13), while
+// a small one costs a small buffer.
+type partBuffer struct {
+	w   io.Writer
+	tee *contentTee
+	bw  *bufio.Writer
+	big bool
+}
+
+const largeBufSize = 256 << 10
+
+func (b *partBuffer) Write(p []byte) (int, error) {
+	if !b.big && b.tee.written >= asyncHashFrom {
+		if err := b.bw.Flush(); err != nil {
+			return 0, err
+		}
+		b.bw, b.big = bufio.NewWriterSize(b.w, largeBufSize), true
+	}
+	return b.bw.Write(p)
+}
+
+func (b *partBuffer) Flush() error { return b.bw.Flush() }
 
 func (t *contentTee) Write(p []byte) (int, error) {
 	n, err := t.spool.Write(p)
@@ -388,6 +416,9 @@ type partScanner struct {
 	r     *bufio.Reader
 	delim []byte // "--" + boundary
 	eof   bool
+	// plainMin, if not zero, replaces plainLinesMin; negative turns the
+	// block path off (tests compare the two paths).
+	plainMin int
 }
 
 // copyPart copies the bytes of the current part to w, up to the line end
@@ -423,6 +454,26 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 		return err
 	}
 	for {
+		if atLineStart {
+			// Complete lines already buffered that can't be or hold a
+			// delimiter go on in one piece, their last line end held
+			// back as the line-at-a-time path below would hold it.
+			if block := s.plainLines(); len(block) > 0 {
+				if err := write(held); err != nil {
+					return false, err
+				}
+				le := 1
+				if len(block) >= 2 && block[len(block)-2] == '\r' {
+					le = 2
+				}
+				if err := write(block[:len(block)-le]); err != nil {
+					return false, err
+				}
+				held = append(heldBuf[:0], block[len(block)-le:]...)
+				s.r.Discard(len(block))
+				continue
+			}
+		}
 		seg, rerr := s.r.ReadSlice('\n')
 		if rerr != nil && rerr != bufio.ErrBufferFull && rerr != io.EOF {
 			return false, rerr
@@ -491,6 +542,46 @@ func (s *partScanner) copyPart(w io.Writer, limit int64) (closing bool, err erro
 		}
 	}
 }
+
+// plainLinesMin is the fewest buffered bytes plainLines looks at.
+const plainLinesMin = 4 << 10
+
+// plainLines returns the complete lines at the start of what the reader
+// has buffered, the reader being at the start of a line, up to the first
+// line that could matter to copyPart's line-at-a-time path: one that
+// starts with "--" (every delimiter does, in any case) or holds "--"
+// after a CR (a boundary after a bare CR). Those lines are copied as
+// they are either way, so taking them in one piece changes nothing but
+// the number of calls (issue #13, large messages: 1.6 million lines in a
+// 100 MB message). It returns nil when fewer than plainLinesMin bytes are
+// buffered or no such line is complete; the caller then reads a line,
+// which refills the buffer.
+func (s *partScanner) plainLines() []byte {
+	least := plainLinesMin
+	if s.plainMin != 0 {
+		least = s.plainMin
+	}
+	if least < 0 || s.r.Buffered() < least {
+		return nil
+	}
+	win, _ := s.r.Peek(s.r.Buffered())
+	end := len(win)
+	for off := 0; ; {
+		k := bytes.Index(win[off:end], dashes)
+		if k < 0 {
+			break
+		}
+		k += off
+		if k == 0 || win[k-1] == '\n' || win[k-1] == '\r' {
+			end = k
+			break
+		}
+		off = k + 1
+	}
+	return win[:bytes.LastIndexByte(win[:end], '\n')+1]
+}
+
+var dashes = []byte("--")
 
 // delimAfterBareCR reports whether seg has a CR not followed by LF whose
 // following bytes start with the boundary delimiter (compared as

@@ -164,13 +164,14 @@ func (s *Spool) Size() int64 { return s.size }
 // start. Each call gives an independent reader; readers stay valid until
 // Close. A reader of contents held in memory has a Len method (the bytes
 // left to read) and a WriteTo method, so that [ReadEntity] sizes its
-// buffer to them and io.Copy needs no buffer of its own.
+// buffer to them and io.Copy needs no buffer of its own. A reader of a
+// temporary file has a WriteTo method that copies in large pieces.
 func (s *Spool) Open() (io.Reader, error) {
 	if s.closed {
 		return nil, errors.New("mime: open of closed spool")
 	}
 	if s.file != nil {
-		return io.NewSectionReader(spoolFile{s.file, s.dir()}, 0, s.size), nil
+		return &fileReader{io.NewSectionReader(spoolFile{s.file, s.dir()}, 0, s.size)}, nil
 	}
 	return &chunkReader{chunks: s.chunks, left: int(s.size)}, nil
 }
@@ -219,6 +220,49 @@ func (r *chunkReader) WriteTo(w io.Writer) (int64, error) {
 
 // Len returns the number of bytes left to read.
 func (r *chunkReader) Len() int { return r.left }
+
+// fileReader reads a Spool's temporary file. Its WriteTo copies in
+// pieces of fileCopySize: what reads a spool to the end (io.Copy, and a
+// bufio.Reader's WriteTo, which hands the copy to it) otherwise goes at
+// the pace of its own buffer, 1 KiB for release's, so that a 100 MB
+// message cost 100,000 reads and as many writes (issue #13, large
+// messages).
+type fileReader struct {
+	*io.SectionReader
+}
+
+// fileCopySize is the piece fileReader.WriteTo copies at a time.
+const fileCopySize = 256 << 10
+
+// WriteTo writes what is left to w in pieces of fileCopySize.
+func (r *fileReader) WriteTo(w io.Writer) (int64, error) {
+	left, _ := r.Seek(0, io.SeekCurrent)
+	left = r.Size() - left
+	if left <= 0 {
+		return 0, nil
+	}
+	buf := make([]byte, min(left, fileCopySize))
+	var total int64
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr == nil && m < n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
 
 // spoolFile reads the temporary file, reporting failures as *SpoolError.
 type spoolFile struct {

@@ -1,6 +1,7 @@
 package mime
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"math/rand/v2"
@@ -62,5 +63,59 @@ func TestSpoolChunkReaders(t *testing.T) {
 			t.Fatalf("size %d: a third reader after two others gave other bytes", size)
 		}
 		s.Close()
+	}
+}
+
+// countingWriter counts the Write calls it gets. It has no ReadFrom (an
+// io.Copy to it goes through the reader's WriteTo, or through Write), as
+// the verify command's writers have none.
+type countingWriter struct {
+	buf    bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.buf.Write(p)
+}
+
+// Issue #13 (large messages): a spool on disk is released through a 1 KiB
+// bufio.Reader (release peeks at the first line); its WriteTo must copy
+// the rest in large pieces, not 1 KiB reads and writes (100,000 of each
+// for a 100 MB message), and give exactly what is left, from wherever the
+// reader stands.
+func TestSpoolFileReaderWriteTo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const size = 3<<20 + 123
+	want := make([]byte, size)
+	for i := range want {
+		want[i] = byte(rng.IntN(256))
+	}
+	s := &Spool{Threshold: 1, Dir: t.TempDir()}
+	defer s.Close()
+	if _, err := s.Write(want); err != nil {
+		t.Fatal(err)
+	}
+	if s.file == nil {
+		t.Fatal("spool not on disk")
+	}
+	for _, skip := range []int{0, 1, 1000, size - 1, size} {
+		r, err := s.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, make([]byte, skip)); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReaderSize(r, 1024)
+		br.Peek(1024)
+		var w countingWriter
+		n, err := io.Copy(&w, br)
+		if err != nil || n != int64(size-skip) || !bytes.Equal(w.buf.Bytes(), want[skip:]) {
+			t.Fatalf("skip %d: copied %d bytes (want %d), err %v, equal %v", skip, n, size-skip, err, bytes.Equal(w.buf.Bytes(), want[skip:]))
+		}
+		if limit := 2 + (size-skip)/fileCopySize; w.writes > limit {
+			t.Errorf("skip %d: %d writes for %d bytes, want at most %d", skip, w.writes, size-skip, limit)
+		}
 	}
 }
