@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -22,6 +24,7 @@ type verifyOptions struct {
 	Require     []string // --require: signed, encrypted, signed-inner
 	SenderCheck string   // --sender-check: strict, warn or off
 	AllowMD5    bool     // --allow-md5
+	MinDigest   string   // --min-digest: sha1 or sha256
 	JSON        bool     // --json: print the result as JSON on standard output
 	Verbose     bool     // -v, --verbose: a summary line on standard error
 	annotateFlags
@@ -32,6 +35,16 @@ type verifyOptions struct {
 }
 
 var senderChecks = []string{"strict", "warn", "off"}
+
+// minDigests are the values of --min-digest (issue #15 item 8); "sha1", the
+// default, accepts SHA-1 with a warning.
+var minDigests = map[string]crypto.Hash{"sha1": crypto.SHA1, "sha256": crypto.SHA256}
+
+// addMinDigestFlag defines --min-digest, shared by verify and decrypt.
+func addMinDigestFlag(fs *pflag.FlagSet, p *string) {
+	enumFlag(fs, p, "min-digest", "sha1", []string{"sha1", "sha256"},
+		"the weakest digest accepted in the signature and in the certificate signatures of its chain: sha1 accepts SHA-1 with a warning, sha256 refuses it")
+}
 
 func newVerifyCmd(e *env, runF func(*verifyOptions) error) *cobra.Command {
 	opts := &verifyOptions{env: e}
@@ -208,6 +221,7 @@ be used with a batch.`,
 	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
 		"a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	fs.BoolVar(&opts.AllowMD5, "allow-md5", false, "accept signatures over MD5 digests, which are refused otherwise")
+	addMinDigestFlag(fs, &opts.MinDigest)
 	opts.keyFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
@@ -314,6 +328,7 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	vopts.Decrypt = id
 	vopts.SenderCheck = sc
 	vopts.AllowMD5 = opts.AllowMD5
+	vopts.MinDigest = minDigests[opts.MinDigest]
 	return vopts, nil
 }
 

@@ -82,7 +82,7 @@ var reasons = []ReasonInfo{
 	{ReasonSenderMismatch, "a mailbox of the From field, or the Sender, is in no valid signer's certificate, or the From and Sender fields can't be read completely (no From, two From fields)"},
 	{ReasonHeaderChanged, "the outer From or Sender field names another sender than the one protected inside the signature or encryption (RFC 9788)"},
 	{ReasonNotSigned, "the message has no signature (no multipart/signed nor signed-data), or --require signed found no signed layer"},
-	{ReasonWeakAlgorithm, "an algorithm refused or only accepted with a warning: MD5 (refused unless --allow-md5), SHA-1 (a warning), or a digest algorithm smimectl does not implement"},
+	{ReasonWeakAlgorithm, "an algorithm refused or only accepted with a warning: MD5 (refused unless --allow-md5), SHA-1 (a warning; refused with --min-digest sha256, in the signature or the chain), or a digest algorithm smimectl does not implement"},
 	{ReasonPolicy, "a layer --require asked for is missing (encrypted, signed-then-encrypted, ...)"},
 	{ReasonMalformed, "the message (or the certificate file) is not well-formed S/MIME (or PEM or DER certificates)"},
 	{ReasonAmbiguousMIME, "the MIME structure can be read otherwise by other parsers (two Content-Type fields, a line that is almost a boundary, ...): refused"},

@@ -125,6 +125,13 @@ type Options struct {
 	SenderCheck SenderCheck
 	// AllowMD5 accepts MD5 digests, which are otherwise refused.
 	AllowMD5 bool
+	// MinDigest is the weakest digest algorithm accepted, for the
+	// message's signatures and for the certificate signatures of every
+	// chain (the CLI's --min-digest; issue #15 item 8). Zero, the default,
+	// accepts SHA-1 in both with a warning (MD5 as AllowMD5 says);
+	// crypto.SHA256 refuses SHA-1 in either with a *PolicyError, as
+	// current mail clients do.
+	MinDigest crypto.Hash
 	// SpoolDir is where content larger than SpoolThreshold is kept while
 	// it is checked; "" is the system temporary directory.
 	SpoolDir string
@@ -504,9 +511,15 @@ func (v *verifier) checkDigestPolicy(s *Signer, h crypto.Hash) error {
 		if !v.opts.AllowMD5 {
 			return &PolicyError{Err: errors.New("the message is signed with MD5, which is refused (--allow-md5 accepts it)")}
 		}
+		if digestRank(v.opts.MinDigest) > digestRank(crypto.MD5) {
+			return &PolicyError{Err: fmt.Errorf("the message is signed with MD5, which is refused (--min-digest %s)", digestFlagName(v.opts.MinDigest))}
+		}
 		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "MD5 is broken; accepted because it was asked for")
 		v.res.warn("signer %d uses MD5", s.Index+1)
 	case crypto.SHA1:
+		if digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
+			return &PolicyError{Err: fmt.Errorf("signer %d signs with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
+		}
 		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "SHA-1 is weak; accepted for old mail")
 		v.res.warn("signer %d uses SHA-1, which is weak", s.Index+1)
 	case 0:
@@ -515,6 +528,27 @@ func (v *verifier) checkDigestPolicy(s *Signer, h crypto.Hash) error {
 		s.add("digest-algorithm", StatusPass, s.DigestAlgorithm)
 	}
 	return nil
+}
+
+// digestRank orders digest algorithms by strength for MinDigest: MD5,
+// SHA-1, SHA-224, then the SHA-2 and SHA-3 functions of 256 bits and more.
+func digestRank(h crypto.Hash) int {
+	switch h {
+	case 0:
+		return 0
+	case crypto.MD5:
+		return 1
+	case crypto.SHA1:
+		return 2
+	case crypto.SHA224:
+		return 3
+	}
+	return 4
+}
+
+// digestFlagName names h as --min-digest does.
+func digestFlagName(h crypto.Hash) string {
+	return strings.ToLower(strings.ReplaceAll(h.String(), "-", ""))
 }
 
 func (v *verifier) checkSignature(i int, si *cms.SignerInfo, cert *x509.Certificate) error {
@@ -578,6 +612,12 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 		names[i] = c.Subject.CommonName
 	}
 	s.add("chain", StatusPass, "trusted: "+strings.Join(names, " <- "))
+	if res.SHA1 && digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
+		// Issue #15 item 8: clients that refuse SHA-1 refuse it in the chain too.
+		err := &PolicyError{Err: fmt.Errorf("a certificate in the chain of signer %d is signed with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
+		s.addFailure("chain-signatures", err)
+		return err
+	}
 	if res.SHA1 {
 		s.addWarning("chain-signatures", ReasonWeakAlgorithm, "a certificate in the chain is signed with SHA-1")
 		v.res.warn("signer %d: a certificate in the chain is signed with SHA-1", s.Index+1)
