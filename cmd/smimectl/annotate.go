@@ -179,7 +179,7 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 		return err
 	}
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ type decryptOptions struct {
 	revocationFlags
 	SenderCheck string   // --sender-check: strict, warn or off
 	MinDigest   string   // --min-digest: sha1 or sha256, with --trust
+	dateFlags            // --max-clock-skew, --strict-date, with --trust
 	Require     []string // --require: signed, encrypted, signed-inner
 	Verbose     bool     // -v: one line per layer on standard error
 	annotateFlags
@@ -118,6 +119,7 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
 		"with --trust: a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	addMinDigestFlag(fs, &opts.MinDigest)
+	opts.dateFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
@@ -193,7 +195,7 @@ func runDecrypt(opts *decryptOptions) error {
 func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

@@ -82,6 +82,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeAmbiguousError),
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
+	describeAs(describeDateError),
 	describeNotSigned,
 	describeAs(describeMissingError),
 	describeAs(describeLimitError),
@@ -292,6 +293,11 @@ func describeAmbiguousError(e *verify.AmbiguousError) (string, []string) {
 
 func describePolicyError(e *verify.PolicyError) (string, []string) {
 	return libraryDetail(e), nil
+}
+
+func describeDateError(e *verify.DateError) (string, []string) {
+	return libraryDetail(e), []string{"a message replayed or re-dated after it was signed shows another date than the one signed; " +
+		"--max-clock-skew sets the tolerance, and without --strict-date it is a warning"}
 }
 
 func describeNotSigned(err error) (string, []string, bool) {

@@ -25,8 +25,9 @@ type verifyOptions struct {
 	SenderCheck string   // --sender-check: strict, warn or off
 	AllowMD5    bool     // --allow-md5
 	MinDigest   string   // --min-digest: sha1 or sha256
-	JSON        bool     // --json: print the result as JSON on standard output
-	Verbose     bool     // -v, --verbose: a summary line on standard error
+	dateFlags
+	JSON    bool // --json: print the result as JSON on standard output
+	Verbose bool // -v, --verbose: a summary line on standard error
 	annotateFlags
 	batchFlags
 	Paths []string // the arguments: messages, directories, Maildirs, mbox files
@@ -39,6 +40,17 @@ var senderChecks = []string{"strict", "warn", "off"}
 // minDigests are the values of --min-digest (issue #15 item 8); "sha1", the
 // default, accepts SHA-1 with a warning.
 var minDigests = map[string]crypto.Hash{"sha1": crypto.SHA1, "sha256": crypto.SHA256}
+
+// dateFlags compare the Date field with the signing time (issue #15 item 9).
+type dateFlags struct {
+	MaxClockSkew time.Duration // --max-clock-skew: 0 turns the comparison off
+	StrictDate   bool          // --strict-date: a difference fails the message
+}
+
+func (f *dateFlags) addFlags(fs *pflag.FlagSet) {
+	fs.DurationVar(&f.MaxClockSkew, "max-clock-skew", time.Hour, "how far the Date field may be from the signing time before a warning (0: not compared)")
+	fs.BoolVar(&f.StrictDate, "strict-date", false, "fail a message whose Date field is further than --max-clock-skew from the signing time")
+}
 
 // addMinDigestFlag defines --min-digest, shared by verify and decrypt.
 func addMinDigestFlag(fs *pflag.FlagSet, p *string) {
@@ -222,6 +234,7 @@ be used with a batch.`,
 		"a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	fs.BoolVar(&opts.AllowMD5, "allow-md5", false, "accept signatures over MD5 digests, which are refused otherwise")
 	addMinDigestFlag(fs, &opts.MinDigest)
+	opts.dateFlags.addFlags(fs)
 	opts.keyFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
@@ -329,6 +342,10 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	vopts.SenderCheck = sc
 	vopts.AllowMD5 = opts.AllowMD5
 	vopts.MinDigest = minDigests[opts.MinDigest]
+	vopts.MaxClockSkew, vopts.StrictDate = opts.MaxClockSkew, opts.StrictDate
+	if opts.MaxClockSkew == 0 {
+		vopts.MaxClockSkew = -1 // --max-clock-skew 0: no comparison
+	}
 	return vopts, nil
 }
 

@@ -39,6 +39,7 @@ const (
 	ReasonSenderMismatch          = "sender-mismatch"
 	ReasonHeaderChanged           = "header-changed"
 	ReasonNotSigned               = "not-signed"
+	ReasonDateMismatch            = "date-mismatch"
 	ReasonWeakAlgorithm           = "weak-algorithm"
 	ReasonPolicy                  = "policy"
 	ReasonMalformed               = "malformed"
@@ -82,6 +83,7 @@ var reasons = []ReasonInfo{
 	{ReasonSenderMismatch, "a mailbox of the From field, or the Sender, is in no valid signer's certificate, or the From and Sender fields can't be read completely (no From, two From fields)"},
 	{ReasonHeaderChanged, "the outer From or Sender field names another sender than the one protected inside the signature or encryption (RFC 9788)"},
 	{ReasonNotSigned, "the message has no signature (no multipart/signed nor signed-data), or --require signed found no signed layer"},
+	{ReasonDateMismatch, "the Date field is further from the signing time than --max-clock-skew (a replayed or re-dated message), or can't be read: a warning, a failure with --strict-date"},
 	{ReasonWeakAlgorithm, "an algorithm refused or only accepted with a warning: MD5 (refused unless --allow-md5), SHA-1 (a warning; refused with --min-digest sha256, in the signature or the chain), or a digest algorithm smimectl does not implement"},
 	{ReasonPolicy, "a layer --require asked for is missing (encrypted, signed-then-encrypted, ...)"},
 	{ReasonMalformed, "the message (or the certificate file) is not well-formed S/MIME (or PEM or DER certificates)"},
@@ -135,6 +137,7 @@ func ReasonCode(err error) string {
 		snd   *SenderError
 		hdr   *HeaderError
 		pol   *PolicyError
+		date  *DateError
 		req   *RequirementError
 		depth *DepthError
 		limit *cms.LimitError
@@ -175,6 +178,8 @@ func ReasonCode(err error) string {
 		return ReasonSenderMismatch
 	case errors.As(err, &hdr):
 		return ReasonHeaderChanged
+	case errors.As(err, &date):
+		return ReasonDateMismatch
 	case errors.As(err, &pol):
 		return ReasonWeakAlgorithm
 	case errors.As(err, &req):

@@ -56,6 +56,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,6 +133,14 @@ type Options struct {
 	// crypto.SHA256 refuses SHA-1 in either with a *PolicyError, as
 	// current mail clients do.
 	MinDigest crypto.Hash
+	// MaxClockSkew is how far the Date header field may be from a
+	// signer's signingTime (issue #15 item 9): a replayed or re-dated
+	// message shows another date than the one signed. Zero means one
+	// hour; a negative value turns the comparison off.
+	MaxClockSkew time.Duration
+	// StrictDate makes a Date field further than MaxClockSkew from the
+	// signingTime a failure (a *DateError); by default it is a warning.
+	StrictDate bool
 	// SpoolDir is where content larger than SpoolThreshold is kept while
 	// it is checked; "" is the system temporary directory.
 	SpoolDir string
@@ -280,6 +289,14 @@ func (v *verifier) readOriginator(outer mime.Header) {
 	o, err := mime.ReadOriginator(outer)
 	v.outer = originator{o, err}
 	v.res.setOriginator(o)
+	v.date, v.dateErr, v.dateSet = time.Time{}, nil, false
+	if d := outer.Values("Date"); len(d) > 0 {
+		v.dateSet = true
+		v.date, v.dateErr = mail.ParseDate(d[0])
+		if len(d) > 1 {
+			v.dateErr = errors.New("the message has more than one Date field")
+		}
+	}
 }
 
 // checkProtected records the protected header fields in the result and
@@ -434,6 +451,10 @@ type verifier struct {
 	// checked (RFC 9788), which the sender check uses instead.
 	outer originator
 	prot  *originator
+	// date is the outer Date field, when dateSet and dateErr is nil.
+	date    time.Time
+	dateSet bool
+	dateErr error
 	// purpose is what checkCertificate checks the key usage for:
 	// PurposeSign, the zero value, for signers; see Certificate.
 	purpose Purpose
@@ -498,6 +519,10 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 	}
 	s.add("signature", StatusPass, fmt.Sprintf("%s with %s over the signed content", s.SignatureAlgorithm, s.DigestAlgorithm))
 	if err := v.checkCertificate(s, cert); err != nil {
+		return s, err
+	}
+	if err := v.checkDate(s); err != nil {
+		s.addFailure(checkDateName, err)
 		return s, err
 	}
 	// The sender is compared once every signer is known: checkSenders.
@@ -626,6 +651,44 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 		return err
 	}
 	return v.checkRevocation(s, res.Chain, now)
+}
+
+// checkDateName is the check comparing the Date field with the signing time.
+const checkDateName = "date-matches-signing-time"
+
+// checkDate compares the message's Date field with the signer's signingTime
+// (issue #15 item 9): a message replayed or re-dated after it was signed
+// shows the reader a date the signer did not sign. A difference over
+// MaxClockSkew is a warning, or with StrictDate a *DateError. A message
+// without a Date field, or a signer without a signing time, has nothing to
+// compare and gets no check.
+func (v *verifier) checkDate(s *Signer) error {
+	skew := v.opts.MaxClockSkew
+	switch {
+	case skew < 0:
+		return nil
+	case skew == 0:
+		skew = time.Hour
+	}
+	if s.SigningTime == nil || !v.dateSet {
+		return nil // nothing to compare: no check in the result
+	}
+	var err error
+	if v.dateErr != nil {
+		err = &DateError{SigningTime: *s.SigningTime, Skew: skew, Err: v.dateErr}
+	} else if d := v.date.Sub(*s.SigningTime); d > skew || d < -skew {
+		err = &DateError{Date: v.date, SigningTime: *s.SigningTime, Skew: skew}
+	}
+	if err == nil {
+		s.add(checkDateName, StatusPass, "the Date field is within "+skew.String()+" of the signing time")
+		return nil
+	}
+	if v.opts.StrictDate {
+		return err
+	}
+	s.addWarning(checkDateName, ReasonDateMismatch, checkDetail(err))
+	v.res.warn("signer %d: %s", s.Index+1, checkDetail(err))
+	return nil
 }
 
 // maxFetchedIssuers bounds how many missing issuers one chain may download:
