@@ -105,6 +105,8 @@ func TestGoldenJSON(t *testing.T) {
 		{"cert-verify-untrusted", 1, nil, []string{"cert-verify", f("alice-sign.crt"), "--trust", filepath.Join(other, "root.crt"), "--revocation", "off", "--at", at, "--json"}},
 		{"verify-changed", 1, bytes.Replace(clear, []byte("Meet at noon."), []byte("Meet at nine."), 1), args([]string{"verify"}, checks)},
 		{"inspect-not-smime", 0, msg, []string{"inspect", "--json"}},
+		// Issue #15 item 5: a signed message in a mailing list's wrapper.
+		{"verify-list-footer", 1, listWrap(sm(t, 0, msg, args([]string{"clear-sign"}, alice)...)), args([]string{"verify"}, checks)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -83,6 +83,7 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeAs(describeDateError),
+	describeAs(describePartialError),
 	describeNotSigned,
 	describeAs(describeMissingError),
 	describeAs(describeLimitError),
@@ -300,6 +301,13 @@ func describeDateError(e *verify.DateError) (string, []string) {
 		"--max-clock-skew sets the tolerance, and without --strict-date it is a warning"}
 }
 
+func describePartialError(e *verify.PartialError) (string, []string) {
+	return libraryDetail(e), []string{
+		"a mail client shows the unsigned parts beside the signed one, and no signature vouches for them; " +
+			"a mailing list's footer or a forwarder's text looks like this",
+		"--allow-unsigned-parts accepts the message; --json lists which part each signature covers"}
+}
+
 func describeNotSigned(err error) (string, []string, bool) {
 	if !errors.Is(err, verify.ErrNotSigned) {
 		return "", nil, false
@@ -387,6 +395,12 @@ func describe(err error) (string, []string) {
 	if errors.As(err, &le) {
 		msg, hints := describe(le.Err)
 		return fmt.Sprintf("layer %d (%s): %s", le.Depth, le.Kind, msg), hints
+	}
+	// So does a wrapped message's failure its part (issue #15 item 5).
+	var pe *verify.PartError
+	if errors.As(err, &pe) {
+		msg, hints := describe(pe.Err)
+		return fmt.Sprintf("part %s: %s", pe.Section, msg), hints
 	}
 	for _, d := range describers {
 		if msg, hints, ok := d(err); ok {

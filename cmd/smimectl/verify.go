@@ -25,6 +25,9 @@ type verifyOptions struct {
 	SenderCheck string   // --sender-check: strict, warn or off
 	AllowMD5    bool     // --allow-md5
 	MinDigest   string   // --min-digest: sha1 or sha256
+	// AllowUnsignedParts (--allow-unsigned-parts) accepts a signed part beside
+	// unsigned ones (a mailing list's footer).
+	AllowUnsignedParts bool
 	dateFlags
 	JSON    bool // --json: print the result as JSON on standard output
 	Verbose bool // -v, --verbose: a summary line on standard error
@@ -235,6 +238,8 @@ be used with a batch.`,
 	fs.BoolVar(&opts.AllowMD5, "allow-md5", false, "accept signatures over MD5 digests, which are refused otherwise")
 	addMinDigestFlag(fs, &opts.MinDigest)
 	opts.dateFlags.addFlags(fs)
+	fs.BoolVar(&opts.AllowUnsignedParts, "allow-unsigned-parts", false,
+		"accept a message signed below its top level beside parts no signature covers (a mailing list's footer, a forwarder's text)")
 	opts.keyFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
@@ -342,6 +347,7 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	vopts.SenderCheck = sc
 	vopts.AllowMD5 = opts.AllowMD5
 	vopts.MinDigest = minDigests[opts.MinDigest]
+	vopts.AllowUnsignedParts = opts.AllowUnsignedParts
 	vopts.MaxClockSkew, vopts.StrictDate = opts.MaxClockSkew, opts.StrictDate
 	if opts.MaxClockSkew == 0 {
 		vopts.MaxClockSkew = -1 // --max-clock-skew 0: no comparison
@@ -415,8 +421,36 @@ func signerLabel(s *verify.Signer) string {
 // co-signer that is not the sender is "co-signed (not the sender) by Carol ...", its
 // check "sender (note)".
 func summary(res *verify.Result) string {
+	if len(res.Parts) > 0 {
+		return partsSummary(res)
+	}
+	return signersSummary(res.Signers, res.Form)
+}
+
+// partsSummary is summary for a message signed below its top level (issue #15
+// item 5): which part each signature covers, and which parts none does.
+func partsSummary(res *verify.Result) string {
+	var out, unsigned []string
+	for _, p := range res.Parts {
+		if !p.Signed {
+			unsigned = append(unsigned, fmt.Sprintf("%s (%s)", p.Section, p.MediaType))
+			continue
+		}
+		what := "part " + p.Section
+		if p.Attached {
+			what += fmt.Sprintf(" (an attached message from %s)", p.From)
+		}
+		out = append(out, fmt.Sprintf("%s covers part %s: %s", what, p.Covers, signersSummary(p.Signers, p.MediaType)))
+	}
+	if len(unsigned) > 0 {
+		out = append(out, "not signed: "+strings.Join(unsigned, ", "))
+	}
+	return strings.Join(out, "; ")
+}
+
+func signersSummary(signers []*verify.Signer, form string) string {
 	var parts []string
-	for _, s := range res.Signers {
+	for _, s := range signers {
 		who := signerLabel(s)
 		role := "signed by"
 		for _, c := range s.Checks {
@@ -425,7 +459,7 @@ func summary(res *verify.Result) string {
 				role = "co-signed (not the sender) by"
 			}
 		}
-		line := fmt.Sprintf("%s %s (%s, %s)", role, who, res.Form, s.DigestAlgorithm)
+		line := fmt.Sprintf("%s %s (%s, %s)", role, who, form, s.DigestAlgorithm)
 		if n := len(s.Chain); n > 0 {
 			names := make([]string, n)
 			for i, c := range s.Chain {

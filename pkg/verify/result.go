@@ -45,6 +45,12 @@ type Result struct {
 	// records, and how the outer header differs. They stand for the outer
 	// fields in the content Open releases.
 	ProtectedHeaders *ProtectedHeaders `json:"protected_headers,omitempty"`
+	// Parts, for a message whose signatures are below its top level (a
+	// signed message in a mailing list's multipart/mixed, a forwarded
+	// message/rfc822), lists every signed entity and every part no
+	// signature covers, in order, by IMAP section; Signers are then those
+	// of the first signed part. Empty for a message signed at the top.
+	Parts []*Part `json:"parts,omitempty"`
 	// Error is the first failure, if any.
 	Error string `json:"error,omitempty"`
 

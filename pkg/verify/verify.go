@@ -161,6 +161,13 @@ type Options struct {
 	// nothing is released. RequireSigned in Require overrides it.
 	// Verify ignores it: it reads signed messages only.
 	AllowUnsigned bool
+	// AllowUnsignedParts accepts a message whose signed entities are
+	// below its top level beside parts no signature covers (a mailing
+	// list's footer, a forwarder's text; issue #15 item 5): Open then
+	// releases it as received, valid when every signed part is, and
+	// lists the parts in Result.Parts. False, the default, fails it with
+	// a *PartialError naming the unsigned parts.
+	AllowUnsignedParts bool
 }
 
 func (o *Options) now() time.Time {
