@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -64,7 +65,11 @@ without that layer. A message that is only encrypted is decrypted with --trust
 too, with a warning that it is not signed: nothing vouches for its sender, so
 --json says "valid": false with no signers and --annotate smime=none (never
 pass); --require signed refuses it. Without --trust, decrypt opens one encrypted
-layer and leaves any signature inside it for verify.
+layer and leaves any signature inside it for verify; signed layers over the
+encryption (a gateway that signed the encrypted message, a signature that no
+longer verifies) are taken off without being checked, with a warning naming
+them, so the plaintext can still be had; with --trust a failing outer layer
+fails the message.
 
 Header fields protected inside the encryption (RFC 9788, encrypt or triple-wrap
 --protect-headers) replace the outer ones in the output, so a Subject hidden as
@@ -163,9 +168,23 @@ func runDecrypt(opts *decryptOptions) error {
 			return err
 		}
 	}
-	res, err := encrypt.Decrypt(w, in, encrypt.DecryptOptions{
-		Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll,
-	})
+	// Issue #15 item 6: signed layers over the encryption are taken off unchecked
+	// (with a warning); --trust checks them.
+	unwrapped := &mime.Spool{}
+	defer unwrapped.Close()
+	layers, err := verify.UnwrapSigned(unwrapped, in, verify.UnwrapOptions{})
+	var res *encrypt.Result
+	if err == nil {
+		var ur io.Reader
+		if ur, err = unwrapped.Open(); err == nil {
+			res, err = encrypt.Decrypt(w, ur, encrypt.DecryptOptions{
+				Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll,
+			})
+		}
+	}
+	if err == nil && len(layers) > 0 {
+		res.Warnings = append([]string{verify.UnwrappedWarning(layers)}, res.Warnings...)
+	}
 	if err != nil {
 		abort()
 		// A verdict on the message (not for us, does not decrypt, not
