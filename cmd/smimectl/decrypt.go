@@ -30,6 +30,7 @@ type decryptOptions struct {
 	Require     []string // --require: signed, encrypted, signed-inner
 	Verbose     bool     // -v: one line per layer on standard error
 	annotateFlags
+	eolFlag
 
 	env *env
 }
@@ -128,6 +129,7 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
+	opts.eolFlag.addFlags(fs)
 	return cmd
 }
 
@@ -172,7 +174,8 @@ func runDecrypt(opts *decryptOptions) error {
 	// (with a warning); --trust checks them.
 	unwrapped := &mime.Spool{}
 	defer unwrapped.Close()
-	layers, err := verify.UnwrapSigned(unwrapped, in, verify.UnwrapOptions{})
+	rd, w, end := opts.eolFlag.apply(in, w)
+	layers, err := verify.UnwrapSigned(unwrapped, rd, verify.UnwrapOptions{})
 	var res *encrypt.Result
 	if err == nil {
 		var ur io.Reader
@@ -181,6 +184,9 @@ func runDecrypt(opts *decryptOptions) error {
 				Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll,
 			})
 		}
+	}
+	if err == nil {
+		err = end()
 	}
 	if err == nil && len(layers) > 0 {
 		res.Warnings = append([]string{verify.UnwrappedWarning(layers)}, res.Warnings...)
@@ -236,7 +242,11 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 			return err
 		}
 	}
-	res, verr := verify.Open(context.Background(), w, in, vopts)
+	rd, w, end := opts.eolFlag.apply(in, w)
+	res, verr := verify.Open(context.Background(), w, rd, vopts)
+	if verr == nil {
+		verr = end()
+	}
 	if res != nil {
 		for _, warning := range res.Warnings {
 			warn(e.Stderr, "%s", warning)

@@ -33,6 +33,7 @@ type verifyOptions struct {
 	Verbose bool // -v, --verbose: a summary line on standard error
 	annotateFlags
 	batchFlags
+	eolFlag
 	Paths []string // the arguments: messages, directories, Maildirs, mbox files
 
 	env *env
@@ -149,6 +150,23 @@ naming another one, fails the message (a warning with --sender-check warn); othe
 changes in transit are warnings. --json adds
 "protected_headers" with "hp", "fields", "hp_outer" and "differences".
 
+A message that is not signed at its top level but holds signed entities below
+it (a mailing list's multipart/mixed with the signed message and a footer, a
+message forwarded as message/rfc822) is searched, at most 8 levels and 1,000
+entities deep: each signed entity is checked as a message, the signers of a
+forwarded message against its own From (never the forwarder's), and the parts
+no signature covers fail the message, named, unless --allow-unsigned-parts
+accepts them; the message is then written as received. --json lists every part
+by IMAP section ("parts", with "covers", the section each signature covers),
+and --annotate gives each signer body.smime-part=<section>.
+
+--min-digest sha256 refuses SHA-1 in the signature and in the certificate
+signatures of its chain, as current clients do (the default, sha1, warns). The
+Date field is compared with each signer's signing time: further apart than
+--max-clock-skew (1h) is a warning, a failure with --strict-date. The content
+is written with the line ends of the message read (--eol input; lf or crlf
+choose), though the canonical CRLF form is what was hashed.
+
 --annotate is filter mode, for procmail and Sieve: the message is written as
 received, with an Authentication-Results header field (RFC 8601, method smime
 of RFC 7281) added at the top of its header, so the mail client can still check
@@ -246,6 +264,7 @@ be used with a batch.`,
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
 	opts.annotateFlags.addFlags(fs, "the message as received")
 	opts.batchFlags.addFlags(fs)
+	opts.eolFlag.addFlags(fs)
 	return cmd
 }
 
@@ -279,7 +298,11 @@ func runVerify(opts *verifyOptions) error {
 			return err
 		}
 	}
-	res, verr := verify.Open(context.Background(), w, in, vopts)
+	rd, w, end := opts.eolFlag.apply(in, w)
+	res, verr := verify.Open(context.Background(), w, rd, vopts)
+	if verr == nil {
+		verr = end()
+	}
 	if res != nil {
 		for _, warning := range res.Warnings {
 			warn(e.Stderr, "%s", warning)
