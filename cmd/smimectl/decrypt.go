@@ -72,6 +72,10 @@ longer verifies) are taken off without being checked, with a warning naming
 them, so the plaintext can still be had; with --trust a failing outer layer
 fails the message.
 
+The message is written with the line ends of the message read (--eol input, the
+default: LF in, LF out); --eol lf or crlf chooses. --min-digest, --max-clock-skew
+and --strict-date apply to the signed layers --trust checks, as in verify.
+
 Header fields protected inside the encryption (RFC 9788, encrypt or triple-wrap
 --protect-headers) replace the outer ones in the output, so a Subject hidden as
 "[...]" comes back; with --trust they are compared with the outer header as
