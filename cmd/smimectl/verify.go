@@ -153,7 +153,7 @@ changes in transit are warnings. --json adds
 A message that is not signed at its top level but holds signed entities below
 it (a mailing list's multipart/mixed with the signed message and a footer, a
 message forwarded as message/rfc822) is searched, at most 8 levels and 1,000
-entities deep: each signed entity is checked as a message, the signers of a
+entities deep and 16 signed parts: each signed entity is checked as a message, the signers of a
 forwarded message against its own From (never the forwarder's), and the parts
 no signature covers fail the message, named, unless --allow-unsigned-parts
 accepts them; the message is then written as received. --json lists every part

@@ -42,6 +42,12 @@ const MaxPartDepth = 8
 // when it looks for signed parts; more fail with a *mime.LimitError.
 const MaxParts = 1000
 
+// MaxSignedParts bounds how many signed entities [Open] checks in one
+// message: each is a whole verification (chains, revocation), so a message
+// of a thousand signed parts must not cost a thousand. More fail with a
+// *mime.LimitError (reason too-complex).
+const MaxSignedParts = 16
+
 // Part is one part of a message whose signatures are below its top level:
 // a signed entity, or a part that no signature covers.
 type Part struct {
@@ -125,6 +131,7 @@ type partWalker struct {
 	opts    Options
 	outer   mime.Header // the message's header fields other than Content-*
 	entries int
+	checked int // signed entities checked
 	parts   []*Part
 }
 
@@ -133,6 +140,13 @@ type partWalker struct {
 // (or AllowUnsignedParts) and every signed part is valid.
 func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spool, res *Result, opts Options) (*Result, error) {
 	outer, _ := e.Header.Split()
+	if opts.NetworkTimeout > 0 {
+		// One deadline for the network steps of every signed part, as for
+		// every signer of one message (--crl-total-timeout).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.NetworkTimeout)
+		defer cancel()
+	}
 	pw := &partWalker{ctx: ctx, opts: opts, outer: outer}
 	r, err := body.Open()
 	if err != nil {
@@ -341,6 +355,9 @@ func (pw *partWalker) signedMessage(msg *mime.Spool, name, mt string, origin *mi
 
 // check runs Open over one signed entity, with outer as its header fields.
 func (pw *partWalker) check(raw *mime.Spool, name, mt string, outer mime.Header, attached bool) error {
+	if pw.checked++; pw.checked > MaxSignedParts {
+		return partLimit("signed parts", MaxSignedParts)
+	}
 	r, err := raw.Open()
 	if err != nil {
 		return fmt.Errorf("verify: reading the spooled part: %w", err)

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,8 @@ func TestOpenSignedParts(t *testing.T) {
 		{"no signed part", mixed(footer, footer), allow, false, verify.ReasonNotSigned, nil},
 		{"nested 1000 deep", deep.String(), allow, false, verify.ReasonTooComplex, nil},
 		{"100000 parts", wide, allow, false, verify.ReasonTooComplex, nil},
+		{"17 signed parts", mixed(slices.Repeat([]string{entity}, verify.MaxSignedParts+1)...), allow, false, verify.ReasonTooComplex, nil},
+		{"16 signed parts", mixed(slices.Repeat([]string{entity}, verify.MaxSignedParts)...), allow, true, "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
