@@ -204,7 +204,9 @@ const (
 
 // Check is one check on one signer: "certificate", "digest-algorithm",
 // "signature", "fetch-intermediates", "signing-time", "chain",
-// "chain-signatures", "key-usage", "revocation" or "sender".
+// "chain-signatures", "key-usage", "revocation",
+// "date-matches-signing-time" (only when the message has a Date field and
+// the signature a signing time) or "sender".
 type Check struct {
 	Name   string `json:"name"`
 	Status Status `json:"status"`
