@@ -97,7 +97,8 @@ way.
 A body with 8-bit or binary bytes is encoded before it is signed, as RFC 8551
 section 3.1.3 asks: quoted-printable for text, base64 otherwise (-v says so), so
 that a mail hop that only carries 7-bit data can't break the signature; --binary
-signs it as is, for a transport known to be 8-bit clean.
+signs it as is, for a transport known to be 8-bit clean. The parts of a multipart
+body are not re-encoded: clear-signing one that holds 8-bit data warns.
 Signing warns about what recipients would otherwise discover: the signer's
 certificate sent without its issuer (give it with --intermediates), a certificate
 used outside its validity with --force, and a message with no From and no --from

@@ -69,8 +69,20 @@ func encodeBody(opts *Options, entity mime.Header, body io.Reader) (mime.Header,
 		mt = "text/plain" // RFC 2045 section 5.2's default
 	}
 	cte := strings.ToLower(strings.TrimSpace(entity.Get("Content-Transfer-Encoding")))
-	if opts.Binary || strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") {
+	if opts.Binary {
 		return entity, body, none, nil
+	}
+	if strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") {
+		// Parts are not re-encoded here (a multipart body has no transfer
+		// encoding of its own); a clear signature over 8-bit parts is said
+		// to be fragile once the body has been read.
+		check := &eightBitCheck{w: io.Discard}
+		return entity, io.TeeReader(body, check), func() {
+			if check.found && opts.Mode == Clear {
+				opts.note(true, "the %s body holds 8-bit data, signed as is: a mail hop that only carries 7-bit data "+
+					"will re-encode it and break the signature; encode its parts first or opaque-sign (--binary silences this)", mt)
+			}
+		}, nil
 	}
 	switch cte {
 	case "", "7bit", "8bit", "binary":

@@ -38,6 +38,9 @@ func TestSignNotes(t *testing.T) {
 			[]string{"note: the body is 8-bit"}, sign.Opaque, false},
 		{"binary", bin, sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain()}, "base64",
 			[]string{"note: the body is 8-bit (application/octet-stream): encoded as base64"}, sign.Clear, false},
+		{"8-bit multipart, clear", "From: Alice <alice@example.com>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGr\xc3\xbc\xc3\x9fe\r\n--b--\r\n",
+			sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain()}, "", []string{"warning: the multipart/mixed body holds 8-bit data, signed as is"}, sign.Clear, true},
 		{"8-bit text, Binary", text8, sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Binary: true}, "8bit", nil, sign.Clear, false},
 		{"no chain", msg, sign.Options{Key: alice.Key, Certificate: alice.Cert}, "",
 			[]string{`warning: the signature carries no issuer of the signer's certificate: "CN=smimectl lab intermediate CA,O=smimectl lab" is missing`}, sign.Clear, true},
