@@ -3,6 +3,7 @@ module github.com/smimectl/smimectl
 go 1.26.0
 
 require (
+	github.com/cloudflare/circl v1.6.5
 	github.com/emersion/go-message v0.18.2
 	github.com/go-ldap/ldap/v3 v3.4.15
 	github.com/miekg/pkcs11 v1.1.2

@@ -86,6 +86,11 @@ type annotateJob struct {
 // decrypt, the opened content. The verification error is reported on standard
 // error after the message was written, and the run succeeds.
 func runAnnotate(j annotateJob) error {
+	if j.opts.Form == verify.FormAuto {
+		// A mail filter reads mail: the message goes back out with the
+		// verdict added, which a bare CMS file has no header for.
+		j.opts.Form = verify.FormMIME
+	}
 	in, err := openInput(j.e, j.io.In)
 	if err != nil {
 		return err
@@ -158,6 +163,9 @@ func runVerifyAnnotate(opts *verifyOptions) error {
 			if opts.Verbose && verr == nil {
 				fmt.Fprintf(e.Stderr, "smimectl: verified: %s\n", summary(res))
 			}
+			if verr == nil {
+				learnCapabilities(e, &opts.capsFlags, res)
+			}
 		}})
 }
 
@@ -188,7 +196,7 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 	// Encrypted-only mail is decrypted and marked smime=none (--require signed refuses it).
 	vopts.AllowUnsigned = true
 	return runAnnotate(annotateJob{e: e, io: opts.ioFlags, opts: vopts, authservID: id, release: true, perm: modePrivate,
-		report: func(res *verify.Result, _ error) {
+		report: func(res *verify.Result, verr error) {
 			if res == nil {
 				return
 			}
@@ -197,6 +205,9 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 			}
 			if opts.Verbose {
 				reportLayers(e.Stderr, res)
+			}
+			if verr == nil {
+				learnCapabilities(e, &opts.capsFlags, res)
 			}
 		}})
 }

@@ -285,6 +285,18 @@ func (t *tempFiles) mkdirAll(dir string, perm fs.FileMode) ([]string, error) {
 	return made, nil
 }
 
+// recordDirs records directories a run made inside one it made or was
+// given (decrypt --out-dir's subdirectories), for a signal to remove if
+// they are empty; they go first, as the deeper ones.
+func (t *tempFiles) recordDirs(dirs ...string) {
+	if t == nil {
+		return
+	}
+	t.lock()
+	defer t.unlock()
+	t.dirs = append(slices.Clone(dirs), t.dirs...)
+}
+
 // dropDirs forgets the directories mkdirAll made; with remove, it removes
 // those that are empty first (a failed run leaves no empty directory).
 func (t *tempFiles) dropDirs(made []string, remove bool) {

@@ -25,7 +25,7 @@ func execCmd(t *testing.T, cmd *cobra.Command, argv []string) int {
 }
 
 func TestNewSignCmd(t *testing.T) {
-	defaults := signOptions{Mode: "clear", Digest: "sha256", Include: "chain"}
+	defaults := signOptions{Mode: "clear", Include: "chain", OutForm: "der"}
 	tests := []struct {
 		name string
 		newF func(*env, func(*signOptions) error) *cobra.Command
@@ -42,11 +42,15 @@ func TestNewSignCmd(t *testing.T) {
 				ioFlags: ioFlags{In: "m.eml", Out: "s.eml"}, keyFlags: keyFlags{P12: "a.p12", PassFile: "p"},
 				Mode: "opaque", Intermediates: []string{"i1.pem", "i2.pem"}, Digest: "sha512", PSS: true,
 				Include: "chain+root", KeyID: true, From: "a@example.com", Force: true, NoCapabilities: true, At: "2026-01-01",
-				MaxAge: 48 * time.Hour}},
+				MaxAge: 48 * time.Hour, OutForm: "der"}},
+		// Issue #15 item 2: a detached signature over a file.
+		{"sign detached pem", newSignCmd, []string{"--detached", "--outform", "pem", "--in", "data.bin"}, exitOK,
+			signOptions{ioFlags: ioFlags{In: "data.bin"}, Mode: "clear", Include: "chain", Detached: true, OutForm: "pem"}},
+		{"bad outform", newSignCmd, []string{"--detached", "--outform", "base64"}, exitUsage, signOptions{}},
 		{"clear-sign fixes the mode", newClearSignCmd, []string{"--key", "k", "--cert", "c"}, exitOK,
-			signOptions{keyFlags: keyFlags{Key: "k", Cert: "c"}, Mode: "clear", Digest: "sha256", Include: "chain"}},
+			signOptions{keyFlags: keyFlags{Key: "k", Cert: "c"}, Mode: "clear", Include: "chain"}},
 		{"opaque-sign fixes the mode", newOpaqueSignCmd, nil, exitOK,
-			signOptions{Mode: "opaque", Digest: "sha256", Include: "chain"}},
+			signOptions{Mode: "opaque", Include: "chain"}},
 		{"opaque-sign has no --mode", newOpaqueSignCmd, []string{"--mode", "clear"}, exitUsage, signOptions{}},
 		{"bad mode", newSignCmd, []string{"--mode", "triple"}, exitUsage, signOptions{}},
 		{"bad digest", newSignCmd, []string{"--digest", "sha1"}, exitUsage, signOptions{}},
@@ -55,7 +59,7 @@ func TestNewSignCmd(t *testing.T) {
 		{"sign from certificate sources", newSignCmd,
 			[]string{"--from", "a@example.com", "--certs", "lab", "--certs", "ldap://h:389/dc=x", "--attr-order", "smime-first",
 				"--lookup-timeout", "5s", "--no-proxies", "-v"},
-			exitOK, signOptions{Mode: "clear", Digest: "sha256", Include: "chain", From: "a@example.com", Verbose: true,
+			exitOK, signOptions{Mode: "clear", Include: "chain", From: "a@example.com", Verbose: true, OutForm: "der",
 				certSourceFlags: certSourceFlags{Certs: []string{"lab", "ldap://h:389/dc=x"}, NoProxies: true,
 					AttrOrder: "smime-first", Timeout: 5 * time.Second}}},
 		{"bad attribute order", newSignCmd, []string{"--attr-order", "ad"}, exitUsage, signOptions{}},

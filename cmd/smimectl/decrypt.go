@@ -29,8 +29,13 @@ type decryptOptions struct {
 	dateFlags            // --max-clock-skew, --strict-date, with --trust
 	Require     []string // --require: signed, encrypted, signed-inner
 	Verbose     bool     // -v: one line per layer on standard error
+	informFlags
 	annotateFlags
 	eolFlag
+	batchFlags
+	OutDir    string   // --out-dir: with several messages, where each decrypted one goes
+	Paths     []string // the arguments: messages, directories, Maildirs, mbox files
+	capsFlags          // --capabilities-db: with --trust, what valid signers advertised is remembered
 
 	env *env
 }
@@ -38,7 +43,7 @@ type decryptOptions struct {
 func newDecryptCmd(e *env, runF func(*decryptOptions) error) *cobra.Command {
 	opts := &decryptOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "decrypt {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags]",
+		Use:   "decrypt {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags] [<path>...]",
 		Short: "Decrypt an S/MIME encrypted message",
 		Long: `Decrypt a message as the guide's Figure 1.19 and Chapter 6 "Viewing an Encrypted
 E-Mail Message" describe: find the recipient entry that names your certificate
@@ -70,7 +75,9 @@ layer and leaves any signature inside it for verify; signed layers over the
 encryption (a gateway that signed the encrypted message, a signature that no
 longer verifies) are taken off without being checked, with a warning naming
 them, so the plaintext can still be had; with --trust a failing outer layer
-fails the message.
+fails the message. With --trust, the S/MIME
+capabilities the signers of a valid message advertised are remembered in
+--capabilities-db, as verify does, for encrypt to choose the cipher.
 
 The message is written with the line ends of the message read (--eol input, the
 default: LF in, LF out); --eol lf or crlf chooses. --min-digest, --max-clock-skew
@@ -92,7 +99,35 @@ whenever the message was written, whatever the verdict: the verdict is in
 the field, and the reason still goes to standard error. Only when nothing
 could be written (a bad flag, an unreadable key or file, an unwritable --out,
 a full or missing TMPDIR: 2, or 75 where trying again can help) is it
-non-zero, and then nothing is written. --annotate can't be used with --json.`,
+non-zero, and then nothing is written. --annotate can't be used with --json.
+
+Batches: with <path> arguments and --trust, decrypt opens every message they
+hold as it opens one with --trust, and prints one result per message, as
+verify <path>... does and with the same inputs (files, directories searched
+for --glob, Maildirs, mbox files; "-" for standard input), order, --jobs,
+--json lines, --junit, --expect, --skip-unsigned, summary line, progress bar,
+--quiet and exit status. --trust is required: a batch says of every message
+whether it passed, and without --trust the signatures inside would go
+unchecked. No plaintext is written unless --out-dir names a directory:
+standard output holds the results, and many messages can't share one --out.
+With --out-dir, each message that passed is written to a file of its own,
+DIR/<its path as given, without a leading "/" or ".." elements>, with "#N"
+after an mbox's name (--out-dir plain ~/Maildir writes
+plain/home/you/Maildir/cur/...), mode 0600 in directories of mode 0700,
+through a temporary file that gets its name only when it is complete. A name
+that is taken already is never written over, nor a symbolic link under DIR
+followed out of it: that message is an error (exit status 2), so a second run
+into the same directory writes nothing. DIR itself is not read as input, and
+--json gives each file as "out". --out, --annotate and -v can't be used with
+a batch, nor --out-dir with standard input.
+
+A bare CMS file (DER, PEM or bare base64: a saved smime.p7m, openssl cms
+-encrypt -outform DER) is detected and decrypted as such, and its content
+written as it is; --inform smime, der or pem forces a form, and with --trust
+--signer names the signer of a bare signed layer. Content encrypted
+without a MIME header is a body with RFC 2045's defaults: the blank line is
+written between the header and it; under a CBC cipher such a body must be
+text, as garbage is refused like a wrong key.`,
 		Example: `  # Decrypt with a PKCS#12 file.
   smimectl decrypt --p12 bob.p12 --pass-file pass < sealed.eml > plain.eml
 
@@ -105,12 +140,19 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
   # Open a triple-wrapped message, checking both signatures.
   smimectl decrypt --p12 bob.p12 --pass-file pass --trust root.crt --require signed-inner -v < triple.eml
 
+  # Decrypt every message of a Maildir into plain/, checking every signature.
+  smimectl decrypt --p12 bob.p12 --pass-file pass --trust root.crt --out-dir plain ~/Maildir
+
   # In a procmail recipe: decrypt what can be, annotate everything.
   :0 fw
   | smimectl decrypt --annotate --p12 bob.p12 --pass-file pass --trust root.crt`,
-		Args:              noArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			opts.batchFlags.setGiven(cmd.Flags())
+			if cmd.Flags().Changed("out-dir") {
+				opts.batchFlags.given = true
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -132,7 +174,12 @@ non-zero, and then nothing is written. --annotate can't be used with --json.`,
 	opts.dateFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
+	opts.informFlags.addFlags(fs, true)
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
+	opts.batchFlags.addFlags(fs, true)
+	fs.StringVar(&opts.OutDir, "out-dir", "", "with several messages: write each decrypted message into `directory`, named after its input")
+	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
+	opts.capsFlags.addFlags(fs)
 	opts.eolFlag.addFlags(fs)
 	return cmd
 }
@@ -151,8 +198,28 @@ func runDecrypt(opts *decryptOptions) error {
 	if len(opts.Trust) == 0 && len(opts.Require) > 0 {
 		return usagef([]string{"give the trusted roots with --trust to check signed layers"}, "--require needs --trust")
 	}
+	if err := checkInArgs("decrypt", opts.In, opts.Paths); err != nil {
+		return err
+	}
+	if opts.batchFlags.isBatch(opts.Paths) {
+		if _, err := opts.checkBatch(); err != nil {
+			return err // before the key is opened
+		}
+		id, err := opts.keyFlags.loadIdentity(e, "")
+		if err != nil {
+			return err
+		}
+		return runDecryptBatch(opts, &verify.Identity{Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll})
+	}
 	if opts.annotating() {
 		return runDecryptAnnotate(opts)
+	}
+	form, err := opts.informFlags.form()
+	if err != nil {
+		return err
+	}
+	if opts.Signer != "" && len(opts.Trust) == 0 {
+		return usagef([]string{"give the trusted roots with --trust to check signed layers"}, "--signer needs --trust")
 	}
 	id, err := opts.keyFlags.loadIdentity(e, "")
 	if err != nil {
@@ -179,13 +246,13 @@ func runDecrypt(opts *decryptOptions) error {
 	unwrapped := &mime.Spool{}
 	defer unwrapped.Close()
 	rd, w, end := opts.eolFlag.apply(in, w)
-	layers, err := verify.UnwrapSigned(unwrapped, rd, verify.UnwrapOptions{})
+	layers, err := verify.UnwrapSigned(unwrapped, rd, verify.UnwrapOptions{Form: form})
 	var res *encrypt.Result
 	if err == nil {
 		var ur io.Reader
 		if ur, err = unwrapped.Open(); err == nil {
 			res, err = encrypt.Decrypt(w, ur, encrypt.DecryptOptions{
-				Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll,
+				Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll, Form: form,
 			})
 		}
 	}
@@ -224,7 +291,8 @@ func runDecrypt(opts *decryptOptions) error {
 func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags,
+		informFlags: opts.informFlags, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err
@@ -271,5 +339,6 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 		abort()
 		return verr
 	}
+	learnCapabilities(e, &opts.capsFlags, res)
 	return commit()
 }

@@ -43,6 +43,7 @@ type encryptOptions struct {
 	OutDir          string   // --out-dir: where --bcc separate writes its messages
 	ProtectHeaders  bool     // --protect-headers: header fields inside the encryption (RFC 9788)
 	KeepSubject     bool     // --keep-subject: leave the outer Subject readable
+	capsFlags                // --capabilities-db: what recipients are known to read
 
 	env *env
 }
@@ -76,11 +77,21 @@ and warns. The sender is a recipient too, so that the sent copy stays readable
 --from finds one in --certs; --no-self turns this off.
 
 --cipher is the ordered policy (the guide's EncryptionAlgorithms): the first
-cipher every recipient can read is used. Without knowledge of the recipients'
-clients, AES-CBC is assumed readable by all and AES-GCM is used only when it
-comes first. The default, aes-256-cbc, reaches the most clients (gpgsm and NSS
-read no AES-GCM); aes-256-gcm, which also detects tampering, is recommended
-where every recipient reads it, and gives smime-type=authEnveloped-data.
+cipher every recipient is known to read is used. What a recipient reads is
+learnt from its signed mail: verify, and decrypt --trust, remember the S/MIME
+capabilities (RFC 8551 2.5.2) every valid signer advertised, with the signing
+time, in --capabilities-db (newer mail replaces older); failing that, the
+certificate's smimeCapabilities extension (RFC 4262) says. A recipient of unknown
+capabilities is assumed to read AES-CBC only. So the default list, aes-256-gcm
+then aes-256-cbc, gives AES-256-GCM (smime-type=authEnveloped-data, which also
+detects tampering) when every recipient advertised it, and AES-256-CBC, which
+reaches the most clients (gpgsm and NSS read no AES-GCM), otherwise. --cipher
+aes-256-gcm alone uses AES-GCM whatever is known; --cipher aes-256-cbc alone
+never does. RSA recipients that advertised rsaes-oaep get RSA-OAEP key
+transport; --oaep gives it to every RSA recipient. -v says, for each recipient,
+what is known (signed mail of which date, the certificate extension, or
+nothing) and which cipher and key transport were chosen; --json records the
+same.
 
 --protect-headers copies the header fields (From, To, Cc, Subject, Date,
 Message-ID, ...; not Bcc) into the encrypted part, marked hp="cipher" (RFC 9788
@@ -140,13 +151,14 @@ func (opts *encryptOptions) addRecipientFlags(fs *pflag.FlagSet) {
 	opts.certSourceFlags.addFlags(fs)
 	fs.IntVar(&opts.MaxRecipients, "max-recipients", certsel.DefaultMaxRecipients, "refuse to look up more than `n` recipient addresses")
 	fs.StringVar(&opts.From, "from", "", "the sender's `address`, whose certificate in --certs is a recipient too")
-	fs.StringVar(&opts.Cipher, "cipher", "aes-256-cbc", "ordered, comma-separated cipher `list`: aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc (aes-256-gcm recommended)")
-	fs.BoolVar(&opts.OAEP, "oaep", false, "use RSA-OAEP (SHA-256) instead of RSA PKCS#1 v1.5 for RSA recipients")
+	fs.StringVar(&opts.Cipher, "cipher", "aes-256-gcm,aes-256-cbc", "ordered, comma-separated cipher `list`: aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc; the first every recipient is known to read is used")
+	fs.BoolVar(&opts.OAEP, "oaep", false, "use RSA-OAEP (SHA-256) for every RSA recipient, not only those that advertised it, instead of RSA PKCS#1 v1.5")
 	fs.BoolVar(&opts.KeyID, "keyid", false, "identify recipients by subject key identifier instead of issuer and serial number")
 	fs.BoolVar(&opts.NoSelf, "no-self", false, "do not encrypt to the sender")
 	fs.BoolVar(&opts.AllowMissing, "allow-missing", false, "encrypt for the recipients that have a certificate and warn about the others")
 	fs.BoolVar(&opts.ProtectHeaders, "protect-headers", false, protectHeadersUsage+"; the outer Subject becomes \"[...]\"")
 	fs.BoolVar(&opts.KeepSubject, "keep-subject", false, "with --protect-headers: leave the outer Subject readable instead of \"[...]\"")
+	opts.capsFlags.addFlags(fs)
 	markFileFlag(fs, "recipient-cert", certExts...)
 }
 
@@ -163,6 +175,8 @@ type encryptPlan struct {
 	found  map[string]*certsel.Selection
 	why    map[string]*certsel.NoMatchError
 	warned map[string]bool
+	// plans holds the cipher plan of every message written, in order.
+	plans []encrypt.Plan
 }
 
 // runEncrypt loads the certificates, works out the recipients, and writes the
@@ -219,7 +233,7 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 		}
 		ciphers = append(ciphers, c)
 	}
-	if _, err := encrypt.ChooseCipher(ciphers); err != nil {
+	if err := encrypt.CheckCiphers(ciphers); err != nil {
 		return nil, usagef(nil, "--cipher: %s", libraryDetail(err))
 	}
 	recips, err := loadCertificates("--recipient-cert", opts.RecipientCerts)
@@ -266,8 +280,42 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 		KeepSubject:    opts.KeepSubject,
 		SubjectKeyID:   opts.KeyID,
 		Now:            func() time.Time { return p.now },
+		Capabilities:   knownCapabilities(e, opts.capsFlags.openExisting(e)),
+		OnPlan:         func(pl encrypt.Plan) { p.plans = append(p.plans, pl); p.explain(opts, pl) },
 	}
 	return p, nil
+}
+
+// explain is -v's account of a plan (issue #18 item 2): the cipher and why, then
+// per recipient what is known of its client and its key transport.
+func (p *encryptPlan) explain(opts *encryptOptions, pl encrypt.Plan) {
+	if !opts.Verbose {
+		return
+	}
+	w := opts.env.Stderr
+	fmt.Fprintf(w, "smimectl: cipher %s: %s\n", pl.Cipher, pl.Why)
+	for _, rp := range pl.Recipients {
+		fmt.Fprintf(w, "smimectl: %s: %s; key transport %s\n", p.label(opts, rp.Certificate), rp.Why, rp.KeyTransport())
+	}
+}
+
+// label names a recipient certificate by the address it was looked up for, or
+// its holder.
+func (p *encryptPlan) label(opts *encryptOptions, c *x509.Certificate) string {
+	addrs := make([]string, 0, len(p.found))
+	for a, sel := range p.found {
+		if sel != nil && sel.Certificate.Equal(c) {
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) > 0 {
+		slices.Sort(addrs)
+		return strings.Join(addrs, ", ")
+	}
+	if p.self != nil && p.self.Equal(c) && opts.From != "" {
+		return opts.From
+	}
+	return holder(c)
 }
 
 // selfCert returns the sender's encryption certificate: --cert or --p12 if

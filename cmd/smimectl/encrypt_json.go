@@ -3,9 +3,11 @@ package main
 import (
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/encrypt"
@@ -17,9 +19,11 @@ import (
 // came from. Field names are stable.
 type encryptReport struct {
 	jsonHead
-	Cipher     string            `json:"cipher"`
-	Recipients []recipientReport `json:"recipients"`
-	Out        string            `json:"out"`
+	Cipher string `json:"cipher"`
+	// CipherReason says why Cipher was chosen (issue #18 item 2).
+	CipherReason string            `json:"cipher_reason"`
+	Recipients   []recipientReport `json:"recipients"`
+	Out          string            `json:"out"`
 }
 
 type recipientReport struct {
@@ -31,20 +35,61 @@ type recipientReport struct {
 	Origin  string `json:"origin,omitempty"` // the --certs source it was found in
 	// FingerprintSHA256 is the certificate's SHA-256 fingerprint.
 	FingerprintSHA256 string `json:"fingerprint_sha256"`
+	cert              *x509.Certificate
+	// Cipher is the cipher of the message this recipient gets (with --bcc
+	// separate, a Bcc recipient's message may differ), KeyTransport its key
+	// management, Capabilities what is known of its client.
+	Cipher       string      `json:"cipher,omitempty"`
+	KeyTransport string      `json:"key_transport,omitempty"`
+	Capabilities *capsReport `json:"capabilities,omitempty"`
+}
+
+// capsReport is what encrypt knew of a recipient's client.
+type capsReport struct {
+	Source string     `json:"source"`         // "signed-mail", "certificate-extension" or "unknown"
+	Date   *time.Time `json:"date,omitempty"` // the signing time of the mail, for "signed-mail"
+	// Ciphers are the advertised ciphers encrypt writes, most preferred first.
+	Ciphers []string `json:"ciphers"`
+	OAEP    bool     `json:"rsaes_oaep"` // RSAES-OAEP advertised
+	Reads   bool     `json:"reads_cipher"`
+	Reason  string   `json:"reason"`
+}
+
+// addPlan fills in the cipher, key transport and capabilities of r from the
+// first plan that has its certificate.
+func (r *recipientReport) addPlan(plans []encrypt.Plan, c *x509.Certificate) {
+	for _, pl := range plans {
+		for _, rp := range pl.Recipients {
+			if !rp.Certificate.Equal(c) {
+				continue
+			}
+			k := rp.Capabilities
+			cr := &capsReport{Source: k.Source.String(), Ciphers: []string{}, OAEP: k.OAEP, Reads: rp.Reads, Reason: rp.Why}
+			if k.Source == encrypt.SourceSignedMail {
+				at := k.At.UTC()
+				cr.Date = &at
+			}
+			for _, x := range k.Ciphers {
+				cr.Ciphers = append(cr.Ciphers, x.String())
+			}
+			r.Cipher, r.KeyTransport, r.Capabilities = pl.Cipher.String(), rp.KeyTransport(), cr
+			return
+		}
+	}
 }
 
 func certReport(addr, role, origin string, c *x509.Certificate) recipientReport {
 	return recipientReport{Address: addr, Role: role, Subject: certinfo.Name(c.Subject), Issuer: certinfo.Name(c.Issuer),
-		Serial: strings.ToUpper(c.SerialNumber.Text(16)), Origin: origin, FingerprintSHA256: verify.Fingerprint(c)}
+		Serial: strings.ToUpper(c.SerialNumber.Text(16)), Origin: origin, FingerprintSHA256: verify.Fingerprint(c), cert: c}
 }
 
 // report describes what runEncrypt did, for --json.
 func (p *encryptPlan) report(opts *encryptOptions) (*encryptReport, error) {
-	c, err := encrypt.ChooseCipher(p.opts.Ciphers)
-	if err != nil {
-		return nil, err
+	if len(p.plans) == 0 {
+		return nil, errors.New("no message was encrypted")
 	}
-	r := &encryptReport{jsonHead: newJSONHead(opts.In), Cipher: c.String(), Out: opts.Out, Recipients: []recipientReport{}}
+	r := &encryptReport{jsonHead: newJSONHead(opts.In), Cipher: p.plans[0].Cipher.String(), CipherReason: p.plans[0].Why,
+		Out: opts.Out, Recipients: []recipientReport{}}
 	if opts.OutDir != "" {
 		r.Out = opts.OutDir
 	}
@@ -63,6 +108,9 @@ func (p *encryptPlan) report(opts *encryptOptions) (*encryptReport, error) {
 	}
 	if p.self != nil {
 		r.Recipients = append(r.Recipients, certReport(opts.From, "sender", "", p.self))
+	}
+	for i := range r.Recipients {
+		r.Recipients[i].addPlan(p.plans, r.Recipients[i].cert)
 	}
 	return r, nil
 }

@@ -30,6 +30,10 @@ type env struct {
 	// ReadPIN asks the user for a smart card's PIN without echo; nil means
 	// there is no terminal to ask on.
 	ReadPIN func(prompt string) ([]byte, error)
+	// Terminal reports whether descriptor fd (1: standard output, 2:
+	// standard error) is a terminal, and its width in columns; nil means
+	// neither is (a batch draws its progress bar only on a terminal).
+	Terminal func(fd int) (width int, ok bool)
 
 	// release holds what a command opened for its whole run (smart-card
 	// sessions), closed by run when the command ends.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/smimectl/smimectl/internal/batch"
 	"github.com/smimectl/smimectl/internal/keys"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
@@ -169,6 +170,9 @@ var classify = []func(error) (int, bool){
 	asCode(func(*verify.AmbiguousCertificateError) int { return exitFailed }),
 	asCode(func(*revocation.RevokedError) int { return exitFailed }),
 	isCode(verify.ErrNotSigned, exitFailed),
+	// An mbox message larger than a batch holds: a bound a hostile
+	// sender meets, as too-complex messages are (issue #13).
+	isCode(batch.ErrMessageTooLarge, exitFailed),
 	isCode(verify.ErrNoKey, exitFailed),
 	asCode(func(*verify.RequirementError) int { return exitFailed }),
 	asCode(func(*verify.DepthError) int { return exitFailed }),

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // Flag groups shared by several commands (STYLE rule 2). Each is a handful of fields
@@ -310,4 +312,54 @@ func maxArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// informFlags say how the input presents the message (issue #15 item 1):
+// --inform forces the form detection would find, --signer names the
+// signer a bare CMS file (which has no From) is checked against.
+type informFlags struct {
+	Inform string // --inform: smime, der or pem; "" detects
+	Signer string // --signer: the mail address a valid signer must carry
+}
+
+func (f *informFlags) addFlags(fs *pflag.FlagSet, signer bool) {
+	fs.StringVar(&f.Inform, "inform", "", "read the input as `form` smime (a mail message), der or pem (a bare CMS file) instead of detecting it")
+	if signer {
+		fs.StringVar(&f.Signer, "signer", "", "require a valid signer whose certificate carries `address`; input without a From field (a bare CMS file, --content) is checked against it alone")
+	}
+}
+
+// form reads --inform.
+func (f *informFlags) form() (verify.Form, error) {
+	form, err := verify.ParseForm(f.Inform)
+	if err != nil {
+		return form, usagef(nil, "--inform %q: want smime, der or pem", f.Inform)
+	}
+	return form, nil
+}
+
+// signer reads --signer: one bare address, such as alice@example.com.
+func (f *informFlags) signer() (string, error) {
+	if f.Signer == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(f.Signer)
+	if err != nil || a.Name != "" || a.Address != strings.TrimSpace(f.Signer) {
+		return "", usagef(nil, "--signer %q is not a mail address such as alice@example.com", f.Signer)
+	}
+	return a.Address, nil
+}
+
+// apply sets the form and signer of vopts.
+func (f *informFlags) apply(vopts *verify.Options) error {
+	form, err := f.form()
+	if err != nil {
+		return err
+	}
+	signer, err := f.signer()
+	if err != nil {
+		return err
+	}
+	vopts.Form, vopts.Signer = form, signer
+	return nil
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/smimectl/smimectl/internal/testpeer"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,16 @@ func TestGoldenJSON(t *testing.T) {
 	ceo := sm(t, 0, bytes.Replace(msg, []byte("From: Alice <alice@example.com>"), []byte(`From: Alice <alice@example.com>, "CEO" <ceo@example.com>`), 1),
 		args([]string{"clear-sign"}, alice)...)
 
+	// Issue #15 items 1 and 2: a bare DER file, a detached signature over a file.
+	bareDER, err := testpeer.SMIMEBody(opaque)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("data.txt", msg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	detached := sm(t, 0, nil, args([]string{"sign", "--detached", "--in", "data.txt"}, alice)...)
+
 	cases := []struct {
 		name  string
 		exit  int
@@ -105,9 +117,48 @@ func TestGoldenJSON(t *testing.T) {
 		{"cert-verify-untrusted", 1, nil, []string{"cert-verify", f("alice-sign.crt"), "--trust", filepath.Join(other, "root.crt"), "--revocation", "off", "--at", at, "--json"}},
 		{"verify-changed", 1, bytes.Replace(clear, []byte("Meet at noon."), []byte("Meet at nine."), 1), args([]string{"verify"}, checks)},
 		{"inspect-not-smime", 0, msg, []string{"inspect", "--json"}},
+		{"verify-bare-der", 0, bareDER, args([]string{"verify", "--signer", "alice@example.com"}, checks)},
+		{"verify-detached", 0, detached, args([]string{"verify", "--content", "data.txt"}, checks)},
+		{"inspect-bare-detached", 0, detached, []string{"inspect", "--json"}},
 		// Issue #15 item 5: a signed message in a mailing list's wrapper.
 		{"verify-list-footer", 1, listWrap(sm(t, 0, msg, args([]string{"clear-sign"}, alice)...)), args([]string{"verify"}, checks)},
 	}
+	// Issue #13 item 3: the JSON Lines of a batch (verify, decrypt --trust
+	// with --out-dir, inspect over a directory and an mbox), one object a
+	// line, each validated against its command's schema by
+	// TestSchemaGolden like the objects above.
+	if err := os.Mkdir("batch", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"batch/clear.eml": clear, "batch/changed.eml": bytes.Replace(clear, []byte("Meet at noon."), []byte("Meet at nine."), 1),
+		"batch/plain.eml": msg, "batch/sealed.eml": sealed, "batch/triple.eml": triple,
+		"inbox": slices.Concat([]byte("From alice@example.com Thu Jan  1 00:00:00 2026\n"), opaque, []byte("\n"),
+			[]byte("From alice@example.com Thu Jan  1 00:01:00 2026\n"), cosigned, []byte("\n")),
+	} {
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batches := []struct {
+		name string
+		exit int
+		args []string
+	}{
+		{"verify-batch", 1, args([]string{"verify", "batch", "inbox", "--skip-unsigned"}, checks)},
+		{"decrypt-batch", 1, args([]string{"decrypt", "batch", "inbox", "--out-dir", "plain"}, bob, checks)},
+		{"inspect-batch", 0, []string{"inspect", "--json", "batch", "inbox"}},
+	}
+	for _, tc := range batches {
+		t.Run(tc.name, func(t *testing.T) {
+			out := sm(t, tc.exit, nil, tc.args...)
+			for line := range bytes.Lines(out) {
+				checkBatchLine(t, line)
+			}
+			compareGolden(t, filepath.Join(golden, tc.name+".jsonl"), out)
+		})
+	}
+
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := sm(t, tc.exit, tc.input, tc.args...)
@@ -116,24 +167,76 @@ func TestGoldenJSON(t *testing.T) {
 				t.Fatalf("output is not one line of JSON (%v): %q", err, out)
 			}
 			checkErrorIsStderr(t, out, stderr)
-			path := filepath.Join(golden, tc.name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v; run go test ./cmd/smimectl -run TestGoldenJSON -update", err)
-			}
-			if !bytes.Equal(pretty.Bytes(), want) {
-				t.Errorf("%s differs from the golden file; if the change is meant, run go test ./cmd/smimectl -run TestGoldenJSON -update and review the diff\ngot:\n%s", path, pretty.Bytes())
-			}
+			compareGolden(t, filepath.Join(golden, tc.name+".json"), pretty.Bytes())
 		})
+	}
+}
+
+// compareGolden compares got with the golden file path, or writes it there
+// with -update.
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; run go test ./cmd/smimectl -run TestGoldenJSON -update", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; if the change is meant, run go test ./cmd/smimectl -run TestGoldenJSON -update and review the diff\ngot:\n%s", path, got)
+	}
+}
+
+// checkBatchLine checks one line of a batch's JSON Lines: one JSON object
+// with no key twice (issue #13 item 3: the batch fields and the message's
+// object come from one helper), "error" and "reason" both or neither, no
+// package prefixes, and "error" the line's "detail" (what the text output
+// says) when the message failed.
+func checkBatchLine(t *testing.T, line []byte) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not a JSON object: %q", line)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[key.(string)] {
+			t.Errorf("key %q twice in %s", key, line)
+		}
+		seen[key.(string)] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var obj struct{ Input, Verdict, Detail, Reason, Error, Expected string }
+	if err := json.Unmarshal(line, &obj); err != nil {
+		t.Fatal(err)
+	}
+	if obj.Input == "" {
+		t.Errorf("no input: %s", line)
+	}
+	if (obj.Error == "") != (obj.Reason == "") {
+		t.Errorf("error %q with reason %q: both or neither", obj.Error, obj.Reason)
+	}
+	for _, p := range []string{"verify: ", "chain: ", "revocation: ", "decrypt: ", "cms: ", "batch: "} {
+		if strings.Contains(obj.Error, p) {
+			t.Errorf("error %q has the package prefix %q", obj.Error, p)
+		}
+	}
+	if (obj.Verdict == "fail" || obj.Verdict == "error") && obj.Expected == "" && obj.Error != obj.Detail {
+		t.Errorf("error %q is not the detail %q", obj.Error, obj.Detail)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/smimectl/smimectl/internal/batch"
 	"io"
 	"strings"
 	"time"
@@ -14,8 +15,11 @@ import (
 
 // inspectOptions are the options of inspect.
 type inspectOptions struct {
-	In   string // --in: the message; "" or "-" is standard input
-	JSON bool   // --json: one JSON object instead of text
+	In    string   // --in: the message; "" or "-" is standard input
+	JSON  bool     // --json: one JSON object instead of text
+	Paths []string // the arguments: messages, directories, Maildirs, mbox files
+	batchFlags
+	informFlags
 
 	env *env
 }
@@ -23,7 +27,7 @@ type inspectOptions struct {
 func newInspectCmd(e *env, runF func(*inspectOptions) error) *cobra.Command {
 	opts := &inspectOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "inspect [--json] [--in <file>]",
+		Use:   "inspect [--json] [--in <file> | <path>...]",
 		Short: "Show the layers of an S/MIME message without checking them",
 		Long: `Show the layer tree of an S/MIME message without keys and without checking
 anything: for each signed layer (multipart/signed, application/pkcs7-mime or the
@@ -33,6 +37,15 @@ application/x-pkcs7-* legacy types, BER or DER) the digest algorithms, the signe
 authEnveloped layer its recipients (identifier and key management) and content
 cipher. Signed layers are descended into; an encrypted layer ends the tree, since
 its content needs a key. A message nested more than 8 layers deep is an error.
+
+inspect describes and never judges: signatures are not checked, and
+a layer verify refuses but whose structure can be read — a signature part that
+is not CMS or carries content of its own, a detached signature (its content is
+elsewhere: verify --content) — is shown with a "note"; an entity inside a layer
+that can't be read ends the tree with a note on that layer. The exit status is
+1 only for input whose outermost entity can't be read at all, beyond the depth
+limit, or for a fault of this machine. Bare CMS files (DER, PEM, bare base64)
+are detected as verify detects them; --inform forces a form.
 
 With --json the output is one object: "layers" (outermost first) and
 "content_type" (the innermost entity's media type, when reached). Each layer has
@@ -50,15 +63,30 @@ header fields (RFC 9788: hp="clear" or hp="cipher" on its Content-Type),
 "protected_headers" lists them: "hp", "fields" (each "name", "value"),
 "hp_outer" (the outer fields as the sender recorded them) and "differences"
 (each "field", "kind" — changed, added or missing in transit, obscured or
-removed by the sender — and "protected", "outer", "sent").`,
+removed by the sender — and "protected", "outer", "sent").
+
+With <path> arguments, inspect shows every message they hold, with the inputs
+of verify <path>... (files, directories searched for --glob, Maildirs, mbox
+files; "-" for standard input), in input order whatever --jobs is: a line with
+the message's name (#N after an mbox's, from 0), then its layer tree indented
+by two spaces, or "error:" and why it can't be read as S/MIME; --json prints
+one object per line with "input", and "mbox_index" and "mbox_offset" for a
+message of an mbox. Nothing is judged: the summary line on standard error
+counts the messages inspected and those that failed, and the exit status is 1
+if any could not be read as S/MIME, 2 if a file could not be read. A progress
+bar is drawn as verify's; --quiet drops it and the summary line.`,
 		Example: `  # What is this message, and who signed it?
   smimectl inspect < mail.eml
 
   # The certificates carried in the outer signature.
-  smimectl inspect --json --in mail.eml | jq '.layers[0].certificates'`,
-		Args:              noArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+  smimectl inspect --json --in mail.eml | jq '.layers[0].certificates'
+
+  # Which messages of a Maildir are encrypted?
+  smimectl inspect --json ~/Maildir | jq -r 'select(.layers[0].kind == "enveloped") | .input'`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			opts.batchFlags.setGiven(cmd.Flags())
 			if runF != nil {
 				return runF(opts)
 			}
@@ -67,9 +95,11 @@ removed by the sender — and "protected", "outer", "sent").`,
 	}
 	fs := cmd.Flags()
 	fs.SortFlags = false
-	fs.StringVar(&opts.In, "in", "", "read the message from `file` instead of standard input")
+	fs.Var(&onceString{p: &opts.In}, "in", "read the message from `file` instead of standard input")
 	markFileFlag(fs, "in", messageExts...)
 	fs.BoolVar(&opts.JSON, "json", false, "print the layers as one JSON object")
+	opts.batchFlags.addFlags(fs, false)
+	opts.informFlags.addFlags(fs, false)
 	return cmd
 }
 
@@ -77,12 +107,22 @@ removed by the sender — and "protected", "outer", "sent").`,
 // layers read so far are printed before the error.
 func runInspect(opts *inspectOptions) error {
 	e := opts.env
+	if err := checkInArgs("inspect", opts.In, opts.Paths); err != nil {
+		return err
+	}
+	if opts.batchFlags.isBatch(opts.Paths) {
+		return runInspectBatch(opts)
+	}
+	form, err := opts.informFlags.form()
+	if err != nil {
+		return err
+	}
 	in, err := openInput(e, opts.In)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	ins, err := verify.Inspect(in, verify.InspectOptions{})
+	ins, err := verify.Inspect(in, verify.InspectOptions{Form: form})
 	if err != nil && len(ins.Layers) == 0 {
 		return err
 	}
@@ -90,10 +130,7 @@ func runInspect(opts *inspectOptions) error {
 	// (a full disk, /dev/full) is a failure, not a silent exit 0.
 	out := &errWriter{w: e.Stdout}
 	if opts.JSON {
-		if ins.Layers == nil {
-			ins.Layers = []*verify.Layer{} // not S/MIME: no layers, not null
-		}
-		encodeJSON(out, inspectJSON{jsonHead: newJSONHead(opts.In), Inspection: ins, Reason: reasonCode(err), Error: errorText(err)})
+		encodeJSON(out, newInspectJSON(opts.In, ins, err))
 	} else {
 		printLayers(out, ins)
 	}
@@ -101,6 +138,68 @@ func runInspect(opts *inspectOptions) error {
 		return fmt.Errorf("writing the result: %w", out.err)
 	}
 	return err
+}
+
+// newInspectJSON is the object of inspect --json for input in, whose
+// layers are ins (nil if none could be read) and error err.
+func newInspectJSON(in string, ins *verify.Inspection, err error) *inspectJSON {
+	if ins == nil {
+		ins = &verify.Inspection{}
+	}
+	if ins.Layers == nil {
+		ins.Layers = []*verify.Layer{} // not S/MIME: no layers, not null
+	}
+	return &inspectJSON{jsonHead: newJSONHead(in), Inspection: ins, Reason: reasonCode(err), Error: errorText(err)}
+}
+
+// runInspectBatch shows the layers of every message under opts.Paths
+// (issue #13 item 1): for each, a line with its name and its layer tree
+// below it, indented, or one JSON line; nothing is judged, so the summary
+// counts the messages inspected and those that could not be read as
+// S/MIME (malformed, nested too deep), which fail as inspect fails for one.
+func runInspectBatch(opts *inspectOptions) error {
+	paths := opts.Paths
+	if len(paths) == 0 && opts.In != "" {
+		paths = []string{opts.In}
+	}
+	paths, err := opts.batchFlags.check(paths)
+	if err != nil {
+		return err
+	}
+	c := &batchCommand{
+		name:   "inspect",
+		passed: "inspected",
+		work: func(_ batch.Input, r io.Reader) batchOutcome {
+			ins, err := verify.Inspect(r, verify.InspectOptions{})
+			return batchOutcome{ins: ins, err: err}
+		},
+		text: writeInspectText,
+		json: func(w io.Writer, rec *batchRecord) error {
+			obj := newInspectJSON(rec.in.Path, rec.out.ins, rec.out.err)
+			obj.batchJSON = newBatchJSON(rec, false)
+			return encodeJSON(w, obj)
+		},
+	}
+	return runBatch(opts.env, &opts.batchFlags, paths, opts.JSON, c)
+}
+
+// writeInspectText writes one message of inspect PATH...: its name, then
+// its layer tree (as inspect prints it for one message) and any error,
+// indented by two spaces.
+func writeInspectText(w io.Writer, rec *batchRecord) error {
+	var b strings.Builder
+	if ins := rec.out.ins; ins != nil {
+		printLayers(&b, ins)
+	}
+	if rec.out.err != nil {
+		fmt.Fprintf(&b, "error: %s\n", oneLine(rec.text))
+	}
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "%s\n", batchName(rec.in))
+	for line := range strings.Lines(b.String()) {
+		io.WriteString(ew, "  "+line)
+	}
+	return ew.err
 }
 
 // errWriter writes to w until a write fails, then keeps the first error and

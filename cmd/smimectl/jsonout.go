@@ -33,11 +33,25 @@ func newJSONHead(in string) jsonHead {
 	return jsonHead{Schema: jsonSchemaVersion, Input: inputName(in)}
 }
 
+// batchJSON are the fields a line of a batch (verify, decrypt --trust or
+// inspect with PATH arguments, issue #13) has after "schema" and "input";
+// nil, they are left out (one message).
+type batchJSON struct {
+	MboxIndex  *int   `json:"mbox_index,omitempty"`
+	MboxOffset *int64 `json:"mbox_offset,omitempty"`
+	Verdict    string `json:"verdict,omitempty"`
+	Expected   string `json:"expected,omitempty"`
+	Detail     string `json:"detail,omitempty"`
+	Out        string `json:"out,omitempty"` // decrypt --out-dir: the file written
+}
+
 // verifyJSON is the object of verify --json and decrypt --trust --json: the
 // library's result, with the schema and input first, and the error as
-// standard error says it, with its reason code.
+// standard error says it, with its reason code. A batch line adds its
+// fields after the input.
 type verifyJSON struct {
 	jsonHead
+	*batchJSON
 	*verify.Result
 	Reason string `json:"reason,omitempty"`
 	Error  string `json:"error,omitempty"`
@@ -79,6 +93,7 @@ func encodeJSON(w io.Writer, v any) error {
 // inspectJSON is the object of inspect --json.
 type inspectJSON struct {
 	jsonHead
+	*batchJSON
 	*verify.Inspection
 	Reason string `json:"reason,omitempty"`
 	Error  string `json:"error,omitempty"`

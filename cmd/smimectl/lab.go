@@ -48,6 +48,8 @@ type labInitOptions struct {
 	OCSPURL         string // --ocsp-url
 	CAIssuersURL    string // --ca-issuers-url
 	P12PasswordFile string // --p12-password-file
+	PQ              bool   // --pq
+	P12Legacy       bool   // --p12-legacy: 3DES/RC2-40 and SHA-1 MAC, for gpgsm 2.2 and older Windows
 }
 
 func newLabInitCmd(e *env, runF func(*labInitOptions) error) *cobra.Command {
@@ -69,14 +71,30 @@ All files but the .p12 ones are the same bytes for the same --seed, --domain,
 --ocsp-url puts an OCSP responder in the users' certificates (Authority
 Information Access); --ca-issuers-url makes each certificate point at its
 issuer's certificate under that base URL (intermediate.crt, root.crt, DER), for
-verify --fetch-intermediates. Without them the certificates name neither.`,
+verify --fetch-intermediates. Without them the certificates name neither.
+
+--pq adds the post-quantum and modern identities: pq-root.crt (ML-DSA-87) and
+pq-intermediate.crt (ML-DSA-65) with pq-chain.pem, frank-mldsa (an ML-DSA-65
+signing certificate under them: verify with --trust pq-root.crt) and grace-ed25519
+(Ed25519, under the classic intermediate). ML-DSA keys are PKCS#8 in the seed form
+of RFC 9881 and have no .p12: sign with --key and --cert. The PQ authorities
+publish no CRL.
+
+The .p12 files use PBES2 with AES-256-CBC; --p12-legacy writes them with the
+legacy encryption (3DES keys, 40-bit RC2 certificates, an HMAC-SHA-1 MAC, as
+openssl pkcs12 -export -legacy does) that gpgsm 2.2 and older Windows import.`,
 		Example: `  # A lab, then a signed and verified message.
   smimectl lab init lab
   smimectl clear-sign --p12 lab/alice-sign.p12 --pass-file lab/p12.pass < msg.eml > signed.eml
   smimectl verify --trust lab/root.crt < signed.eml
 
   # Another lab for another domain.
-  smimectl lab init --seed 7 --domain example.org lab7`,
+  smimectl lab init --seed 7 --domain example.org lab7
+
+  # With ML-DSA and Ed25519 signers.
+  smimectl lab init --pq lab
+  smimectl sign --key lab/frank-mldsa.key --cert lab/frank-mldsa.crt < msg.eml > signed.eml
+  smimectl verify --trust lab/pq-root.crt < signed.eml`,
 		Args:              exactArgs(1),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -93,7 +111,9 @@ verify --fetch-intermediates. Without them the certificates name neither.`,
 	fs.StringVar(&opts.CRLURL, "crl-url", lab.DefaultCRLBaseURL, "base `URL` of the CRL distribution points")
 	fs.StringVar(&opts.OCSPURL, "ocsp-url", "", "put `URL` in the users' certificates as their OCSP responder")
 	fs.StringVar(&opts.CAIssuersURL, "ca-issuers-url", "", "base `URL` of the issuers' certificates named in each certificate (caIssuers)")
+	fs.BoolVar(&opts.PQ, "pq", false, "add an ML-DSA CA chain and signer, and an Ed25519 signer")
 	fs.StringVar(&opts.P12PasswordFile, "p12-password-file", "", "protect the .p12 files with the first line of `file` (default \""+defaultP12Password+"\")")
+	fs.BoolVar(&opts.P12Legacy, "p12-legacy", false, "write the .p12 files with the legacy encryption gpgsm 2.2 and older Windows import (3DES keys, RC2-40 certificates, SHA-1 MAC) instead of AES")
 	return cmd
 }
 
@@ -112,7 +132,7 @@ func runLabInit(opts *labInitOptions) error {
 		}
 	}
 	l, err := lab.New(lab.Options{Seed: opts.Seed, Domain: opts.Domain, CRLBaseURL: opts.CRLURL,
-		OCSPURL: opts.OCSPURL, CAIssuersBaseURL: opts.CAIssuersURL})
+		OCSPURL: opts.OCSPURL, CAIssuersBaseURL: opts.CAIssuersURL, PQ: opts.PQ, LegacyPKCS12: opts.P12Legacy})
 	if err != nil {
 		return usagef(nil, "%w", err)
 	}

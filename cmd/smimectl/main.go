@@ -25,6 +25,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"golang.org/x/term"
 )
 
 func main() { os.Exit(Main()) }
@@ -48,6 +50,7 @@ func Main() int {
 		temps:    temps,
 		ReadPIN:  ttyPINReader(temps),
 		Umask:    processUmask(),
+		Terminal: terminalWidth,
 	}
 	code := run(e, os.Args[1:])
 	// The last write to standard output may fail only when it is closed
@@ -72,4 +75,17 @@ func run(e *env, args []string) int {
 	}
 	reportError(e.Stderr, err, e.Getenv("SMIMECTL_DEBUG") == "1")
 	return exitCode(err)
+}
+
+// terminalWidth is env.Terminal for the process's descriptors: whether fd
+// is a terminal, and its width (80 when the terminal does not say).
+func terminalWidth(fd int) (int, bool) {
+	if !term.IsTerminal(fd) {
+		return 0, false
+	}
+	w, _, err := term.GetSize(fd)
+	if err != nil || w <= 0 {
+		w = 80
+	}
+	return w, true
 }

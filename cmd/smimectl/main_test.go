@@ -107,6 +107,11 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"bigfile": cmdBigfile,
 	"mkcrl":   cmdMkCRL, // mkcrl_test.go
 	"cosign":  cmdCoSign,
+	// ML-KEM identities and a tampered KEM entry: see mlkem_test.go.
+	"mlkemuser": cmdMLKEMUser,
+	"kemtamper": cmdKEMTamper,
+	// decrypt --out-dir's files: see decrypt_batch_test.go.
+	"filemode": cmdFilemode,
 }
 
 // cmdCoSign clear-signs a message by several signers in one SignedData, which no
@@ -140,8 +145,8 @@ func cmdCoSign(ts *testscript.TestScript, neg bool, args []string) {
 // (a negative offset counts from the end), "mangle cut 100 c.p7m" drops the last
 // 100 bytes.
 func cmdMangle(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 3 || (args[0] != "flip" && args[0] != "cut") {
-		ts.Fatalf("usage: mangle {flip <offset> | cut <n>} <file>")
+	if neg || len(args) != 3 || (args[0] != "flip" && args[0] != "cut" && args[0] != "b64") {
+		ts.Fatalf("usage: mangle {flip <offset> | b64 <offset> | cut <n>} <file>")
 	}
 	path := ts.MkAbs(args[2])
 	data, err := os.ReadFile(path)
@@ -160,7 +165,21 @@ func cmdMangle(ts *testscript.TestScript, neg bool, args []string) {
 		if n < 0 || n >= len(data) {
 			ts.Fatalf("mangle: offset %s outside %d bytes", args[1], len(data))
 		}
-		data[n] ^= 1
+		if args[0] == "flip" {
+			data[n] ^= 1
+		} else {
+			// b64: the base64 letter at or before the offset becomes the next
+			// letter of the alphabet, so the text stays valid base64 and only
+			// the decoded bytes change, whatever the (random) letter was.
+			const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+			for n >= 0 && strings.IndexByte(alphabet, data[n]) < 0 {
+				n--
+			}
+			if n < 0 {
+				ts.Fatalf("mangle: no base64 letter at or before offset %s", args[1])
+			}
+			data[n] = alphabet[(strings.IndexByte(alphabet, data[n])+1)%len(alphabet)]
+		}
 	}
 	ts.Check(os.WriteFile(path, data, 0o644))
 }

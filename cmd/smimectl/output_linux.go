@@ -34,3 +34,28 @@ func linkOut(f *os.File, path string) error {
 	}
 	return nil
 }
+
+// openUnnamedAt is openUnnamedOut in the directory d, already open: for
+// decrypt --out-dir, whose directories are opened inside an os.Root, so
+// that no path is looked up again outside it.
+func openUnnamedAt(d *os.File) (f *os.File, ok bool) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		return nil, false
+	}
+	fd, err := unix.Openat(int(d.Fd()), ".", unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, false
+	}
+	return os.NewFile(uintptr(fd), d.Name()), true
+}
+
+// linkOutAt gives the unnamed file f the name name in directory d; it
+// fails (EEXIST) if name is there already, even as a dangling symbolic
+// link: nothing is ever written over.
+func linkOutAt(f, d *os.File, name string) error {
+	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), int(d.Fd()), name, unix.AT_SYMLINK_FOLLOW)
+	if err != nil {
+		return &os.LinkError{Op: "link", Old: f.Name(), New: name, Err: err}
+	}
+	return nil
+}

@@ -12,9 +12,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/batch"
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
@@ -80,11 +82,13 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeUnavailableError),
 	describeAs(describeCMSLimitError),
 	describeAs(describeAmbiguousError),
+	describeAs(describeNotMailError),
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeAs(describeDateError),
 	describeAs(describePartialError),
 	describeNotSigned,
+	describeMessageTooLarge,
 	describeAs(describeMissingError),
 	describeAs(describeLimitError),
 	describeAs(describeNoMatchError),
@@ -107,7 +111,15 @@ func describeNotForUsError(e *encrypt.NotForUsError) (string, []string) {
 }
 
 func describeDecryptError(e *encrypt.DecryptError) (string, []string) {
-	return "this message can't be decrypted: the key does not fit, or the message was modified in transit", nil
+	const msg = "this message can't be decrypted: the key does not fit, or the message was modified in transit"
+	if errors.Is(e, cms.ErrKEMUnwrap) {
+		// ML-KEM decapsulation never fails (implicit rejection): the wrong
+		// key or the change shows only at the key-unwrap check after it.
+		return msg, []string{"the ML-KEM recipient entry names your certificate, but its content key does not unwrap with your key: " +
+			"the entry was changed in transit or made for another key (ML-KEM accepts any ciphertext, only the AES key-wrap check after it can tell); " +
+			"ask the sender to encrypt again"}
+	}
+	return msg, nil
 }
 
 func describeEncryptMalformedError(e *encrypt.MalformedError) (string, []string) {
@@ -137,7 +149,7 @@ func describeAs[E error](d func(E) (string, []string)) func(error) (string, []st
 // libraryDetail is a library error's text without its package prefix.
 func libraryDetail(err error) string {
 	s := err.Error()
-	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: "} {
+	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: ", "kem: ", "capabilities: "} {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s
@@ -159,8 +171,12 @@ func describeCertificateError(e *sign.CertificateError) (string, []string) {
 	if who == "" {
 		who = "this message"
 	}
-	return fmt.Sprintf("no certificate with a private key can sign for %s: %s", who, libraryDetail(e.Err)),
-		[]string{"give a signing certificate for the sender with --key and --cert, or --p12; --force signs anyway"}
+	msg := fmt.Sprintf("no certificate with a private key can sign for %s: %s", who, libraryDetail(e.Err))
+	if errors.Is(e.Err, kem.ErrCannotSign) {
+		// --force can't help: the key itself cannot sign.
+		return msg, []string{"an ML-KEM key only decrypts: give a signing certificate for the sender with --key and --cert, or --p12"}
+	}
+	return msg, []string{"give a signing certificate for the sender with --key and --cert, or --p12; --force signs anyway"}
 }
 
 func describeSignatureError(e *verify.SignatureError) (string, []string) {
@@ -283,8 +299,28 @@ func describeCMSLimitError(e *cms.LimitError) (string, []string) {
 		"smimectl reads at most 64 signers, 1000 certificates, 1000 CRLs and 1000 recipients per message (see \"Limits\" in the README)"}
 }
 
+// describeNotMailError words input that is neither mail nor a bare CMS file
+// (issue #15 item 1) by what it starts with, never by its bytes.
+func describeNotMailError(e *verify.NotMailError) (string, []string) {
+	msg := "the input is not a mail message: it starts with " + e.Start
+	switch {
+	case e.Start == "binary data":
+		return msg, []string{"is it a DER .p7m or .p7s file? use --inform der (a mail message starts with header fields such as From)"}
+	case strings.HasPrefix(e.Start, "base64"):
+		return msg, []string{"is it a base64 .p7m whose first bytes were lost? use --inform pem to read it as CMS anyway"}
+	case strings.HasPrefix(e.Start, "a PEM"):
+		return msg, []string{"give a CMS file (BEGIN CMS or BEGIN PKCS7) or a mail message"}
+	}
+	return msg, []string{"a mail message starts with header fields such as From; a body without them can't be checked on its own (for a detached signature over a file, use --content)"}
+}
+
 func describeMalformedError(e *verify.MalformedError) (string, []string) {
-	return "the message is not well-formed S/MIME: " + libraryDetail(e.Err), nil
+	detail := libraryDetail(e.Err)
+	if strings.Contains(detail, "signed layer without content") || strings.Contains(detail, "signed message without content") {
+		// A detached signature given on its own (issue #15 item 2).
+		return "the message is not well-formed S/MIME: " + detail, []string{"is it a detached signature (.p7s)? check it over the signed file with --content FILE"}
+	}
+	return "the message is not well-formed S/MIME: " + detail, nil
 }
 
 func describeAmbiguousError(e *verify.AmbiguousError) (string, []string) {
@@ -313,6 +349,16 @@ func describeNotSigned(err error) (string, []string, bool) {
 		return "", nil, false
 	}
 	return libraryDetail(err), []string{"verify reads multipart/signed and application/pkcs7-mime signed-data messages"}, true
+}
+
+// describeMessageTooLarge words an mbox message larger than a batch holds
+// in memory (internal/batch's Options.MaxMboxMessage).
+func describeMessageTooLarge(err error) (string, []string, bool) {
+	if !errors.Is(err, batch.ErrMessageTooLarge) {
+		return "", nil, false
+	}
+	return fmt.Sprintf("the message is larger than the %d MiB a batch reads from an mbox: not checked", batch.DefaultMaxMboxMessage>>20),
+		[]string{"save it to a file of its own and name that file: a file is read as a stream, whatever its size"}, true
 }
 
 // describeLocalFault words a fault of this machine (see localFault) as what
@@ -562,6 +608,8 @@ func reasonCode(err error) string {
 		return ""
 	case localFault(err) != nil:
 		return verify.ReasonLocalFault
+	case errors.Is(err, batch.ErrMessageTooLarge):
+		return verify.ReasonTooComplex
 	case errors.As(err, &source):
 		return verify.ReasonLookupFailed
 	case errors.As(err, &signer), errors.As(err, &noMatch), errors.As(err, &missing), errors.As(err, &recip),

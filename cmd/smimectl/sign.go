@@ -25,7 +25,7 @@ type signOptions struct {
 	Verbose        bool          // -v, --verbose: say which certificate signed
 	Mode           string        // --mode: clear or opaque
 	Intermediates  []string      // --intermediates: extra chain certificates to include
-	Digest         string        // --digest: sha256, sha384 or sha512
+	Digest         string        // --digest: sha256, sha384 or sha512; "" lets the key choose
 	PSS            bool          // --pss: RSASSA-PSS instead of PKCS#1 v1.5
 	Include        string        // --include: none, signer, chain or chain+root
 	KeyID          bool          // --keyid: name the signer by subject key identifier
@@ -39,6 +39,8 @@ type signOptions struct {
 	MaxAge         time.Duration // --revocation-max-age: how long an answer without nextUpdate counts
 	ProtectHeaders bool          // --protect-headers: copy the header fields into the signed part (RFC 9788)
 	Binary         bool          // --binary: sign an 8-bit or binary body as is
+	Detached       bool          // --detached: a detached signature over the bytes of a file
+	OutForm        string        // --outform: der or pem, with --detached
 	revocationFlags
 
 	env *env
@@ -86,7 +88,8 @@ certificate for the address, preferring a signing-only one; -v says which.
 not on a smart card: --key and --p12 files, and the keys --certs finds in files;
 a --certs pkcs11: URI offers the certificates and keys of a card.
 
-The signature uses SHA-256 unless --digest says otherwise, carries the signing
+The signature uses SHA-256 unless --digest says otherwise (SHA-512 with Ed25519
+and ML-DSA keys, as RFC 8419 and RFC 9882 have it), carries the signing
 time and the S/MIME capabilities (unless --no-capabilities), and includes the
 signer's certificate and its intermediates (--include). The outer header fields
 (From, To, Subject, ...) stay outside the signature; --protect-headers copies
@@ -131,6 +134,12 @@ multipart/signed with a detached signature, readable by any mail reader;
 --mode opaque writes application/pkcs7-mime, which survives mail systems that
 rewrite text but needs an S/MIME reader to show. clear-sign and opaque-sign are
 this command with the mode fixed.
+
+--detached signs the bytes of any file, not a message: the output is
+a detached CMS signature, DER (.p7s) or with --outform pem a BEGIN CMS block, as
+openssl cms -sign -binary and gpgsm --detach-sign write; the file is hashed byte
+for byte and not written. Check one with verify --content FILE SIG. A file has
+no From field: --from names the address the certificate must carry.
 ` + signLongCommon,
 		example: signExample,
 	})
@@ -158,6 +167,8 @@ func newSignModeCmd(e *env, runF func(*signOptions) error, doc signDoc) *cobra.C
 	if doc.mode == "" {
 		enumFlag(fs, &opts.Mode, "mode", "clear", signModes,
 			"clear writes multipart/signed, opaque writes application/pkcs7-mime")
+		fs.BoolVar(&opts.Detached, "detached", false, "write a detached signature over the bytes of the input file (any file, not a message), as openssl cms -sign -binary and gpgsm --detach-sign do")
+		enumFlag(fs, &opts.OutForm, "outform", "der", []string{"der", "pem"}, "with --detached: write the signature as DER (.p7s) or PEM (BEGIN CMS)")
 	}
 	opts.ioFlags.addFlags(fs)
 	opts.keyFlags.addFlags(fs)
@@ -171,7 +182,7 @@ func newSignModeCmd(e *env, runF func(*signOptions) error, doc signDoc) *cobra.C
 // addSignFlags defines the flags that shape the signature.
 func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 	fs.StringArrayVar(&opts.Intermediates, "intermediates", nil, "include the certificates in `file` as the signer's chain (repeatable)")
-	enumFlag(fs, &opts.Digest, "digest", "sha256", []string{"sha256", "sha384", "sha512"}, "digest algorithm")
+	enumFlag(fs, &opts.Digest, "digest", "", []string{"sha256", "sha384", "sha512"}, "digest algorithm (default sha256; sha512 for Ed25519 and ML-DSA keys)")
 	fs.BoolVar(&opts.PSS, "pss", false, "sign with RSASSA-PSS instead of RSA PKCS#1 v1.5 (RSA keys only)")
 	enumFlag(fs, &opts.Include, "include", "chain", includes,
 		"certificates to send with the signature: none, the signer's, the chain without the root, or with it")
@@ -222,6 +233,12 @@ func (opts *signOptions) revocationChecker() (revocation.Checker, error) {
 // runSign loads the signer, signs the message once and commits the output.
 func runSign(opts *signOptions) error {
 	e := opts.env
+	if opts.Detached && (opts.Mode != "clear" || opts.ProtectHeaders) {
+		return usagef(nil, "--detached signs a file's bytes: it can't be used with --mode opaque or --protect-headers")
+	}
+	if !opts.Detached && opts.OutForm != "der" && opts.OutForm != "" {
+		return usagef(nil, "--outform applies to --detached only")
+	}
 	at, err := atTime(e, opts.At)
 	if err != nil {
 		return err
@@ -243,7 +260,11 @@ func runSign(opts *signOptions) error {
 	if _, err := w.Write(nil); err != nil {
 		return err
 	}
-	err = sign.Sign(w, in, sopts)
+	if opts.Detached {
+		err = sign.SignDetached(w, in, sopts, opts.OutForm == "pem")
+	} else {
+		err = sign.Sign(w, in, sopts)
+	}
 	if err != nil {
 		abort()
 		return err

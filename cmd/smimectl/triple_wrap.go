@@ -76,7 +76,7 @@ three succeeded. decrypt --trust opens it again in one call.`,
 	opts.addRecipientFlags(fs)
 	s := &opts.sign
 	fs.StringArrayVar(&s.Intermediates, "intermediates", nil, "include the certificates in `file` as the signers' chain (repeatable)")
-	enumFlag(fs, &s.Digest, "digest", "sha256", []string{"sha256", "sha384", "sha512"}, "digest algorithm of both signatures")
+	enumFlag(fs, &s.Digest, "digest", "", []string{"sha256", "sha384", "sha512"}, "digest algorithm of both signatures (default sha256; sha512 for Ed25519 and ML-DSA keys)")
 	fs.BoolVar(&s.PSS, "pss", false, "sign with RSASSA-PSS instead of RSA PKCS#1 v1.5 (RSA keys only)")
 	enumFlag(fs, &s.Include, "include", "chain", includes,
 		"certificates to send with each signature: none, the signer's, the chain without the root, or with it")

@@ -12,8 +12,8 @@ func TestNewTripleWrapCmd(t *testing.T) {
 		want func(*tripleWrapOptions) bool
 	}{
 		{"defaults", []string{"--p12", "a.p12", "--recipient-cert", "b.crt"}, exitOK, func(o *tripleWrapOptions) bool {
-			return o.Inner == "clear" && o.P12 == "a.p12" && len(o.RecipientCerts) == 1 && o.Cipher == "aes-256-cbc" &&
-				o.sign.Digest == "sha256" && o.sign.Include == "chain" && o.Outer == (keyFlags{})
+			return o.Inner == "clear" && o.P12 == "a.p12" && len(o.RecipientCerts) == 1 && o.Cipher == "aes-256-gcm,aes-256-cbc" &&
+				o.sign.Digest == "" && o.sign.Include == "chain" && o.Outer == (keyFlags{})
 		}},
 		{"everything", []string{"--key", "a.key", "--cert", "a.crt", "--inner", "opaque", "--to", "bob@example.com",
 			"--certs", "dir", "--from", "alice@example.com", "--cipher", "aes-256-gcm", "--oaep", "--keyid", "--no-self",

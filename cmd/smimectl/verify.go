@@ -31,8 +31,11 @@ type verifyOptions struct {
 	dateFlags
 	JSON    bool // --json: print the result as JSON on standard output
 	Verbose bool // -v, --verbose: a summary line on standard error
+	informFlags
+	detachedFlags
 	annotateFlags
 	batchFlags
+	capsFlags
 	eolFlag
 	Paths []string // the arguments: messages, directories, Maildirs, mbox files
 
@@ -202,14 +205,20 @@ messages (default: the number of CPUs) are checked at once.
 The text result is one line per message, four fields separated by tabs: the
 input (with #N for message N of an mbox, from 0), the verdict (pass, fail, skip
 or error), the signers, and the reason ("-" for none). --json prints one JSON
-object per line instead, as for one message with "input", "mbox_index" and
+object per line instead, the object of one message with "mbox_index" and
 "mbox_offset" (the byte offset of its "From " line) for an mbox message,
-"verdict", "reason" (the reason code of docs/json.md), "expected" and "detail"
-in front. --junit writes a JUnit XML report too, one testcase per message with a
+"verdict", "expected" and "detail" after "input"; its "reason" (the reason code
+of docs/json.md) is kept when an expectation turns a failure into a pass. --junit writes a JUnit XML report too, one testcase per message with a
 failure, error or skipped element when it did not pass. Standard error ends with
 a summary: "N passed, N failed", with "N skipped" under --skip-unsigned (which
 counts messages that are not S/MIME signed as skipped) and "N not checked
-(error)" for files that could not be read.
+(error)" for files that could not be read. While a batch runs, a progress bar
+(messages done, their rate, and once the size of the inputs is summed the
+share done and the time left) is drawn on standard error if it is a terminal,
+and wiped before every result, warning and the summary; never when standard
+error is a pipe or a file, nor with --quiet, which drops the summary line too.
+An mbox's messages are held in memory, each up to 64 MiB (a larger one fails
+as too-complex: verify it as a file of its own), 128 MiB of them at once.
 
 --expect names a manifest of expected outcomes: one message a line, "PATH pass"
 or "PATH fail:REASON" (a reason code), "#" starting a comment; PATH is as given
@@ -219,9 +228,44 @@ that passes, or fails for another reason, as failed; a PATH that was not among
 the messages checked as failed too. The exit status is 2 if any file could not
 be read, else 75 if any message lacked a revocation answer --revocation hard
 requires, else 1 if any message failed, else 0. --out, --annotate and -v can't
-be used with a batch.`,
+be used with a batch.
+
+When the message is valid, the S/MIME capabilities every signer advertised
+(the smimeCapabilities signed attribute, RFC 8551 2.5.2: the ciphers its client
+reads) are remembered with the signing time and the signer's certificate in
+--capabilities-db (default $XDG_DATA_HOME/smimectl/capabilities, else
+~/.local/share/smimectl/capabilities; "none" turns it off), one file per
+certificate, so that encrypt can use AES-GCM for correspondents whose clients
+read it; also for the encryption certificate the signer names as preferred
+(RFC 8551 2.5.3, as Outlook does), when the message carries it and it is the
+same person's (same issuer, one of the signer's addresses). Newer mail replaces what older mail said, never the reverse; a signing
+time more than 5 minutes in the future counts as the time of verification. A
+message that fails any check, forged or signed by a certificate not chained to
+--trust, teaches nothing. At most 64 capabilities and 64 KiB are kept per
+certificate. Concurrent runs (filters, batches) are safe.
+
+Bare CMS files: a saved smime.p7m, what openssl cms -outform DER or
+PEM writes (BEGIN CMS, BEGIN PKCS7) and bare base64 are told from mail by their
+first bytes and verified as CMS; --inform smime, der or pem forces one form. The
+content is written byte for byte. Such a file has no From field: the sender
+check is skipped with a warning unless --signer ADDRESS names the address a
+valid signer must carry (on mail, --signer is checked besides From). Input that
+is neither is refused in words ("it starts with binary data").
+
+--content FILE checks a detached signature over a file: the signature (DER, PEM
+or an smime.p7s part) is the one argument or --in. The file is hashed byte for
+byte, as openssl cms -verify -binary and gpgsm --verify do (--text hashes it
+with CRLF line ends), with every check above; nothing is written but --json's
+object ("form": "detached"). sign --detached writes such signatures.
+
+Content signed without a MIME header is a body with RFC 2045's defaults
+(text/plain; charset=us-ascii): the blank line is written between the header
+and it.`,
 		Example: `  # Verify a message and keep its content.
   smimectl verify --trust root.crt < signed.eml > msg.eml
+
+  # A detached signature over a file, from alice.
+  smimectl verify --trust root.crt --signer alice@example.com --content report.pdf report.pdf.p7s
 
   # Check mail fixtures at a pinned time, with a CRL, in CI, with a JUnit report.
   smimectl verify --trust ca/root.crt --crl ca/intermediate.crl --at 2026-01-01 \
@@ -262,8 +306,11 @@ be used with a batch.`,
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
+	opts.informFlags.addFlags(fs, true)
+	opts.detachedFlags.addFlags(fs)
 	opts.annotateFlags.addFlags(fs, "the message as received")
-	opts.batchFlags.addFlags(fs)
+	opts.batchFlags.addFlags(fs, true)
+	opts.capsFlags.addFlags(fs)
 	opts.eolFlag.addFlags(fs)
 	return cmd
 }
@@ -271,11 +318,17 @@ be used with a batch.`,
 // runVerify loads the trust material, verifies the message once, and writes the
 // content (or the JSON result) and any warnings.
 func runVerify(opts *verifyOptions) error {
-	if opts.batchMode() {
-		return runVerifyBatch(opts)
+	if err := checkInArgs("verify", opts.In, opts.Paths); err != nil {
+		return err
 	}
-	if opts.In != "" && len(opts.Paths) > 0 {
-		return usagef([]string{"name every message as an argument: smimectl verify [flags] PATH..."}, "--in can't be used with PATH arguments")
+	if opts.Content != "" {
+		return runVerifyDetached(opts)
+	}
+	if opts.Text {
+		return usagef(nil, "--text applies to --content only")
+	}
+	if opts.batchFlags.isBatch(opts.Paths) {
+		return runVerifyBatch(opts)
 	}
 	if opts.annotating() {
 		return runVerifyAnnotate(opts)
@@ -323,6 +376,7 @@ func runVerify(opts *verifyOptions) error {
 		abort()
 		return verr
 	}
+	learnCapabilities(e, &opts.capsFlags, res)
 	if err := commit(); err != nil {
 		return err
 	}
@@ -374,6 +428,9 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	vopts.MaxClockSkew, vopts.StrictDate = opts.MaxClockSkew, opts.StrictDate
 	if opts.MaxClockSkew == 0 {
 		vopts.MaxClockSkew = -1 // --max-clock-skew 0: no comparison
+	}
+	if err := opts.informFlags.apply(&vopts); err != nil {
+		return verify.Options{}, err
 	}
 	return vopts, nil
 }

@@ -11,113 +11,188 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/internal/batch"
+	"github.com/smimectl/smimectl/pkg/capabilities"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
-// batchFlags are the flags of a batch run of verify (issue #13): many
-// messages, one line of result each, no content written.
+// batchFlags are the flags of a batch run (issue #13): many messages, one
+// result each, in input order. verify and decrypt --trust have them all;
+// inspect, which judges nothing, has --jobs, --glob and --quiet.
 type batchFlags struct {
 	Jobs         int    // --jobs: messages checked at once; 0 is the number of CPUs
 	Glob         string // --glob: file names taken from a directory
 	JUnit        string // --junit: JUnit XML report file
 	Expect       string // --expect: manifest of expected outcomes
 	SkipUnsigned bool   // --skip-unsigned: count unsigned messages as skipped
+	Quiet        bool   // --quiet: no progress bar and no summary line
 
-	given bool // a flag of the group was given
+	given bool // a flag that makes a batch was given
 }
 
+// batchFlagNames are the flags that make a run a batch even of standard
+// input; --quiet is not among them: it only takes output away.
 var batchFlagNames = []string{"jobs", "glob", "junit", "expect", "skip-unsigned"}
 
-func (f *batchFlags) addFlags(fs *pflag.FlagSet) {
+// addFlags adds the batch flags to fs; verdicts adds those of commands that
+// judge messages (--junit, --expect, --skip-unsigned).
+func (f *batchFlags) addFlags(fs *pflag.FlagSet, verdicts bool) {
 	fs.IntVar(&f.Jobs, "jobs", 0, "check up to `n` messages at once (default: the number of CPUs); results keep the input order")
 	fs.StringVar(&f.Glob, "glob", "*.eml", "take the files whose name matches `pattern` from directories")
-	fs.StringVar(&f.JUnit, "junit", "", "also write the results as JUnit XML to `file`, one testcase per message")
-	fs.StringVar(&f.Expect, "expect", "", "read the expected outcome of each message from manifest `file`: \"PATH pass\" or \"PATH fail:REASON\" a line")
-	fs.BoolVar(&f.SkipUnsigned, "skip-unsigned", false, "count messages that are not S/MIME signed as skipped, not failed")
-	markFileFlag(fs, "junit", "xml")
-	markFileFlag(fs, "expect", "txt")
+	if verdicts {
+		fs.StringVar(&f.JUnit, "junit", "", "also write the results as JUnit XML to `file`, one testcase per message")
+		fs.StringVar(&f.Expect, "expect", "", "read the expected outcome of each message from manifest `file`: \"PATH pass\" or \"PATH fail:REASON\" a line")
+		fs.BoolVar(&f.SkipUnsigned, "skip-unsigned", false, "count messages that are not S/MIME signed as skipped, not failed")
+		markFileFlag(fs, "junit", "xml")
+		markFileFlag(fs, "expect", "txt")
+	}
+	fs.BoolVarP(&f.Quiet, "quiet", "q", false, "with several messages: no progress bar and no summary line on standard error")
 }
 
-// setGiven records whether any flag of the group was given.
+// setGiven records whether any flag that makes a batch was given.
 func (f *batchFlags) setGiven(fs *pflag.FlagSet) {
 	for _, name := range batchFlagNames {
-		if fs.Changed(name) {
+		if fs.Lookup(name) != nil && fs.Changed(name) {
 			f.given = true
 		}
 	}
 }
 
-// batchMode reports whether verify checks a batch: paths named as
-// arguments (other than a lone "-", standard input as before), or a flag
-// that only a batch has.
-func (opts *verifyOptions) batchMode() bool {
-	return len(opts.Paths) > 1 || len(opts.Paths) == 1 && opts.Paths[0] != "-" || opts.batchFlags.given
+// isBatch reports whether a command with these arguments and flags works on
+// a batch: paths named as arguments (other than a lone "-", standard input
+// as before), or a flag that only a batch has.
+func (f *batchFlags) isBatch(paths []string) bool {
+	return len(paths) > 1 || len(paths) == 1 && paths[0] != "-" || f.given
+}
+
+// checkInArgs refuses --in with PATH arguments: one place for every
+// command that takes both (issue #13 item 1).
+func checkInArgs(cmd, in string, paths []string) error {
+	if in != "" && len(paths) > 0 {
+		return usagef([]string{fmt.Sprintf("name every message as an argument: smimectl %s [flags] PATH...", cmd)}, "--in can't be used with PATH arguments")
+	}
+	return nil
+}
+
+// check refuses what no batch can do and returns the paths to read: the
+// arguments, or standard input.
+func (f *batchFlags) check(paths []string) ([]string, error) {
+	switch {
+	case f.Jobs < 0:
+		return nil, usagef(nil, "--jobs must be 1 or more, or 0 for the number of CPUs, not %d", f.Jobs)
+	case f.JUnit == "-":
+		return nil, usagef([]string{"standard output has the results already; name a file"}, "--junit needs a file name")
+	case countOf(paths, "-") > 1:
+		return nil, usagef(nil, "standard input (-) can be read only once")
+	}
+	if err := batch.CheckGlob(f.Glob); err != nil {
+		return nil, usagef([]string{"--glob takes a file-name pattern such as *.eml or *.msg"}, "--glob: bad pattern %q", f.Glob)
+	}
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+	return paths, nil
+}
+
+// batchCommand is what one command does with each message of a batch; the
+// rest (inputs, order, verdicts, counts, JUnit, --expect, progress, exit
+// status) is the same for every command (runBatch).
+type batchCommand struct {
+	name string // "verify", "decrypt", "inspect": JUnit's suite and class
+	// work reads the message of in from r.
+	work func(in batch.Input, r io.Reader) batchOutcome
+	// text and json write one message's result on standard output.
+	text, json func(w io.Writer, rec *batchRecord) error
+	// passed names the messages that passed in the summary line:
+	// "passed", or "inspected" for inspect, which judges nothing.
+	passed string
+	// jobs, if not 0, is the most messages at once (a smart card: 1).
+	jobs int
+	// skipDirs are not walked (decrypt --out-dir).
+	skipDirs []string
+	// caps, if not nil, remembers what the valid signers of each message
+	// that passed advertised (verify, decrypt --trust).
+	caps *capabilities.Store
 }
 
 // batchRun is the state of one batch run, shared by the emit calls, which
 // come one at a time in input order.
 type batchRun struct {
-	e        *env
+	e        *env // its Stdout and Stderr clear the progress bar first
+	cmd      *batchCommand
 	json     bool
 	skip     bool
-	at       time.Time // the evaluation time, for the JSON of a message too broken to check
+	quiet    bool
 	manifest *batch.Manifest
 	junit    *junitWriter
+	progress *progressBar // nil: none
 	counts   batchCounts
 	err      error // the first error writing standard output
 }
 
-// batchOutcome is what verifying one input gave.
+// batchOutcome is what working on one input gave.
 type batchOutcome struct {
-	res *verify.Result
+	res *verify.Result     // verify, decrypt
+	ins *verify.Inspection // inspect
+	out string             // decrypt --out-dir: the file written
 	err error
 }
 
-// runVerifyBatch checks every message under opts.Paths with one set of
-// verify.Options shared by the workers, and prints one result a message in
-// input order, the summary on standard error, and the JUnit file.
-func runVerifyBatch(opts *verifyOptions) error {
-	e := opts.env
-	paths, err := opts.checkBatch()
-	if err != nil {
-		return err
+// warnings are the outcome's warnings, for standard error.
+func (o batchOutcome) warnings() []string {
+	if o.res == nil {
+		return nil
 	}
-	run := &batchRun{e: e, json: opts.JSON, skip: opts.SkipUnsigned}
-	if opts.Expect != "" {
-		if run.manifest, err = readManifest(opts.Expect); err != nil {
+	return o.res.Warnings
+}
+
+// runBatch works on every message under paths with c, in parallel, and
+// prints one result a message in input order, the summary on standard
+// error, and the JUnit file. The exit status is that of the worst message,
+// as a run on it alone would have exited (see batchCounts.exitError).
+func runBatch(e *env, f *batchFlags, paths []string, jsonOut bool, c *batchCommand) error {
+	run := &batchRun{e: e, cmd: c, json: jsonOut, skip: f.SkipUnsigned, quiet: f.Quiet}
+	var err error
+	if f.Expect != "" {
+		if run.manifest, err = readManifest(f.Expect); err != nil {
 			return err
 		}
 	}
-	vopts, err := opts.verifyOptions()
-	if err != nil {
-		return err
-	}
-	run.at = vopts.Now()
-	// One answer per certificate for the whole run, shared by the workers.
-	vopts.Revocation = revocation.Memo(vopts.Revocation, 0)
-	if opts.JUnit != "" {
-		if run.junit, err = newJUnitWriter(e, opts.JUnit); err != nil {
+	if f.JUnit != "" {
+		if run.junit, err = newJUnitWriter(e, f.JUnit, c.name); err != nil {
 			return err
 		}
 		defer run.junit.abort()
 	}
-	jobs := opts.Jobs
+	jobs := f.Jobs
 	if jobs == 0 {
 		jobs = runtime.NumCPU()
 	}
-	if opts.keyFlags.URI != "" {
-		jobs = 1 // a smart card's session is not for concurrent use
+	if c.jobs > 0 {
+		jobs = min(jobs, c.jobs)
 	}
-	inputs := batch.Inputs(paths, batch.Options{Glob: opts.Glob})
-	batch.Run(jobs, 4*jobs+16, inputs, func(in batch.Input) batchOutcome {
-		return verifyInput(e, in, vopts)
-	}, run.emit)
+	opts := batch.Options{Glob: f.Glob, SkipDirs: c.skipDirs}
+	if !f.Quiet {
+		run.progress = newProgressBar(e, paths, opts)
+		if run.progress != nil {
+			defer run.progress.stop()
+			run.e = run.progress.env(e)
+		}
+	}
+	// The messages of an mbox are held in memory from the walk to their
+	// line: at most batch.DefaultMaxHeld bytes of them at once, whatever
+	// their size and --jobs (a hostile mbox of large messages).
+	held := batch.NewBudget(0)
+	batch.Run(jobs, 4*jobs+16, held.Inputs(batch.Inputs(paths, opts)), func(in batch.Input) batchOutcome {
+		return workOn(e, in, c.work)
+	}, func(in batch.Input, out batchOutcome) {
+		defer held.Release(in)
+		run.emit(in, out)
+	})
 	if err := run.finish(); err != nil {
 		return err
 	}
@@ -126,42 +201,81 @@ func runVerifyBatch(opts *verifyOptions) error {
 	}
 	if c := run.counts; c.passed+c.failed+c.skipped+c.errors == 0 {
 		// A CI job whose fixtures went missing must not pass.
-		return usagef([]string{fmt.Sprintf("directories give only the files matching --glob %q; name other files as arguments or change --glob", opts.Glob)},
+		return usagef([]string{fmt.Sprintf("directories give only the files matching --glob %q; name other files as arguments or change --glob", f.Glob)},
 			"no message found in %s", strings.Join(quoteAll(paths), ", "))
 	}
 	return run.counts.exitError()
 }
 
+// workOn opens one input and hands it to work; an input that is no
+// message (unreadable, skipped) is its error.
+func workOn(e *env, in batch.Input, work func(batch.Input, io.Reader) batchOutcome) batchOutcome {
+	if in.Err != nil || in.Skipped != "" {
+		return batchOutcome{err: in.Err}
+	}
+	var r io.Reader
+	switch {
+	case in.Data != nil:
+		r = bytes.NewReader(in.Data)
+	case in.Path == "-":
+		r = e.Stdin
+	default:
+		f, err := os.Open(in.Path)
+		if err != nil {
+			return batchOutcome{err: err}
+		}
+		defer f.Close()
+		r = f
+	}
+	return work(in, r)
+}
+
+// runVerifyBatch checks every message under opts.Paths with one set of
+// verify.Options shared by the workers, writing no content.
+func runVerifyBatch(opts *verifyOptions) error {
+	paths, err := opts.checkBatch()
+	if err != nil {
+		return err
+	}
+	vopts, err := opts.verifyOptions()
+	if err != nil {
+		return err
+	}
+	// One answer per certificate for the whole run, shared by the workers.
+	vopts.Revocation = revocation.Memo(vopts.Revocation, 0)
+	c := &batchCommand{
+		name:   "verify",
+		passed: "passed",
+		work: func(_ batch.Input, r io.Reader) batchOutcome {
+			res, err := verify.Open(context.Background(), io.Discard, r, vopts)
+			return batchOutcome{res: res, err: err}
+		},
+		text: writeBatchText,
+		json: func(w io.Writer, rec *batchRecord) error { return writeBatchJSON(w, rec, vopts) },
+	}
+	if opts.keyFlags.URI != "" {
+		c.jobs = 1 // a smart card's session is not for concurrent use
+	}
+	c.caps = opts.capsFlags.open(opts.env)
+	return runBatch(opts.env, &opts.batchFlags, paths, opts.JSON, c)
+}
+
 // checkBatch refuses the flags that make no sense for many messages and
 // returns the paths to check.
 func (opts *verifyOptions) checkBatch() ([]string, error) {
-	paths := opts.Paths
 	switch {
-	case opts.In != "" && len(paths) > 0:
-		return nil, usagef([]string{"name every message as an argument: smimectl verify [flags] PATH..."}, "--in can't be used with PATH arguments")
 	case opts.Out != "":
 		return nil, usagef([]string{"a batch writes no content; drop --out, and use --json or --junit <file> for the results"}, "--out can't be used with several messages")
 	case opts.annotating():
 		return nil, usagef([]string{"--annotate filters one message at a time: run it once per message"}, "--annotate can't be used with several messages")
 	case opts.Verbose:
 		return nil, usagef([]string{"a batch prints one line per message; --json shows every check"}, "-v can't be used with several messages")
-	case opts.Jobs < 0:
-		return nil, usagef(nil, "--jobs must be 1 or more, or 0 for the number of CPUs, not %d", opts.Jobs)
-	case opts.JUnit == "-":
-		return nil, usagef([]string{"standard output has the results already; name a file"}, "--junit needs a file name")
-	case countOf(paths, "-") > 1:
-		return nil, usagef(nil, "standard input (-) can be read only once")
 	}
-	if err := batch.CheckGlob(opts.Glob); err != nil {
-		return nil, usagef([]string{"--glob takes a file-name pattern such as *.eml or *.msg"}, "--glob: bad pattern %q", opts.Glob)
+	paths := opts.Paths
+	if len(paths) == 0 && opts.In != "" {
+		paths = []string{opts.In}
 	}
-	if len(paths) == 0 {
-		paths = []string{"-"}
-		if opts.In != "" {
-			paths = []string{opts.In}
-		}
-	}
-	return paths, nil
+	return opts.batchFlags.check(paths)
 }
 
 func quoteAll(s []string) []string {
@@ -202,30 +316,6 @@ func readManifest(path string) (*batch.Manifest, error) {
 	return m, nil
 }
 
-// verifyInput checks one input. It writes nothing out: a batch releases no
-// content.
-func verifyInput(e *env, in batch.Input, vopts verify.Options) batchOutcome {
-	if in.Err != nil || in.Skipped != "" {
-		return batchOutcome{err: in.Err}
-	}
-	var r io.Reader
-	switch {
-	case in.Data != nil:
-		r = bytes.NewReader(in.Data)
-	case in.Path == "-":
-		r = e.Stdin
-	default:
-		f, err := os.Open(in.Path)
-		if err != nil {
-			return batchOutcome{err: err}
-		}
-		defer f.Close()
-		r = f
-	}
-	res, err := verify.Open(context.Background(), io.Discard, r, vopts)
-	return batchOutcome{res: res, err: err}
-}
-
 // verdict is the outcome of one message in a batch.
 type verdict string
 
@@ -244,22 +334,30 @@ type batchRecord struct {
 	reason   string // reason code, "" when it passed
 	text     string // why it failed, or how it met its expectation
 	expected *batch.Expectation
-	tempFail bool // a required revocation answer could not be had
+	// code is the exit status a run on this message alone would have
+	// had, after the expectation (a failure it expected is 0).
+	code int
 }
 
 // judge turns an outcome into the record of the message, applying the
-// manifest's expectation, if any.
+// manifest's expectation, if any. The mapping is the one a run on one
+// message uses (issue #13 item 4): exitCode for the status, reasonCode
+// for the reason, describe for the text; a fault of this machine (a file
+// that can't be read, a spool that fails: exit 2 or 75) is no verdict on
+// the message, "error", whatever a library wrapped it in.
 func (run *batchRun) judge(in batch.Input, out batchOutcome) *batchRecord {
 	rec := &batchRecord{in: in, out: out, verdict: verdictPass}
-	if out.err != nil {
-		rec.reason = verify.ReasonCode(out.err)
-		rec.text, _ = describe(out.err)
-		switch code := exitCode(out.err); {
-		case in.Err != nil || code == exitUsage:
+	if err := out.err; err != nil {
+		rec.reason = reasonCode(err)
+		rec.text, _ = describe(err)
+		rec.code = exitCode(err)
+		switch {
+		case localFault(err) != nil:
 			rec.verdict, rec.reason = verdictError, verify.ReasonLocalFault
+		case rec.code != exitFailed && rec.code != exitTempFail:
+			rec.verdict = verdictError
 		default:
 			rec.verdict = verdictFail
-			rec.tempFail = code == exitTempFail
 		}
 	}
 	if run.manifest != nil {
@@ -269,16 +367,17 @@ func (run *batchRun) judge(in batch.Input, out batchOutcome) *batchRecord {
 	case rec.verdict == verdictError:
 	case exp == nil:
 		if rec.verdict == verdictFail && run.skip && errors.Is(out.err, verify.ErrNotSigned) {
-			rec.verdict = verdictSkip
+			rec.verdict, rec.code = verdictSkip, exitOK
 		}
 	case exp.Pass:
 	case rec.verdict == verdictPass:
-		rec.verdict = verdictFail
+		rec.verdict, rec.code = verdictFail, exitFailed
 		rec.text = fmt.Sprintf("passed, but --expect wants fail:%s", exp.Reason)
 	case rec.reason == exp.Reason:
-		rec.verdict, rec.tempFail = verdictPass, false
+		rec.verdict, rec.code = verdictPass, exitOK
 		rec.text = "failed as expected: " + rec.text
 	default:
+		rec.code = exitFailed
 		rec.text = fmt.Sprintf("failed with %s, but --expect wants fail:%s: %s", rec.reason, exp.Reason, rec.text)
 	}
 	return rec
@@ -287,15 +386,17 @@ func (run *batchRun) judge(in batch.Input, out batchOutcome) *batchRecord {
 // emit writes the result of one input: its line (text or JSON), its
 // warnings, its JUnit testcase; a skipped path is only a warning.
 func (run *batchRun) emit(in batch.Input, out batchOutcome) {
+	defer run.progress.advance(in)
 	if in.Skipped != "" {
 		warn(run.e.Stderr, "%q skipped: %s", in.Path, in.Skipped)
 		return
 	}
 	rec := run.judge(in, out)
-	if out.res != nil {
-		for _, w := range out.res.Warnings {
-			warn(run.e.Stderr, "%s: %s", batchName(in), w)
-		}
+	for _, w := range out.warnings() {
+		warn(run.e.Stderr, "%s: %s", batchName(in), w)
+	}
+	if out.err == nil {
+		learnInto(run.e, run.cmd.caps, out.res)
 	}
 	run.write(rec)
 }
@@ -305,9 +406,9 @@ func (run *batchRun) write(rec *batchRecord) {
 	run.counts.add(rec)
 	var err error
 	if run.json {
-		err = writeBatchJSON(run.e.Stdout, rec, run.at)
+		err = run.cmd.json(run.e.Stdout, rec)
 	} else {
-		err = writeBatchText(run.e.Stdout, rec)
+		err = run.cmd.text(run.e.Stdout, rec)
 	}
 	if run.err == nil {
 		run.err = err
@@ -319,7 +420,7 @@ func (run *batchRun) write(rec *batchRecord) {
 
 // finish reports the manifest's fixtures that were not found, as failures
 // (a negative fixture that went missing must not pass unseen), writes the
-// JUnit file and the summary line.
+// JUnit file and, with the progress bar gone, the summary line.
 func (run *batchRun) finish() error {
 	if run.manifest != nil {
 		for _, exp := range run.manifest.Unused() {
@@ -328,21 +429,26 @@ func (run *batchRun) finish() error {
 				verdict:  verdictFail,
 				text:     fmt.Sprintf("named on line %d of --expect, but not among the messages checked", exp.Line),
 				expected: exp,
+				code:     exitFailed,
 			})
 		}
 	}
+	run.progress.stop()
 	if run.junit != nil {
 		if err := run.junit.commit(&run.counts); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(run.e.Stderr, "smimectl: %s\n", run.counts.summary(run.skip))
+	if !run.quiet {
+		fmt.Fprintf(run.e.Stderr, "smimectl: %s\n", run.counts.summary(run.cmd.passed, run.skip))
+	}
 	return nil
 }
 
 // batchCounts counts the verdicts of a run.
 type batchCounts struct {
-	passed, failed, skipped, errors, tempFailed int
+	passed, failed, skipped, errors int
+	code                            int // the worst exit status of a message
 }
 
 func (c *batchCounts) add(rec *batchRecord) {
@@ -356,15 +462,16 @@ func (c *batchCounts) add(rec *batchRecord) {
 	case verdictError:
 		c.errors++
 	}
-	if rec.tempFail {
-		c.tempFailed++
+	if exitRank(rec.code) > exitRank(c.code) {
+		c.code = rec.code
 	}
 }
 
 // summary is the last line on standard error: "3 passed, 1 failed", with
-// skipped messages when --skip-unsigned is given and errors when there are.
-func (c *batchCounts) summary(skip bool) string {
-	s := fmt.Sprintf("%d passed, %d failed", c.passed, c.failed)
+// skipped messages when --skip-unsigned is given and errors when there
+// are; passed is the word for the messages that passed.
+func (c *batchCounts) summary(passed string, skip bool) string {
+	s := fmt.Sprintf("%d %s, %d failed", c.passed, passed, c.failed)
 	if skip {
 		s += fmt.Sprintf(", %d skipped", c.skipped)
 	}
@@ -374,18 +481,30 @@ func (c *batchCounts) summary(skip bool) string {
 	return s
 }
 
-// exitError is the run's exit status: 2 if a message could not be read
-// (a fault of this machine, which a CI must see), else 75 if a required
-// revocation answer was missing (trying again can help), else 1 if any
+// exitRank orders exit statuses by how much a batch's status must show
+// them: a fault of this machine or the setup (2, 3) before a temporary
+// failure (75: trying again can help, but not with 2's cause left), before
+// a failed message (1), before success.
+func exitRank(code int) int {
+	switch code {
+	case exitOK:
+		return 0
+	case exitFailed:
+		return 1
+	case exitTempFail:
+		return 2
+	}
+	return 3
+}
+
+// exitError is the run's exit status, the worst of its messages': 2 if a
+// message could not be read (a fault of this machine, which a CI must
+// see), else 75 if a required revocation answer was missing or a
+// temporary fault stopped a message (trying again can help), else 1 if any
 // message failed, else 0. The results are printed already.
 func (c *batchCounts) exitError() error {
-	switch {
-	case c.errors > 0:
-		return &silentError{exitUsage}
-	case c.tempFailed > 0:
-		return &silentError{exitTempFail}
-	case c.failed > 0:
-		return &silentError{exitFailed}
+	if c.code == exitOK {
+		return nil
 	}
-	return nil
+	return &silentError{c.code}
 }

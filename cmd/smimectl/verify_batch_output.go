@@ -2,14 +2,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/smimectl/smimectl/internal/batch"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -54,70 +52,33 @@ func writeBatchText(w io.Writer, rec *batchRecord) error {
 	return err
 }
 
-// batchJSONHead are the fields a batch adds in front of each message's
-// JSON object.
-type batchJSONHead struct {
-	Schema     int     `json:"schema"`
-	Input      string  `json:"input"`
-	MboxIndex  *int    `json:"mbox_index,omitempty"`
-	MboxOffset *int64  `json:"mbox_offset,omitempty"`
-	Verdict    verdict `json:"verdict"`
-	Reason     string  `json:"reason,omitempty"`
-	Expected   string  `json:"expected,omitempty"`
-	Detail     string  `json:"detail,omitempty"`
-}
-
-// batchResultJSON is a message's result in a batch line: the error as
-// standard error says it replaces the library's text.
-type batchResultJSON struct {
-	*verify.Result
-	Error string `json:"error,omitempty"`
-}
-
-// writeBatchJSON writes rec as one line of JSON: the batch fields, then the
-// verification result as verify --json prints it for one message. An input
-// that was not checked has only "valid": false and "error" after them.
-func writeBatchJSON(w io.Writer, rec *batchRecord, at time.Time) error {
-	head := batchJSONHead{Schema: jsonSchemaVersion, Input: rec.in.Path, Verdict: rec.verdict, Reason: rec.reason, Detail: oneLine(rec.text)}
+// newBatchJSON are the fields a batch line adds to the object of one
+// message (see jsonout.go): where the message is, and for commands that
+// judge, the verdict.
+func newBatchJSON(rec *batchRecord, judged bool) *batchJSON {
+	b := &batchJSON{Out: rec.out.out}
 	if rec.in.MboxIndex >= 0 {
-		head.MboxIndex, head.MboxOffset = &rec.in.MboxIndex, &rec.in.MboxOffset
+		b.MboxIndex, b.MboxOffset = &rec.in.MboxIndex, &rec.in.MboxOffset
 	}
-	if rec.expected != nil {
-		head.Expected = rec.expected.String()
+	if judged {
+		b.Verdict, b.Detail = string(rec.verdict), oneLine(rec.text)
+		if rec.expected != nil {
+			b.Expected = rec.expected.String()
+		}
 	}
-	// The result as verify --json prints it for one message, its error as
-	// standard error words it; "schema", "input" and "reason" are in head.
-	var body any
-	switch {
-	case rec.out.res != nil:
-		wordLayerErrors(rec.out.res)
-		body = batchResultJSON{rec.out.res, errorText(rec.out.err)}
-	default:
-		// Not read, or too broken to give a result: an empty one, as
-		// verify --json prints for such a message.
-		body = batchResultJSON{&verify.Result{At: at.UTC(), Signers: []*verify.Signer{}}, errorText(rec.out.err)}
-	}
-	h, err := marshalJSON(head)
-	if err != nil {
-		return err
-	}
-	b, err := marshalJSON(body)
-	if err != nil {
-		return err
-	}
-	line := append(h[:len(h)-1], ',')
-	line = append(line, b[1:]...)
-	_, err = w.Write(append(line, '\n'))
-	return err
+	return b
 }
 
-// marshalJSON is json.Marshal without HTML escaping, as printJSON writes.
-func marshalJSON(v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := encodeJSON(&b, v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+// writeBatchJSON writes rec as one line of JSON: the object verify --json
+// prints for one message (newVerifyJSON, the one helper), with the batch
+// fields after "schema" and "input". An input that was not checked has an
+// empty result, as verify --json prints for a message too broken to give
+// one; "reason" is the record's, which an expectation met keeps.
+func writeBatchJSON(w io.Writer, rec *batchRecord, vopts verify.Options) error {
+	obj := newVerifyJSON(rec.in.Path, rec.out.res, rec.out.err, vopts)
+	obj.batchJSON = newBatchJSON(rec, true)
+	obj.Reason = rec.reason
+	return encodeJSON(w, obj)
 }
 
 // JUnit XML, as Jenkins (the Surefire/Ant schema), GitLab and GitHub
@@ -148,22 +109,23 @@ type junitSkipped struct {
 // counts and the testcases to the file by temporary file and rename, like
 // --out.
 type junitWriter struct {
-	e     *env
-	path  string
-	spool *os.File
-	buf   *bufio.Writer
-	enc   *xml.Encoder
-	err   error
+	e       *env
+	path    string
+	command string // "verify", "decrypt": the suite's name, the class
+	spool   *os.File
+	buf     *bufio.Writer
+	enc     *xml.Encoder
+	err     error
 }
 
-func newJUnitWriter(e *env, path string) (*junitWriter, error) {
+func newJUnitWriter(e *env, path, command string) (*junitWriter, error) {
 	spool, err := os.CreateTemp("", "smimectl-junit-*")
 	if err != nil {
 		return nil, err
 	}
 	// Unnamed from here on where the system allows: nothing to clean up.
 	_ = os.Remove(spool.Name())
-	jw := &junitWriter{e: e, path: path, spool: spool, buf: bufio.NewWriter(spool)}
+	jw := &junitWriter{e: e, path: path, command: command, spool: spool, buf: bufio.NewWriter(spool)}
 	jw.enc = xml.NewEncoder(jw.buf)
 	jw.enc.Indent("    ", "  ")
 	return jw, nil
@@ -171,7 +133,7 @@ func newJUnitWriter(e *env, path string) (*junitWriter, error) {
 
 // add writes rec's testcase to the spool.
 func (jw *junitWriter) add(rec *batchRecord) {
-	tc := junitCase{Name: batchName(rec.in), Classname: "smimectl.verify"}
+	tc := junitCase{Name: batchName(rec.in), Classname: "smimectl." + jw.command}
 	problem := &junitProblem{Message: oneLine(rec.text), Type: rec.reason, Text: oneLine(rec.text)}
 	switch rec.verdict {
 	case verdictFail:
@@ -204,7 +166,7 @@ func (jw *junitWriter) commit(c *batchCounts) error {
 	w, commit, abort := openOutput(jw.e, jw.path)
 	total := c.passed + c.failed + c.skipped + c.errors
 	counts := fmt.Sprintf(`tests="%d" failures="%d" errors="%d" skipped="%d"`, total, c.failed, c.errors, c.skipped)
-	_, err := fmt.Fprintf(w, "%s<testsuites name=\"smimectl verify\" %s>\n  <testsuite name=\"smimectl verify\" %s>\n", xml.Header, counts, counts)
+	_, err := fmt.Fprintf(w, "%s<testsuites name=\"smimectl %s\" %s>\n  <testsuite name=\"smimectl %s\" %s>\n", xml.Header, jw.command, counts, jw.command, counts)
 	if err == nil {
 		_, err = io.Copy(w, jw.spool)
 	}

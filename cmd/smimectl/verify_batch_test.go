@@ -3,15 +3,21 @@ package main
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/smimectl/smimectl/internal/batch"
+	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // junitSchema is every element the --junit report may hold, with the
@@ -42,7 +48,7 @@ var junitSchema = map[string]struct {
 func TestJUnitStructure(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.xml")
-	jw, err := newJUnitWriter(&env{Stdout: io.Discard, Stderr: io.Discard}, path)
+	jw, err := newJUnitWriter(&env{Stdout: io.Discard, Stderr: io.Discard}, path, "verify")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,5 +161,65 @@ func TestJUnitStructure(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("the directory holds %d files, want only report.xml", len(entries))
+	}
+}
+
+// Issue #13 item 4: a batch judges each message by the mapping a run on it
+// alone uses (exitCode, reasonCode): a fault of this machine is "error"
+// with reason local-fault and its own status (2, or 75 for a full disk),
+// even inside what a library called a malformed message; a missing
+// revocation answer is a failure with 75; an mbox message too large to
+// hold is too-complex, a failure (1), not a fault of this machine.
+func TestBatchJudge(t *testing.T) {
+	full := &mime.SpoolError{Op: "write", Dir: "/tmp", Err: &fs.PathError{Op: "write", Path: "/tmp", Err: syscall.ENOSPC}}
+	missing := &mime.SpoolError{Op: "create", Dir: "/gone", Err: &fs.PathError{Op: "open", Path: "/gone", Err: syscall.ENOENT}}
+	tests := []struct {
+		name    string
+		in      batch.Input
+		err     error
+		skip    bool
+		verdict verdict
+		reason  string
+		code    int
+	}{
+		{"passed", batch.Input{}, nil, false, verdictPass, "", exitOK},
+		{"TMPDIR full", batch.Input{}, full, false, verdictError, "local-fault", exitTempFail},
+		{"TMPDIR missing", batch.Input{}, missing, false, verdictError, "local-fault", exitUsage},
+		{"spool fault inside a malformed message", batch.Input{}, &verify.MalformedError{Err: full}, false, verdictError, "local-fault", exitTempFail},
+		{"unreadable file", batch.Input{Err: &fs.PathError{Op: "open", Path: "x.eml", Err: syscall.EACCES}}, &fs.PathError{Op: "open", Path: "x.eml", Err: syscall.EACCES}, false, verdictError, "local-fault", exitUsage},
+		{"no revocation answer", batch.Input{}, &revocation.UnavailableError{Err: errors.New("offline")}, false, verdictFail, "revocation-unavailable", exitTempFail},
+		{"mbox message too large", batch.Input{MboxIndex: 3}, fmt.Errorf("%w: more than 67108864 bytes", batch.ErrMessageTooLarge), false, verdictFail, "too-complex", exitFailed},
+		{"not signed", batch.Input{}, fmt.Errorf("%w: text/plain", verify.ErrNotSigned), false, verdictFail, "not-signed", exitFailed},
+		{"not signed, skipped", batch.Input{}, fmt.Errorf("%w: text/plain", verify.ErrNotSigned), true, verdictSkip, "not-signed", exitOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			run := &batchRun{skip: tc.skip}
+			rec := run.judge(tc.in, batchOutcome{err: tc.err})
+			if rec.verdict != tc.verdict || rec.reason != tc.reason || rec.code != tc.code {
+				t.Errorf("got %s, %q, exit %d; want %s, %q, exit %d", rec.verdict, rec.reason, rec.code, tc.verdict, tc.reason, tc.code)
+			}
+			if strings.Contains(rec.text, "batch: ") || strings.Contains(rec.text, "verify: ") {
+				t.Errorf("text %q has a package prefix", rec.text)
+			}
+		})
+	}
+	// The run's status is the worst a message would have had alone.
+	for _, tc := range []struct {
+		codes []int
+		want  int
+	}{
+		{[]int{exitOK, exitFailed}, exitFailed},
+		{[]int{exitFailed, exitTempFail, exitOK}, exitTempFail},
+		{[]int{exitTempFail, exitUsage, exitFailed}, exitUsage},
+		{[]int{exitOK}, exitOK},
+	} {
+		var c batchCounts
+		for _, code := range tc.codes {
+			c.add(&batchRecord{code: code})
+		}
+		if got := exitCode(c.exitError()); got != tc.want {
+			t.Errorf("messages %v: exit %d, want %d", tc.codes, got, tc.want)
+		}
 	}
 }

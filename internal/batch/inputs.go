@@ -40,6 +40,12 @@ type Input struct {
 	// Data is the message of an mbox; nil for a file, which the caller
 	// opens itself.
 	Data []byte
+	// Size is the bytes of the file this input stands for: the file's
+	// size, or for a message of an mbox the bytes from its "From " line to
+	// the next one's, so that the sizes of a run's inputs add up to the
+	// size of its files (a progress report). 0 for standard input, for
+	// skipped paths and for ones that can't be read.
+	Size int64
 	// Err, if not nil, is why Path could not be read: the input is no
 	// message. The caller reports it as a fault of this machine.
 	Err error
@@ -56,8 +62,35 @@ type Options struct {
 	// their name.
 	Glob string
 	// MaxMboxMessage is the largest mbox message held in memory; a larger
-	// one is an Input with Err. 0 is 64 MiB.
+	// one is an Input with Err. 0 is DefaultMaxMboxMessage.
 	MaxMboxMessage int64
+	// SkipDirs are directories that are not walked into (compared with
+	// os.SameFile): where the caller writes its output, so that a walk
+	// never reads what the run itself wrote.
+	SkipDirs []string
+	// StatOnly makes Walk open no file: every regular file is one Input
+	// with its Size, mbox or not, and no Data. For counting a run's bytes
+	// before or while it runs.
+	StatOnly bool
+
+	skip []fs.FileInfo // SkipDirs, as found when Walk began
+}
+
+// skipped reports whether dir is one of o.SkipDirs.
+func (o *Options) skipped(dir string) bool {
+	if len(o.skip) == 0 {
+		return false
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	for _, s := range o.skip {
+		if os.SameFile(fi, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *Options) glob() string {
@@ -67,9 +100,13 @@ func (o *Options) glob() string {
 	return o.Glob
 }
 
+// DefaultMaxMboxMessage is the largest mbox message held in memory when
+// Options.MaxMboxMessage is 0: 64 MiB.
+const DefaultMaxMboxMessage = 64 << 20
+
 func (o *Options) maxMbox() int64 {
 	if o.MaxMboxMessage == 0 {
-		return 64 << 20
+		return DefaultMaxMboxMessage
 	}
 	return o.MaxMboxMessage
 }
@@ -90,6 +127,11 @@ func CheckGlob(pattern string) error {
 // one to a directory is not (a link loop can't make the walk endless).
 // "-" is passed through as an Input with Path "-" for the caller to read.
 func Walk(paths []string, opts Options, yield func(Input) bool) {
+	for _, d := range opts.SkipDirs {
+		if fi, err := os.Stat(d); err == nil {
+			opts.skip = append(opts.skip, fi)
+		}
+	}
 	seen := make(map[string]bool)
 	for _, p := range paths {
 		if p == "-" {
@@ -129,6 +171,9 @@ func Walk(paths []string, opts Options, yield func(Input) bool) {
 // new subdirectories) gives every regular file of cur and new, in that
 // order; other directories give the files that match the glob.
 func walkDir(dir string, opts *Options, yield func(Input) bool) bool {
+	if opts.skipped(dir) {
+		return yield(Input{Path: dir, MboxIndex: -1, Skipped: "the output directory, not read"})
+	}
 	if isMaildir(dir) {
 		for _, sub := range []string{"cur", "new"} {
 			entries, err := os.ReadDir(filepath.Join(dir, sub))
@@ -201,6 +246,9 @@ func file(p string, fi fs.FileInfo, opts *Options, yield func(Input) bool) bool 
 	if !fi.Mode().IsRegular() {
 		return yield(Input{Path: p, MboxIndex: -1, Skipped: "not a regular file"})
 	}
+	if opts.StatOnly {
+		return yield(Input{Path: p, MboxIndex: -1, Size: fi.Size()})
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return yield(Input{Path: p, MboxIndex: -1, Err: err})
@@ -212,11 +260,11 @@ func file(p string, fi fs.FileInfo, opts *Options, yield func(Input) bool) bool 
 		return yield(Input{Path: p, MboxIndex: -1, Err: err})
 	}
 	if !IsMbox(head[:n]) {
-		return yield(Input{Path: p, MboxIndex: -1})
+		return yield(Input{Path: p, MboxIndex: -1, Size: fi.Size()})
 	}
 	stopped := false
 	err = SplitMbox(io.MultiReader(bytes.NewReader(head[:n]), f), opts.maxMbox(), func(m MboxMessage) bool {
-		in := Input{Path: p, MboxIndex: m.Index, MboxOffset: m.Offset, Data: m.Data, Err: m.Err}
+		in := Input{Path: p, MboxIndex: m.Index, MboxOffset: m.Offset, Data: m.Data, Err: m.Err, Size: m.Size}
 		if !yield(in) {
 			stopped = true
 			return false

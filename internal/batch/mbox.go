@@ -14,6 +14,9 @@ type MboxMessage struct {
 	Index int
 	// Offset is the byte offset of the message's "From " separator line.
 	Offset int64
+	// Size is the bytes of the file from Offset to the next message's
+	// "From " line, or to the end of the file.
+	Size int64
 	// Data is the message without its "From " line, with mboxrd quoting
 	// undone (">From " becomes "From ", ">>From " becomes ">From "), and
 	// without the empty line that separates it from the next message.
@@ -54,11 +57,12 @@ func SplitMbox(r io.Reader, max int64, yield func(MboxMessage) bool) error {
 		prevBlnk = true // the line before was empty (or there was none)
 		pending  []byte // an empty line held back: it may be the separator's
 	)
-	flush := func() bool {
+	flush := func(end int64) bool {
 		if cur == nil {
 			return true
 		}
 		m := *cur
+		m.Size = end - m.Offset
 		cur = nil
 		return yield(m)
 	}
@@ -83,7 +87,7 @@ func SplitMbox(r io.Reader, max int64, yield func(MboxMessage) bool) error {
 			switch {
 			case prevBlnk && bytes.HasPrefix(line, []byte("From ")):
 				pending = nil // the separator's empty line is not the message's
-				if !flush() {
+				if !flush(start) {
 					return nil
 				}
 				cur = &MboxMessage{Index: index, Offset: start, Data: []byte{}}
@@ -111,7 +115,7 @@ func SplitMbox(r io.Reader, max int64, yield func(MboxMessage) bool) error {
 				// add after every message.
 				pending = nil
 			}
-			flush()
+			flush(off)
 			return nil
 		}
 		if err != nil {

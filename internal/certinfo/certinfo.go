@@ -15,12 +15,15 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"github.com/smimectl/smimectl/internal/mldsa"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/net/idna"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/smimectl/smimectl/internal/kem"
 )
 
 var oidEmailAddress = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
@@ -168,12 +171,19 @@ var (
 // without a key usage extension allows every purpose (RFC 5280 4.2.1.3).
 //
 // For encryption the bit depends on the key (RFC 8550 section 4.4.2):
-// keyEncipherment for RSA (key transport), keyAgreement for EC (ECDH); an
-// Ed25519 key signs only. A key whose type is not known here (nil in a
+// keyEncipherment for RSA (key transport), keyAgreement for EC (ECDH),
+// keyEncipherment for ML-KEM (RFC 9935 section 5); an Ed25519 key signs
+// only, an ML-KEM key decrypts only. A key whose type is not known here (nil in a
 // certificate made by hand) may have either bit.
 func CheckUsage(cert *x509.Certificate, p Purpose) error {
 	if _, ok := cert.PublicKey.(ed25519.PublicKey); ok && p == Encryption {
 		return fmt.Errorf("%s: %w (an Ed25519 key can only sign)", p, ErrKeyUsage)
+	}
+	if _, ok := cert.PublicKey.(*kem.PublicKey); ok && p == Signing {
+		return fmt.Errorf("%s: %w (an ML-KEM key can only decrypt)", p, ErrKeyUsage)
+	}
+	if k, ok, _ := mldsa.CertificatePublicKey(cert); ok && k != nil && p == Encryption {
+		return fmt.Errorf("%s: %w (an %v key can only sign)", p, ErrKeyUsage, k.Parameters())
 	}
 	if cert.KeyUsage != 0 {
 		var want x509.KeyUsage
@@ -187,6 +197,9 @@ func CheckUsage(cert *x509.Certificate, p Purpose) error {
 				want, needs = x509.KeyUsageKeyEncipherment, "; an RSA key needs keyEncipherment"
 			case *ecdsa.PublicKey, *ecdh.PublicKey:
 				want, needs = x509.KeyUsageKeyAgreement, "; an EC key needs keyAgreement"
+			case *kem.PublicKey:
+				// RFC 9935 section 5: keyEncipherment, and only it.
+				want, needs = x509.KeyUsageKeyEncipherment, "; an ML-KEM key needs keyEncipherment"
 			default:
 				want = x509.KeyUsageKeyEncipherment | x509.KeyUsageKeyAgreement
 			}

@@ -79,8 +79,7 @@ func (b *builder) checkSignature(child, issuer *x509.Certificate) *Error {
 	b.sigChecks++
 	c.checks++
 	var e *Error
-	// CheckSignature, unlike CheckSignatureFrom, still accepts SHA-1.
-	if err := issuer.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature); err != nil {
+	if err := CheckCertificateSignature(child, issuer); err != nil {
 		e = &Error{Reason: BadSignature, Cert: child, Detail: fmt.Sprintf("signature by %s does not verify: %v", issuer.Subject, err)}
 	}
 	if c.sigs == nil {

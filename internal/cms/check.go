@@ -28,9 +28,15 @@ var (
 type UnsupportedAlgorithmError struct {
 	What string // "digest", "signature"
 	OID  asn1.ObjectIdentifier
+	// Note, if not empty, says what the algorithm is and why it is not
+	// used ("HashML-DSA-65 with SHA-512, ...").
+	Note string
 }
 
 func (e *UnsupportedAlgorithmError) Error() string {
+	if e.Note != "" {
+		return fmt.Sprintf("cms: unsupported %s algorithm %v (%s)", e.What, e.OID, e.Note)
+	}
 	return fmt.Sprintf("cms: unsupported %s algorithm %v", e.What, e.OID)
 }
 
@@ -43,8 +49,9 @@ func (e *UnsupportedAlgorithmError) Error() string {
 func (si *SignerInfo) CheckSignature(cert *x509.Certificate, contentType asn1.ObjectIdentifier, digest []byte) error {
 	h := si.Hash()
 	if h == 0 || !h.Available() {
-		return &UnsupportedAlgorithmError{"digest", si.DigestAlgorithm.Algorithm}
+		return &UnsupportedAlgorithmError{What: "digest", OID: si.DigestAlgorithm.Algorithm}
 	}
+	pure := isPureScheme(si.SignatureAlgorithm.Algorithm)
 	signed := digest
 	if si.rawSignedAttrs != nil {
 		ct, err := si.singleAttr(OIDAttrContentType, "contentType")
@@ -71,11 +78,16 @@ func (si *SignerInfo) CheckSignature(cert *x509.Certificate, contentType asn1.Ob
 		if !bytes.Equal(mdv, digest) {
 			return ErrContentModified
 		}
+		if pure {
+			return si.checkPureSignature(cert, h)
+		}
 		hh := h.New()
 		hh.Write(si.rawSignedAttrs)
 		signed = hh.Sum(nil)
 	} else if !contentType.Equal(OIDData) {
 		return &FormatError{"signed attributes are required for content other than id-data"}
+	} else if pure {
+		return si.checkPureSignature(cert, h)
 	}
 	return verifyRaw(cert.PublicKey, si.SignatureAlgorithm, h, signed, si.Signature)
 }
@@ -85,7 +97,7 @@ func verifyRaw(pub crypto.PublicKey, alg pkix.AlgorithmIdentifier, h crypto.Hash
 	o := alg.Algorithm
 	sa, ok := signatureAlgorithm(o)
 	if !ok {
-		return &UnsupportedAlgorithmError{"signature", o}
+		return &UnsupportedAlgorithmError{What: "signature", OID: o, Note: unsupportedNote(o)}
 	}
 	if sa.hash != 0 && sa.hash != h {
 		return &FormatError{"signature algorithm and digest algorithm disagree"}
@@ -207,7 +219,7 @@ func parsePSSParams(der []byte) (pssParams, error) {
 			return p, bad
 		}
 		if p.hash = HashForOID(ai.Algorithm); p.hash == 0 {
-			return p, &UnsupportedAlgorithmError{"digest", ai.Algorithm}
+			return p, &UnsupportedAlgorithmError{What: "digest", OID: ai.Algorithm}
 		}
 	}
 	if !seq.ReadOptionalASN1(&f, &present, cbasn1.Tag(1).ContextSpecific().Constructed()) {
@@ -249,10 +261,8 @@ func parsePSSParams(der []byte) (pssParams, error) {
 }
 
 // SignatureAlgorithmName names the signer's signature scheme for reports:
-// "RSA", "RSA-PSS" or "ECDSA" (the dotted identifier if unknown).
+// "RSA", "RSA-PSS", "ECDSA", "Ed25519" or "ML-DSA-44", "-65", "-87" (the
+// dotted identifier if unknown, with what it is when known).
 func (si *SignerInfo) SignatureAlgorithmName() string {
-	if sa, ok := signatureAlgorithm(si.SignatureAlgorithm.Algorithm); ok {
-		return sa.scheme
-	}
-	return si.SignatureAlgorithm.Algorithm.String()
+	return SignatureAlgorithmName(si.SignatureAlgorithm)
 }

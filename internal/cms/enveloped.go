@@ -49,7 +49,9 @@ type EnvelopeOptions struct {
 	// ContentType is the type of the encrypted content; nil means id-data.
 	ContentType asn1.ObjectIdentifier
 	// Rand is the source of the content key, IV, nonce, RSA padding and
-	// ephemeral ECDH keys; nil means crypto/rand.Reader.
+	// ephemeral ECDH keys; nil means crypto/rand.Reader. ML-KEM
+	// encapsulation always draws from crypto/rand (crypto/mlkem takes no
+	// other source).
 	Rand io.Reader
 }
 
@@ -98,7 +100,12 @@ func NewEnvelopedDataWriter(w io.Writer, opts EnvelopeOptions) (io.WriteCloser, 
 				b.SetError(err)
 				return
 			}
-			if r.version() != 0 {
+			// RFC 5652 section 6.1: 3 with an ori (or pwri), else 2 when
+			// a RecipientInfo's version is not 0.
+			switch {
+			case r.isORI():
+				version = 3
+			case r.version() != 0 && version < 2:
 				version = 2
 			}
 			der, err := r.recipientInfoDER(cek, rnd)

@@ -20,6 +20,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/smimectl/smimectl/internal/kem"
 )
 
 // Key-management algorithms (RFC 8017 / RFC 4055 for RSA, RFC 5753 and
@@ -60,8 +62,13 @@ const (
 	KeyTransport RecipientType = iota + 1
 	// KeyAgreement is kari: the content key wrapped under an ECDH secret.
 	KeyAgreement
-	// OtherRecipient is kekri, pwri or ori, which this package does not use.
+	// OtherRecipient is kekri, pwri or an ori other than KEM, which this
+	// package does not use.
 	OtherRecipient
+	// KEMRecipient is an ori of type id-ori-kem, a KEMRecipientInfo (RFC
+	// 9629): the content key wrapped under a key derived from an ML-KEM
+	// shared secret.
+	KEMRecipient
 )
 
 // RecipientInfo is one recipient of an EnvelopedData or AuthEnvelopedData.
@@ -75,6 +82,10 @@ const (
 //	  pwri [3] PasswordRecipientinfo,
 //	  ori [4] OtherRecipientInfo }
 //
+//	OtherRecipientInfo ::= SEQUENCE {   -- [4] IMPLICIT here
+//	  oriType OBJECT IDENTIFIER,          -- id-ori-kem: KEMRecipientInfo (kemri.go)
+//	  oriValue ANY DEFINED BY oriType }
+//
 //	KeyTransRecipientInfo ::= SEQUENCE {
 //	  version CMSVersion,  -- always set to 0 or 2
 //	  rid RecipientIdentifier,
@@ -87,18 +98,29 @@ const (
 type RecipientInfo struct {
 	Type RecipientType
 	// Exactly one of IssuerAndSerial and SubjectKeyID is set for
-	// KeyTransport and KeyAgreement recipients.
+	// KeyTransport, KeyAgreement and KEMRecipient recipients.
 	IssuerAndSerial *IssuerAndSerial
 	SubjectKeyID    []byte
-	// KeyEncryptionAlgorithm is rsaEncryption, id-RSAES-OAEP or a
-	// dhSinglePass scheme whose parameters name the key wrap.
+	// KeyEncryptionAlgorithm is rsaEncryption, id-RSAES-OAEP, a
+	// dhSinglePass scheme whose parameters name the key wrap, or, for a
+	// KEM recipient, the key wrap itself (the "wrap" field).
 	KeyEncryptionAlgorithm pkix.AlgorithmIdentifier
 	EncryptedKey           []byte
 
 	// Key agreement only: the originator's ephemeral public key (an
-	// uncompressed point) and the user keying material, if any.
+	// uncompressed point). Key agreement and KEM: the user keying
+	// material, if any.
 	OriginatorKey []byte
 	UKM           []byte
+
+	// KEM recipients only (RFC 9629 section 3): KEM is the KEM algorithm
+	// (id-alg-ml-kem-768, ...) and KEMCiphertext its ciphertext (kemct);
+	// KDF derives the key-encryption key of KEKLength bytes, for the key
+	// wrap in KeyEncryptionAlgorithm.
+	KEM           pkix.AlgorithmIdentifier
+	KEMCiphertext []byte
+	KDF           pkix.AlgorithmIdentifier
+	KEKLength     int
 }
 
 // Matches reports whether the recipient identifier names cert.
@@ -119,6 +141,8 @@ func (ri *RecipientInfo) KeyManagement() string {
 	switch {
 	case ri.Type == OtherRecipient:
 		return "unsupported"
+	case ri.Type == KEMRecipient:
+		return ri.kemKeyManagement()
 	case alg.Algorithm.Equal(oidRSAEncryption):
 		return "rsa-pkcs1v15"
 	case alg.Algorithm.Equal(oidRSAESOAEP):
@@ -175,6 +199,12 @@ func parseRecipientInfo(der []byte, max int) ([]*RecipientInfo, error) {
 		return []*RecipientInfo{ri}, nil
 	case cbasn1.Tag(1).ContextSpecific().Constructed():
 		return parseKeyAgree(body, max)
+	case cbasn1.Tag(4).ContextSpecific().Constructed():
+		ri, err := parseORI(body)
+		if err != nil {
+			return nil, err
+		}
+		return []*RecipientInfo{ri}, nil
 	}
 	return []*RecipientInfo{{Type: OtherRecipient}}, nil
 }
@@ -506,7 +536,9 @@ var ErrDecrypt = errors.New("cms: the message does not decrypt with this key (wr
 
 // UnwrapKey recovers the content-encryption key of cipher c (keyLen bytes)
 // from ri with key: a crypto.Decrypter holding an RSA key for key
-// transport, or a [KeyAgreer] or *ecdsa.PrivateKey for key agreement.
+// transport, a [KeyAgreer] or *ecdsa.PrivateKey for key agreement, or a
+// crypto.Decapsulator holding an ML-KEM key (a *kem.PrivateKey) for a KEM
+// recipient. A KEM entry made for another key fails with [ErrKEMUnwrap].
 //
 // For RSA PKCS#1 v1.5 key transport, a padding failure is not reported:
 // UnwrapKey returns a random key of the right length instead, in constant
@@ -556,6 +588,12 @@ func (ri *RecipientInfo) UnwrapKey(key crypto.PrivateKey, keyLen int, rnd io.Rea
 			return nil, err
 		}
 		return ri.agree(ka, keyLen)
+	case KEMRecipient:
+		dec, ok := key.(crypto.Decapsulator)
+		if !ok {
+			return nil, errors.New("cms: an ML-KEM recipient entry needs an ML-KEM private key")
+		}
+		return ri.unwrapKEM(dec, keyLen)
 	}
 	return nil, errors.New("cms: unsupported recipient type")
 }
@@ -607,8 +645,9 @@ func (ri *RecipientInfo) agree(ka KeyAgreer, keyLen int) ([]byte, error) {
 
 // Recipient is one recipient of a message this package encrypts.
 type Recipient struct {
-	// Certificate holds the recipient's RSA or EC (P-256, P-384, P-521)
-	// public key.
+	// Certificate holds the recipient's RSA, EC (P-256, P-384, P-521) or
+	// ML-KEM public key (a *kem.PublicKey, as kem.ParseCertificate reads
+	// it).
 	Certificate *x509.Certificate
 	// OAEP selects RSAES-OAEP with SHA-256 instead of RSA PKCS#1 v1.5 key
 	// transport; RSA keys only.
@@ -637,13 +676,31 @@ func (r Recipient) check() error {
 			return fmt.Errorf("cms: recipient key: %w", err)
 		}
 		return nil
+	case *kem.PublicKey:
+		if r.OAEP {
+			return errors.New("cms: RSA-OAEP needs an RSA recipient")
+		}
+		return nil
+	}
+	if c.PublicKey == nil {
+		return fmt.Errorf("cms: recipient certificate %q has a public key of an algorithm this program does not know", c.Subject.CommonName)
 	}
 	return fmt.Errorf("cms: unsupported recipient key type %T", c.PublicKey)
 }
 
+// isORI reports whether r's RecipientInfo is an OtherRecipientInfo
+// (ML-KEM), which makes an EnvelopedData version 3 (RFC 5652 section 6.1).
+func (r Recipient) isORI() bool {
+	_, ok := r.Certificate.PublicKey.(*kem.PublicKey)
+	return ok
+}
+
 // version is the RecipientInfo version: ktri 0 (issuer and serial) or 2
-// (subject key identifier), kari 3.
+// (subject key identifier), kari 3; an ori has none (0 here).
 func (r Recipient) version() int {
+	if r.isORI() {
+		return 0
+	}
 	if _, ok := r.Certificate.PublicKey.(*ecdsa.PublicKey); ok {
 		return 3
 	}
@@ -689,6 +746,8 @@ func (r Recipient) recipientInfoDER(cek []byte, rand io.Reader) ([]byte, error) 
 			return nil, err
 		}
 		b.AddASN1(cbasn1.Tag(1).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { b.AddBytes(kari) })
+	case *kem.PublicKey:
+		return r.kemRecipientInfo(pub, cek)
 	}
 	return b.Bytes()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/mldsa"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -24,8 +26,11 @@ type Signer struct {
 	// Key signs; its public key must be Certificate's.
 	Key         crypto.Signer
 	Certificate *x509.Certificate
-	// Hash is the digest algorithm; zero means SHA-256. MD5 and SHA-1 are
-	// refused for signing.
+	// Hash is the digest algorithm; zero means SHA-256, or SHA-512 for
+	// Ed25519 and ML-DSA keys ([Signer.DigestHash]). MD5 and SHA-1 are
+	// refused for signing, and so is a digest a pure scheme does not allow
+	// (RFC 8419: Ed25519 with SHA-512 only; RFC 9882: a digest as strong
+	// as the ML-DSA parameter set).
 	Hash crypto.Hash
 	// PSS selects RSASSA-PSS (RFC 4056) with a salt of the hash length
 	// instead of RSA PKCS#1 v1.5; RSA keys only.
@@ -54,11 +59,20 @@ type SignOptions struct {
 	Rand io.Reader
 }
 
-func (o *SignOptions) hash() crypto.Hash {
-	if o.Signer.Hash == 0 {
-		return crypto.SHA256
+func (o *SignOptions) hash() crypto.Hash { return o.Signer.DigestHash() }
+
+// DigestHash is the digest algorithm s signs with: Hash, or if zero,
+// SHA-512 for Ed25519 and ML-DSA keys and SHA-256 for the others.
+func (s Signer) DigestHash() crypto.Hash {
+	if s.Hash != 0 {
+		return s.Hash
 	}
-	return o.Signer.Hash
+	if s.Key != nil {
+		if h, ok := pureSignerHash(s.Key.Public()); ok {
+			return h
+		}
+	}
+	return crypto.SHA256
 }
 
 func (o *SignOptions) contentType() asn1.ObjectIdentifier {
@@ -67,6 +81,12 @@ func (o *SignOptions) contentType() asn1.ObjectIdentifier {
 	}
 	return o.ContentType
 }
+
+// Check reports what would make signing with o fail before anything is
+// written: a missing key or certificate, a digest the key may not sign
+// with, a key that is not the certificate's. Callers that stream output
+// call it first.
+func (o *SignOptions) Check() error { return o.check() }
 
 func (o *SignOptions) check() error {
 	s := o.Signer
@@ -83,6 +103,17 @@ func (o *SignOptions) check() error {
 	case *ecdsa.PublicKey:
 		if s.PSS {
 			return errors.New("cms: RSASSA-PSS needs an RSA key")
+		}
+	case ed25519.PublicKey, *mldsa.PublicKey:
+		if s.PSS {
+			return errors.New("cms: RSASSA-PSS needs an RSA key")
+		}
+		_, oid, _ := pureSignatureAlgorithm(s.Key.Public())
+		if err := pureDigestAllowed(oid, o.hash()); err != nil {
+			return fmt.Errorf("cms: refusing to sign: %s", err.(*FormatError).Msg)
+		}
+		if !matchesCertificate(s.Key.Public(), s.Certificate) {
+			return errors.New("cms: the signing key does not match the certificate")
 		}
 	default:
 		return fmt.Errorf("cms: unsupported signing key type %T", s.Key.Public())
@@ -176,6 +207,10 @@ func (o *SignOptions) signerInfo(digest []byte) ([]byte, error) {
 
 	var sigOpts crypto.SignerOpts = h
 	var sigAlg []byte
+	if alg, _, pure := pureSignatureAlgorithm(s.Key.Public()); pure {
+		// Ed25519 and ML-DSA sign the attributes themselves.
+		hashed, sigOpts, sigAlg = attrs, crypto.Hash(0), alg
+	}
 	switch s.Key.Public().(type) {
 	case *rsa.PublicKey:
 		if s.PSS {
@@ -416,8 +451,12 @@ func (s *signedWriter) Close() error {
 	return nil
 }
 
-// DefaultCapabilities lists the content-encryption algorithms smimectl
-// can decrypt, most preferred first, for the S/MIME capabilities attribute.
+// DefaultCapabilities lists what smimectl can decrypt, most preferred
+// first, for the S/MIME capabilities attribute (RFC 8551 2.5.2): AES-GCM
+// (AuthEnvelopedData), AES-CBC, and RSAES-OAEP key transport (RFC 3560
+// section 5; no parameters: every hash this package reads). A sender that
+// remembers capabilities (smimectl encrypt, Outlook) then uses AES-GCM for
+// mail to us when all its recipients read it (issue #18).
 func DefaultCapabilities() []asn1.ObjectIdentifier {
-	return []asn1.ObjectIdentifier{OIDAES256CBC, OIDAES128CBC}
+	return []asn1.ObjectIdentifier{OIDAES256GCM, OIDAES128GCM, OIDAES256CBC, OIDAES128CBC, oidRSAESOAEP}
 }

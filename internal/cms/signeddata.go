@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/smimectl/smimectl/internal/kem"
 )
 
 // SignedData is a parsed SignedData (RFC 5652 section 5.1) without its
@@ -244,7 +246,7 @@ func (sd *SignedData) readTrailer(b *berReader, t *trailer) error {
 			if raw[0] != 0x30 {
 				return nil // attribute certificates and other formats are not used here
 			}
-			if c, err := x509.ParseCertificate(raw); err == nil {
+			if c, err := kem.ParseCertificate(raw); err == nil {
 				sd.Certificates = append(sd.Certificates, c)
 			}
 			return nil

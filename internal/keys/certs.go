@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/smimectl/smimectl/internal/kem"
 )
 
 // certExtensions are the file name extensions LoadCertificates reads from a
@@ -109,7 +111,7 @@ func parsePEMCertificates(data []byte) ([]*x509.Certificate, error) {
 		data = rest
 		switch block.Type {
 		case "CERTIFICATE", "X509 CERTIFICATE":
-			cert, err := x509.ParseCertificate(block.Bytes)
+			cert, err := kem.ParseCertificate(block.Bytes)
 			if err != nil {
 				return nil, fmt.Errorf("keys: PEM block %d: %w", n, err)
 			}
@@ -138,7 +140,7 @@ func parseDERCertificates(data []byte) ([]*x509.Certificate, error) {
 	if isContentInfo(data) {
 		return parsePKCS7Certificates(data)
 	}
-	cert, err := x509.ParseCertificate(data)
+	cert, err := kem.ParseCertificate(data)
 	if err != nil {
 		return nil, fmt.Errorf("keys: no certificate found: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/smimectl/smimectl/internal/cms"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -35,8 +36,7 @@ func MatchesKey(cert *x509.Certificate, signer crypto.Signer) error {
 	if cert == nil || signer == nil {
 		return errKeyMismatch
 	}
-	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-	if !ok || !pub.Equal(signer.Public()) {
+	if !cms.KeyMatchesCertificate(signer.Public(), cert) {
 		return errKeyMismatch
 	}
 	return nil
@@ -57,7 +57,16 @@ func ParsePKCS12(data []byte, password []byte) (id *Identity, err error) {
 	if err := checkPKCS12Iterations(data); err != nil {
 		return nil, err
 	}
-	key, cert, chain, err := pkcs12.DecodeChain(data, string(password))
+	// NSS writes BER (issue #15 item 3): normalise it, then check the
+	// iteration counts the BER hid from the check above.
+	norm, err := normalizePKCS12(data, password)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPKCS12Iterations(norm); err != nil {
+		return nil, err
+	}
+	key, cert, chain, err := pkcs12.DecodeChain(norm, string(password))
 	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
 		return nil, fmt.Errorf("%w", ErrIncorrectPassphrase)
 	}

@@ -10,12 +10,13 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"hash"
+
+	"github.com/smimectl/smimectl/internal/kem"
 )
 
 // maxPBKDF2Iterations bounds the work a hostile file can demand, for PBES2
@@ -129,7 +130,12 @@ func parseEncryptedPKCS8(der []byte, p *passphrase) (crypto.Signer, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w", ErrIncorrectPassphrase)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(plain)
+	if k, err := kem.ParsePKCS8PrivateKey(plain); err == nil {
+		return k, nil
+	} else if !errors.Is(err, kem.ErrNotMLKEMKey) {
+		return nil, fmt.Errorf("keys: parsing the decrypted PKCS#8 key: %w", err)
+	}
+	k, err := parsePKCS8(plain)
 	if err != nil {
 		return nil, decryptedParseError(plain, fmt.Errorf("keys: parsing the decrypted PKCS#8 key: %w", err))
 	}

@@ -14,6 +14,9 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/smimectl/smimectl/internal/kem"
+	"github.com/smimectl/smimectl/internal/mldsa"
 )
 
 // PassphraseFunc returns the passphrase of an encrypted private key. It is
@@ -42,7 +45,11 @@ var ErrPassphraseRequired = errors.New("keys: the private key is encrypted and n
 // pass is called, at most once, only for an encrypted key; if it is nil an
 // encrypted key fails with [ErrPassphraseRequired]. A wrong passphrase gives
 // [ErrIncorrectPassphrase]. The key must be RSA or ECDSA on P-256, P-384 or
-// P-521.
+// P-521, Ed25519 (RFC 8410), ML-DSA-44, -65 or -87 (PKCS#8 in any of
+// the seed, expandedKey and both forms of RFC 9881; with both, the
+// expanded key must be the one the seed gives), or an ML-KEM key in PKCS#8
+// (RFC 9935: seed, expandedKey or both), which comes back as a
+// *kem.PrivateKey: it decrypts and cannot sign.
 func ParsePrivateKey(data []byte, pass PassphraseFunc) (crypto.Signer, error) {
 	p := &passphrase{fn: pass}
 	if !looksLikePEM(data) {
@@ -98,15 +105,22 @@ func (p *passphrase) get() ([]byte, error) {
 // the other two formats because mislabelled files exist (a PKCS#1 key under
 // "PRIVATE KEY", for one). The error is the one for the labelled format.
 func parseKeyDER(label string, der []byte) (any, error) {
+	// crypto/x509 reads no ML-KEM key (RFC 9935); internal/kem does, and
+	// says precisely what is wrong with one.
+	if k, err := kem.ParsePKCS8PrivateKey(der); err == nil {
+		return k, nil
+	} else if !errors.Is(err, kem.ErrNotMLKEMKey) {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
 	type parser func([]byte) (any, error)
 	pkcs1 := func(b []byte) (any, error) { return x509.ParsePKCS1PrivateKey(b) }
 	sec1 := func(b []byte) (any, error) { return x509.ParseECPrivateKey(b) }
-	order := []parser{x509.ParsePKCS8PrivateKey, pkcs1, sec1}
+	order := []parser{parsePKCS8, pkcs1, sec1}
 	switch label {
 	case "RSA PRIVATE KEY":
-		order = []parser{pkcs1, x509.ParsePKCS8PrivateKey, sec1}
+		order = []parser{pkcs1, parsePKCS8, sec1}
 	case "EC PRIVATE KEY":
-		order = []parser{sec1, x509.ParsePKCS8PrivateKey, pkcs1}
+		order = []parser{sec1, parsePKCS8, pkcs1}
 	}
 	var first error
 	for _, parse := range order {
@@ -181,9 +195,16 @@ func toSigner(key any) (crypto.Signer, error) {
 		}
 		return nil, fmt.Errorf("keys: unsupported elliptic curve %s (want P-256, P-384 or P-521)", k.Curve.Params().Name)
 	case ed25519.PrivateKey:
-		return nil, errors.New("keys: Ed25519 keys are not supported for S/MIME signing")
+		// RFC 8419: Ed25519 signs CMS with SHA-512 signed attributes.
+		return k, nil
+	case *mldsa.PrivateKey:
+		// RFC 9881 key forms; signs CMS as RFC 9882 says.
+		return k, nil
 	case *ecdh.PrivateKey:
 		return nil, errors.New("keys: X25519 keys cannot sign")
+	case *kem.PrivateKey:
+		// It decrypts only; its Sign fails (see kem.PrivateKey).
+		return k, nil
 	case nil:
 		return nil, errors.New("keys: no private key found")
 	default:

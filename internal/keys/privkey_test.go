@@ -3,7 +3,6 @@ package keys
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -78,14 +77,6 @@ func TestParsePrivateKeyPlain(t *testing.T) {
 }
 
 func TestParsePrivateKeyErrors(t *testing.T) {
-	_, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ed, err := x509.MarshalPKCS8PrivateKey(edKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +99,6 @@ func TestParsePrivateKeyErrors(t *testing.T) {
 		{"certificate-only", certPEM(cert), "no private key found in PEM data"},
 		{"truncated-pem", pkcs8[:len(pkcs8)/2], "no private key found in PEM data"},
 		{"corrupt-pkcs1", pemBytes("RSA PRIVATE KEY", []byte{0x30, 0x03, 0x02, 0x01, 0x00}), "keys: parsing RSA PRIVATE KEY"},
-		{"ed25519", pemBytes("PRIVATE KEY", ed), "Ed25519 keys are not supported"},
 		{"p224", pemBytes("EC PRIVATE KEY", p224DER), "unsupported elliptic curve P-224"},
 		{"encrypted-garbage", pemBytes("ENCRYPTED PRIVATE KEY", []byte{0x30, 0x00}), "malformed EncryptedPrivateKeyInfo"},
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/miekg/pkcs11"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/smimectl/smimectl/internal/kem"
 )
 
 // module is the part of *pkcs11.Ctx this file calls: the seam through which
@@ -294,7 +296,7 @@ func (t *Token) certificates(tmpl []*pkcs11.Attribute) ([]tokenCert, error) {
 	var out []tokenCert
 	for _, h := range hs {
 		a, _ := t.attrs(h, pkcs11.CKA_VALUE, pkcs11.CKA_ID, pkcs11.CKA_LABEL)
-		c, err := x509.ParseCertificate(a[pkcs11.CKA_VALUE])
+		c, err := kem.ParseCertificate(a[pkcs11.CKA_VALUE])
 		if err != nil {
 			continue // not a certificate this program can use
 		}

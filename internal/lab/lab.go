@@ -4,6 +4,13 @@
 // dual-use certificates, one ECDSA user, one expired and one revoked
 // certificate, and a CRL from each authority.
 //
+// With [Options.PQ] it also builds the post-quantum lab of issue #18: an
+// ML-DSA root (ML-DSA-87) and intermediate (ML-DSA-65) with their CRLs, an
+// ML-DSA-65 signing user under them and an Ed25519 signing user under the
+// classic intermediate (pq.go), and the ML-KEM users (pqkem.go). ML-DSA
+// certificates and CRLs are signed with ML-DSA's deterministic variant, so
+// they are as reproducible as the rest.
+//
 // Call [New] with an [Options] value (the zero value is fine) to get a [Lab]
 // in memory, for tests and examples; call [Lab.WriteDir] to write it out as
 // PEM, PKCS#8 and PKCS#12 files with a README, as `smimectl lab` does.
@@ -44,6 +51,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/smimectl/smimectl/internal/mldsa"
 )
 
 // Default values of the [Options] fields.
@@ -88,11 +97,26 @@ type Options struct {
 	// no change to the certificates).
 	OCSPURL string
 
+	// PQ adds the post-quantum and modern identities of issue #18: an
+	// ML-DSA root (ML-DSA-87) and intermediate (ML-DSA-65) with an ML-DSA-65
+	// signing user under them, an Ed25519 signing user under the classic
+	// intermediate, and the ML-KEM users. False, the default, changes
+	// nothing in the classic lab.
+	PQ bool
+
 	// CAIssuersBaseURL, if not empty, prefixes the caIssuers URLs of the
 	// Authority Information Access: user certificates point at
 	// CAIssuersBaseURL+"intermediate.crt", the intermediate at
 	// CAIssuersBaseURL+"root.crt" (DER). Empty means none.
 	CAIssuersBaseURL string
+
+	// LegacyPKCS12 writes the .p12 files with the legacy encryption that
+	// gpgsm 2.2 and older Windows import (issue #15 item 3): keys under
+	// pbeWithSHAAnd3-KeyTripleDES-CBC, certificates under
+	// pbeWithSHAAnd40BitRC2-CBC, an HMAC-SHA-1 MAC, 2048 iterations — what
+	// `openssl pkcs12 -export -legacy` writes. False, the default, writes
+	// PBES2 with AES-256-CBC and PBKDF2-HMAC-SHA-256.
+	LegacyPKCS12 bool
 }
 
 // Authority is one certification authority of the lab.
@@ -101,7 +125,8 @@ type Authority struct {
 	Name string
 	// Cert is the authority's certificate.
 	Cert *x509.Certificate
-	// Key is the authority's RSA private key.
+	// Key is the authority's private key: RSA for the classic authorities,
+	// ML-DSA (*mldsa.PrivateKey) for the post-quantum ones.
 	Key crypto.Signer
 	// CRL is the DER certificate revocation list issued by this authority.
 	CRL []byte
@@ -115,8 +140,19 @@ type User struct {
 	Email string
 	// Cert is the user's certificate, issued by the intermediate authority.
 	Cert *x509.Certificate
-	// Key is the user's private key (*rsa.PrivateKey or *ecdsa.PrivateKey).
+	// Key is the user's private key (*rsa.PrivateKey, *ecdsa.PrivateKey,
+	// ed25519.PrivateKey or *mldsa.PrivateKey), nil for a key that cannot
+	// sign (ML-KEM).
 	Key crypto.Signer
+	// PrivateKey is the user's private key whatever it can do: Key for a
+	// signing key, the decapsulation key of an ML-KEM user.
+	PrivateKey crypto.PrivateKey
+	// KeyPKCS8, if not nil, is the DER PKCS#8 of the private key, written
+	// as NAME.key; nil means crypto/x509's (or RFC 9881's) encoding of Key.
+	KeyPKCS8 []byte
+	// Issuer is the Name of the authority that issued Cert:
+	// "intermediate" or "pq-intermediate".
+	Issuer string
 	// Note is one line for the README: what this identity is for.
 	Note string
 }
@@ -127,8 +163,12 @@ type Lab struct {
 	Root *Authority
 	// Intermediate is the issuing authority, certified by Root.
 	Intermediate *Authority
-	// Users are the end entities, in the order of the guide's scenarios.
+	// Users are the end entities, in the order of the guide's scenarios,
+	// then those of Options.PQ.
 	Users []*User
+	// PQRoot and PQIntermediate are the ML-DSA authorities of Options.PQ,
+	// nil without it.
+	PQRoot, PQIntermediate *Authority
 	// Options are the options New used, with defaults filled in.
 	Options Options
 }
@@ -147,6 +187,24 @@ func (l *Lab) User(name string) *User {
 // intermediate, then the root.
 func (l *Lab) Chain() []*x509.Certificate {
 	return []*x509.Certificate{l.Intermediate.Cert, l.Root.Cert}
+}
+
+// PQChain returns the post-quantum intermediate, then the post-quantum
+// root, or nil without Options.PQ.
+func (l *Lab) PQChain() []*x509.Certificate {
+	if l.PQRoot == nil {
+		return nil
+	}
+	return []*x509.Certificate{l.PQIntermediate.Cert, l.PQRoot.Cert}
+}
+
+// ChainFor returns the chain of u's issuer: [Lab.PQChain] for a user of the
+// post-quantum authorities, else [Lab.Chain].
+func (l *Lab) ChainFor(u *User) []*x509.Certificate {
+	if u.Issuer == pqIntermediateName && l.PQRoot != nil {
+		return l.PQChain()
+	}
+	return l.Chain()
 }
 
 // keyKind is the key algorithm of an identity.
@@ -345,6 +403,11 @@ func New(opts Options) (*Lab, error) {
 	if inter.CRL, err = b.crl(inter, revoked); err != nil {
 		return nil, err
 	}
+	if opts.PQ {
+		if err := b.buildPQ(l); err != nil {
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
@@ -363,6 +426,11 @@ func (b *builder) deriveKeys() error {
 	jobs := []job{{"root", kindRSA2048}, {"intermediate", kindRSA2048}}
 	for _, spec := range users {
 		jobs = append(jobs, job{spec.name, spec.kind})
+	}
+	if b.opts.PQ {
+		for label, kind := range pqKeyJobs() {
+			jobs = append(jobs, job{label, kind})
+		}
 	}
 	keys := make([]crypto.Signer, len(jobs))
 	errs := make([]error, len(jobs))
@@ -404,6 +472,12 @@ func (b *builder) deriveKey(label string, kind keyKind) (crypto.Signer, error) {
 		return k, nil
 	case kindP256:
 		k, err := deriveECKey(r, elliptic.P256())
+		if err != nil {
+			return nil, fmt.Errorf("lab: deriving key %q: %w", label, err)
+		}
+		return k, nil
+	case kindMLDSA65, kindMLDSA87, kindEd25519:
+		k, err := derivePQKey(r, kind)
 		if err != nil {
 			return nil, fmt.Errorf("lab: deriving key %q: %w", label, err)
 		}
@@ -507,20 +581,46 @@ func (b *builder) user(spec userSpec, ca *Authority) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	serial, err := b.serial(spec.name)
+	tmpl, err := b.userTemplate(spec.name, spec.local, spec.person, spec.usage, spec.lifetime(b.opts.Epoch), ca)
 	if err != nil {
 		return nil, err
 	}
-	skid, err := subjectKeyID(key.Public())
+	u := &User{Name: spec.name, Email: tmpl.EmailAddresses[0], Key: key, PrivateKey: key, Note: spec.note, Issuer: ca.Name}
+	if _, isMLDSA := key.(*mldsa.PrivateKey); isMLDSA || ca.Name == pqIntermediateName {
+		spki, err := marshalSPKI(key.Public())
+		if err != nil {
+			return nil, err
+		}
+		if u.Cert, err = b.issueSPKI(spec.name, tmpl, spki, ca); err != nil {
+			return nil, err
+		}
+		return u, nil
+	}
+	if tmpl.SubjectKeyId, err = subjectKeyID(key.Public()); err != nil {
+		return nil, err
+	}
+	if u.Cert, err = b.issue(spec.name, tmpl, ca.Cert, key.Public(), ca.Key); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// userTemplate returns the certificate template of the end entity name
+// (address local@domain, common name person) issued by ca: serial number,
+// subject with emailAddress, the address as rfc822Name, usage, the
+// emailProtection extended key usage, and ca's CRL distribution point, OCSP
+// and caIssuers URLs as Options ask. SubjectKeyId is left for the caller.
+func (b *builder) userTemplate(name, local, person string, usage x509.KeyUsage, notAfter time.Time, ca *Authority) (*x509.Certificate, error) {
+	serial, err := b.serial(name)
 	if err != nil {
 		return nil, err
 	}
-	email := spec.local + "@" + b.opts.Domain
+	email := local + "@" + b.opts.Domain
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject: pkix.Name{
 			Organization: []string{organization},
-			CommonName:   spec.person,
+			CommonName:   person,
 			// emailAddress is an IA5String (RFC 2985); a Go string would be
 			// encoded as UTF8String, so pass the encoded value.
 			ExtraNames: []pkix.AttributeTypeAndValue{{
@@ -529,26 +629,21 @@ func (b *builder) user(spec userSpec, ca *Authority) (*User, error) {
 			}},
 		},
 		NotBefore:             b.opts.Epoch,
-		NotAfter:              spec.lifetime(b.opts.Epoch),
-		KeyUsage:              spec.usage,
+		NotAfter:              notAfter,
+		KeyUsage:              usage,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
 		BasicConstraintsValid: true,
 		EmailAddresses:        []string{email},
-		SubjectKeyId:          skid,
-		CRLDistributionPoints: []string{crlURL(b.opts, ca.Name)},
 		SignatureAlgorithm:    x509.SHA256WithRSA,
 	}
+	tmpl.CRLDistributionPoints = []string{crlURL(b.opts, ca.Name)}
 	if b.opts.OCSPURL != "" {
 		tmpl.OCSPServer = []string{b.opts.OCSPURL}
 	}
 	if b.opts.CAIssuersBaseURL != "" {
 		tmpl.IssuingCertificateURL = []string{b.opts.CAIssuersBaseURL + ca.Name + ".crt"}
 	}
-	cert, err := b.issue(spec.name, tmpl, ca.Cert, key.Public(), ca.Key)
-	if err != nil {
-		return nil, err
-	}
-	return &User{Name: spec.name, Email: email, Cert: cert, Key: key, Note: spec.note}, nil
+	return tmpl, nil
 }
 
 // issue signs tmpl and parses the result.

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/mldsa"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +39,8 @@ type file struct {
 // for each authority and user NAME.key, an unencrypted PEM PKCS#8 key (mode
 // 0600). Each user also gets NAME.crt and NAME.p12, a PKCS#12 file holding
 // the key, the certificate and the chain, encrypted with p12Password
-// (PBES2/AES-256-CBC, PBKDF2-HMAC-SHA-256, go-pkcs12's Modern encoder). The
+// (PBES2/AES-256-CBC, PBKDF2-HMAC-SHA-256, go-pkcs12's Modern encoder; with
+// Options.LegacyPKCS12, 3DES keys, RC2-40 certificates and a SHA-1 MAC). The
 // password goes into p12.pass (mode 0600), and README.md describes every
 // identity. All files except the .p12 ones are byte-identical for the same
 // [Options]; the .p12 files use fresh random salts and IVs each time.
@@ -101,20 +104,41 @@ func (l *Lab) files(p12Password string) ([]file, error) {
 		)
 	}
 	files = append(files, file{"chain.pem", 0o644, certPEM(l.Chain()...)})
+	if l.PQRoot != nil {
+		for _, ca := range []*Authority{l.PQRoot, l.PQIntermediate} {
+			key, err := keyPEM(ca.Key)
+			if err != nil {
+				return nil, fmt.Errorf("lab: encoding %s key: %w", ca.Name, err)
+			}
+			files = append(files,
+				file{ca.Name + ".crt", 0o644, certPEM(ca.Cert)},
+				file{ca.Name + ".key", 0o600, key},
+				file{ca.Name + ".crl", 0o644, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: ca.CRL})},
+			)
+		}
+		files = append(files, file{"pq-chain.pem", 0o644, certPEM(l.PQChain()...)})
+	}
 	for _, u := range l.Users {
-		key, err := keyPEM(u.Key)
+		key, err := userKeyPEM(u)
 		if err != nil {
 			return nil, fmt.Errorf("lab: encoding %s key: %w", u.Name, err)
-		}
-		p12, err := pkcs12.Modern.Encode(u.Key, u.Cert, l.Chain(), p12Password)
-		if err != nil {
-			return nil, fmt.Errorf("lab: encoding %s PKCS#12: %w", u.Name, err)
 		}
 		files = append(files,
 			file{u.Name + ".crt", 0o644, certPEM(u.Cert)},
 			file{u.Name + ".key", 0o600, key},
-			file{u.Name + ".p12", 0o600, p12},
 		)
+		if !hasPKCS12(u) {
+			continue
+		}
+		enc := pkcs12.Modern
+		if l.Options.LegacyPKCS12 {
+			enc = pkcs12.LegacyRC2
+		}
+		p12, err := enc.Encode(u.Key, u.Cert, l.ChainFor(u), p12Password)
+		if err != nil {
+			return nil, fmt.Errorf("lab: encoding %s PKCS#12: %w", u.Name, err)
+		}
+		files = append(files, file{u.Name + ".p12", 0o600, p12})
 	}
 	files = append(files,
 		file{P12PasswordFile, 0o600, []byte(p12Password + "\n")},
@@ -133,13 +157,39 @@ func certPEM(certs ...*x509.Certificate) []byte {
 	return buf.Bytes()
 }
 
-// keyPEM encodes key as an unencrypted PEM PKCS#8 "PRIVATE KEY".
+// keyPEM encodes key as an unencrypted PEM PKCS#8 "PRIVATE KEY"; an
+// ML-DSA key in the seed form of RFC 9881.
 func keyPEM(key crypto.Signer) ([]byte, error) {
+	if k, ok := key.(*mldsa.PrivateKey); ok {
+		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: mldsa.MarshalPKCS8PrivateKey(k)}), nil
+	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, err
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// userKeyPEM encodes u's private key: KeyPKCS8 if set, else Key.
+func userKeyPEM(u *User) ([]byte, error) {
+	if u.KeyPKCS8 != nil {
+		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: u.KeyPKCS8}), nil
+	}
+	if u.Key == nil {
+		return nil, errors.New("no private key")
+	}
+	return keyPEM(u.Key)
+}
+
+// hasPKCS12 reports whether WriteDir writes NAME.p12 for u: go-pkcs12
+// encodes keys with crypto/x509, which knows RSA, ECDSA and Ed25519 but
+// neither ML-DSA nor ML-KEM.
+func hasPKCS12(u *User) bool {
+	switch u.Key.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		return true
+	}
+	return false
 }
 
 // readme renders README.md: what each file is and what each identity is for.
@@ -156,19 +206,34 @@ func (l *Lab) readme() []byte {
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|\n")
 	row := func(name, addr string, cert *x509.Certificate, note string) {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s .. %s | %s |\n",
-			name, addr, keyType(cert.PublicKey), keyUsage(cert.KeyUsage),
+			name, addr, keyType(cert), keyUsage(cert.KeyUsage),
 			cert.NotBefore.UTC().Format("2006-01-02"), cert.NotAfter.UTC().Format("2006-01-02"), note)
 	}
 	row("root.crt", "", l.Root.Cert, "root CA, self-signed: the trust anchor (`--trust root.crt`)")
 	row("intermediate.crt", "", l.Intermediate.Cert, "issuing CA (path length 0), certified by the root")
+	if l.PQRoot != nil {
+		row(l.PQRoot.Name+".crt", "", l.PQRoot.Cert, "post-quantum root CA, self-signed: the trust anchor of the ML-DSA chain (`--trust pq-root.crt`)")
+		row(l.PQIntermediate.Name+".crt", "", l.PQIntermediate.Cert, "post-quantum issuing CA (path length 0), certified by the PQ root")
+	}
 	for _, u := range l.Users {
 		row(u.Name+".crt", u.Email, u.Cert, u.Note)
 	}
 
 	thisUpdate := o.Epoch.Add(crlOffset)
 	fmt.Fprintf(&b, "\nEach NAME.crt has NAME.key (PEM PKCS#8, unencrypted) and, for users, NAME.p12\n")
-	fmt.Fprintf(&b, "(key, certificate and chain; PBES2 AES-256-CBC; password in `%s`).\n", P12PasswordFile)
+	enc := "PBES2 AES-256-CBC"
+	if l.Options.LegacyPKCS12 {
+		enc = "legacy: 3DES key, RC2-40 certificates, SHA-1 MAC, for gpgsm 2.2 and older Windows"
+	}
+	fmt.Fprintf(&b, "(key, certificate and chain; %s; password in `%s`).\n", enc, P12PasswordFile)
 	fmt.Fprintf(&b, "`chain.pem` holds the intermediate, then the root.\n\n")
+	if l.PQRoot != nil {
+		fmt.Fprintf(&b, "`pq-chain.pem` holds the PQ intermediate, then the PQ root. The PQ authorities sign\n")
+		fmt.Fprintf(&b, "certificates and their empty CRLs (`pq-root.crl`, `pq-intermediate.crl`, dated like the\n")
+		fmt.Fprintf(&b, "others) with ML-DSA (RFC 9881). ML-DSA keys are PKCS#8 in the seed form of RFC 9881\n")
+		fmt.Fprintf(&b, "and have no .p12 (PKCS#12 tools do not know ML-DSA yet): sign with\n")
+		fmt.Fprintf(&b, "`--key NAME.key --cert NAME.crt`.\n\n")
+	}
 	fmt.Fprintf(&b, "CRLs, both number 1, thisUpdate %s, nextUpdate %s:\n\n",
 		thisUpdate.Format("2006-01-02"), thisUpdate.AddDate(10, 0, 0).Format("2006-01-02"))
 	fmt.Fprintf(&b, "- `root.crl`, empty, published at %s\n", l.crlURL("root"))
@@ -186,15 +251,24 @@ func (l *Lab) crlURL(name string) string {
 	return crlURL(l.Options, name)
 }
 
-// keyType names a public key's algorithm and size.
-func keyType(pub any) string {
-	switch k := pub.(type) {
+// keyType names a certificate's key algorithm and size.
+func keyType(cert *x509.Certificate) string {
+	switch k := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
 		return fmt.Sprintf("RSA-%d", k.N.BitLen())
 	case *ecdsa.PublicKey:
 		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return "Ed25519"
+	case nil:
+		if k, ok, _ := mldsa.CertificatePublicKey(cert); ok && k != nil {
+			return k.Parameters().String()
+		}
 	}
-	return fmt.Sprintf("%T", pub)
+	if n := pqKeyName(cert); n != "" {
+		return n
+	}
+	return fmt.Sprintf("%T", cert.PublicKey)
 }
 
 // keyUsage lists the names of the bits set in ku, for the README table.

@@ -76,6 +76,9 @@ func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) 
 	for name, f := range encryptCmds() {
 		cmds[name] = f
 	}
+	for name, f := range p12Cmds() {
+		cmds[name] = f
+	}
 	for name, f := range softHSMCmds() {
 		cmds[name] = f
 	}

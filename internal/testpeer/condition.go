@@ -57,6 +57,14 @@ func requirements(peer string) ([]tool, bool) {
 			{mod, "softhsm2"},
 			{"pkcs11-tool", "opensc"},
 		}, true
+	case "jdk":
+		// OpenJDK's jarsigner writes and checks RFC 8419 Ed25519
+		// SignedData (the signature block of a signed JAR); OpenSSL 3.0
+		// does no Ed25519 CMS at all (issue #18).
+		return []tool{
+			{"jarsigner", "openjdk-17-jdk-headless"},
+			{"keytool", "openjdk-17-jre-headless"},
+		}, true
 	case "slapd":
 		// Debian installs the daemon in /usr/sbin, often not on a user's PATH.
 		return []tool{
@@ -82,7 +90,7 @@ func Condition(cond string) (bool, error) {
 	}
 	tools, ok := requirements(peer)
 	if !ok {
-		return false, fmt.Errorf("%w %q (known peers: openssl, gpgsm, cmsutil, slapd, dovecot, softhsm)", ErrUnknownCondition, cond)
+		return false, fmt.Errorf("%w %q (known peers: openssl, gpgsm, cmsutil, slapd, dovecot, softhsm, jdk)", ErrUnknownCondition, cond)
 	}
 	var programs, pkgs []string
 	for _, t := range tools {

@@ -1,6 +1,7 @@
 package encrypt
 
 import (
+	"bufio"
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 )
 
@@ -32,7 +34,8 @@ type DecryptOptions struct {
 	// Certificate is ours: the recipient entry naming it is used.
 	Certificate *x509.Certificate
 	// Key is the certificate's private key: a crypto.Decrypter for RSA,
-	// a KeyAgreer or *ecdsa.PrivateKey for EC.
+	// a KeyAgreer or *ecdsa.PrivateKey for EC, a crypto.Decapsulator (a
+	// *kem.PrivateKey) for ML-KEM.
 	Key crypto.PrivateKey
 	// TryAll, when no recipient entry names Certificate, tries Key on
 	// the entries that could be for it: key transport to an RSA modulus of
@@ -55,7 +58,15 @@ type DecryptOptions struct {
 	// instead of letting the protected fields stand for the outer ones.
 	// verify.Open uses it to compare them itself.
 	KeepPayloadHeader bool
+	// Form is how the input presents the message: the zero value detects
+	// a mail message or a bare CMS file (DER, PEM or bare base64) by its
+	// first bytes (issue #15 item 1); see verify.Form. The content of a
+	// bare CMS file is written as it is, with nothing before it.
+	Form InputForm
 }
+
+// InputForm is verify.Form: how the input presents the message.
+type InputForm = mime.Form
 
 // MaxKeyAttempts bounds the private-key operations of
 // DecryptOptions.TryAll: a message of a thousand recipient entries (the
@@ -183,6 +194,10 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	if opts.Certificate == nil || opts.Key == nil {
 		return nil, errors.New("decrypt: a certificate and its private key are required to decrypt")
 	}
+	r, form, err := mime.OpenInput(r, opts.Form)
+	if err != nil {
+		return nil, &MalformedError{err}
+	}
 	e, err := mime.ReadEntity(r)
 	if err != nil {
 		return nil, &MalformedError{fmt.Errorf("reading the message: %w", err)}
@@ -212,7 +227,7 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	if !env.Cipher.AEAD() {
+	if !env.Cipher.AEAD() && !form.Bare() {
 		if err := checkEntity(spool); err != nil {
 			return nil, err
 		}
@@ -251,7 +266,15 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decrypt: %w", err)
 	}
-	if _, err := io.Copy(w, plain); err != nil {
+	br := bufio.NewReaderSize(plain, mime.MaxFirstLine)
+	if head, _ := br.Peek(mime.MaxFirstLine); !form.Bare() && !mime.StartsEntity(head) {
+		// A body encrypted without a MIME header (issue #15 item 4): RFC
+		// 2045's defaults, after the blank line that ends the header.
+		if _, err := io.WriteString(w, "\r\n"); err != nil {
+			return nil, fmt.Errorf("decrypt: writing the decrypted message: %w", err)
+		}
+	}
+	if _, err := io.Copy(w, br); err != nil {
 		return nil, fmt.Errorf("decrypt: writing the decrypted message: %w", err)
 	}
 	return res, nil
@@ -264,12 +287,33 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 // told from a bad padding by nothing at all (no padding oracle: the same
 // *DecryptError, so the same words, exit status and verdict). S/MIME
 // encrypts a MIME entity (RFC 8551 section 3.3), which has a header.
+//
+// A body some clients encrypt without a MIME header (issue #15 item 4)
+// passes only if all of it is text (UTF-8, no controls but tab, CR, LF and
+// form feed): the 16 bytes of garbage a changed ciphertext block decrypts
+// to are text about once in a million.
+//
+// A bare CMS file (not mail, Form DER or PEM) is not held to this: its
+// content is whatever the sender encrypted.
 func checkEntity(spool *mime.Spool) error {
 	plain, err := spool.Open()
 	if err != nil {
 		return fmt.Errorf("decrypt: %w", err)
 	}
-	e, err := mime.ReadEntity(plain)
+	br := bufio.NewReaderSize(plain, mime.MaxFirstLine)
+	if head, _ := br.Peek(mime.MaxFirstLine); !mime.StartsEntity(head) {
+		var tw mime.TextWriter
+		_, err := io.Copy(&tw, br)
+		var se *mime.SpoolError
+		if errors.As(err, &se) {
+			return fmt.Errorf("decrypt: %w", se)
+		}
+		if err != nil || !tw.Text() {
+			return &DecryptError{Err: fmt.Errorf("the decrypted content is neither a MIME entity nor text: %w", cms.ErrDecrypt)}
+		}
+		return nil
+	}
+	e, err := mime.ReadEntity(br)
 	var se *mime.SpoolError
 	if errors.As(err, &se) {
 		// The spool file could not be read back: a fault of this
@@ -329,6 +373,12 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 		}
 		k, err := ri.UnwrapKey(opts.Key, keyLen, opts.Rand)
 		if err != nil {
+			if ri.Type == cms.KEMRecipient && malformedEntry(err) {
+				// A KEM entry says what is wrong with it (a kekLength
+				// that does not fit the wrap, an unknown KDF, a
+				// ciphertext of the wrong size): that is no key failure.
+				return nil, &MalformedError{fmt.Errorf("the recipient entry for your certificate: %w", err)}
+			}
 			return nil, &DecryptError{Err: err}
 		}
 		res.Recipients[i].Us = true
@@ -363,6 +413,13 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 	return nil, &NotForUsError{Recipients: res.Recipients}
 }
 
+// malformedEntry reports whether err is about the recipient entry's form
+// or algorithms rather than the key.
+func malformedEntry(err error) bool {
+	var ua *cms.UnsupportedAlgorithmError
+	return cms.IsFormatError(err) || cms.IsLimitError(err) || errors.As(err, &ua)
+}
+
 // fits reports whether key is of the kind ri needs.
 func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
 	switch ri.Type {
@@ -388,6 +445,14 @@ func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
 			pub = cms.AgreerPublic(k)
 		}
 		return pub != nil && len(pub.Bytes()) == len(ri.OriginatorKey)
+	case cms.KEMRecipient:
+		// An ML-KEM key of the entry's parameter set.
+		d, ok := key.(crypto.Decapsulator)
+		if !ok {
+			return false
+		}
+		set, ok := kem.ForOID(ri.KEM.Algorithm)
+		return ok && len(d.Encapsulator().Bytes()) == set.PublicKeySize()
 	}
 	return false
 }

@@ -27,19 +27,32 @@
 //
 // Keys are interfaces: an RSA private key is a crypto.Decrypter, an EC key
 // a [KeyAgreer] (or an *ecdsa.PrivateKey), so a token key decrypts like a
-// file key.
+// file key; an ML-KEM key is a crypto.Decapsulator (a *kem.PrivateKey).
+//
+// # Post-quantum recipients
+//
+// A recipient certificate with an ML-KEM-512, -768 or -1024 key (RFC 9935)
+// gets a KEMRecipientInfo (RFC 9629) as RFC 9936 profiles it: ML-KEM
+// encapsulation, HKDF-SHA256 over CMSORIforKEMOtherInfo, and AES key wrap
+// (AES-128 for ML-KEM-512, AES-256 for the others), in EnvelopedData or
+// AuthEnvelopedData, beside RSA and ECDH recipients. ML-KEM never rejects
+// a ciphertext: a KEM entry made for another key, or changed in transit,
+// shows as the key-unwrap check failing (a [DecryptError] wrapping
+// cms.ErrKEMUnwrap); an entry whose algorithms do not fit together is a
+// [MalformedError] that says why.
 //
 // # Cipher policy
 //
 // Options.Ciphers is the guide's Appendix B EncryptionAlgorithms: an
-// ordered list, of which the first cipher every recipient can read is
-// used. This package does not yet know recipients' S/MIME capabilities, so
-// it assumes that every recipient reads AES-CBC and that AES-GCM is
-// readable only when the caller asks for it first in the list: the default
-// list is AES-256-CBC then AES-128-CBC, for the widest reach of today's
-// clients (gpgsm 2.2 and NSS cmsutil do not read AES-GCM), and
-// {AES256GCM, ...} selects AES-256-GCM, which is recommended where every
-// recipient's client reads it.
+// ordered list, of which the first cipher every recipient is known to read
+// is used ([Choose]). What a recipient reads comes from Options.Capabilities
+// (pkg/capabilities remembers what each correspondent's signed mail
+// advertised): AES-GCM is used only when every recipient advertised it, and
+// a recipient of unknown capabilities is assumed to read AES-CBC only, for
+// the widest reach of today's clients (gpgsm 2.2 and NSS cmsutil do not read
+// AES-GCM). The default list is AES-256-GCM, AES-256-CBC, AES-128-CBC; a
+// list of AES-GCM alone is used even for recipients not known to read it.
+// RSA recipients that advertised RSAES-OAEP get OAEP key transport.
 package encrypt
 
 import (
@@ -58,6 +71,7 @@ import (
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 )
 
@@ -100,8 +114,9 @@ func ParseCipher(s string) (Cipher, error) {
 	return Cipher(c), nil
 }
 
-// DefaultCiphers is the cipher policy used when Options.Ciphers is empty.
-func DefaultCiphers() []Cipher { return []Cipher{AES256CBC, AES128CBC} }
+// DefaultCiphers is the cipher policy used when Options.Ciphers is empty:
+// AES-256-GCM where every recipient is known to read it, else AES-256-CBC.
+func DefaultCiphers() []Cipher { return []Cipher{AES256GCM, AES256CBC, AES128CBC} }
 
 // Addresses are the recipients a message's header names.
 type Addresses struct {
@@ -133,10 +148,20 @@ type Options struct {
 	// stops Encrypt before anything is written and is returned as it is.
 	Resolve func(Addresses) ([]*x509.Certificate, error)
 	// Ciphers is the ordered cipher policy; empty means DefaultCiphers.
-	// See the package documentation for how the cipher is chosen.
+	// See the package documentation and [Choose] for how the cipher is
+	// chosen.
 	Ciphers []Cipher
-	// OAEP uses RSAES-OAEP with SHA-256 for RSA recipients instead of
-	// RSA PKCS#1 v1.5.
+	// Capabilities, if not nil, returns what the recipient with the given
+	// certificate is known to read; nil means every recipient's
+	// capabilities are unknown. An error stops Encrypt before anything is
+	// written.
+	Capabilities func(*x509.Certificate) (Capabilities, error)
+	// OnPlan, if not nil, is called with the plan (cipher, key transport
+	// and why) once the recipients are known, before anything is written.
+	OnPlan func(Plan)
+	// OAEP uses RSAES-OAEP with SHA-256 for every RSA recipient instead of
+	// RSA PKCS#1 v1.5; without it, only those that advertised RSAES-OAEP
+	// get it.
 	OAEP bool
 	// SubjectKeyID names recipients by subject key identifier instead of
 	// issuer and serial number (the guide's UseKeyIdentifier).
@@ -166,24 +191,6 @@ func (o *Options) now() time.Time {
 	return o.Now()
 }
 
-// ChooseCipher applies the policy to the list (empty: DefaultCiphers):
-// the first AES-CBC cipher, unless the list starts with AES-GCM, which is
-// then used. 3DES and DES are refused.
-func ChooseCipher(list []Cipher) (Cipher, error) {
-	if len(list) == 0 {
-		list = DefaultCiphers()
-	}
-	for i, c := range list {
-		if c.Weak() || c.cms().KeySize() == 0 {
-			return 0, fmt.Errorf("encrypt: refusing to encrypt with %v: use AES", c)
-		}
-		if !c.Authenticated() || i == 0 {
-			return c, nil
-		}
-	}
-	return 0, errors.New("encrypt: no cipher in the list is known to be readable by every recipient: put AES-GCM first to use it, or add an AES-CBC cipher")
-}
-
 // RecipientError reports a recipient certificate that can't be used:
 // not for encryption, expired or not yet valid, or an unsupported key.
 type RecipientError struct {
@@ -205,8 +212,8 @@ func certName(c *x509.Certificate) string {
 }
 
 // CheckRecipient reports whether cert can receive encrypted mail at now:
-// valid then, key usage for encryption, an RSA or EC (P-256, P-384, P-521)
-// key.
+// valid then, key usage for encryption, an RSA, EC (P-256, P-384, P-521)
+// or ML-KEM (512, 768, 1024; RFC 9936) key.
 func CheckRecipient(cert *x509.Certificate, now time.Time) error {
 	err := func() error {
 		if now.Before(cert.NotBefore) {
@@ -221,6 +228,9 @@ func CheckRecipient(cert *x509.Certificate, now time.Time) error {
 			if _, err := k.ECDH(); err != nil {
 				return fmt.Errorf("unsupported EC key: %w", err)
 			}
+		case *kem.PublicKey:
+		case nil:
+			return errors.New("the certificate's key is of an algorithm this program does not know")
 		default:
 			return fmt.Errorf("unsupported key type %T", cert.PublicKey)
 		}
@@ -241,8 +251,7 @@ func CheckRecipient(cert *x509.Certificate, now time.Time) error {
 // that ends early), w holds a partial message; callers that need all or
 // nothing write to a temporary file and rename it on success.
 func Encrypt(w io.Writer, r io.Reader, opts Options) error {
-	c, err := ChooseCipher(opts.Ciphers)
-	if err != nil {
+	if err := CheckCiphers(opts.Ciphers); err != nil {
 		return err
 	}
 	e, err := mime.ReadEntity(r)
@@ -257,21 +266,37 @@ func Encrypt(w io.Writer, r io.Reader, opts Options) error {
 		}
 		certs = append(certs, more...)
 	}
-	var rs []cms.Recipient
+	var uniq []*x509.Certificate
+	var caps []Capabilities
 	now := opts.now()
 	for _, cert := range certs {
-		if slices.ContainsFunc(rs, func(r cms.Recipient) bool { return r.Certificate.Equal(cert) }) {
+		if slices.ContainsFunc(uniq, cert.Equal) {
 			continue
 		}
 		if err := CheckRecipient(cert, now); err != nil {
 			return err
 		}
-		_, isRSA := cert.PublicKey.(*rsa.PublicKey)
-		rs = append(rs, cms.Recipient{Certificate: cert, OAEP: opts.OAEP && isRSA, SubjectKeyID: opts.SubjectKeyID})
+		uniq = append(uniq, cert)
+		var k Capabilities
+		if opts.Capabilities != nil {
+			if k, err = opts.Capabilities(cert); err != nil {
+				return err
+			}
+		}
+		caps = append(caps, k)
 	}
-	if len(rs) == 0 {
-		return errors.New("encrypt: no recipients")
+	plan, err := Choose(opts.Ciphers, opts.OAEP, uniq, caps)
+	if err != nil {
+		return err
 	}
+	if opts.OnPlan != nil {
+		opts.OnPlan(plan)
+	}
+	rs := make([]cms.Recipient, len(plan.Recipients))
+	for i, rp := range plan.Recipients {
+		rs[i] = cms.Recipient{Certificate: rp.Certificate, OAEP: rp.OAEP, SubjectKeyID: opts.SubjectKeyID}
+	}
+	c := plan.Cipher
 	outer, entity := e.Header.Split()
 	outer.Del("Bcc")
 	if opts.ProtectHeaders {

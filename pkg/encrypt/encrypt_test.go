@@ -44,7 +44,11 @@ func TestRoundTrip(t *testing.T) {
 		cipher    Cipher
 	}{
 		{"default", Options{}, "enveloped-data", AES256CBC},
-		{"gcm-oaep-keyid", Options{Ciphers: []Cipher{AES256GCM, AES256CBC}, OAEP: true, SubjectKeyID: true}, "authEnveloped-data", AES256GCM},
+		// Issue #18 item 2: AES-GCM first in the list is used only when
+		// every recipient advertised it.
+		{"gcm-oaep-keyid", Options{Ciphers: []Cipher{AES256GCM, AES256CBC}, OAEP: true, SubjectKeyID: true, Capabilities: advertiseGCM}, "authEnveloped-data", AES256GCM},
+		{"gcm-unknown-capabilities", Options{Ciphers: []Cipher{AES256GCM, AES256CBC}}, "enveloped-data", AES256CBC},
+		{"default-all-advertise-gcm", Options{Capabilities: advertiseGCM}, "authEnveloped-data", AES256GCM},
 		{"cbc-before-gcm", Options{Ciphers: []Cipher{AES128CBC, AES128GCM}}, "enveloped-data", AES128CBC},
 		{"aes128gcm", Options{Ciphers: []Cipher{AES128GCM}}, "authEnveloped-data", AES128GCM},
 	} {
@@ -120,21 +124,10 @@ func TestEncryptRefuses(t *testing.T) {
 	}
 }
 
-func TestChooseCipher(t *testing.T) {
-	for _, tc := range []struct {
-		list []Cipher
-		want Cipher
-	}{
-		{nil, AES256CBC},
-		{[]Cipher{AES256GCM}, AES256GCM},
-		{[]Cipher{AES128CBC, AES256GCM}, AES128CBC},
-		{[]Cipher{AES256GCM, AES128CBC}, AES256GCM},
-	} {
-		got, err := ChooseCipher(tc.list)
-		if err != nil || got != tc.want {
-			t.Errorf("%v: got %v, %v, want %v", tc.list, got, err, tc.want)
-		}
-	}
+// advertiseGCM says every recipient's signed mail advertised AES-256-GCM,
+// AES-256-CBC and RSAES-OAEP.
+func advertiseGCM(*x509.Certificate) (Capabilities, error) {
+	return Capabilities{Source: SourceSignedMail, At: now(), Ciphers: []Cipher{AES256GCM, AES256CBC}, OAEP: true}, nil
 }
 
 func TestResolve(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/chain"
 )
 
 // CRL extension OIDs, RFC 5280 sections 5.2 and 5.3.
@@ -67,7 +68,7 @@ func checkCRL(crl *x509.RevocationList, cert, issuer *x509.Certificate) (crlScop
 	if !bytes.Equal(crl.RawIssuer, cert.RawIssuer) {
 		return scope, errCRLNotForIssuer
 	}
-	if err := crl.CheckSignatureFrom(issuer); err != nil {
+	if err := chain.CheckCRLSignature(crl, issuer); err != nil {
 		return scope, fmt.Errorf("the CRL's signature does not verify with the key of %s: %w", certinfo.Name(issuer.Subject), err)
 	}
 	seen := make(map[string]bool)
@@ -293,7 +294,8 @@ func parseCRLFor(data []byte, cert, issuer *x509.Certificate) (*x509.RevocationL
 	if err != nil {
 		return nil, fmt.Errorf("revocation: parsing CRL: %w", err)
 	}
-	if err := issuer.CheckSignature(head.SignatureAlgorithm, tbs, sig.RightAlign()); err != nil {
+	// chain.CheckSignature: crypto/x509's algorithms and ML-DSA (RFC 9881).
+	if err := chain.CheckSignature(issuer, head.SignatureAlgorithm, algID, tbs, sig.RightAlign()); err != nil {
 		return nil, fmt.Errorf("the CRL's signature does not verify with the key of %s: %w", certinfo.Name(issuer.Subject), err)
 	}
 	crl, err := x509.ParseRevocationList(der)

@@ -32,7 +32,9 @@ import (
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
@@ -226,6 +228,11 @@ func Sign(w io.Writer, r io.Reader, opts Options) error {
 	if !opts.NoCapabilities {
 		copts.Signer.Capabilities = cms.DefaultCapabilities()
 	}
+	if err := copts.Check(); err != nil {
+		// Before the first byte is written: a digest the key can't
+		// sign with (Ed25519 with SHA-256) must not leave half a message.
+		return fmt.Errorf("sign: %w", err)
+	}
 	if opts.Mode == Opaque {
 		return signOpaque(w, outer, entity, body, copts)
 	}
@@ -237,10 +244,7 @@ func Sign(w io.Writer, r io.Reader, opts Options) error {
 }
 
 func signClear(w io.Writer, outer, entity mime.Header, body io.Reader, copts cms.SignOptions, rand io.Reader) error {
-	h := copts.Signer.Hash
-	if h == 0 {
-		h = crypto.SHA256
-	}
+	h := copts.Signer.DigestHash()
 	digest := h.New()
 	sw, err := mime.NewSignedWriter(w, outer, cms.MicAlg(h), digest, rand)
 	if err != nil {
@@ -306,9 +310,13 @@ func writeEntity(w io.Writer, entity mime.Header, body io.Reader) error {
 // own certificate" before anything is signed.
 func checkSigner(opts *Options, addr string) error {
 	c := opts.Certificate
-	pub, ok := c.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-	if !ok || !pub.Equal(opts.Key.Public()) {
+	if !cms.KeyMatchesCertificate(opts.Key.Public(), c) {
 		return &CertificateError{Cert: c, Address: addr, Err: errors.New("the certificate does not belong to the private key")}
+	}
+	if _, ok := opts.Key.(*kem.PrivateKey); ok {
+		// Not even --force: an ML-KEM key cannot make a signature, and
+		// nothing may be written before that is known.
+		return &CertificateError{Cert: c, Address: addr, Err: kem.ErrCannotSign}
 	}
 	if opts.Force {
 		return nil
@@ -337,8 +345,8 @@ func checkRevocation(opts *Options, addr string, now time.Time) error {
 		return nil
 	}
 	i := slices.IndexFunc(opts.Chain, func(x *x509.Certificate) bool {
-		// CheckSignature, unlike CheckSignatureFrom, accepts SHA-1 issuers.
-		return bytes.Equal(x.RawSubject, c.RawIssuer) && x.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+		// Unlike CheckSignatureFrom, this accepts SHA-1 issuers (and ML-DSA).
+		return bytes.Equal(x.RawSubject, c.RawIssuer) && chain.CheckCertificateSignature(c, x) == nil
 	})
 	if i < 0 {
 		return nil // nothing to check against; the verifier will check the chain
@@ -374,5 +382,5 @@ func certificates(opts *Options) []*x509.Certificate {
 }
 
 func isSelfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && chain.CheckCertificateSignature(c, c) == nil
 }

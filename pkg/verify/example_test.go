@@ -89,7 +89,7 @@ func ExampleInspect() {
 	fmt.Println(ins.Content)
 	// Output:
 	// 1 signed multipart/signed der [sha-256]
-	// E=bob@example.com,CN=Bob,O=smimectl lab 2026-03-01T12:00:00Z [contentType signingTime smimeCapabilities messageDigest]
+	// E=bob@example.com,CN=Bob,O=smimectl lab 2026-03-01T12:00:00Z [contentType signingTime messageDigest smimeCapabilities]
 	// E=bob@example.com,CN=Bob,O=smimectl lab digitalSignature,keyEncipherment
 	// CN=smimectl lab intermediate CA,O=smimectl lab keyCertSign,cRLSign
 	// text/plain

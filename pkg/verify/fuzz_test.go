@@ -92,6 +92,19 @@ func checkSenderCovered(t *testing.T, msg []byte, opts verify.Options) {
 	if err != nil || res.ProtectedHeaders != nil {
 		return
 	}
+	if _, form, err := mime.OpenInput(bytes.NewReader(msg), mime.FormAuto); err == nil && form.Bare() {
+		// A bare CMS file has no From (issue #15 item 1): no sender may be
+		// claimed, and every signer's sender check says it was skipped.
+		if res.From != "" || res.Sender != "" {
+			t.Fatalf("a bare CMS file claims sender %q %q", res.From, res.Sender)
+		}
+		for _, s := range res.Signers {
+			if !slices.ContainsFunc(s.Checks, func(c verify.Check) bool { return c.Name == "sender" && c.Status == verify.StatusSkipped }) {
+				t.Fatalf("a bare CMS file's signer %d has no skipped sender check", s.Index)
+			}
+		}
+		return
+	}
 	e, err := mime.ReadEntity(bytes.NewReader(msg))
 	if err != nil {
 		t.Fatalf("valid, but the header does not read: %v", err)

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -40,6 +41,9 @@ type InspectOptions struct {
 	SpoolDir string
 	// SpoolThreshold is 8 MiB if zero.
 	SpoolThreshold int64
+	// Form is how the input presents the message; FormAuto, the zero
+	// value, detects a bare CMS file (see [Form]).
+	Form Form
 }
 
 // Inspection is the layer tree of a message, outermost layer first. Field
@@ -125,7 +129,8 @@ type CertificateInfo struct {
 
 // RecipientInfo is one recipient entry of an enveloped layer.
 type RecipientInfo struct {
-	// Kind is "key-transport", "key-agreement" or "other".
+	// Kind is "key-transport", "key-agreement", "kem" (a KEMRecipientInfo,
+	// RFC 9629: ML-KEM) or "other".
 	Kind string `json:"kind"`
 	// Issuer (RFC 4514) and Serial (hexadecimal), or SubjectKeyID
 	// (hexadecimal), name the recipient's certificate.
@@ -148,6 +153,16 @@ var errNoKey = errors.New("verify: no key to decrypt with")
 // layer by layer without recursion, spooling each layer's content, and
 // refuses a message more than [MaxDepth] layers deep with a [*DepthError]
 // (returned with the layers read so far).
+//
+// Inspect describes and never judges (issue #15 item 7): a layer that
+// verify refuses but whose structure can be read (a signature part that
+// is not CMS or carries content of its own, a detached signature) is
+// described with a Note saying so, and an entity inside a layer that can't
+// be read ends the tree with a Note on that layer; neither is an error.
+// The error is for input whose outermost entity can't be read at all, for
+// the depth limit, and for faults of this machine. Signatures are not
+// checked: a signature that does not match its content is described like
+// any other.
 func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 	ins := &Inspection{}
 	var prev *mime.Spool
@@ -156,15 +171,32 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 			prev.Close()
 		}
 	}()
+	r, form, err := mime.OpenInput(r, opts.Form)
+	if err != nil {
+		return ins, malformed(err)
+	}
 	var outer mime.Header
 	for depth := 1; ; depth++ {
+		if depth > 1 {
+			br := bufio.NewReaderSize(r, mime.MaxFirstLine)
+			if head, _ := br.Peek(mime.MaxFirstLine); !mime.StartsEntity(head) {
+				// Content without a MIME header (issue #15 item 4): RFC
+				// 2045's default type, unless the input was a bare CMS
+				// file, whose content need not be MIME at all.
+				if !form.Bare() {
+					ins.Content = "text/plain"
+				}
+				return ins, nil
+			}
+			r = br
+		}
 		e, err := mime.ReadEntity(r)
 		if err != nil {
-			return ins, malformed(err)
+			return ins.unreadable(depth, malformed(err))
 		}
 		kind, mt, st, err := layerKind(e)
 		if err != nil {
-			return ins, err
+			return ins.unreadable(depth, err)
 		}
 		if depth == 1 {
 			outer, _ = e.Header.Split()
@@ -180,7 +212,7 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 			return ins, &DepthError{Max: MaxDepth}
 		}
 		spool := &mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
-		l, err := readLayer(e, mt, st, spool)
+		l, end, err := readLayer(e, mt, st, spool)
 		if l != nil {
 			l.Depth = depth
 			ins.Layers = append(ins.Layers, l)
@@ -190,16 +222,39 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 		}
 		prev = spool
 		if err != nil {
-			return ins, err
+			return ins.unreadable(depth, err)
 		}
 		if l.Kind != KindSigned {
 			l.Note = "the encrypted content needs a key to be inspected"
+			return ins, nil
+		}
+		if end {
 			return ins, nil
 		}
 		if r, err = spool.Open(); err != nil {
 			return ins, fmt.Errorf("verify: reading the spooled content: %w", err)
 		}
 	}
+}
+
+// unreadable ends the tree at the entity of the given depth, which could
+// not be read, with err. Inside a layer (depth > 1) a malformed or
+// ambiguous entity is not an error of the input, whose outer layers were
+// read: it becomes a note on the layer around it, and Inspect succeeds
+// (issue #15 item 7). A local fault is always an error.
+func (ins *Inspection) unreadable(depth int, err error) (*Inspection, error) {
+	var me *MalformedError
+	var ae *AmbiguousError
+	if depth == 1 || len(ins.Layers) == 0 || !errors.As(err, &me) && !errors.As(err, &ae) {
+		return ins, err
+	}
+	l := ins.Layers[len(ins.Layers)-1]
+	note := "the content inside this layer can't be read: " + strings.TrimPrefix(libraryText(err), "malformed message: ")
+	if l.Note != "" {
+		note = l.Note + "; " + note
+	}
+	l.Note = note
+	return ins, nil
 }
 
 // layerKind tells what kind of S/MIME layer e is: "signed", "enveloped"
@@ -230,89 +285,123 @@ func layerKind(e *mime.Entity) (kind, mt, st string, err error) {
 }
 
 // readLayer reads one layer without a key: a signed layer's content goes to
-// spool; an enveloped layer is described and not decrypted.
-func readLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, error) {
-	l, _, err := readSignedLayer(e, mt, st, spool)
-	if err != nil || l.Kind == KindSigned {
-		return l, err
+// spool; an enveloped layer is described and not decrypted. A signed layer
+// verify would refuse is described with a note saying why (issue #15 item
+// 7); end is set when the tree stops there (a detached signature, whose
+// content is elsewhere).
+func readLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (l *Layer, end bool, err error) {
+	l, sd, judged, err := describeSignedLayer(e, mt, st, spool)
+	if err != nil {
+		return nil, false, err
+	}
+	if l.Kind == KindSigned {
+		switch {
+		case sd != nil && sd.Detached && mt != "multipart/signed":
+			l.Note = "a detached signature: the content it signs is not here (verify --content FILE checks it)"
+			return l, true, nil
+		case judged != nil:
+			l.Note = "verify refuses this layer: " + strings.TrimPrefix(libraryText(judged), "malformed message: ")
+		}
+		return l, false, nil
 	}
 	body, err := mime.DecodeBody(e)
 	if err != nil {
-		return nil, malformed(err)
+		return nil, false, malformed(err)
 	}
 	_, err = cms.ReadEnveloped(body, io.Discard, func(env *cms.Enveloped) ([]byte, error) {
 		describeEnveloped(l, env)
 		return nil, errNoKey
 	})
 	if !errors.Is(err, errNoKey) {
-		return nil, malformed(err)
+		return nil, false, malformed(err)
 	}
-	return l, nil
+	return l, true, nil
+}
+
+// libraryText is err's text without this package's prefix.
+func libraryText(err error) string {
+	return strings.TrimPrefix(err.Error(), "verify: ")
 }
 
 // readSignedLayer reads a signed layer, its content going to spool, and
 // returns it with its SignedData. For an enveloped layer it reads nothing
 // and returns a Layer with Kind "enveloped" (or "authEnveloped"), its
-// media type and encoding.
+// media type and encoding. A layer whose structure can be read but is
+// not what its type promises (see describeSignedLayer) is an error.
 func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, *cms.SignedData, error) {
-	l := &Layer{MediaType: mt, SMIMEType: st}
+	l, sd, judged, err := describeSignedLayer(e, mt, st, spool)
+	if err == nil && judged != nil {
+		return nil, nil, judged
+	}
+	return l, sd, err
+}
+
+// describeSignedLayer is readSignedLayer for Inspect, which describes and
+// does not judge (issue #15 item 7): judged is not nil for a layer it
+// could read that verify must refuse — a multipart/signed whose signature
+// part can't be read as CMS (l then has no signers, and the signed part is
+// in spool all the same) or carries content of its own, or an
+// application/pkcs7-mime signature without content (a detached signature,
+// l.Detached; spool stays empty). err is for a layer it could not read.
+func describeSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (l *Layer, sd *cms.SignedData, judged, err error) {
+	l = &Layer{MediaType: mt, SMIMEType: st}
 	if mt == "multipart/signed" {
 		parts, err := mime.ReadSigned(e, mime.Spool{Dir: spool.Dir, Threshold: spool.Threshold})
 		if err != nil {
-			return nil, nil, malformed(err)
+			return nil, nil, nil, malformed(err)
 		}
 		defer parts.Close()
 		l.Kind, l.Encoding = KindSigned, encodingOf(parts.Signature)
-		sd, err := cms.ReadSignedData(bytes.NewReader(parts.Signature), nil)
-		if err != nil {
-			return nil, nil, malformed(fmt.Errorf("reading the signature part: %w", err))
-		}
-		if !sd.Detached {
-			return nil, nil, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}
-		}
-		describeSigned(l, sd)
 		cr, err := parts.Content.Open()
 		if err == nil {
 			_, err = io.Copy(spool, cr)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("verify: spooling the signed content: %w", err)
+			return nil, nil, nil, fmt.Errorf("verify: spooling the signed content: %w", err)
 		}
-		return l, sd, nil
+		sd, err := cms.ReadSignedData(bytes.NewReader(parts.Signature), nil)
+		if err != nil {
+			return l, nil, malformed(fmt.Errorf("reading the signature part: %w", err)), nil
+		}
+		describeSigned(l, sd)
+		if !sd.Detached {
+			return l, sd, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}, nil
+		}
+		return l, sd, nil, nil
 	}
 	head, err := sniff(e)
 	if err != nil {
-		return nil, nil, malformed(err)
+		return nil, nil, nil, malformed(err)
 	}
 	l.Encoding = encodingOf(head)
 	oid, err := contentInfoType(head)
 	if err != nil {
-		return nil, nil, malformed(err)
+		return nil, nil, nil, malformed(err)
 	}
 	switch {
 	case oid.Equal(cms.OIDEnvelopedData):
 		l.Kind = KindEnveloped
-		return l, nil, nil
+		return l, nil, nil, nil
 	case oid.Equal(cms.OIDAuthEnvelopedData):
 		l.Kind = KindAuthEnveloped
-		return l, nil, nil
+		return l, nil, nil, nil
 	case !oid.Equal(cms.OIDSignedData):
-		return nil, nil, &MalformedError{Err: fmt.Errorf("unsupported CMS content type %s", contentTypeName(oid))}
+		return nil, nil, nil, &MalformedError{Err: fmt.Errorf("unsupported CMS content type %s", contentTypeName(oid))}
 	}
 	l.Kind = KindSigned
 	body, err := mime.DecodeBody(e)
 	if err != nil {
-		return nil, nil, malformed(err)
+		return nil, nil, nil, malformed(err)
 	}
-	sd, err := cms.ReadSignedData(body, spool)
+	sd, err = cms.ReadSignedData(body, spool)
 	if err != nil {
-		return nil, nil, malformed(err)
+		return nil, nil, nil, malformed(err)
 	}
 	describeSigned(l, sd)
 	if sd.Detached {
-		return nil, nil, &MalformedError{Err: errors.New("an application/pkcs7-mime signed layer without content")}
+		return l, sd, &MalformedError{Err: errors.New("an application/pkcs7-mime signed layer without content")}, nil
 	}
-	return l, sd, nil
+	return l, sd, nil, nil
 }
 
 // sniff returns the first bytes of the decoded body of e without
@@ -430,6 +519,8 @@ func describeEnveloped(l *Layer, env *cms.Enveloped) {
 			r.Kind = "key-transport"
 		case cms.KeyAgreement:
 			r.Kind = "key-agreement"
+		case cms.KEMRecipient:
+			r.Kind = "kem"
 		}
 		if ri.IssuerAndSerial != nil {
 			r.Issuer = rawName(ri.IssuerAndSerial.RawIssuer)

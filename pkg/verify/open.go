@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto"
@@ -137,12 +138,16 @@ func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, origin *m
 	}()
 	p := &peeler{v: v, res: res, origin: origin}
 	defer p.close()
+	r, err := v.openInput(r)
+	if err != nil {
+		return nil, err
+	}
 	perr := p.peel(r)
 	if p.wrapper != nil {
 		// Issue #15 item 5: signed parts below the top level.
 		return openParts(ctx, w, p.wrapper, p.content, res, opts)
 	}
-	err := perr
+	err = perr
 	if p.firstErr != nil {
 		err = p.firstErr
 	} else if err == nil {
@@ -171,7 +176,7 @@ func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, origin *m
 	// Without a signed layer (AllowUnsigned), the content is released but
 	// nothing vouches for it: never Valid.
 	res.Valid = signed
-	return res, release(w, p.outer, p.content, p.protected)
+	return res, release(w, p.outer, p.content, p.protected, v.bare)
 }
 
 // peeler holds the state of one Open call.
@@ -203,6 +208,15 @@ func (p *peeler) spool() *mime.Spool {
 // peel opens layer after layer, in a loop, until the content is reached.
 func (p *peeler) peel(r io.Reader) error {
 	for depth := 1; ; depth++ {
+		if depth > 1 {
+			br := bufio.NewReaderSize(r, mime.MaxFirstLine)
+			if head, _ := br.Peek(mime.MaxFirstLine); !mime.StartsEntity(head) {
+				// Content without a MIME header: a body with RFC
+				// 2045's defaults, no further layer (issue #15 item 4).
+				return nil
+			}
+			r = br
+		}
 		e, err := mime.ReadEntity(r)
 		if err != nil {
 			return malformed(err)
@@ -332,10 +346,20 @@ func (p *peeler) decrypt(l *Layer, e *mime.Entity, next *mime.Spool) error {
 		return err
 	}
 	hdr.WriteString("\r\n")
-	dres, err := encrypt.Decrypt(next, io.MultiReader(&hdr, e.Body), encrypt.DecryptOptions{
+	in, form := io.MultiReader(&hdr, e.Body), FormMIME
+	if p.v.bare {
+		// A bare CMS file's content need not be MIME: decrypt the CMS as
+		// such, so that it is not held to what mail must be.
+		body, err := mime.DecodeBody(e)
+		if err != nil {
+			return malformed(err)
+		}
+		in, form = body, FormDER
+	}
+	dres, err := encrypt.Decrypt(next, in, encrypt.DecryptOptions{
 		Certificate: id.Certificate, Key: id.Key, TryAll: id.TryAll,
 		SpoolDir: p.v.opts.SpoolDir, SpoolThreshold: p.v.opts.SpoolThreshold,
-		KeepPayloadHeader: true,
+		KeepPayloadHeader: true, Form: form,
 	})
 	if err != nil {
 		var nf *encrypt.NotForUsError

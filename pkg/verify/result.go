@@ -108,6 +108,17 @@ type Signer struct {
 	// (leaf first) when one was found.
 	Certificate *x509.Certificate   `json:"-"`
 	Chain       []*x509.Certificate `json:"-"`
+	// Capabilities is the value of the signer's smimeCapabilities signed
+	// attribute (DER SMIMECapabilities, RFC 8551 section 2.5.2; read it
+	// with pkg/capabilities), nil if the signer sent none or the attribute
+	// does not hold exactly one value. It is what the signer says; trust it
+	// only when Valid.
+	Capabilities []byte `json:"-"`
+	// EncryptionCertificate is the certificate the signer's
+	// SMIMEEncryptionKeyPreference attribute (RFC 8551 section 2.5.3)
+	// names by issuer and serial number, if the message carries it; nil
+	// otherwise. Nothing about it is checked.
+	EncryptionCertificate *x509.Certificate `json:"-"`
 
 	// err is the signer's first failure, nil when Valid.
 	err error

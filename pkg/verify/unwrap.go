@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,6 +19,10 @@ type UnwrapOptions struct {
 	SpoolDir string
 	// SpoolThreshold is 8 MiB if zero.
 	SpoolThreshold int64
+	// Form is how the input presents the message (see [Options].Form): a
+	// bare CMS file, given or detected, is written through unchanged, for
+	// the decrypter to read in the same form.
+	Form Form
 }
 
 // UnwrapSigned takes off, without checking them, the signed layers above
@@ -30,14 +36,23 @@ type UnwrapOptions struct {
 // from the certificates in the message and NOT checked, so nothing about
 // them may be shown as verified.
 //
-// A message whose top layer is not signed is written unchanged (its header
+// A bare CMS file (opts.Form) is written through unchanged. A message
+// whose top layer is not signed is written unchanged (its header
 // fields as read, its body byte-exact) and no layer is returned. A message
 // whose signed layers hold no encrypted layer fails with an error that
 // wraps encrypt.ErrNotEncrypted, and one nested deeper than [MaxDepth]
 // with a [*DepthError]. w is written only once an encrypted layer was
 // reached.
 func UnwrapSigned(w io.Writer, r io.Reader, opts UnwrapOptions) ([]*Layer, error) {
-	e, err := mime.ReadEntity(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(4096)
+	if _, form, err := mime.OpenInput(bytes.NewReader(head), opts.Form); err != nil || form != mime.FormMIME {
+		// Not mail (a bare CMS file, or what the decrypter will refuse in
+		// its own words): nothing to take off.
+		_, err := io.Copy(w, br)
+		return nil, err
+	}
+	e, err := mime.ReadEntity(br)
 	if err != nil {
 		return nil, malformed(err)
 	}

@@ -56,11 +56,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
@@ -168,6 +172,16 @@ type Options struct {
 	// lists the parts in Result.Parts. False, the default, fails it with
 	// a *PartialError naming the unsigned parts.
 	AllowUnsignedParts bool
+	// Form is how the input presents the message: FormAuto, the zero
+	// value, detects a mail message or a bare CMS file (DER, PEM or bare
+	// base64) by its first bytes; see [Form].
+	Form Form
+	// Signer, if not "", is a mail address a valid signer's certificate
+	// must carry (the CLI's --signer). Input without a From field (a bare
+	// CMS file, a detached signature over a file) is checked against it
+	// alone; without it such input's sender check is skipped, with a
+	// warning. For mail it is checked besides From and Sender.
+	Signer string
 }
 
 func (o *Options) now() time.Time {
@@ -186,13 +200,18 @@ var ErrNotSigned = errors.New("verify: the message is not signed (no multipart/s
 // to w, and the error is the first failing check; the Result, when not nil,
 // describes every signer and check either way.
 func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
+	v := &verifier{ctx: ctx, opts: &opts, digests: map[crypto.Hash][]byte{}}
+	r, err := v.openInput(r)
+	if err != nil {
+		return nil, err
+	}
 	m, err := readSigned(r, &opts)
 	if err != nil {
 		return nil, err
 	}
 	defer m.content.Close()
 	res := &Result{Form: m.form, At: opts.now().UTC()}
-	v := &verifier{ctx: ctx, opts: &opts, msg: m, res: res, digests: map[crypto.Hash][]byte{}}
+	v.msg, v.res = m, res
 	v.readOriginator(m.outer)
 	defer func() {
 		if v.cancelNet != nil {
@@ -225,7 +244,7 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 		return res, firstErr
 	}
 	res.Valid = true
-	if err := release(w, m.outer, m.content, prot); err != nil {
+	if err := release(w, m.outer, m.content, prot, v.bare); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -241,18 +260,31 @@ type message struct {
 
 // release writes the outer header fields and the content; with header
 // protection, the protected fields stand for the outer ones.
-func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders) error {
+//
+// Content without a MIME header (a body some clients sign or encrypt as it
+// is) is a body with RFC 2045's defaults: a blank line goes between the
+// header fields and it, so its first line is never read as a field (issue
+// #15 item 4). The content of a bare CMS file (bare) has no header fields
+// before it and is written as it is, byte for byte.
+func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders, bare bool) error {
 	cr, err := content.Open()
 	if err != nil {
 		return err
 	}
+	br := bufio.NewReaderSize(cr, mime.MaxFirstLine)
+	head, _ := br.Peek(mime.MaxFirstLine)
 	if prot != nil {
-		return mime.WriteEffective(w, outer, cr)
+		return mime.WriteEffective(w, outer, br)
 	}
 	if _, err := outer.WriteTo(w); err != nil {
 		return err
 	}
-	_, err = io.Copy(w, cr)
+	if !bare && !mime.StartsEntity(head) {
+		if _, err := io.WriteString(w, "\r\n"); err != nil {
+			return err
+		}
+	}
+	_, err = io.Copy(w, br)
 	return err
 }
 
@@ -293,9 +325,13 @@ func (v *verifier) readProtection(outer mime.Header, content *mime.Spool) *Prote
 // which the signers are compared with unless a protected From stands for
 // them, and notes them in the result.
 func (v *verifier) readOriginator(outer mime.Header) {
-	o, err := mime.ReadOriginator(outer)
-	v.outer = originator{o, err}
-	v.res.setOriginator(o)
+	var o mime.Originator
+	var err error
+	if !v.bare {
+		o, err = mime.ReadOriginator(outer)
+	}
+	v.outer = v.signerOriginator(originator{o, err})
+	v.res.setOriginator(v.outer.Originator)
 	v.date, v.dateErr, v.dateSet = time.Time{}, nil, false
 	if d := outer.Values("Date"); len(d) > 0 {
 		v.dateSet = true
@@ -319,6 +355,11 @@ func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error 
 	reported := "From" // the From difference is this check's own
 	if po, ok, perr := p.Originator(); ok && perr == nil {
 		v.res.setOriginator(po)
+		if v.bare {
+			// A bare CMS file has no outer header to compare with: the
+			// protected fields are the only ones (issue #15 item 1).
+			return nil
+		}
 		if he := rewrittenOriginator(po, outer); he != nil && v.opts.SenderCheck != SenderOff {
 			reported = he.Field
 			if v.opts.SenderCheck == SenderStrict {
@@ -468,6 +509,9 @@ type verifier struct {
 	// chains carries signature results and the signature budget across
 	// every chain built for this message (issue #11 item 11).
 	chains chain.Cache
+	// bare is set for input without a header of its own: a bare CMS file
+	// or a detached signature over a file.
+	bare bool
 }
 
 // originator is a message's From and Sender, or why they can't be read.
@@ -492,6 +536,51 @@ func (v *verifier) network() context.Context {
 // (ReasonMissingCertificate).
 var errNoSignerCertificate = errors.New("the signer's certificate is not in the message nor given with --intermediates")
 
+// capabilitiesAttribute returns the value of si's smimeCapabilities signed
+// attribute, or nil unless there is exactly one attribute with one value
+// (RFC 8551 2.5.2: "SignedAttributes MUST NOT include multiple instances").
+func capabilitiesAttribute(si *cms.SignerInfo) []byte {
+	n := 0
+	for _, a := range si.SignedAttrs {
+		if a.Type.Equal(cms.OIDAttrSMIMECapabilities) {
+			n++
+		}
+	}
+	if v := si.Attribute(cms.OIDAttrSMIMECapabilities); n == 1 && len(v) == 1 {
+		return v[0]
+	}
+	return nil
+}
+
+// encryptionPreference returns the certificate among certs that si's
+// SMIMEEncryptionKeyPreference attribute names, or nil:
+//
+//	SMIMEEncryptionKeyPreference ::= CHOICE {
+//	  issuerAndSerialNumber   [0] IssuerAndSerialNumber,
+//	  receipentKeyId          [1] RecipientKeyIdentifier,
+//	  subjectAltKeyIdentifier [2] SubjectKeyIdentifier }
+//
+// Only the first form, the one Outlook and pkg/sign write, is read.
+func encryptionPreference(si *cms.SignerInfo, certs []*x509.Certificate) *x509.Certificate {
+	v := si.Attribute(cms.OIDAttrEncryptionKeyPreference)
+	if len(v) != 1 {
+		return nil
+	}
+	in := cryptobyte.String(v[0])
+	var ias, name cryptobyte.String
+	serial := new(big.Int)
+	if !in.ReadASN1(&ias, cbasn1.Tag(0).ContextSpecific().Constructed()) || !in.Empty() ||
+		!ias.ReadASN1Element(&name, cbasn1.SEQUENCE) || !ias.ReadASN1Integer(serial) || !ias.Empty() {
+		return nil
+	}
+	for _, c := range certs {
+		if bytes.Equal(c.RawIssuer, name) && c.SerialNumber.Cmp(serial) == 0 {
+			return c
+		}
+	}
+	return nil
+}
+
 // checkSigner runs every check for one signer; the error is the first
 // failure, also kept in the Signer.
 func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error) {
@@ -505,6 +594,8 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 	if t, ok, err := si.SigningTime(); err == nil && ok {
 		s.SigningTime = &t
 	}
+	s.Capabilities = capabilitiesAttribute(si)
+	s.EncryptionCertificate = encryptionPreference(si, v.msg.sd.Certificates)
 	fail := func(name string, err error) (*Signer, error) {
 		s.addFailure(name, err)
 		return s, err
@@ -818,7 +909,14 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	}
 	o := v.outer
 	if v.prot != nil {
-		o = *v.prot
+		o = v.signerOriginator(*v.prot)
+	}
+	if v.bare && v.opts.Signer == "" && v.prot == nil {
+		for _, s := range valid {
+			s.add("sender", StatusSkipped, noSenderDetail)
+		}
+		v.res.warn("%s; name the expected signer with --signer", noSenderDetail)
+		return nil
 	}
 	var addresses []string
 	for _, s := range valid {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,9 @@ import (
 type CoSigner struct {
 	Key         crypto.Signer
 	Certificate *x509.Certificate
+	// Capabilities, if not empty, is the signer's smimeCapabilities
+	// attribute (issue #18 tests: mail advertising chosen ciphers).
+	Capabilities []asn1.ObjectIdentifier
 }
 
 // CoSign clear-signs (multipart/signed, SHA-256) the message msg by every
@@ -61,7 +65,7 @@ func CoSign(msg []byte, at time.Time, chain []*x509.Certificate, signers ...CoSi
 	for _, s := range signers {
 		certs = append(certs, s.Certificate)
 		der, err := cms.SignDetachedDigest(digest.Sum(nil), cms.SignOptions{
-			Signer: cms.Signer{Key: s.Key, Certificate: s.Certificate, SigningTime: at},
+			Signer: cms.Signer{Key: s.Key, Certificate: s.Certificate, SigningTime: at, Capabilities: s.Capabilities},
 		})
 		if err != nil {
 			return nil, err

@@ -1,0 +1,79 @@
+package verify
+
+import (
+	"io"
+	"strings"
+
+	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/mime"
+)
+
+// Form is how the input presents the message (issue #15 item 1): a mail
+// message, or a bare CMS file such as a saved smime.p7m attachment or what
+// `openssl cms -outform DER|PEM` writes. [Open], [Verify] and [Inspect]
+// tell them apart by their first bytes unless Options.Form names one.
+type Form = mime.Form
+
+// Input forms.
+const (
+	// FormAuto detects the form: DER (a ContentInfo SEQUENCE), PEM (a
+	// BEGIN CMS, BEGIN PKCS7 or BEGIN PKCS #7 SIGNED DATA block, or bare
+	// base64 of a ContentInfo), else a mail message.
+	FormAuto = mime.FormAuto
+	// FormMIME is a mail message or MIME entity.
+	FormMIME = mime.FormMIME
+	// FormDER is a bare CMS ContentInfo, DER or BER.
+	FormDER = mime.FormDER
+	// FormPEM is the base64 of a CMS ContentInfo, armored or bare.
+	FormPEM = mime.FormPEM
+)
+
+// ParseForm reads "smime", "der" or "pem" (the CLI's --inform), or "auto".
+func ParseForm(s string) (Form, error) { return mime.ParseForm(s) }
+
+// NotMailError reports input that is neither a mail message nor a bare CMS
+// file, saying in words what it starts with.
+type NotMailError = mime.NotMailError
+
+// noSenderDetail is the sender check of a signer of input without a From
+// field when Options.Signer names nobody.
+const noSenderDetail = "the input has no From field (a bare CMS file or a detached signature over a file): the sender was not compared"
+
+// openInput turns r into a MIME entity reader by opts.Form and notes
+// whether the input was a bare CMS file, which has no From field.
+func (v *verifier) openInput(r io.Reader) (io.Reader, error) {
+	r, form, err := mime.OpenInput(r, v.opts.Form)
+	if err != nil {
+		return nil, malformed(err)
+	}
+	v.bare = form.Bare()
+	return r, nil
+}
+
+// signerOriginator adds Options.Signer to o: the mailbox a valid signer
+// must carry besides the From and Sender mailboxes, or alone for input
+// without a From field. A bare CMS file whose content has protected header
+// fields (RFC 9788) has the protected From, which is checked as mail's.
+func (v *verifier) signerOriginator(o originator) originator {
+	s := strings.TrimSpace(v.opts.Signer)
+	if s == "" {
+		return o
+	}
+	if o.err == nil && len(o.From) == 0 && o.Sender == "" {
+		// No From at all (a bare CMS file without protected headers).
+		return originator{Originator: mime.Originator{From: []string{s}}}
+	}
+	if o.err == nil && !slicesContainsAddress(o.From, s) {
+		o.From = append(append([]string(nil), o.From...), s)
+	}
+	return o
+}
+
+func slicesContainsAddress(list []string, a string) bool {
+	for _, b := range list {
+		if certinfo.SameAddress(a, b) {
+			return true
+		}
+	}
+	return false
+}
