@@ -34,6 +34,9 @@ type env struct {
 	// standard error) is a terminal, and its width in columns; nil means
 	// neither is (a batch draws its progress bar only on a terminal).
 	Terminal func(fd int) (width int, ok bool)
+	// Confirm asks the user a yes-or-no question on the terminal (directory
+	// clean and publish --apply); nil means there is no terminal to ask on.
+	Confirm func(prompt string) (bool, error)
 
 	// release holds what a command opened for its whole run (smart-card
 	// sessions), closed by run when the command ends.

@@ -13,6 +13,7 @@ import (
 	"github.com/smimectl/smimectl/internal/keys"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/directory"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -153,6 +154,16 @@ var classify = []func(error) (int, bool){
 		var se *certsel.SourceError
 		return exitTempFail, errors.As(err, &se) && se.Temporary()
 	},
+	// Directory maintenance (issue #14 item 5): a directory that does not
+	// answer is worth retrying; a refused bind or operation, a server
+	// without a naming context or that can't delete single values, is setup;
+	// certificates publish refuses are not usable for the operation.
+	asCode(func(*directory.UnavailableError) int { return exitTempFail }),
+	asCode(func(*directory.PermissionError) int { return exitUsage }),
+	asCode(func(*directory.NoSuchBaseError) int { return exitUsage }),
+	isCode(directory.ErrNoNamingContext, exitUsage),
+	isCode(directory.ErrNoEquality, exitUsage),
+	asCode(func(*directory.RefusedError) int { return exitNoCert }),
 	// A recipient certificate that can't encrypt: nothing to encrypt to.
 	asCode(func(*encrypt.RecipientError) int { return exitNoCert }),
 	// Verdicts on the message.

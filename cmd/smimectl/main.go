@@ -49,6 +49,7 @@ func Main() int {
 		Hostname: os.Hostname,
 		temps:    temps,
 		ReadPIN:  ttyPINReader(temps),
+		Confirm:  ttyConfirm(),
 		Umask:    processUmask(),
 		Terminal: terminalWidth,
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
+	"github.com/smimectl/smimectl/pkg/directory"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -86,13 +87,21 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeAs(describeDateError),
-	describeAs(describePartialError),
+	describeAs(describeUnsignedParts),
 	describeNotSigned,
 	describeMessageTooLarge,
 	describeAs(describeMissingError),
 	describeAs(describeLimitError),
 	describeAs(describeNoMatchError),
 	describeAs(describeSourceError),
+	describeAs(describePartialError),
+	describeAs(describeDirectoryUnavailable),
+	describeAs(describeDirectoryPermission),
+	describeNoNamingContext,
+	describeAs(describeNoSuchBase),
+	describeNoEquality,
+	describeTooLarge,
+	describeAs(describeRefusedError),
 	describeAs(describeRecipientError),
 	describeAs(describeNotForUsError),
 	describeAs(describeDecryptError),
@@ -337,7 +346,7 @@ func describeDateError(e *verify.DateError) (string, []string) {
 		"--max-clock-skew sets the tolerance, and without --strict-date it is a warning"}
 }
 
-func describePartialError(e *verify.PartialError) (string, []string) {
+func describeUnsignedParts(e *verify.PartialError) (string, []string) {
 	return libraryDetail(e), []string{
 		"a mail client shows the unsigned parts beside the signed one, and no signature vouches for them; " +
 			"a mailing list's footer or a forwarder's text looks like this",
@@ -610,7 +619,7 @@ func reasonCode(err error) string {
 		return verify.ReasonLocalFault
 	case errors.Is(err, batch.ErrMessageTooLarge):
 		return verify.ReasonTooComplex
-	case errors.As(err, &source):
+	case errors.As(err, &source), errors.As(err, new(*directory.UnavailableError)):
 		return verify.ReasonLookupFailed
 	case errors.As(err, &signer), errors.As(err, &noMatch), errors.As(err, &missing), errors.As(err, &recip),
 		errors.As(err, &noCert):

@@ -94,6 +94,8 @@ func newRootCmd(e *env) *cobra.Command {
 		newTripleWrapCmd(e, nil),
 		newDecryptCmd(e, nil),
 		newInspectCmd(e, nil),
+		newDirectoryCmd(e),
+		newCertsOnlyCmd(e, nil),
 		newLabCmd(e),
 		newVersionCmd(e, nil),
 		newCompletionCmd(e, nil),

@@ -27,7 +27,9 @@ var certExtensions = map[string]bool{
 // certificate each and "PKCS7" or "CMS" blocks hold a PKCS#7 certs-only
 // bundle; other blocks, such as private keys and CRLs, are skipped. Without
 // PEM, data is a single DER certificate or a DER (or BER) PKCS#7 certs-only
-// bundle as in .p7b/.p7c files and the userSMIMECertificate attribute.
+// bundle as in .p7b/.p7c files and the userSMIMECertificate attribute. A
+// MIME entity of type application/pkcs7-mime; smime-type=certs-only (RFC 8551
+// section 3.6, what "smimectl certs-only" writes) holds such a bundle too.
 //
 // A malformed certificate or bundle is an error, as is finding no certificate
 // at all.
@@ -42,6 +44,16 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 		if certs, err := parseDERCertificates(data); err == nil && len(certs) > 0 {
 			return certs, nil
 		}
+	}
+	if body, ok, err := certsOnlyBody(data); ok {
+		if err != nil {
+			return nil, err
+		}
+		certs, err := parseDERCertificates(body)
+		if err != nil {
+			return nil, fmt.Errorf("keys: certs-only message: %w", err)
+		}
+		return certs, nil
 	}
 	if looksLikePEM(data) {
 		return parsePEMCertificates(data)

@@ -30,10 +30,17 @@ func checkPKCS12Iterations(data []byte) error {
 	if err != nil {
 		return errors.New("keys: malformed PKCS#12 file")
 	}
-	return checkIterations(cryptobyte.String(der), 0)
+	return checkIterations(cryptobyte.String(der), 0, false)
 }
 
-func checkIterations(s cryptobyte.String, depth int) error {
+// checkIterations checks the elements of s, the content of a constructed
+// element if inSeq, else of an OCTET STRING or the file. The pairs above all
+// sit inside a SEQUENCE, so only there is an INTEGER after an OCTET STRING a
+// count: the content of an OCTET STRING may be ciphertext (an encrypted
+// SafeContents) that starts like DER by chance, and reading a salt and a
+// count there refused good files now and then. Such content is still walked,
+// as a decoder that ignores trailing bytes would read its DER prefix.
+func checkIterations(s cryptobyte.String, depth int, inSeq bool) error {
 	if depth > maxP12Depth {
 		return nil
 	}
@@ -45,7 +52,7 @@ func checkIterations(s cryptobyte.String, depth int) error {
 			return nil // not DER: an OCTET STRING of opaque bytes
 		}
 		switch {
-		case tag == asn1.INTEGER && prevOctets:
+		case tag == asn1.INTEGER && prevOctets && inSeq:
 			if len(elem) > 4 || (len(elem) > 0 && elem[0]&0x80 != 0) {
 				return errors.New("keys: PKCS#12 iteration count out of range")
 			}
@@ -57,11 +64,11 @@ func checkIterations(s cryptobyte.String, depth int) error {
 				return fmt.Errorf("keys: PKCS#12 iteration count %d out of range", n)
 			}
 		case tag == asn1.OCTET_STRING:
-			if err := checkIterations(elem, depth+1); err != nil {
+			if err := checkIterations(elem, depth+1, false); err != nil {
 				return err
 			}
 		case tag&0x20 != 0: // constructed: SEQUENCE, SET, [n]
-			if err := checkIterations(elem, depth+1); err != nil {
+			if err := checkIterations(elem, depth+1, true); err != nil {
 				return err
 			}
 		}

@@ -70,6 +70,8 @@ func requirements(peer string) ([]tool, bool) {
 		return []tool{
 			{"/usr/sbin/slapd", "slapd"},
 			{"/usr/sbin/slapadd", "slapd"},
+			// Restores directory backups in the directory tests.
+			{"ldapmodify", "ldap-utils"},
 		}, true
 	}
 	return nil, false

@@ -56,6 +56,16 @@ type SLAPDOptions struct {
 	// certificate (with its chain after it) and private key: the server then
 	// also listens for ldaps:// and offers StartTLS.
 	TLSCertFile, TLSKeyFile string
+	// SMIMEEquality defines userSMIMECertificate as Active Directory does,
+	// an octet string with an equality rule, so that single values can be
+	// deleted (OpenLDAP's stock inetorgperson.schema gives it the binary
+	// syntax and no equality rule, and refuses to delete one value).
+	SMIMEEquality bool
+	// DBConfig, if set, is slapd.conf lines of the database section placed
+	// before the default "access to * by * read" (which lets only the
+	// rootdn, cn=admin,SLAPDSuffix with password "secret", write): access
+	// lines, size limits.
+	DBConfig string
 }
 
 // StartSLAPDWith is [StartSLAPD] with options.
@@ -78,10 +88,14 @@ objectclass ( 1.2.840.113556.1.5.15 NAME 'contact' SUP organizationalPerson STRU
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	inetorg := "/etc/ldap/schema/inetorgperson.schema"
+	if opts.SMIMEEquality {
+		inetorg = smimeEqualitySchema(t, dir)
+	}
 	conf := filepath.Join(dir, "slapd.conf")
 	cfg := fmt.Sprintf(`include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
-include /etc/ldap/schema/inetorgperson.schema
+include %s
 include %s
 pidfile %s
 argsfile %s
@@ -93,8 +107,8 @@ suffix "%s"
 rootdn "cn=admin,%s"
 rootpw secret
 directory %s
-access to * by * read
-`, schema, filepath.Join(dir, "slapd.pid"), filepath.Join(dir, "slapd.args"), SLAPDSuffix, SLAPDSuffix, data)
+%saccess to * by * read
+`, inetorg, schema, filepath.Join(dir, "slapd.pid"), filepath.Join(dir, "slapd.args"), SLAPDSuffix, SLAPDSuffix, data, opts.DBConfig)
 	cfg = tlsConfig(opts) + cfg
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -184,6 +198,27 @@ func ServerCertificate(t testing.TB, issuer *x509.Certificate, issuerKey crypto.
 		t.Fatal(err)
 	}
 	return opts
+}
+
+// smimeEqualitySchema writes a copy of OpenLDAP's inetorgperson.schema in
+// which userSMIMECertificate is Active Directory's octet string with
+// octetStringMatch, and returns its path.
+func smimeEqualitySchema(t testing.TB, dir string) string {
+	t.Helper()
+	stock, err := os.ReadFile("/etc/ldap/schema/inetorgperson.schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "\tDESC 'RFC2798: PKCS#7 SignedData used to support S/MIME'\n\tSYNTAX 1.3.6.1.4.1.1466.115.121.1.5 )"
+	if !strings.Contains(string(stock), old) {
+		t.Fatalf("inetorgperson.schema does not define userSMIMECertificate as expected")
+	}
+	path := filepath.Join(dir, "inetorgperson-ad.schema")
+	mod := strings.Replace(string(stock), old, "\tDESC 'RFC2798: PKCS#7 SignedData used to support S/MIME'\n\tEQUALITY octetStringMatch\n\tSYNTAX 1.3.6.1.4.1.1466.115.121.1.40 )", 1)
+	if err := os.WriteFile(path, []byte(mod), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // tlsConfig returns the global slapd.conf directives for opts' server
