@@ -50,6 +50,7 @@ lab=$work/lab
 mkdir sieve-filter
 sed -e "s|^SMIMECTL=.*|SMIMECTL=$(command -v smimectl)|" \
 	-e "s|^TRUST=.*|TRUST=$lab/root.crt|" \
+	-e "s|^CRL_CACHE=.*|CRL_CACHE=$work/crl|" \
 	-e "s|^FLAGS=.*|FLAGS=\"--crl $lab/root.crl --crl $lab/intermediate.crl --offline\"|" \
 	"$examples/sieve-filter/smimectl-verify" > sieve-filter/smimectl-verify
 chmod 755 sieve-filter/smimectl-verify

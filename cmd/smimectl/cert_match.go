@@ -131,6 +131,9 @@ func runCertMatch(opts *certMatchOptions) error {
 		}
 	}
 	if nm != nil {
+		if opts.Explain {
+			return &explainedError{nm}
+		}
 		return nm
 	}
 	if opts.PEM {
@@ -204,7 +207,11 @@ func candidatesOf(sel *certsel.Selection, nm *certsel.NoMatchError) []certsel.Ca
 }
 
 // holder names a certificate's holder: "Alice <alice@example.com>".
-func holder(c *x509.Certificate) string {
+func holder(c *x509.Certificate) string { return oneLine(holderName(c)) }
+
+// holderName is holder before its control characters are escaped: names
+// come from whoever made the certificate.
+func holderName(c *x509.Certificate) string {
 	name := c.Subject.CommonName
 	if addrs := certinfo.Addresses(c); len(addrs) > 0 {
 		if name == "" {
@@ -282,3 +289,10 @@ func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate
 	}
 	return encodeJSON(w, out)
 }
+
+// explainedError is a failure whose reasons were just printed by --explain: its
+// sentence without the hint to run --explain (issue #16 item 15).
+type explainedError struct{ err error }
+
+func (e *explainedError) Error() string { return e.err.Error() }
+func (e *explainedError) Unwrap() error { return e.err }

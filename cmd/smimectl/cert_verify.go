@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -122,6 +124,7 @@ func runCertVerify(opts *certVerifyOptions) error {
 	if err != nil {
 		return usagef(nil, "--purpose: %w", err)
 	}
+	opts.revocationFlags.verbose = opts.Verbose // issue #16 item 6
 	vopts, err := certificateCheckOptions(e, &opts.trustFlags, &opts.revocationFlags)
 	if err != nil {
 		return err
@@ -192,8 +195,8 @@ func writeCertReport(w io.Writer, res *verify.CertificateResult, n int) error {
 		if n > 1 {
 			fmt.Fprintf(tw, "\tthe one of the %d in the file that issued none of the others, which were used as intermediates\n", n)
 		}
-		fmt.Fprintf(tw, "subject:\t%s\n", certinfo.Name(c.Subject))
-		fmt.Fprintf(tw, "issuer:\t%s\n", certinfo.Name(c.Issuer))
+		fmt.Fprintf(tw, "subject:\t%s\n", oneLine(certinfo.Name(c.Subject)))
+		fmt.Fprintf(tw, "issuer:\t%s\n", oneLine(certinfo.Name(c.Issuer)))
 		fmt.Fprintf(tw, "serial:\t%X\n", c.SerialNumber)
 		fmt.Fprintf(tw, "validity:\t%s to %s\n", c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
 		fmt.Fprintf(tw, "key usage:\t%s\n", certinfo.UsageString(c.KeyUsage))
@@ -231,10 +234,43 @@ func writeCertReport(w io.Writer, res *verify.CertificateResult, n int) error {
 	return tw.Flush()
 }
 
-// oneLine keeps a detail on its line: a name in a certificate may hold line ends.
-func oneLine(s string) string {
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`, "\t", " ").Replace(s)
+// oneLine keeps a detail on its line and the terminal as it is: a name in
+// a certificate, chosen by whoever made it, may hold line ends, but also
+// ESC sequences (cursor up, erase line), C1 controls, Unicode line
+// separators or bidi overrides, with which one line can show as another.
+// Tabs become spaces; everything else is as escapeControls writes it.
+func oneLine(s string) string { return escapeControls(s, false) }
+
+// escapeControls writes CR and LF as \r and \n, and every other rune
+// strconv.IsPrint refuses, and every byte that is not UTF-8, as Go would
+// quote it (\x1b, \u2028, \x9b); a tab is kept if keepTabs, else a space.
+func escapeControls(s string, keepTabs bool) string {
+	if !strings.ContainsFunc(s, notPrintable) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == '\t' && keepTabs:
+			b.WriteByte('\t')
+		case r == '\t':
+			b.WriteByte(' ')
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[0])
+		case notPrintable(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[:n])
+		}
+		s = s[n:]
+	}
+	return b.String()
 }
+
+// notPrintable reports whether r must not reach a terminal as it is.
+func notPrintable(r rune) bool { return !strconv.IsPrint(r) }
 
 // certWords are the words of cert-verify's errors: a certificate on its own.
 func certWords(p verify.Purpose) trustWords {

@@ -107,6 +107,12 @@ func (f *certSourceFlags) sources(e *env, pass passphraseFunc, tok *tokenFlags, 
 		}
 		switch strings.ToLower(filepath.Ext(c)) {
 		case ".p12", ".pfx":
+			// Issue #16 item 15: say what is missing, as sign --p12 does,
+			// rather than "incorrect passphrase" for a password never given.
+			if pass == nil {
+				return nil, usagef([]string{"give the password of the PKCS#12 file with --pass-file or --pass-env"},
+					"--certs %q needs a password", c)
+			}
 			out = append(out, certsel.PKCS12{Path: c, Password: pass})
 		default:
 			out = append(out, certsel.Files{Path: c, Passphrase: pass})

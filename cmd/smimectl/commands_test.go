@@ -79,6 +79,7 @@ func TestNewSignCmd(t *testing.T) {
 				t.Errorf("options carry another env")
 			}
 			got.env = nil
+			got.revocationFlags.fs = nil // which flags were given: TestFilterBudget
 			if tc.want.certSourceFlags.AttrOrder == "" {
 				tc.want.certSourceFlags = certSourceFlags{AttrOrder: "cert-first", Timeout: certsel.DefaultLookupTimeout}
 			}
@@ -145,6 +146,7 @@ func TestNewVerifyCmd(t *testing.T) {
 				return
 			}
 			got.env = nil
+			got.revocationFlags.fs = nil // which flags were given: TestFilterBudget
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("got %+v, want %+v", *got, tc.want)
 			}
@@ -161,7 +163,7 @@ func TestNewLabInitCmd(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	want := labInitOptions{Dir: "dir", Seed: "7", Domain: "example.org", CRLURL: "http://crl.example.org/",
-		OCSPURL: "http://ocsp.example.org/", CAIssuersURL: "http://ca.example.org/", P12PasswordFile: "pw"}
+		OCSPURL: "http://ocsp.example.org/", CAIssuersURL: "http://ca.example.org/", P12PasswordFile: "pw", Stderr: e.Stderr}
 	if *got != want {
 		t.Errorf("got %+v, want %+v", *got, want)
 	}

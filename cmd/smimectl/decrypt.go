@@ -173,7 +173,7 @@ text, as garbage is refused like a wrong key.`,
 	addMinDigestFlag(fs, &opts.MinDigest)
 	opts.dateFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
-	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer on standard error")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer and per network request on standard error")
 	opts.informFlags.addFlags(fs, true)
 	opts.annotateFlags.addFlags(fs, "the decrypted message (or, if anything failed, the message as received)")
 	opts.batchFlags.addFlags(fs, true)
@@ -292,7 +292,7 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
 		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags,
-		informFlags: opts.informFlags, env: e}
+		informFlags: opts.informFlags, Verbose: opts.Verbose, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

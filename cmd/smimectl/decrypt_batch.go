@@ -32,7 +32,8 @@ func runDecryptBatch(opts *decryptOptions, id *verify.Identity) error {
 	}
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, Verbose: opts.Verbose, env: e}
+	vo.revocationFlags.noStatus = true // the batch has its progress bar
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err
@@ -40,6 +41,7 @@ func runDecryptBatch(opts *decryptOptions, id *verify.Identity) error {
 	vopts.Decrypt = id
 	vopts.AllowUnsigned = true // as decrypt --trust for one message
 	vopts.Revocation = revocation.Memo(vopts.Revocation, 0)
+	vopts.Batch = &verify.BatchCache{}
 	c := &batchCommand{
 		name:   "decrypt",
 		passed: "passed",

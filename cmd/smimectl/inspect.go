@@ -218,16 +218,20 @@ func (ew *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// printLayers writes the layer tree as indented text.
+// printLayers writes the layer tree as indented text. Every value comes
+// from the message (names in its unauthenticated certificate set, header
+// fields): each line goes through oneLine, so that no value adds a line or
+// drives the terminal.
 func printLayers(w io.Writer, ins *verify.Inspection) {
+	line := func(format string, args ...any) { fmt.Fprintf(w, "%s\n", oneLine(fmt.Sprintf(format, args...))) }
 	for _, l := range ins.Layers {
 		ind := strings.Repeat("  ", l.Depth-1)
-		p := func(format string, args ...any) { fmt.Fprintf(w, ind+"  "+format+"\n", args...) }
-		fmt.Fprintf(w, "%slayer %d: %s (%s", ind, l.Depth, l.Kind, l.MediaType)
+		p := func(format string, args ...any) { line(ind+"  "+format, args...) }
+		head := fmt.Sprintf("%slayer %d: %s (%s", ind, l.Depth, l.Kind, l.MediaType)
 		if l.SMIMEType != "" {
-			fmt.Fprintf(w, "; smime-type=%s", l.SMIMEType)
+			head += fmt.Sprintf("; smime-type=%s", l.SMIMEType)
 		}
-		fmt.Fprintf(w, ", %s)\n", strings.ToUpper(l.Encoding))
+		line("%s, %s)", head, strings.ToUpper(l.Encoding))
 		p("content type: %s", l.ContentType)
 		if len(l.DigestAlgorithms) > 0 {
 			p("digest algorithms: %s", strings.Join(l.DigestAlgorithms, ", "))
@@ -262,11 +266,11 @@ func printLayers(w io.Writer, ins *verify.Inspection) {
 		}
 	}
 	if ins.Content != "" {
-		fmt.Fprintf(w, "%scontent: %s\n", strings.Repeat("  ", len(ins.Layers)), ins.Content)
+		line("%scontent: %s", strings.Repeat("  ", len(ins.Layers)), ins.Content)
 	}
 	if ph := ins.ProtectedHeaders; ph != nil {
 		ind := strings.Repeat("  ", len(ins.Layers)+1)
-		fmt.Fprintf(w, "%sprotected headers (hp=%s):\n", ind[2:], ph.HP)
+		line("%sprotected headers (hp=%s):", ind[2:], ph.HP)
 		printProtected(w, ind, ph)
 	}
 }
@@ -275,13 +279,13 @@ func printLayers(w io.Writer, ins *verify.Inspection) {
 // records and every difference from the outer header, one per line.
 func printProtected(w io.Writer, ind string, ph *verify.ProtectedHeaders) {
 	for _, f := range ph.Fields {
-		fmt.Fprintf(w, "%s%s: %s\n", ind, f.Name, f.Value)
+		fmt.Fprintf(w, "%s%s: %s\n", ind, oneLine(f.Name), oneLine(f.Value))
 	}
 	for _, f := range ph.Outer {
-		fmt.Fprintf(w, "%sHP-Outer: %s: %s\n", ind, f.Name, f.Value)
+		fmt.Fprintf(w, "%sHP-Outer: %s: %s\n", ind, oneLine(f.Name), oneLine(f.Value))
 	}
 	for _, d := range ph.Differences {
-		fmt.Fprintf(w, "%s%s\n", ind, differenceLine(d))
+		fmt.Fprintf(w, "%s%s\n", ind, oneLine(differenceLine(d)))
 	}
 }
 

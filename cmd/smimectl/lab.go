@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -50,10 +53,11 @@ type labInitOptions struct {
 	P12PasswordFile string // --p12-password-file
 	PQ              bool   // --pq
 	P12Legacy       bool   // --p12-legacy: 3DES/RC2-40 and SHA-1 MAC, for gpgsm 2.2 and older Windows
+	Stderr          io.Writer
 }
 
 func newLabInitCmd(e *env, runF func(*labInitOptions) error) *cobra.Command {
-	opts := &labInitOptions{}
+	opts := &labInitOptions{Stderr: e.Stderr}
 	cmd := &cobra.Command{
 		Use:   "init <dir> [--seed <seed>] [--domain <domain>] [flags]",
 		Short: "Write the test PKI into a new directory",
@@ -143,5 +147,8 @@ func runLabInit(opts *labInitOptions) error {
 		}
 		return setupErrorf("%w", err)
 	}
+	// One line of what was done (issue #16 item 15), on standard error: no data.
+	fmt.Fprintf(opts.Stderr, "smimectl: wrote a test lab to %q, described in %s; the .p12 password is in %s\n",
+		opts.Dir, filepath.Join(opts.Dir, "README.md"), filepath.Join(opts.Dir, lab.P12PasswordFile))
 	return nil
 }

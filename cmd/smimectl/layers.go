@@ -36,7 +36,7 @@ func parseRequire(vals []string) (verify.Requirement, error) {
 // "smimectl: layer 2: enveloped (aes-256-cbc), decrypted for issuer ..., serial ...".
 func reportLayers(w io.Writer, res *verify.Result) {
 	for _, l := range res.Layers {
-		fmt.Fprintf(w, "smimectl: layer %d: %s\n", l.Depth, layerLine(l))
+		fmt.Fprintf(w, "smimectl: layer %d: %s\n", l.Depth, oneLine(layerLine(l)))
 	}
 }
 

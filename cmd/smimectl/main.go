@@ -67,7 +67,7 @@ func Main() int {
 
 // run executes one command line in e and returns the exit status.
 func run(e *env, args []string) int {
-	root := newRootCmd(e)
+	root := newRootCmdFor(e, args)
 	root.SetArgs(args)
 	err := root.Execute()
 	e.releaseAll()

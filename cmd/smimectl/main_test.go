@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,6 +70,8 @@ func setupScript(e *testscript.Env) error {
 		return err
 	}
 	e.Setenv("SHARED", shared)
+	// The Go version this test binary was built with, for version's output.
+	e.Setenv("GOVERSION", runtime.Version())
 	return nil
 }
 

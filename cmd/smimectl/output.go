@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // Output file modes: messages are world-readable like any file the user writes;
@@ -154,8 +155,11 @@ func (a *atomicFile) abort() {
 	}
 }
 
-// fdPath matches the names of an open descriptor of this process.
-var fdPath = regexp.MustCompile(`^/(?:dev|proc/self|proc/thread-self)/fd/([0-9]+)$`)
+// fdPath matches the names of an open descriptor of this process. It is
+// compiled when first used, not at start-up (issue #13, start-up time).
+var fdPath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^/(?:dev|proc/self|proc/thread-self)/fd/([0-9]+)$`)
+})
 
 // fdAlias reports whether path names one of this process's open descriptors
 // (/dev/stdout, /dev/fd/N, /proc/self/fd/N), itself or through symbolic
@@ -177,7 +181,7 @@ func fdAlias(path string) (int, bool) {
 		case "/dev/stderr":
 			return 2, true
 		}
-		if m := fdPath.FindStringSubmatch(p); m != nil {
+		if m := fdPath().FindStringSubmatch(p); m != nil {
 			n, err := strconv.Atoi(m[1])
 			return n, err == nil
 		}

@@ -457,6 +457,12 @@ func describe(err error) (string, []string) {
 		msg, hints := describe(pe.Err)
 		return fmt.Sprintf("part %s: %s", pe.Section, msg), hints
 	}
+	// cert-match --explain printed the reasons: no hint to print them.
+	var ex *explainedError
+	if errors.As(err, &ex) {
+		msg, _ := describe(ex.err)
+		return msg, nil
+	}
 	for _, d := range describers {
 		if msg, hints, ok := d(err); ok {
 			return msg, hints
@@ -499,10 +505,14 @@ func warn(w io.Writer, format string, args ...any) {
 	writeLines(w, warningPrefix, fmt.Sprintf(format, args...))
 }
 
-// writeLines writes msg with prefix on every non-empty line, without final periods.
+// writeLines writes msg with prefix on every non-empty line, without final
+// periods. Messages quote what senders chose (names in certificates,
+// header fields): any control character left in a line (CR, ESC, C1, a
+// bidi override) is escaped, so that no line can redraw the prefix of
+// another or pass for one this program wrote.
 func writeLines(w io.Writer, prefix, msg string) {
 	for line := range strings.SplitSeq(msg, "\n") {
-		line = strings.TrimRight(line, " \t\r.")
+		line = escapeControls(strings.TrimRight(line, " \t\r."), true)
 		if line != "" {
 			fmt.Fprintf(w, "%s%s\n", prefix, line)
 		}

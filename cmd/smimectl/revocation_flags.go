@@ -25,6 +25,10 @@ type revocationFlags struct {
 	Offline         bool          // --offline: no network
 	// --fetch-intermediates: download missing issuers from caIssuers URLs
 	FetchIntermediates bool
+
+	fs       *pflag.FlagSet // where the flags were defined: which were given
+	verbose  bool           // -v: a line per network request (netreport.go)
+	noStatus bool           // no status line while waiting (a batch has its bar)
 }
 
 // Limits of the timeout flags.
@@ -42,6 +46,7 @@ func (f *revocationFlags) addFlags(fs *pflag.FlagSet) {
 // addCheckFlags defines the flags of the revocation check itself, for commands
 // that build no chains (sign checks its own certificate against the issuer given).
 func (f *revocationFlags) addCheckFlags(fs *pflag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.CRLCache, "crl-cache", "", "keep fetched CRLs in `dir` until their nextUpdate (default $XDG_CACHE_HOME/smimectl/crl; \"none\" disables)")
 	fs.DurationVar(&f.CRLTimeout, "crl-timeout", revocation.DefaultURLTimeout, "give up on one CRL or OCSP URL after `duration` (5s to 10m)")
 	fs.DurationVar(&f.CRLTotalTimeout, "crl-total-timeout", revocation.DefaultTotalTimeout, "give up fetching revocation answers and issuers for the whole verification after `duration` (0 for no overall limit, up to 10m)")
@@ -66,7 +71,7 @@ func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.Rev
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.Proxy = http.ProxyFromEnvironment // HTTPS_PROXY, HTTP_PROXY, NO_PROXY
-	return revocation.Options{
+	ro := revocation.Options{
 		Mode:         mode,
 		CRLs:         crls,
 		CacheDir:     f.cacheDir(e),
@@ -76,7 +81,36 @@ func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.Rev
 		OCSP:         f.OCSP,
 		Offline:      f.Offline,
 		MaxAge:       maxAge,
-	}, nil
+	}
+	newFetchReporter(e, f.verbose, !f.noStatus).install(&ro)
+	return ro, nil
+}
+
+// Filter mode's network budget (issue #16 item 4): a CRL server that takes
+// connections and never answers must not hold each delivery for minutes.
+const (
+	filterURLTimeout   = 5 * time.Second
+	filterTotalTimeout = 10 * time.Second
+)
+
+// filterBudget applies filter mode's timeouts where --crl-timeout and
+// --crl-total-timeout were not set: neither given on the command line (Changed)
+// nor by a setting (the config file sets a flag's value without marking it
+// Changed), so a value other than the flag's default counts as set too.
+func (f *revocationFlags) filterBudget() {
+	set := func(name string) bool {
+		if f.fs == nil {
+			return false
+		}
+		fl := f.fs.Lookup(name)
+		return fl != nil && (fl.Changed || fl.Value.String() != fl.DefValue)
+	}
+	if !set("crl-timeout") {
+		f.CRLTimeout = filterURLTimeout
+	}
+	if !set("crl-total-timeout") {
+		f.CRLTotalTimeout = filterTotalTimeout
+	}
 }
 
 // cacheDir is --crl-cache, or smimectl/crl under the user's cache directory

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -114,34 +115,49 @@ func TestCompletionScripts(t *testing.T) {
 	}
 }
 
+// TestVersion: version and --version print the same lines (issue #16 item 17).
 func TestVersion(t *testing.T) {
 	old := version
 	defer func() { version = old }()
 	version = "v1.2.3"
+	want := versionString()
+	if !strings.HasPrefix(want, "smimectl v1.2.3\n") || !strings.HasSuffix(want, "go: "+runtime.Version()+"\n") {
+		t.Fatalf("versionString() = %q", want)
+	}
 	for _, argv := range [][]string{{"version"}, {"--version"}} {
 		stdout, stderr, code := runArgs(t, argv...)
-		if code != exitOK || stderr != "" || stdout != "smimectl v1.2.3\n" {
-			t.Errorf("%q: got %q, stderr %q, status %d", argv, stdout, stderr, code)
+		if code != exitOK || stderr != "" || stdout != want {
+			t.Errorf("%q: got %q, stderr %q, status %d, want %q", argv, stdout, stderr, code, want)
 		}
 	}
 }
 
-func TestBuildInfoVersion(t *testing.T) {
+// TestVersionText: the release, the VCS revision and time when the build
+// information has them, and the Go version (issue #16 item 17).
+func TestVersionText(t *testing.T) {
 	rev := "0123456789abcdef0123456789abcdef01234567"
+	vcs := []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.time", Value: "2026-12-06T21:00:00Z"}}
+	goLine := "go: " + runtime.Version() + "\n"
 	tests := []struct {
-		name string
-		bi   debug.BuildInfo
-		want string
+		name    string
+		ldflags string
+		bi      *debug.BuildInfo
+		want    string
 	}{
-		{"release", debug.BuildInfo{Main: debug.Module{Version: "v0.3.0"}}, "v0.3.0"},
-		{"devel without vcs", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "(devel)"},
-		{"vcs", debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: rev}}}, "(devel) 0123456789ab"},
-		{"vcs dirty", debug.BuildInfo{Settings: []debug.BuildSetting{
-			{Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "true"},
-		}}, "(devel) 0123456789ab-dirty"},
+		{"no build information", "", nil, "smimectl (devel)\n" + goLine},
+		{"release", "", &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "v0.3.0"}},
+			"smimectl v0.3.0\ngo: go1.26.1\n"},
+		{"ldflags first", "v9.9.9", &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "v0.3.0"}},
+			"smimectl v9.9.9\ngo: go1.26.1\n"},
+		{"devel without vcs", "", &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "(devel)"}},
+			"smimectl (devel)\ngo: go1.26.1\n"},
+		{"vcs", "", &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "(devel)"}, Settings: vcs},
+			"smimectl (devel)\nrevision: " + rev + "\nrevision time: 2026-12-06T21:00:00Z\ngo: go1.26.1\n"},
+		{"vcs modified", "", &debug.BuildInfo{GoVersion: "go1.26.1", Settings: append(vcs[:3:3], debug.BuildSetting{Key: "vcs.modified", Value: "true"})},
+			"smimectl (devel)\nrevision: " + rev + ", modified\nrevision time: 2026-12-06T21:00:00Z\ngo: go1.26.1\n"},
 	}
 	for _, tc := range tests {
-		if got := buildInfoVersion(&tc.bi); got != tc.want {
+		if got := versionText(tc.ldflags, tc.bi); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
 		}
 	}

@@ -223,6 +223,7 @@ func (opts *signOptions) revocationChecker() (revocation.Checker, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts.revocationFlags.verbose = opts.Verbose // issue #16 item 6
 	ropts, err := opts.revocationFlags.options(opts.env, m, crls, opts.MaxAge)
 	if err != nil {
 		return nil, err

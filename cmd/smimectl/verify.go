@@ -103,7 +103,11 @@ CRLs cached in --crl-cache until their nextUpdate, then the certificate's CRL
 distribution points over HTTP or LDAP, each URL given --crl-timeout under an
 overall --crl-total-timeout, one deadline shared by every certificate of every
 signer (and by --fetch-intermediates); --offline uses only --crl files and the
-cache. A CRL or OCSP response that names no nextUpdate counts for
+cache. With --annotate they are 5s and 10s unless given, so that a CRL server that
+never answers does not hold a delivery; "smimectl crl fetch" from cron keeps the
+cache warm for --offline. -v prints one line per network request (URL, result,
+time) on standard error; on a terminal, a request that takes more than 2s shows
+a status line until it ends. A CRL or OCSP response that names no nextUpdate counts for
 --revocation-max-age after it was issued (a week by default); one from the
 future is refused. A partitioned CRL (one whose issuing distribution point names
 a distribution point) counts only for certificates that name the same point;
@@ -305,7 +309,7 @@ and it.`,
 	opts.keyFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
-	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed and which checks passed on standard error")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print who signed, which checks passed and each network request on standard error")
 	opts.informFlags.addFlags(fs, true)
 	opts.detachedFlags.addFlags(fs)
 	opts.annotateFlags.addFlags(fs, "the message as received")
@@ -407,6 +411,10 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	if err != nil {
 		return verify.Options{}, usagef(nil, "--sender-check: %w", err)
 	}
+	// Issue #16 item 6: -v tells of every network request; a batch draws
+	// its progress bar rather than a status line.
+	opts.revocationFlags.verbose = opts.Verbose
+	opts.revocationFlags.noStatus = opts.revocationFlags.noStatus || opts.batchFlags.isBatch(opts.Paths)
 	vopts, err := certificateCheckOptions(opts.env, &opts.trustFlags, &opts.revocationFlags)
 	if err != nil {
 		return verify.Options{}, err
@@ -499,7 +507,8 @@ func signerLabel(s *verify.Signer) string {
 // "signed by Alice <alice@example.com> (multipart/signed, sha-256); chain: Alice <-
 // Issuing CA <- Root CA; checks: signature, chain, revocation (warning), ...". A
 // co-signer that is not the sender is "co-signed (not the sender) by Carol ...", its
-// check "sender (note)".
+// check "sender (note)". Names come from certificates, of failed signers too
+// (reportLayers): the line goes through oneLine, so that none can add a line.
 func summary(res *verify.Result) string {
 	if len(res.Parts) > 0 {
 		return partsSummary(res)
@@ -559,5 +568,5 @@ func signersSummary(signers []*verify.Signer, form string) string {
 		}
 		parts = append(parts, line+"; checks: "+strings.Join(checks, ", "))
 	}
-	return strings.Join(parts, "; ")
+	return oneLine(strings.Join(parts, "; "))
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -186,6 +187,7 @@ func runBatch(e *env, f *batchFlags, paths []string, jsonOut bool, c *batchComma
 	// The messages of an mbox are held in memory from the walk to their
 	// line: at most batch.DefaultMaxHeld bytes of them at once, whatever
 	// their size and --jobs (a hostile mbox of large messages).
+	defer batchGC(e)()
 	held := batch.NewBudget(0)
 	batch.Run(jobs, 4*jobs+16, held.Inputs(batch.Inputs(paths, opts)), func(in batch.Input) batchOutcome {
 		return workOn(e, in, c.work)
@@ -220,12 +222,14 @@ func workOn(e *env, in batch.Input, work func(batch.Input, io.Reader) batchOutco
 	case in.Path == "-":
 		r = e.Stdin
 	default:
-		f, err := os.Open(in.Path)
+		f, err := batch.Open(in.Path)
 		if err != nil {
 			return batchOutcome{err: err}
 		}
 		defer f.Close()
-		r = f
+		if r, err = smallFile(f); err != nil {
+			return batchOutcome{err: err}
+		}
 	}
 	return work(in, r)
 }
@@ -241,8 +245,10 @@ func runVerifyBatch(opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	// One answer per certificate for the whole run, shared by the workers.
+	// One answer per certificate for the whole run, shared by the workers,
+	// and each certificate signature checked once (issue #13, performance).
 	vopts.Revocation = revocation.Memo(vopts.Revocation, 0)
+	vopts.Batch = &verify.BatchCache{}
 	c := &batchCommand{
 		name:   "verify",
 		passed: "passed",
@@ -258,6 +264,26 @@ func runVerifyBatch(opts *verifyOptions) error {
 	}
 	c.caps = opts.capsFlags.open(opts.env)
 	return runBatch(opts.env, &opts.batchFlags, paths, opts.JSON, c)
+}
+
+// batchGC sets the garbage collector for a batch and returns the function
+// that sets it back. A batch keeps little alive (the trust material, a
+// window of results) and makes garbage per message: at Go's default GOGC
+// of 100 the collector ran every few dozen messages and took a quarter of
+// the CPU of verifying 10,000 small ones. GOGC 300 takes that down by a
+// quarter for 46 MiB peak RSS instead of 25 (issue #13: under 64 MiB), and
+// a 48 MiB soft memory limit keeps a batch of large messages from growing
+// past it. GOGC or GOMEMLIMIT in the environment are left to rule.
+func batchGC(e *env) (restore func()) {
+	if e.Getenv("GOGC") != "" || e.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	pct := debug.SetGCPercent(300)
+	limit := debug.SetMemoryLimit(48 << 20)
+	return func() {
+		debug.SetGCPercent(pct)
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // checkBatch refuses the flags that make no sense for many messages and
@@ -314,6 +340,31 @@ func readManifest(path string) (*batch.Manifest, error) {
 		return nil, usagef([]string{"a line is \"PATH pass\" or \"PATH fail:REASON\"; docs/json.md lists the reason codes"}, "--expect %q: %w", path, err)
 	}
 	return m, nil
+}
+
+// maxSmallFile is the size up to which a batch reads a message file
+// whole before verifying it.
+const maxSmallFile = 256 << 10
+
+// smallFile returns a reader of f: its bytes in memory if it is a regular
+// file of at most maxSmallFile bytes, so that the library sizes its
+// buffers to the message (a few kilobytes, not 64 KiB each, for the
+// typical message of a batch); else f.
+func smallFile(f *os.File) (io.Reader, error) {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxSmallFile {
+		return f, nil
+	}
+	buf := make([]byte, fi.Size()+1)
+	n, err := io.ReadFull(f, buf)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return bytes.NewReader(buf[:n]), nil
+	case err != nil:
+		return nil, err
+	}
+	// The file grew since Stat: read on from where this stopped.
+	return io.MultiReader(bytes.NewReader(buf[:n]), f), nil
 }
 
 // verdict is the outcome of one message in a batch.

@@ -8,17 +8,20 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/smimectl/smimectl/internal/batch"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // batchName names an input in the text and JUnit output: its path, with
-// "#N" for message N of an mbox; quoted if it holds a tab, a line end or
-// another control character, so that one message stays one line.
+// "#N" for message N of an mbox; quoted if it holds a tab, a line end,
+// another control character (C0, C1, DEL), a Unicode separator or format
+// character (U+2028, a bidi override) or bytes that are not UTF-8, so that
+// one message stays one line and shows as what it is.
 func batchName(in batch.Input) string {
 	p := in.Path
-	if strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if strings.ContainsFunc(p, notPrintable) || !utf8.ValidString(p) {
 		p = strconv.Quote(p)
 	}
 	if in.MboxIndex >= 0 {

@@ -3,13 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; when it is
-// empty, versionString falls back to the module version in the build information.
+// empty, versionText falls back to the module version in the build information.
 var version string
 
 type versionOptions struct {
@@ -21,8 +23,11 @@ func newVersionCmd(e *env, runF func(*versionOptions) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of smimectl",
-		Long: `Print the version of smimectl: the release it was built from, or, for a build
-from a source checkout, the version control revision when Go recorded one.`,
+		Long: `Print the version of smimectl, the same as "smimectl --version": the release it
+was built from (or "(devel)"), then, when the binary records them, the version
+control revision it was built from (", modified" if the checkout had changes)
+and that revision's time, and last the Go version it was built with. Quote all
+of it in a bug report.`,
 		Example:           `  smimectl version`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
@@ -36,43 +41,59 @@ from a source checkout, the version control revision when Go recorded one.`,
 }
 
 func runVersion(opts *versionOptions) error {
-	_, err := fmt.Fprintf(opts.Out, "smimectl %s\n", versionString())
+	_, err := io.WriteString(opts.Out, versionString())
 	return err
 }
 
-// versionString returns the version set with -ldflags, else the main module's version
-// from the build information, else the VCS revision recorded by go build, else
-// "(devel)".
+// versionString is what version and --version print, from this binary's build
+// information (issue #16 item 17).
 func versionString() string {
-	if version != "" {
-		return version
-	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "(devel)"
+		bi = nil
 	}
-	return buildInfoVersion(bi)
+	return versionText(version, bi)
 }
 
-// buildInfoVersion picks the version to show from bi.
-func buildInfoVersion(bi *debug.BuildInfo) string {
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch {
-		case s.Key == "vcs.revision":
-			rev = s.Value
-		case s.Key == "vcs.modified" && s.Value == "true":
-			dirty = "-dirty"
+// versionText renders the version lines: the release (ldflags, else the main
+// module's version, else "(devel)"), the VCS revision and its time when bi has
+// them, and the Go version (bi's, else the running one). bi may be nil.
+func versionText(ldflags string, bi *debug.BuildInfo) string {
+	var b strings.Builder
+	rel, goVersion := ldflags, runtime.Version()
+	if bi != nil {
+		if rel == "" && bi.Main.Version != "" {
+			rel = bi.Main.Version
+		}
+		if bi.GoVersion != "" {
+			goVersion = bi.GoVersion
 		}
 	}
-	if rev == "" {
-		return "(devel)"
+	if rel == "" {
+		rel = "(devel)"
 	}
-	if len(rev) > 12 {
-		rev = rev[:12]
+	fmt.Fprintf(&b, "smimectl %s\n", rel)
+	if bi != nil {
+		var rev, at, modified string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = ", modified"
+				}
+			}
+		}
+		if rev != "" {
+			fmt.Fprintf(&b, "revision: %s%s\n", rev, modified)
+		}
+		if at != "" {
+			fmt.Fprintf(&b, "revision time: %s\n", at)
+		}
 	}
-	return "(devel) " + rev + dirty
+	fmt.Fprintf(&b, "go: %s\n", goVersion)
+	return b.String()
 }

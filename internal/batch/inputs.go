@@ -249,7 +249,7 @@ func file(p string, fi fs.FileInfo, opts *Options, yield func(Input) bool) bool 
 	if opts.StatOnly {
 		return yield(Input{Path: p, MboxIndex: -1, Size: fi.Size()})
 	}
-	f, err := os.Open(p)
+	f, err := Open(p)
 	if err != nil {
 		return yield(Input{Path: p, MboxIndex: -1, Err: err})
 	}

@@ -1,8 +1,10 @@
 package chain
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
+	"sync"
 )
 
 // Cost bounds of path building (issue #11 item 11). A message carries its
@@ -68,6 +70,15 @@ func (b *builder) checkSignature(child, issuer *x509.Certificate) *Error {
 	if err, seen := c.sigs[edge{child, issuer}]; seen {
 		return err
 	}
+	if b.opts.Memo.valid(child, issuer) {
+		// Found valid by an earlier verification of the batch: a result
+		// already held, which costs no check.
+		if c.sigs == nil {
+			c.sigs = map[edge]*Error{}
+		}
+		c.sigs[edge{child, issuer}] = nil
+		return nil
+	}
 	if b.sigChecks >= maxSignatureChecks || c.checks >= maxTotalSignatureChecks {
 		n := b.sigChecks
 		if c.checks >= maxTotalSignatureChecks {
@@ -86,7 +97,71 @@ func (b *builder) checkSignature(child, issuer *x509.Certificate) *Error {
 		c.sigs = map[edge]*Error{}
 	}
 	c.sigs[edge{child, issuer}] = e
+	if e == nil {
+		b.opts.Memo.add(child, issuer)
+	}
 	return e
+}
+
+// maxMemoSignatures bounds a SignatureMemo: a batch of mail from a few
+// thousand signers under a few CAs fits, and a batch of messages each
+// bringing certificates of its own costs at most this many entries
+// (about 100 bytes each).
+const maxMemoSignatures = 16384
+
+// A SignatureMemo remembers which certificate signatures were found valid,
+// across the verifications of a batch (the messages of verify PATH...,
+// which mostly carry the same few certificates, each parsed anew from
+// each message), so that a link is checked once per run rather than once
+// per message. A signature is known by what decides it: the SHA-256 of
+// the child certificate's DER (its to-be-signed part, signature algorithm
+// and signature) and of the issuer's subjectPublicKeyInfo. Only valid
+// signatures are remembered; one that failed is checked again each time,
+// and is bounded by each message's own budget (see [Cache]). At most 16,384
+// signatures are remembered; after that, new ones are checked and not
+// remembered.
+//
+// The zero value is ready to use. A SignatureMemo is safe for concurrent
+// use by the Build calls of several goroutines.
+type SignatureMemo struct {
+	mu   sync.Mutex
+	sigs map[memoKey]struct{}
+}
+
+// memoKey names a (child, issuer key) pair by content.
+type memoKey struct{ child, issuerKey [sha256.Size]byte }
+
+func newMemoKey(child, issuer *x509.Certificate) memoKey {
+	return memoKey{sha256.Sum256(child.Raw), sha256.Sum256(issuer.RawSubjectPublicKeyInfo)}
+}
+
+// valid reports whether issuer's key was found to verify child's
+// signature before. A nil memo knows nothing.
+func (m *SignatureMemo) valid(child, issuer *x509.Certificate) bool {
+	if m == nil {
+		return false
+	}
+	k := newMemoKey(child, issuer)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.sigs[k]
+	return ok
+}
+
+// add records that issuer's key verifies child's signature.
+func (m *SignatureMemo) add(child, issuer *x509.Certificate) {
+	if m == nil {
+		return
+	}
+	k := newMemoKey(child, issuer)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sigs == nil {
+		m.sigs = map[memoKey]struct{}{}
+	}
+	if len(m.sigs) < maxMemoSignatures {
+		m.sigs[k] = struct{}{}
+	}
 }
 
 // exhaust stops the search with a TooComplex error about the leaf.

@@ -67,6 +67,10 @@ type Options struct {
 	// budget across the Build calls of one verification (see [Cache]);
 	// nil is a fresh Cache for this call.
 	Cache *Cache
+	// Memo, if not nil, remembers the certificate signatures found valid
+	// across the verifications of a batch (see [SignatureMemo]); nil
+	// remembers nothing beyond Cache.
+	Memo *SignatureMemo
 	// Policy holds the certificate policy inputs; the zero value is crypto/x509's.
 	Policy PolicyOptions
 }

@@ -57,7 +57,13 @@ func newBERReader(r io.Reader) *berReader {
 	if br, ok := r.(*bufio.Reader); ok {
 		return &berReader{r: br}
 	}
-	return &berReader{r: bufio.NewReaderSize(r, 64<<10)}
+	size := 64 << 10
+	if lr, ok := r.(interface{ Len() int }); ok {
+		// A signature part of a few kilobytes (a *bytes.Reader) needs no
+		// 64 KiB buffer; bufio takes at least 16 bytes.
+		size = min(size, lr.Len()+1)
+	}
+	return &berReader{r: bufio.NewReaderSize(r, size)}
 }
 
 func (b *berReader) readByte() (byte, error) {

@@ -103,6 +103,17 @@ const maxSignedDataHead = 1 << 20
 // [MaxCertificates], [MaxCRLs], [MaxSignerInfoBytes], [MaxCertificateBytes]
 // and [MaxCRLBytes]: past one, reading stops with a [*LimitError].
 func ReadSignedData(r io.Reader, content io.Writer) (*SignedData, error) {
+	return ReadSignedDataWith(r, content, nil)
+}
+
+// ReadSignedDataWith is [ReadSignedData] parsing each certificate with
+// parse, kem.ParseCertificate if nil: a caller that reads many messages
+// carrying the same certificates can give those it parsed before. parse
+// must return what kem.ParseCertificate would for the same bytes.
+func ReadSignedDataWith(r io.Reader, content io.Writer, parse func(der []byte) (*x509.Certificate, error)) (*SignedData, error) {
+	if parse == nil {
+		parse = kem.ParseCertificate
+	}
 	b := newBERReader(r)
 	ci, err := b.open(classUniversal, 16, "ContentInfo")
 	if err != nil {
@@ -146,6 +157,7 @@ func ReadSignedData(r io.Reader, content io.Writer) (*SignedData, error) {
 		certs:   newFieldReader("certificates", MaxCertificates, MaxCertificateBytes),
 		crls:    newFieldReader("CRLs", MaxCRLs, MaxCRLBytes),
 		signers: newFieldReader("signers", MaxSigners, MaxSignerInfoBytes),
+		parse:   parse,
 	}
 	for {
 		more, err := b.more(sdFrame)
@@ -229,8 +241,12 @@ func (sd *SignedData) readEncapContent(b *berReader, content io.Writer, budget *
 	return b.close(f)
 }
 
-// trailer counts the members of certificates, crls and signerInfos.
-type trailer struct{ certs, crls, signers *fieldReader }
+// trailer counts the members of certificates, crls and signerInfos; parse
+// reads a certificate.
+type trailer struct {
+	certs, crls, signers *fieldReader
+	parse                func(der []byte) (*x509.Certificate, error)
+}
 
 // readTrailer reads one of certificates [0], crls [1] or signerInfos, a
 // member at a time, so that a field past its limit is refused at the first
@@ -246,7 +262,7 @@ func (sd *SignedData) readTrailer(b *berReader, t *trailer) error {
 			if raw[0] != 0x30 {
 				return nil // attribute certificates and other formats are not used here
 			}
-			if c, err := kem.ParseCertificate(raw); err == nil {
+			if c, err := t.parse(raw); err == nil {
 				sd.Certificates = append(sd.Certificates, c)
 			}
 			return nil

@@ -434,11 +434,20 @@ func ulong(b []byte) (uint, error) {
 	return 0, fmt.Errorf("CK_ULONG of %d bytes", len(b))
 }
 
-// Curve OIDs (RFC 5480) of the curves the package supports.
-var curveOIDs = map[elliptic.Curve]asn1.ObjectIdentifier{
-	elliptic.P256(): {1, 2, 840, 10045, 3, 1, 7},
-	elliptic.P384(): {1, 3, 132, 0, 34},
-	elliptic.P521(): {1, 3, 132, 0, 35},
+// curveOID returns the OID (RFC 5480) of a curve the package supports, nil
+// for another. A function, not a map built at init: elliptic.P256() and the
+// others set up every curve's parameters the first time one is called,
+// which every run of smimectl paid at start-up (issue #13, start-up time).
+func curveOID(curve elliptic.Curve) asn1.ObjectIdentifier {
+	switch curve {
+	case elliptic.P256():
+		return asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
+	case elliptic.P384():
+		return asn1.ObjectIdentifier{1, 3, 132, 0, 34}
+	case elliptic.P521():
+		return asn1.ObjectIdentifier{1, 3, 132, 0, 35}
+	}
+	return nil
 }
 
 // sameCurve reports whether DER ECParameters name curve.
@@ -447,7 +456,7 @@ func sameCurve(params []byte, curve elliptic.Curve) bool {
 	if rest, err := asn1.Unmarshal(params, &oid); err != nil || len(rest) > 0 {
 		return false
 	}
-	return oid.Equal(curveOIDs[curve])
+	return oid.Equal(curveOID(curve))
 }
 
 // tokenKey is a private key object on a token.

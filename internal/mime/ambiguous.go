@@ -1,9 +1,7 @@
 package mime
 
 import (
-	"bufio"
 	"bytes"
-	"io"
 	"strings"
 )
 
@@ -143,89 +141,168 @@ func checkOuter(h Header, boundary string) error {
 }
 
 // maxNestedField bounds a Content-Type field collected inside the signed
-// part for checkSignedPart.
+// part by a signedPartChecker.
 const maxNestedField = 64 << 10
 
-// checkSignedPart reads the signed part r (as spooled by ReadSigned) and
-// refuses it if its header has more than one Content-Type or
-// Content-Transfer-Encoding field, or if a Content-Type field anywhere in
-// it declares a boundary that is a prefix of the outer one (a nested
-// multipart whose delimiter lines the outer delimiter would also match,
-// so that parsers disagree on where the signed part ends) or that the
-// outer boundary is a prefix of (refused line by line already; checked
-// here too), or a boundary in RFC 2231 form.
-func checkSignedPart(r io.Reader, boundary string) error {
-	br := bufio.NewReaderSize(r, readerBufSize)
-	inHeader := true
-	var ctypes, ctes int
-	var field []byte // a Content-Type field being collected
-	collecting := false
-	check := func() error {
-		collecting = false
-		vals, ext := laxBoundaries(string(field[len("content-type:"):]))
-		if ext {
-			return ambiguous("a boundary parameter in RFC 2231 form inside the signed part")
-		}
-		for _, v := range vals {
-			if v != "" && (strings.HasPrefix(boundary, v) || strings.HasPrefix(v, boundary)) {
-				return ambiguous("a nested multipart reuses the boundary")
+// A signedPartChecker is written the signed part of a multipart/signed
+// message (as ReadSigned spools it, while it does) and refuses it if its
+// header has more than one Content-Type or Content-Transfer-Encoding
+// field, or if a Content-Type field anywhere in it declares a boundary
+// that is a prefix of the outer one (a nested multipart whose delimiter
+// lines the outer delimiter would also match, so that parsers disagree on
+// where the signed part ends) or that the outer boundary is a prefix of
+// (refused line by line already; checked here too), or a boundary in RFC
+// 2231 form.
+//
+// It looks at the part line by line, a line longer than readerBufSize in
+// pieces of readerBufSize bytes, as a bufio.Reader of that size reading
+// the spooled part would give them. Write never fails: the first refusal
+// is kept and returned by close, after the rest of the message was read,
+// so that the errors of a message with several faults come in the order
+// ReadSigned finds them.
+type signedPartChecker struct {
+	boundary     string
+	inHeader     bool
+	ctypes, ctes int
+	field        []byte // a Content-Type field being collected
+	collecting   bool
+	atLineStart  bool
+	pending      []byte // the start of a line not yet complete
+	err          error
+}
+
+func newSignedPartChecker(boundary string) *signedPartChecker {
+	return &signedPartChecker{boundary: boundary, inHeader: true, atLineStart: true}
+}
+
+// Write cuts p into lines, joined to the one left incomplete by the last
+// Write, and checks each.
+func (c *signedPartChecker) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 && c.err == nil {
+		if c.atLineStart && !c.inHeader && !c.collecting && len(c.pending) == 0 {
+			// In the body, outside a Content-Type field, a line without a
+			// colon changes nothing: skip whole runs of them at once.
+			if skip := plainLines(p); skip > 0 {
+				p = p[skip:]
+				continue
 			}
 		}
-		return nil
+		room := readerBufSize - len(c.pending)
+		piece := p[:min(len(p), room)]
+		i := bytes.IndexByte(piece, '\n')
+		switch {
+		case i >= 0:
+			piece = piece[:i+1]
+		case len(piece) < room:
+			// The line goes on in the next Write.
+			c.pending = append(c.pending, piece...)
+			return n, nil
+		}
+		seg := piece
+		if len(c.pending) > 0 {
+			c.pending = append(c.pending, piece...)
+			seg = c.pending
+		}
+		c.err = c.segment(seg)
+		c.pending = c.pending[:0]
+		p = p[len(piece):]
 	}
-	atLineStart := true
-	for {
-		seg, err := br.ReadSlice('\n')
-		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
-			return err
-		}
-		if len(seg) > 0 {
-			cont := atLineStart && (seg[0] == ' ' || seg[0] == '\t')
-			if collecting && (!atLineStart || cont) {
-				if len(field)+len(seg) > maxNestedField {
-					return ambiguous("a Content-Type field too long to check")
-				}
-				field = append(field, seg...)
-			} else if collecting {
-				if err := check(); err != nil {
-					return err
-				}
-			}
-			if atLineStart && !cont {
-				if inHeader && isBlankLine(seg) {
-					inHeader = false
-				}
-				name, _, _ := bytes.Cut(seg, []byte(":"))
-				name = bytes.TrimSpace(name)
-				isCT := bytes.IndexByte(seg, ':') >= 0 && strings.EqualFold(string(name), "Content-Type")
-				if inHeader && isCT {
-					ctypes++
-				}
-				if inHeader && bytes.IndexByte(seg, ':') >= 0 && strings.EqualFold(string(name), "Content-Transfer-Encoding") {
-					ctes++
-				}
-				if isCT {
-					i := bytes.IndexByte(seg, ':')
-					field = append(append(field[:0], "content-type:"...), seg[i+1:]...)
-					collecting = true
-				}
-			}
-			atLineStart = seg[len(seg)-1] == '\n'
-		}
-		if err == io.EOF {
-			break
-		}
+	return n, nil
+}
+
+// plainLines returns the length of the complete lines at the start of p
+// that have no colon: up to the line of the first colon, or to the last
+// line end if there is none.
+func plainLines(p []byte) int {
+	last := bytes.LastIndexByte(p, '\n')
+	if last < 0 {
+		return 0
 	}
-	if collecting {
-		if err := check(); err != nil {
+	k := bytes.IndexByte(p[:last+1], ':')
+	if k < 0 {
+		return last + 1
+	}
+	return bytes.LastIndexByte(p[:k], '\n') + 1
+}
+
+// close checks the last line, if it has no line end, and the counts.
+func (c *signedPartChecker) close() error {
+	if c.err == nil && len(c.pending) > 0 {
+		c.err = c.segment(c.pending)
+		c.pending = nil
+	}
+	if c.err != nil {
+		return c.err
+	}
+	if c.collecting {
+		if err := c.check(); err != nil {
 			return err
 		}
 	}
 	switch {
-	case ctypes > 1:
+	case c.ctypes > 1:
 		return ambiguous("more than one Content-Type field in the signed part")
-	case ctes > 1:
+	case c.ctes > 1:
 		return ambiguous("more than one Content-Transfer-Encoding field in the signed part")
 	}
+	return nil
+}
+
+// check looks at the boundary parameters of the Content-Type field
+// collected.
+func (c *signedPartChecker) check() error {
+	c.collecting = false
+	vals, ext := laxBoundaries(string(c.field[len("content-type:"):]))
+	if ext {
+		return ambiguous("a boundary parameter in RFC 2231 form inside the signed part")
+	}
+	for _, v := range vals {
+		if v != "" && (strings.HasPrefix(c.boundary, v) || strings.HasPrefix(v, c.boundary)) {
+			return ambiguous("a nested multipart reuses the boundary")
+		}
+	}
+	return nil
+}
+
+// segment looks at one line, or one piece of a long line.
+func (c *signedPartChecker) segment(seg []byte) error {
+	cont := c.atLineStart && (seg[0] == ' ' || seg[0] == '\t')
+	if c.collecting && (!c.atLineStart || cont) {
+		if len(c.field)+len(seg) > maxNestedField {
+			return ambiguous("a Content-Type field too long to check")
+		}
+		c.field = append(c.field, seg...)
+	} else if c.collecting {
+		if err := c.check(); err != nil {
+			return err
+		}
+	}
+	if c.atLineStart && !cont {
+		if c.inHeader && isBlankLine(seg) {
+			c.inHeader = false
+		}
+		// Only a line with a colon can be a field. In the body the name
+		// before it is compared with Content-Type only if it has that
+		// length: no letter of "Content-Type" has a case variant outside
+		// ASCII (only k and s do, Kelvin sign and long s), so no other
+		// length can match, and a body line costs a search for ':' and
+		// little more.
+		if i := bytes.IndexByte(seg, ':'); i >= 0 {
+			name := bytes.TrimSpace(seg[:i])
+			isCT := len(name) == len("Content-Type") && bytes.EqualFold(name, []byte("Content-Type"))
+			if c.inHeader && isCT {
+				c.ctypes++
+			}
+			if c.inHeader && bytes.EqualFold(name, []byte("Content-Transfer-Encoding")) {
+				c.ctes++
+			}
+			if isCT {
+				c.field = append(append(c.field[:0], "content-type:"...), seg[i+1:]...)
+				c.collecting = true
+			}
+		}
+	}
+	c.atLineStart = seg[len(seg)-1] == '\n'
 	return nil
 }

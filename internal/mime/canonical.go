@@ -28,7 +28,7 @@ type canonicalWriter struct {
 // CRLF. Output is buffered: Close writes what is left but does not close w.
 // After an error from w, every later call returns that error.
 func NewCanonicalWriter(w io.Writer) io.WriteCloser {
-	return &canonicalWriter{w: w, buf: make([]byte, 0, canonicalBufSize)}
+	return &canonicalWriter{w: w}
 }
 
 func (c *canonicalWriter) Write(p []byte) (int, error) {
@@ -39,6 +39,19 @@ func (c *canonicalWriter) Write(p []byte) (int, error) {
 		return 0, errors.New("mime: write to closed canonical writer")
 	}
 	n := len(p)
+	if n >= canonicalDirect && !hasBareLF(p, c.prevCR) {
+		// Already canonical (the usual case for mail, which travels with
+		// CRLF): written on as it is, without a copy.
+		if err := c.flush(); err != nil {
+			return 0, err
+		}
+		if _, err := c.w.Write(p); err != nil {
+			c.err = fmt.Errorf("mime: writing canonical output: %w", err)
+			return 0, c.err
+		}
+		c.prevCR = p[n-1] == '\r'
+		return n, nil
+	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -67,15 +80,38 @@ func (c *canonicalWriter) Write(p []byte) (int, error) {
 
 var crlf = []byte("\r\n")
 
+// canonicalDirect is the size from which a Write without a bare LF goes
+// to the underlying writer directly rather than through the buffer.
+const canonicalDirect = 4 << 10
+
+// hasBareLF reports whether p has an LF not preceded by CR; prevCR says
+// whether the byte before p was CR.
+func hasBareLF(p []byte, prevCR bool) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(p[i:], '\n')
+		if j < 0 {
+			return false
+		}
+		k := i + j
+		if k == 0 && !prevCR || k > 0 && p[k-1] != '\r' {
+			return true
+		}
+		i = k + 1
+	}
+}
+
 // emit buffers b, writing the buffer on when it is full; a chunk as large
 // as the buffer is written directly, so memory stays bounded.
+//
+// The buffer grows as append grows it, up to canonicalBufSize: a small
+// entity costs a small buffer.
 func (c *canonicalWriter) emit(b []byte) error {
-	if len(c.buf)+len(b) > cap(c.buf) {
+	if len(c.buf)+len(b) > canonicalBufSize {
 		if err := c.flush(); err != nil {
 			return err
 		}
 	}
-	if len(b) >= cap(c.buf) {
+	if len(b) >= canonicalBufSize {
 		if _, err := c.w.Write(b); err != nil {
 			c.err = fmt.Errorf("mime: writing canonical output: %w", err)
 			return c.err

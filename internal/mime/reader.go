@@ -28,12 +28,42 @@ type Entity struct {
 // returns it with a reader positioned at the start of the body. If r is a
 // *bufio.Reader of at least 64 KiB it is used directly.
 func ReadEntity(r io.Reader) (*Entity, error) {
-	br := bufio.NewReaderSize(r, readerBufSize)
+	br := newBodyReader(r)
 	h, err := ReadHeader(br)
 	if err != nil {
 		return nil, err
 	}
 	return &Entity{Header: h, Body: br}, nil
+}
+
+// newBodyReader returns r buffered by readerBufSize bytes, or by fewer when
+// r says (with a Len method, as *bytes.Reader, *strings.Reader and the
+// in-memory readers of a Spool have) that it holds fewer: a buffer larger
+// than everything left to read never fills, so every read gives what a
+// 64 KiB buffer would, without allocating and clearing 64 KiB for each of
+// the small entities of a batch.
+func newBodyReader(r io.Reader) *bufio.Reader {
+	if lr, ok := r.(interface{ Len() int }); ok {
+		if n := lr.Len(); n < readerBufSize-1 {
+			return bufio.NewReaderSize(r, n+1)
+		}
+	}
+	return bufio.NewReaderSize(r, readerBufSize)
+}
+
+// bodyReader returns e.Body if its buffer is as large as the line readers
+// of this package need: readerBufSize bytes, or more than everything left
+// to read (as newBodyReader makes it for a small input), so that it never
+// fills; else a reader with a buffer of readerBufSize bytes over it.
+func bodyReader(e *Entity) *bufio.Reader {
+	b := e.Body
+	if b.Size() >= readerBufSize {
+		return b
+	}
+	if rest, _ := b.Peek(b.Size() - 1); len(rest) < b.Size()-1 {
+		return b
+	}
+	return bufio.NewReaderSize(b, readerBufSize)
 }
 
 // DecodeBody returns a reader of the entity body with its

@@ -1,7 +1,6 @@
 package mime
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -163,7 +162,9 @@ func (s *Spool) Size() int64 { return s.size }
 
 // Open returns a new reader over everything written so far, from the
 // start. Each call gives an independent reader; readers stay valid until
-// Close.
+// Close. A reader of contents held in memory has a Len method (the bytes
+// left to read) and a WriteTo method, so that [ReadEntity] sizes its
+// buffer to them and io.Copy needs no buffer of its own.
 func (s *Spool) Open() (io.Reader, error) {
 	if s.closed {
 		return nil, errors.New("mime: open of closed spool")
@@ -171,12 +172,53 @@ func (s *Spool) Open() (io.Reader, error) {
 	if s.file != nil {
 		return io.NewSectionReader(spoolFile{s.file, s.dir()}, 0, s.size), nil
 	}
-	rs := make([]io.Reader, len(s.chunks))
-	for i, c := range s.chunks {
-		rs[i] = bytes.NewReader(c)
-	}
-	return io.MultiReader(rs...), nil
+	return &chunkReader{chunks: s.chunks, left: int(s.size)}, nil
 }
+
+// chunkReader reads the in-memory chunks of a Spool. It never writes to
+// them or to the Spool's slice of them: readers of one Spool are
+// independent.
+type chunkReader struct {
+	chunks [][]byte // the chunks not yet read to the end
+	off    int      // bytes of chunks[0] already read
+	left   int      // bytes left in chunks
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.chunks) > 0 && r.off == len(r.chunks[0]) {
+		r.chunks, r.off = r.chunks[1:], 0
+	}
+	if len(r.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.chunks[0][r.off:])
+	r.off += n
+	r.left -= n
+	return n, nil
+}
+
+// WriteTo writes the chunks left to w, without a buffer of its own.
+func (r *chunkReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for len(r.chunks) > 0 {
+		c := r.chunks[0][r.off:]
+		n, err := w.Write(c)
+		total += int64(n)
+		r.left -= n
+		r.off += n
+		if err == nil && n < len(c) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return total, err
+		}
+		r.chunks, r.off = r.chunks[1:], 0
+	}
+	return total, nil
+}
+
+// Len returns the number of bytes left to read.
+func (r *chunkReader) Len() int { return r.left }
 
 // spoolFile reads the temporary file, reporting failures as *SpoolError.
 type spoolFile struct {
@@ -192,15 +234,24 @@ func (sf spoolFile) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// spoolChunkSize is the allocation unit of in-memory spool contents.
-// Fixed-size chunks avoid the repeated copying of a growing slice.
-const spoolChunkSize = 64 << 10
+// spoolChunkSize is the largest allocation unit of in-memory spool
+// contents. Chunks are never copied once filled: the first is small (most
+// signed parts are a few kilobytes), each next one twice as large as the
+// one before, up to spoolChunkSize.
+const (
+	spoolChunkSize      = 64 << 10
+	spoolFirstChunkSize = 4 << 10
+)
 
 // appendChunks appends p to the in-memory chunks.
 func (s *Spool) appendChunks(p []byte) {
 	for len(p) > 0 {
 		if n := len(s.chunks); n == 0 || len(s.chunks[n-1]) == cap(s.chunks[n-1]) {
-			s.chunks = append(s.chunks, make([]byte, 0, spoolChunkSize))
+			size := spoolFirstChunkSize
+			if n > 0 {
+				size = min(2*cap(s.chunks[n-1]), spoolChunkSize)
+			}
+			s.chunks = append(s.chunks, make([]byte, 0, size))
 		}
 		last := &s.chunks[len(s.chunks)-1]
 		k := min(len(p), cap(*last)-len(*last))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
@@ -57,13 +58,19 @@ func (s *Store) LearnFrom(res *verify.Result) (written int, err error) {
 // for: its own, and the encryption certificate its SMIMEEncryptionKeyPreference
 // attribute names (RFC 8551 2.5.3; Outlook and others sign with one
 // certificate and receive with another) when that certificate is the same
-// person's: issued by the same issuer and carrying one of the signer's
-// addresses. So a signer can't attach what it advertises to a certificate of
-// someone else.
+// person's: signed by the issuer of the signer's verified chain and carrying
+// one of the signer's addresses. So a signer can't attach what it
+// advertises to a certificate of someone else, nor to certificates of its
+// own making that only claim that issuer's name (the message's certificate
+// set is not authenticated): each would be a record no encryption ever
+// reads, one more per message.
 func learnFor(sg *verify.Signer) []*x509.Certificate {
 	out := []*x509.Certificate{sg.Certificate}
 	e := sg.EncryptionCertificate
-	if e == nil || e.Equal(sg.Certificate) || !bytes.Equal(e.RawIssuer, sg.Certificate.RawIssuer) {
+	if e == nil || e.Equal(sg.Certificate) || !bytes.Equal(e.RawIssuer, sg.Certificate.RawIssuer) || len(sg.Chain) < 2 {
+		return out
+	}
+	if chain.CheckCertificateSignature(e, sg.Chain[1]) != nil {
 		return out
 	}
 	for _, a := range certinfo.Addresses(sg.Certificate) {

@@ -53,17 +53,21 @@ func (q *query) distributionPoints(ctx context.Context) (Outcome, bool) {
 			continue
 		}
 		q.urls = append(q.urls, u)
-		der, err := q.fetchTimed(ctx, SourceURL, u, func(ctx context.Context) ([]byte, error) {
+		var o Outcome
+		var der []byte
+		err, refused := q.fetchTimed(ctx, SourceURL, u, func(ctx context.Context) ([]byte, error) {
 			return q.opts.fetchCRL(ctx, u)
+		}, func(data []byte) (err error) {
+			der = data
+			o, err = q.useFetchedCRL(data, u)
+			return err
 		})
 		if err != nil {
 			q.fail("fetching %s: %v", u, err)
 			continue
 		}
-		o, err := q.useFetchedCRL(der, u)
-		if err != nil {
-			q.fetches[len(q.fetches)-1].Err = err
-			q.fail("the CRL from %s was refused: %v", u, err)
+		if refused != nil {
+			q.fail("the CRL from %s was refused: %v", u, refused)
 			continue
 		}
 		if q.opts.CacheDir != "" {
@@ -92,10 +96,16 @@ func (q *query) useFetchedCRL(der []byte, u string) (Outcome, error) {
 	return q.answerFromCRL(crl, scope, SourceURL, u)
 }
 
-// fetchTimed runs one fetch under the per-URL timeout and records it.
-func (q *query) fetchTimed(ctx context.Context, src Source, u string, f func(context.Context) ([]byte, error)) ([]byte, error) {
+// fetchTimed runs one fetch under the per-URL timeout, hands what arrived to
+// use, and records the fetch with its failure or use's, telling
+// Options.FetchStarted and Options.FetchDone. err is the download's failure;
+// refused is use's, when the answer arrived but was not one.
+func (q *query) fetchTimed(ctx context.Context, src Source, u string, f func(context.Context) ([]byte, error), use func([]byte) error) (err, refused error) {
 	uctx, cancel := context.WithTimeout(ctx, q.opts.urlTimeout())
 	defer cancel()
+	if q.opts.FetchStarted != nil {
+		q.opts.FetchStarted(src, u)
+	}
 	start := q.opts.now()
 	data, err := f(uctx)
 	// A socket deadline set from uctx can fire a moment before uctx's own
@@ -104,8 +114,16 @@ func (q *query) fetchTimed(ctx context.Context, src Source, u string, f func(con
 	if dl, ok := uctx.Deadline(); err != nil && (uctx.Err() != nil || (ok && time.Until(dl) <= 0)) {
 		err = q.opts.deadlineError(ctx)
 	}
-	q.fetches = append(q.fetches, Fetch{URL: u, Source: src, Duration: q.opts.now().Sub(start), Err: err})
-	return data, err
+	rec := Fetch{URL: u, Source: src, Duration: q.opts.now().Sub(start), Err: err}
+	if err == nil {
+		refused = use(data)
+		rec.Err = refused
+	}
+	q.fetches = append(q.fetches, rec)
+	if q.opts.FetchDone != nil {
+		q.opts.FetchDone(rec)
+	}
+	return err, refused
 }
 
 // deadlineError says which timeout ran out, given the overall context.

@@ -72,20 +72,25 @@ func FetchIssuers(ctx context.Context, cert *x509.Certificate, opts Options) ([]
 			q.fail("%s: only http and https caIssuers URLs are fetched", u)
 			continue
 		}
-		data, err := q.fetchTimed(ctx, SourceIssuer, u, func(ctx context.Context) ([]byte, error) {
+		var certs []*x509.Certificate
+		err, refused := q.fetchTimed(ctx, SourceIssuer, u, func(ctx context.Context) ([]byte, error) {
 			return opts.httpDo(ctx, "GET", u, "", nil, min(opts.maxSize(), maxIssuersResponseSize))
+		}, func(data []byte) (err error) {
+			certs, err = keys.ParseCertificates(data)
+			if err != nil {
+				return fmt.Errorf("the answer from %s is not a certificate: %w", u, err)
+			}
+			if len(certs) > maxIssuerCertificates {
+				return fmt.Errorf("the answer from %s holds %d certificates, more than the %d an issuer's certificates come in", u, len(certs), maxIssuerCertificates)
+			}
+			return nil
 		})
 		if err != nil {
 			q.fail("fetching %s: %v", u, err)
 			continue
 		}
-		certs, err := keys.ParseCertificates(data)
-		if err != nil {
-			q.fail("the answer from %s is not a certificate: %v", u, err)
-			continue
-		}
-		if len(certs) > maxIssuerCertificates {
-			q.fail("the answer from %s holds %d certificates, more than the %d an issuer's certificates come in", u, len(certs), maxIssuerCertificates)
+		if refused != nil {
+			q.fail("%v", refused)
 			continue
 		}
 		return certs, nil

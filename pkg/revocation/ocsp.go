@@ -48,17 +48,19 @@ func (q *query) ocsp(ctx context.Context) (Outcome, bool) {
 			continue
 		}
 		q.urls = append(q.urls, u)
-		der, err := q.fetchTimed(ctx, SourceOCSP, u, func(ctx context.Context) ([]byte, error) {
+		var o Outcome
+		err, refused := q.fetchTimed(ctx, SourceOCSP, u, func(ctx context.Context) ([]byte, error) {
 			return q.opts.httpDo(ctx, "POST", u, "application/ocsp-request", req, min(q.opts.maxSize(), maxOCSPResponseSize))
+		}, func(der []byte) (err error) {
+			o, err = q.ocspAnswer(der, u)
+			return err
 		})
 		if err != nil {
 			q.fail("asking OCSP responder %s: %v", u, err)
 			continue
 		}
-		o, err := q.ocspAnswer(der, u)
-		if err != nil {
-			q.fetches[len(q.fetches)-1].Err = err
-			q.fail("the answer of OCSP responder %s was refused: %v", u, err)
+		if refused != nil {
+			q.fail("the answer of OCSP responder %s was refused: %v", u, refused)
 			continue
 		}
 		return o, true

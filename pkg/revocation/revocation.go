@@ -281,6 +281,13 @@ type Options struct {
 	// issued yet; one of the clocks is wrong). The time a Check asks about
 	// is its own argument, not Clock.
 	Clock func() time.Time
+	// FetchStarted and FetchDone, if set, hear of each network request
+	// (CRL, OCSP, caIssuers) as it starts and when it ended, with its
+	// record: for progress and -v lines, since this package never prints.
+	// They are called on the goroutine that fetches, which waits for them,
+	// and from several at once when the Checker is shared.
+	FetchStarted func(src Source, url string)
+	FetchDone    func(Fetch)
 }
 
 func (o *Options) now() time.Time {

@@ -3,6 +3,7 @@ package verify
 import (
 	"bufio"
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -290,7 +291,7 @@ func layerKind(e *mime.Entity) (kind, mt, st string, err error) {
 // 7); end is set when the tree stops there (a detached signature, whose
 // content is elsewhere).
 func readLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (l *Layer, end bool, err error) {
-	l, sd, judged, err := describeSignedLayer(e, mt, st, spool)
+	l, sd, _, judged, err := describeSignedLayer(e, mt, st, spool, nil)
 	if err != nil {
 		return nil, false, err
 	}
@@ -324,16 +325,19 @@ func libraryText(err error) string {
 }
 
 // readSignedLayer reads a signed layer, its content going to spool, and
-// returns it with its SignedData. For an enveloped layer it reads nothing
-// and returns a Layer with Kind "enveloped" (or "authEnveloped"), its
-// media type and encoding. A layer whose structure can be read but is
-// not what its type promises (see describeSignedLayer) is an error.
-func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, *cms.SignedData, error) {
-	l, sd, judged, err := describeSignedLayer(e, mt, st, spool)
+// returns it with its SignedData and the digests of a clear-signed
+// layer's content, taken while it was spooled (see micalgHashes). For an
+// enveloped layer it reads nothing and returns a Layer with Kind
+// "enveloped" (or "authEnveloped"), its media type and encoding. A layer
+// whose structure can be read but is not what its type promises (see
+// describeSignedLayer) is an error. Certificates are parsed through batch,
+// which may be nil.
+func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool, batch *BatchCache) (*Layer, *cms.SignedData, map[crypto.Hash][]byte, error) {
+	l, sd, digests, judged, err := describeSignedLayer(e, mt, st, spool, batch)
 	if err == nil && judged != nil {
-		return nil, nil, judged
+		return nil, nil, nil, judged
 	}
-	return l, sd, err
+	return l, sd, digests, err
 }
 
 // describeSignedLayer is readSignedLayer for Inspect, which describes and
@@ -343,65 +347,57 @@ func readSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (*Layer, 
 // in spool all the same) or carries content of its own, or an
 // application/pkcs7-mime signature without content (a detached signature,
 // l.Detached; spool stays empty). err is for a layer it could not read.
-func describeSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool) (l *Layer, sd *cms.SignedData, judged, err error) {
+func describeSignedLayer(e *mime.Entity, mt, st string, spool *mime.Spool, batch *BatchCache) (l *Layer, sd *cms.SignedData, digests map[crypto.Hash][]byte, judged, err error) {
 	l = &Layer{MediaType: mt, SMIMEType: st}
 	if mt == "multipart/signed" {
-		parts, err := mime.ReadSigned(e, mime.Spool{Dir: spool.Dir, Threshold: spool.Threshold})
+		parts, err := mime.ReadSignedInto(e, spool, micalgHashes(e.Header))
 		if err != nil {
-			return nil, nil, nil, malformed(err)
+			return nil, nil, nil, nil, malformed(err)
 		}
-		defer parts.Close()
 		l.Kind, l.Encoding = KindSigned, encodingOf(parts.Signature)
-		cr, err := parts.Content.Open()
-		if err == nil {
-			_, err = io.Copy(spool, cr)
-		}
+		sd, err := cms.ReadSignedDataWith(bytes.NewReader(parts.Signature), nil, batch.parser())
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("verify: spooling the signed content: %w", err)
-		}
-		sd, err := cms.ReadSignedData(bytes.NewReader(parts.Signature), nil)
-		if err != nil {
-			return l, nil, malformed(fmt.Errorf("reading the signature part: %w", err)), nil
+			return l, nil, nil, malformed(fmt.Errorf("reading the signature part: %w", err)), nil
 		}
 		describeSigned(l, sd)
 		if !sd.Detached {
-			return l, sd, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}, nil
+			return l, sd, nil, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}, nil
 		}
-		return l, sd, nil, nil
+		return l, sd, parts.Digests, nil, nil
 	}
 	head, err := sniff(e)
 	if err != nil {
-		return nil, nil, nil, malformed(err)
+		return nil, nil, nil, nil, malformed(err)
 	}
 	l.Encoding = encodingOf(head)
 	oid, err := contentInfoType(head)
 	if err != nil {
-		return nil, nil, nil, malformed(err)
+		return nil, nil, nil, nil, malformed(err)
 	}
 	switch {
 	case oid.Equal(cms.OIDEnvelopedData):
 		l.Kind = KindEnveloped
-		return l, nil, nil, nil
+		return l, nil, nil, nil, nil
 	case oid.Equal(cms.OIDAuthEnvelopedData):
 		l.Kind = KindAuthEnveloped
-		return l, nil, nil, nil
+		return l, nil, nil, nil, nil
 	case !oid.Equal(cms.OIDSignedData):
-		return nil, nil, nil, &MalformedError{Err: fmt.Errorf("unsupported CMS content type %s", contentTypeName(oid))}
+		return nil, nil, nil, nil, &MalformedError{Err: fmt.Errorf("unsupported CMS content type %s", contentTypeName(oid))}
 	}
 	l.Kind = KindSigned
 	body, err := mime.DecodeBody(e)
 	if err != nil {
-		return nil, nil, nil, malformed(err)
+		return nil, nil, nil, nil, malformed(err)
 	}
-	sd, err = cms.ReadSignedData(body, spool)
+	sd, err = cms.ReadSignedDataWith(body, spool, batch.parser())
 	if err != nil {
-		return nil, nil, nil, malformed(err)
+		return nil, nil, nil, nil, malformed(err)
 	}
 	describeSigned(l, sd)
 	if sd.Detached {
-		return l, sd, &MalformedError{Err: errors.New("an application/pkcs7-mime signed layer without content")}, nil
+		return l, sd, nil, &MalformedError{Err: errors.New("an application/pkcs7-mime signed layer without content")}, nil
 	}
-	return l, sd, nil, nil
+	return l, sd, nil, nil, nil
 }
 
 // sniff returns the first bytes of the decoded body of e without

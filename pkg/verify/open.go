@@ -295,7 +295,7 @@ func (p *peeler) spoolWrapper(e *mime.Entity) error {
 // layer opens one layer into next: checks a signed one, decrypts an
 // enveloped one.
 func (p *peeler) layer(e *mime.Entity, mt, st string, next *mime.Spool, depth int) (*Layer, error) {
-	l, sd, err := readSignedLayer(e, mt, st, next)
+	l, sd, digests, err := readSignedLayer(e, mt, st, next, p.v.opts.Batch)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +303,10 @@ func (p *peeler) layer(e *mime.Entity, mt, st string, next *mime.Spool, depth in
 		return l, p.decrypt(l, e, next)
 	}
 	p.v.msg = &message{form: mt, content: next, sd: sd}
-	p.v.digests = map[crypto.Hash][]byte{}
+	p.v.digests = digests
+	if p.v.digests == nil {
+		p.v.digests = map[crypto.Hash][]byte{}
+	}
 	p.v.readProtection(p.outer, next)
 	l.Signers = nil
 	var first error

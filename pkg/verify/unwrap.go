@@ -83,7 +83,7 @@ func UnwrapSigned(w io.Writer, r io.Reader, opts UnwrapOptions) ([]*Layer, error
 			return layers, &DepthError{Max: MaxDepth}
 		}
 		next := &mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
-		l, _, err := readSignedLayer(e, mt, st, next)
+		l, _, _, err := readSignedLayer(e, mt, st, next, nil)
 		if err != nil || l.Kind != KindSigned {
 			next.Close()
 			if err != nil {

@@ -61,6 +61,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -69,6 +70,7 @@ import (
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
@@ -150,6 +152,10 @@ type Options struct {
 	SpoolDir string
 	// SpoolThreshold is 8 MiB if zero.
 	SpoolThreshold int64
+	// Batch, if not nil, is shared by the Verify and Open calls of a batch
+	// of messages, which may run at once (see [BatchCache]); nil shares
+	// nothing between calls.
+	Batch *BatchCache
 	// Decrypt, if not nil, is the identity [Open] decrypts enveloped layers
 	// with; nil makes an enveloped layer a failure ([ErrNoKey]). Verify
 	// ignores it.
@@ -212,6 +218,9 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 	defer m.content.Close()
 	res := &Result{Form: m.form, At: opts.now().UTC()}
 	v.msg, v.res = m, res
+	if m.digests != nil {
+		v.digests = m.digests
+	}
 	v.readOriginator(m.outer)
 	defer func() {
 		if v.cancelNet != nil {
@@ -256,6 +265,9 @@ type message struct {
 	outer   mime.Header
 	content *mime.Spool
 	sd      *cms.SignedData
+	// digests are those of a clear-signed message's content taken while
+	// it was spooled, under the algorithms micalg named (micalgHashes).
+	digests map[crypto.Hash][]byte
 }
 
 // release writes the outer header fields and the content; with header
@@ -425,11 +437,13 @@ func readSigned(r io.Reader, opts *Options) (*message, error) {
 	spool := mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
 	switch mt {
 	case "multipart/signed":
-		parts, err := mime.ReadSigned(e, spool)
+		content := &spool
+		parts, err := mime.ReadSignedInto(e, content, micalgHashes(e.Header))
 		if err != nil {
+			content.Close()
 			return nil, malformed(err)
 		}
-		sd, err := cms.ReadSignedData(bytes.NewReader(parts.Signature), nil)
+		sd, err := cms.ReadSignedDataWith(bytes.NewReader(parts.Signature), nil, opts.Batch.parser())
 		if err != nil {
 			parts.Close()
 			return nil, malformed(fmt.Errorf("reading the signature part: %w", err))
@@ -438,7 +452,7 @@ func readSigned(r io.Reader, opts *Options) (*message, error) {
 			parts.Close()
 			return nil, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}
 		}
-		return &message{form: "multipart/signed", outer: outer, content: parts.Content, sd: sd}, nil
+		return &message{form: "multipart/signed", outer: outer, content: parts.Content, sd: sd, digests: parts.Digests}, nil
 	case "application/pkcs7-mime", "application/x-pkcs7-mime":
 		st := strings.ToLower(params["smime-type"])
 		if st != "" && st != "signed-data" {
@@ -449,7 +463,7 @@ func readSigned(r io.Reader, opts *Options) (*message, error) {
 			return nil, malformed(err)
 		}
 		content := &spool
-		sd, err := cms.ReadSignedData(body, content)
+		sd, err := cms.ReadSignedDataWith(body, content, opts.Batch.parser())
 		if err != nil {
 			content.Close()
 			return nil, malformed(err)
@@ -463,8 +477,36 @@ func readSigned(r io.Reader, opts *Options) (*message, error) {
 	return nil, fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
 }
 
-// digest returns the content's digest under h, hashing the spool once per
-// algorithm (opaque content was digested while it was read).
+// micalgHashes are the digest algorithms a clear-signed message's content
+// is digested with while it is spooled: those its micalg parameter names
+// (RFC 8551 section 3.5.3.2, a comma-separated list when signers used
+// several), or SHA-256, the usual one, when it names none this package
+// knows. micalg is a hint and no more: a signer's digest is always taken
+// under the digestAlgorithm of its SignerInfo (see digest), and one that
+// micalg left out costs a second pass over the spooled content, not a
+// verdict. At most four are taken, so that a long list costs no more.
+func micalgHashes(h mime.Header) []crypto.Hash {
+	_, params, _ := h.MediaType()
+	var hs []crypto.Hash
+	for name := range strings.SplitSeq(params["micalg"], ",") {
+		if c := cms.HashForMicAlg(strings.ToLower(strings.TrimSpace(name))); c != 0 && !slices.Contains(hs, c) {
+			hs = append(hs, c)
+		}
+		if len(hs) == 4 {
+			break
+		}
+	}
+	if len(hs) == 0 {
+		hs = append(hs, crypto.SHA256)
+	}
+	return hs
+}
+
+// digest returns the content's digest under h: one taken while the content
+// was spooled (opaque content while it was read, clear-signed content under
+// the micalg algorithms), or else by hashing the spool, once per algorithm.
+// h is always the SignerInfo's digestAlgorithm, never micalg's: the
+// digests map is keyed by the algorithm that computed it.
 func (v *verifier) digest(h crypto.Hash) ([]byte, error) {
 	if d, ok := v.digests[h]; ok {
 		return d, nil
@@ -795,7 +837,84 @@ const maxFetchedIssuers = 4
 
 // buildChain builds the chain of cert at t through v.chains.
 func (v *verifier) buildChain(cert *x509.Certificate, inter []*x509.Certificate, t time.Time) (*chain.Result, error) {
-	return chain.Build(cert, chain.Options{Roots: v.opts.Roots, Intermediates: inter, Time: t, Cache: &v.chains})
+	return chain.Build(cert, chain.Options{Roots: v.opts.Roots, Intermediates: inter, Time: t, Cache: &v.chains,
+		Memo: v.opts.Batch.signatures()})
+}
+
+// A BatchCache holds what the verifications of a batch share (the CLI's
+// verify PATH...), so that what every message repeats is done once per
+// run instead of once per message:
+//
+//   - the certificates the messages carry, parsed once: a certificate
+//     whose DER was seen before is the *x509.Certificate parsed then (at
+//     most 4,096 certificates and 8 MiB of DER are kept; others are
+//     parsed each time);
+//   - the certificate signatures found valid, known by content (see
+//     chain.SignatureMemo), so that the links of a chain (the signer's
+//     certificate under its CA, the CA under the root) are checked once.
+//
+// Only valid signatures are remembered; everything else about a message,
+// its own signature first, is checked afresh, so a result with a
+// BatchCache is the result without one. Use one for messages checked with
+// the same Options.
+//
+// The zero value is ready to use. A BatchCache is safe for concurrent use.
+type BatchCache struct {
+	sigs chain.SignatureMemo
+
+	mu        sync.Mutex
+	certs     map[string]*x509.Certificate // by DER
+	certBytes int                          // DER bytes held in certs
+}
+
+// Bounds of a BatchCache's certificates.
+const (
+	maxBatchCerts     = 4096
+	maxBatchCertBytes = 8 << 20
+)
+
+// parser returns the certificate parser of c: x509.ParseCertificate for a
+// nil c.
+func (c *BatchCache) parser() func([]byte) (*x509.Certificate, error) {
+	if c == nil {
+		return nil
+	}
+	return c.parseCertificate
+}
+
+// parseCertificate returns the certificate parsed from der before, or
+// parses it and keeps it while there is room.
+func (c *BatchCache) parseCertificate(der []byte) (*x509.Certificate, error) {
+	c.mu.Lock()
+	cert, ok := c.certs[string(der)]
+	c.mu.Unlock()
+	if ok {
+		return cert, nil
+	}
+	cert, err := kem.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.certs) < maxBatchCerts && c.certBytes+len(der) <= maxBatchCertBytes {
+		if c.certs == nil {
+			c.certs = map[string]*x509.Certificate{}
+		}
+		if _, ok := c.certs[string(der)]; !ok {
+			c.certs[string(der)] = cert
+			c.certBytes += len(der)
+		}
+	}
+	return cert, nil
+}
+
+// signatures returns the memo of c, nil for a nil c.
+func (c *BatchCache) signatures() *chain.SignatureMemo {
+	if c == nil {
+		return nil
+	}
+	return &c.sigs
 }
 
 // fetchMissing asks opts.FetchIssuers for each issuer missing from the
