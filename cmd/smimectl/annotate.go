@@ -213,7 +213,8 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 	}
 	opts.revocationFlags.filterBudget()
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, Verbose: opts.Verbose, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags,
+		Verbose: opts.Verbose, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err

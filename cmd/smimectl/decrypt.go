@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -24,10 +25,13 @@ type decryptOptions struct {
 	trustFlags
 	revocationFlags
 	SenderCheck string   // --sender-check: strict, warn or off
+	MinDigest   string   // --min-digest: sha1 or sha256, with --trust
+	dateFlags            // --max-clock-skew, --strict-date, with --trust
 	Require     []string // --require: signed, encrypted, signed-inner
 	Verbose     bool     // -v: one line per layer on standard error
 	informFlags
 	annotateFlags
+	eolFlag
 	batchFlags
 	OutDir    string   // --out-dir: with several messages, where each decrypted one goes
 	Paths     []string // the arguments: messages, directories, Maildirs, mbox files
@@ -67,9 +71,17 @@ without that layer. A message that is only encrypted is decrypted with --trust
 too, with a warning that it is not signed: nothing vouches for its sender, so
 --json says "valid": false with no signers and --annotate smime=none (never
 pass); --require signed refuses it. Without --trust, decrypt opens one encrypted
-layer and leaves any signature inside it for verify. With --trust, the S/MIME
+layer and leaves any signature inside it for verify; signed layers over the
+encryption (a gateway that signed the encrypted message, a signature that no
+longer verifies) are taken off without being checked, with a warning naming
+them, so the plaintext can still be had; with --trust a failing outer layer
+fails the message. With --trust, the S/MIME
 capabilities the signers of a valid message advertised are remembered in
 --capabilities-db, as verify does, for encrypt to choose the cipher.
+
+The message is written with the line ends of the message read (--eol input, the
+default: LF in, LF out); --eol lf or crlf chooses. --min-digest, --max-clock-skew
+and --strict-date apply to the signed layers --trust checks, as in verify.
 
 Header fields protected inside the encryption (RFC 9788, encrypt or triple-wrap
 --protect-headers) replace the outer ones in the output, so a Subject hidden as
@@ -158,6 +170,8 @@ text, as garbage is refused like a wrong key.`,
 	opts.revocationFlags.addFlags(fs)
 	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
 		"with --trust: a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
+	addMinDigestFlag(fs, &opts.MinDigest)
+	opts.dateFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer and per network request on standard error")
 	opts.informFlags.addFlags(fs, true)
@@ -166,6 +180,7 @@ text, as garbage is refused like a wrong key.`,
 	fs.StringVar(&opts.OutDir, "out-dir", "", "with several messages: write each decrypted message into `directory`, named after its input")
 	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
 	opts.capsFlags.addFlags(fs)
+	opts.eolFlag.addFlags(fs)
 	return cmd
 }
 
@@ -226,9 +241,27 @@ func runDecrypt(opts *decryptOptions) error {
 			return err
 		}
 	}
-	res, err := encrypt.Decrypt(w, in, encrypt.DecryptOptions{
-		Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll, Form: form,
-	})
+	// Issue #15 item 6: signed layers over the encryption are taken off unchecked
+	// (with a warning); --trust checks them.
+	unwrapped := &mime.Spool{}
+	defer unwrapped.Close()
+	rd, w, end := opts.eolFlag.apply(in, w)
+	layers, err := verify.UnwrapSigned(unwrapped, rd, verify.UnwrapOptions{Form: form})
+	var res *encrypt.Result
+	if err == nil {
+		var ur io.Reader
+		if ur, err = unwrapped.Open(); err == nil {
+			res, err = encrypt.Decrypt(w, ur, encrypt.DecryptOptions{
+				Certificate: id.Certificate, Key: id.Signer, TryAll: opts.TryAll, Form: form,
+			})
+		}
+	}
+	if err == nil {
+		err = end()
+	}
+	if err == nil && len(layers) > 0 {
+		res.Warnings = append([]string{verify.UnwrappedWarning(layers)}, res.Warnings...)
+	}
 	if err != nil {
 		abort()
 		// A verdict on the message (not for us, does not decrypt, not
@@ -258,7 +291,8 @@ func runDecrypt(opts *decryptOptions) error {
 func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	e := opts.env
 	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, informFlags: opts.informFlags, Verbose: opts.Verbose, env: e}
+		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags,
+		informFlags: opts.informFlags, Verbose: opts.Verbose, env: e}
 	vopts, err := vo.verifyOptions()
 	if err != nil {
 		return err
@@ -280,7 +314,11 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 			return err
 		}
 	}
-	res, verr := verify.Open(context.Background(), w, in, vopts)
+	rd, w, end := opts.eolFlag.apply(in, w)
+	res, verr := verify.Open(context.Background(), w, rd, vopts)
+	if verr == nil {
+		verr = end()
+	}
 	if res != nil {
 		for _, warning := range res.Warnings {
 			warn(e.Stderr, "%s", warning)

@@ -174,6 +174,8 @@ var classify = []func(error) (int, bool){
 	asCode(func(*verify.SenderError) int { return exitFailed }),
 	asCode(func(*verify.HeaderError) int { return exitFailed }),
 	asCode(func(*verify.PolicyError) int { return exitFailed }),
+	asCode(func(*verify.DateError) int { return exitFailed }),
+	asCode(func(*verify.PartialError) int { return exitFailed }),
 	// cert-verify: a certificate file that holds no certificate is the verdict on it.
 	asCode(func(*verify.MalformedCertificateError) int { return exitFailed }),
 	asCode(func(*verify.AmbiguousCertificateError) int { return exitFailed }),

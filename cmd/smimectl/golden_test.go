@@ -120,6 +120,8 @@ func TestGoldenJSON(t *testing.T) {
 		{"verify-bare-der", 0, bareDER, args([]string{"verify", "--signer", "alice@example.com"}, checks)},
 		{"verify-detached", 0, detached, args([]string{"verify", "--content", "data.txt"}, checks)},
 		{"inspect-bare-detached", 0, detached, []string{"inspect", "--json"}},
+		// Issue #15 item 5: a signed message in a mailing list's wrapper.
+		{"verify-list-footer", 1, listWrap(sm(t, 0, msg, args([]string{"clear-sign"}, alice)...)), args([]string{"verify"}, checks)},
 	}
 	// Issue #13 item 3: the JSON Lines of a batch (verify, decrypt --trust
 	// with --out-dir, inspect over a directory and an mbox), one object a

@@ -76,6 +76,11 @@ func wordLayerErrors(res *verify.Result) {
 			l.Error = errorText(l.Err)
 		}
 	}
+	for _, p := range res.Parts {
+		if p.Err != nil {
+			p.Error = errorText(p.Err)
+		}
+	}
 }
 
 // encodeJSON writes v as one line of JSON, without HTML escapes.

@@ -86,6 +86,8 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeNotMailError),
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
+	describeAs(describeDateError),
+	describeAs(describeUnsignedParts),
 	describeNotSigned,
 	describeMessageTooLarge,
 	describeAs(describeMissingError),
@@ -339,6 +341,18 @@ func describePolicyError(e *verify.PolicyError) (string, []string) {
 	return libraryDetail(e), nil
 }
 
+func describeDateError(e *verify.DateError) (string, []string) {
+	return libraryDetail(e), []string{"a message replayed or re-dated after it was signed shows another date than the one signed; " +
+		"--max-clock-skew sets the tolerance, and without --strict-date it is a warning"}
+}
+
+func describeUnsignedParts(e *verify.PartialError) (string, []string) {
+	return libraryDetail(e), []string{
+		"a mail client shows the unsigned parts beside the signed one, and no signature vouches for them; " +
+			"a mailing list's footer or a forwarder's text looks like this",
+		"--allow-unsigned-parts accepts the message; --json lists which part each signature covers"}
+}
+
 func describeNotSigned(err error) (string, []string, bool) {
 	if !errors.Is(err, verify.ErrNotSigned) {
 		return "", nil, false
@@ -436,6 +450,12 @@ func describe(err error) (string, []string) {
 	if errors.As(err, &le) {
 		msg, hints := describe(le.Err)
 		return fmt.Sprintf("layer %d (%s): %s", le.Depth, le.Kind, msg), hints
+	}
+	// So does a wrapped message's failure its part (issue #15 item 5).
+	var pe *verify.PartError
+	if errors.As(err, &pe) {
+		msg, hints := describe(pe.Err)
+		return fmt.Sprintf("part %s: %s", pe.Section, msg), hints
 	}
 	// cert-match --explain printed the reasons: no hint to print them.
 	var ex *explainedError

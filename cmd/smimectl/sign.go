@@ -38,6 +38,7 @@ type signOptions struct {
 	Revocation     string        // --revocation: off (default), soft or hard
 	MaxAge         time.Duration // --revocation-max-age: how long an answer without nextUpdate counts
 	ProtectHeaders bool          // --protect-headers: copy the header fields into the signed part (RFC 9788)
+	Binary         bool          // --binary: sign an 8-bit or binary body as is
 	Detached       bool          // --detached: a detached signature over the bytes of a file
 	OutForm        string        // --outform: der or pem, with --detached
 	revocationFlags
@@ -95,6 +96,16 @@ signer's certificate and its intermediates (--include). The outer header fields
 them into the signed part too (RFC 9788 header protection, hp="clear"; the
 guide's SecurityFlags 0x200), so that verify can tell if one was changed on the
 way.
+
+A body with 8-bit or binary bytes is encoded before it is signed, as RFC 8551
+section 3.1.3 asks: quoted-printable for text, base64 otherwise (-v says so), so
+that a mail hop that only carries 7-bit data can't break the signature; --binary
+signs it as is, for a transport known to be 8-bit clean. The parts of a multipart
+body are not re-encoded: clear-signing one that holds 8-bit data warns.
+Signing warns about what recipients would otherwise discover: the signer's
+certificate sent without its issuer (give it with --intermediates), a certificate
+used outside its validity with --force, and a message with no From and no --from
+(nobody can check that the signer is the sender).
 ` + directoryHelp
 
 const signExample = `  # Sign with a PEM key and certificate and hand the result to sendmail.
@@ -180,6 +191,7 @@ func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 	fs.BoolVar(&opts.Force, "force", false, "sign even if the certificate is expired, not for signing or not for the sender")
 	fs.BoolVar(&opts.NoCapabilities, "no-capabilities", false, "leave out the S/MIME capabilities attribute")
 	fs.BoolVar(&opts.ProtectHeaders, "protect-headers", false, protectHeadersUsage)
+	fs.BoolVar(&opts.Binary, "binary", false, "sign an 8-bit or binary body as is, for an 8-bit clean transport (by default it is encoded first: quoted-printable for text, base64 otherwise)")
 	fs.StringVar(&opts.At, "at", "", "sign as of `time` (RFC 3339, 2006-01-02 or @unix-seconds) instead of now")
 	markFileFlag(fs, "intermediates", certExts...)
 	enumFlag(fs, &opts.Revocation, "revocation", "off", []string{"off", "soft", "hard"},
@@ -295,7 +307,20 @@ func (opts *signOptions) libraryOptions(id *keys.Identity, at time.Time) (sign.O
 		ProtectHeaders: opts.ProtectHeaders,
 		Now:            func() time.Time { return at },
 		Revocation:     checker,
+		Binary:         opts.Binary,
+		Notes:          opts.notes,
 	}, nil
+}
+
+// notes prints what sign.Sign tells: warnings always (issue #15 item 12), what it
+// did to the content with -v (item 11).
+func (opts *signOptions) notes(n sign.Note) {
+	switch {
+	case n.Warning:
+		warn(opts.env.Stderr, "%s", n.Text)
+	case opts.Verbose:
+		fmt.Fprintf(opts.env.Stderr, "smimectl: %s\n", n.Text)
+	}
 }
 
 // signer returns the signing identity: from --key/--cert or --p12, or else chosen

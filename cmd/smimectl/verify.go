@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -22,19 +24,46 @@ type verifyOptions struct {
 	Require     []string // --require: signed, encrypted, signed-inner
 	SenderCheck string   // --sender-check: strict, warn or off
 	AllowMD5    bool     // --allow-md5
-	JSON        bool     // --json: print the result as JSON on standard output
-	Verbose     bool     // -v, --verbose: a summary line on standard error
+	MinDigest   string   // --min-digest: sha1 or sha256
+	// AllowUnsignedParts (--allow-unsigned-parts) accepts a signed part beside
+	// unsigned ones (a mailing list's footer).
+	AllowUnsignedParts bool
+	dateFlags
+	JSON    bool // --json: print the result as JSON on standard output
+	Verbose bool // -v, --verbose: a summary line on standard error
 	informFlags
 	detachedFlags
 	annotateFlags
 	batchFlags
 	capsFlags
+	eolFlag
 	Paths []string // the arguments: messages, directories, Maildirs, mbox files
 
 	env *env
 }
 
 var senderChecks = []string{"strict", "warn", "off"}
+
+// minDigests are the values of --min-digest (issue #15 item 8); "sha1", the
+// default, accepts SHA-1 with a warning.
+var minDigests = map[string]crypto.Hash{"sha1": crypto.SHA1, "sha256": crypto.SHA256}
+
+// dateFlags compare the Date field with the signing time (issue #15 item 9).
+type dateFlags struct {
+	MaxClockSkew time.Duration // --max-clock-skew: 0 turns the comparison off
+	StrictDate   bool          // --strict-date: a difference fails the message
+}
+
+func (f *dateFlags) addFlags(fs *pflag.FlagSet) {
+	fs.DurationVar(&f.MaxClockSkew, "max-clock-skew", time.Hour, "how far the Date field may be from the signing time before a warning (0: not compared)")
+	fs.BoolVar(&f.StrictDate, "strict-date", false, "fail a message whose Date field is further than --max-clock-skew from the signing time")
+}
+
+// addMinDigestFlag defines --min-digest, shared by verify and decrypt.
+func addMinDigestFlag(fs *pflag.FlagSet, p *string) {
+	enumFlag(fs, p, "min-digest", "sha1", []string{"sha1", "sha256"},
+		"the weakest digest accepted in the signature and in the certificate signatures of its chain: sha1 accepts SHA-1 with a warning, sha256 refuses it")
+}
 
 func newVerifyCmd(e *env, runF func(*verifyOptions) error) *cobra.Command {
 	opts := &verifyOptions{env: e}
@@ -127,6 +156,23 @@ place of the outer ones. An outer From naming other mailboxes, or an outer Sende
 naming another one, fails the message (a warning with --sender-check warn); other
 changes in transit are warnings. --json adds
 "protected_headers" with "hp", "fields", "hp_outer" and "differences".
+
+A message that is not signed at its top level but holds signed entities below
+it (a mailing list's multipart/mixed with the signed message and a footer, a
+message forwarded as message/rfc822) is searched, at most 8 levels and 1,000
+entities deep and 16 signed parts: each signed entity is checked as a message, the signers of a
+forwarded message against its own From (never the forwarder's), and the parts
+no signature covers fail the message, named, unless --allow-unsigned-parts
+accepts them; the message is then written as received. --json lists every part
+by IMAP section ("parts", with "covers", the section each signature covers),
+and --annotate gives each signer body.smime-part=<section>.
+
+--min-digest sha256 refuses SHA-1 in the signature and in the certificate
+signatures of its chain, as current clients do (the default, sha1, warns). The
+Date field is compared with each signer's signing time: further apart than
+--max-clock-skew (1h) is a warning, a failure with --strict-date. The content
+is written with the line ends of the message read (--eol input; lf or crlf
+choose), though the canonical CRLF form is what was hashed.
 
 --annotate is filter mode, for procmail and Sieve: the message is written as
 received, with an Authentication-Results header field (RFC 8601, method smime
@@ -256,6 +302,10 @@ and it.`,
 	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
 		"a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	fs.BoolVar(&opts.AllowMD5, "allow-md5", false, "accept signatures over MD5 digests, which are refused otherwise")
+	addMinDigestFlag(fs, &opts.MinDigest)
+	opts.dateFlags.addFlags(fs)
+	fs.BoolVar(&opts.AllowUnsignedParts, "allow-unsigned-parts", false,
+		"accept a message signed below its top level beside parts no signature covers (a mailing list's footer, a forwarder's text)")
 	opts.keyFlags.addFlags(fs)
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the content")
@@ -265,6 +315,7 @@ and it.`,
 	opts.annotateFlags.addFlags(fs, "the message as received")
 	opts.batchFlags.addFlags(fs, true)
 	opts.capsFlags.addFlags(fs)
+	opts.eolFlag.addFlags(fs)
 	return cmd
 }
 
@@ -304,7 +355,11 @@ func runVerify(opts *verifyOptions) error {
 			return err
 		}
 	}
-	res, verr := verify.Open(context.Background(), w, in, vopts)
+	rd, w, end := opts.eolFlag.apply(in, w)
+	res, verr := verify.Open(context.Background(), w, rd, vopts)
+	if verr == nil {
+		verr = end()
+	}
 	if res != nil {
 		for _, warning := range res.Warnings {
 			warn(e.Stderr, "%s", warning)
@@ -376,6 +431,12 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	vopts.Decrypt = id
 	vopts.SenderCheck = sc
 	vopts.AllowMD5 = opts.AllowMD5
+	vopts.MinDigest = minDigests[opts.MinDigest]
+	vopts.AllowUnsignedParts = opts.AllowUnsignedParts
+	vopts.MaxClockSkew, vopts.StrictDate = opts.MaxClockSkew, opts.StrictDate
+	if opts.MaxClockSkew == 0 {
+		vopts.MaxClockSkew = -1 // --max-clock-skew 0: no comparison
+	}
 	if err := opts.informFlags.apply(&vopts); err != nil {
 		return verify.Options{}, err
 	}
@@ -452,8 +513,36 @@ func signerLabel(s *verify.Signer) string {
 // check "sender (note)". Names come from certificates, of failed signers too
 // (reportLayers): the line goes through oneLine, so that none can add a line.
 func summary(res *verify.Result) string {
+	if len(res.Parts) > 0 {
+		return partsSummary(res)
+	}
+	return signersSummary(res.Signers, res.Form)
+}
+
+// partsSummary is summary for a message signed below its top level (issue #15
+// item 5): which part each signature covers, and which parts none does.
+func partsSummary(res *verify.Result) string {
+	var out, unsigned []string
+	for _, p := range res.Parts {
+		if !p.Signed {
+			unsigned = append(unsigned, fmt.Sprintf("%s (%s)", p.Section, p.MediaType))
+			continue
+		}
+		what := "part " + p.Section
+		if p.Attached {
+			what += fmt.Sprintf(" (an attached message from %s)", p.From)
+		}
+		out = append(out, fmt.Sprintf("%s covers part %s: %s", what, p.Covers, signersSummary(p.Signers, p.MediaType)))
+	}
+	if len(unsigned) > 0 {
+		out = append(out, "not signed: "+strings.Join(unsigned, ", "))
+	}
+	return strings.Join(out, "; ")
+}
+
+func signersSummary(signers []*verify.Signer, form string) string {
 	var parts []string
-	for _, s := range res.Signers {
+	for _, s := range signers {
 		who := signerLabel(s)
 		role := "signed by"
 		for _, c := range s.Checks {
@@ -462,7 +551,7 @@ func summary(res *verify.Result) string {
 				role = "co-signed (not the sender) by"
 			}
 		}
-		line := fmt.Sprintf("%s %s (%s, %s)", role, who, res.Form, s.DigestAlgorithm)
+		line := fmt.Sprintf("%s %s (%s, %s)", role, who, form, s.DigestAlgorithm)
 		if n := len(s.Chain); n > 0 {
 			names := make([]string, n)
 			for i, c := range s.Chain {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/quotedprintable"
 )
 
 // base64LineLen is the line length of base64 output: RFC 2045 section 6.8
@@ -281,4 +282,19 @@ func NewPKCS7MimeWriter(w io.Writer, outer Header, smimeType string) (io.WriteCl
 		return nil, fmt.Errorf("mime: writing pkcs7-mime header: %w", err)
 	}
 	return pkcs7MimeWriter{newBase64Writer(w)}, nil
+}
+
+// NewTransportEncoder returns a writer that encodes what is written to it
+// into w with the Content-Transfer-Encoding cte: "base64" (76-column CRLF
+// lines) or "quoted-printable" (RFC 2045 section 6.7, line breaks as CRLF).
+// The caller must call Close to write the end of the encoding; it does not
+// close w.
+func NewTransportEncoder(w io.Writer, cte string) (io.WriteCloser, error) {
+	switch cte {
+	case "base64":
+		return newBase64Writer(w), nil
+	case "quoted-printable":
+		return quotedprintable.NewWriter(w), nil
+	}
+	return nil, fmt.Errorf("mime: no encoder for Content-Transfer-Encoding %q", cte)
 }

@@ -145,6 +145,15 @@ type Options struct {
 	// check in hard mode fails with the checker's
 	// *revocation.UnavailableError. Nil does not check.
 	Revocation revocation.Checker
+	// Binary signs an 8-bit or binary body as is, for a transport known to
+	// be 8-bit clean. False, the default, encodes it first (issue #15 item
+	// 11): quoted-printable for text, base64 otherwise, with a Note.
+	Binary bool
+	// Notes, if not nil, receives Notes as signing goes: warnings about
+	// what recipients would otherwise discover (an issuer missing from the
+	// chain sent, a certificate used outside its validity with Force, no
+	// sender address) and what was done to the content. Nil drops them.
+	Notes func(Note)
 }
 
 func (o *Options) now() time.Time {
@@ -195,6 +204,12 @@ func Sign(w io.Writer, r io.Reader, opts Options) error {
 	if err := checkSigner(&opts, addr); err != nil {
 		return err
 	}
+	warnRecipients(&opts, addr)
+	entity, body, release, err := encodeBody(&opts, entity, e.Body)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if opts.ProtectHeaders {
 		po := mime.ProtectOptions{Encrypted: opts.Confidential, KeepSubject: opts.KeepSubject}
 		if outer, entity, err = mime.Protect(outer, entity, po); err != nil {
@@ -219,13 +234,13 @@ func Sign(w io.Writer, r io.Reader, opts Options) error {
 		return fmt.Errorf("sign: %w", err)
 	}
 	if opts.Mode == Opaque {
-		return signOpaque(w, outer, entity, e.Body, copts)
+		return signOpaque(w, outer, entity, body, copts)
 	}
 	rnd := opts.Rand
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	return signClear(w, outer, entity, e.Body, copts, rnd)
+	return signClear(w, outer, entity, body, copts, rnd)
 }
 
 func signClear(w io.Writer, outer, entity mime.Header, body io.Reader, copts cms.SignOptions, rand io.Reader) error {

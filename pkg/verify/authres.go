@@ -89,6 +89,9 @@ func authResults(res *Result, err error) []mime.AuthResult {
 		}
 		return []mime.AuthResult{errorResult(err, "")}
 	}
+	if len(res.Parts) > 0 {
+		return partResults(res, err)
+	}
 	layers := res.Layers
 	if len(layers) == 0 && len(res.Signers) > 0 {
 		// Verify's result: one signed layer.
@@ -150,6 +153,47 @@ func authResults(res *Result, err error) []mime.AuthResult {
 	}
 	if len(out) == 0 {
 		out = append(out, mime.AuthResult{Method: "smime", Result: AuthNone})
+	}
+	return out
+}
+
+// partResults are the resinfos of a message whose signed entities are
+// below its top level (issue #15 item 5): for every signer of every signed
+// part, its result with body.smime-part the part's IMAP section, so a mail
+// client knows which part is covered, and the identifier of the From it was
+// held to (an attached message's own); then, when parts are not signed and
+// that was not accepted, smime=policy with "parts not signed".
+func partResults(res *Result, err error) []mime.AuthResult {
+	var out []mime.AuthResult
+	for _, p := range res.Parts {
+		if !p.Signed {
+			continue
+		}
+		from := res.senderMailboxes()
+		if p.Attached {
+			from = nil
+			if p.From != "" {
+				from = strings.Split(p.From, ", ")
+			}
+		}
+		prefix := "part " + p.Section
+		if len(p.Signers) == 0 {
+			r := errorResult(p.Err, prefix)
+			r.Props = append(r.Props, mime.AuthProp{Type: "body", Name: "smime-part", Value: p.Section})
+			out = append(out, r)
+			continue
+		}
+		for _, s := range p.Signers {
+			r := signerResult(s, from, p.Section, "")
+			if !s.Valid && s.err == nil && p.Err != nil {
+				r = signerResult(&Signer{err: p.Err, Certificate: s.Certificate, Emails: s.Emails}, from, p.Section, "")
+			}
+			out = append(out, r)
+		}
+	}
+	var pe *PartialError
+	if errors.As(err, &pe) {
+		out = append(out, errorResult(err, ""))
 	}
 	return out
 }
@@ -266,19 +310,21 @@ func errorResult(err error, prefix string) mime.AuthResult {
 
 func classify(err error) (result, reason string) {
 	var (
-		sig   *SignatureError
-		trust *TrustError
-		rev   *revocation.RevokedError
-		unav  *revocation.UnavailableError
-		snd   *SenderError
-		hdr   *HeaderError
-		pol   *PolicyError
-		req   *RequirementError
-		mal   *MalformedError
-		amb   *AmbiguousError
-		depth *DepthError
-		emal  *encrypt.MalformedError
-		spool *mime.SpoolError
+		sig     *SignatureError
+		trust   *TrustError
+		rev     *revocation.RevokedError
+		unav    *revocation.UnavailableError
+		snd     *SenderError
+		hdr     *HeaderError
+		pol     *PolicyError
+		req     *RequirementError
+		mal     *MalformedError
+		amb     *AmbiguousError
+		depth   *DepthError
+		emal    *encrypt.MalformedError
+		spool   *mime.SpoolError
+		partial *PartialError
+		date    *DateError
 	)
 	switch {
 	case err == nil:
@@ -330,6 +376,10 @@ func classify(err error) (result, reason string) {
 		return AuthFail, "the From field was changed after signing"
 	case errors.As(err, &pol):
 		return AuthPolicy, "algorithm refused"
+	case errors.As(err, &partial):
+		return AuthPolicy, "parts not signed"
+	case errors.As(err, &date):
+		return AuthPolicy, "the Date field is not the signing time"
 	case errors.As(err, &req):
 		if req.Require == RequireSigned {
 			// RFC 7281 section 3.1: "none: the message was not signed".

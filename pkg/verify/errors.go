@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
@@ -206,3 +207,23 @@ type PolicyError struct{ Err error }
 
 func (e *PolicyError) Error() string { return "verify: " + e.Err.Error() }
 func (e *PolicyError) Unwrap() error { return e.Err }
+
+// DateError reports a Date header field further from a signer's signingTime
+// than Options.MaxClockSkew allows, or one that can't be read (Err): a
+// replayed or re-dated message (issue #15 item 9).
+type DateError struct {
+	Date        time.Time
+	SigningTime time.Time
+	Skew        time.Duration
+	Err         error
+}
+
+func (e *DateError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("verify: the Date field can't be compared with the signing time %s: %v", e.SigningTime.UTC().Format(time.RFC3339), e.Err)
+	}
+	return fmt.Sprintf("verify: the Date field (%s) is %s from the signing time (%s), more than %s",
+		e.Date.UTC().Format(time.RFC3339), e.Date.Sub(e.SigningTime).Abs().Round(time.Second), e.SigningTime.UTC().Format(time.RFC3339), e.Skew)
+}
+
+func (e *DateError) Unwrap() error { return e.Err }

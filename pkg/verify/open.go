@@ -122,6 +122,13 @@ var ErrNoKey = errors.New("verify: the message is encrypted and no key was given
 // than one (a message of one layer fails with Verify's errors). The Result
 // is nil when no layer could be read.
 func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
+	return open(ctx, w, r, opts, nil)
+}
+
+// open is Open; origin, if not nil, stands for the header fields of the
+// entity read from r (a signed part of a wrapped message, whose From is
+// its message's).
+func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, origin *mime.Header) (*Result, error) {
 	res := &Result{At: opts.now().UTC(), Signers: []*Signer{}}
 	v := &verifier{ctx: ctx, opts: &opts, res: res}
 	defer func() {
@@ -129,13 +136,17 @@ func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result,
 			v.cancelNet()
 		}
 	}()
-	p := &peeler{v: v, res: res}
+	p := &peeler{v: v, res: res, origin: origin}
 	defer p.close()
 	r, err := v.openInput(r)
 	if err != nil {
 		return nil, err
 	}
 	perr := p.peel(r)
+	if p.wrapper != nil {
+		// Issue #15 item 5: signed parts below the top level.
+		return openParts(ctx, w, p.wrapper, p.content, res, opts)
+	}
 	err = perr
 	if p.firstErr != nil {
 		err = p.firstErr
@@ -177,6 +188,11 @@ type peeler struct {
 	firstErr error       // the first signature or trust failure
 	// protected is the header protection of the payload, once reached.
 	protected *ProtectedHeaders
+	// origin, if not nil, stands for the header fields of the first layer.
+	origin *mime.Header
+	// wrapper is set when the message is not a layer but may hold signed
+	// parts (multipart/mixed, message/rfc822): its body is then in content.
+	wrapper *mime.Entity
 }
 
 func (p *peeler) close() {
@@ -211,6 +227,9 @@ func (p *peeler) peel(r io.Reader) error {
 		}
 		if depth == 1 {
 			p.outer, _ = e.Header.Split()
+			if p.origin != nil {
+				p.outer = *p.origin
+			}
 			p.res.Form = mt
 			if mt == "application/x-pkcs7-mime" {
 				p.res.Form = "application/pkcs7-mime"
@@ -218,6 +237,9 @@ func (p *peeler) peel(r io.Reader) error {
 			p.v.readOriginator(p.outer)
 		}
 		if kind == "" {
+			if depth == 1 && wrapperType(mt) && p.origin == nil {
+				return p.spoolWrapper(e)
+			}
 			if depth == 1 {
 				return fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
 			}
@@ -253,6 +275,21 @@ func (p *peeler) peel(r io.Reader) error {
 			return fmt.Errorf("verify: reading the spooled content: %w", err)
 		}
 	}
+}
+
+// spoolWrapper keeps the body of the wrapper e, byte-exact, for openParts.
+func (p *peeler) spoolWrapper(e *mime.Entity) error {
+	body := p.spool()
+	if _, err := io.Copy(body, e.Body); err != nil {
+		body.Close()
+		var se *mime.SpoolError
+		if errors.As(err, &se) {
+			return err
+		}
+		return malformed(err)
+	}
+	p.content, p.wrapper = body, e
+	return nil
 }
 
 // layer opens one layer into next: checks a signed one, decrypts an

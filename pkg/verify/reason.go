@@ -39,6 +39,8 @@ const (
 	ReasonSenderMismatch          = "sender-mismatch"
 	ReasonHeaderChanged           = "header-changed"
 	ReasonNotSigned               = "not-signed"
+	ReasonDateMismatch            = "date-mismatch"
+	ReasonUnsignedParts           = "unsigned-parts"
 	ReasonWeakAlgorithm           = "weak-algorithm"
 	ReasonPolicy                  = "policy"
 	ReasonMalformed               = "malformed"
@@ -82,7 +84,9 @@ var reasons = []ReasonInfo{
 	{ReasonSenderMismatch, "a mailbox of the From field, or the Sender, is in no valid signer's certificate, or the From and Sender fields can't be read completely (no From, two From fields)"},
 	{ReasonHeaderChanged, "the outer From or Sender field names another sender than the one protected inside the signature or encryption (RFC 9788)"},
 	{ReasonNotSigned, "the message has no signature (no multipart/signed nor signed-data), or --require signed found no signed layer"},
-	{ReasonWeakAlgorithm, "an algorithm refused or only accepted with a warning: MD5 (refused unless --allow-md5), SHA-1 (a warning), or a digest algorithm smimectl does not implement"},
+	{ReasonUnsignedParts, "the signature covers only some parts of the message (a signed part in a mailing list's multipart/mixed beside its footer, a forwarded message/rfc822 beside the forwarder's text): refused unless --allow-unsigned-parts"},
+	{ReasonDateMismatch, "the Date field is further from the signing time than --max-clock-skew (a replayed or re-dated message), or can't be read: a warning, a failure with --strict-date"},
+	{ReasonWeakAlgorithm, "an algorithm refused or only accepted with a warning: MD5 (refused unless --allow-md5), SHA-1 (a warning; refused with --min-digest sha256, in the signature or the chain), or a digest algorithm smimectl does not implement"},
 	{ReasonPolicy, "a layer --require asked for is missing (encrypted, signed-then-encrypted, ...)"},
 	{ReasonMalformed, "the message (or the certificate file) is not well-formed S/MIME (or PEM or DER certificates)"},
 	{ReasonAmbiguousMIME, "the MIME structure can be read otherwise by other parsers (two Content-Type fields, a line that is almost a boundary, ...): refused"},
@@ -135,6 +139,9 @@ func ReasonCode(err error) string {
 		snd   *SenderError
 		hdr   *HeaderError
 		pol   *PolicyError
+		date  *DateError
+		part  *PartialError
+		mlim  *mime.LimitError
 		req   *RequirementError
 		depth *DepthError
 		limit *cms.LimitError
@@ -175,6 +182,12 @@ func ReasonCode(err error) string {
 		return ReasonSenderMismatch
 	case errors.As(err, &hdr):
 		return ReasonHeaderChanged
+	case errors.As(err, &part):
+		return ReasonUnsignedParts
+	case errors.As(err, &mlim):
+		return ReasonTooComplex
+	case errors.As(err, &date):
+		return ReasonDateMismatch
 	case errors.As(err, &pol):
 		return ReasonWeakAlgorithm
 	case errors.As(err, &req):

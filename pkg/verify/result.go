@@ -45,6 +45,12 @@ type Result struct {
 	// records, and how the outer header differs. They stand for the outer
 	// fields in the content Open releases.
 	ProtectedHeaders *ProtectedHeaders `json:"protected_headers,omitempty"`
+	// Parts, for a message whose signatures are below its top level (a
+	// signed message in a mailing list's multipart/mixed, a forwarded
+	// message/rfc822), lists every signed entity and every part no
+	// signature covers, in order, by IMAP section; Signers are then those
+	// of the first signed part. Empty for a message signed at the top.
+	Parts []*Part `json:"parts,omitempty"`
 	// Error is the first failure, if any.
 	Error string `json:"error,omitempty"`
 
@@ -209,7 +215,9 @@ const (
 
 // Check is one check on one signer: "certificate", "digest-algorithm",
 // "signature", "fetch-intermediates", "signing-time", "chain",
-// "chain-signatures", "key-usage", "revocation" or "sender".
+// "chain-signatures", "key-usage", "revocation",
+// "date-matches-signing-time" (only when the message has a Date field and
+// the signature a signing time) or "sender".
 type Check struct {
 	Name   string `json:"name"`
 	Status Status `json:"status"`

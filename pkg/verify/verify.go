@@ -57,6 +57,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,6 +132,21 @@ type Options struct {
 	SenderCheck SenderCheck
 	// AllowMD5 accepts MD5 digests, which are otherwise refused.
 	AllowMD5 bool
+	// MinDigest is the weakest digest algorithm accepted, for the
+	// message's signatures and for the certificate signatures of every
+	// chain (the CLI's --min-digest; issue #15 item 8). Zero, the default,
+	// accepts SHA-1 in both with a warning (MD5 as AllowMD5 says);
+	// crypto.SHA256 refuses SHA-1 in either with a *PolicyError, as
+	// current mail clients do.
+	MinDigest crypto.Hash
+	// MaxClockSkew is how far the Date header field may be from a
+	// signer's signingTime (issue #15 item 9): a replayed or re-dated
+	// message shows another date than the one signed. Zero means one
+	// hour; a negative value turns the comparison off.
+	MaxClockSkew time.Duration
+	// StrictDate makes a Date field further than MaxClockSkew from the
+	// signingTime a failure (a *DateError); by default it is a warning.
+	StrictDate bool
 	// SpoolDir is where content larger than SpoolThreshold is kept while
 	// it is checked; "" is the system temporary directory.
 	SpoolDir string
@@ -155,6 +171,13 @@ type Options struct {
 	// nothing is released. RequireSigned in Require overrides it.
 	// Verify ignores it: it reads signed messages only.
 	AllowUnsigned bool
+	// AllowUnsignedParts accepts a message whose signed entities are
+	// below its top level beside parts no signature covers (a mailing
+	// list's footer, a forwarder's text; issue #15 item 5): Open then
+	// releases it as received, valid when every signed part is, and
+	// lists the parts in Result.Parts. False, the default, fails it with
+	// a *PartialError naming the unsigned parts.
+	AllowUnsignedParts bool
 	// Form is how the input presents the message: FormAuto, the zero
 	// value, detects a mail message or a bare CMS file (DER, PEM or bare
 	// base64) by its first bytes; see [Form].
@@ -321,6 +344,14 @@ func (v *verifier) readOriginator(outer mime.Header) {
 	}
 	v.outer = v.signerOriginator(originator{o, err})
 	v.res.setOriginator(v.outer.Originator)
+	v.date, v.dateErr, v.dateSet = time.Time{}, nil, false
+	if d := outer.Values("Date"); len(d) > 0 {
+		v.dateSet = true
+		v.date, v.dateErr = mail.ParseDate(d[0])
+		if len(d) > 1 {
+			v.dateErr = errors.New("the message has more than one Date field")
+		}
+	}
 }
 
 // checkProtected records the protected header fields in the result and
@@ -510,6 +541,10 @@ type verifier struct {
 	// checked (RFC 9788), which the sender check uses instead.
 	outer originator
 	prot  *originator
+	// date is the outer Date field, when dateSet and dateErr is nil.
+	date    time.Time
+	dateSet bool
+	dateErr error
 	// purpose is what checkCertificate checks the key usage for:
 	// PurposeSign, the zero value, for signers; see Certificate.
 	purpose Purpose
@@ -626,6 +661,10 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 	if err := v.checkCertificate(s, cert); err != nil {
 		return s, err
 	}
+	if err := v.checkDate(s); err != nil {
+		s.addFailure(checkDateName, err)
+		return s, err
+	}
 	// The sender is compared once every signer is known: checkSenders.
 	s.Valid = true
 	return s, nil
@@ -637,9 +676,15 @@ func (v *verifier) checkDigestPolicy(s *Signer, h crypto.Hash) error {
 		if !v.opts.AllowMD5 {
 			return &PolicyError{Err: errors.New("the message is signed with MD5, which is refused (--allow-md5 accepts it)")}
 		}
+		if digestRank(v.opts.MinDigest) > digestRank(crypto.MD5) {
+			return &PolicyError{Err: fmt.Errorf("the message is signed with MD5, which is refused (--min-digest %s)", digestFlagName(v.opts.MinDigest))}
+		}
 		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "MD5 is broken; accepted because it was asked for")
 		v.res.warn("signer %d uses MD5", s.Index+1)
 	case crypto.SHA1:
+		if digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
+			return &PolicyError{Err: fmt.Errorf("signer %d signs with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
+		}
 		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "SHA-1 is weak; accepted for old mail")
 		v.res.warn("signer %d uses SHA-1, which is weak", s.Index+1)
 	case 0:
@@ -648,6 +693,27 @@ func (v *verifier) checkDigestPolicy(s *Signer, h crypto.Hash) error {
 		s.add("digest-algorithm", StatusPass, s.DigestAlgorithm)
 	}
 	return nil
+}
+
+// digestRank orders digest algorithms by strength for MinDigest: MD5,
+// SHA-1, SHA-224, then the SHA-2 and SHA-3 functions of 256 bits and more.
+func digestRank(h crypto.Hash) int {
+	switch h {
+	case 0:
+		return 0
+	case crypto.MD5:
+		return 1
+	case crypto.SHA1:
+		return 2
+	case crypto.SHA224:
+		return 3
+	}
+	return 4
+}
+
+// digestFlagName names h as --min-digest does.
+func digestFlagName(h crypto.Hash) string {
+	return strings.ToLower(strings.ReplaceAll(h.String(), "-", ""))
 }
 
 func (v *verifier) checkSignature(i int, si *cms.SignerInfo, cert *x509.Certificate) error {
@@ -711,6 +777,12 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 		names[i] = c.Subject.CommonName
 	}
 	s.add("chain", StatusPass, "trusted: "+strings.Join(names, " <- "))
+	if res.SHA1 && digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
+		// Issue #15 item 8: clients that refuse SHA-1 refuse it in the chain too.
+		err := &PolicyError{Err: fmt.Errorf("a certificate in the chain of signer %d is signed with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
+		s.addFailure("chain-signatures", err)
+		return err
+	}
 	if res.SHA1 {
 		s.addWarning("chain-signatures", ReasonWeakAlgorithm, "a certificate in the chain is signed with SHA-1")
 		v.res.warn("signer %d: a certificate in the chain is signed with SHA-1", s.Index+1)
@@ -719,6 +791,44 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 		return err
 	}
 	return v.checkRevocation(s, res.Chain, now)
+}
+
+// checkDateName is the check comparing the Date field with the signing time.
+const checkDateName = "date-matches-signing-time"
+
+// checkDate compares the message's Date field with the signer's signingTime
+// (issue #15 item 9): a message replayed or re-dated after it was signed
+// shows the reader a date the signer did not sign. A difference over
+// MaxClockSkew is a warning, or with StrictDate a *DateError. A message
+// without a Date field, or a signer without a signing time, has nothing to
+// compare and gets no check.
+func (v *verifier) checkDate(s *Signer) error {
+	skew := v.opts.MaxClockSkew
+	switch {
+	case skew < 0:
+		return nil
+	case skew == 0:
+		skew = time.Hour
+	}
+	if s.SigningTime == nil || !v.dateSet {
+		return nil // nothing to compare: no check in the result
+	}
+	var err error
+	if v.dateErr != nil {
+		err = &DateError{SigningTime: *s.SigningTime, Skew: skew, Err: v.dateErr}
+	} else if d := v.date.Sub(*s.SigningTime); d > skew || d < -skew {
+		err = &DateError{Date: v.date, SigningTime: *s.SigningTime, Skew: skew}
+	}
+	if err == nil {
+		s.add(checkDateName, StatusPass, "the Date field is within "+skew.String()+" of the signing time")
+		return nil
+	}
+	if v.opts.StrictDate {
+		return err
+	}
+	s.addWarning(checkDateName, ReasonDateMismatch, checkDetail(err))
+	v.res.warn("signer %d: %s", s.Index+1, checkDetail(err))
+	return nil
 }
 
 // maxFetchedIssuers bounds how many missing issuers one chain may download:
