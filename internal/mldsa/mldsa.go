@@ -73,11 +73,15 @@ func (p Parameters) OID() asn1.ObjectIdentifier {
 	return append(asn1.ObjectIdentifier(nil), paramTable[p].oid...)
 }
 
-// PublicKeySize, ExpandedKeySize and SignatureSize are the encoded sizes
-// of FIPS 204 table 2.
-func (p Parameters) PublicKeySize() int   { return paramTable[p].pub }
+// PublicKeySize is the encoded size of a public key (FIPS 204 table 2).
+func (p Parameters) PublicKeySize() int { return paramTable[p].pub }
+
+// ExpandedKeySize is the encoded size of an expanded private key (FIPS 204
+// table 2).
 func (p Parameters) ExpandedKeySize() int { return paramTable[p].expanded }
-func (p Parameters) SignatureSize() int   { return paramTable[p].sig }
+
+// SignatureSize is the encoded size of a signature (FIPS 204 table 2).
+func (p Parameters) SignatureSize() int { return paramTable[p].sig }
 
 // DigestStrength is the collision strength, in bits, RFC 9882 section 3.2
 // asks of the digest algorithm a SignerInfo uses with this set: 128 for

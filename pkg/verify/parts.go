@@ -176,7 +176,7 @@ func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spoo
 			continue
 		}
 		signed = append(signed, p.Section)
-		if res.Signers == nil || len(res.Signers) == 0 {
+		if len(res.Signers) == 0 {
 			res.Signers = p.Signers
 		}
 		for _, wn := range p.Warnings {
