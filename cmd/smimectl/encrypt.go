@@ -51,7 +51,7 @@ type encryptOptions struct {
 func newEncryptCmd(e *env, runF func(*encryptOptions) error) *cobra.Command {
 	opts := &encryptOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "encrypt {--recipient-cert <file> | --to <address> --certs <path>}... [flags]",
+		Use:   "encrypt {--recipient-cert <file> | --to <address> --certs <path>}... [flags] [<file>]",
 		Short: "Encrypt a message for its recipients (application/pkcs7-mime enveloped-data)",
 		Long: `Encrypt a message as the guide's Figure 1.18 and Chapter 6 "Sending an Encrypted
 E-Mail Message" describe: generate a one-time session key, encrypt the message
@@ -119,9 +119,12 @@ no message, with a warning, and the others are written.
 
   # One message per Bcc recipient.
   smimectl encrypt --certs certs/ --bcc separate --out-dir outbox < msg.eml`,
-		Args:              noArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+		Args:              maxArgs(1),
+		ValidArgsFunction: completeMessageFiles,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if err := opts.takeArg(args); err != nil { // issue #16 item 8
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}

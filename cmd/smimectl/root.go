@@ -11,9 +11,9 @@ import (
 const rootIntro = `smimectl signs, encrypts, decrypts and verifies S/MIME mail (RFC 8551) from a
 shell, following the steps of the S/MIME guide with today's algorithms.
 
-Every command reads a message from --in or standard input and writes its result
-to --out or standard output; with --out, the file appears only when the command
-succeeds. Data goes to standard output. Errors, hints and warnings go to standard
+Every command reads a message from a FILE argument, --in or standard input and
+writes its result to --out or standard output; with --out, the file appears only
+when the command succeeds. Data goes to standard output. Errors, hints and warnings go to standard
 error, one per line, starting "smimectl: error:", "smimectl: hint:" or
 "smimectl: warning:". Set SMIMECTL_DEBUG=1 to see the whole chain of an error.`
 
