@@ -41,7 +41,7 @@ var configurable = map[string]bool{
 	"revocation": true, "revocation-max-age": true, "crl-cache": true,
 	"crl-timeout": true, "crl-total-timeout": true, "ocsp": true, "offline": true,
 	"fetch-intermediates": true, "no-proxies": true,
-	"authserv-id": true, "sender-check": true, "require": true,
+	"authserv-id": true, "tempfail-exit": true, "sender-check": true, "require": true,
 	"cipher": true, "oaep": true, "digest": true, "include": true, "protect-headers": true,
 	"certs": true, "lookup-timeout": true, "capabilities-db": true,
 	"ldap-bind-dn": true, "ldap-ca": true, "ldap-pass-file": true, "ldap-pass-env": true, "ldap-starttls": true,

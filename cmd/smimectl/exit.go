@@ -132,6 +132,8 @@ var classify = []func(error) (int, bool){
 	asCode(func(e *silentError) int { return e.code }),
 	asCode(func(*usageError) int { return exitUsage }),
 	asCode(func(*setupError) int { return exitUsage }),
+	// A temperror verdict in filter mode with --tempfail-exit: retry later.
+	asCode(func(*tempfailError) int { return exitTempFail }),
 	// No revocation answer where one was required (--revocation hard): retry later.
 	asCode(func(*revocation.UnavailableError) int { return exitTempFail }),
 	// A fault of this machine — a missing, read-only or full TMPDIR or --out

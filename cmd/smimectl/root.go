@@ -229,7 +229,9 @@ signal's number: 130 (SIGINT), 143 (SIGTERM, as timeout sends), 129 (SIGHUP),
 
 With --annotate (verify and decrypt in filter mode) the message is always written,
 with the verdict in an Authentication-Results header field, and the status is 0
-whenever it was; a non-zero status (2, 3, 75) means nothing was written.`,
+whenever it was; a non-zero status (2, 3, 75) means nothing was written. With
+--tempfail-exit, a temporary failure (smime=temperror) writes nothing and exits
+75, for a mail system that retries the message later.`,
 		Example: `  smimectl version >/dev/null; echo $?`,
 	}
 }
