@@ -152,9 +152,15 @@ var classify = []func(error) (int, bool){
 	// answer stood in the way (75); a directory that is down or slow is 75 too.
 	asCode(func(e *certsel.NoMatchError) int { return tempOr(e.Temporary(), exitNoCert) }),
 	asCode(func(*certsel.MissingError) int { return exitNoCert }),
+	// A source that failed otherwise (a refused bind, a directory TLS
+	// certificate that --ldap-ca does not verify, an unreadable file) is
+	// setup: never a verdict (issue #16 item 13).
 	func(err error) (int, bool) {
 		var se *certsel.SourceError
-		return exitTempFail, errors.As(err, &se) && se.Temporary()
+		if !errors.As(err, &se) {
+			return 0, false
+		}
+		return tempOr(se.Temporary(), exitUsage), true
 	},
 	// Directory maintenance (issue #14 item 5): a directory that does not
 	// answer is worth retrying; a refused bind or operation, a server
