@@ -28,6 +28,7 @@ type encryptOptions struct {
 	keyFlags                 // the sender's certificate, for encrypt-to-self
 	certSourceFlags          // --certs and the directory flags: where recipients' certificates are looked up
 	trustFlags               // --trust, --crl, --revocation, --at: how recipients' certificates are checked
+	revocationFlags          // --crl-cache, --crl-timeout, --offline, ...: where revocation answers come from (issue #16 item 13)
 	RecipientCerts  []string // --recipient-cert: recipient certificate files
 	To              []string // --to: recipient addresses, looked up in --certs
 	From            string   // --from: the sender's address, for encrypt-to-self
@@ -140,7 +141,8 @@ no message, with a warning, and the others are written.
 	fs.StringVar(&opts.OutDir, "out-dir", "", "write the messages of --bcc separate into `directory`")
 	opts.keyFlags.addFlags(fs)
 	opts.trustFlags.addFlags(fs)
-	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate each recipient gets, and where it came from, on standard error")
+	opts.revocationFlags.addCheckFlags(fs)
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate each recipient gets, and where it came from, and each network request, on standard error")
 	fs.BoolVar(&opts.JSON, "json", false, "print the cipher and every recipient's certificate as one JSON object on standard output (needs --out or --out-dir)")
 	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
 	return cmd
@@ -262,7 +264,8 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 	if sources, err = preload(sources); err != nil {
 		return nil, err
 	}
-	sel, err := opts.trustFlags.selectOptions(e, sources, opts.NoProxies)
+	opts.revocationFlags.verbose = opts.Verbose
+	sel, err := opts.trustFlags.selectOptions(e, sources, opts.NoProxies, &opts.revocationFlags)
 	if err != nil {
 		return nil, err
 	}
