@@ -15,7 +15,6 @@ func TestEveryCommandTakesVerbose(t *testing.T) {
 	withoutVerbose := []string{
 		"smimectl config show",
 		"smimectl directory publish",
-		"smimectl lab demo",
 	}
 	root := newRootCmd(&env{})
 	var walk func(c *cobra.Command)
