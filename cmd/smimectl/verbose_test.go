@@ -14,7 +14,6 @@ import (
 func TestEveryCommandTakesVerbose(t *testing.T) {
 	withoutVerbose := []string{
 		"smimectl config show",
-		"smimectl directory publish",
 	}
 	root := newRootCmd(&env{})
 	var walk func(c *cobra.Command)
