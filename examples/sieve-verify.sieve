@@ -41,5 +41,10 @@ if header :regex "Authentication-Results" "^mx\\.example\\.net;[[:space:]]+smime
 	keep;
 }
 
-# Everything else (not signed: smime=none; smimectl could not run: no field)
-# is kept too, as Sieve does with mail no rule took.
+# Everything else (not signed: smime=none; no revocation answer in time:
+# smime=temperror; smimectl could not run: no field) is kept too, as Sieve
+# does with mail no rule took. A Sieve filter can't ask the MTA to retry: a
+# failed filter only leaves the message as it came. So --tempfail-exit
+# (write nothing and exit 75 on temperror) is for procmail (see
+# examples/procmailrc) or an MTA that runs smimectl itself and defers on 75;
+# here temperror mail is delivered with the field saying so.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -28,6 +29,9 @@ import (
 type annotateFlags struct {
 	Annotate   bool   // --annotate: filter mode
 	AuthServID string // --authserv-id: the authserv-id; "" is the host name
+	// --tempfail-exit: a temperror verdict writes nothing and exits 75, so
+	// that the mail system retries the message (issue #16 item 14)
+	TempfailExit bool
 	// idFlag is --authserv-id, to tell the command line from a config
 	// setting (which is used only with --annotate).
 	idFlag *pflag.Flag
@@ -38,6 +42,7 @@ func (f *annotateFlags) addFlags(fs *pflag.FlagSet, what string) {
 		"and exit 0 whenever it was written, whatever the verdict; revocation fetches get --crl-timeout 5s and --crl-total-timeout 10s unless given")
 	fs.StringVar(&f.AuthServID, "authserv-id", "", "with --annotate: the `name` of this host in Authentication-Results (default: the host name)")
 	f.idFlag = fs.Lookup("authserv-id")
+	fs.BoolVar(&f.TempfailExit, "tempfail-exit", false, "with --annotate: on a temporary failure (smime=temperror, such as no revocation answer), write nothing and exit 75 so that the mail system retries the message later")
 }
 
 // annotating reports whether a flag of filter mode was given on the command
@@ -93,6 +98,7 @@ type annotateJob struct {
 	io         ioFlags
 	opts       verify.Options
 	authservID string
+	tempfail   bool // --tempfail-exit
 	// release: write the opened content (decrypt) instead of the message as
 	// received (verify) when every layer opened and passed.
 	release bool
@@ -139,6 +145,13 @@ func runAnnotate(j annotateJob) error {
 	if _, err := io.Copy(orig, in); err != nil {
 		return fmt.Errorf("reading the message: %w", err)
 	}
+	field := verify.AuthenticationResults(j.authservID, res, verr)
+	if j.tempfail && verr != nil && strings.Contains(field, "smime="+verify.AuthTempError) {
+		// --tempfail-exit: nothing written, exit 75; the MTA keeps the
+		// message and tries again later (issue #16 item 14).
+		j.report(res, verr)
+		return &tempfailError{err: verr}
+	}
 	j.report(res, verr)
 	body := orig
 	if j.release && verr == nil {
@@ -149,18 +162,27 @@ func runAnnotate(j annotateJob) error {
 		return err
 	}
 	out, commit, abort := openOutputMode(j.e, j.io.Out, j.perm)
-	if _, err := mime.PrependField(out, verify.AuthenticationResults(j.authservID, res, verr), j.authservID, r); err != nil {
+	if _, err := mime.PrependField(out, field, j.authservID, r); err != nil {
 		abort()
 		return err
 	}
 	if err := commit(); err != nil {
 		return err
 	}
-	if verr != nil {
+	// An unsigned message (smime=none) is no error in a filter: the logs of
+	// procmail and syslog show only what needs attention (issue #16 item 14).
+	if verr != nil && !(res == nil && errors.Is(verr, verify.ErrNotSigned)) {
 		reportError(j.e.Stderr, verr, j.e.Getenv("SMIMECTL_DEBUG") == "1")
 	}
 	return nil
 }
+
+// tempfailError is a temperror verdict under --tempfail-exit: exit 75,
+// nothing written.
+type tempfailError struct{ err error }
+
+func (e *tempfailError) Error() string { return e.err.Error() }
+func (e *tempfailError) Unwrap() error { return e.err }
 
 // runVerifyAnnotate is verify --annotate: the message as received, with the field.
 func runVerifyAnnotate(opts *verifyOptions) error {
@@ -174,7 +196,7 @@ func runVerifyAnnotate(opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	return runAnnotate(annotateJob{e: e, io: opts.ioFlags, opts: vopts, authservID: id, perm: modePublic,
+	return runAnnotate(annotateJob{e: e, io: opts.ioFlags, opts: vopts, authservID: id, tempfail: opts.TempfailExit, perm: modePublic,
 		report: func(res *verify.Result, verr error) {
 			if res == nil {
 				return
@@ -222,7 +244,7 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 	vopts.Decrypt = &verify.Identity{Certificate: key.Certificate, Key: key.Signer, TryAll: opts.TryAll}
 	// Encrypted-only mail is decrypted and marked smime=none (--require signed refuses it).
 	vopts.AllowUnsigned = true
-	return runAnnotate(annotateJob{e: e, io: opts.ioFlags, opts: vopts, authservID: id, release: true, perm: modePrivate,
+	return runAnnotate(annotateJob{e: e, io: opts.ioFlags, opts: vopts, authservID: id, tempfail: opts.TempfailExit, release: true, perm: modePrivate,
 		report: func(res *verify.Result, verr error) {
 			if res == nil {
 				return

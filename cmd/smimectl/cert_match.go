@@ -22,13 +22,15 @@ import (
 type certMatchOptions struct {
 	certSourceFlags
 	trustFlags
-	Address  string
-	Purpose  string // --purpose: sign or encrypt
-	PassFile string // --pass-file: password of .p12 sources and encrypted keys
-	PassEnv  string // --pass-env
-	Explain  bool   // --explain: a table of every candidate
-	JSON     bool   // --json
-	PEM      bool   // --pem: print the chosen certificate
+	revocationFlags      // --crl-cache, --crl-timeout, --offline, ... (issue #16 item 13)
+	Verbose         bool // -v, --verbose: a line per network request
+	Address         string
+	Purpose         string // --purpose: sign or encrypt
+	PassFile        string // --pass-file: password of .p12 sources and encrypted keys
+	PassEnv         string // --pass-env
+	Explain         bool   // --explain: a table of every candidate
+	JSON            bool   // --json
+	PEM             bool   // --pem: print the chosen certificate
 	// SmartCardOnly (--smartcard-only): for sign, only certificates whose
 	// private key is on a smart card (the guide's SmartCardOnly).
 	SmartCardOnly bool
@@ -89,10 +91,12 @@ would need.
 	fs.StringVar(&opts.PassEnv, "pass-env", "", "read the password of .p12 sources and encrypted keys from environment variable `name`")
 	opts.tokenFlags.addPINFlags(fs)
 	opts.trustFlags.addFlags(fs)
+	opts.revocationFlags.addCheckFlags(fs)
 	fs.BoolVar(&opts.SmartCardOnly, "smartcard-only", false, "with --purpose sign, accept only certificates whose private key is on a smart card (PKCS#11)")
 	fs.BoolVar(&opts.Explain, "explain", false, "print every candidate with its verdict and the rule that decided it")
 	fs.BoolVar(&opts.JSON, "json", false, "print the result and every candidate as JSON")
 	fs.BoolVar(&opts.PEM, "pem", false, "print the chosen certificate as PEM")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print one line per network request (CRL, OCSP) on standard error")
 	return cmd
 }
 
@@ -155,7 +159,8 @@ func (opts *certMatchOptions) selectOptions() (certsel.Options, error) {
 	if err != nil {
 		return certsel.Options{}, err
 	}
-	sopts, err := opts.trustFlags.selectOptions(opts.env, sources, opts.NoProxies)
+	opts.revocationFlags.verbose = opts.Verbose
+	sopts, err := opts.trustFlags.selectOptions(opts.env, sources, opts.NoProxies, &opts.revocationFlags)
 	// --smartcard-only is about private keys: with it, a signing certificate
 	// qualifies only with its key on a smart card, as sign would need.
 	sopts.SmartCardOnly = opts.SmartCardOnly
@@ -164,7 +169,9 @@ func (opts *certMatchOptions) selectOptions() (certsel.Options, error) {
 }
 
 // selectOptions turns the trust flags into certsel.Options over sources.
-func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies bool) (certsel.Options, error) {
+// rf, when its flags were defined (cert-match and encrypt, not triple-wrap),
+// says where revocation answers come from and how long fetching may take.
+func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies bool, rf *revocationFlags) (certsel.Options, error) {
 	at, err := f.evalTime(e)
 	if err != nil {
 		return certsel.Options{}, err
@@ -189,12 +196,18 @@ func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies b
 	if err != nil {
 		return certsel.Options{}, err
 	}
+	ropts := revocation.Options{Mode: mode, CRLs: crls, MaxAge: f.MaxAge}
+	if rf != nil && rf.fs != nil {
+		if ropts, err = rf.options(e, mode, crls, f.MaxAge); err != nil {
+			return certsel.Options{}, err
+		}
+	}
 	return certsel.Options{
 		Sources:       sources,
 		Now:           func() time.Time { return at },
 		Roots:         roots,
 		Intermediates: inter,
-		Revocation:    revocation.New(revocation.Options{Mode: mode, CRLs: crls, MaxAge: f.MaxAge}),
+		Revocation:    revocation.New(ropts),
 		NoProxies:     noProxies,
 	}, nil
 }

@@ -16,7 +16,9 @@ type certsOnlyOptions struct {
 	Certs []string // --cert
 	Out   string   // --out
 	DER   bool     // --der: the bare .p7c, no MIME header
-	env   *env
+	// Verbose (-v): a line per certificate on standard error (issue #16 item 7)
+	Verbose bool
+	env     *env
 }
 
 func newCertsOnlyCmd(e *env, runF func(*certsOnlyOptions) error) *cobra.Command {
@@ -47,6 +49,7 @@ message, or a .p7c file, as a list of certificates.`,
 	fs.StringArrayVar(&opts.Certs, "cert", nil, "put the certificates of `file` in the message (repeatable)")
 	fs.StringVarP(&opts.Out, "out", "o", "", "write to `file` instead of standard output")
 	fs.BoolVar(&opts.DER, "der", false, "write the bare DER PKCS#7 (.p7c) instead of a MIME message")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificates the message holds, and which were left out as copies, on standard error")
 	markFileFlag(fs, "cert", certExts...)
 	return cmd
 }
@@ -67,6 +70,13 @@ func runCertsOnly(opts *certsOnlyOptions) error {
 		}
 		if !dup {
 			uniq = append(uniq, c)
+		}
+		if opts.Verbose {
+			what := "adding"
+			if dup {
+				what = "leaving out a second copy of"
+			}
+			fmt.Fprintf(opts.env.Stderr, "smimectl: %s %s serial %X\n", what, holder(c), c.SerialNumber)
 		}
 	}
 	der, err := cms.CertsOnly(uniq)

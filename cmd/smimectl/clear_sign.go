@@ -4,7 +4,7 @@ import "github.com/spf13/cobra"
 
 func newClearSignCmd(e *env, runF func(*signOptions) error) *cobra.Command {
 	return newSignModeCmd(e, runF, signDoc{
-		use:   "clear-sign {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags]",
+		use:   "clear-sign {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags] [<file>]",
 		short: "Sign a message as multipart/signed, readable without S/MIME",
 		long: `Clear-sign a message: "smimectl sign --mode clear". The result is the guide's
 "clear signed" message (Chapter 1), multipart/signed with the message as its first

@@ -55,7 +55,11 @@ func TestNewSignCmd(t *testing.T) {
 		{"bad mode", newSignCmd, []string{"--mode", "triple"}, exitUsage, signOptions{}},
 		{"bad digest", newSignCmd, []string{"--digest", "sha1"}, exitUsage, signOptions{}},
 		{"bad include", newSignCmd, []string{"--include", "root"}, exitUsage, signOptions{}},
-		{"no arguments", newSignCmd, []string{"msg.eml"}, exitUsage, signOptions{}},
+		// issue #16 item 8: one FILE argument is --in; two, or one with --in, are usage errors.
+		{"file argument", newSignCmd, []string{"msg.eml"}, exitOK, signOptions{Mode: "clear", Include: "chain", OutForm: "der",
+			ioFlags: ioFlags{In: "msg.eml"}}},
+		{"two file arguments", newSignCmd, []string{"a.eml", "b.eml"}, exitUsage, signOptions{}},
+		{"--in and a file argument", newSignCmd, []string{"--in", "a.eml", "b.eml"}, exitUsage, signOptions{}},
 		{"sign from certificate sources", newSignCmd,
 			[]string{"--from", "a@example.com", "--certs", "lab", "--certs", "ldap://h:389/dc=x", "--attr-order", "smime-first",
 				"--lookup-timeout", "5s", "--no-proxies", "-v"},

@@ -42,7 +42,7 @@ var configurable = map[string]bool{
 	"revocation": true, "revocation-max-age": true, "crl-cache": true,
 	"crl-timeout": true, "crl-total-timeout": true, "ocsp": true, "offline": true,
 	"fetch-intermediates": true, "no-proxies": true,
-	"authserv-id": true, "sender-check": true, "require": true,
+	"authserv-id": true, "tempfail-exit": true, "sender-check": true, "require": true,
 	"cipher": true, "oaep": true, "digest": true, "include": true, "protect-headers": true,
 	"certs": true, "lookup-timeout": true, "capabilities-db": true,
 	"ldap-bind-dn": true, "ldap-ca": true, "ldap-pass-file": true, "ldap-pass-env": true, "ldap-starttls": true,
@@ -427,12 +427,14 @@ func newConfigCmd(e *env) *cobra.Command {
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	cmd.AddCommand(&cobra.Command{
+	verbose := false
+	show := &cobra.Command{
 		Use:   "show [<command>]",
 		Short: "Print the effective settings of a command and where each came from",
 		Long: `Print, for every setting a config file or environment variable may give the
 command (verify if none is named), its value and where it came from: an
-SMIMECTL_ variable, a config file (and its table), or the default.`,
+SMIMECTL_ variable, a config file (and its table), or the default. -v says on
+standard error which config files were looked for, and which were read.`,
 		Example:           `  smimectl config show encrypt`,
 		Args:              maxArgs(1),
 		ValidArgsFunction: cobra.NoFileCompletions,
@@ -446,14 +448,37 @@ SMIMECTL_ variable, a config file (and its table), or the default.`,
 				return usagef([]string{"name a command that takes settings, such as verify, encrypt or sign"},
 					"%q takes no settings", name)
 			}
+			if verbose {
+				reportConfigFiles(e, target)
+			}
 			settings, err := resolveConfig(e, target)
 			if err != nil {
 				return err
 			}
 			return printSettings(e, settings)
 		},
-	})
+	}
+	show.Flags().BoolVarP(&verbose, "verbose", "v", false, "say which config files were looked for and read, on standard error")
+	cmd.AddCommand(show)
 	return cmd
+}
+
+// reportConfigFiles says, for config show -v, which config files cmd's
+// settings come from: each path looked for, read or not there.
+func reportConfigFiles(e *env, cmd *cobra.Command) {
+	user, _, system := configPaths(e, cmd)
+	for _, p := range []string{user, system} {
+		if p == "" {
+			continue
+		}
+		state := "read"
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			state = "not there"
+		} else if err != nil {
+			state = "can't be read"
+		}
+		fmt.Fprintf(e.Stderr, "smimectl: config file %s: %s\n", p, state)
+	}
 }
 
 // printSettings writes the table of config show, checking each value with

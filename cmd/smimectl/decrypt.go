@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -200,6 +201,14 @@ func runDecrypt(opts *decryptOptions) error {
 	}
 	if err := checkInArgs("decrypt", opts.In, opts.Paths); err != nil {
 		return err
+	}
+	if len(opts.Trust) == 0 && len(opts.Paths) == 1 && !opts.batchFlags.given {
+		// One message file without --trust is decrypted as --in names it,
+		// the message on standard output (issue #16 item 8); a directory is
+		// a batch, which needs --trust.
+		if fi, err := os.Stat(opts.Paths[0]); err != nil || !fi.IsDir() {
+			opts.In, opts.Paths = opts.Paths[0], nil
+		}
 	}
 	if opts.batchFlags.isBatch(opts.Paths) {
 		if _, err := opts.checkBatch(); err != nil {

@@ -23,6 +23,7 @@ type directoryPublishOptions struct {
 	Apply    bool     // --apply
 	Yes      bool     // --yes
 	Backup   string   // --backup
+	Verbose  bool     // -v: each certificate to publish (issue #16 item 7)
 	env      *env
 }
 
@@ -75,6 +76,7 @@ modify. cert-match and encrypt then find the published certificates with
 	fs.BoolVar(&opts.Force, "force", false, "publish a certificate that does not carry the entry's address or is expired, with a warning")
 	fs.BoolVar(&opts.Apply, "apply", false, "change the directory (without it, nothing changes)")
 	fs.BoolVarP(&opts.Yes, "yes", "y", false, "with --apply, do not ask for confirmation")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificates were read, from --cert and --p12, on standard error")
 	fs.StringVar(&opts.Backup, "backup", "", "write what the change replaces to LDIF `file` (default directory-backup-<time>.ldif)")
 	markFileFlag(fs, "cert", certExts...)
 	markFileFlag(fs, "p12", p12Exts...)
@@ -96,6 +98,11 @@ func runDirectoryPublish(opts *directoryPublishOptions) error {
 	certs, err := opts.loadCerts(e)
 	if err != nil {
 		return err
+	}
+	if opts.Verbose {
+		for _, c := range certs {
+			fmt.Fprintf(e.Stderr, "smimectl: certificate %s serial %X\n", holder(c), c.SerialNumber)
+		}
 	}
 	c, err := opts.dial(e)
 	if err != nil {

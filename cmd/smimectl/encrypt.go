@@ -28,6 +28,7 @@ type encryptOptions struct {
 	keyFlags                 // the sender's certificate, for encrypt-to-self
 	certSourceFlags          // --certs and the directory flags: where recipients' certificates are looked up
 	trustFlags               // --trust, --crl, --revocation, --at: how recipients' certificates are checked
+	revocationFlags          // --crl-cache, --crl-timeout, --offline, ...: where revocation answers come from (issue #16 item 13)
 	RecipientCerts  []string // --recipient-cert: recipient certificate files
 	To              []string // --to: recipient addresses, looked up in --certs
 	From            string   // --from: the sender's address, for encrypt-to-self
@@ -51,7 +52,7 @@ type encryptOptions struct {
 func newEncryptCmd(e *env, runF func(*encryptOptions) error) *cobra.Command {
 	opts := &encryptOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "encrypt {--recipient-cert <file> | --to <address> --certs <path>}... [flags]",
+		Use:   "encrypt {--recipient-cert <file> | --to <address> --certs <path>}... [flags] [<file>]",
 		Short: "Encrypt a message for its recipients (application/pkcs7-mime enveloped-data)",
 		Long: `Encrypt a message as the guide's Figure 1.18 and Chapter 6 "Sending an Encrypted
 E-Mail Message" describe: generate a one-time session key, encrypt the message
@@ -119,9 +120,12 @@ no message, with a warning, and the others are written.
 
   # One message per Bcc recipient.
   smimectl encrypt --certs certs/ --bcc separate --out-dir outbox < msg.eml`,
-		Args:              noArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+		Args:              maxArgs(1),
+		ValidArgsFunction: completeMessageFiles,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if err := opts.takeArg(args); err != nil { // issue #16 item 8
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -137,7 +141,8 @@ no message, with a warning, and the others are written.
 	fs.StringVar(&opts.OutDir, "out-dir", "", "write the messages of --bcc separate into `directory`")
 	opts.keyFlags.addFlags(fs)
 	opts.trustFlags.addFlags(fs)
-	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate each recipient gets, and where it came from, on standard error")
+	opts.revocationFlags.addCheckFlags(fs)
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate each recipient gets, and where it came from, and each network request, on standard error")
 	fs.BoolVar(&opts.JSON, "json", false, "print the cipher and every recipient's certificate as one JSON object on standard output (needs --out or --out-dir)")
 	fs.SetAnnotation("out-dir", cobra.BashCompSubdirsInDir, []string{})
 	return cmd
@@ -259,7 +264,8 @@ func (opts *encryptOptions) plan() (*encryptPlan, error) {
 	if sources, err = preload(sources); err != nil {
 		return nil, err
 	}
-	sel, err := opts.trustFlags.selectOptions(e, sources, opts.NoProxies)
+	opts.revocationFlags.verbose = opts.Verbose
+	sel, err := opts.trustFlags.selectOptions(e, sources, opts.NoProxies, &opts.revocationFlags)
 	if err != nil {
 		return nil, err
 	}

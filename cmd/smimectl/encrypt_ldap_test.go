@@ -173,8 +173,15 @@ userCertificate;binary:: %[3]s
 		t.Fatalf("bind with --ldap-pass-env: exit %d\n%s", code, stderr)
 	}
 	code, _, stderr = cli(map[string]string{"LDAPPW": "wrong-pw"}, append(match, "--ldap-pass-env", "LDAPPW")...)
-	if code == 0 || !strings.Contains(stderr, "Invalid Credentials") || strings.Contains(stderr, "wrong-pw") {
+	// A refused bind is a setup error, exit 2 (issue #16 item 13), and so for
+	// encrypt, whose lookup goes the same way.
+	if code != exitUsage || !strings.Contains(stderr, "Invalid Credentials") || strings.Contains(stderr, "wrong-pw") {
 		t.Fatalf("wrong password: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = cli(map[string]string{"LDAPPW": "wrong-pw"}, append([]string{"encrypt", "--to", "alice@example.com", "--certs", srv.URL,
+		"--ldap-pass-env", "LDAPPW", "--in", "-"}, bind...)...)
+	if code != exitUsage || !strings.Contains(stderr, "Invalid Credentials") {
+		t.Fatalf("encrypt, wrong password: exit %d\n%s", code, stderr)
 	}
 	// encrypt and sign take the same flags.
 	code, _, stderr = cli(nil, append([]string{"encrypt", "-v", "--to", "alice@example.com", "--certs", srv.URL,
@@ -203,7 +210,8 @@ userCertificate;binary:: %[3]s
 	for _, certs := range [][]string{{"--certs", srv.TLSURL}, {"--certs", srv.URL, "--ldap-starttls"}} {
 		args := append([]string{"cert-match", "alice@example.com", "--purpose", "encrypt", "--ldap-ca", filepath.Join(labDir, "bob.crt")}, certs...)
 		code, _, stderr = cli(nil, args...)
-		if code == 0 || code == exitTempFail || !strings.Contains(stderr, "the directory's TLS certificate: x509: certificate signed by unknown authority") {
+		// A --ldap-ca that does not verify the directory: setup, exit 2 (issue #16 item 13).
+		if code != exitUsage || !strings.Contains(stderr, "the directory's TLS certificate: x509: certificate signed by unknown authority") {
 			t.Errorf("%q: exit %d\n%s", args, code, stderr)
 		}
 	}

@@ -132,6 +132,8 @@ var classify = []func(error) (int, bool){
 	asCode(func(e *silentError) int { return e.code }),
 	asCode(func(*usageError) int { return exitUsage }),
 	asCode(func(*setupError) int { return exitUsage }),
+	// A temperror verdict in filter mode with --tempfail-exit: retry later.
+	asCode(func(*tempfailError) int { return exitTempFail }),
 	// No revocation answer where one was required (--revocation hard): retry later.
 	asCode(func(*revocation.UnavailableError) int { return exitTempFail }),
 	// A fault of this machine — a missing, read-only or full TMPDIR or --out
@@ -150,9 +152,15 @@ var classify = []func(error) (int, bool){
 	// answer stood in the way (75); a directory that is down or slow is 75 too.
 	asCode(func(e *certsel.NoMatchError) int { return tempOr(e.Temporary(), exitNoCert) }),
 	asCode(func(*certsel.MissingError) int { return exitNoCert }),
+	// A source that failed otherwise (a refused bind, a directory TLS
+	// certificate that --ldap-ca does not verify, an unreadable file) is
+	// setup: never a verdict (issue #16 item 13).
 	func(err error) (int, bool) {
 		var se *certsel.SourceError
-		return exitTempFail, errors.As(err, &se) && se.Temporary()
+		if !errors.As(err, &se) {
+			return 0, false
+		}
+		return tempOr(se.Temporary(), exitUsage), true
 	},
 	// Directory maintenance (issue #14 item 5): a directory that does not
 	// answer is worth retrying; a refused bind or operation, a server

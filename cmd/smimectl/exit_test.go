@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -61,6 +62,9 @@ func TestExitCode(t *testing.T) {
 		{"wrong passphrase", fmt.Errorf("reading key: %w", keys.ErrIncorrectPassphrase), exitUsage},
 		{"passphrase required", keys.ErrPassphraseRequired, exitUsage},
 		{"recipient without certificate", &certsel.MissingError{Missing: []*certsel.NoMatchError{{Address: "bob@example.com"}}}, exitNoCert},
+		// issue #16 item 13: a source that fails for good is setup.
+		{"source refused", &certsel.SourceError{Source: "ldap://h/dc=x", Err: errors.New("binding: Invalid Credentials")}, exitUsage},
+		{"source timed out", &certsel.SourceError{Source: "ldap://h/dc=x", Err: context.DeadlineExceeded}, exitTempFail},
 		{"recipient certificate refused", &encrypt.RecipientError{Err: errors.New("expired")}, exitNoCert},
 		{"not for us", &encrypt.NotForUsError{}, exitFailed},
 		{"does not decrypt", &encrypt.DecryptError{Err: cms.ErrDecrypt}, exitFailed},

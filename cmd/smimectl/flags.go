@@ -33,6 +33,28 @@ func (f *ioFlags) addFlags(fs *pflag.FlagSet) {
 	markFileFlag(fs, "out", messageExts...)
 }
 
+// takeArg makes a command's one FILE argument its --in (issue #16 item 8):
+// "smimectl sign --p12 a.p12 msg.eml" as "--in msg.eml". Giving both is a
+// usage error, as two --in are.
+func (f *ioFlags) takeArg(args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if f.In != "" {
+		return usagef([]string{"name the message once: as the FILE argument or with --in"}, "--in can't be used with a FILE argument")
+	}
+	f.In = args[0]
+	return nil
+}
+
+// completeMessageFiles completes a command's FILE argument with message files.
+func completeMessageFiles(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return messageExts, cobra.ShellCompDirectiveFilterFileExt
+}
+
 // onceString is a string flag that may be given once: pflag's own lets the
 // last of several win, which for --in would check one message and say
 // nothing of the others (issue #13 item 1).

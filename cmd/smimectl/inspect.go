@@ -15,9 +15,11 @@ import (
 
 // inspectOptions are the options of inspect.
 type inspectOptions struct {
-	In    string   // --in: the message; "" or "-" is standard input
-	JSON  bool     // --json: one JSON object instead of text
-	Paths []string // the arguments: messages, directories, Maildirs, mbox files
+	In   string // --in: the message; "" or "-" is standard input
+	JSON bool   // --json: one JSON object instead of text
+	// Verbose (-v): each certificate's addresses and fingerprint too (issue #16 item 7)
+	Verbose bool
+	Paths   []string // the arguments: messages, directories, Maildirs, mbox files
 	batchFlags
 	informFlags
 
@@ -98,6 +100,7 @@ bar is drawn as verify's; --quiet drops it and the summary line.`,
 	fs.Var(&onceString{p: &opts.In}, "in", "read the message from `file` instead of standard input")
 	markFileFlag(fs, "in", messageExts...)
 	fs.BoolVar(&opts.JSON, "json", false, "print the layers as one JSON object")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "also print each certificate's mail addresses and SHA-256 fingerprint (--json has them always)")
 	opts.batchFlags.addFlags(fs, false)
 	opts.informFlags.addFlags(fs, false)
 	return cmd
@@ -132,7 +135,7 @@ func runInspect(opts *inspectOptions) error {
 	if opts.JSON {
 		encodeJSON(out, newInspectJSON(opts.In, ins, err))
 	} else {
-		printLayers(out, ins)
+		printLayers(out, ins, opts.Verbose)
 	}
 	if out.err != nil {
 		return fmt.Errorf("writing the result: %w", out.err)
@@ -173,7 +176,7 @@ func runInspectBatch(opts *inspectOptions) error {
 			ins, err := verify.Inspect(r, verify.InspectOptions{})
 			return batchOutcome{ins: ins, err: err}
 		},
-		text: writeInspectText,
+		text: func(w io.Writer, rec *batchRecord) error { return writeInspectText(w, rec, opts.Verbose) },
 		json: func(w io.Writer, rec *batchRecord) error {
 			obj := newInspectJSON(rec.in.Path, rec.out.ins, rec.out.err)
 			obj.batchJSON = newBatchJSON(rec, false)
@@ -186,10 +189,10 @@ func runInspectBatch(opts *inspectOptions) error {
 // writeInspectText writes one message of inspect PATH...: its name, then
 // its layer tree (as inspect prints it for one message) and any error,
 // indented by two spaces.
-func writeInspectText(w io.Writer, rec *batchRecord) error {
+func writeInspectText(w io.Writer, rec *batchRecord, verbose bool) error {
 	var b strings.Builder
 	if ins := rec.out.ins; ins != nil {
-		printLayers(&b, ins)
+		printLayers(&b, ins, verbose)
 	}
 	if rec.out.err != nil {
 		fmt.Fprintf(&b, "error: %s\n", oneLine(rec.text))
@@ -222,7 +225,9 @@ func (ew *errWriter) Write(p []byte) (int, error) {
 // from the message (names in its unauthenticated certificate set, header
 // fields): each line goes through oneLine, so that no value adds a line or
 // drives the terminal.
-func printLayers(w io.Writer, ins *verify.Inspection) {
+//
+// verbose adds each certificate's addresses and SHA-256 fingerprint.
+func printLayers(w io.Writer, ins *verify.Inspection, verbose bool) {
 	line := func(format string, args ...any) { fmt.Fprintf(w, "%s\n", oneLine(fmt.Sprintf(format, args...))) }
 	for _, l := range ins.Layers {
 		ind := strings.Repeat("  ", l.Depth-1)
@@ -245,6 +250,12 @@ func printLayers(w io.Writer, ins *verify.Inspection) {
 			p("  valid %s to %s", c.NotBefore.Format(time.RFC3339), c.NotAfter.Format(time.RFC3339))
 			if c.KeyUsage != "" {
 				p("  key usage: %s", c.KeyUsage)
+			}
+			if verbose {
+				if len(c.Emails) > 0 {
+					p("  addresses: %s", strings.Join(c.Emails, ", "))
+				}
+				p("  SHA-256 fingerprint: %s", c.FingerprintSHA256)
 			}
 		}
 		if l.ContentCipher != "" {

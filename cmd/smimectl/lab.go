@@ -53,6 +53,7 @@ type labInitOptions struct {
 	P12PasswordFile string // --p12-password-file
 	PQ              bool   // --pq
 	P12Legacy       bool   // --p12-legacy: 3DES/RC2-40 and SHA-1 MAC, for gpgsm 2.2 and older Windows
+	Verbose         bool   // -v: list every file written (issue #16 item 7)
 	Stderr          io.Writer
 }
 
@@ -117,6 +118,7 @@ openssl pkcs12 -export -legacy does) that gpgsm 2.2 and older Windows import.`,
 	fs.StringVar(&opts.CAIssuersURL, "ca-issuers-url", "", "base `URL` of the issuers' certificates named in each certificate (caIssuers)")
 	fs.BoolVar(&opts.PQ, "pq", false, "add an ML-DSA CA chain and signer, and an Ed25519 signer")
 	fs.StringVar(&opts.P12PasswordFile, "p12-password-file", "", "protect the .p12 files with the first line of `file` (default \""+defaultP12Password+"\")")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "list every file written on standard error")
 	fs.BoolVar(&opts.P12Legacy, "p12-legacy", false, "write the .p12 files with the legacy encryption gpgsm 2.2 and older Windows import (3DES keys, RC2-40 certificates, SHA-1 MAC) instead of AES")
 	return cmd
 }
@@ -146,6 +148,15 @@ func runLabInit(opts *labInitOptions) error {
 			return err
 		}
 		return setupErrorf("%w", err)
+	}
+	if opts.Verbose {
+		entries, err := os.ReadDir(opts.Dir)
+		if err != nil {
+			return err
+		}
+		for _, ent := range entries {
+			fmt.Fprintf(opts.Stderr, "smimectl: wrote %s\n", filepath.Join(opts.Dir, ent.Name()))
+		}
 	}
 	// One line of what was done (issue #16 item 15), on standard error: no data.
 	fmt.Fprintf(opts.Stderr, "smimectl: wrote a test lab to %q, described in %s; the .p12 password is in %s\n",

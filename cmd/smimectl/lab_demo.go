@@ -22,7 +22,8 @@ import (
 
 // labDemoOptions are the options of lab demo.
 type labDemoOptions struct {
-	Keep string // --keep: leave the lab and messages in this directory
+	Keep    string // --keep: leave the lab and messages in this directory
+	Verbose bool   // -v: each signed message whole (issue #16 item 7)
 
 	env *env
 }
@@ -50,6 +51,7 @@ next to lab/, so the commands shown can be run there.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Keep, "keep", "", "leave the lab and the messages in `dir` instead of removing them")
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "show each signed message whole, not its first 12 lines")
 	return cmd
 }
 
@@ -83,7 +85,7 @@ func runLabDemo(opts *labDemoOptions) (err error) {
 	if err := l.WriteDir(filepath.Join(dir, "lab"), defaultP12Password); err != nil {
 		return setupErrorf("%w", err)
 	}
-	d := &demo{w: e.Stdout, dir: dir, lab: l, now: now}
+	d := &demo{w: e.Stdout, dir: dir, lab: l, now: now, whole: opts.Verbose}
 	msg := fmt.Sprintf(demoMessage, l.Options.Domain, now.UTC().Format(time.RFC1123Z))
 	d.step("smimectl lab init lab", "")
 	if err := d.write("msg.eml", []byte(msg)); err != nil {
@@ -113,6 +115,8 @@ type demo struct {
 	dir string
 	lab *lab.Lab
 	now time.Time
+	// whole (-v) shows each signed message whole, not its first lines
+	whole bool
 }
 
 // step prints a command as a user would type it, then its output.
@@ -140,7 +144,11 @@ func (d *demo) signAndVerify(msg, file, cmd string, mode sign.Mode) error {
 		return err
 	}
 	d.step(cmd, "")
-	d.step("head -n 12 "+file, headLines(signed.Bytes(), 12, 72))
+	if d.whole {
+		d.step("cat "+file, signed.String())
+	} else {
+		d.step("head -n 12 "+file, headLines(signed.Bytes(), 12, 72))
+	}
 	var crls []*x509.RevocationList
 	for _, der := range [][]byte{d.lab.Root.CRL, d.lab.Intermediate.CRL} {
 		c, err := revocation.ParseCRLs(der)

@@ -4,7 +4,7 @@ import "github.com/spf13/cobra"
 
 func newOpaqueSignCmd(e *env, runF func(*signOptions) error) *cobra.Command {
 	return newSignModeCmd(e, runF, signDoc{
-		use:   "opaque-sign {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags]",
+		use:   "opaque-sign {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags] [<file>]",
 		short: "Sign a message as application/pkcs7-mime signed-data",
 		long: `Opaque-sign a message: "smimectl sign --mode opaque". The result is the guide's
 "opaque signed" message (Chapter 1), application/pkcs7-mime with

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"syscall"
 )
 
 // Output file modes: messages are world-readable like any file the user writes;
@@ -27,7 +28,17 @@ func openInput(e *env, path string) (io.ReadCloser, error) {
 	if isStdio(path) {
 		return io.NopCloser(e.Stdin), nil
 	}
-	return os.Open(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	// A directory opens but can't be read: say so now, before anything is
+	// loaded or written, as the setup error it is (issue #16 item 8).
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	}
+	return f, nil
 }
 
 // openOutput opens --out with mode 0644; see openOutputMode.

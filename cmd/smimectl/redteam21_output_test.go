@@ -116,7 +116,7 @@ func inspectText(t *testing.T, hostile string) string {
 	}
 	rec := &batchRecord{in: batch.Input{Path: "m.eml", MboxIndex: -1}, out: batchOutcome{ins: ins}}
 	var buf bytes.Buffer
-	if err := writeInspectText(&buf, rec); err != nil {
+	if err := writeInspectText(&buf, rec, false); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()

@@ -11,9 +11,9 @@ import (
 const rootIntro = `smimectl signs, encrypts, decrypts and verifies S/MIME mail (RFC 8551) from a
 shell, following the steps of the S/MIME guide with today's algorithms.
 
-Every command reads a message from --in or standard input and writes its result
-to --out or standard output; with --out, the file appears only when the command
-succeeds. Data goes to standard output. Errors, hints and warnings go to standard
+Every command reads a message from a FILE argument, --in or standard input and
+writes its result to --out or standard output; with --out, the file appears only
+when the command succeeds. Data goes to standard output. Errors, hints and warnings go to standard
 error, one per line, starting "smimectl: error:", "smimectl: hint:" or
 "smimectl: warning:". Set SMIMECTL_DEBUG=1 to see the whole chain of an error.`
 
@@ -229,7 +229,9 @@ signal's number: 130 (SIGINT), 143 (SIGTERM, as timeout sends), 129 (SIGHUP),
 
 With --annotate (verify and decrypt in filter mode) the message is always written,
 with the verdict in an Authentication-Results header field, and the status is 0
-whenever it was; a non-zero status (2, 3, 75) means nothing was written.`,
+whenever it was; a non-zero status (2, 3, 75) means nothing was written. With
+--tempfail-exit, a temporary failure (smime=temperror) writes nothing and exits
+75, for a mail system that retries the message later.`,
 		Example: `  smimectl version >/dev/null; echo $?`,
 	}
 }

@@ -122,7 +122,7 @@ const signExample = `  # Sign with a PEM key and certificate and hand the result
 
 func newSignCmd(e *env, runF func(*signOptions) error) *cobra.Command {
 	return newSignModeCmd(e, runF, signDoc{
-		use:   "sign [--mode {clear | opaque}] {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags]",
+		use:   "sign [--mode {clear | opaque}] {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} [flags] [<file>]",
 		short: "Sign a message, clear (multipart/signed) or opaque",
 		long: `Sign a message as the guide's Figure 1.16 and Chapter 6 "Sending a Digitally
 Signed E-Mail Message" describe: check the sender's own certificate, digest the
@@ -153,9 +153,12 @@ func newSignModeCmd(e *env, runF func(*signOptions) error, doc signDoc) *cobra.C
 		Short:             doc.short,
 		Long:              doc.long,
 		Example:           doc.example,
-		Args:              noArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+		Args:              maxArgs(1),
+		ValidArgsFunction: completeMessageFiles,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if err := opts.takeArg(args); err != nil { // issue #16 item 8
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -25,7 +25,7 @@ func newTripleWrapCmd(e *env, runF func(*tripleWrapOptions) error) *cobra.Comman
 	opts.encryptOptions.env = e
 	opts.sign.env = e
 	cmd := &cobra.Command{
-		Use:   "triple-wrap {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} {--recipient-cert <file> | --to <address> --certs <path>}... [flags]",
+		Use:   "triple-wrap {--key <file> --cert <file> | --p12 <file> | --pkcs11 <uri>} {--recipient-cert <file> | --to <address> --certs <path>}... [flags] [<file>]",
 		Short: "Sign, encrypt and sign again (RFC 2634 triple wrap)",
 		Long: `Sign and encrypt a message as the guide's Chapter 6 "Sending a Digitally Signed
 and Encrypted E-Mail Message" and Appendix B TripleWrap describe (RFC 2634
@@ -35,8 +35,10 @@ recipients, and sign the encrypted entity again with an opaque signature (the
 outer signature). The outer header fields (From, To, Subject, ...) stay readable
 outside all three layers; Bcc is removed.
 
-The signer comes from --key with --cert, or --p12, and is checked as sign checks
-it (exit status 3 if it can't sign for the sender). The outer signature carries
+The signer comes from --key with --cert, --p12 or --pkcs11, or, as sign picks
+it, from --from with --certs (the valid signing certificate for the address with
+a private key beside it; -v says which), and is checked as sign checks it (exit
+status 3 if it can't sign for the sender). The outer signature carries
 the same signer unless --outer-key with --outer-cert, or --outer-p12, name
 another, such as a mail list agent's (RFC 2634 lets it sign the outside; a reader
 whose From is not in that certificate then needs --sender-check warn).
@@ -59,9 +61,12 @@ three succeeded. decrypt --trust opens it again in one call.`,
 
   # Opaque inside, AES-GCM, recipients from the message looked up in a directory.
   smimectl triple-wrap --key alice.key --cert alice.crt --inner opaque --cipher aes-256-gcm --certs certs/ --in msg.eml --out sealed.eml`,
-		Args:              noArgs,
-		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+		Args:              maxArgs(1),
+		ValidArgsFunction: completeMessageFiles,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if err := opts.takeArg(args); err != nil { // issue #16 item 8
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -88,6 +93,7 @@ three succeeded. decrypt --trust opens it again in one call.`,
 	fs.StringVar(&opts.Outer.Cert, "outer-cert", "", "certificate `file` for --outer-key, with any intermediates")
 	fs.StringVar(&opts.Outer.URI, "outer-pkcs11", "", "sign the outside with the key on a smart card named by the pkcs11: `URI` instead (its PIN from --pin-file or --pin-env)")
 	fs.StringVar(&opts.Outer.P12, "outer-p12", "", "sign the outside with the PKCS#12 `file` instead (its password from --pass-file or --pass-env)")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "say which certificate signs, which each recipient gets, and where they came from, on standard error")
 	markFileFlag(fs, "intermediates", certExts...)
 	markFileFlag(fs, "outer-key", keyExts...)
 	markFileFlag(fs, "outer-cert", certExts...)
@@ -99,6 +105,11 @@ three succeeded. decrypt --trust opens it again in one call.`,
 // message through the inner signature, the encryption and the outer signature.
 func runTripleWrap(opts *tripleWrapOptions) error {
 	e := opts.env
+	in, err := openInput(e, opts.In) // an unreadable input is said first
+	if err != nil {
+		return err
+	}
+	defer in.Close()
 	inner, outer, err := opts.signatures()
 	if err != nil {
 		return err
@@ -107,11 +118,6 @@ func runTripleWrap(opts *tripleWrapOptions) error {
 	if err != nil {
 		return err
 	}
-	in, err := openInput(e, opts.In)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
 	w, commit, abort := openOutput(e, opts.Out)
 	if _, err := w.Write(nil); err != nil {
 		return err
@@ -134,8 +140,12 @@ func (opts *tripleWrapOptions) signatures() (inner, outer sign.Options, err erro
 	if err != nil {
 		return inner, outer, err
 	}
-	opts.sign.From = opts.From
-	id, err := opts.keyFlags.loadIdentity(e, opts.From)
+	// The signer as sign finds it: --key/--cert, --p12 or --pkcs11, or else
+	// chosen among --certs for --from (issue #16 item 7); -v says which.
+	s := &opts.sign
+	s.From, s.Verbose = opts.From, opts.Verbose
+	s.keyFlags, s.certSourceFlags = opts.keyFlags, opts.certSourceFlags
+	id, err := s.signer(at)
 	if err != nil {
 		return inner, outer, err
 	}

@@ -29,7 +29,10 @@ func TestNewTripleWrapCmd(t *testing.T) {
 		{"bad inner", []string{"--inner", "sideways"}, exitUsage, nil},
 		{"bad digest", []string{"--digest", "md5"}, exitUsage, nil},
 		{"no bcc", []string{"--bcc", "separate"}, exitUsage, nil},
-		{"no arguments", []string{"msg.eml"}, exitUsage, nil},
+		// issue #16 item 8: one FILE argument is --in; two are a usage error.
+		{"file argument", []string{"msg.eml"}, exitOK, func(o *tripleWrapOptions) bool { return o.In == "msg.eml" }},
+		{"two file arguments", []string{"a.eml", "b.eml"}, exitUsage, nil},
+		{"verbose", []string{"-v"}, exitOK, func(o *tripleWrapOptions) bool { return o.Verbose }}, // item 7
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

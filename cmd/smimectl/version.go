@@ -15,19 +15,21 @@ import (
 var version string
 
 type versionOptions struct {
-	Out io.Writer
+	Out     io.Writer
+	Verbose bool // -v: the modules it was built with too (issue #16 item 7)
 }
 
 func newVersionCmd(e *env, runF func(*versionOptions) error) *cobra.Command {
 	opts := &versionOptions{Out: e.Stdout}
-	return &cobra.Command{
-		Use:   "version",
+	cmd := &cobra.Command{
+		Use:   "version [-v]",
 		Short: "Print the version of smimectl",
 		Long: `Print the version of smimectl, the same as "smimectl --version": the release it
 was built from (or "(devel)"), then, when the binary records them, the version
 control revision it was built from (", modified" if the checkout had changes)
-and that revision's time, and last the Go version it was built with. Quote all
-of it in a bug report.`,
+and that revision's time, and last the Go version it was built with. -v adds
+the module of every library it was built with and its version. Quote all of it
+in a bug report.`,
 		Example:           `  smimectl version`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
@@ -38,11 +40,33 @@ of it in a bug report.`,
 			return runVersion(opts)
 		},
 	}
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list the modules smimectl was built with, and their versions")
+	return cmd
 }
 
 func runVersion(opts *versionOptions) error {
-	_, err := io.WriteString(opts.Out, versionString())
+	s := versionString()
+	if opts.Verbose {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			s += modulesText(bi)
+		}
+	}
+	_, err := io.WriteString(opts.Out, s)
 	return err
+}
+
+// modulesText renders the modules of bi's dependencies, one a line:
+// "module: path version", with "=> path version" for a replaced one.
+func modulesText(bi *debug.BuildInfo) string {
+	var b strings.Builder
+	for _, d := range bi.Deps {
+		fmt.Fprintf(&b, "module: %s %s", d.Path, d.Version)
+		if r := d.Replace; r != nil {
+			fmt.Fprintf(&b, " => %s %s", r.Path, r.Version)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // versionString is what version and --version print, from this binary's build

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+	"golang.org/x/net/idna"
 
 	"github.com/smimectl/smimectl/internal/keys"
 )
@@ -68,10 +69,43 @@ type LDAP struct {
 
 func (l LDAP) String() string { return l.URL }
 
-// Filter returns the search filter for address.
+// Filter returns the search filter for address: its mail, otherMailbox or
+// proxyAddresses is the address, in each of the forms addressForms gives.
 func (l LDAP) Filter(address string) string {
-	a := ldap.EscapeFilter(address)
-	return fmt.Sprintf("(|(mail=%s)(otherMailbox=%s)(proxyAddresses=smtp:%s))", a, a, a)
+	var b strings.Builder
+	b.WriteString("(|")
+	for _, f := range addressForms(address) {
+		a := ldap.EscapeFilter(f)
+		fmt.Fprintf(&b, "(mail=%s)(otherMailbox=%s)(proxyAddresses=smtp:%s)", a, a, a)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// addressForms returns address and, when its domain is internationalised,
+// the address with the domain's other spelling: the A-label form
+// (xn--bcher-kva.example) of a U-label domain (bücher.example) and the
+// reverse. A directory holds whichever its administrator typed (a mail
+// attribute of IA5 syntax only the A-label), and the user may type either
+// (issue #16 item 13); certificates compare them as one (certinfo.SameAddress).
+// A domain that is not a valid IDNA name is searched as given only.
+func addressForms(address string) []string {
+	forms := []string{address}
+	i := strings.LastIndexByte(address, '@')
+	if i < 0 {
+		return forms
+	}
+	local, domain := address[:i], address[i+1:]
+	for _, conv := range []func(string) (string, error){idna.Lookup.ToASCII, idna.Lookup.ToUnicode} {
+		d, err := conv(domain)
+		if err != nil || strings.EqualFold(d, domain) {
+			continue
+		}
+		if f := local + "@" + d; !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	return forms
 }
 
 // temporaryError marks a directory failure worth retrying.

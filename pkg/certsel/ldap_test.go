@@ -231,3 +231,41 @@ func TestLDAPTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestLDAPInternationalDomain: the search tries the A-label and the U-label
+// form of an internationalised domain (issue #16 item 13), so a user who types
+// hans@bücher.example finds the entry the directory holds as
+// hans@xn--bcher-kva.example, and the reverse.
+func TestLDAPInternationalDomain(t *testing.T) {
+	for _, tc := range []struct{ address, want string }{
+		{"hans@bücher.example", `(|(mail=hans@b\c3\bccher.example)(otherMailbox=hans@b\c3\bccher.example)(proxyAddresses=smtp:hans@b\c3\bccher.example)` +
+			`(mail=hans@xn--bcher-kva.example)(otherMailbox=hans@xn--bcher-kva.example)(proxyAddresses=smtp:hans@xn--bcher-kva.example))`},
+		{"hans@xn--bcher-kva.example", `(|(mail=hans@xn--bcher-kva.example)(otherMailbox=hans@xn--bcher-kva.example)(proxyAddresses=smtp:hans@xn--bcher-kva.example)` +
+			`(mail=hans@b\c3\bccher.example)(otherMailbox=hans@b\c3\bccher.example)(proxyAddresses=smtp:hans@b\c3\bccher.example))`},
+		// ASCII and case differences: one form, as before.
+		{"Bob@Example.com", `(|(mail=Bob@Example.com)(otherMailbox=Bob@Example.com)(proxyAddresses=smtp:Bob@Example.com))`},
+		// Not a valid IDNA name: searched as given, escaped.
+		{"x@xn--*.example", `(|(mail=x@xn--\2a.example)(otherMailbox=x@xn--\2a.example)(proxyAddresses=smtp:x@xn--\2a.example))`},
+	} {
+		if got := (LDAP{}).Filter(tc.address); got != tc.want {
+			t.Errorf("Filter(%q)\n got %s\nwant %s", tc.address, got, tc.want)
+		}
+	}
+
+	l := labtest.Default(t)
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	hans, _ := issue(t, certSpec{serial: 500, subject: "hans@xn--bcher-kva.example", usage: x509.KeyUsageKeyAgreement,
+		notBefore: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}, nil, nil)
+	srv := testpeer.StartSLAPD(t, fmt.Sprintf("dn: cn=Hans,%s\nobjectClass: inetOrgPerson\ncn: Hans\nsn: Hans\nmail: hans@xn--bcher-kva.example\nuserCertificate;binary:: %s\n",
+		testpeer.SLAPDSuffix, base64.StdEncoding.EncodeToString(hans.Raw)))
+	dir := LDAP{URL: srv.URL, Timeout: 5 * time.Second}
+	for _, addr := range []string{"hans@bücher.example", "hans@xn--bcher-kva.example", "hans@BÜCHER.example"} {
+		s, err := Select(context.Background(), addr, certinfo.Encryption, Options{
+			Sources: []Source{dir}, Now: func() time.Time { return at },
+			Roots: []*x509.Certificate{l.Root.Cert}, Intermediates: []*x509.Certificate{l.Intermediate.Cert},
+		})
+		if err != nil || !s.Certificate.Equal(hans) {
+			t.Errorf("%s: got %v, %v", addr, s, err)
+		}
+	}
+}
