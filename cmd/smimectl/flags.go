@@ -363,3 +363,25 @@ func (f *informFlags) apply(vopts *verify.Options) error {
 	vopts.Form, vopts.Signer = form, signer
 	return nil
 }
+
+func init() { cobra.AddTemplateFunc("flagUsages", flagUsages) }
+
+// flagUsages is fs.FlagUsages with boolean flags shown as "--json", the way they
+// are given, not "--json[=true|false]" as pflag 1.1 shows them (issue #16 item 10).
+// It copies the flags, hiding IsBoolFlag from pflag's usage printer; what a
+// flag accepts on the command line does not change.
+func flagUsages(fs *pflag.FlagSet) string {
+	shown := pflag.NewFlagSet(fs.Name(), pflag.ContinueOnError)
+	shown.SortFlags = fs.SortFlags
+	fs.VisitAll(func(f *pflag.Flag) {
+		c := *f
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			c.Value = plainValue{f.Value}
+		}
+		shown.AddFlag(&c)
+	})
+	return shown.FlagUsages()
+}
+
+// plainValue is a pflag.Value without its IsBoolFlag method.
+type plainValue struct{ pflag.Value }
