@@ -103,3 +103,54 @@ func TestReadmeExitStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeInstall (issue #16 item 16): the README says how to install with the
+// Go version go.mod needs, without cgo, with the man pages and completions, where
+// Go 1.26 comes from on Debian 12, and maps every entry of bench/ and docs/.
+func TestReadmeInstall(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var goVersion string
+	for line := range strings.Lines(string(gomod)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
+			goVersion = v
+		}
+	}
+	// "go 1.26.0" needs Go 1.26; the README names the minor release.
+	parts := strings.Split(goVersion, ".")
+	if len(parts) < 2 {
+		t.Fatalf("go.mod has no go line (%q)", goVersion)
+	}
+	minor := parts[0] + "." + parts[1]
+	text := string(readme)
+	for _, want := range []string{
+		"## Install",
+		"go install github.com/smimectl/smimectl/cmd/smimectl@latest",
+		"needs Go " + minor + " or later",
+		"CGO_ENABLED=0 go install github.com/smimectl/smimectl/cmd/smimectl@latest",
+		"install -m 644 doc/*.1 ~/.local/share/man/man1/",
+		"smimectl completion bash > ",
+		"smimectl completion zsh > ",
+		"smimectl completion fish > ",
+		"with Go " + minor + " from the Go distribution\n(<https://go.dev/dl/>",
+		"Debian 12's own `golang` package",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("README.md lacks %q", want)
+		}
+	}
+	for _, dir := range []string{"bench", "docs"} {
+		for _, name := range dirNames(t, filepath.Join(repoRoot, dir)) {
+			entry := "| `" + dir + "/" + name
+			if !strings.Contains(text, entry) {
+				t.Errorf("README.md's map lacks %s/%s (a row starting %q)", dir, name, entry)
+			}
+		}
+	}
+}
