@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -271,6 +272,19 @@ func describeTrust(e *verify.TrustError, w trustWords) (string, []string) {
 	}
 	switch e.Reason {
 	case chain.Untrusted:
+		if ce != nil && ce.Cert != nil && !ce.Cert.IsCA && !bytes.Equal(ce.Cert.RawIssuer, ce.Cert.RawSubject) {
+			// The chain stopped at an end-entity certificate: its issuer was
+			// nowhere, which is a missing intermediate far more often than an
+			// untrusted root; "untrusted source" is kept for a chain that ends at
+			// an authority --trust does not name (issue #16 item 10).
+			msg := fmt.Sprintf("the chain of %s is incomplete: the issuer %s was not in %s or --intermediates",
+				w.cert, issuerName(ce.Cert), w.source)
+			hints := []string{"give the issuing authority's certificate with --intermediates"}
+			if len(ce.Cert.IssuingCertificateURL) > 0 {
+				hints = append(hints, "--fetch-intermediates downloads the issuer from "+ce.Cert.IssuingCertificateURL[0])
+			}
+			return msg, hints
+		}
 		msg := w.cert + " was issued by an untrusted source"
 		if ce != nil && ce.Cert != nil {
 			msg += fmt.Sprintf(" (%s, the issuer of %s)", issuerName(ce.Cert), certName(ce.Cert))
