@@ -29,10 +29,14 @@ type certSourceFlags struct {
 	StartTLS     bool          // --ldap-starttls: upgrade ldap:// connections with StartTLS
 }
 
-// directoryHelp describes the ldap:// sources of --certs, for the help of the
-// commands that take certSourceFlags.
+// directoryHelp points the commands that take certSourceFlags at "smimectl help
+// ldap", which says how ldap:// sources are searched (issue #16 item 10).
 const directoryHelp = `
-An ldap://host:port/base-dn or ldaps://host:port/base-dn source is searched
+--certs ldap://host:port/base-dn (or ldaps://) looks the address up in a
+directory: "smimectl help ldap" says how.`
+
+// ldapCertsHelp describes the ldap:// sources of --certs, for "smimectl help ldap".
+const ldapCertsHelp = `An ldap://host:port/base-dn or ldaps://host:port/base-dn source is searched
 below base-dn for entries whose mail, otherMailbox or proxyAddresses (smtp:)
 is the address, reading userCertificate;binary before userSMIMECertificate
 (Outlook Web Access), or the reverse with --attr-order smime-first (Outlook).

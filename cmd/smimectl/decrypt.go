@@ -147,7 +147,8 @@ text, as garbage is refused like a wrong key.`,
   # In a procmail recipe: decrypt what can be, annotate everything.
   :0 fw
   | smimectl decrypt --annotate --p12 bob.p12 --pass-file pass --trust root.crt`,
-		Args: cobra.ArbitraryArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeFiles(messageExts...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			opts.batchFlags.setGiven(cmd.Flags())

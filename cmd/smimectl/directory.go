@@ -37,9 +37,15 @@ type directoryFlags struct {
 	JSON      bool          // --json
 }
 
+// directoryIntro points the directory commands at "smimectl help ldap".
 const directoryIntro = `
 
-The directory is --ldap ldap://host:port (or ldaps://, or ldap:// with
+The directory is --ldap ldap://host:port (or ldaps://): "smimectl help ldap"
+says how it is reached, searched and bound to.`
+
+// ldapDirectoryHelp describes --ldap of the directory commands, for "smimectl
+// help ldap".
+const ldapDirectoryHelp = `The directory is --ldap ldap://host:port (or ldaps://, or ldap:// with
 --ldap-starttls; over TLS the server's certificate must chain to --ldap-ca,
 else the system's roots). The search starts at --base, else at the URL's path,
 else at the server's default naming context (its root DSE's

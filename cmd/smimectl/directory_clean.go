@@ -72,7 +72,7 @@ ldapmodify -c, which skips the values that are still there). Restore with
 	fs.BoolVarP(&opts.Yes, "yes", "y", false, "with --apply, do not ask for confirmation")
 	fs.StringVar(&opts.Backup, "backup", "", "write the removed values to LDIF `file` (default directory-backup-<time>.ldif)")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "show each value's certificates")
-	markFileFlag(fs, "backup", ".ldif")
+	markFileFlag(fs, "backup", "ldif")
 	return cmd
 }
 

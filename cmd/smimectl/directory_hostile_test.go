@@ -171,7 +171,7 @@ func TestDirectoryErrors(t *testing.T) {
 		{"no --ldap", []string{"directory", "list"}, exitUsage, "smimectl: error: directory list needs --ldap\n", time.Second},
 		{"no --only", []string{"directory", "clean", "--ldap", f.ldapURL()}, exitUsage, "smimectl: error: directory clean needs --only\n", time.Second},
 		{"untrusted without --trust", []string{"directory", "clean", "--ldap", f.ldapURL(), "--only", "untrusted"}, exitUsage, "--only untrusted needs --trust", time.Second},
-		{"bad URL", []string{"directory", "list", "--ldap", "http://x"}, exitFailed, `smimectl: error: directory: invalid URL "http://x"`, time.Second},
+		{"bad URL", []string{"directory", "list", "--ldap", "http://x"}, exitFailed, `smimectl: error: invalid URL "http://x"`, time.Second},
 		{"no certificates", []string{"directory", "publish", "--ldap", f.ldapURL()}, exitUsage, "needs --cert or --p12", time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

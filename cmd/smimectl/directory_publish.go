@@ -80,7 +80,7 @@ modify. cert-match and encrypt then find the published certificates with
 	fs.StringVar(&opts.Backup, "backup", "", "write what the change replaces to LDIF `file` (default directory-backup-<time>.ldif)")
 	markFileFlag(fs, "cert", certExts...)
 	markFileFlag(fs, "p12", p12Exts...)
-	markFileFlag(fs, "backup", ".ldif")
+	markFileFlag(fs, "backup", "ldif")
 	return cmd
 }
 

@@ -157,6 +157,7 @@ func (opts *encryptOptions) addRecipientFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&opts.MaxRecipients, "max-recipients", certsel.DefaultMaxRecipients, "refuse to look up more than `n` recipient addresses")
 	fs.StringVar(&opts.From, "from", "", "the sender's `address`, whose certificate in --certs is a recipient too")
 	fs.StringVar(&opts.Cipher, "cipher", "aes-256-gcm,aes-256-cbc", "ordered, comma-separated cipher `list`: aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc; the first every recipient is known to read is used")
+	markListFlag(fs, "cipher", cipherNames)
 	fs.BoolVar(&opts.OAEP, "oaep", false, "use RSA-OAEP (SHA-256) for every RSA recipient, not only those that advertised it, instead of RSA PKCS#1 v1.5")
 	fs.BoolVar(&opts.KeyID, "keyid", false, "identify recipients by subject key identifier instead of issuer and serial number")
 	fs.BoolVar(&opts.NoSelf, "no-self", false, "do not encrypt to the sender")
@@ -226,6 +227,10 @@ func runEncrypt(opts *encryptOptions) error {
 	}
 	return encryptSeparate(opts, p, in)
 }
+
+// cipherNames are the values --cipher takes, as shell completion offers them;
+// TestCipherNames checks them against encrypt.ParseCipher.
+var cipherNames = []string{"aes-256-gcm", "aes-128-gcm", "aes-256-cbc", "aes-128-cbc"}
 
 // plan reads the certificate files and the sender's certificate.
 func (opts *encryptOptions) plan() (*encryptPlan, error) {

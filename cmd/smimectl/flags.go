@@ -285,6 +285,11 @@ func completeEnums(cmd *cobra.Command) error {
 		}
 		errs = append(errs, cmd.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(allowed, cobra.ShellCompDirectiveNoFileComp)))
 	})
+	cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if values, ok := f.Annotations[listAnnotation]; ok {
+			errs = append(errs, cmd.RegisterFlagCompletionFunc(f.Name, completeList(values)))
+		}
+	})
 	for _, c := range cmd.Commands() {
 		errs = append(errs, completeEnums(c))
 	}
@@ -293,12 +298,49 @@ func completeEnums(cmd *cobra.Command) error {
 
 // File extensions the shell offers for file flags.
 var (
-	messageExts = []string{"eml", "msg", "p7m", "txt"}
+	messageExts = []string{"eml", "msg", "p7m", "p7s", "txt"}
 	certExts    = []string{"pem", "crt", "cer", "der", "p7b", "p7c"}
 	keyExts     = []string{"pem", "key"}
 	p12Exts     = []string{"p12", "pfx"}
 	crlExts     = []string{"crl", "pem"}
 )
+
+// listAnnotation marks flags taking a comma-separated list of fixed values
+// (--cipher, --require), completed one value after another by completeEnums.
+const listAnnotation = "smimectl_list"
+
+// markListFlag makes shell completion offer values for the comma-separated list
+// flag name (issue #16 item 12).
+func markListFlag(fs *pflag.FlagSet, name string, values []string) {
+	fs.SetAnnotation(name, listAnnotation, values)
+}
+
+// completeList completes the last element of a comma-separated list: the values
+// not yet in the list, each after what was typed before the last comma.
+func completeList(values []string) cobra.CompletionFunc {
+	return func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		done, prefix := "", toComplete
+		if i := strings.LastIndexByte(toComplete, ','); i >= 0 {
+			done, prefix = toComplete[:i+1], toComplete[i+1:]
+		}
+		given := strings.Split(done, ",")
+		var out []cobra.Completion
+		for _, v := range values {
+			if strings.HasPrefix(v, prefix) && !slices.Contains(given, v) {
+				out = append(out, done+v)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	}
+}
+
+// completeFiles completes positional arguments with file names ending in one of
+// exts, and directories (issue #16 item 12).
+func completeFiles(exts ...string) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return exts, cobra.ShellCompDirectiveFilterFileExt
+	}
+}
 
 // markFileFlag tells shell completion that flag name takes a file with one of exts.
 func markFileFlag(fs *pflag.FlagSet, name string, exts ...string) {
@@ -385,3 +427,25 @@ func (f *informFlags) apply(vopts *verify.Options) error {
 	vopts.Form, vopts.Signer = form, signer
 	return nil
 }
+
+func init() { cobra.AddTemplateFunc("flagUsages", flagUsages) }
+
+// flagUsages is fs.FlagUsages with boolean flags shown as "--json", the way they
+// are given, not "--json[=true|false]" as pflag 1.1 shows them (issue #16 item 10).
+// It copies the flags, hiding IsBoolFlag from pflag's usage printer; what a
+// flag accepts on the command line does not change.
+func flagUsages(fs *pflag.FlagSet) string {
+	shown := pflag.NewFlagSet(fs.Name(), pflag.ContinueOnError)
+	shown.SortFlags = fs.SortFlags
+	fs.VisitAll(func(f *pflag.Flag) {
+		c := *f
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			c.Value = plainValue{f.Value}
+		}
+		shown.AddFlag(&c)
+	})
+	return shown.FlagUsages()
+}
+
+// plainValue is a pflag.Value without its IsBoolFlag method.
+type plainValue struct{ pflag.Value }

@@ -85,7 +85,8 @@ bar is drawn as verify's; --quiet drops it and the summary line.`,
 
   # Which messages of a Maildir are encrypted?
   smimectl inspect --json ~/Maildir | jq -r 'select(.layers[0].kind == "enveloped") | .input'`,
-		Args: cobra.ArbitraryArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeFiles(messageExts...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			opts.batchFlags.setGiven(cmd.Flags())

@@ -17,6 +17,7 @@ var requireValues = []string{"signed", "encrypted", "signed-inner"}
 // addRequireFlag adds --require to fs.
 func addRequireFlag(fs *pflag.FlagSet, p *[]string) {
 	fs.StringSliceVar(p, "require", nil, "fail unless the message has the layer: signed, encrypted or signed-inner (signed inside the encryption); repeatable")
+	markListFlag(fs, "require", requireValues)
 }
 
 // parseRequire turns --require values into a verify.Requirement.

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -157,11 +159,48 @@ func describeAs[E error](d func(E) (string, []string)) func(error) (string, []st
 
 // libraryDetail is a library error's text without its package prefix.
 func libraryDetail(err error) string {
-	s := err.Error()
-	for _, p := range []string{"sign: ", "encrypt: ", "decrypt: ", "verify: ", "certsel: ", "revocation: ", "chain: ", "cms: ", "keys: ", "mime: ", "kem: ", "capabilities: "} {
-		s = strings.TrimPrefix(s, p)
+	return dropPackagePrefixes(err.Error())
+}
+
+// packagePrefixes are the names this module's packages start their errors with
+// ("keys: ..."): Go convention, but noise to someone reading smimectl's
+// errors (issue #16 item 10).
+var packagePrefixes = []string{"sign", "encrypt", "decrypt", "verify", "certsel", "revocation", "chain",
+	"cms", "keys", "mime", "kem", "mldsa", "capabilities", "directory", "certinfo", "lab"}
+
+// dropPackagePrefixes also drops a part that repeats a path (repeatsPath).
+//
+// dropPackagePrefixes removes the package names of packagePrefixes where one
+// starts msg or one of its ": "-separated parts ("--pkcs11: keys: bad URI"
+// becomes "--pkcs11: bad URI"). A word that ends a phrase ("can't sign: ...")
+// is not a whole part and stays. "revocation" is also the name of a flag, which
+// config errors put after the file ("config file "x": revocation: ..."), so it
+// goes only from the start.
+func dropPackagePrefixes(msg string) string {
+	parts := strings.Split(msg, ": ")
+	kept := parts[:0]
+	for i, p := range parts {
+		if i < len(parts)-1 && slices.Contains(packagePrefixes, p) && (i == 0 || p != "revocation") {
+			continue
+		}
+		if i < len(parts)-1 && repeatsPath(strings.Join(kept, ": "), p) {
+			continue
+		}
+		kept = append(kept, p)
 	}
-	return s
+	return strings.Join(kept, ": ")
+}
+
+// repeatsPath reports whether part only names again, as "reading PATH" or
+// "fetching URL", a file or URL that the message before it already names
+// ("can't use --key "a.key" with --cert "a.crt": reading "a.crt": ...").
+func repeatsPath(before, part string) bool {
+	for _, verb := range []string{"reading ", "fetching ", "opening "} {
+		if what, ok := strings.CutPrefix(part, verb); ok && what != "" && !strings.Contains(what, " ") {
+			return strings.Contains(before, what)
+		}
+	}
+	return false
 }
 
 // certName names a certificate for a message: its common name, else its subject.
@@ -235,6 +274,19 @@ func describeTrust(e *verify.TrustError, w trustWords) (string, []string) {
 	}
 	switch e.Reason {
 	case chain.Untrusted:
+		if ce != nil && ce.Cert != nil && !ce.Cert.IsCA && !bytes.Equal(ce.Cert.RawIssuer, ce.Cert.RawSubject) {
+			// The chain stopped at an end-entity certificate: its issuer was
+			// nowhere, which is a missing intermediate far more often than an
+			// untrusted root; "untrusted source" is kept for a chain that ends at
+			// an authority --trust does not name (issue #16 item 10).
+			msg := fmt.Sprintf("the chain of %s is incomplete: the issuer %s was not in %s or --intermediates",
+				w.cert, issuerName(ce.Cert), w.source)
+			hints := []string{"give the issuing authority's certificate with --intermediates"}
+			if len(ce.Cert.IssuingCertificateURL) > 0 {
+				hints = append(hints, "--fetch-intermediates downloads the issuer from "+ce.Cert.IssuingCertificateURL[0])
+			}
+			return msg, hints
+		}
 		msg := w.cert + " was issued by an untrusted source"
 		if ce != nil && ce.Cert != nil {
 			msg += fmt.Sprintf(" (%s, the issuer of %s)", issuerName(ce.Cert), certName(ce.Cert))
@@ -481,7 +533,7 @@ func reportError(w io.Writer, err error, debug bool) {
 		return
 	}
 	msg, hints := describe(err)
-	writeLines(w, errorPrefix, msg)
+	writeLines(w, errorPrefix, dropPackagePrefixes(msg))
 	for _, hint := range hints {
 		writeLines(w, hintPrefix, hint)
 	}

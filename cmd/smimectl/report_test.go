@@ -31,7 +31,7 @@ func TestReportError(t *testing.T) {
 		{
 			name: "plain",
 			err:  errors.New("cms: malformed SignerInfo"),
-			want: "smimectl: error: cms: malformed SignerInfo\n",
+			want: "smimectl: error: malformed SignerInfo\n", // issue #16 item 10: no package prefix
 		},
 		{
 			name: "hints",
@@ -202,6 +202,34 @@ func TestStderrGrammar(t *testing.T) {
 			if strings.HasSuffix(line, ".") {
 				t.Errorf("%q: stderr line ends with a period: %q", args, line)
 			}
+		}
+	}
+}
+
+// TestDropPackagePrefixes (issue #16 item 10): errors lose the package names of
+// the libraries and a second naming of a path, and keep everything else.
+func TestDropPackagePrefixes(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"cms: malformed SignerInfo", "malformed SignerInfo"},
+		{`--pkcs11: keys: bad pkcs11: URI "pkcs11:x": pin-value is not accepted`, `--pkcs11: bad pkcs11: URI "pkcs11:x": pin-value is not accepted`},
+		{`can't read --p12 file "a.p12": keys: incorrect passphrase`, `can't read --p12 file "a.p12": incorrect passphrase`},
+		{`directory: invalid URL "http://x"`, `invalid URL "http://x"`},
+		{`can't use --key "a.key" with --cert "a.crt": reading "a.crt": the certificate does not belong to the private key`,
+			`can't use --key "a.key" with --cert "a.crt": the certificate does not belong to the private key`},
+		{"no CRL of X from http://h/a.crl: fetching http://h/a.crl: HTTP status 404", "no CRL of X from http://h/a.crl: HTTP status 404"},
+		// A path named for the first time stays.
+		{`reading "b.crt": no certificate`, `reading "b.crt": no certificate`},
+		{"no revocation information for \"Alice\": fetching http://h/i.crl: timeout", "no revocation information for \"Alice\": fetching http://h/i.crl: timeout"},
+		// A verb ending a phrase, a package name as the whole message, and
+		// "revocation" as a config key after the file stay.
+		{"the key can't sign: it is an ML-KEM key", "the key can't sign: it is an ML-KEM key"},
+		{"sign", "sign"},
+		{`config file "c.toml": revocation: want one of soft, hard, off`, `config file "c.toml": revocation: want one of soft, hard, off`},
+		{"revocation: no answer", "no answer"},
+	}
+	for _, tt := range tests {
+		if got := dropPackagePrefixes(tt.in); got != tt.want {
+			t.Errorf("dropPackagePrefixes(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -34,10 +34,10 @@ Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
   {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
 
 Flags:
-{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+{{flagUsages .LocalFlags | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
 
 Global flags:
-{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasHelpSubCommands}}
+{{flagUsages .InheritedFlags | trimTrailingWhitespaces}}{{end}}{{if .HasHelpSubCommands}}
 
 Help topics:{{range .Commands}}{{if .IsAdditionalHelpTopicCommand}}
   {{rpad (print "help " .Name) .CommandPathPadding}} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableSubCommands}}
@@ -100,6 +100,7 @@ func newRootCmdFor(e *env, args []string) *cobra.Command {
 		}
 		root.AddCommand(c.build())
 		addConfig(root, e) // issue #16 item 3
+		addTopicPointers(root)
 		if err := completeEnums(root); err != nil {
 			panic(err)
 		}
@@ -109,6 +110,7 @@ func newRootCmdFor(e *env, args []string) *cobra.Command {
 		root.AddCommand(c.build())
 	}
 	addConfig(root, e)
+	addTopicPointers(root)
 	if err := completeEnums(root); err != nil {
 		// Only a programming error (an annotation on a missing flag) gets here.
 		panic(err)
@@ -147,6 +149,9 @@ func commandTable(e *env) []lazyCommand {
 		{name: "config", tree: true, build: func() *cobra.Command { return newConfigCmd(e) }}, // config show reads the other commands
 		{name: "completion", tree: true, build: func() *cobra.Command { return newCompletionCmd(e, nil) }},
 		{name: "exit-codes", tree: true, build: newExitCodesTopic},
+		{name: "ldap", tree: true, build: newLDAPTopic},
+		{name: "revocation", tree: true, build: newRevocationTopic},
+		{name: "keys", tree: true, build: newKeysTopic},
 	}
 }
 

@@ -177,3 +177,22 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		t.Errorf("got status %d, stderr\n%s\nwant status %d, stderr\n%s", code, stderr, exitUsage, want)
 	}
 }
+
+// TestHelpBoolFlags (issue #16 item 10): no command's help shows a boolean flag
+// as "--flag[=true|false]".
+func TestHelpBoolFlags(t *testing.T) {
+	e, _, _ := testEnv("", nil)
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden {
+			return
+		}
+		if u := c.UsageString(); strings.Contains(u, "[=true|false]") {
+			t.Errorf("%s: help shows [=true|false]:\n%s", c.CommandPath(), u)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(e))
+}

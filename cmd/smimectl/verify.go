@@ -284,7 +284,8 @@ and it.`,
   # In a procmail recipe: annotate every message with the verdict.
   :0 fw
   | smimectl verify --annotate --trust /etc/smimectl/roots.pem`,
-		Args: cobra.ArbitraryArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeFiles(messageExts...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			opts.batchFlags.setGiven(cmd.Flags())
