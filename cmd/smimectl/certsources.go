@@ -38,7 +38,9 @@ directory: "smimectl help ldap" says how.`
 // ldapCertsHelp describes the ldap:// sources of --certs, for "smimectl help ldap".
 const ldapCertsHelp = `An ldap://host:port/base-dn or ldaps://host:port/base-dn source is searched
 below base-dn for entries whose mail, otherMailbox or proxyAddresses (smtp:)
-is the address, reading userCertificate;binary before userSMIMECertificate
+is the address (for an internationalised domain, in both its A-label and
+U-label forms: xn--bcher-kva.example and bücher.example), reading
+userCertificate;binary before userSMIMECertificate
 (Outlook Web Access), or the reverse with --attr-order smime-first (Outlook).
 --ldap-starttls upgrades ldap:// connections to TLS; over TLS the directory's
 certificate must chain to a CA in --ldap-ca (else the system's roots) and name
