@@ -33,15 +33,7 @@ func TestMinDigestChain(t *testing.T) {
 		if parent == nil {
 			parent, parentKey = tmpl, k
 		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, k.Public(), parentKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c, k
+		return mustCreate(t, tmpl, parent, k.Public(), parentKey), k
 	}
 	root, rootKey := mk(&x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Digest Root"},
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, nil)

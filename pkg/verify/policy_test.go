@@ -39,15 +39,7 @@ func TestCertificatePolicyConstraints(t *testing.T) {
 		if parent == nil {
 			parent, parentKey = tmpl, k
 		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, k.Public(), parentKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c, k
+		return mustCreate(t, tmpl, parent, k.Public(), parentKey), k
 	}
 	caTmpl := func(serial int64, cn string) *x509.Certificate {
 		return &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
