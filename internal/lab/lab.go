@@ -532,6 +532,30 @@ func crlURL(opts Options, name string) string {
 	return opts.CRLBaseURL + name + ".crl"
 }
 
+// caTemplate is the template of a CA, classic or PQ; parent nil means
+// self-signed.
+func (b *builder) caTemplate(serial *big.Int, cn string, parent *Authority, notBefore, notAfter time.Time) *x509.Certificate {
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{Organization: []string{organization}, CommonName: cn},
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	if parent != nil {
+		// An issuing CA that issues only end-entity certificates.
+		tmpl.MaxPathLen = 0
+		tmpl.MaxPathLenZero = true
+		tmpl.CRLDistributionPoints = []string{crlURL(b.opts, parent.Name)}
+		if b.opts.CAIssuersBaseURL != "" {
+			tmpl.IssuingCertificateURL = []string{b.opts.CAIssuersBaseURL + parent.Name + ".crt"}
+		}
+	}
+	return tmpl
+}
+
 // authority builds a CA; parent nil means self-signed.
 func (b *builder) authority(name, cn string, parent *Authority, notBefore, notAfter time.Time) (*Authority, error) {
 	key, err := b.key(name)
@@ -546,26 +570,11 @@ func (b *builder) authority(name, cn string, parent *Authority, notBefore, notAf
 	if err != nil {
 		return nil, err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{Organization: []string{organization}, CommonName: cn},
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		SubjectKeyId:          skid,
-		SignatureAlgorithm:    x509.SHA256WithRSA,
-	}
+	tmpl := b.caTemplate(serial, cn, parent, notBefore, notAfter)
+	tmpl.SubjectKeyId = skid
+	tmpl.SignatureAlgorithm = x509.SHA256WithRSA
 	issuerCert, issuerKey := tmpl, key
 	if parent != nil {
-		// An issuing CA that issues only end-entity certificates.
-		tmpl.MaxPathLen = 0
-		tmpl.MaxPathLenZero = true
-		tmpl.CRLDistributionPoints = []string{crlURL(b.opts, parent.Name)}
-		if b.opts.CAIssuersBaseURL != "" {
-			tmpl.IssuingCertificateURL = []string{b.opts.CAIssuersBaseURL + parent.Name + ".crt"}
-		}
 		issuerCert, issuerKey = parent.Cert, parent.Key
 	}
 	cert, err := b.issue(name, tmpl, issuerCert, key.Public(), issuerKey)

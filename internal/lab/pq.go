@@ -193,23 +193,7 @@ func (b *builder) pqAuthority(name, cn string, parent *Authority, notBefore, not
 	if err != nil {
 		return nil, err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{Organization: []string{organization}, CommonName: cn},
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	if parent != nil {
-		tmpl.MaxPathLen = 0
-		tmpl.MaxPathLenZero = true
-		tmpl.CRLDistributionPoints = []string{crlURL(b.opts, parent.Name)}
-		if b.opts.CAIssuersBaseURL != "" {
-			tmpl.IssuingCertificateURL = []string{b.opts.CAIssuersBaseURL + parent.Name + ".crt"}
-		}
-	}
+	tmpl := b.caTemplate(serial, cn, parent, notBefore, notAfter)
 	spki, err := marshalSPKI(key.Public())
 	if err != nil {
 		return nil, err

@@ -290,26 +290,46 @@ func (k *PrivateKey) Sign(rand io.Reader, msg []byte, opts crypto.SignerOpts) ([
 // BIT STRING must hold exactly the encoded key. ok is false, with a nil
 // error, when the key is not ML-DSA at all.
 func ParsePKIXPublicKey(der []byte) (key *PublicKey, ok bool, err error) {
-	s := cryptobyte.String(der)
-	var spki, alg cryptobyte.String
-	var oid asn1.ObjectIdentifier
-	if !s.ReadASN1(&spki, cbasn1.SEQUENCE) || !s.Empty() ||
-		!spki.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
-		return nil, false, errors.New("mldsa: malformed SubjectPublicKeyInfo")
+	oid, hasParams, rest, err := splitSPKI(der)
+	if err != nil {
+		return nil, false, err
 	}
 	p, isMLDSA := ParametersForOID(oid)
 	if !isMLDSA {
 		return nil, false, nil
 	}
-	if !alg.Empty() {
+	if hasParams {
 		return nil, true, fmt.Errorf("mldsa: %v public key algorithm has parameters; RFC 9881 requires them absent", p)
 	}
-	var bits asn1.BitString
-	if !spki.ReadASN1BitString(&bits) || !spki.Empty() || bits.BitLength%8 != 0 {
+	raw, ok := spkiKeyBytes(rest)
+	if !ok {
 		return nil, true, fmt.Errorf("mldsa: malformed %v public key", p)
 	}
-	k, err := NewPublicKey(p, bits.Bytes)
+	k, err := NewPublicKey(p, raw)
 	return k, true, err
+}
+
+// splitSPKI reads the envelope of a DER SubjectPublicKeyInfo: the
+// algorithm's OID, whether parameters follow it, and the rest of the
+// SEQUENCE (the subjectPublicKey BIT STRING, for [spkiKeyBytes]).
+func splitSPKI(der []byte) (oid asn1.ObjectIdentifier, hasParams bool, rest cryptobyte.String, err error) {
+	s := cryptobyte.String(der)
+	var spki, alg cryptobyte.String
+	if !s.ReadASN1(&spki, cbasn1.SEQUENCE) || !s.Empty() ||
+		!spki.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
+		return nil, false, nil, errors.New("mldsa: malformed SubjectPublicKeyInfo")
+	}
+	return oid, !alg.Empty(), spki, nil
+}
+
+// spkiKeyBytes reads the subjectPublicKey BIT STRING that must be all of
+// rest and hold whole bytes.
+func spkiKeyBytes(rest cryptobyte.String) ([]byte, bool) {
+	var bits asn1.BitString
+	if !rest.ReadASN1BitString(&bits) || !rest.Empty() || bits.BitLength%8 != 0 {
+		return nil, false
+	}
+	return bits.Bytes, true
 }
 
 // CertificateVerifyKey is [CertificatePublicKey] for verifying signatures
@@ -322,26 +342,23 @@ func CertificateVerifyKey(cert *x509.Certificate) (key *PublicKey, hashOnly, ok 
 	if cert.PublicKey != nil {
 		return nil, false, false, nil
 	}
-	s := cryptobyte.String(cert.RawSubjectPublicKeyInfo)
-	var spki, alg cryptobyte.String
-	var oid asn1.ObjectIdentifier
-	if !s.ReadASN1(&spki, cbasn1.SEQUENCE) || !s.Empty() ||
-		!spki.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
-		return nil, false, false, errors.New("mldsa: malformed SubjectPublicKeyInfo")
+	oid, hasParams, rest, err := splitSPKI(cert.RawSubjectPublicKeyInfo)
+	if err != nil {
+		return nil, false, false, err
 	}
 	p, isHash := HashParametersForOID(oid)
 	if !isHash {
 		key, ok, err = ParsePKIXPublicKey(cert.RawSubjectPublicKeyInfo)
 		return key, false, ok, err
 	}
-	if !alg.Empty() {
+	if hasParams {
 		return nil, true, true, fmt.Errorf("mldsa: Hash%v public key algorithm has parameters; they must be absent", p)
 	}
-	var bits asn1.BitString
-	if !spki.ReadASN1BitString(&bits) || !spki.Empty() || bits.BitLength%8 != 0 {
+	raw, bitsOK := spkiKeyBytes(rest)
+	if !bitsOK {
 		return nil, true, true, fmt.Errorf("mldsa: malformed Hash%v public key", p)
 	}
-	key, err = NewPublicKey(p, bits.Bytes)
+	key, err = NewPublicKey(p, raw)
 	return key, true, true, err
 }
 

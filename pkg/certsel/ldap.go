@@ -2,7 +2,6 @@ package certsel
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/smimectl/smimectl/internal/keys"
+	"github.com/smimectl/smimectl/internal/ldaptls"
 )
 
 // DefaultLookupTimeout bounds an LDAP lookup when [LDAP.Timeout] is zero.
@@ -124,7 +124,7 @@ func (l LDAP) Find(ctx context.Context, address string) ([]Found, error) {
 	if l.StartTLS && u.Scheme == "ldaps" {
 		return nil, fmt.Errorf("directory URL %q: StartTLS is for ldap://; ldaps:// is TLS already", l.URL)
 	}
-	tlsConf, verifyErr := verifyingConfig(u.Hostname(), l.RootCAs)
+	tlsConf, verifyErr := ldaptls.VerifyingConfig(u.Hostname(), l.RootCAs)
 	base := strings.TrimPrefix(u.Path, "/")
 	timeout := l.Timeout
 	if timeout == 0 {
@@ -201,40 +201,6 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 		return s[len(prefix):], true
 	}
 	return s, false
-}
-
-// verifyingConfig returns a TLS configuration that verifies the server's
-// chain against roots (nil: the system's) and its name against host, as
-// crypto/tls would, but keeps the verification error in *verifyErr: a
-// certificate that fails is a setup problem (the wrong --ldap-ca, a wrong host
-// name), not worth retrying, and the LDAP library's errors do not wrap it.
-func verifyingConfig(host string, roots *x509.CertPool) (*tls.Config, *error) {
-	verifyErr := new(error)
-	conf := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		ServerName: host,
-		// Verification happens in VerifyConnection below, never skipped.
-		InsecureSkipVerify: true,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				*verifyErr = errors.New("the server sent no certificate")
-				return *verifyErr
-			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-				DNSName: host, Roots: roots, Intermediates: inter,
-				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			})
-			if err != nil {
-				*verifyErr = fmt.Errorf("the directory's TLS certificate: %w", err)
-			}
-			return *verifyErr
-		},
-	}
-	return conf, verifyErr
 }
 
 // classifyLDAP marks network failures and timeouts as temporary.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/smimectl/smimectl/internal/ldaptls"
 )
 
 // DefaultTimeout bounds connecting and each operation when [Config.Timeout]
@@ -127,7 +129,7 @@ func Dial(ctx context.Context, cfg Config) (*LDAPConn, error) {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
 		timeout = time.Until(d)
 	}
-	tlsConf, verifyErr := verifyingConfig(u.Hostname(), cfg.RootCAs)
+	tlsConf, verifyErr := ldaptls.VerifyingConfig(u.Hostname(), cfg.RootCAs)
 	maxBytes := cfg.MaxResponseBytes
 	if maxBytes == 0 {
 		maxBytes = DefaultMaxResponseBytes
@@ -386,40 +388,6 @@ func opDN(op, dn string) string {
 		return op
 	}
 	return fmt.Sprintf("%s %q", op, dn)
-}
-
-// verifyingConfig returns a TLS configuration that verifies the server's
-// chain against roots (nil: the system's) and its name against host, as
-// crypto/tls would, but keeps the verification error in *verifyErr: a
-// certificate that fails is a setup problem (the wrong --ldap-ca, a wrong host
-// name), not worth retrying, and the LDAP library's errors do not wrap it
-// (pkg/certsel does the same).
-func verifyingConfig(host string, roots *x509.CertPool) (*tls.Config, *error) {
-	verifyErr := new(error)
-	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		ServerName: host,
-		// Verification happens in VerifyConnection below, never skipped.
-		InsecureSkipVerify: true,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				*verifyErr = errors.New("the server sent no certificate")
-				return *verifyErr
-			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-				DNSName: host, Roots: roots, Intermediates: inter,
-				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			})
-			if err != nil {
-				*verifyErr = fmt.Errorf("the directory's TLS certificate: %w", err)
-			}
-			return *verifyErr
-		},
-	}, verifyErr
 }
 
 // tlsFault reports a TLS certificate the client refused: a setup problem,
