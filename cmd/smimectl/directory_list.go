@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -59,26 +58,17 @@ func runDirectoryList(opts *directoryListOptions) error {
 	if err := opts.check("list"); err != nil {
 		return err
 	}
-	sopts, err := opts.scanOptions(e)
-	if err != nil {
-		return err
-	}
-	c, err := opts.dial(e)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	out := newListJSON()
 	// The heading comes with the first user or the summary: a search that
 	// fails prints nothing on standard output.
 	printed := false
 	header := func() {
 		if !printed {
-			fmt.Fprintf(e.Stdout, "Users with %s values:\n", baseAttr(sopts.Attr))
+			fmt.Fprintf(e.Stdout, "Users with %s values:\n", baseAttr(opts.attr()))
 			printed = true
 		}
 	}
-	sum, err := directory.Scan(context.Background(), c, sopts, func(u *directory.User) error {
+	sum, c, err := opts.scan(e, func(u *directory.User) error {
 		if opts.JSON {
 			out.Users = append(out.Users, userToJSON(u))
 			return nil
@@ -86,10 +76,10 @@ func runDirectoryList(opts *directoryListOptions) error {
 		header()
 		return writeUser(e.Stdout, u, opts.Verbose, "")
 	})
-	warnReferrals(e, sum)
 	if err != nil {
 		return err
 	}
+	c.Close()
 	if opts.JSON {
 		out.fill(sum)
 		return encodeJSON(e.Stdout, out)
