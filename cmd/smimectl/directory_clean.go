@@ -224,7 +224,7 @@ func (r *cleanReport) print(e *env) error {
 		fmt.Fprintf(w, "  %s (%s): %s %d of %d value(s) (%s)\n", displayName(ch.Name), termSafe(ch.DN), verb, len(ch.Removed), len(ch.Removed)+ch.Kept, r.opts.Only)
 		if r.opts.Verbose {
 			for j, v := range ch.Removed {
-				writeValue(w, j+1, v, "")
+				writeValue(w, j+1, v)
 			}
 		}
 	}
