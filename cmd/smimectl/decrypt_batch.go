@@ -16,7 +16,6 @@ import (
 	"syscall"
 
 	"github.com/smimectl/smimectl/internal/batch"
-	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
@@ -40,27 +39,33 @@ func runDecryptBatch(opts *decryptOptions, id *verify.Identity) error {
 	}
 	vopts.Decrypt = id
 	vopts.AllowUnsigned = true // as decrypt --trust for one message
-	vopts.Revocation = revocation.Memo(vopts.Revocation, 0)
-	vopts.Batch = &verify.BatchCache{}
+	shareAcrossBatch(&vopts)
 	c := &batchCommand{
 		name:   "decrypt",
 		passed: "passed",
 		text:   writeBatchText,
 		json:   func(w io.Writer, rec *batchRecord) error { return writeBatchJSON(w, rec, vopts) },
 		caps:   opts.capsFlags.open(e),
+		work:   verifyWork(vopts),
 	}
-	var od *outDir
 	if opts.OutDir != "" {
-		if od, err = openOutDir(e, opts.OutDir); err != nil {
+		od, err := openOutDir(e, opts.OutDir)
+		if err != nil {
 			return err
 		}
 		c.skipDirs = []string{opts.OutDir}
+		c.work = od.work(vopts)
 	}
-	c.work = func(in batch.Input, r io.Reader) batchOutcome {
-		if od == nil {
-			res, err := verify.Open(context.Background(), io.Discard, r, vopts)
-			return batchOutcome{res: res, err: err}
-		}
+	if opts.keyFlags.URI != "" {
+		c.jobs = 1 // a smart card's session is not for concurrent use
+	}
+	return runBatch(e, &opts.batchFlags, paths, opts.JSON, c)
+}
+
+// work opens each message of a batch with vopts and writes each one that
+// passed to its file under od.
+func (od *outDir) work(vopts verify.Options) func(batch.Input, io.Reader) batchOutcome {
+	return func(in batch.Input, r io.Reader) batchOutcome {
 		f, err := od.create(in)
 		if err != nil {
 			return batchOutcome{err: err}
@@ -75,10 +80,6 @@ func runDecryptBatch(opts *decryptOptions, id *verify.Identity) error {
 		}
 		return batchOutcome{res: res, out: f.path}
 	}
-	if opts.keyFlags.URI != "" {
-		c.jobs = 1 // a smart card's session is not for concurrent use
-	}
-	return runBatch(e, &opts.batchFlags, paths, opts.JSON, c)
 }
 
 // checkBatch refuses what decrypt can't do with many messages and returns

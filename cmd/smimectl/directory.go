@@ -160,6 +160,27 @@ func (f *directoryFlags) scanOptions(e *env) (directory.ScanOptions, error) {
 		Judge: directory.Judge{Roots: roots, Intermediates: inter, Now: e.Now()}}, nil
 }
 
+// scan loads the scan's options (the trust roots, before any connection),
+// connects, binds and runs the search with visit, warning of referrals and
+// entries outside the base. On success the caller closes the connection.
+func (f *directoryFlags) scan(e *env, visit func(*directory.User) error) (*directory.Summary, *directory.LDAPConn, error) {
+	sopts, err := f.scanOptions(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := f.dial(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum, err := directory.Scan(context.Background(), c, sopts, visit)
+	warnReferrals(e, sum)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return sum, c, nil
+}
+
 // termSafe is s for a terminal: control characters (escape sequences that
 // could move the cursor, recolour or hide text) and bidirectional overrides
 // that a hostile directory or certificate put in a name become visible

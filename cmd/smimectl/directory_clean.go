@@ -91,27 +91,18 @@ func runDirectoryClean(opts *directoryCleanOptions) error {
 	if opts.Apply && !opts.Yes && e.Confirm == nil {
 		return usagef([]string{"check the dry run's list, then add --yes"}, "--apply asks for confirmation on a terminal, and there is none")
 	}
-	sopts, err := opts.scanOptions(e)
-	if err != nil {
-		return err
-	}
-	c, err := opts.dial(e)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	var changes []*directory.Change
-	sum, err := directory.Scan(context.Background(), c, sopts, func(u *directory.User) error {
+	sum, c, err := opts.scan(e, func(u *directory.User) error {
 		ch, err := directory.PlanClean(u, only)
 		if ch != nil {
 			changes = append(changes, ch)
 		}
 		return err
 	})
-	warnReferrals(e, sum)
 	if err != nil {
 		return err
 	}
+	defer c.Close()
 	rep := &cleanReport{opts: opts, sum: sum, changes: changes}
 	if !opts.Apply || len(changes) == 0 {
 		return rep.print(e)
@@ -233,7 +224,7 @@ func (r *cleanReport) print(e *env) error {
 		fmt.Fprintf(w, "  %s (%s): %s %d of %d value(s) (%s)\n", displayName(ch.Name), termSafe(ch.DN), verb, len(ch.Removed), len(ch.Removed)+ch.Kept, r.opts.Only)
 		if r.opts.Verbose {
 			for j, v := range ch.Removed {
-				writeValue(w, j+1, v, "")
+				writeValue(w, j+1, v)
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -59,37 +58,29 @@ func runDirectoryList(opts *directoryListOptions) error {
 	if err := opts.check("list"); err != nil {
 		return err
 	}
-	sopts, err := opts.scanOptions(e)
-	if err != nil {
-		return err
-	}
-	c, err := opts.dial(e)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	out := newListJSON()
 	// The heading comes with the first user or the summary: a search that
 	// fails prints nothing on standard output.
 	printed := false
 	header := func() {
 		if !printed {
-			fmt.Fprintf(e.Stdout, "Users with %s values:\n", baseAttr(sopts.Attr))
+			fmt.Fprintf(e.Stdout, "Users with %s values:\n", baseAttr(opts.attr()))
 			printed = true
 		}
 	}
-	sum, err := directory.Scan(context.Background(), c, sopts, func(u *directory.User) error {
+	sum, c, err := opts.scan(e, func(u *directory.User) error {
 		if opts.JSON {
 			out.Users = append(out.Users, userToJSON(u))
 			return nil
 		}
 		header()
-		return writeUser(e.Stdout, u, opts.Verbose, "")
+		writeUser(e.Stdout, u, opts.Verbose)
+		return nil
 	})
-	warnReferrals(e, sum)
 	if err != nil {
 		return err
 	}
+	c.Close()
 	if opts.JSON {
 		out.fill(sum)
 		return encodeJSON(e.Stdout, out)
@@ -106,16 +97,14 @@ func summaryLine(sum *directory.Summary) string {
 
 func baseAttr(a string) string { return strings.TrimSuffix(a, ";binary") }
 
-// writeUser writes a user's line and, verbose, its values; prefix starts
-// the user's line (clean's verdict).
-func writeUser(w io.Writer, u *directory.User, verbose bool, suffix string) error {
-	fmt.Fprintf(w, "  %s (%s): %d value(s)%s\n", displayName(u.Name), termSafe(u.DN), len(u.Values), suffix)
+// writeUser writes a user's line and, verbose, its values.
+func writeUser(w io.Writer, u *directory.User, verbose bool) {
+	fmt.Fprintf(w, "  %s (%s): %d value(s)\n", displayName(u.Name), termSafe(u.DN), len(u.Values))
 	if verbose {
 		for i, v := range u.Values {
-			writeValue(w, i+1, v, "")
+			writeValue(w, i+1, v)
 		}
 	}
-	return nil
 }
 
 func displayName(n string) string {
@@ -126,8 +115,8 @@ func displayName(n string) string {
 }
 
 // writeValue writes one value and its certificates, one line each.
-func writeValue(w io.Writer, n int, v directory.Value, mark string) {
-	fmt.Fprintf(w, "    value %d%s: %d bytes, sha256 %s\n", n, mark, len(v.Raw), v.SHA256()[:16])
+func writeValue(w io.Writer, n int, v directory.Value) {
+	fmt.Fprintf(w, "    value %d: %d bytes, sha256 %s\n", n, len(v.Raw), v.SHA256()[:16])
 	if v.Err != nil {
 		fmt.Fprintf(w, "      unreadable: %s\n", termSafe(libraryDetail(v.Err)))
 		return

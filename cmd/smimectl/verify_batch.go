@@ -245,25 +245,36 @@ func runVerifyBatch(opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	// One answer per certificate for the whole run, shared by the workers,
-	// and each certificate signature checked once (issue #13, performance).
-	vopts.Revocation = revocation.Memo(vopts.Revocation, 0)
-	vopts.Batch = &verify.BatchCache{}
+	shareAcrossBatch(&vopts)
 	c := &batchCommand{
 		name:   "verify",
 		passed: "passed",
-		work: func(_ batch.Input, r io.Reader) batchOutcome {
-			res, err := verify.Open(context.Background(), io.Discard, r, vopts)
-			return batchOutcome{res: res, err: err}
-		},
-		text: writeBatchText,
-		json: func(w io.Writer, rec *batchRecord) error { return writeBatchJSON(w, rec, vopts) },
+		work:   verifyWork(vopts),
+		text:   writeBatchText,
+		json:   func(w io.Writer, rec *batchRecord) error { return writeBatchJSON(w, rec, vopts) },
 	}
 	if opts.keyFlags.URI != "" {
 		c.jobs = 1 // a smart card's session is not for concurrent use
 	}
 	c.caps = opts.capsFlags.open(opts.env)
 	return runBatch(opts.env, &opts.batchFlags, paths, opts.JSON, c)
+}
+
+// shareAcrossBatch makes vopts's workers share one answer per certificate
+// for the whole run, and check each certificate signature once (issue #13,
+// performance).
+func shareAcrossBatch(vopts *verify.Options) {
+	vopts.Revocation = revocation.Memo(vopts.Revocation, 0)
+	vopts.Batch = &verify.BatchCache{}
+}
+
+// verifyWork is the work of a batch that opens each message with vopts and
+// writes no content.
+func verifyWork(vopts verify.Options) func(batch.Input, io.Reader) batchOutcome {
+	return func(_ batch.Input, r io.Reader) batchOutcome {
+		res, err := verify.Open(context.Background(), io.Discard, r, vopts)
+		return batchOutcome{res: res, err: err}
+	}
 }
 
 // batchGC sets the garbage collector for a batch and returns the function
