@@ -269,7 +269,7 @@ func ttyPINReader(temps *tempFiles) func(prompt string) ([]byte, error) {
 		pin, err := term.ReadPassword(fd)
 		fmt.Fprintln(tty)
 		if err != nil {
-			return nil, errors.New("reading the terminal failed")
+			return nil, fmt.Errorf("reading the PIN from the terminal: %w", err)
 		}
 		return pin, nil
 	}

@@ -14,6 +14,7 @@ import (
 // an "unknown flag" error.
 func TestEveryCommandTakesVerbose(t *testing.T) {
 	root := newRootCmd(&env{})
+	checked := 0
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {
@@ -22,12 +23,19 @@ func TestEveryCommandTakesVerbose(t *testing.T) {
 		if !c.Runnable() || !c.HasParent() || c.HasSubCommands() || c.Name() == "help" || c.Name() == "completion" {
 			return
 		}
+		checked++
 		f := c.Flags().ShorthandLookup("v")
 		if f == nil || f.Name != "verbose" || f.Value.Type() != "bool" {
 			t.Errorf("%s: no -v, --verbose flag", c.CommandPath())
 		}
 	}
 	walk(root)
+	// The walk must have seen the command tree, not an empty root (run
+	// builds commands lazily): otherwise the test checks nothing. 19 commands
+	// take -v at the time of writing.
+	if checked < 15 {
+		t.Errorf("checked only %d commands; the command tree is not all there", checked)
+	}
 }
 
 // TestConfigShowVerbose: config show -v says which config files were looked

@@ -229,7 +229,7 @@ func (s *Store) Lookup(cert *x509.Certificate) (*Record, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("capabilities: reading the record of %s: %w", fp, err)
+		return nil, fmt.Errorf("capabilities: reading %s.json in %q: %w", fp, s.dir, err)
 	}
 	r, err := unmarshalRecord(b, fp)
 	if err != nil {

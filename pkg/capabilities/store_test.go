@@ -192,6 +192,10 @@ func TestLookupDamaged(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.err) || r != nil {
 				t.Fatalf("got %v, %v, want %q", r, err, tc.err)
 			}
+			// The error names the file, so that the user can remove it.
+			if !strings.Contains(err.Error(), Fingerprint(bob)+".json") || !strings.Contains(err.Error(), dir) {
+				t.Errorf("got %v, want it to name %s.json in %s", err, Fingerprint(bob), dir)
+			}
 			if tc.name == "a directory" {
 				return
 			}

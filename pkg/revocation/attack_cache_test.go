@@ -27,6 +27,9 @@ func TestCacheHostileEntries(t *testing.T) {
 	}{
 		{"fifo", func(t *testing.T, path string) {
 			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				if os.Getenv("CI") == "true" {
+					t.Fatalf("mkfifo: %v (CI=true forbids skipping)", err)
+				}
 				t.Skipf("no FIFOs here: %v", err)
 			}
 		}},
