@@ -57,7 +57,7 @@ const (
 var (
 	// OIDSMIMECapabilities is smimeCapabilities, as a signed attribute
 	// (RFC 8551 2.5.2) and as a certificate extension (RFC 4262).
-	OIDSMIMECapabilities = cms.OIDAttrSMIMECapabilities
+	OIDSMIMECapabilities = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 15}
 	// OIDRSAESOAEP is id-RSAES-OAEP: the client reads RSA-OAEP key transport.
 	OIDRSAESOAEP = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 7}
 	// OIDPreferSignedData is preferSignedData (RFC 8551 2.5.2).

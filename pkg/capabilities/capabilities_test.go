@@ -195,3 +195,11 @@ func TestFromCertificate(t *testing.T) {
 }
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// TestOIDSMIMECapabilitiesIsCMS (issue #17 item 1): the exported OID is spelled
+// out, so go doc shows no internal package, and stays the one internal/cms writes.
+func TestOIDSMIMECapabilitiesIsCMS(t *testing.T) {
+	if !OIDSMIMECapabilities.Equal(cms.OIDAttrSMIMECapabilities) {
+		t.Errorf("OIDSMIMECapabilities = %v, want %v", OIDSMIMECapabilities, cms.OIDAttrSMIMECapabilities)
+	}
+}
