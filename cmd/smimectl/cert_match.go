@@ -180,8 +180,8 @@ func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies b
 	if rev == "" {
 		rev = "soft" // the flag's default, for commands that do not define it (triple-wrap)
 	}
-	mode, err := revocation.ParseMode(rev)
-	if err != nil {
+	var mode revocation.Mode
+	if err := mode.UnmarshalText([]byte(rev)); err != nil {
 		return certsel.Options{}, usagef(nil, "--revocation: %w", err)
 	}
 	roots, err := loadTrust(e, f.Trust)

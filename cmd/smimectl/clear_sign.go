@@ -1,6 +1,10 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/smimectl/smimectl/pkg/sign"
+)
 
 func newClearSignCmd(e *env, runF func(*signOptions) error) *cobra.Command {
 	return newSignModeCmd(e, runF, signDoc{
@@ -13,6 +17,7 @@ part and a detached application/pkcs7-signature as its second (RFC 8551 section
 re-wraps lines or adds a footer breaks the signature; opaque-sign such mail.
 ` + signLongCommon,
 		example: signExample,
-		mode:    "clear",
+		mode:    sign.Clear,
+		fixed:   true,
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/sign"
 )
 
 // execCmd runs cmd with argv through the root command's flag-error handling and
@@ -25,7 +26,7 @@ func execCmd(t *testing.T, cmd *cobra.Command, argv []string) int {
 }
 
 func TestNewSignCmd(t *testing.T) {
-	defaults := signOptions{Mode: "clear", Include: "chain", OutForm: "der"}
+	defaults := signOptions{Mode: sign.Clear, Include: sign.IncludeChain, OutForm: "der"}
 	tests := []struct {
 		name string
 		newF func(*env, func(*signOptions) error) *cobra.Command
@@ -40,30 +41,30 @@ func TestNewSignCmd(t *testing.T) {
 				"--include", "chain+root", "--keyid", "--from", "a@example.com", "--force", "--no-capabilities", "--at", "2026-01-01", "--revocation-max-age", "48h"},
 			exitOK, signOptions{
 				ioFlags: ioFlags{In: "m.eml", Out: "s.eml"}, keyFlags: keyFlags{P12: "a.p12", PassFile: "p"},
-				Mode: "opaque", Intermediates: []string{"i1.pem", "i2.pem"}, Digest: "sha512", PSS: true,
-				Include: "chain+root", KeyID: true, From: "a@example.com", Force: true, NoCapabilities: true, At: "2026-01-01",
+				Mode: sign.Opaque, Intermediates: []string{"i1.pem", "i2.pem"}, Digest: "sha512", PSS: true,
+				Include: sign.IncludeChainWithRoot, KeyID: true, From: "a@example.com", Force: true, NoCapabilities: true, At: "2026-01-01",
 				MaxAge: 48 * time.Hour, OutForm: "der"}},
 		// Issue #15 item 2: a detached signature over a file.
 		{"sign detached pem", newSignCmd, []string{"--detached", "--outform", "pem", "--in", "data.bin"}, exitOK,
-			signOptions{ioFlags: ioFlags{In: "data.bin"}, Mode: "clear", Include: "chain", Detached: true, OutForm: "pem"}},
+			signOptions{ioFlags: ioFlags{In: "data.bin"}, Mode: sign.Clear, Include: sign.IncludeChain, Detached: true, OutForm: "pem"}},
 		{"bad outform", newSignCmd, []string{"--detached", "--outform", "base64"}, exitUsage, signOptions{}},
 		{"clear-sign fixes the mode", newClearSignCmd, []string{"--key", "k", "--cert", "c"}, exitOK,
-			signOptions{keyFlags: keyFlags{Key: "k", Cert: "c"}, Mode: "clear", Include: "chain"}},
+			signOptions{keyFlags: keyFlags{Key: "k", Cert: "c"}, Mode: sign.Clear, Include: sign.IncludeChain}},
 		{"opaque-sign fixes the mode", newOpaqueSignCmd, nil, exitOK,
-			signOptions{Mode: "opaque", Include: "chain"}},
+			signOptions{Mode: sign.Opaque, Include: sign.IncludeChain}},
 		{"opaque-sign has no --mode", newOpaqueSignCmd, []string{"--mode", "clear"}, exitUsage, signOptions{}},
 		{"bad mode", newSignCmd, []string{"--mode", "triple"}, exitUsage, signOptions{}},
 		{"bad digest", newSignCmd, []string{"--digest", "sha1"}, exitUsage, signOptions{}},
 		{"bad include", newSignCmd, []string{"--include", "root"}, exitUsage, signOptions{}},
 		// issue #16 item 8: one FILE argument is --in; two, or one with --in, are usage errors.
-		{"file argument", newSignCmd, []string{"msg.eml"}, exitOK, signOptions{Mode: "clear", Include: "chain", OutForm: "der",
+		{"file argument", newSignCmd, []string{"msg.eml"}, exitOK, signOptions{Mode: sign.Clear, Include: sign.IncludeChain, OutForm: "der",
 			ioFlags: ioFlags{In: "msg.eml"}}},
 		{"two file arguments", newSignCmd, []string{"a.eml", "b.eml"}, exitUsage, signOptions{}},
 		{"--in and a file argument", newSignCmd, []string{"--in", "a.eml", "b.eml"}, exitUsage, signOptions{}},
 		{"sign from certificate sources", newSignCmd,
 			[]string{"--from", "a@example.com", "--certs", "lab", "--certs", "ldap://h:389/dc=x", "--attr-order", "smime-first",
 				"--lookup-timeout", "5s", "--no-proxies", "-v"},
-			exitOK, signOptions{Mode: "clear", Include: "chain", From: "a@example.com", Verbose: true, OutForm: "der",
+			exitOK, signOptions{Mode: sign.Clear, Include: sign.IncludeChain, From: "a@example.com", Verbose: true, OutForm: "der",
 				certSourceFlags: certSourceFlags{Certs: []string{"lab", "ldap://h:389/dc=x"}, NoProxies: true,
 					AttrOrder: "smime-first", Timeout: 5 * time.Second}}},
 		{"bad attribute order", newSignCmd, []string{"--attr-order", "ad"}, exitUsage, signOptions{}},
@@ -88,8 +89,8 @@ func TestNewSignCmd(t *testing.T) {
 				tc.want.certSourceFlags = certSourceFlags{AttrOrder: "cert-first", Timeout: certsel.DefaultLookupTimeout}
 			}
 			// The revocation check of the signer's own certificate is off by default.
-			if tc.want.Revocation == "" {
-				tc.want.Revocation = "off"
+			if tc.want.Revocation == revocation.Soft { // the zero value: no case sets it
+				tc.want.Revocation = revocation.Off
 				tc.want.revocationFlags = revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}
 			}
 			if tc.want.MaxAge == 0 {

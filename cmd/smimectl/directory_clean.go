@@ -16,10 +16,11 @@ import (
 // directoryCleanOptions are the options of directory clean.
 type directoryCleanOptions struct {
 	directoryFlags
-	Only    string // --only: untrusted, expired, all
-	Apply   bool   // --apply: change the directory
-	Yes     bool   // --yes: do not ask
-	Backup  string // --backup: the LDIF file
+	Only    directory.Only // --only: untrusted, expired, all
+	onlySet bool           // --only was given: it has no default
+	Apply   bool           // --apply: change the directory
+	Yes     bool           // --yes: do not ask
+	Backup  string         // --backup: the LDIF file
 	Verbose bool
 	env     *env
 }
@@ -57,7 +58,8 @@ ldapmodify -c, which skips the values that are still there). Restore with
       --ldap-bind-dn cn=admin,dc=example,dc=com --ldap-pass-file admin.pw --apply --yes --backup removed.ldif`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.onlySet = cmd.Flags().Changed("only")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -67,7 +69,8 @@ ldapmodify -c, which skips the values that are still there). Restore with
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	opts.directoryFlags.addFlags(fs)
-	enumFlag(fs, &opts.Only, "only", "", []string{"untrusted", "expired", "all"}, "which values to remove")
+	only := textEnumFlag(fs, &opts.Only, "only", directory.OnlyUntrusted, []string{"untrusted", "expired", "all"}, "which values to remove")
+	only.DefValue = "" // none: clean needs --only
 	fs.BoolVar(&opts.Apply, "apply", false, "change the directory (without it, nothing changes)")
 	fs.BoolVarP(&opts.Yes, "yes", "y", false, "with --apply, do not ask for confirmation")
 	fs.StringVar(&opts.Backup, "backup", "", "write the removed values to LDIF `file` (default directory-backup-<time>.ldif)")
@@ -81,11 +84,10 @@ func runDirectoryClean(opts *directoryCleanOptions) error {
 	if err := opts.check("clean"); err != nil {
 		return err
 	}
-	if opts.Only == "" {
+	if !opts.onlySet {
 		return usagef([]string{"give --only untrusted, --only expired or --only all"}, "directory clean needs --only")
 	}
-	only, _ := directory.ParseOnly(opts.Only)
-	if only == directory.OnlyUntrusted && len(opts.Trust) == 0 {
+	if opts.Only == directory.OnlyUntrusted && len(opts.Trust) == 0 {
 		return usagef([]string{"give the organisation's CA certificate with --trust"}, "--only untrusted needs --trust: without it no value can be told trusted")
 	}
 	if opts.Apply && !opts.Yes && e.Confirm == nil {
@@ -93,7 +95,7 @@ func runDirectoryClean(opts *directoryCleanOptions) error {
 	}
 	var changes []*directory.Change
 	sum, c, err := opts.scan(e, func(u *directory.User) error {
-		ch, err := directory.PlanClean(u, only)
+		ch, err := directory.PlanClean(u, opts.Only)
 		if ch != nil {
 			changes = append(changes, ch)
 		}

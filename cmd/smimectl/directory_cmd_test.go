@@ -56,7 +56,7 @@ func TestNewDirectoryCmds(t *testing.T) {
 		}{
 			{"defaults", []string{"--ldap", "ldap://dc"}, exitOK, directoryCleanOptions{directoryFlags: dirDefaults}},
 			{"everything", append(allArgs, "--only", "expired", "--apply", "-y", "--backup", "b.ldif", "-v"), exitOK,
-				directoryCleanOptions{directoryFlags: all, Only: "expired", Apply: true, Yes: true, Backup: "b.ldif", Verbose: true}},
+				directoryCleanOptions{directoryFlags: all, Only: directory.OnlyExpired, onlySet: true, Apply: true, Yes: true, Backup: "b.ldif", Verbose: true}},
 			{"bad only", []string{"--only", "old"}, exitUsage, directoryCleanOptions{}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

@@ -126,7 +126,7 @@ type cleanUserJSON struct {
 }
 
 func (r *cleanReport) toJSON() *cleanJSON {
-	out := &cleanJSON{Schema: jsonSchemaVersion, Base: r.sum.Base, Attribute: r.sum.Attr, Only: r.opts.Only, Applied: r.outcomes != nil,
+	out := &cleanJSON{Schema: jsonSchemaVersion, Base: r.sum.Base, Attribute: r.sum.Attr, Only: r.opts.Only.String(), Applied: r.outcomes != nil,
 		Backup: r.backup, Users: []cleanUserJSON{}, Processed: r.sum.Users, Found: r.sum.WithValues, Referrals: append([]string{}, r.sum.Referrals...)}
 	for i, ch := range r.changes {
 		u := cleanUserJSON{DN: ch.DN, Name: ch.Name, Status: "planned", Remove: []valueJSON{}, Kept: ch.Kept}

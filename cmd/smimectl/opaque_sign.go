@@ -1,6 +1,10 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/smimectl/smimectl/pkg/sign"
+)
 
 func newOpaqueSignCmd(e *env, runF func(*signOptions) error) *cobra.Command {
 	return newSignModeCmd(e, runF, signDoc{
@@ -17,6 +21,7 @@ but only an S/MIME reader can show it.
 
   # Opaque-sign with SHA-512 and RSASSA-PSS into a file.
   smimectl opaque-sign --key alice.key --cert alice.crt --digest sha512 --pss --in msg.eml --out signed.p7m`,
-		mode: "opaque",
+		mode:  sign.Opaque,
+		fixed: true,
 	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto"
 	"fmt"
 	"slices"
@@ -10,9 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/keys"
-	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 )
@@ -22,25 +19,25 @@ type signOptions struct {
 	ioFlags
 	keyFlags
 	certSourceFlags
-	Verbose        bool          // -v, --verbose: say which certificate signed
-	Mode           string        // --mode: clear or opaque
-	Intermediates  []string      // --intermediates: extra chain certificates to include
-	Digest         string        // --digest: sha256, sha384 or sha512; "" lets the key choose
-	PSS            bool          // --pss: RSASSA-PSS instead of PKCS#1 v1.5
-	Include        string        // --include: none, signer, chain or chain+root
-	KeyID          bool          // --keyid: name the signer by subject key identifier
-	From           string        // --from: the sender address the certificate must carry
-	Force          bool          // --force: skip the checks of the signer's certificate
-	NoCapabilities bool          // --no-capabilities: leave out S/MIME capabilities
-	At             string        // --at: signing time; "" is now
-	SmartCardOnly  bool          // --smartcard-only: private keys only from smart cards
-	CRLs           []string      // --crl: CRL files for the check of the signer's own certificate
-	Revocation     string        // --revocation: off (default), soft or hard
-	MaxAge         time.Duration // --revocation-max-age: how long an answer without nextUpdate counts
-	ProtectHeaders bool          // --protect-headers: copy the header fields into the signed part (RFC 9788)
-	Binary         bool          // --binary: sign an 8-bit or binary body as is
-	Detached       bool          // --detached: a detached signature over the bytes of a file
-	OutForm        string        // --outform: der or pem, with --detached
+	Verbose        bool            // -v, --verbose: say which certificate signed
+	Mode           sign.Mode       // --mode: clear or opaque
+	Intermediates  []string        // --intermediates: extra chain certificates to include
+	Digest         string          // --digest: sha256, sha384 or sha512; "" lets the key choose
+	PSS            bool            // --pss: RSASSA-PSS instead of PKCS#1 v1.5
+	Include        sign.Include    // --include: none, signer, chain or chain+root
+	KeyID          bool            // --keyid: name the signer by subject key identifier
+	From           string          // --from: the sender address the certificate must carry
+	Force          bool            // --force: skip the checks of the signer's certificate
+	NoCapabilities bool            // --no-capabilities: leave out S/MIME capabilities
+	At             string          // --at: signing time; "" is now
+	SmartCardOnly  bool            // --smartcard-only: private keys only from smart cards
+	CRLs           []string        // --crl: CRL files for the check of the signer's own certificate
+	Revocation     revocation.Mode // --revocation: off (default), soft or hard
+	MaxAge         time.Duration   // --revocation-max-age: how long an answer without nextUpdate counts
+	ProtectHeaders bool            // --protect-headers: copy the header fields into the signed part (RFC 9788)
+	Binary         bool            // --binary: sign an 8-bit or binary body as is
+	Detached       bool            // --detached: a detached signature over the bytes of a file
+	OutForm        string          // --outform: der or pem, with --detached
 	revocationFlags
 
 	env *env
@@ -56,11 +53,12 @@ var (
 	includes  = []string{"none", "signer", "chain", "chain+root"}
 )
 
-// signDoc is the help of one of the signing commands; mode is the fixed mode of
-// clear-sign and opaque-sign, or "" for sign and its --mode flag.
+// signDoc is the help of one of the signing commands; with fixed, mode is the
+// mode of clear-sign or opaque-sign, else sign has its --mode flag.
 type signDoc struct {
 	use, short, long, example string
-	mode                      string
+	mode                      sign.Mode
+	fixed                     bool
 }
 
 const signLongCommon = `
@@ -167,8 +165,8 @@ func newSignModeCmd(e *env, runF func(*signOptions) error, doc signDoc) *cobra.C
 	}
 	fs := cmd.Flags()
 	fs.SortFlags = false
-	if doc.mode == "" {
-		enumFlag(fs, &opts.Mode, "mode", "clear", signModes,
+	if !doc.fixed {
+		textEnumFlag(fs, &opts.Mode, "mode", sign.Clear, signModes,
 			"clear writes multipart/signed, opaque writes application/pkcs7-mime")
 		fs.BoolVar(&opts.Detached, "detached", false, "write a detached signature over the bytes of the input file (any file, not a message), as openssl cms -sign -binary and gpgsm --detach-sign do")
 		enumFlag(fs, &opts.OutForm, "outform", "der", []string{"der", "pem"}, "with --detached: write the signature as DER (.p7s) or PEM (BEGIN CMS)")
@@ -187,7 +185,7 @@ func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 	fs.StringArrayVar(&opts.Intermediates, "intermediates", nil, "include the certificates in `file` as the signer's chain (repeatable)")
 	enumFlag(fs, &opts.Digest, "digest", "", []string{"sha256", "sha384", "sha512"}, "digest algorithm (default sha256; sha512 for Ed25519 and ML-DSA keys)")
 	fs.BoolVar(&opts.PSS, "pss", false, "sign with RSASSA-PSS instead of RSA PKCS#1 v1.5 (RSA keys only)")
-	enumFlag(fs, &opts.Include, "include", "chain", includes,
+	textEnumFlag(fs, &opts.Include, "include", sign.IncludeChain, includes,
 		"certificates to send with the signature: none, the signer's, the chain without the root, or with it")
 	fs.BoolVar(&opts.KeyID, "keyid", false, "identify the signer by subject key identifier instead of issuer and serial number")
 	fs.StringVar(&opts.From, "from", "", "the sender `address` the certificate must carry (default: the message's From)")
@@ -197,7 +195,7 @@ func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 	fs.BoolVar(&opts.Binary, "binary", false, "sign an 8-bit or binary body as is, for an 8-bit clean transport (by default it is encoded first: quoted-printable for text, base64 otherwise)")
 	fs.StringVar(&opts.At, "at", "", "sign as of `time` (RFC 3339, 2006-01-02 or @unix-seconds) instead of now")
 	markFileFlag(fs, "intermediates", certExts...)
-	enumFlag(fs, &opts.Revocation, "revocation", "off", []string{"off", "soft", "hard"},
+	textEnumFlag(fs, &opts.Revocation, "revocation", revocation.Off, []string{"off", "soft", "hard"},
 		"check the signer's own certificate for revocation first: off, soft (an unanswered check passes) or hard (it fails, exit 75)")
 	fs.StringArrayVar(&opts.CRLs, "crl", nil, "check the signer's certificate against the CRL in `file` (repeatable; implies --revocation soft unless given)")
 	markFileFlag(fs, "crl", crlExts...)
@@ -205,39 +203,10 @@ func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 	opts.revocationFlags.addCheckFlags(fs)
 }
 
-// revocationChecker returns the checker for the signer's own certificate, or
-// nil when --revocation is off and no --crl is given.
-func (opts *signOptions) revocationChecker() (revocation.Checker, error) {
-	mode := opts.Revocation
-	if mode == "" {
-		mode = "off" // the flag's default, for commands that do not define it
-	}
-	if mode == "off" && len(opts.CRLs) > 0 {
-		mode = "soft"
-	}
-	if mode == "off" {
-		return nil, nil
-	}
-	m, err := revocation.ParseMode(mode)
-	if err != nil {
-		return nil, usagef(nil, "--revocation: %w", err)
-	}
-	crls, err := loadCRLs(opts.CRLs)
-	if err != nil {
-		return nil, err
-	}
-	opts.revocationFlags.verbose = opts.Verbose // issue #16 item 6
-	ropts, err := opts.revocationFlags.options(opts.env, m, crls, opts.MaxAge)
-	if err != nil {
-		return nil, err
-	}
-	return revocation.New(ropts), nil
-}
-
 // runSign loads the signer, signs the message once and commits the output.
 func runSign(opts *signOptions) error {
 	e := opts.env
-	if opts.Detached && (opts.Mode != "clear" || opts.ProtectHeaders) {
+	if opts.Detached && (opts.Mode != sign.Clear || opts.ProtectHeaders) {
 		return usagef(nil, "--detached signs a file's bytes: it can't be used with --mode opaque or --protect-headers")
 	}
 	if !opts.Detached && opts.OutForm != "der" && opts.OutForm != "" {
@@ -283,14 +252,6 @@ func (opts *signOptions) libraryOptions(id *keys.Identity, at time.Time) (sign.O
 	if err != nil {
 		return sign.Options{}, err
 	}
-	mode, err := sign.ParseMode(opts.Mode)
-	if err != nil {
-		return sign.Options{}, usagef(nil, "--mode: %w", err)
-	}
-	include, err := sign.ParseInclude(opts.Include)
-	if err != nil {
-		return sign.Options{}, usagef(nil, "--include: %w", err)
-	}
 	checker, err := opts.revocationChecker()
 	if err != nil {
 		return sign.Options{}, err
@@ -299,11 +260,11 @@ func (opts *signOptions) libraryOptions(id *keys.Identity, at time.Time) (sign.O
 		Key:            id.Signer,
 		Certificate:    id.Certificate,
 		Chain:          slices.Concat(id.Chain, extra),
-		Mode:           mode,
+		Mode:           opts.Mode,
 		Hash:           digests[opts.Digest],
 		PSS:            opts.PSS,
 		SubjectKeyID:   opts.KeyID,
-		Include:        include,
+		Include:        opts.Include,
 		From:           opts.From,
 		Force:          opts.Force,
 		NoCapabilities: opts.NoCapabilities,
@@ -324,44 +285,4 @@ func (opts *signOptions) notes(n sign.Note) {
 	case opts.Verbose:
 		fmt.Fprintf(opts.env.Stderr, "smimectl: %s\n", n.Text)
 	}
-}
-
-// signer returns the signing identity: from --key/--cert or --p12, or else chosen
-// among --certs for --from (certsel, private keys only).
-func (opts *signOptions) signer(at time.Time) (*keys.Identity, error) {
-	e := opts.env
-	if opts.SmartCardOnly && (opts.Key != "" || opts.P12 != "") {
-		return nil, smartCardRequired(map[bool]string{true: "--key", false: "--p12"}[opts.Key != ""])
-	}
-	if opts.keyFlags.given() || len(opts.Certs) == 0 {
-		id, err := opts.keyFlags.loadIdentity(e, opts.From)
-		if err == nil && opts.Verbose {
-			fmt.Fprintf(e.Stderr, "smimectl: signing with %s serial %X\n", holder(id.Certificate), id.Certificate.SerialNumber)
-		}
-		return id, err
-	}
-	if opts.From == "" {
-		return nil, usagef([]string{"give the sender's address with --from"}, "--certs needs --from to choose a certificate")
-	}
-	if err := opts.keyFlags.check(); err != nil {
-		return nil, err
-	}
-	sources, err := opts.certSourceFlags.sources(e, opts.keyFlags.passGiven(e), &opts.tokenFlags, true)
-	if err != nil {
-		return nil, err
-	}
-	sel, err := certsel.Select(context.Background(), opts.From, certinfo.Signing, certsel.Options{
-		Sources:       sources,
-		Now:           func() time.Time { return at },
-		NoProxies:     opts.NoProxies,
-		RequireKey:    true,
-		SmartCardOnly: opts.SmartCardOnly,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if opts.Verbose {
-		fmt.Fprintf(e.Stderr, "smimectl: signing with %s serial %X from %s\n", holder(sel.Certificate), sel.Certificate.SerialNumber, sel.Origin)
-	}
-	return &keys.Identity{Signer: sel.Key, Certificate: sel.Certificate, Chain: sel.Chain}, nil
 }

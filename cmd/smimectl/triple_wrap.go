@@ -16,7 +16,7 @@ import (
 type tripleWrapOptions struct {
 	encryptOptions             // --in, --out, --recipient-cert, --to, --certs, --cipher, ...; --key/--cert/--p12 sign
 	sign           signOptions // the signature flags (--digest, --include, ...)
-	Inner          string      // --inner: clear or opaque
+	Inner          sign.Mode   // --inner: clear or opaque
 	Outer          keyFlags    // --outer-key, --outer-cert, --outer-p12: another outer signer
 }
 
@@ -77,13 +77,13 @@ three succeeded. decrypt --trust opens it again in one call.`,
 	fs.SortFlags = false
 	opts.ioFlags.addFlags(fs)
 	opts.keyFlags.addFlags(fs)
-	enumFlag(fs, &opts.Inner, "inner", "clear", signModes, "the inner signature: clear (multipart/signed) or opaque (application/pkcs7-mime)")
+	textEnumFlag(fs, &opts.Inner, "inner", sign.Clear, signModes, "the inner signature: clear (multipart/signed) or opaque (application/pkcs7-mime)")
 	opts.addRecipientFlags(fs)
 	s := &opts.sign
 	fs.StringArrayVar(&s.Intermediates, "intermediates", nil, "include the certificates in `file` as the signers' chain (repeatable)")
 	enumFlag(fs, &s.Digest, "digest", "", []string{"sha256", "sha384", "sha512"}, "digest algorithm of both signatures (default sha256; sha512 for Ed25519 and ML-DSA keys)")
 	fs.BoolVar(&s.PSS, "pss", false, "sign with RSASSA-PSS instead of RSA PKCS#1 v1.5 (RSA keys only)")
-	enumFlag(fs, &s.Include, "include", "chain", includes,
+	textEnumFlag(fs, &s.Include, "include", sign.IncludeChain, includes,
 		"certificates to send with each signature: none, the signer's, the chain without the root, or with it")
 	fs.BoolVar(&s.KeyID, "signer-keyid", false, "identify the signers by subject key identifier instead of issuer and serial number")
 	fs.BoolVar(&s.Force, "force", false, "sign even if a signer's certificate is expired, not for signing or not for the sender")
@@ -174,7 +174,7 @@ func (opts *tripleWrapOptions) signatures() (inner, outer sign.Options, err erro
 			return inner, outer, err
 		}
 	}
-	opts.sign.Mode = "opaque"
+	opts.sign.Mode = sign.Opaque
 	if outer, err = opts.sign.libraryOptions(outerID, at); err != nil {
 		return inner, outer, err
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"testing"
+
+	"github.com/smimectl/smimectl/pkg/sign"
 )
 
 func TestNewTripleWrapCmd(t *testing.T) {
@@ -12,18 +14,18 @@ func TestNewTripleWrapCmd(t *testing.T) {
 		want func(*tripleWrapOptions) bool
 	}{
 		{"defaults", []string{"--p12", "a.p12", "--recipient-cert", "b.crt"}, exitOK, func(o *tripleWrapOptions) bool {
-			return o.Inner == "clear" && o.P12 == "a.p12" && len(o.RecipientCerts) == 1 && o.Cipher == "aes-256-gcm,aes-256-cbc" &&
-				o.sign.Digest == "" && o.sign.Include == "chain" && o.Outer == (keyFlags{})
+			return o.Inner == sign.Clear && o.P12 == "a.p12" && len(o.RecipientCerts) == 1 && o.Cipher == "aes-256-gcm,aes-256-cbc" &&
+				o.sign.Digest == "" && o.sign.Include == sign.IncludeChain && o.Outer == (keyFlags{})
 		}},
 		{"everything", []string{"--key", "a.key", "--cert", "a.crt", "--inner", "opaque", "--to", "bob@example.com",
 			"--certs", "dir", "--from", "alice@example.com", "--cipher", "aes-256-gcm", "--oaep", "--keyid", "--no-self",
 			"--allow-missing", "--digest", "sha384", "--pss", "--include", "signer", "--signer-keyid", "--force",
 			"--no-capabilities", "--at", "@0", "--outer-key", "m.key", "--outer-cert", "m.crt", "--intermediates", "i.pem"}, exitOK,
 			func(o *tripleWrapOptions) bool {
-				return o.Inner == "opaque" && o.Key == "a.key" && o.Cert == "a.crt" && o.To[0] == "bob@example.com" &&
+				return o.Inner == sign.Opaque && o.Key == "a.key" && o.Cert == "a.crt" && o.To[0] == "bob@example.com" &&
 					o.Certs[0] == "dir" && o.From == "alice@example.com" && o.Cipher == "aes-256-gcm" && o.OAEP &&
 					o.KeyID && o.NoSelf && o.AllowMissing && o.sign.Digest == "sha384" && o.sign.PSS &&
-					o.sign.Include == "signer" && o.sign.KeyID && o.sign.Force && o.sign.NoCapabilities &&
+					o.sign.Include == sign.IncludeSigner && o.sign.KeyID && o.sign.Force && o.sign.NoCapabilities &&
 					o.sign.At == "@0" && o.Outer.Key == "m.key" && o.Outer.Cert == "m.crt" && o.sign.Intermediates[0] == "i.pem"
 			}},
 		{"bad inner", []string{"--inner", "sideways"}, exitUsage, nil},

@@ -452,8 +452,8 @@ func certificateCheckOptions(e *env, tf *trustFlags, rf *revocationFlags) (verif
 	if err != nil {
 		return verify.Options{}, err
 	}
-	mode, err := revocation.ParseMode(tf.Revocation)
-	if err != nil {
+	var mode revocation.Mode
+	if err := mode.UnmarshalText([]byte(tf.Revocation)); err != nil {
 		return verify.Options{}, usagef(nil, "--revocation: %w", err)
 	}
 	inter, err := loadCertificates("--intermediates", tf.Intermediates)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/internal/textenum"
 )
 
 // Change is one LDAP modify of one entry and the modify that undoes it.
@@ -47,16 +48,15 @@ const (
 
 var onlyNames = []string{"untrusted", "expired", "all"}
 
-func (o Only) String() string { return onlyNames[o] }
+// String gives the selection's name: "untrusted", "expired" or "all".
+func (o Only) String() string { return textenum.Name(onlyNames, o) }
 
-// ParseOnly parses "untrusted", "expired" or "all".
-func ParseOnly(s string) (Only, error) {
-	for i, n := range onlyNames {
-		if s == n {
-			return Only(i), nil
-		}
-	}
-	return 0, fmt.Errorf("directory: unknown selection %q (want untrusted, expired or all)", s)
+// MarshalText gives the selection's name.
+func (o Only) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads "untrusted", "expired" or "all".
+func (o *Only) UnmarshalText(text []byte) error {
+	return textenum.Unmarshal(o, "directory: unknown selection", onlyNames, text)
 }
 
 // Selects reports whether only selects v.

@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/textenum"
 )
 
 // Mode says what an unavailable revocation answer means.
@@ -66,24 +67,18 @@ const (
 	Off
 )
 
-func (m Mode) String() string {
-	switch m {
-	case Hard:
-		return "hard"
-	case Off:
-		return "off"
-	}
-	return "soft"
-}
+var modeNames = []string{"soft", "hard", "off"}
 
-// ParseMode reads "soft", "hard" or "off".
-func ParseMode(s string) (Mode, error) {
-	for _, m := range []Mode{Soft, Hard, Off} {
-		if m.String() == s {
-			return m, nil
-		}
-	}
-	return Soft, fmt.Errorf("revocation: unknown mode %q (want soft, hard or off)", s)
+// String gives the mode's name: "soft", "hard" or "off".
+func (m Mode) String() string { return textenum.Name(modeNames, m) }
+
+// MarshalText gives the mode's name.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads "soft", "hard" or "off", so that a flag or a setting
+// can name a Mode.
+func (m *Mode) UnmarshalText(text []byte) error {
+	return textenum.Unmarshal(m, "revocation: unknown mode", modeNames, text)
 }
 
 // Status is the answer for one certificate.

@@ -36,6 +36,7 @@ import (
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/internal/textenum"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
@@ -49,15 +50,18 @@ const (
 	Opaque
 )
 
-// ParseMode reads "clear" or "opaque".
-func ParseMode(s string) (Mode, error) {
-	switch s {
-	case "clear":
-		return Clear, nil
-	case "opaque":
-		return Opaque, nil
-	}
-	return Clear, fmt.Errorf("sign: unknown mode %q (want clear or opaque)", s)
+var modeNames = []string{"clear", "opaque"}
+
+// String gives the mode's name: "clear" or "opaque".
+func (m Mode) String() string { return textenum.Name(modeNames, m) }
+
+// MarshalText gives the mode's name.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads "clear" or "opaque", so that a flag or a setting can
+// name a Mode.
+func (m *Mode) UnmarshalText(text []byte) error {
+	return textenum.Unmarshal(m, "sign: unknown mode", modeNames, text)
 }
 
 // Include says which certificates travel with the signature (the guide's
@@ -78,16 +82,15 @@ const (
 
 var includeNames = []string{"chain", "none", "signer", "chain+root"}
 
-func (i Include) String() string { return includeNames[i] }
+// String gives the set's name: "chain", "none", "signer" or "chain+root".
+func (i Include) String() string { return textenum.Name(includeNames, i) }
 
-// ParseInclude reads "none", "signer", "chain" or "chain+root".
-func ParseInclude(s string) (Include, error) {
-	for i, n := range includeNames {
-		if n == s {
-			return Include(i), nil
-		}
-	}
-	return IncludeChain, fmt.Errorf("sign: unknown certificate set %q (want none, signer, chain or chain+root)", s)
+// MarshalText gives the set's name.
+func (i Include) MarshalText() ([]byte, error) { return []byte(i.String()), nil }
+
+// UnmarshalText reads "none", "signer", "chain" or "chain+root".
+func (i *Include) UnmarshalText(text []byte) error {
+	return textenum.Unmarshal(i, "sign: unknown certificate set", includeNames, text)
 }
 
 // Options controls [Sign]. The zero value of each field is the documented
