@@ -338,7 +338,10 @@ func New(opts Options) Checker { return &checker{opts: opts} }
 
 type checker struct{ opts Options }
 
-var errNoCRL = errors.New("no CRL from the issuer was given (use --crl) and the certificate names no distribution point")
+// ErrNoSource is the cause of an [UnavailableError] when nothing could be
+// asked: no CRL of the issuer was given ([Options.CRLs]) and the certificate
+// names no distribution point.
+var ErrNoSource = errors.New("no CRL from the issuer was given and the certificate names no distribution point")
 
 // Check implements [Checker].
 func (c *checker) Check(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (Outcome, error) {
@@ -393,7 +396,7 @@ func (q *query) finish(o Outcome) (Outcome, error) {
 
 // unknown is the outcome when no source answered, with every reason.
 func (q *query) unknown() (Outcome, error) {
-	err := errNoCRL
+	err := ErrNoSource
 	switch {
 	case len(q.reasons) > 0:
 		err = errors.New(strings.Join(q.reasons, "; "))

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 )
@@ -117,6 +118,24 @@ func TestParseCRLsErrors(t *testing.T) {
 	for _, in := range []string{"", "garbage", "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"} {
 		if _, err := ParseCRLs([]byte(in)); err == nil {
 			t.Errorf("ParseCRLs(%q): no error", in)
+		}
+	}
+}
+
+// TestNoSourceNamesNoFlag (issue #17 item 4): with nothing to ask, hard mode
+// fails with ErrNoSource, and the library's words name no CLI flag (the CLI
+// adds "give the CRL with --crl").
+func TestNoSourceNamesNoFlag(t *testing.T) {
+	ca, caKey := mkCA(t, "CA")
+	leaf := mkLeaf(t, ca, caKey, 2)
+	o, err := New(Options{Mode: Hard}).Check(context.Background(), leaf, ca, t0.AddDate(0, 1, 0))
+	var ue *UnavailableError
+	if !errors.As(err, &ue) || !errors.Is(err, ErrNoSource) {
+		t.Fatalf("got %v, want an *UnavailableError wrapping ErrNoSource", err)
+	}
+	for _, s := range []string{err.Error(), o.Detail} {
+		if strings.Contains(s, "--") {
+			t.Errorf("%q names a flag", s)
 		}
 	}
 }
