@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -93,7 +94,7 @@ func write(dir string, i, size int, opts sign.Options) error {
 		msg.WriteString(line)
 	}
 	var signed bytes.Buffer
-	if err := sign.Sign(&signed, &msg, opts); err != nil {
+	if err := sign.Sign(context.Background(), &signed, &msg, opts); err != nil {
 		return fmt.Errorf("signing message %d: %w", i, err)
 	}
 	return os.WriteFile(filepath.Join(dir, fmt.Sprintf("msg-%05d.eml", i)), signed.Bytes(), 0o644)

@@ -133,7 +133,7 @@ func (d *demo) write(name string, data []byte) error {
 func (d *demo) signAndVerify(msg, file, cmd string, mode sign.Mode) error {
 	alice := d.lab.User("alice-sign")
 	var signed bytes.Buffer
-	err := sign.Sign(&signed, strings.NewReader(msg), sign.Options{
+	err := sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
 		Key: alice.Key, Certificate: alice.Cert, Chain: d.lab.Chain(), Mode: mode,
 		Now: func() time.Time { return d.now },
 	})

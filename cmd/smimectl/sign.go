@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto"
 	"fmt"
 	"slices"
@@ -153,14 +154,14 @@ func newSignModeCmd(e *env, runF func(*signOptions) error, doc signDoc) *cobra.C
 		Example:           doc.example,
 		Args:              maxArgs(1),
 		ValidArgsFunction: completeMessageFiles,
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.takeArg(args); err != nil { // issue #16 item 8
 				return err
 			}
 			if runF != nil {
 				return runF(opts)
 			}
-			return runSign(opts)
+			return runSign(cmd.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -203,8 +204,9 @@ func addSignFlags(fs *pflag.FlagSet, opts *signOptions) {
 	opts.revocationFlags.addCheckFlags(fs)
 }
 
-// runSign loads the signer, signs the message once and commits the output.
-func runSign(opts *signOptions) error {
+// runSign loads the signer, signs the message once and commits the output; ctx,
+// the command's, bounds the revocation check of the signer's certificate.
+func runSign(ctx context.Context, opts *signOptions) error {
 	e := opts.env
 	if opts.Detached && (opts.Mode != sign.Clear || opts.ProtectHeaders) {
 		return usagef(nil, "--detached signs a file's bytes: it can't be used with --mode opaque or --protect-headers")
@@ -234,9 +236,9 @@ func runSign(opts *signOptions) error {
 		return err
 	}
 	if opts.Detached {
-		err = sign.SignDetached(w, in, sopts, opts.OutForm == "pem")
+		err = sign.SignDetached(ctx, w, in, sopts, opts.OutForm == "pem")
 	} else {
-		err = sign.Sign(w, in, sopts)
+		err = sign.Sign(ctx, w, in, sopts)
 	}
 	if err != nil {
 		abort()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 
@@ -201,7 +202,7 @@ func wrapThree(w io.Writer, r io.Reader, inner sign.Options, enc encrypt.Options
 	r2, w2 := io.Pipe()
 	innerDone, encDone := make(chan error, 1), make(chan error, 1)
 	go func() {
-		err := sign.Sign(w1, r, inner)
+		err := sign.Sign(context.Background(), w1, r, inner)
 		w1.CloseWithError(err)
 		innerDone <- err
 	}()
@@ -211,7 +212,7 @@ func wrapThree(w io.Writer, r io.Reader, inner sign.Options, enc encrypt.Options
 		r1.CloseWithError(errStageStopped)
 		encDone <- err
 	}()
-	outerErr := sign.Sign(w, r2, outer)
+	outerErr := sign.Sign(context.Background(), w, r2, outer)
 	r2.CloseWithError(errStageStopped)
 	for _, err := range []error{<-innerDone, <-encDone, outerErr} {
 		if err != nil && !errors.Is(err, errStageStopped) {

@@ -30,7 +30,7 @@ func ExampleStore_LearnFrom() {
 	bob, carol := l.User("bob"), l.User("carol")
 	var signed bytes.Buffer
 	msg := "From: bob@example.com\r\nSubject: hello\r\nContent-Type: text/plain\r\n\r\nHi.\r\n"
-	if err := sign.Sign(&signed, strings.NewReader(msg), sign.Options{
+	if err := sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
 		Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at}); err != nil {
 		log.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func TestLearnFrom(t *testing.T) {
 	signMsg := func(noCaps bool) []byte {
 		var b bytes.Buffer
 		msg := "From: bob@example.com\r\nSubject: hello\r\nContent-Type: text/plain\r\n\r\nHi Alice.\r\n"
-		if err := sign.Sign(&b, strings.NewReader(msg), sign.Options{Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at, NoCapabilities: noCaps}); err != nil {
+		if err := sign.Sign(context.Background(), &b, strings.NewReader(msg), sign.Options{Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at, NoCapabilities: noCaps}); err != nil {
 			t.Fatal(err)
 		}
 		return b.Bytes()
@@ -96,7 +96,7 @@ func TestLearnFromEncryptionPreference(t *testing.T) {
 			u, enc := l.User(tc.signer), l.User(tc.enc)
 			var b bytes.Buffer
 			msg := "From: " + tc.from + "\r\nSubject: hello\r\nContent-Type: text/plain\r\n\r\nHi.\r\n"
-			if err := sign.Sign(&b, strings.NewReader(msg), sign.Options{Key: u.Key, Certificate: u.Cert,
+			if err := sign.Sign(context.Background(), &b, strings.NewReader(msg), sign.Options{Key: u.Key, Certificate: u.Cert,
 				Chain: append(l.Chain(), enc.Cert), EncryptionCertificate: enc.Cert, Now: at}); err != nil {
 				t.Fatal(err)
 			}

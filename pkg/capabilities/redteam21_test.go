@@ -36,7 +36,7 @@ func TestRedteamLearnFromForgedEncryptionCertificate(t *testing.T) {
 		forged := forgeUnder(t, l.Intermediate.Cert, "alice@example.com", int64(1000+i))
 		var b bytes.Buffer
 		msg := "From: alice@example.com\r\nSubject: hello\r\nContent-Type: text/plain\r\n\r\nHi.\r\n"
-		if err := sign.Sign(&b, strings.NewReader(msg), sign.Options{Key: alice.Key, Certificate: alice.Cert,
+		if err := sign.Sign(context.Background(), &b, strings.NewReader(msg), sign.Options{Key: alice.Key, Certificate: alice.Cert,
 			Chain: append(l.Chain(), forged), EncryptionCertificate: forged, Now: at}); err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package sign_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"io"
@@ -38,7 +39,7 @@ func BenchmarkSign(b *testing.B) {
 				b.SetBytes(int64(len(msg)))
 				b.ReportAllocs()
 				for b.Loop() {
-					if err := sign.Sign(io.Discard, bytes.NewReader(msg), opts); err != nil {
+					if err := sign.Sign(context.Background(), io.Discard, bytes.NewReader(msg), opts); err != nil {
 						b.Fatal(err)
 					}
 				}

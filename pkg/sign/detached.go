@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"encoding/pem"
@@ -20,14 +21,15 @@ import (
 // certificate is checked as [Sign] checks it, against opts.From if given
 // (a file has no From field). Nothing is written to w unless the
 // signature was made.
-func SignDetached(w io.Writer, content io.Reader, opts Options, armor bool) error {
+// ctx bounds the revocation check, as for [Sign].
+func SignDetached(ctx context.Context, w io.Writer, content io.Reader, opts Options, armor bool) error {
 	if opts.Key == nil || opts.Certificate == nil {
 		return errors.New("sign: a key and its certificate are required")
 	}
 	if opts.ProtectHeaders {
 		return errors.New("sign: a detached signature over a file has no header fields to protect")
 	}
-	if err := checkSigner(&opts, opts.From); err != nil {
+	if err := checkSigner(ctx, &opts, opts.From); err != nil {
 		return err
 	}
 	copts := cms.SignOptions{

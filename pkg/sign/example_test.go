@@ -25,7 +25,7 @@ func ExampleSign() {
 	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 
 	var signed bytes.Buffer
-	err = sign.Sign(&signed, strings.NewReader(msg), sign.Options{
+	err = sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
 		Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Now: at,
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ package sign_test
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"errors"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
@@ -61,7 +62,7 @@ func signFor(t *testing.T, l *lab.Lab, s interopSigner, mode sign.Mode) []byte {
 	t.Helper()
 	u := l.User(s.user)
 	var out bytes.Buffer
-	err := sign.Sign(&out, strings.NewReader(interopMessage(s.from)), sign.Options{
+	err := sign.Sign(context.Background(), &out, strings.NewReader(interopMessage(s.from)), sign.Options{
 		Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), Mode: mode, Hash: s.hash, PSS: s.pss,
 		Now: func() time.Time { return now },
 	})

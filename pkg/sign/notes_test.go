@@ -62,7 +62,7 @@ func TestSignNotes(t *testing.T) {
 				got = append(got, kind+n.Text)
 			}
 			var out bytes.Buffer
-			if err := sign.Sign(&out, strings.NewReader(tc.in), opts); err != nil {
+			if err := sign.Sign(context.Background(), &out, strings.NewReader(tc.in), opts); err != nil {
 				t.Fatal(err)
 			}
 			if len(got) != len(tc.notes) {

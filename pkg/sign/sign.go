@@ -188,8 +188,11 @@ func (e *CertificateError) Unwrap() error { return e.Err }
 // writing anything it checks that the key belongs to the certificate and,
 // unless opts.Force, that the certificate is valid now, allows signing
 // (digitalSignature or nonRepudiation; emailProtection if it has an
-// extended key usage) and carries the sender's address.
-func Sign(w io.Writer, r io.Reader, opts Options) error {
+// extended key usage), carries the sender's address and, with
+// opts.Revocation, is not revoked. ctx bounds that revocation check (its
+// network requests): once ctx is done, Sign returns its error, wrapped,
+// without writing anything.
+func Sign(ctx context.Context, w io.Writer, r io.Reader, opts Options) error {
 	if opts.Key == nil || opts.Certificate == nil {
 		return errors.New("sign: a key and its certificate are required")
 	}
@@ -204,7 +207,7 @@ func Sign(w io.Writer, r io.Reader, opts Options) error {
 			return fmt.Errorf("sign: reading the From field: %w", err)
 		}
 	}
-	if err := checkSigner(&opts, addr); err != nil {
+	if err := checkSigner(ctx, &opts, addr); err != nil {
 		return err
 	}
 	warnRecipients(&opts, addr)
@@ -311,7 +314,7 @@ func writeEntity(w io.Writer, entity mime.Header, body io.Reader) error {
 
 // checkSigner applies the guide's step "the client checks the sender's
 // own certificate" before anything is signed.
-func checkSigner(opts *Options, addr string) error {
+func checkSigner(ctx context.Context, opts *Options, addr string) error {
 	c := opts.Certificate
 	if !cms.KeyMatchesCertificate(opts.Key.Public(), c) {
 		return &CertificateError{Cert: c, Address: addr, Err: errors.New("the certificate does not belong to the private key")}
@@ -337,12 +340,13 @@ func checkSigner(opts *Options, addr string) error {
 	if addr != "" && !certinfo.HasAddress(c, addr) {
 		return &CertificateError{Cert: c, Address: addr, Err: fmt.Errorf("the certificate is for %v", certinfo.Addresses(c))}
 	}
-	return checkRevocation(opts, addr, now)
+	return checkRevocation(ctx, opts, addr, now)
 }
 
 // checkRevocation asks opts.Revocation about the signer's certificate, if
-// a checker is set and the issuer is in the chain given.
-func checkRevocation(opts *Options, addr string, now time.Time) error {
+// a checker is set and the issuer is in the chain given. A ctx that is done
+// stops the check and the signature, whatever the checker's mode made of it.
+func checkRevocation(ctx context.Context, opts *Options, addr string, now time.Time) error {
 	c := opts.Certificate
 	if opts.Revocation == nil {
 		return nil
@@ -354,7 +358,10 @@ func checkRevocation(opts *Options, addr string, now time.Time) error {
 	if i < 0 {
 		return nil // nothing to check against; the verifier will check the chain
 	}
-	_, err := opts.Revocation.Check(context.Background(), c, opts.Chain[i], now)
+	_, err := opts.Revocation.Check(ctx, c, opts.Chain[i], now)
+	if ctx.Err() != nil {
+		return fmt.Errorf("sign: checking the signer's certificate for revocation: %w", context.Cause(ctx))
+	}
 	var re *revocation.RevokedError
 	if errors.As(err, &re) {
 		return &CertificateError{Cert: c, Address: addr, Err: err}

@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +94,7 @@ func TestSignOptions(t *testing.T) {
 				in = msg
 			}
 			var out bytes.Buffer
-			if err := sign.Sign(&out, strings.NewReader(in), tc.opts); err != nil {
+			if err := sign.Sign(context.Background(), &out, strings.NewReader(in), tc.opts); err != nil {
 				t.Fatal(err)
 			}
 			if tc.outerKept != "" && !strings.Contains(out.String(), tc.outerKept+"\r\n") {
@@ -140,7 +142,7 @@ func TestSignRefuses(t *testing.T) {
 				tc.opts.Now = func() time.Time { return now }
 			}
 			var out bytes.Buffer
-			err := sign.Sign(&out, strings.NewReader(msg), tc.opts)
+			err := sign.Sign(context.Background(), &out, strings.NewReader(msg), tc.opts)
 			var ce *sign.CertificateError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want a CertificateError about %q", err, tc.want)
@@ -152,7 +154,7 @@ func TestSignRefuses(t *testing.T) {
 	}
 	// --force signs with what the checks refused, except a mismatched key.
 	var out bytes.Buffer
-	if err := sign.Sign(&out, strings.NewReader(msg), sign.Options{Key: enc.Key, Certificate: enc.Cert, Force: true, Now: func() time.Time { return now }}); err != nil {
+	if err := sign.Sign(context.Background(), &out, strings.NewReader(msg), sign.Options{Key: enc.Key, Certificate: enc.Cert, Force: true, Now: func() time.Time { return now }}); err != nil {
 		t.Fatalf("forced: %v", err)
 	}
 }
@@ -189,13 +191,78 @@ func TestSignRevocation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := sign.Sign(&out, strings.NewReader(msg), sign.Options{Key: tc.user.Key, Certificate: tc.user.Cert,
+			err := sign.Sign(context.Background(), &out, strings.NewReader(msg), sign.Options{Key: tc.user.Key, Certificate: tc.user.Cert,
 				Chain: l.Chain(), From: tc.from, Revocation: tc.check, Now: func() time.Time { return now }})
 			if !tc.want(err) {
 				t.Fatalf("got %v", err)
 			}
 			if err != nil && out.Len() != 0 {
 				t.Fatal("output written before the refusal")
+			}
+		})
+	}
+}
+
+// TestSignRevocationCancel (issue #17 item 6): the revocation check of the
+// signer's certificate runs under the caller's context, so cancelling it (the
+// CLI's Ctrl-C or --timeout) stops a check stuck on a CRL server that accepts
+// the connection and never answers, in either mode, with nothing written.
+func TestSignRevocationCancel(t *testing.T) {
+	l := labtest.Default(t)
+	bob := l.User("bob")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never answered
+		}
+	}()
+	// Every CRL fetch (the lab's http://crl.lab.example/...) goes to ln.
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "tcp", ln.Addr().String())
+		},
+	}}
+	for _, mode := range []revocation.Mode{revocation.Soft, revocation.Hard} {
+		t.Run(mode.String(), func(t *testing.T) {
+			checker := revocation.New(revocation.Options{Mode: mode, HTTPClient: client,
+				URLTimeout: time.Hour, TotalTimeout: time.Hour})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var out bytes.Buffer
+			done := make(chan error, 1)
+			go func() {
+				done <- sign.Sign(ctx, &out, strings.NewReader("From: bob@example.com\r\nContent-Type: text/plain\r\n\r\nhi\r\n"),
+					sign.Options{Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Revocation: checker,
+						Now: func() time.Time { return now }})
+			}()
+			select {
+			case c := <-accepted:
+				defer c.Close()
+			case err := <-done:
+				t.Fatalf("Sign returned %v before the CRL server was asked", err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("the CRL server was never asked")
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("got %v, want context.Canceled", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Sign still waits for the CRL server 5s after its context was cancelled")
+			}
+			if out.Len() != 0 {
+				t.Errorf("%d bytes written after the cancelled check", out.Len())
 			}
 		})
 	}

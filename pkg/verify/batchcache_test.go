@@ -36,7 +36,7 @@ func TestBatchCacheNeverChangesVerdict(t *testing.T) {
 	}
 	signWith := func(cert *x509.Certificate) []byte {
 		var out bytes.Buffer
-		if err := sign.Sign(&out, strings.NewReader(message("alice@example.com")), sign.Options{
+		if err := sign.Sign(context.Background(), &out, strings.NewReader(message("alice@example.com")), sign.Options{
 			Key: alice.Key, Certificate: cert, Chain: l.Chain(), Force: true,
 			Now: func() time.Time { return at.Add(-time.Hour) },
 		}); err != nil {

@@ -53,7 +53,7 @@ func BenchmarkSignVerifyAlgorithms(b *testing.B) {
 		}
 		opts := sign.Options{Key: s.key, Certificate: s.cert, Chain: chain, Now: now}
 		var signed bytes.Buffer
-		if err := sign.Sign(&signed, bytes.NewReader(msg), opts); err != nil {
+		if err := sign.Sign(context.Background(), &signed, bytes.NewReader(msg), opts); err != nil {
 			b.Fatal(err)
 		}
 		vopts := verify.Options{Roots: []*x509.Certificate{s.root}, Now: now}
@@ -63,7 +63,7 @@ func BenchmarkSignVerifyAlgorithms(b *testing.B) {
 		b.Run("sign/"+s.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := sign.Sign(io.Discard, bytes.NewReader(msg), opts); err != nil {
+				if err := sign.Sign(context.Background(), io.Discard, bytes.NewReader(msg), opts); err != nil {
 					b.Fatal(err)
 				}
 			}

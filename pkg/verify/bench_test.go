@@ -32,7 +32,7 @@ func benchMessage(b *testing.B, mode sign.Mode, size int) []byte {
 		msg.WriteString(line)
 	}
 	var signed bytes.Buffer
-	if err := sign.Sign(&signed, &msg, sign.Options{Key: alice.Key, Certificate: alice.Cert,
+	if err := sign.Sign(context.Background(), &signed, &msg, sign.Options{Key: alice.Key, Certificate: alice.Cert,
 		Chain: l.Chain(), Mode: mode, Now: func() time.Time { return at }}); err != nil {
 		b.Fatal(err)
 	}

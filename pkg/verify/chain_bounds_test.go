@@ -28,7 +28,7 @@ import (
 func signCarrying(t testing.TB, key crypto.Signer, cert *x509.Certificate, extra []*x509.Certificate, from string) []byte {
 	t.Helper()
 	var out bytes.Buffer
-	if err := sign.Sign(&out, strings.NewReader(message(from)), sign.Options{
+	if err := sign.Sign(context.Background(), &out, strings.NewReader(message(from)), sign.Options{
 		Key: key, Certificate: cert, Chain: extra, Now: func() time.Time { return at.Add(-time.Hour) },
 	}); err != nil {
 		t.Fatalf("signing: %v", err)
@@ -185,7 +185,7 @@ func TestVerifySigningTimeOtherPath(t *testing.T) {
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}},
 		old, key.Public(), interKey)
 	var msg bytes.Buffer
-	if err := sign.Sign(&msg, strings.NewReader(message("alice@example.com")), sign.Options{Key: key, Certificate: alice,
+	if err := sign.Sign(context.Background(), &msg, strings.NewReader(message("alice@example.com")), sign.Options{Key: key, Certificate: alice,
 		Chain: []*x509.Certificate{renewed, old}, Now: func() time.Time { return signed }}); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestVerifySigningTimeOtherPath(t *testing.T) {
 	// valid then, and that is the error, though the chain is valid now.
 	msg.Reset()
 	early := alice.NotBefore.Add(-24 * time.Hour)
-	if err := sign.Sign(&msg, strings.NewReader(message("alice@example.com")), sign.Options{Key: key, Certificate: alice,
+	if err := sign.Sign(context.Background(), &msg, strings.NewReader(message("alice@example.com")), sign.Options{Key: key, Certificate: alice,
 		Chain: []*x509.Certificate{renewed, old}, Force: true, Now: func() time.Time { return early }}); err != nil {
 		t.Fatal(err)
 	}

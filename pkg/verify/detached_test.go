@@ -20,7 +20,7 @@ import (
 func signDetached(t testing.TB, opts sign.Options, content []byte, armor bool) []byte {
 	t.Helper()
 	var out bytes.Buffer
-	if err := sign.SignDetached(&out, bytes.NewReader(content), opts, armor); err != nil {
+	if err := sign.SignDetached(context.Background(), &out, bytes.NewReader(content), opts, armor); err != nil {
 		t.Fatal(err)
 	}
 	return out.Bytes()
@@ -48,7 +48,7 @@ func TestVerifyDetached(t *testing.T) {
 		[]byte(strings.Join(strings.Split(string(pem.EncodeToMemory(&pem.Block{Type: "X", Bytes: der})), "\n")[1:], "\r\n"))...)
 	smimePart = bytes.Replace(smimePart, []byte("-----END X-----"), nil, 1)
 	var opaque bytes.Buffer
-	if err := sign.Sign(&opaque, strings.NewReader(message("alice@example.com")), sign.Options{Key: l.User("alice-sign").Key,
+	if err := sign.Sign(context.Background(), &opaque, strings.NewReader(message("alice@example.com")), sign.Options{Key: l.User("alice-sign").Key,
 		Certificate: l.User("alice-sign").Cert, Mode: sign.Opaque, Now: func() time.Time { return at }}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func TestDovecotDifferential(t *testing.T) {
 	u := l.User("alice-sign")
 	signMsg := func(t *testing.T, msg string) []byte {
 		var out bytes.Buffer
-		if err := sign.Sign(&out, strings.NewReader(msg), sign.Options{Key: u.Key, Certificate: u.Cert, Chain: l.Chain(),
+		if err := sign.Sign(context.Background(), &out, strings.NewReader(msg), sign.Options{Key: u.Key, Certificate: u.Cert, Chain: l.Chain(),
 			Mode: sign.Clear, Now: func() time.Time { return at.Add(-time.Hour) }}); err != nil {
 			t.Fatal(err)
 		}

@@ -25,7 +25,7 @@ func ExampleVerify() {
 	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 	var signed bytes.Buffer
 	msg := "From: bob@example.com\r\nSubject: report\r\nContent-Type: text/plain\r\n\r\nAll green.\r\n"
-	if err := sign.Sign(&signed, strings.NewReader(msg), sign.Options{
+	if err := sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
 		Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Mode: sign.Opaque, Now: at}); err != nil {
 		log.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func ExampleInspect() {
 	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 	var signed bytes.Buffer
 	msg := "From: bob@example.com\r\nSubject: report\r\nContent-Type: text/plain\r\n\r\nAll green.\r\n"
-	if err := sign.Sign(&signed, strings.NewReader(msg), sign.Options{
+	if err := sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
 		Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at}); err != nil {
 		log.Fatal(err)
 	}
@@ -107,14 +107,14 @@ func ExampleOpen() {
 	// The triple wrap: sign, encrypt for Bob, sign again.
 	sopts := sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Now: at}
 	var inner, sealed, triple bytes.Buffer
-	if err := sign.Sign(&inner, strings.NewReader(msg), sopts); err != nil {
+	if err := sign.Sign(context.Background(), &inner, strings.NewReader(msg), sopts); err != nil {
 		log.Fatal(err)
 	}
 	if err := encrypt.Encrypt(&sealed, &inner, encrypt.Options{Recipients: []*x509.Certificate{bob.Cert}, Now: at}); err != nil {
 		log.Fatal(err)
 	}
 	sopts.Mode = sign.Opaque
-	if err := sign.Sign(&triple, &sealed, sopts); err != nil {
+	if err := sign.Sign(context.Background(), &triple, &sealed, sopts); err != nil {
 		log.Fatal(err)
 	}
 
@@ -153,7 +153,7 @@ func ExampleAuthenticationResults() {
 	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 	var signed bytes.Buffer
 	msg := "From: bob@example.com\r\nSubject: report\r\nContent-Type: text/plain\r\n\r\nAll green.\r\n"
-	if err := sign.Sign(&signed, strings.NewReader(msg), sign.Options{
+	if err := sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
 		Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at}); err != nil {
 		log.Fatal(err)
 	}

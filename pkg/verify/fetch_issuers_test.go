@@ -41,7 +41,7 @@ func TestVerifyFetchIssuers(t *testing.T) {
 	}
 	u := l.User("alice-sign")
 	var msg bytes.Buffer
-	if err := sign.Sign(&msg, strings.NewReader(message("alice@example.com")), sign.Options{
+	if err := sign.Sign(context.Background(), &msg, strings.NewReader(message("alice@example.com")), sign.Options{
 		Key: u.Key, Certificate: u.Cert, Now: func() time.Time { return at.Add(-time.Hour) },
 	}); err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestVerifyNetworkTimeout(t *testing.T) {
 	}
 	u := l.User("alice-sign")
 	var msg bytes.Buffer
-	if err := sign.Sign(&msg, strings.NewReader(message("alice@example.com")), sign.Options{
+	if err := sign.Sign(context.Background(), &msg, strings.NewReader(message("alice@example.com")), sign.Options{
 		Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), Now: func() time.Time { return at.Add(-time.Hour) },
 	}); err != nil {
 		t.Fatal(err)

@@ -188,7 +188,7 @@ func (g *seedGen) sign(user string, mode sign.Mode, in []byte, edit func(*sign.O
 		edit(&opts)
 	}
 	var out bytes.Buffer
-	if err := sign.Sign(&out, bytes.NewReader(in), opts); err != nil {
+	if err := sign.Sign(context.Background(), &out, bytes.NewReader(in), opts); err != nil {
 		g.tb.Fatalf("signing as %s: %v", user, err)
 	}
 	return out.Bytes()
@@ -275,7 +275,7 @@ var verifySeeds = []fuzzSeed{
 		s := selfSignedTB(g.tb)
 		s.Mode = sign.Opaque
 		var out bytes.Buffer
-		if err := sign.Sign(&out, bytes.NewReader(g.msg("alice@example.com")), s); err != nil {
+		if err := sign.Sign(context.Background(), &out, bytes.NewReader(g.msg("alice@example.com")), s); err != nil {
 			g.tb.Fatal(err)
 		}
 		return out.Bytes()

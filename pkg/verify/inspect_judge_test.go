@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func TestInspectNeverJudges(t *testing.T) {
 		o := s
 		o.Mode = mode
 		var out bytes.Buffer
-		if err := sign.Sign(&out, strings.NewReader("From: alice@example.com\r\n"+in), o); err != nil {
+		if err := sign.Sign(context.Background(), &out, strings.NewReader("From: alice@example.com\r\n"+in), o); err != nil {
 			t.Fatal(err)
 		}
 		return out.Bytes()
@@ -29,7 +30,7 @@ func TestInspectNeverJudges(t *testing.T) {
 	clear := signWith(sign.Clear, entity)
 	opaque := signWith(sign.Opaque, entity)
 	var det bytes.Buffer
-	if err := sign.SignDetached(&det, strings.NewReader(entity), s, false); err != nil {
+	if err := sign.SignDetached(context.Background(), &det, strings.NewReader(entity), s, false); err != nil {
 		t.Fatal(err)
 	}
 	sig := signaturePart(t, clear)

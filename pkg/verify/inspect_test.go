@@ -109,7 +109,7 @@ func TestOpenDepth(t *testing.T) {
 		if !bytes.HasPrefix(in, []byte("From: ")) {
 			in = append([]byte("From: alice@example.com\r\n"), msg...)
 		}
-		if err := sign.Sign(&out, bytes.NewReader(in), sign.Options{
+		if err := sign.Sign(context.Background(), &out, bytes.NewReader(in), sign.Options{
 			Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), Now: func() time.Time { return at }}); err != nil {
 			t.Fatal(err)
 		}

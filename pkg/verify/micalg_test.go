@@ -79,7 +79,7 @@ func TestMicalgNeverDecides(t *testing.T) {
 		}
 		for _, tc := range tests {
 			var signed bytes.Buffer
-			if err := sign.Sign(&signed, strings.NewReader(text.String()), sign.Options{
+			if err := sign.Sign(context.Background(), &signed, strings.NewReader(text.String()), sign.Options{
 				Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Hash: tc.signHash,
 				Now: func() time.Time { return at.Add(-time.Hour) },
 			}); err != nil {

@@ -59,7 +59,7 @@ func FuzzInspect(f *testing.F) {
 	for _, mode := range []sign.Mode{sign.Clear, sign.Opaque} {
 		s.Mode = mode
 		var out bytes.Buffer
-		if err := sign.Sign(&out, strings.NewReader("From: alice@example.com\r\n"+fuzzEntity), s); err != nil {
+		if err := sign.Sign(context.Background(), &out, strings.NewReader("From: alice@example.com\r\n"+fuzzEntity), s); err != nil {
 			f.Fatal(err)
 		}
 		f.Add(out.Bytes())

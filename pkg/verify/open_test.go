@@ -21,7 +21,7 @@ func signWith(t *testing.T, opts sign.Options, in []byte) []byte {
 	t.Helper()
 	opts.Now = func() time.Time { return at.Add(-time.Hour) }
 	var out bytes.Buffer
-	if err := sign.Sign(&out, bytes.NewReader(in), opts); err != nil {
+	if err := sign.Sign(context.Background(), &out, bytes.NewReader(in), opts); err != nil {
 		t.Fatalf("signing: %v", err)
 	}
 	return out.Bytes()

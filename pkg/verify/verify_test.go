@@ -31,7 +31,7 @@ func signAs(t *testing.T, l *lab.Lab, user string, mode sign.Mode, from string, 
 	t.Helper()
 	u := l.User(user)
 	var out bytes.Buffer
-	err := sign.Sign(&out, strings.NewReader(message(from)), sign.Options{
+	err := sign.Sign(context.Background(), &out, strings.NewReader(message(from)), sign.Options{
 		Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), Mode: mode, Force: force,
 		Now: func() time.Time { return at.Add(-time.Hour) },
 	})
