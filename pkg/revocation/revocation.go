@@ -17,6 +17,37 @@
 // the Authority Information Access caIssuers URLs (the guide's Chapter 8
 // firewall case).
 //
+// # Building a checker
+//
+// A program builds one Checker with [New] and hands it to
+// verify.Options.Revocation, sign.Options.Revocation or
+// certsel.Options.Revocation, or calls [Checker.Check] itself with the
+// certificate and its issuer. The zero [Options] is the guide's default: soft
+// mode, CRLs fetched from the distribution points over http.DefaultTransport
+// (proxies from the environment), no cache, the guide's timeouts. The command
+// sets more, and a program picks what it needs:
+//
+//	crls, err := revocation.ParseCRLs(pemOrDER) // CRLs given by hand, if any
+//	if err != nil {
+//		return err
+//	}
+//	checker := revocation.New(revocation.Options{
+//		Mode:       revocation.Hard,                // no answer is a failure
+//		CRLs:       crls,                           // asked first
+//		CacheDir:   filepath.Join(cacheDir, "crl"), // keep fetched CRLs
+//		OCSP:       true,                           // ask the responder first
+//		URLTimeout: 10 * time.Second,               // per URL
+//		HTTPClient: client,                         // a proxy, a test transport
+//	})
+//	outcome, err := checker.Check(ctx, cert, issuer, time.Now())
+//
+// outcome.Status says good, revoked, unknown or skipped and outcome.Fetches
+// what was asked; err is a *[RevokedError] for a revoked certificate, and in
+// hard mode an *[UnavailableError] when nothing answered. The context bounds
+// the network requests of one Check: cancel it to stop them. The Checker
+// keeps no state between calls but the cache directory, so one serves every
+// goroutine.
+//
 // # Freshness
 //
 // A CRL or OCSP response answers until its nextUpdate; one that names none
@@ -168,7 +199,14 @@ type Outcome struct {
 // Checker answers whether cert, issued by issuer, was revoked at time at.
 // It returns a *RevokedError for a revoked certificate and, in hard mode,
 // an *UnavailableError when it has no answer; in soft mode it returns an
-// Unknown outcome and a nil error instead.
+// Unknown outcome and a nil error instead. ctx bounds the network requests
+// the answer takes.
+//
+// [New] builds the Checker this package provides (see "Building a checker"
+// in the package documentation). A program with its own source of answers (a
+// local revocation database, a test) implements the one method instead; an
+// implementation must be safe for concurrent use, since a batch verifies
+// messages from several goroutines with one Checker.
 type Checker interface {
 	Check(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (Outcome, error)
 }
@@ -231,7 +269,11 @@ const (
 // it is refused: OpenSSL's default for OCSP responses (MAX_VALIDITY_PERIOD).
 const clockSkew = 5 * time.Minute
 
-// Options configure the checker [New] returns, and [FetchIssuers].
+// Options configure the checker [New] returns, [FetchIssuers] and
+// [Refresh]. The zero value is usable: soft mode, CRLs from the certificate's
+// distribution points over http.DefaultTransport, no cache, no OCSP, the
+// guide's timeouts. Options are read, never modified, by this package; do
+// not modify them while a Checker built from them is in use.
 type Options struct {
 	// Mode is soft if zero.
 	Mode Mode
