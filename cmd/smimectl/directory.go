@@ -281,11 +281,11 @@ func describeDirectoryUnavailable(e *directory.UnavailableError) (string, []stri
 }
 
 func describeDirectoryPermission(e *directory.PermissionError) (string, []string) {
-	what := "no permission to " + e.Op
+	what := "no permission to " + string(e.Op)
 	if e.DN != "" {
 		what += " " + e.DN
 	}
-	if e.Op == "bind as" {
+	if e.Op == directory.OpBind {
 		return "the directory refused the bind as " + e.DN + ": " + libraryDetail(e.Err),
 			[]string{"check --ldap-bind-dn and the password in --ldap-pass-file or --ldap-pass-env"}
 	}

@@ -156,12 +156,27 @@ func (e *UnavailableError) Error() string {
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // PermissionError is an operation the server refused for lack of rights, or
-// a bind it refused (wrong DN or password).
+// a bind it refused (wrong DN or password): Op is then [OpBind].
 type PermissionError struct {
-	Op  string // what was refused: "bind as", "modify", "read", "search below"
-	DN  string // the entry, if any
+	Op  Operation // what was refused
+	DN  string    // the entry, if any
 	Err error
 }
+
+// Operation names an operation the server may refuse, as "no permission to
+// <Operation> <DN>" reads.
+type Operation string
+
+// The operations of a [PermissionError].
+const (
+	OpBind        Operation = "bind as"
+	OpConnect     Operation = "connect"
+	OpStartTLS    Operation = "start TLS"
+	OpReadRootDSE Operation = "read the root DSE"
+	OpRead        Operation = "read"
+	OpSearch      Operation = "search below"
+	OpModify      Operation = "modify"
+)
 
 func (e *PermissionError) Error() string {
 	if e.DN != "" {

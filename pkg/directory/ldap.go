@@ -380,8 +380,8 @@ func classify(op, dn string, err error) error {
 }
 
 // verbs name an operation for a PermissionError ("permission to modify").
-var verbs = map[string]string{"binding as": "bind as", "modifying": "modify", "reading": "read", "searching": "search below",
-	"reading the root DSE": "read the root DSE", "StartTLS": "start TLS", "connecting": "connect"}
+var verbs = map[string]Operation{"binding as": OpBind, "modifying": OpModify, "reading": OpRead, "searching": OpSearch,
+	"reading the root DSE": OpReadRootDSE, "StartTLS": OpStartTLS, "connecting": OpConnect}
 
 func opDN(op, dn string) string {
 	if dn == "" {

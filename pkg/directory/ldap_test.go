@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/smimectl/smimectl/internal/testpeer"
 )
 
@@ -163,5 +165,26 @@ func TestResponseBudget(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "8388608 bytes") {
 		t.Errorf("error does not name the limit: %v", err)
+	}
+}
+
+// TestClassifyPermission (issue #17 item 4): what the server refused is an
+// Operation a caller compares with the constants, a refused bind OpBind.
+func TestClassifyPermission(t *testing.T) {
+	refused := &ldap.Error{ResultCode: ldap.LDAPResultInvalidCredentials, Err: errors.New("invalid credentials")}
+	tests := []struct {
+		op, dn string
+		want   Operation
+	}{
+		{"binding as", "cn=reader", OpBind},
+		{"modifying", "uid=a", OpModify},
+		{"searching", "dc=example", OpSearch},
+		{"reading the root DSE", "", OpReadRootDSE},
+	}
+	for _, tc := range tests {
+		var pe *PermissionError
+		if err := classify(tc.op, tc.dn, refused); !errors.As(err, &pe) || pe.Op != tc.want || pe.DN != tc.dn {
+			t.Errorf("classify(%q) = %v, want a *PermissionError for %q", tc.op, err, tc.want)
+		}
 	}
 }
