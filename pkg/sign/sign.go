@@ -143,10 +143,10 @@ type Options struct {
 	// KeepSubject leaves the outer Subject readable under Confidential.
 	KeepSubject bool
 	// Revocation, if not nil, checks the signer's certificate against its
-	// issuer (found in Chain) before signing, unless Force: a revoked
-	// certificate is refused with a *CertificateError, and an unanswered
-	// check in hard mode fails with the checker's
-	// *revocation.UnavailableError. Nil does not check.
+	// issuer (found in Chain) before signing, under the context given to
+	// [Sign], unless Force: a revoked certificate is refused with a
+	// *CertificateError, and an unanswered check in hard mode fails with
+	// the checker's *revocation.UnavailableError. Nil does not check.
 	Revocation revocation.Checker
 	// Binary signs an 8-bit or binary body as is, for a transport known to
 	// be 8-bit clean. False, the default, encodes it first (issue #15 item
