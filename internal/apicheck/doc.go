@@ -8,7 +8,8 @@
 //     `go test ./internal/apicheck -run TestExampleFixtures -update`
 //     rewrites them.
 //   - TestSealedAPI fails when `go doc -all` of a package under pkg/
-//     mentions an internal package, or its exported declarations name one.
+//     mentions an internal package, or its exported declarations name one
+//     (TestSealRules shows what counts).
 //   - TestImporterModule builds, in a module of its own, a program that
 //     imports only pkg/verify and pkg/encrypt: since Go refuses internal/
 //     imports across modules, its compiling proves the public API suffices.
