@@ -4,37 +4,37 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/pkg/capabilities"
 	"github.com/smimectl/smimectl/pkg/encrypt"
-	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
-// Bob's signed mail is verified and what his client reads remembered; mail
-// to him then uses AES-256-GCM, mail to him and carol (of whom nothing is
-// known) AES-256-CBC.
+// Bob's signed mail (from the lab's files in ../testdata/example) is
+// verified and what his client reads remembered; mail to him then uses
+// AES-256-GCM, mail to him and carol (of whom nothing is known) AES-256-CBC.
 func ExampleStore_LearnFrom() {
-	l, err := lab.New(lab.Options{Seed: "example"})
+	at := func() time.Time { return time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC) }
+	cert := func(name string) *x509.Certificate {
+		data, err := os.ReadFile("../testdata/example/" + name)
+		certs, err2 := verify.ReadCertificates(bytes.NewReader(data))
+		if err := errors.Join(err, err2); err != nil {
+			log.Fatal(err)
+		}
+		return certs[0]
+	}
+	signed, err := os.Open("../testdata/example/bob-signed.eml")
 	if err != nil {
 		log.Fatal(err)
 	}
-	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
-	bob, carol := l.User("bob"), l.User("carol")
-	var signed bytes.Buffer
-	msg := "From: bob@example.com\r\nSubject: hello\r\nContent-Type: text/plain\r\n\r\nHi.\r\n"
-	if err := sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
-		Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at}); err != nil {
-		log.Fatal(err)
-	}
-	res, err := verify.Verify(context.Background(), io.Discard, &signed, verify.Options{Roots: []*x509.Certificate{l.Root.Cert}, Now: at})
+	defer signed.Close()
+	res, err := verify.Verify(context.Background(), io.Discard, signed, verify.Options{Roots: []*x509.Certificate{cert("root.crt")}, Now: at})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,17 +52,16 @@ func ExampleStore_LearnFrom() {
 		log.Fatal(err)
 	}
 
-	known := func(c *x509.Certificate) encrypt.Capabilities {
-		k, err := capabilities.Known(store, c)
-		if err != nil {
-			log.Fatal(err)
-		}
-		return k
-	}
-	for _, to := range [][]*x509.Certificate{{bob.Cert}, {bob.Cert, carol.Cert}} {
+	// Bob's certificate came with his mail; carol's is from a file.
+	bob, carol := res.Signers[0].Certificate, cert("carol.crt")
+	for _, to := range [][]*x509.Certificate{{bob}, {bob, carol}} {
 		var caps []encrypt.Capabilities
 		for _, c := range to {
-			caps = append(caps, known(c))
+			k, err := capabilities.Known(store, c)
+			if err != nil {
+				log.Fatal(err)
+			}
+			caps = append(caps, k)
 		}
 		plan, err := encrypt.Choose(nil, false, to, caps)
 		if err != nil {
@@ -75,8 +74,8 @@ func ExampleStore_LearnFrom() {
 	}
 	// Output:
 	// 1 recipient(s): aes-256-gcm
-	//   Bob: signed mail of 2026-03-01 advertised aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc, rsaes-oaep; rsa-oaep
+	//   Bob: signed mail of 2026-07-01 advertised aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc, rsaes-oaep; rsa-oaep
 	// 2 recipient(s): aes-256-cbc
-	//   Bob: signed mail of 2026-03-01 advertised aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc, rsaes-oaep; rsa-oaep
+	//   Bob: signed mail of 2026-07-01 advertised aes-256-gcm, aes-128-gcm, aes-256-cbc, aes-128-cbc, rsaes-oaep; rsa-oaep
 	//   Carol: no capabilities known (no signed mail seen, no certificate extension): assumed to read AES-CBC only; ecdh
 }

@@ -1,16 +1,16 @@
 package directory_test
 
 import (
+	"bytes"
 	"context"
-	"crypto/x509"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/cms"
-	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/pkg/directory"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // memory is a one-entry directory in memory, the way a test or another
@@ -37,17 +37,28 @@ func (m *memory) Modify(_ context.Context, dn string, mods []directory.Mod) erro
 }
 
 // Scan the users, plan the removal of the values not issued by the
-// organisation's CA, and apply it with a backup written first.
+// organisation's CA, and apply it with a backup written first. Bob's entry
+// holds two certs-only PKCS#7 values from the lab's files in
+// ../testdata/example/directory: his certificate from the organisation's
+// CA and one from another CA.
 func ExampleApply() {
-	corp, _ := lab.New(lab.Options{})
-	other, _ := lab.New(lab.Options{Seed: "2"})
-	own, _ := cms.CertsOnly([]*x509.Certificate{corp.User("bob").Cert, corp.Intermediate.Cert})
-	foreign, _ := cms.CertsOnly([]*x509.Certificate{other.User("bob").Cert, other.Intermediate.Cert})
+	read := func(name string) []byte {
+		data, err := os.ReadFile("../testdata/example/" + name)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return data
+	}
+	roots, err := verify.ReadCertificates(bytes.NewReader(read("root.crt")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	own, foreign := read("directory/bob.p7c"), read("directory/bob-other-ca.p7c")
 	conn := &memory{entry: &directory.Entry{DN: "uid=bob,dc=example,dc=com",
 		Attrs: map[string][][]byte{"cn": {[]byte("Bob")}, "userSMIMECertificate": {own, foreign}}}}
 
 	ctx := context.Background()
-	judge := directory.Judge{Roots: []*x509.Certificate{corp.Root.Cert}, Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	judge := directory.Judge{Roots: roots, Now: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)}
 	var changes []*directory.Change
 	sum, err := directory.Scan(ctx, conn, directory.ScanOptions{Judge: judge}, func(u *directory.User) error {
 		ch, err := directory.PlanClean(u, directory.OnlyUntrusted)

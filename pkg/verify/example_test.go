@@ -3,37 +3,54 @@ package verify_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"strings"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
-func ExampleVerify() {
-	l, err := lab.New(lab.Options{Seed: "example"})
+// The Examples read the lab's files in ../testdata/example: PEM
+// certificates, PKCS#8 keys, CRLs and messages, made by
+// `go test ./internal/apicheck -run TestExampleFixtures -update`. They check
+// at a fixed time, at which every certificate of the lab has its intended
+// state (dave's expired, eve's revoked, the others valid).
+var exampleNow = func() time.Time { return time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC) }
+
+// exampleCerts reads a certificate file (PEM, DER or a PKCS#7 bundle) of the
+// fixtures, as cert-verify reads its argument.
+func exampleCerts(name string) []*x509.Certificate {
+	f, err := os.Open("../testdata/example/" + name)
 	if err != nil {
 		log.Fatal(err)
 	}
-	bob := l.User("bob")
-	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
-	var signed bytes.Buffer
-	msg := "From: bob@example.com\r\nSubject: report\r\nContent-Type: text/plain\r\n\r\nAll green.\r\n"
-	if err := sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
-		Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Mode: sign.Opaque, Now: at}); err != nil {
+	defer f.Close()
+	certs, err := verify.ReadCertificates(f)
+	if err != nil {
 		log.Fatal(err)
 	}
+	return certs
+}
+
+func ExampleVerify() {
+	signed, err := os.Open("../testdata/example/bob-signed.eml")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer signed.Close()
 
 	// The content is written only after every check passed.
 	var content bytes.Buffer
-	res, err := verify.Verify(context.Background(), &content, &signed, verify.Options{
-		Roots: []*x509.Certificate{l.Root.Cert}, Now: at,
+	res, err := verify.Verify(context.Background(), &content, signed, verify.Options{
+		Roots: exampleCerts("root.crt"), Now: exampleNow,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -59,21 +76,14 @@ func ExampleVerify() {
 }
 
 func ExampleInspect() {
-	l, err := lab.New(lab.Options{Seed: "example"})
+	signed, err := os.Open("../testdata/example/bob-signed.eml")
 	if err != nil {
 		log.Fatal(err)
 	}
-	bob := l.User("bob")
-	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
-	var signed bytes.Buffer
-	msg := "From: bob@example.com\r\nSubject: report\r\nContent-Type: text/plain\r\n\r\nAll green.\r\n"
-	if err := sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
-		Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at}); err != nil {
-		log.Fatal(err)
-	}
+	defer signed.Close()
 
 	// No keys and no trust: Inspect only describes.
-	ins, err := verify.Inspect(&signed, verify.InspectOptions{})
+	ins, err := verify.Inspect(signed, verify.InspectOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -89,28 +99,33 @@ func ExampleInspect() {
 	fmt.Println(ins.Content)
 	// Output:
 	// 1 signed multipart/signed der [sha-256]
-	// E=bob@example.com,CN=Bob,O=smimectl lab 2026-03-01T12:00:00Z [contentType signingTime messageDigest smimeCapabilities]
+	// E=bob@example.com,CN=Bob,O=smimectl lab 2026-07-01T12:00:00Z [contentType signingTime messageDigest smimeCapabilities]
 	// E=bob@example.com,CN=Bob,O=smimectl lab digitalSignature,keyEncipherment
 	// CN=smimectl lab intermediate CA,O=smimectl lab keyCertSign,cRLSign
 	// text/plain
 }
 
 func ExampleOpen() {
-	l, err := lab.New(lab.Options{Seed: "example"})
+	// Alice's signing identity and Bob's: a certificate and its PKCS#8 key.
+	alice, err := tls.LoadX509KeyPair("../testdata/example/alice-sign.crt", "../testdata/example/alice-sign.key")
 	if err != nil {
 		log.Fatal(err)
 	}
-	alice, bob := l.User("alice-sign"), l.User("bob")
-	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
+	bob, err := tls.LoadX509KeyPair("../testdata/example/bob.crt", "../testdata/example/bob.key")
+	if err != nil {
+		log.Fatal(err)
+	}
+	roots := exampleCerts("root.crt")
 	msg := "From: alice@example.com\r\nSubject: plans\r\nContent-Type: text/plain\r\n\r\nMeet at noon.\r\n"
 
 	// The triple wrap: sign, encrypt for Bob, sign again.
-	sopts := sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain(), Now: at}
+	sopts := sign.Options{Key: alice.PrivateKey.(crypto.Signer), Certificate: alice.Leaf,
+		Chain: append(exampleCerts("intermediate.crt"), roots...), Now: exampleNow}
 	var inner, sealed, triple bytes.Buffer
 	if err := sign.Sign(context.Background(), &inner, strings.NewReader(msg), sopts); err != nil {
 		log.Fatal(err)
 	}
-	if err := encrypt.Encrypt(&sealed, &inner, encrypt.Options{Recipients: []*x509.Certificate{bob.Cert}, Now: at}); err != nil {
+	if err := encrypt.Encrypt(&sealed, &inner, encrypt.Options{Recipients: []*x509.Certificate{bob.Leaf}, Now: exampleNow}); err != nil {
 		log.Fatal(err)
 	}
 	sopts.Mode = sign.Opaque
@@ -121,8 +136,8 @@ func ExampleOpen() {
 	// Bob opens every layer; the content comes out only if all are valid.
 	var content bytes.Buffer
 	res, err := verify.Open(context.Background(), &content, &triple, verify.Options{
-		Roots: []*x509.Certificate{l.Root.Cert}, Now: at,
-		Decrypt: &verify.Identity{Certificate: bob.Cert, Key: bob.Key},
+		Roots: roots, Now: exampleNow,
+		Decrypt: &verify.Identity{Certificate: bob.Leaf, Key: bob.PrivateKey},
 		Require: verify.RequireSignedInner,
 	})
 	if err != nil {
@@ -145,22 +160,15 @@ func ExampleOpen() {
 }
 
 func ExampleAuthenticationResults() {
-	l, err := lab.New(lab.Options{Seed: "example"})
+	signed, err := os.Open("../testdata/example/bob-signed.eml")
 	if err != nil {
 		log.Fatal(err)
 	}
-	bob := l.User("bob")
-	at := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
-	var signed bytes.Buffer
-	msg := "From: bob@example.com\r\nSubject: report\r\nContent-Type: text/plain\r\n\r\nAll green.\r\n"
-	if err := sign.Sign(context.Background(), &signed, strings.NewReader(msg), sign.Options{
-		Key: bob.Key, Certificate: bob.Cert, Chain: l.Chain(), Now: at}); err != nil {
-		log.Fatal(err)
-	}
+	defer signed.Close()
 
 	// A mail filter reports the verdict, whatever it is, in the message.
-	res, verr := verify.Open(context.Background(), io.Discard, &signed, verify.Options{
-		Roots: []*x509.Certificate{l.Root.Cert}, Now: at,
+	res, verr := verify.Open(context.Background(), io.Discard, signed, verify.Options{
+		Roots: exampleCerts("root.crt"), Now: exampleNow,
 	})
 	field := verify.AuthenticationResults("mx.example.com", res, verr)
 	fmt.Print(strings.ReplaceAll(field, "\r\n", "\n"))
