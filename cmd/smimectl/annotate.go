@@ -234,10 +234,7 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 		return err
 	}
 	opts.revocationFlags.filterBudget()
-	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags,
-		Verbose: opts.Verbose, env: e}
-	vopts, err := vo.verifyOptions()
+	vopts, err := opts.verifyFlags.options(e, opts.Verbose, false)
 	if err != nil {
 		return err
 	}

@@ -23,14 +23,8 @@ type decryptOptions struct {
 	SmartCardOnly bool
 	JSON          bool // --json: print the result as JSON instead of the message
 	// With --trust, decrypt opens every layer and checks signed ones as verify does.
-	trustFlags
-	revocationFlags
-	SenderCheck string   // --sender-check: strict, warn or off
-	MinDigest   string   // --min-digest: sha1 or sha256, with --trust
-	dateFlags            // --max-clock-skew, --strict-date, with --trust
-	Require     []string // --require: signed, encrypted, signed-inner
-	Verbose     bool     // -v: one line per layer on standard error
-	informFlags
+	verifyFlags
+	Verbose bool // -v: one line per layer on standard error
 	annotateFlags
 	eolFlag
 	batchFlags
@@ -168,12 +162,7 @@ text, as garbage is refused like a wrong key.`,
 	fs.BoolVar(&opts.SmartCardOnly, "smartcard-only", false, "decrypt only with a private key on a smart card (--pkcs11), never from a file (the guide's SmartCardOnly)")
 	fs.BoolVar(&opts.TryAll, "try-all", false, "try the key on every recipient entry when none names the certificate")
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the message")
-	opts.trustFlags.addFlags(fs)
-	opts.revocationFlags.addFlags(fs)
-	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
-		"with --trust: a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
-	addMinDigestFlag(fs, &opts.MinDigest)
-	opts.dateFlags.addFlags(fs)
+	opts.verifyFlags.addFlags(fs, "with --trust: ")
 	addRequireFlag(fs, &opts.Require)
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "with --trust: print one line per layer and per network request on standard error")
 	opts.informFlags.addFlags(fs, true)
@@ -300,10 +289,7 @@ func runDecrypt(opts *decryptOptions) error {
 // layers are checked against --trust, encrypted ones decrypted with id.
 func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	e := opts.env
-	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags,
-		informFlags: opts.informFlags, Verbose: opts.Verbose, env: e}
-	vopts, err := vo.verifyOptions()
+	vopts, err := opts.verifyFlags.options(e, opts.Verbose, false)
 	if err != nil {
 		return err
 	}

@@ -2,36 +2,26 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
-	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // verifyOptions are the options of verify.
 type verifyOptions struct {
 	ioFlags
-	trustFlags
-	revocationFlags
-	keyFlags             // --key/--cert or --p12: to open encrypted layers
-	Require     []string // --require: signed, encrypted, signed-inner
-	SenderCheck string   // --sender-check: strict, warn or off
-	AllowMD5    bool     // --allow-md5
-	MinDigest   string   // --min-digest: sha1 or sha256
+	verifyFlags
+	keyFlags      // --key/--cert or --p12: to open encrypted layers
+	AllowMD5 bool // --allow-md5
 	// AllowUnsignedParts (--allow-unsigned-parts) accepts a signed part beside
 	// unsigned ones (a mailing list's footer).
 	AllowUnsignedParts bool
-	dateFlags
-	JSON    bool // --json: print the result as JSON on standard output
-	Verbose bool // -v, --verbose: a summary line on standard error
-	informFlags
+	JSON               bool // --json: print the result as JSON on standard output
+	Verbose            bool // -v, --verbose: a summary line on standard error
 	detachedFlags
 	annotateFlags
 	batchFlags
@@ -40,29 +30,6 @@ type verifyOptions struct {
 	Paths []string // the arguments: messages, directories, Maildirs, mbox files
 
 	env *env
-}
-
-var senderChecks = []string{"strict", "warn", "off"}
-
-// minDigests are the values of --min-digest (issue #15 item 8); "sha1", the
-// default, accepts SHA-1 with a warning.
-var minDigests = map[string]crypto.Hash{"sha1": crypto.SHA1, "sha256": crypto.SHA256}
-
-// dateFlags compare the Date field with the signing time (issue #15 item 9).
-type dateFlags struct {
-	MaxClockSkew time.Duration // --max-clock-skew: 0 turns the comparison off
-	StrictDate   bool          // --strict-date: a difference fails the message
-}
-
-func (f *dateFlags) addFlags(fs *pflag.FlagSet) {
-	fs.DurationVar(&f.MaxClockSkew, "max-clock-skew", time.Hour, "how far the Date field may be from the signing time before a warning (0: not compared)")
-	fs.BoolVar(&f.StrictDate, "strict-date", false, "fail a message whose Date field is further than --max-clock-skew from the signing time")
-}
-
-// addMinDigestFlag defines --min-digest, shared by verify and decrypt.
-func addMinDigestFlag(fs *pflag.FlagSet, p *string) {
-	enumFlag(fs, p, "min-digest", "sha1", []string{"sha1", "sha256"},
-		"the weakest digest accepted in the signature and in the certificate signatures of its chain: sha1 accepts SHA-1 with a warning, sha256 refuses it")
 }
 
 func newVerifyCmd(e *env, runF func(*verifyOptions) error) *cobra.Command {
@@ -298,13 +265,8 @@ and it.`,
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	opts.ioFlags.addFlags(fs)
-	opts.trustFlags.addFlags(fs)
-	opts.revocationFlags.addFlags(fs)
-	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
-		"a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
+	opts.verifyFlags.addFlags(fs, "")
 	fs.BoolVar(&opts.AllowMD5, "allow-md5", false, "accept signatures over MD5 digests, which are refused otherwise")
-	addMinDigestFlag(fs, &opts.MinDigest)
-	opts.dateFlags.addFlags(fs)
 	fs.BoolVar(&opts.AllowUnsignedParts, "allow-unsigned-parts", false,
 		"accept a message signed below its top level beside parts no signature covers (a mailing list's footer, a forwarder's text)")
 	opts.keyFlags.addFlags(fs)
@@ -406,21 +368,10 @@ func decryptIdentity(e *env, f *keyFlags) (*verify.Identity, error) {
 	return &verify.Identity{Certificate: id.Certificate, Key: id.Signer}, nil
 }
 
-// verifyOptions turns the flags into verify.Options, reading the trust files.
+// verifyOptions turns the flags into verify.Options, reading the trust files
+// and, for encrypted layers, the key.
 func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
-	sc, err := verify.ParseSenderCheck(opts.SenderCheck)
-	if err != nil {
-		return verify.Options{}, usagef(nil, "--sender-check: %w", err)
-	}
-	// Issue #16 item 6: -v tells of every network request; a batch draws
-	// its progress bar rather than a status line.
-	opts.revocationFlags.verbose = opts.Verbose
-	opts.revocationFlags.noStatus = opts.revocationFlags.noStatus || opts.batchFlags.isBatch(opts.Paths)
-	vopts, err := certificateCheckOptions(opts.env, &opts.trustFlags, &opts.revocationFlags)
-	if err != nil {
-		return verify.Options{}, err
-	}
-	req, err := parseRequire(opts.Require)
+	vopts, err := opts.verifyFlags.options(opts.env, opts.Verbose, opts.batchFlags.isBatch(opts.Paths))
 	if err != nil {
 		return verify.Options{}, err
 	}
@@ -428,62 +379,10 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	if err != nil {
 		return verify.Options{}, err
 	}
-	vopts.Require = req
 	vopts.Decrypt = id
-	vopts.SenderCheck = sc
 	vopts.AllowMD5 = opts.AllowMD5
-	vopts.MinDigest = minDigests[opts.MinDigest]
 	vopts.AllowUnsignedParts = opts.AllowUnsignedParts
-	vopts.MaxClockSkew, vopts.StrictDate = opts.MaxClockSkew, opts.StrictDate
-	if opts.MaxClockSkew == 0 {
-		vopts.MaxClockSkew = -1 // --max-clock-skew 0: no comparison
-	}
-	if err := opts.informFlags.apply(&vopts); err != nil {
-		return verify.Options{}, err
-	}
 	return vopts, nil
-}
-
-// certificateCheckOptions turns the trust and revocation flags into the
-// verify.Options of the certificate checks, reading the trust files: what
-// verify and cert-verify share.
-func certificateCheckOptions(e *env, tf *trustFlags, rf *revocationFlags) (verify.Options, error) {
-	at, err := tf.evalTime(e)
-	if err != nil {
-		return verify.Options{}, err
-	}
-	mode, err := revocation.ParseMode(tf.Revocation)
-	if err != nil {
-		return verify.Options{}, usagef(nil, "--revocation: %w", err)
-	}
-	inter, err := loadCertificates("--intermediates", tf.Intermediates)
-	if err != nil {
-		return verify.Options{}, err
-	}
-	crls, err := loadCRLs(tf.CRLs)
-	if err != nil {
-		return verify.Options{}, err
-	}
-	ropts, err := rf.options(e, mode, crls, tf.MaxAge)
-	if err != nil {
-		return verify.Options{}, err
-	}
-	if len(tf.Trust) == 0 {
-		return verify.Options{}, errNoTrust() // issue #16 item 2
-	}
-	roots, err := loadTrust(e, tf.Trust)
-	if err != nil {
-		return verify.Options{}, err
-	}
-	return verify.Options{
-		Roots:         roots,
-		Intermediates: inter,
-		Now:           func() time.Time { return at },
-		Revocation:    revocation.New(ropts),
-		FetchIssuers:  rf.fetchIssuers(ropts),
-		// --crl-total-timeout bounds the whole verification, not each certificate.
-		NetworkTimeout: rf.CRLTotalTimeout,
-	}, nil
 }
 
 // printJSON writes the result of verifying the input named in (a path, or ""
