@@ -201,9 +201,7 @@ func runVerifyAnnotate(opts *verifyOptions) error {
 			if res == nil {
 				return
 			}
-			for _, warning := range res.Warnings {
-				warn(e.Stderr, "%s", warning)
-			}
+			printWarnings(e.Stderr, res.Warnings)
 			if opts.Verbose && len(res.Layers) > 1 {
 				reportLayers(e.Stderr, res)
 			}
@@ -246,9 +244,7 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 			if res == nil {
 				return
 			}
-			for _, warning := range res.Warnings {
-				warn(e.Stderr, "%s", warning)
-			}
+			printWarnings(e.Stderr, res.Warnings)
 			if opts.Verbose {
 				reportLayers(e.Stderr, res)
 			}

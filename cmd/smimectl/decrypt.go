@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -232,13 +231,9 @@ func runDecrypt(opts *decryptOptions) error {
 		return err
 	}
 	defer in.Close()
-	var w io.Writer = io.Discard
-	commit, abort := func() error { return nil }, func() {}
-	if !opts.JSON || !isStdio(opts.Out) {
-		w, commit, abort = openOutputMode(e, opts.Out, modePrivate)
-		if _, err := w.Write(nil); err != nil {
-			return err
-		}
+	w, commit, abort, err := contentOutput(e, opts.Out, opts.JSON, modePrivate)
+	if err != nil {
+		return err
 	}
 	// Issue #15 item 6: signed layers over the encryption are taken off unchecked
 	// (with a warning); --trust checks them.
@@ -273,9 +268,7 @@ func runDecrypt(opts *decryptOptions) error {
 		}
 		return err
 	}
-	for _, warning := range res.Warnings {
-		warn(e.Stderr, "%s", warning)
-	}
+	printWarnings(e.Stderr, res.Warnings)
 	if opts.JSON {
 		if err := encodeJSON(e.Stdout, decryptJSON{jsonHead: newJSONHead(opts.In), Result: res}); err != nil {
 			abort()
@@ -297,44 +290,12 @@ func runDecryptLayers(opts *decryptOptions, id *verify.Identity) error {
 	// decrypt reads encrypted-only mail too; the result then has no signers and
 	// is not valid (--require signed refuses it).
 	vopts.AllowUnsigned = true
-	in, err := openInput(e, opts.In)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	var w io.Writer = io.Discard
-	commit, abort := func() error { return nil }, func() {}
-	if !opts.JSON || !isStdio(opts.Out) {
-		w, commit, abort = openOutputMode(e, opts.Out, modePrivate)
-		if _, err := w.Write(nil); err != nil {
-			return err
-		}
-	}
-	rd, w, end := opts.eolFlag.apply(in, w)
-	res, verr := verify.Open(context.Background(), w, rd, vopts)
-	if verr == nil {
-		verr = end()
-	}
-	if res != nil {
-		for _, warning := range res.Warnings {
-			warn(e.Stderr, "%s", warning)
-		}
-		if opts.Verbose {
-			reportLayers(e.Stderr, res)
-		}
-	}
-	// A fault of this machine is no result on the message: no JSON object
-	// with "valid": false for it, only the error (exit 2 or 75).
-	if opts.JSON && localFault(verr) == nil {
-		if err := printJSON(e.Stdout, opts.In, res, verr, vopts); err != nil {
-			abort()
-			return err
-		}
-	}
-	if verr != nil {
-		abort()
-		return verr
-	}
-	learnCapabilities(e, &opts.capsFlags, res)
-	return commit()
+	job := openJob{e: e, io: opts.ioFlags, json: opts.JSON, eol: opts.eolFlag, perm: modePrivate, vopts: vopts, caps: &opts.capsFlags,
+		report: func(res *verify.Result) {
+			if opts.Verbose {
+				reportLayers(e.Stderr, res)
+			}
+		}}
+	_, err = job.run()
+	return err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -305,46 +304,14 @@ func runVerify(opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	in, err := openInput(e, opts.In)
+	job := openJob{e: e, io: opts.ioFlags, json: opts.JSON, eol: opts.eolFlag, perm: modePublic, vopts: vopts, caps: &opts.capsFlags,
+		report: func(res *verify.Result) {
+			if opts.Verbose && len(res.Layers) > 1 {
+				reportLayers(e.Stderr, res)
+			}
+		}}
+	res, err := job.run()
 	if err != nil {
-		return err
-	}
-	defer in.Close()
-	var w io.Writer = io.Discard
-	commit, abort := func() error { return nil }, func() {}
-	if !opts.JSON || !isStdio(opts.Out) {
-		w, commit, abort = openOutput(e, opts.Out)
-		if _, err := w.Write(nil); err != nil {
-			return err
-		}
-	}
-	rd, w, end := opts.eolFlag.apply(in, w)
-	res, verr := verify.Open(context.Background(), w, rd, vopts)
-	if verr == nil {
-		verr = end()
-	}
-	if res != nil {
-		for _, warning := range res.Warnings {
-			warn(e.Stderr, "%s", warning)
-		}
-		if opts.Verbose && len(res.Layers) > 1 {
-			reportLayers(e.Stderr, res)
-		}
-	}
-	// A fault of this machine is no result on the message: no JSON object
-	// with "valid": false for it, only the error (exit 2 or 75).
-	if opts.JSON && localFault(verr) == nil {
-		if err := printJSON(e.Stdout, opts.In, res, verr, vopts); err != nil {
-			abort()
-			return err
-		}
-	}
-	if verr != nil {
-		abort()
-		return verr
-	}
-	learnCapabilities(e, &opts.capsFlags, res)
-	if err := commit(); err != nil {
 		return err
 	}
 	if opts.Verbose {
