@@ -2,6 +2,8 @@ package main
 
 import (
 	"crypto"
+	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -134,4 +136,54 @@ func (f *dateFlags) addFlags(fs *pflag.FlagSet) {
 func addMinDigestFlag(fs *pflag.FlagSet, p *string) {
 	enumFlag(fs, p, "min-digest", "sha1", []string{"sha1", "sha256"},
 		"the weakest digest accepted in the signature and in the certificate signatures of its chain: sha1 accepts SHA-1 with a warning, sha256 refuses it")
+}
+
+// informFlags say how the input presents the message (issue #15 item 1):
+// --inform forces the form detection would find, --signer names the
+// signer a bare CMS file (which has no From) is checked against.
+type informFlags struct {
+	Inform string // --inform: smime, der or pem; "" detects
+	Signer string // --signer: the mail address a valid signer must carry
+}
+
+func (f *informFlags) addFlags(fs *pflag.FlagSet, signer bool) {
+	fs.StringVar(&f.Inform, "inform", "", "read the input as `form` smime (a mail message), der or pem (a bare CMS file) instead of detecting it")
+	if signer {
+		fs.StringVar(&f.Signer, "signer", "", "require a valid signer whose certificate carries `address`; input without a From field (a bare CMS file, --content) is checked against it alone")
+	}
+}
+
+// form reads --inform.
+func (f *informFlags) form() (verify.Form, error) {
+	form, err := verify.ParseForm(f.Inform)
+	if err != nil {
+		return form, usagef(nil, "--inform %q: want smime, der or pem", f.Inform)
+	}
+	return form, nil
+}
+
+// signer reads --signer: one bare address, such as alice@example.com.
+func (f *informFlags) signer() (string, error) {
+	if f.Signer == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(f.Signer)
+	if err != nil || a.Name != "" || a.Address != strings.TrimSpace(f.Signer) {
+		return "", usagef(nil, "--signer %q is not a mail address such as alice@example.com", f.Signer)
+	}
+	return a.Address, nil
+}
+
+// apply sets the form and signer of vopts.
+func (f *informFlags) apply(vopts *verify.Options) error {
+	form, err := f.form()
+	if err != nil {
+		return err
+	}
+	signer, err := f.signer()
+	if err != nil {
+		return err
+	}
+	vopts.Form, vopts.Signer = form, signer
+	return nil
 }
