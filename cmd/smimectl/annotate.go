@@ -201,9 +201,7 @@ func runVerifyAnnotate(opts *verifyOptions) error {
 			if res == nil {
 				return
 			}
-			for _, warning := range res.Warnings {
-				warn(e.Stderr, "%s", warning)
-			}
+			printWarnings(e.Stderr, res.Warnings)
 			if opts.Verbose && len(res.Layers) > 1 {
 				reportLayers(e.Stderr, res)
 			}
@@ -234,10 +232,7 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 		return err
 	}
 	opts.revocationFlags.filterBudget()
-	vo := &verifyOptions{trustFlags: opts.trustFlags, revocationFlags: opts.revocationFlags,
-		SenderCheck: opts.SenderCheck, Require: opts.Require, MinDigest: opts.MinDigest, dateFlags: opts.dateFlags,
-		Verbose: opts.Verbose, env: e}
-	vopts, err := vo.verifyOptions()
+	vopts, err := opts.verifyFlags.options(e, opts.Verbose, false)
 	if err != nil {
 		return err
 	}
@@ -249,9 +244,7 @@ func runDecryptAnnotate(opts *decryptOptions) error {
 			if res == nil {
 				return
 			}
-			for _, warning := range res.Warnings {
-				warn(e.Stderr, "%s", warning)
-			}
+			printWarnings(e.Stderr, res.Warnings)
 			if opts.Verbose {
 				reportLayers(e.Stderr, res)
 			}

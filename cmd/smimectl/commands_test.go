@@ -110,21 +110,22 @@ func TestNewVerifyCmd(t *testing.T) {
 		code int
 		want verifyOptions
 	}{
-		{"defaults", nil, exitOK, verifyOptions{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour}, eolFlag: eolFlag{EOL: "input"},
-			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}, batchFlags: batchFlags{Glob: "*.eml"}, Paths: []string{}}},
+		{"defaults", nil, exitOK, verifyOptions{verifyFlags: verifyFlags{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
+			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}, eolFlag: eolFlag{EOL: "input"}, batchFlags: batchFlags{Glob: "*.eml"}, Paths: []string{}}},
 		{"everything", []string{"--in", "s.eml", "--out", "m.eml", "--trust", "r.crt", "--trust", "roots/",
 			"--intermediates", "i.pem", "--crl", "a.crl", "--crl", "b.crl", "--revocation", "hard", "--at", "@0",
 			"--sender-check", "warn", "--allow-md5", "--json", "-v", "--crl-cache", "cache", "--crl-timeout", "5s",
 			"--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates", "--revocation-max-age", "36h"}, exitOK,
-			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, trustFlags: trustFlags{
+			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, verifyFlags: verifyFlags{trustFlags: trustFlags{
 				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl", "b.crl"},
-				Revocation: "hard", At: "@0", MaxAge: 36 * time.Hour}, SenderCheck: "warn", AllowMD5: true, MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour}, eolFlag: eolFlag{EOL: "input"}, JSON: true, Verbose: true,
-				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true},
-				batchFlags:      batchFlags{Glob: "*.eml"}, Paths: []string{}}},
+				Revocation: "hard", At: "@0", MaxAge: 36 * time.Hour}, SenderCheck: "warn", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
+				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true}},
+				AllowMD5: true, eolFlag: eolFlag{EOL: "input"}, JSON: true, Verbose: true,
+				batchFlags: batchFlags{Glob: "*.eml"}, Paths: []string{}}},
 		{"annotate", []string{"--annotate", "--authserv-id", "mx.example.com"}, exitOK, verifyOptions{
-			trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour}, eolFlag: eolFlag{EOL: "input"},
-			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute},
-			annotateFlags:   annotateFlags{Annotate: true, AuthServID: "mx.example.com"}, batchFlags: batchFlags{Glob: "*.eml"}, Paths: []string{}}},
+			verifyFlags: verifyFlags{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
+				revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}, eolFlag: eolFlag{EOL: "input"},
+			annotateFlags: annotateFlags{Annotate: true, AuthServID: "mx.example.com"}, batchFlags: batchFlags{Glob: "*.eml"}, Paths: []string{}}},
 		{"bad timeout", []string{"--crl-timeout", "soon"}, exitUsage, verifyOptions{}},
 		{"bad max age", []string{"--revocation-max-age", "a week"}, exitUsage, verifyOptions{}},
 		// Issue #11 item 17: the maximum age of an answer without nextUpdate.
@@ -134,9 +135,9 @@ func TestNewVerifyCmd(t *testing.T) {
 		{"bad sender check", []string{"--sender-check", "loose"}, exitUsage, verifyOptions{}},
 		// Issue #13 items 1-4: PATH arguments and the batch flags.
 		{"batch", []string{"--jobs", "4", "--glob", "*.msg", "--junit", "r.xml", "--expect", "e.txt", "--skip-unsigned", "fx", "box.mbox"}, exitOK, verifyOptions{
-			trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour}, eolFlag: eolFlag{EOL: "input"},
-			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute},
-			batchFlags:      batchFlags{Jobs: 4, Glob: "*.msg", JUnit: "r.xml", Expect: "e.txt", SkipUnsigned: true, given: true}, Paths: []string{"fx", "box.mbox"}}},
+			verifyFlags: verifyFlags{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
+				revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}, eolFlag: eolFlag{EOL: "input"},
+			batchFlags: batchFlags{Jobs: 4, Glob: "*.msg", JUnit: "r.xml", Expect: "e.txt", SkipUnsigned: true, given: true}, Paths: []string{"fx", "box.mbox"}}},
 		{"repeated --in", []string{"--in", "a.eml", "--in", "b.eml"}, exitUsage, verifyOptions{}},
 	}
 	for _, tc := range tests {

@@ -29,62 +29,10 @@ type inspectOptions struct {
 func newInspectCmd(e *env, runF func(*inspectOptions) error) *cobra.Command {
 	opts := &inspectOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "inspect [--json] [--in <file> | <path>...]",
-		Short: "Show the layers of an S/MIME message without checking them",
-		Long: `Show the layer tree of an S/MIME message without keys and without checking
-anything: for each signed layer (multipart/signed, application/pkcs7-mime or the
-application/x-pkcs7-* legacy types, BER or DER) the digest algorithms, the signers
-(identifier, signing time, signed attribute names) and the certificates it carries
-(subject, issuer, serial, validity, key usage); for each enveloped or
-authEnveloped layer its recipients (identifier and key management) and content
-cipher. Signed layers are descended into; an encrypted layer ends the tree, since
-its content needs a key. A message nested more than 8 layers deep is an error.
-
-inspect describes and never judges: signatures are not checked, and
-a layer verify refuses but whose structure can be read — a signature part that
-is not CMS or carries content of its own, a detached signature (its content is
-elsewhere: verify --content) — is shown with a "note"; an entity inside a layer
-that can't be read ends the tree with a note on that layer. The exit status is
-1 only for input whose outermost entity can't be read at all, beyond the depth
-limit, or for a fault of this machine. Bare CMS files (DER, PEM, bare base64)
-are detected as verify detects them; --inform forces a form.
-
-With --json the output is one object: "layers" (outermost first) and
-"content_type" (the innermost entity's media type, when reached). Each layer has
-"depth", "kind" (signed, enveloped, authEnveloped), "media_type", "smime_type",
-"encoding" (der or ber), "content_type" (data, signedData, envelopedData,
-authEnvelopedData or an OID), "detached", "digest_algorithms", "signers" (each
-"index", "issuer", "serial" or "subject_key_id", "subject" and "emails" when the
-certificate is carried, "digest_algorithm", "signature_algorithm",
-"signing_time", "signed_attributes"), "certificates" (each "subject", "issuer",
-"serial", "emails", "not_before", "not_after", "key_usage"), "recipients" (each
-"kind", "issuer" and "serial" or "subject_key_id", "key_management"),
-"content_cipher" and "note". The "valid", "checks" and "error" fields are those
-of verify and stay empty here. When the innermost entity carries protected
-header fields (RFC 9788: hp="clear" or hp="cipher" on its Content-Type),
-"protected_headers" lists them: "hp", "fields" (each "name", "value"),
-"hp_outer" (the outer fields as the sender recorded them) and "differences"
-(each "field", "kind" — changed, added or missing in transit, obscured or
-removed by the sender — and "protected", "outer", "sent").
-
-With <path> arguments, inspect shows every message they hold, with the inputs
-of verify <path>... (files, directories searched for --glob, Maildirs, mbox
-files; "-" for standard input), in input order whatever --jobs is: a line with
-the message's name (#N after an mbox's, from 0), then its layer tree indented
-by two spaces, or "error:" and why it can't be read as S/MIME; --json prints
-one object per line with "input", and "mbox_index" and "mbox_offset" for a
-message of an mbox. Nothing is judged: the summary line on standard error
-counts the messages inspected and those that failed, and the exit status is 1
-if any could not be read as S/MIME, 2 if a file could not be read. A progress
-bar is drawn as verify's; --quiet drops it and the summary line.`,
-		Example: `  # What is this message, and who signed it?
-  smimectl inspect < mail.eml
-
-  # The certificates carried in the outer signature.
-  smimectl inspect --json --in mail.eml | jq '.layers[0].certificates'
-
-  # Which messages of a Maildir are encrypted?
-  smimectl inspect --json ~/Maildir | jq -r 'select(.layers[0].kind == "enveloped") | .input'`,
+		Use:               "inspect [--json] [--in <file> | <path>...]",
+		Short:             "Show the layers of an S/MIME message without checking them",
+		Long:              helpText(inspectLong),
+		Example:           helpText(inspectExamples),
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeFiles(messageExts...),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -48,9 +48,9 @@ Run "{{.CommandPath}} help <command>" for more about a command.{{end}}
 // newRootCmd returns the smimectl command tree, acting in e.
 //
 // To add a command (STYLE rule 2): write x.go with xOptions (embedding the flag groups
-// of flags.go it needs), newXCmd(e, runF) (flags -> options; Use, Short, Long, Example;
-// Args from noArgs/exactArgs/maxArgs) and runX(opts) (openInput, one library call,
-// openOutput and commit); add newXCmd(e, nil) to the list below; teach exit.go
+// of flags.go it needs), newXCmd(e, runF) (flags -> options; Use, Short, Long, Example,
+// a long text in help/x.txt; Args from noArgs/exactArgs/maxArgs) and runX(opts)
+// (openInput, one library call, openOutput and commit); add it to commandTable; teach exit.go
 // (classify) and report.go (describers) the library's error types; add
 // testdata/x_*.txtar; regenerate doc/ with go test ./cmd/smimectl -run TestManPages
 // -update. Enum flags and file flags complete without more work.

@@ -57,9 +57,7 @@ func runVerifyDetached(opts *verifyOptions) error {
 	defer content.Close()
 	res, verr := verify.VerifyDetached(context.Background(), sig, content, vopts, verify.DetachedOptions{Text: opts.Text})
 	if res != nil {
-		for _, warning := range res.Warnings {
-			warn(e.Stderr, "%s", warning)
-		}
+		printWarnings(e.Stderr, res.Warnings)
 	}
 	if opts.JSON && localFault(verr) == nil {
 		if err := printJSON(e.Stdout, sigPath, res, verr, vopts); err != nil {

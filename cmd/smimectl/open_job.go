@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"io"
+	"io/fs"
+
+	"github.com/smimectl/smimectl/pkg/verify"
+)
+
+// contentOutput opens where verify and decrypt write what they release:
+// --out through a temporary file that only commit renames into place (see
+// openOutputMode), else standard output, or nowhere when --json holds
+// standard output and no --out is given. A temporary file that can't be
+// created is an error now, before the message is read (issue #17 item 5:
+// the one copy of what verify, decrypt and decrypt --trust each did).
+func contentOutput(e *env, path string, json bool, perm fs.FileMode) (w io.Writer, commit func() error, abort func(), err error) {
+	if json && isStdio(path) {
+		return io.Discard, func() error { return nil }, func() {}, nil
+	}
+	w, commit, abort = openOutputMode(e, path, perm)
+	if _, err := w.Write(nil); err != nil {
+		return nil, nil, nil, err
+	}
+	return w, commit, abort, nil
+}
+
+// printWarnings writes each warning of a result as "smimectl: warning: …".
+func printWarnings(w io.Writer, warnings []string) {
+	for _, warning := range warnings {
+		warn(w, "%s", warning)
+	}
+}
+
+// openJob is one message opened with verify.Open, for verify and decrypt
+// --trust: the content goes to --out (or standard output) only when every
+// layer opened and every signature passed; --json prints the result.
+type openJob struct {
+	e     *env
+	io    ioFlags
+	json  bool
+	eol   eolFlag
+	perm  fs.FileMode // of --out
+	vopts verify.Options
+	caps  *capsFlags // what valid signers advertised is remembered here
+	// report writes the -v lines for a result, after its warnings.
+	report func(res *verify.Result)
+}
+
+// run opens the message. The result is returned with the error, for the
+// caller's -v line; the content is in place only when the error is nil.
+func (j *openJob) run() (*verify.Result, error) {
+	e := j.e
+	in, err := openInput(e, j.io.In)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	w, commit, abort, err := contentOutput(e, j.io.Out, j.json, j.perm)
+	if err != nil {
+		return nil, err
+	}
+	rd, w, end := j.eol.apply(in, w)
+	res, verr := verify.Open(context.Background(), w, rd, j.vopts)
+	if verr == nil {
+		verr = end()
+	}
+	if res != nil {
+		printWarnings(e.Stderr, res.Warnings)
+		j.report(res)
+	}
+	// A fault of this machine is no result on the message: no JSON object
+	// with "valid": false for it, only the error (exit 2 or 75).
+	if j.json && localFault(verr) == nil {
+		if err := printJSON(e.Stdout, j.io.In, res, verr, j.vopts); err != nil {
+			abort()
+			return res, err
+		}
+	}
+	if verr != nil {
+		abort()
+		return res, verr
+	}
+	learnCapabilities(e, j.caps, res)
+	return res, commit()
+}
