@@ -39,7 +39,7 @@
 //		URLTimeout: 10 * time.Second,               // per URL
 //		HTTPClient: client,                         // a proxy, a test transport
 //	})
-//	outcome, err := checker.Check(ctx, cert, issuer, time.Now())
+//	outcome, err := checker.Check(ctx, cert, issuer, at) // at: the time to judge
 //
 // outcome.Status says good, revoked, unknown or skipped and outcome.Fetches
 // what was asked; err is a *[RevokedError] for a revoked certificate, and in
