@@ -27,7 +27,7 @@
 //
 // Keys are interfaces: an RSA private key is a crypto.Decrypter, an EC key
 // a [KeyAgreer] (or an *ecdsa.PrivateKey), so a token key decrypts like a
-// file key; an ML-KEM key is a crypto.Decapsulator (a *kem.PrivateKey).
+// file key; an ML-KEM key is a crypto.Decapsulator.
 //
 // # Post-quantum recipients
 //
@@ -37,8 +37,8 @@
 // (AES-128 for ML-KEM-512, AES-256 for the others), in EnvelopedData or
 // AuthEnvelopedData, beside RSA and ECDH recipients. ML-KEM never rejects
 // a ciphertext: a KEM entry made for another key, or changed in transit,
-// shows as the key-unwrap check failing (a [DecryptError] wrapping
-// cms.ErrKEMUnwrap); an entry whose algorithms do not fit together is a
+// shows as the key-unwrap check failing (a [DecryptError] for which
+// errors.Is(err, [ErrKEMUnwrap]) holds); an entry whose algorithms do not fit together is a
 // [MalformedError] that says why.
 //
 // # Cipher policy

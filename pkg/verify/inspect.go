@@ -172,7 +172,7 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 			prev.Close()
 		}
 	}()
-	r, form, err := mime.OpenInput(r, opts.Form)
+	r, form, err := mime.OpenInput(r, mime.Form(opts.Form))
 	if err != nil {
 		return ins, malformed(err)
 	}
@@ -205,7 +205,7 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 		if kind == "" {
 			ins.Content = mt
 			if depth > 1 {
-				ins.ProtectedHeaders = mime.ReadProtection(outer, e.Header)
+				ins.ProtectedHeaders = protectionOf(outer, e.Header)
 			}
 			return ins, nil
 		}

@@ -243,7 +243,7 @@ func (p *peeler) peel(r io.Reader) error {
 			if depth == 1 {
 				return fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
 			}
-			p.protected = mime.ReadProtection(p.outer, e.Header)
+			p.protected = protectionOf(p.outer, e.Header)
 			return nil
 		}
 		if depth > MaxDepth {
