@@ -39,8 +39,6 @@ type certMatchOptions struct {
 	env *env
 }
 
-var purposes = map[string]certinfo.Purpose{"sign": certinfo.Signing, "encrypt": certinfo.Encryption}
-
 func newCertMatchCmd(e *env, runF func(*certMatchOptions) error) *cobra.Command {
 	opts := &certMatchOptions{env: e}
 	cmd := &cobra.Command{
@@ -103,8 +101,8 @@ would need.
 // runCertMatch selects once and prints the result in the form asked for.
 func runCertMatch(opts *certMatchOptions) error {
 	e := opts.env
-	purpose, ok := purposes[opts.Purpose]
-	if !ok {
+	var purpose certsel.Purpose
+	if err := purpose.UnmarshalText([]byte(opts.Purpose)); err != nil {
 		return usagef([]string{"give --purpose sign or --purpose encrypt"}, "cert-match needs --purpose")
 	}
 	if len(opts.Certs) == 0 {
@@ -206,6 +204,7 @@ func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies b
 		Sources:       sources,
 		Now:           func() time.Time { return at },
 		Roots:         roots,
+		SkipTrust:     len(roots) == 0, // without --trust, trust is not checked (SPEC: cert-match)
 		Intermediates: inter,
 		Revocation:    revocation.New(ropts),
 		NoProxies:     noProxies,

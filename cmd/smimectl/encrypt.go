@@ -380,7 +380,7 @@ func (p *encryptPlan) senderCert(opts *encryptOptions) (*x509.Certificate, error
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
-	sel, err := certsel.Select(ctx, opts.From, certinfo.Encryption, p.sel)
+	sel, err := certsel.Select(ctx, opts.From, certsel.PurposeEncrypt, p.sel)
 	var nm *certsel.NoMatchError
 	switch {
 	case errors.As(err, &nm):

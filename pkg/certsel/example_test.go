@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
@@ -27,7 +26,7 @@ func ExampleSelect() {
 	if err != nil {
 		panic(err)
 	}
-	sel, err := certsel.Select(context.Background(), "alice@example.com", certinfo.Encryption, certsel.Options{
+	sel, err := certsel.Select(context.Background(), "alice@example.com", certsel.PurposeEncrypt, certsel.Options{
 		Sources:       []certsel.Source{certsel.Memory{Name: "lab", Found: found}},
 		Now:           func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
 		Roots:         []*x509.Certificate{l.Root.Cert},
