@@ -286,20 +286,29 @@ type candidateJSON struct {
 func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate, serr error) error {
 	out := matchJSON{Schema: jsonSchemaVersion, Address: addr, Purpose: purpose, Candidates: []candidateJSON{},
 		Reason: reasonCode(serr), Error: errorText(serr)}
+	out.Candidates = candidatesJSON(cands)
+	for i, c := range cands {
+		if c.Verdict == certsel.Selected {
+			out.Selected = &out.Candidates[i]
+		}
+	}
+	return encodeJSON(w, out)
+}
+
+// candidatesJSON is the JSON of every candidate (cert-match --json,
+// encrypt --plan --json).
+func candidatesJSON(cands []certsel.Candidate) []candidateJSON {
+	out := []candidateJSON{}
 	for _, c := range cands {
 		fp := verify.Fingerprint(c.Cert)
-		cj := candidateJSON{
+		out = append(out, candidateJSON{
 			Source: c.Origin, Subject: certinfo.Name(c.Cert.Subject), Serial: fmt.Sprintf("%X", c.Cert.SerialNumber),
 			KeyUsage: certinfo.UsageString(c.Cert.KeyUsage), NotBefore: c.Cert.NotBefore.UTC(), NotAfter: c.Cert.NotAfter.UTC(),
 			Match: c.Match, Verdict: c.Verdict, Rule: c.Rule, Detail: c.Detail, PrivKey: c.Key != nil,
 			SHA256: fp, FingerprintSHA256: fp,
-		}
-		out.Candidates = append(out.Candidates, cj)
-		if c.Verdict == certsel.Selected {
-			out.Selected = &cj
-		}
+		})
 	}
-	return encodeJSON(w, out)
+	return out
 }
 
 // explainedError is a failure whose reasons were just printed by --explain: its

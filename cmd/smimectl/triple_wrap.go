@@ -114,7 +114,7 @@ func runTripleWrap(opts *tripleWrapOptions) error {
 	if err != nil {
 		return err
 	}
-	p, err := opts.plan()
+	p, err := opts.setup()
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func runTripleWrap(opts *tripleWrapOptions) error {
 	if _, err := w.Write(nil); err != nil {
 		return err
 	}
-	eo := p.encryptOptions(&opts.encryptOptions, nil)
+	eo := p.encryptOptions(&opts.encryptOptions)
 	eo.ProtectHeaders = false // protected inside the inner signature instead
 	err = wrapThree(w, in, inner, eo, outer)
 	if err != nil {

@@ -159,6 +159,28 @@ type Selection struct {
 	Candidates []Candidate
 }
 
+// SameAddress reports whether a and b are the same mail address by the
+// rules selection matches addresses with: domains compare
+// case-insensitively and in A-label or U-label form, local parts exactly
+// (RFC 8398).
+func SameAddress(a, b string) bool { return certinfo.SameAddress(a, b) }
+
+// Decided returns the rule that chose the selected certificate over the
+// other usable candidates, and its detail: of the outranked candidates'
+// rules (MultiUsage, SourceOrder, TieBreak), the one that came last in the
+// order of preference, so the one that settled the closest contest; or
+// Passed with "the only usable candidate" when no other candidate passed
+// every rule.
+func (s *Selection) Decided() (Rule, string) {
+	rule, detail := Passed, "the only usable candidate"
+	for _, c := range s.Candidates {
+		if c.Verdict == Outranked && (rule == Passed || c.Rule > rule) {
+			rule, detail = c.Rule, c.Detail
+		}
+	}
+	return rule, detail
+}
+
 // NoMatchError reports that no certificate qualifies for the address and
 // purpose. Candidates carry each one's rejecting rule.
 type NoMatchError struct {

@@ -104,14 +104,19 @@ func (c Cipher) Authenticated() bool { return c.cms().AEAD() }
 // Weak reports whether c is one only read from old mail (3DES, DES, RC2).
 func (c Cipher) Weak() bool { return !c.cms().Writable() }
 
-// ParseCipher reads a name as [Cipher.String] writes it ("aes-256-gcm");
-// "3des" and "des3" name des-ede3-cbc.
-func ParseCipher(s string) (Cipher, error) {
-	c, err := cms.ParseCipher(strings.ToLower(s))
+// MarshalText gives [Cipher.String].
+func (c Cipher) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a name as [Cipher.String] writes it ("aes-256-gcm"),
+// in any case; "3des" and "des3" name des-ede3-cbc. Reading a weak cipher's
+// name is no permission to write it: [CheckCiphers] refuses it.
+func (c *Cipher) UnmarshalText(text []byte) error {
+	x, err := cms.ParseCipher(strings.ToLower(string(text)))
 	if err != nil {
-		return 0, fmt.Errorf("encrypt: unknown cipher %q (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)", s)
+		return fmt.Errorf("encrypt: unknown cipher %q (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)", text)
 	}
-	return Cipher(c), nil
+	*c = Cipher(x)
+	return nil
 }
 
 // DefaultCiphers is the cipher policy used when Options.Ciphers is empty:
