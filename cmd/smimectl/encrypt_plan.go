@@ -37,9 +37,14 @@ func runEncryptPlan(opts *encryptOptions) error {
 		if err != nil {
 			return err
 		}
-		for f, list := range map[string][]string{"bcc": addrs.Bcc, "cc": addrs.Cc, "to": addrs.To} {
-			for _, a := range list {
-				fields[a] = f
+		for _, fl := range []struct {
+			name string
+			list []string
+		}{{"to", addrs.To}, {"cc", addrs.Cc}, {"bcc", addrs.Bcc}} {
+			for _, a := range fl.list {
+				if fields[a] == "" {
+					fields[a] = fl.name // the first field that named it
+				}
 			}
 		}
 		if len(addrs.All()) == 0 {
