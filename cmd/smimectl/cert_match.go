@@ -15,7 +15,6 @@ import (
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
-	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // certMatchOptions are the options of cert-match.
@@ -243,72 +242,13 @@ func explainTable(w io.Writer, cands []certsel.Candidate) error {
 	fmt.Fprintln(tw, "#\tSOURCE\tSUBJECT\tSERIAL\tKEY USAGE\tVALIDITY\tVERDICT\tRULE\tDETAIL")
 	for i, c := range cands {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%X\t%s\t%s..%s\t%s\t%s\t%s\n", i+1, c.Origin, holder(c.Cert), c.Cert.SerialNumber,
-			certinfo.UsageString(c.Cert.KeyUsage), c.Cert.NotBefore.UTC().Format(time.DateOnly),
+			certsel.Usage(c.Cert.KeyUsage), c.Cert.NotBefore.UTC().Format(time.DateOnly),
 			c.Cert.NotAfter.UTC().Format(time.DateOnly), c.Verdict, c.Rule, c.Detail)
 	}
 	if len(cands) == 0 {
 		fmt.Fprintln(tw, "-\t(no certificates found)")
 	}
 	return tw.Flush()
-}
-
-// matchJSON is cert-match's --json output.
-type matchJSON struct {
-	Schema     int             `json:"schema"`
-	Address    string          `json:"address"`
-	Purpose    string          `json:"purpose"`
-	Selected   *candidateJSON  `json:"selected"`
-	Candidates []candidateJSON `json:"candidates"`
-	// Reason and Error say why no certificate was selected (the reason
-	// code and the sentence smimectl would print on standard error).
-	Reason string `json:"reason,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
-type candidateJSON struct {
-	Source    string          `json:"source"`
-	Subject   string          `json:"subject"`
-	Serial    string          `json:"serial"`
-	KeyUsage  string          `json:"key_usage"`
-	NotBefore time.Time       `json:"not_before"`
-	NotAfter  time.Time       `json:"not_after"`
-	Match     string          `json:"match,omitempty"`
-	Verdict   certsel.Verdict `json:"verdict"`
-	Rule      certsel.Rule    `json:"rule"`
-	Detail    string          `json:"detail"`
-	PrivKey   bool            `json:"private_key"`
-	SHA256    string          `json:"sha256"`
-	// FingerprintSHA256 is SHA256 again, under the name every other
-	// --json object gives a certificate's fingerprint.
-	FingerprintSHA256 string `json:"fingerprint_sha256"`
-}
-
-func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate, serr error) error {
-	out := matchJSON{Schema: jsonSchemaVersion, Address: addr, Purpose: purpose, Candidates: []candidateJSON{},
-		Reason: reasonCode(serr), Error: errorText(serr)}
-	out.Candidates = candidatesJSON(cands)
-	for i, c := range cands {
-		if c.Verdict == certsel.Selected {
-			out.Selected = &out.Candidates[i]
-		}
-	}
-	return encodeJSON(w, out)
-}
-
-// candidatesJSON is the JSON of every candidate (cert-match --json,
-// encrypt --plan --json).
-func candidatesJSON(cands []certsel.Candidate) []candidateJSON {
-	out := []candidateJSON{}
-	for _, c := range cands {
-		fp := verify.Fingerprint(c.Cert)
-		out = append(out, candidateJSON{
-			Source: c.Origin, Subject: certinfo.Name(c.Cert.Subject), Serial: fmt.Sprintf("%X", c.Cert.SerialNumber),
-			KeyUsage: certinfo.UsageString(c.Cert.KeyUsage), NotBefore: c.Cert.NotBefore.UTC(), NotAfter: c.Cert.NotAfter.UTC(),
-			Match: c.Match, Verdict: c.Verdict, Rule: c.Rule, Detail: c.Detail, PrivKey: c.Key != nil,
-			SHA256: fp, FingerprintSHA256: fp,
-		})
-	}
-	return out
 }
 
 // explainedError is a failure whose reasons were just printed by --explain: its

@@ -357,7 +357,7 @@ func (s *selector) check(c *Candidate) bool {
 		if errors.Is(err, certinfo.ErrExtKeyUsage) {
 			return reject(ExtKeyUsage, "extended key usage does not include emailProtection")
 		}
-		return reject(KeyUsage, "key usage %s does not allow %s", certinfo.UsageString(cert.KeyUsage), s.purpose)
+		return reject(KeyUsage, "key usage %s does not allow %s", Usage(cert.KeyUsage), s.purpose)
 	}
 	if s.opts.RequireKey {
 		if c.Key == nil {

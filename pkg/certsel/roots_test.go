@@ -80,3 +80,17 @@ func TestPurposeText(t *testing.T) {
 		t.Error("Purpose(7) has a name")
 	}
 }
+
+// TestUsageText: Usage names key usage bits as reports and JSON always
+// have (issue #17 item 4: a named type instead of a string).
+func TestUsageText(t *testing.T) {
+	for u, want := range map[Usage]string{
+		0: "any",
+		Usage(x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment): "digitalSignature,keyEncipherment",
+		Usage(x509.KeyUsageKeyAgreement):                                    "keyAgreement",
+	} {
+		if b, err := u.MarshalText(); err != nil || string(b) != want || u.String() != want {
+			t.Errorf("%d: %q, %v; want %q", u, b, err, want)
+		}
+	}
+}

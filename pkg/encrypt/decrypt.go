@@ -81,6 +81,9 @@ type Recipient struct {
 	// KeyManagement is "rsa-pkcs1v15", "rsa-oaep-sha256",
 	// "ecdh-sha256kdf-aes256wrap", ...
 	KeyManagement string `json:"key_management"`
+	// Kind is the kind of the entry: key transport, key agreement, KEM.
+	// (Not in decrypt's JSON, whose objects name the key management.)
+	Kind RecipientKind `json:"-"`
 	// Us is true for the entry that decrypted the message.
 	Us bool `json:"us,omitempty"`
 }
@@ -464,6 +467,14 @@ func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
 
 func describe(ri *cms.RecipientInfo) Recipient {
 	r := Recipient{KeyManagement: ri.KeyManagement()}
+	switch ri.Type {
+	case cms.KeyTransport:
+		r.Kind = RecipientKeyTransport
+	case cms.KeyAgreement:
+		r.Kind = RecipientKeyAgreement
+	case cms.KEMRecipient:
+		r.Kind = RecipientKEM
+	}
 	switch {
 	case ri.IssuerAndSerial != nil:
 		var name pkix.RDNSequence

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/smimectl/smimectl/internal/kem"
@@ -90,5 +91,50 @@ func TestErrKEMUnwrap(t *testing.T) {
 	}
 	if errors.Is(&DecryptError{Err: errors.New("other")}, ErrKEMUnwrap) {
 		t.Error("any DecryptError is ErrKEMUnwrap")
+	}
+}
+
+// TestRecipientKind (issue #17 item 4): every recipient entry carries its
+// kind as a named type, from the entry itself rather than from a prefix of
+// its key management name (which called an ML-KEM entry "other").
+func TestRecipientKind(t *testing.T) {
+	l := labtest.Seeded(t, "encrypt")
+	dan, err := l.MLKEMUser("dan-mlkem", "dan", "Dan", kem.MLKEM768)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := encryptMsg(t, testMsg, Options{Recipients: []*x509.Certificate{l.User("bob").Cert, l.User("carol").Cert, dan.Cert}})
+	res, err := Decrypt(io.Discard, bytes.NewReader(enc), DecryptOptions{Certificate: dan.Cert, Key: dan.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Recipients {
+		b, _ := r.Kind.MarshalText()
+		got = append(got, string(b))
+	}
+	if strings.Join(got, ",") != "key-transport,key-agreement,kem" {
+		t.Errorf("kinds %q", got)
+	}
+	if RecipientKind(9).String() != "RecipientKind(9)" || RecipientOther.String() != "other" {
+		t.Error("names")
+	}
+}
+
+// TestCipherText (issue #17 item 4): Cipher reads and writes its names
+// (ParseCipher became UnmarshalText).
+func TestCipherText(t *testing.T) {
+	for in, want := range map[string]Cipher{"aes-256-gcm": AES256GCM, "AES-128-CBC": AES128CBC, "3des": DES3CBC, "des3": DES3CBC} {
+		var c Cipher
+		if err := c.UnmarshalText([]byte(in)); err != nil || c != want {
+			t.Errorf("%q: %v, %v", in, c, err)
+		}
+	}
+	var c Cipher
+	if err := c.UnmarshalText([]byte("aes-512-cbc")); err == nil || err.Error() != `encrypt: unknown cipher "aes-512-cbc" (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)` {
+		t.Errorf("got %v", err)
+	}
+	if b, _ := AES256GCM.MarshalText(); string(b) != "aes-256-gcm" {
+		t.Errorf("MarshalText %q", b)
 	}
 }
