@@ -251,6 +251,24 @@ func explainTable(w io.Writer, cands []certsel.Candidate) error {
 	return tw.Flush()
 }
 
+type candidateJSON struct {
+	Source    string          `json:"source"`
+	Subject   string          `json:"subject"`
+	Serial    string          `json:"serial"`
+	KeyUsage  certsel.Usage   `json:"key_usage"`
+	NotBefore time.Time       `json:"not_before"`
+	NotAfter  time.Time       `json:"not_after"`
+	Match     string          `json:"match,omitempty"`
+	Verdict   certsel.Verdict `json:"verdict"`
+	Rule      certsel.Rule    `json:"rule"`
+	Detail    string          `json:"detail"`
+	PrivKey   bool            `json:"private_key"`
+	SHA256    string          `json:"sha256"`
+	// FingerprintSHA256 is SHA256 again, under the name every other
+	// --json object gives a certificate's fingerprint.
+	FingerprintSHA256 string `json:"fingerprint_sha256"`
+}
+
 // explainedError is a failure whose reasons were just printed by --explain: its
 // sentence without the hint to run --explain (issue #16 item 15).
 type explainedError struct{ err error }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/certsel"
@@ -21,24 +20,6 @@ type matchJSON struct {
 	// code and the sentence smimectl would print on standard error).
 	Reason string `json:"reason,omitempty"`
 	Error  string `json:"error,omitempty"`
-}
-
-type candidateJSON struct {
-	Source    string          `json:"source"`
-	Subject   string          `json:"subject"`
-	Serial    string          `json:"serial"`
-	KeyUsage  certsel.Usage   `json:"key_usage"`
-	NotBefore time.Time       `json:"not_before"`
-	NotAfter  time.Time       `json:"not_after"`
-	Match     string          `json:"match,omitempty"`
-	Verdict   certsel.Verdict `json:"verdict"`
-	Rule      certsel.Rule    `json:"rule"`
-	Detail    string          `json:"detail"`
-	PrivKey   bool            `json:"private_key"`
-	SHA256    string          `json:"sha256"`
-	// FingerprintSHA256 is SHA256 again, under the name every other
-	// --json object gives a certificate's fingerprint.
-	FingerprintSHA256 string `json:"fingerprint_sha256"`
 }
 
 func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate, serr error) error {

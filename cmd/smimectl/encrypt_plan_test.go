@@ -122,9 +122,9 @@ func TestEncryptPlanHostileLDAP(t *testing.T) {
 	b64 := base64.StdEncoding.EncodeToString
 	srv := testpeer.StartSLAPD(t, fmt.Sprintf(`dn: cn=Bob,%[1]s
 objectClass: inetOrgPerson
-cn: Bob
-sn: Bob
 mail: bob@example.com
+cn: Bob the garbage
+sn: Garbage
 userSMIMECertificate:: %[2]s
 
 dn: cn=Carol\0D\0A\1B[2J,%[1]s

@@ -30,12 +30,7 @@ const (
 var formNames = [...]string{"auto", "smime", "der", "pem"}
 
 // String gives the form's name: "auto", "smime", "der" or "pem".
-func (f InputForm) String() string {
-	if f < 0 || int(f) >= len(formNames) {
-		return fmt.Sprintf("Form(%d)", int(f))
-	}
-	return formNames[f]
-}
+func (f InputForm) String() string { return enumName(formNames[:], f, "Form") }
 
 // MarshalText gives [InputForm.String].
 func (f InputForm) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
@@ -63,34 +58,21 @@ type HeaderField = struct {
 	Value string `json:"value"`
 }
 
-// Kinds of [HeaderDifference].
+// The kinds of a [HeaderDifference]: changed, added and missing mean the
+// outer header was changed in transit (faults, see [IsFault]); obscured
+// (hp "cipher", HP-Outer records another value outside, such as Subject
+// "[...]") and removed (hp "cipher", the field left out outside) are the
+// sender's policy.
 const (
-	// DiffChanged: the outer field differs from the protected one (hp
-	// "clear") or from what the sender said it put outside (HP-Outer):
-	// it was changed in transit.
-	DiffChanged = "changed"
-	// DiffAdded: the outer field is neither protected nor recorded by the
-	// sender: it was added in transit.
-	DiffAdded = "added"
-	// DiffMissing: a protected field (hp "clear") or one the sender
-	// recorded as sent outside is missing from the outer header.
-	DiffMissing = "missing"
-	// DiffObscured: the sender hid the protected value outside on
-	// purpose (hp "cipher": HP-Outer holds another value, such as
-	// Subject "[...]"). Not a fault.
-	DiffObscured = "obscured"
-	// DiffRemoved: the sender left the protected field out of the outer
-	// header on purpose (hp "cipher", no HP-Outer for it). Not a fault.
-	DiffRemoved = "removed"
+	DiffChanged, DiffAdded, DiffMissing = "changed", "added", "missing"
+	DiffObscured, DiffRemoved           = "obscured", "removed"
 )
 
 // HeaderDifference is one disagreement between the protected header fields
-// and the outer ones. Kind is one of DiffChanged, DiffAdded, DiffMissing
-// (faults: the message was changed in transit, see [IsFault]) or
-// DiffObscured, DiffRemoved (the sender's policy). Protected is the
-// protected value, Outer the value in the outer header as received, Sent
-// (hp "cipher") the value the sender recorded in HP-Outer; "" when there
-// is none.
+// and the outer ones, for the field named Field. Kind is one of the Diff
+// constants; Protected is the protected value, Outer the outer one as
+// received, Sent (hp "cipher") what the sender recorded in HP-Outer, each
+// "" when there is none.
 type HeaderDifference = struct {
 	Field     string `json:"field"`
 	Kind      string `json:"kind"`

@@ -8,26 +8,24 @@ import "fmt"
 // output carries.
 type RecipientKind int
 
-// Kinds of recipient entries.
+// Kinds of recipient entries, with their names.
 const (
-	// RecipientOther: a kind this package does not write or read (kekri,
-	// pwri, an ori of another type): "other".
-	RecipientOther RecipientKind = iota
-	// RecipientKeyTransport: ktri, RSA key transport: "key-transport".
-	RecipientKeyTransport
-	// RecipientKeyAgreement: kari, ECDH key agreement: "key-agreement".
-	RecipientKeyAgreement
-	// RecipientKEM: a KEMRecipientInfo (RFC 9629), ML-KEM: "kem".
-	RecipientKEM
+	RecipientOther        RecipientKind = iota // "other": kekri, pwri, an ori of another type, which this package does not use
+	RecipientKeyTransport                      // "key-transport": ktri, RSA key transport
+	RecipientKeyAgreement                      // "key-agreement": kari, ECDH key agreement
+	RecipientKEM                               // "kem": a KEMRecipientInfo (RFC 9629), ML-KEM
 )
 
 var recipientKinds = [...]string{"other", "key-transport", "key-agreement", "kem"}
 
-func (k RecipientKind) String() string {
-	if k < 0 || int(k) >= len(recipientKinds) {
-		return fmt.Sprintf("RecipientKind(%d)", int(k))
+func (k RecipientKind) String() string { return enumName(recipientKinds[:], k, "RecipientKind") }
+
+// enumName is names[v], or "typ(v)" for a value without a name.
+func enumName[T ~int](names []string, v T, typ string) string {
+	if v >= 0 && int(v) < len(names) {
+		return names[v]
 	}
-	return recipientKinds[k]
+	return fmt.Sprintf("%s(%d)", typ, int(v))
 }
 
 // MarshalText gives [RecipientKind.String].

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/smimectl/smimectl/internal/kem"
+	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"github.com/smimectl/smimectl/internal/mime"
 )
@@ -75,16 +76,9 @@ func TestProtectedHeadersJSON(t *testing.T) {
 // item 1); an RSA failure is not.
 func TestErrKEMUnwrap(t *testing.T) {
 	l := labtest.Seeded(t, "encrypt")
-	dan, err := l.MLKEMUser("dan-mlkem", "dan", "Dan", kem.MLKEM768)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frank, err := l.MLKEMUser("frank-mlkem", "frank", "Frank", kem.MLKEM768)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dan, frank := mlkemUser(t, l, "dan"), mlkemUser(t, l, "frank")
 	enc := encryptMsg(t, testMsg, Options{Recipients: []*x509.Certificate{dan.Cert}})
-	_, err = Decrypt(io.Discard, bytes.NewReader(enc), DecryptOptions{Certificate: dan.Cert, Key: frank.Key})
+	_, err := Decrypt(io.Discard, bytes.NewReader(enc), DecryptOptions{Certificate: dan.Cert, Key: frank.Key})
 	var de *DecryptError
 	if !errors.As(err, &de) || !errors.Is(err, ErrKEMUnwrap) {
 		t.Fatalf("got %v, want a *DecryptError that is ErrKEMUnwrap", err)
@@ -99,10 +93,7 @@ func TestErrKEMUnwrap(t *testing.T) {
 // its key management name (which called an ML-KEM entry "other").
 func TestRecipientKind(t *testing.T) {
 	l := labtest.Seeded(t, "encrypt")
-	dan, err := l.MLKEMUser("dan-mlkem", "dan", "Dan", kem.MLKEM768)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dan := mlkemUser(t, l, "dan")
 	enc := encryptMsg(t, testMsg, Options{Recipients: []*x509.Certificate{l.User("bob").Cert, l.User("carol").Cert, dan.Cert}})
 	res, err := Decrypt(io.Discard, bytes.NewReader(enc), DecryptOptions{Certificate: dan.Cert, Key: dan.Key})
 	if err != nil {
@@ -137,4 +128,14 @@ func TestCipherText(t *testing.T) {
 	if b, _ := AES256GCM.MarshalText(); string(b) != "aes-256-gcm" {
 		t.Errorf("MarshalText %q", b)
 	}
+}
+
+// mlkemUser is an ML-KEM-768 user of the lab, <name>-mlkem.
+func mlkemUser(t *testing.T, l *lab.Lab, name string) *lab.KEMUser {
+	t.Helper()
+	u, err := l.MLKEMUser(name+"-mlkem", name, strings.ToUpper(name[:1])+name[1:], kem.MLKEM768)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
