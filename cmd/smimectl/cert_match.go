@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
@@ -224,14 +223,14 @@ func holder(c *x509.Certificate) string { return oneLine(holderName(c)) }
 // come from whoever made the certificate.
 func holderName(c *x509.Certificate) string {
 	name := c.Subject.CommonName
-	if addrs := certinfo.Addresses(c); len(addrs) > 0 {
+	if addrs := certsel.Addresses(c); len(addrs) > 0 {
 		if name == "" {
 			return "<" + addrs[0] + ">"
 		}
 		return name + " <" + addrs[0] + ">"
 	}
 	if name == "" {
-		return certinfo.Name(c.Subject)
+		return certsel.Name(c.Subject)
 	}
 	return name
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -41,7 +40,7 @@ func candidatesJSON(cands []certsel.Candidate) []candidateJSON {
 	for _, c := range cands {
 		fp := verify.Fingerprint(c.Cert)
 		out = append(out, candidateJSON{
-			Source: c.Origin, Subject: certinfo.Name(c.Cert.Subject), Serial: fmt.Sprintf("%X", c.Cert.SerialNumber),
+			Source: c.Origin, Subject: certsel.Name(c.Cert.Subject), Serial: fmt.Sprintf("%X", c.Cert.SerialNumber),
 			KeyUsage: certsel.Usage(c.Cert.KeyUsage), NotBefore: c.Cert.NotBefore.UTC(), NotAfter: c.Cert.NotAfter.UTC(),
 			Match: c.Match, Verdict: c.Verdict, Rule: c.Rule, Detail: c.Detail, PrivKey: c.Key != nil,
 			SHA256: fp, FingerprintSHA256: fp,

@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -195,8 +194,8 @@ func writeCertReport(w io.Writer, res *verify.CertificateResult, n int) error {
 		if n > 1 {
 			fmt.Fprintf(tw, "\tthe one of the %d in the file that issued none of the others, which were used as intermediates\n", n)
 		}
-		fmt.Fprintf(tw, "subject:\t%s\n", oneLine(certinfo.Name(c.Subject)))
-		fmt.Fprintf(tw, "issuer:\t%s\n", oneLine(certinfo.Name(c.Issuer)))
+		fmt.Fprintf(tw, "subject:\t%s\n", oneLine(certsel.Name(c.Subject)))
+		fmt.Fprintf(tw, "issuer:\t%s\n", oneLine(certsel.Name(c.Issuer)))
 		fmt.Fprintf(tw, "serial:\t%X\n", c.SerialNumber)
 		fmt.Fprintf(tw, "validity:\t%s to %s\n", c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
 		fmt.Fprintf(tw, "key usage:\t%s\n", certsel.Usage(c.KeyUsage))

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -79,7 +79,7 @@ func (r *recipientReport) addPlan(plans []encrypt.Plan, c *x509.Certificate) {
 }
 
 func certReport(addr, role, origin string, c *x509.Certificate) recipientReport {
-	return recipientReport{Address: addr, Role: role, Subject: certinfo.Name(c.Subject), Issuer: certinfo.Name(c.Issuer),
+	return recipientReport{Address: addr, Role: role, Subject: certsel.Name(c.Subject), Issuer: certsel.Name(c.Issuer),
 		Serial: strings.ToUpper(c.SerialNumber.Text(16)), Origin: origin, FingerprintSHA256: verify.Fingerprint(c), cert: c}
 }
 

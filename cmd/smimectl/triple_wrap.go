@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/sign"
 )
@@ -182,7 +182,7 @@ func (opts *tripleWrapOptions) signatures() (inner, outer sign.Options, err erro
 	if outerID != id {
 		// Another outer signer (a mail list agent) signs for itself, not for
 		// the message's From: its certificate is checked for its own address.
-		if addrs := certinfo.Addresses(outerID.Certificate); len(addrs) > 0 {
+		if addrs := certsel.Addresses(outerID.Certificate); len(addrs) > 0 {
 			outer.From = addrs[0]
 		}
 	}
