@@ -83,7 +83,11 @@ func (s *encryptSetup) printPlan(w io.Writer, opts *encryptOptions, pl *encrypt.
 		line("%s: %s serial %X (%s)", who, holder(rp.Certificate), rp.Certificate.SerialNumber, rp.Role)
 		if rp.Selection != nil {
 			rule, detail := rp.Selection.Decided()
-			line("  from %s; chosen by rule %s: %s (%d candidates)", rp.Selection.Origin, rule, detail, len(rp.Selection.Candidates))
+			n, noun := len(rp.Selection.Candidates), "candidates"
+			if n == 1 {
+				noun = "candidate"
+			}
+			line("  from %s; chosen by rule %s: %s (%d %s)", rp.Selection.Origin, rule, detail, n, noun)
 		}
 		if pl.Cipher != 0 {
 			line("  key transport %s; %s", rp.KeyTransport(), rp.Why)
