@@ -67,8 +67,8 @@ type DecryptOptions struct {
 
 // MaxKeyAttempts bounds the private-key operations of
 // DecryptOptions.TryAll: a message of a thousand recipient entries (the
-// most a message may list) costs at most this many RSA or
-// ECDH operations.
+// most Decrypt reads; a message with more is malformed) costs at most this
+// many RSA or ECDH operations.
 const MaxKeyAttempts = 16
 
 // Recipient is one recipient entry of an encrypted message.
