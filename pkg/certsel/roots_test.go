@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/keys"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
 )
 
@@ -94,3 +95,7 @@ func TestUsageText(t *testing.T) {
 		}
 	}
 }
+
+// smimectl's PKCS#11 token is a Token without certsel naming its package
+// (issue #17 item 1): keys.TokenCert and TokenCertificate are one type.
+var _ Token = (*keys.Token)(nil)
