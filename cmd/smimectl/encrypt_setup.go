@@ -222,7 +222,7 @@ func (s *encryptSetup) recipients(opts *encryptOptions, addrs []string) (*encryp
 	if err != nil {
 		return pl, err
 	}
-	if opts.Verbose {
+	if opts.Verbose && !opts.Plan { // --plan says it on standard output
 		for _, rp := range pl.Recipients {
 			for _, a := range rp.Addresses {
 				if rp.Selection == nil {
