@@ -12,10 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
-	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // certMatchOptions are the options of cert-match.
@@ -38,8 +36,6 @@ type certMatchOptions struct {
 
 	env *env
 }
-
-var purposes = map[string]certinfo.Purpose{"sign": certinfo.Signing, "encrypt": certinfo.Encryption}
 
 func newCertMatchCmd(e *env, runF func(*certMatchOptions) error) *cobra.Command {
 	opts := &certMatchOptions{env: e}
@@ -103,8 +99,8 @@ would need.
 // runCertMatch selects once and prints the result in the form asked for.
 func runCertMatch(opts *certMatchOptions) error {
 	e := opts.env
-	purpose, ok := purposes[opts.Purpose]
-	if !ok {
+	var purpose certsel.Purpose
+	if err := purpose.UnmarshalText([]byte(opts.Purpose)); err != nil {
 		return usagef([]string{"give --purpose sign or --purpose encrypt"}, "cert-match needs --purpose")
 	}
 	if len(opts.Certs) == 0 {
@@ -206,6 +202,7 @@ func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies b
 		Sources:       sources,
 		Now:           func() time.Time { return at },
 		Roots:         roots,
+		SkipTrust:     len(roots) == 0, // without --trust, trust is not checked (SPEC: cert-match)
 		Intermediates: inter,
 		Revocation:    revocation.New(ropts),
 		NoProxies:     noProxies,
@@ -226,14 +223,14 @@ func holder(c *x509.Certificate) string { return oneLine(holderName(c)) }
 // come from whoever made the certificate.
 func holderName(c *x509.Certificate) string {
 	name := c.Subject.CommonName
-	if addrs := certinfo.Addresses(c); len(addrs) > 0 {
+	if addrs := certsel.Addresses(c); len(addrs) > 0 {
 		if name == "" {
 			return "<" + addrs[0] + ">"
 		}
 		return name + " <" + addrs[0] + ">"
 	}
 	if name == "" {
-		return certinfo.Name(c.Subject)
+		return certsel.Name(c.Subject)
 	}
 	return name
 }
@@ -244,7 +241,7 @@ func explainTable(w io.Writer, cands []certsel.Candidate) error {
 	fmt.Fprintln(tw, "#\tSOURCE\tSUBJECT\tSERIAL\tKEY USAGE\tVALIDITY\tVERDICT\tRULE\tDETAIL")
 	for i, c := range cands {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%X\t%s\t%s..%s\t%s\t%s\t%s\n", i+1, c.Origin, holder(c.Cert), c.Cert.SerialNumber,
-			certinfo.UsageString(c.Cert.KeyUsage), c.Cert.NotBefore.UTC().Format(time.DateOnly),
+			certsel.Usage(c.Cert.KeyUsage), c.Cert.NotBefore.UTC().Format(time.DateOnly),
 			c.Cert.NotAfter.UTC().Format(time.DateOnly), c.Verdict, c.Rule, c.Detail)
 	}
 	if len(cands) == 0 {
@@ -253,24 +250,11 @@ func explainTable(w io.Writer, cands []certsel.Candidate) error {
 	return tw.Flush()
 }
 
-// matchJSON is cert-match's --json output.
-type matchJSON struct {
-	Schema     int             `json:"schema"`
-	Address    string          `json:"address"`
-	Purpose    string          `json:"purpose"`
-	Selected   *candidateJSON  `json:"selected"`
-	Candidates []candidateJSON `json:"candidates"`
-	// Reason and Error say why no certificate was selected (the reason
-	// code and the sentence smimectl would print on standard error).
-	Reason string `json:"reason,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
 type candidateJSON struct {
 	Source    string          `json:"source"`
 	Subject   string          `json:"subject"`
 	Serial    string          `json:"serial"`
-	KeyUsage  string          `json:"key_usage"`
+	KeyUsage  certsel.Usage   `json:"key_usage"`
 	NotBefore time.Time       `json:"not_before"`
 	NotAfter  time.Time       `json:"not_after"`
 	Match     string          `json:"match,omitempty"`
@@ -282,25 +266,6 @@ type candidateJSON struct {
 	// FingerprintSHA256 is SHA256 again, under the name every other
 	// --json object gives a certificate's fingerprint.
 	FingerprintSHA256 string `json:"fingerprint_sha256"`
-}
-
-func printMatchJSON(w io.Writer, addr, purpose string, cands []certsel.Candidate, serr error) error {
-	out := matchJSON{Schema: jsonSchemaVersion, Address: addr, Purpose: purpose, Candidates: []candidateJSON{},
-		Reason: reasonCode(serr), Error: errorText(serr)}
-	for _, c := range cands {
-		fp := verify.Fingerprint(c.Cert)
-		cj := candidateJSON{
-			Source: c.Origin, Subject: certinfo.Name(c.Cert.Subject), Serial: fmt.Sprintf("%X", c.Cert.SerialNumber),
-			KeyUsage: certinfo.UsageString(c.Cert.KeyUsage), NotBefore: c.Cert.NotBefore.UTC(), NotAfter: c.Cert.NotAfter.UTC(),
-			Match: c.Match, Verdict: c.Verdict, Rule: c.Rule, Detail: c.Detail, PrivKey: c.Key != nil,
-			SHA256: fp, FingerprintSHA256: fp,
-		}
-		out.Candidates = append(out.Candidates, cj)
-		if c.Verdict == certsel.Selected {
-			out.Selected = &cj
-		}
-	}
-	return encodeJSON(w, out)
 }
 
 // explainedError is a failure whose reasons were just printed by --explain: its

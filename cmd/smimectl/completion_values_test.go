@@ -10,7 +10,8 @@ import (
 // --cipher is one encrypt accepts.
 func TestCipherNames(t *testing.T) {
 	for _, name := range cipherNames {
-		if _, err := encrypt.ParseCipher(name); err != nil {
+		var c encrypt.Cipher
+		if err := c.UnmarshalText([]byte(name)); err != nil {
 			t.Errorf("completion offers --cipher %s: %v", name, err)
 		}
 	}

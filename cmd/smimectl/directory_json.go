@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/directory"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -87,7 +87,7 @@ func valueToJSON(v directory.Value) valueJSON {
 	}
 	for _, c := range v.Certs {
 		out.Certificates = append(out.Certificates, certJSON{
-			Subject: certinfo.Name(c.Subject), Issuer: certinfo.Name(c.Issuer), Serial: serialHex(c),
+			Subject: certsel.Name(c.Subject), Issuer: certsel.Name(c.Issuer), Serial: serialHex(c),
 			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), EndEntity: c.EndEntity, Trusted: c.Trusted,
 			Expired: c.Expired, FingerprintSHA256: verify.Fingerprint(c.Certificate),
 		})

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/directory"
 )
 
@@ -122,7 +122,7 @@ func writeValue(w io.Writer, n int, v directory.Value) {
 		return
 	}
 	for _, c := range v.Certs {
-		fmt.Fprintf(w, "      %s (subject: %s) serial %X, valid %s..%s, %s\n", termSafe(certinfo.Name(c.Issuer)), termSafe(certinfo.Name(c.Subject)), c.SerialNumber,
+		fmt.Fprintf(w, "      %s (subject: %s) serial %X, valid %s..%s, %s\n", termSafe(certsel.Name(c.Issuer)), termSafe(certsel.Name(c.Subject)), c.SerialNumber,
 			c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly), certState(v, c))
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -79,12 +79,12 @@ func (r *recipientReport) addPlan(plans []encrypt.Plan, c *x509.Certificate) {
 }
 
 func certReport(addr, role, origin string, c *x509.Certificate) recipientReport {
-	return recipientReport{Address: addr, Role: role, Subject: certinfo.Name(c.Subject), Issuer: certinfo.Name(c.Issuer),
+	return recipientReport{Address: addr, Role: role, Subject: certsel.Name(c.Subject), Issuer: certsel.Name(c.Issuer),
 		Serial: strings.ToUpper(c.SerialNumber.Text(16)), Origin: origin, FingerprintSHA256: verify.Fingerprint(c), cert: c}
 }
 
 // report describes what runEncrypt did, for --json.
-func (p *encryptPlan) report(opts *encryptOptions) (*encryptReport, error) {
+func (p *encryptSetup) report(opts *encryptOptions) (*encryptReport, error) {
 	if len(p.plans) == 0 {
 		return nil, errors.New("no message was encrypted")
 	}
@@ -96,16 +96,16 @@ func (p *encryptPlan) report(opts *encryptOptions) (*encryptReport, error) {
 	for _, rc := range p.opts.Recipients {
 		r.Recipients = append(r.Recipients, certReport("", "certificate", "--recipient-cert", rc))
 	}
-	addrs := make([]string, 0, len(p.found))
-	for a := range p.found {
-		addrs = append(addrs, a)
-	}
-	slices.Sort(addrs)
-	for _, a := range addrs {
-		if sel := p.found[a]; sel != nil {
-			r.Recipients = append(r.Recipients, certReport(a, "recipient", sel.Origin, sel.Certificate))
+	var found []recipientReport
+	if p.plan != nil {
+		for _, rp := range p.plan.Recipients {
+			for _, a := range rp.Addresses {
+				found = append(found, certReport(a, "recipient", rp.Selection.Origin, rp.Certificate))
+			}
 		}
 	}
+	slices.SortFunc(found, func(a, b recipientReport) int { return strings.Compare(a.Address, b.Address) })
+	r.Recipients = append(r.Recipients, found...)
 	if p.self != nil {
 		r.Recipients = append(r.Recipients, certReport(opts.From, "sender", "", p.self))
 	}
@@ -117,7 +117,7 @@ func (p *encryptPlan) report(opts *encryptOptions) (*encryptReport, error) {
 
 // printReport writes the --json object; the message itself went to --out or
 // --out-dir.
-func (p *encryptPlan) printReport(opts *encryptOptions) error {
+func (p *encryptSetup) printReport(opts *encryptOptions) error {
 	r, err := p.report(opts)
 	if err != nil {
 		return err

@@ -107,6 +107,11 @@ func TestGoldenJSON(t *testing.T) {
 		{"decrypt-plain", 0, sealed, args([]string{"decrypt", "--json"}, bob)},
 		{"decrypt-plain-not-for-us", 1, sealed, []string{"decrypt", "--json", "--p12", f("carol.p12"), "--pass-file", f("p12.pass")}},
 		{"encrypt", 0, msg, []string{"encrypt", "--recipient-cert", f("bob.crt"), "--recipient-cert", f("carol.crt"), "--out", "sealed.eml", "--json"}},
+		// Issue #17 item 3: encrypt --plan, found and missing.
+		{"encrypt-plan", 0, nil, []string{"encrypt", "--plan", "--certs", f("bob.crt"), "--certs", f("carol.crt"), "--certs", f("alice-sign.crt"),
+			"--to", "bob@example.com", "--to", "carol@example.com", "--recipient-cert", f("alice-encrypt.crt"), "--at", at, "--json"}},
+		{"encrypt-plan-missing", 3, nil, []string{"encrypt", "--plan", "--certs", f("bob.crt"), "--certs", f("dave-expired.crt"),
+			"--to", "bob@example.com", "--to", "dave@example.com", "--to", "bob@EXAMPLE.com", "--at", at, "--json"}},
 		{"cert-match", 0, nil, []string{"cert-match", "bob@example.com", "--purpose", "encrypt", "--certs", f("bob.crt"), "--certs", f("alice-sign.crt"), "--intermediates", f("chain.pem"),
 			"--trust", f("root.crt"), "--crl", f("root.crl"), "--crl", f("intermediate.crl"), "--at", at, "--json"}},
 		{"cert-match-none", 3, nil, []string{"cert-match", "alice@example.com", "--purpose", "encrypt", "--certs", f("alice-sign.crt"), "--intermediates", f("chain.pem"),

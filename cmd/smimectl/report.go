@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/smimectl/smimectl/internal/batch"
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/kem"
@@ -590,7 +589,7 @@ func walkErrors(err error, f func(error)) {
 
 func describeNoMatchError(e *certsel.NoMatchError) (string, []string) {
 	what, purpose := "encryption certificate", "encrypt"
-	if e.Purpose == certinfo.Signing {
+	if e.Purpose == certsel.PurposeSign {
 		what, purpose = "signing certificate", "sign"
 	}
 	msg := fmt.Sprintf("no %s found for %s", what, e.Address)

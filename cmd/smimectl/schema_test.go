@@ -65,7 +65,7 @@ func readJSON(t *testing.T, path string) any {
 // it: its name's prefix. decrypt with --trust prints verify's object; only
 // decrypt-plain* is decrypt's own.
 func schemaFor(name string) string {
-	for _, p := range []string{"cert-verify", "cert-match", "encrypt", "inspect", "verify", "directory-list", "directory-clean", "directory-publish"} {
+	for _, p := range []string{"cert-verify", "cert-match", "encrypt-plan", "encrypt", "inspect", "verify", "directory-list", "directory-clean", "directory-publish"} {
 		if strings.HasPrefix(name, p) {
 			return p
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/keys"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
@@ -39,8 +38,9 @@ func (opts *signOptions) signer(at time.Time) (*keys.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	sel, err := certsel.Select(context.Background(), opts.From, certinfo.Signing, certsel.Options{
+	sel, err := certsel.Select(context.Background(), opts.From, certsel.PurposeSign, certsel.Options{
 		Sources:       sources,
+		SkipTrust:     true, // sign checks its own certificate's chain later, if at all
 		Now:           func() time.Time { return at },
 		NoProxies:     opts.NoProxies,
 		RequireKey:    true,

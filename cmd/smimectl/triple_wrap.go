@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/sign"
 )
@@ -115,7 +115,7 @@ func runTripleWrap(opts *tripleWrapOptions) error {
 	if err != nil {
 		return err
 	}
-	p, err := opts.plan()
+	p, err := opts.setup()
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func runTripleWrap(opts *tripleWrapOptions) error {
 	if _, err := w.Write(nil); err != nil {
 		return err
 	}
-	eo := p.encryptOptions(&opts.encryptOptions, nil)
+	eo := p.encryptOptions(&opts.encryptOptions)
 	eo.ProtectHeaders = false // protected inside the inner signature instead
 	err = wrapThree(w, in, inner, eo, outer)
 	if err != nil {
@@ -183,7 +183,7 @@ func (opts *tripleWrapOptions) signatures() (inner, outer sign.Options, err erro
 	if outerID != id {
 		// Another outer signer (a mail list agent) signs for itself, not for
 		// the message's From: its certificate is checked for its own address.
-		if addrs := certinfo.Addresses(outerID.Certificate); len(addrs) > 0 {
+		if addrs := certsel.Addresses(outerID.Certificate); len(addrs) > 0 {
 			outer.From = addrs[0]
 		}
 	}

@@ -155,8 +155,8 @@ func (f *informFlags) addFlags(fs *pflag.FlagSet, signer bool) {
 
 // form reads --inform.
 func (f *informFlags) form() (verify.Form, error) {
-	form, err := verify.ParseForm(f.Inform)
-	if err != nil {
+	var form verify.Form
+	if err := form.UnmarshalText([]byte(f.Inform)); err != nil {
 		return form, usagef(nil, "--inform %q: want smime, der or pem", f.Inform)
 	}
 	return form, nil

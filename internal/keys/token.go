@@ -35,8 +35,10 @@ type TokenOptions struct {
 }
 
 // TokenCert is a certificate found on a token, with its private key when the
-// token holds one under the same CKA_ID and the session is logged in.
-type TokenCert struct {
+// token holds one under the same CKA_ID and the session is logged in. It is
+// an alias of an unnamed struct type, the same as certsel.TokenCertificate,
+// so that *Token is a certsel.Token without certsel naming this package.
+type TokenCert = struct {
 	Certificate *x509.Certificate
 	// Key is the private key (a crypto.Signer; RSA keys are also
 	// crypto.Decrypters, EC keys have ECDH), or nil.

@@ -257,7 +257,7 @@ func FuzzProtection(f *testing.F) {
 				t.Fatal("protection not read back")
 			}
 			for _, d := range p.Differences {
-				if d.Fault() {
+				if IsFault(d) {
 					t.Fatalf("fresh protection differs: %+v", d)
 				}
 			}

@@ -146,8 +146,10 @@ func IsProtected(h Header) bool {
 	return err == nil && params["hp"] != ""
 }
 
-// Field is one header field, unfolded.
-type Field struct {
+// Field is one header field, unfolded. It is an alias of an unnamed struct
+// type, so that a []Field is an encrypt.HeaderField slice too (the public
+// ProtectedHeaders converts from Protection without a copy).
+type Field = struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
@@ -174,8 +176,9 @@ const (
 )
 
 // Difference is one disagreement between the protected header fields and
-// the outer ones.
-type Difference struct {
+// the outer ones. Like [Field], an alias of an unnamed struct type, the
+// same as encrypt.HeaderDifference.
+type Difference = struct {
 	Field string `json:"field"`
 	// Kind is one of changed, added, missing (faults: the message was
 	// changed in transit) or obscured, removed (the sender's policy).
@@ -188,9 +191,9 @@ type Difference struct {
 	Sent      string `json:"sent,omitempty"`
 }
 
-// Fault reports whether the difference means the outer header was changed
-// after the message was protected.
-func (d Difference) Fault() bool {
+// IsFault reports whether the difference means the outer header was
+// changed after the message was protected.
+func IsFault(d Difference) bool {
 	return d.Kind == DiffChanged || d.Kind == DiffAdded || d.Kind == DiffMissing
 }
 

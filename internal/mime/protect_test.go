@@ -89,7 +89,7 @@ func TestProtect(t *testing.T) {
 				t.Fatalf("read back %+v", p)
 			}
 			for _, d := range p.Differences {
-				if d.Fault() {
+				if IsFault(d) {
 					t.Errorf("fresh message has difference %+v", d)
 				}
 			}

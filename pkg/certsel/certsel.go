@@ -33,8 +33,8 @@
 //
 // # Limits
 //
-// Addresses follow RFC 8398 through internal/certinfo: SmtpUTF8Mailbox
-// subjectAltNames are read, local parts compare exactly, and a domain's
+// Addresses follow RFC 8398, by the rules pkg/sign and pkg/verify share:
+// SmtpUTF8Mailbox subjectAltNames are read, local parts compare exactly, and a domain's
 // A-label (xn--…) and U-label forms match. The LDAP search sends the
 // address as given. With SmartCardOnly only keys from a [PKCS11] source (a
 // smart card) qualify.
@@ -93,16 +93,21 @@ type Source interface {
 	String() string
 }
 
-// Options configure [Select]. The zero value selects among the sources'
-// certificates at the current time without checking trust or revocation.
+// Options configure [Select]. The zero value trusts no certificate: give
+// Roots, or set SkipTrust to select without checking trust.
 type Options struct {
 	// Sources are asked in order; a failing source fails the selection.
 	Sources []Source
 	// Now is the evaluation time. If nil, it is time.Now.
 	Now func() time.Time
-	// Roots are the trust anchors. If empty, trust is not checked (and,
-	// lacking an issuer, neither is revocation); candidates record that.
+	// Roots are the trust anchors. If empty, no certificate is trusted
+	// (unless SkipTrust).
 	Roots []*x509.Certificate
+	// SkipTrust selects without building chains: trust is not checked
+	// (and, lacking an issuer, neither is revocation), and candidates
+	// record that. For looking a certificate up, as `cert-match` without
+	// --trust does; never for deciding that a certificate is trustworthy.
+	SkipTrust bool
 	// Intermediates help build chains, besides those sources supply.
 	Intermediates []*x509.Certificate
 	// Revocation checks the chosen chain's leaf. If nil, revocation is not
@@ -154,17 +159,39 @@ type Selection struct {
 	Candidates []Candidate
 }
 
+// SameAddress reports whether a and b are the same mail address by the
+// rules selection matches addresses with: domains compare
+// case-insensitively and in A-label or U-label form, local parts exactly
+// (RFC 8398).
+func SameAddress(a, b string) bool { return certinfo.SameAddress(a, b) }
+
+// Decided returns the rule that chose the selected certificate over the
+// other usable candidates, and its detail: of the outranked candidates'
+// rules (MultiUsage, SourceOrder, TieBreak), the one that came last in the
+// order of preference, so the one that settled the closest contest; or
+// Passed with "the only usable candidate" when no other candidate passed
+// every rule.
+func (s *Selection) Decided() (Rule, string) {
+	rule, detail := Passed, "the only usable candidate"
+	for _, c := range s.Candidates {
+		if c.Verdict == Outranked && (rule == Passed || c.Rule > rule) {
+			rule, detail = c.Rule, c.Detail
+		}
+	}
+	return rule, detail
+}
+
 // NoMatchError reports that no certificate qualifies for the address and
 // purpose. Candidates carry each one's rejecting rule.
 type NoMatchError struct {
 	Address    string
-	Purpose    certinfo.Purpose
+	Purpose    Purpose
 	Candidates []Candidate
 }
 
 func (e *NoMatchError) Error() string {
 	what := "encryption certificate"
-	if e.Purpose == certinfo.Signing {
+	if e.Purpose == PurposeSign {
 		what = "signing certificate"
 	}
 	if len(e.Candidates) == 0 {
@@ -223,7 +250,7 @@ func (e *SourceError) Temporary() bool {
 // Select asks opts.Sources for certificates for address and returns the one
 // to use for purpose under the package's rules, or a *NoMatchError naming
 // every candidate's rejecting rule, or a *SourceError when a source fails.
-func Select(ctx context.Context, address string, purpose certinfo.Purpose, opts Options) (*Selection, error) {
+func Select(ctx context.Context, address string, purpose Purpose, opts Options) (*Selection, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -297,7 +324,7 @@ func Select(ctx context.Context, address string, purpose certinfo.Purpose, opts 
 type selector struct {
 	ctx     context.Context
 	address string
-	purpose certinfo.Purpose
+	purpose Purpose
 	opts    Options
 	at      time.Time
 	inter   []*x509.Certificate
@@ -326,11 +353,11 @@ func (s *selector) check(c *Candidate) bool {
 		}
 		return reject(Address, "carries %s", have)
 	}
-	if err := certinfo.CheckUsage(cert, s.purpose); err != nil {
+	if err := certinfo.CheckUsage(cert, s.purpose.usage()); err != nil {
 		if errors.Is(err, certinfo.ErrExtKeyUsage) {
 			return reject(ExtKeyUsage, "extended key usage does not include emailProtection")
 		}
-		return reject(KeyUsage, "key usage %s does not allow %s", certinfo.UsageString(cert.KeyUsage), s.purpose)
+		return reject(KeyUsage, "key usage %s does not allow %s", Usage(cert.KeyUsage), s.purpose)
 	}
 	if s.opts.RequireKey {
 		if c.Key == nil {
@@ -346,9 +373,12 @@ func (s *selector) check(c *Candidate) bool {
 	if s.at.After(cert.NotAfter) {
 		return reject(Expired, "expired %s", day(cert.NotAfter))
 	}
-	if len(s.opts.Roots) == 0 {
+	if s.opts.SkipTrust {
 		c.Detail = "trust not checked (no roots)"
 		return true
+	}
+	if len(s.opts.Roots) == 0 {
+		return reject(Untrusted, "issued by an untrusted source (%s): no trust anchors were given", certinfo.Name(cert.Issuer))
 	}
 	res, err := chain.Build(cert, chain.Options{Roots: s.opts.Roots, Intermediates: s.inter, Time: s.at})
 	if err != nil {
@@ -412,7 +442,7 @@ func (s *selector) compare(a, b *Candidate) decision {
 		}
 		return decision{1, SourceOrder, ""}
 	}
-	if sa, sb := certinfo.SingleUsage(a.Cert, s.purpose), certinfo.SingleUsage(b.Cert, s.purpose); sa != sb {
+	if sa, sb := certinfo.SingleUsage(a.Cert, s.purpose.usage()), certinfo.SingleUsage(b.Cert, s.purpose.usage()); sa != sb {
 		if sa {
 			return decision{-1, MultiUsage, fmt.Sprintf("a %s-only certificate is preferred", s.purpose)}
 		}

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
@@ -158,76 +157,76 @@ func TestSelect(t *testing.T) {
 	tests := []struct {
 		name    string
 		address string
-		purpose certinfo.Purpose
+		purpose Purpose
 		found   []Found
 		opts    func(*Options)
 		want    string          // Origin of the selected one, "" for no match
 		rules   map[string]Rule // Origin -> rule, for the others
 		match   string
 	}{
-		{"signing-only beats dual-use for signing", alice, certinfo.Signing,
+		{"signing-only beats dual-use for signing", alice, PurposeSign,
 			[]Found{aliceDual, u("alice-encrypt"), u("alice-sign")}, trust, "alice-sign",
 			map[string]Rule{"alice-dual": MultiUsage, "alice-encrypt": KeyUsage}, "subject"},
-		{"encryption-only beats dual-use for encryption", alice, certinfo.Encryption,
+		{"encryption-only beats dual-use for encryption", alice, PurposeEncrypt,
 			[]Found{aliceDual, u("alice-sign"), u("alice-encrypt")}, trust, "alice-encrypt",
 			map[string]Rule{"alice-dual": MultiUsage, "alice-sign": KeyUsage}, "subject"},
-		{"dual-use when it is all there is", alice, certinfo.Signing,
+		{"dual-use when it is all there is", alice, PurposeSign,
 			[]Found{aliceDual, u("alice-encrypt")}, trust, "alice-dual",
 			map[string]Rule{"alice-encrypt": KeyUsage}, "subject"},
-		{"expired loses", "dave@example.com", certinfo.Signing,
+		{"expired loses", "dave@example.com", PurposeSign,
 			[]Found{u("dave-expired")}, trust, "", map[string]Rule{"dave-expired": Expired}, ""},
-		{"not yet valid loses", alice, certinfo.Encryption,
+		{"not yet valid loses", alice, PurposeEncrypt,
 			[]Found{notYet, u("alice-encrypt")}, trust, "alice-encrypt", map[string]Rule{"alice-future": NotYetValid}, "subject"},
-		{"wrong key usage loses", "carol@example.com", certinfo.Encryption,
+		{"wrong key usage loses", "carol@example.com", PurposeEncrypt,
 			[]Found{u("alice-sign"), u("carol")}, nil, "carol", map[string]Rule{"alice-sign": Address}, "subject"},
-		{"signing-only for encryption loses", alice, certinfo.Encryption,
+		{"signing-only for encryption loses", alice, PurposeEncrypt,
 			[]Found{u("alice-sign")}, nil, "", map[string]Rule{"alice-sign": KeyUsage}, ""},
-		{"wrong EKU loses", alice, certinfo.Encryption,
+		{"wrong EKU loses", alice, PurposeEncrypt,
 			[]Found{wrongEKU}, trust, "", map[string]Rule{"alice-tls": ExtKeyUsage}, ""},
-		{"SAN-only address found", "frank@EXAMPLE.com", certinfo.Signing,
+		{"SAN-only address found", "frank@EXAMPLE.com", PurposeSign,
 			[]Found{sanOnly}, trust, "san-only", nil, "subjectAltName"},
-		{"local part is case-sensitive", "Frank@example.com", certinfo.Signing,
+		{"local part is case-sensitive", "Frank@example.com", PurposeSign,
 			[]Found{sanOnly}, trust, "", map[string]Rule{"san-only": Address}, ""},
-		{"alias found through the directory", "al@example.com", certinfo.Encryption,
+		{"alias found through the directory", "al@example.com", PurposeEncrypt,
 			[]Found{aliased}, trust, "alice-encrypt", nil, "proxy"},
-		{"alias not used with no proxies", "al@example.com", certinfo.Encryption,
+		{"alias not used with no proxies", "al@example.com", PurposeEncrypt,
 			[]Found{aliased}, func(o *Options) { trust(o); o.NoProxies = true }, "",
 			map[string]Rule{"alice-encrypt": NoProxies}, ""},
-		{"alias without the directory does not match", "al@example.com", certinfo.Encryption,
+		{"alias without the directory does not match", "al@example.com", PurposeEncrypt,
 			[]Found{u("alice-encrypt")}, trust, "", map[string]Rule{"alice-encrypt": Address}, ""},
-		{"revoked loses", "eve@example.com", certinfo.Signing,
+		{"revoked loses", "eve@example.com", PurposeSign,
 			[]Found{u("eve-revoked")}, trust, "", map[string]Rule{"eve-revoked": Revoked}, ""},
-		{"revocation not checked without a checker", "eve@example.com", certinfo.Signing,
+		{"revocation not checked without a checker", "eve@example.com", PurposeSign,
 			[]Found{u("eve-revoked")}, func(o *Options) { trust(o); o.Revocation = nil }, "eve-revoked", nil, "subject"},
-		{"revocation unavailable in hard mode", "bob@example.com", certinfo.Signing,
+		{"revocation unavailable in hard mode", "bob@example.com", PurposeSign,
 			[]Found{u("bob")}, func(o *Options) {
 				trust(o)
 				o.Revocation = revocation.New(revocation.Options{Mode: revocation.Hard, Offline: true})
 			}, "", map[string]Rule{"bob": RevocationUnavailable}, ""},
-		{"untrusted loses", alice, certinfo.Encryption,
+		{"untrusted loses", alice, PurposeEncrypt,
 			[]Found{untrusted, u("alice-encrypt")}, trust, "alice-encrypt", map[string]Rule{"untrusted": Untrusted}, "subject"},
-		{"untrusted accepted when trust is not checked", alice, certinfo.Encryption,
+		{"untrusted accepted when trust is not checked", alice, PurposeEncrypt,
 			[]Found{rank(untrusted, 0), rank(u("alice-encrypt"), 1)}, nil, "untrusted",
 			map[string]Rule{"alice-encrypt": SourceOrder}, "subject"},
-		{"tie-break: lower serial", "gina@example.com", certinfo.Encryption,
+		{"tie-break: lower serial", "gina@example.com", PurposeEncrypt,
 			[]Found{tieB, tieA}, trust, "tie-a", map[string]Rule{"tie-b": TieBreak}, "subject"},
-		{"tie-break: latest notBefore", "gina@example.com", certinfo.Encryption,
+		{"tie-break: latest notBefore", "gina@example.com", PurposeEncrypt,
 			[]Found{tieA, newer, tieB}, trust, "newer", map[string]Rule{"tie-a": TieBreak, "tie-b": TieBreak}, "subject"},
-		{"tie-break: longest validity", "gina@example.com", certinfo.Encryption,
+		{"tie-break: longest validity", "gina@example.com", PurposeEncrypt,
 			[]Found{tieA, longer}, trust, "longer", map[string]Rule{"tie-a": TieBreak}, "subject"},
-		{"source order before dates", "gina@example.com", certinfo.Encryption,
+		{"source order before dates", "gina@example.com", PurposeEncrypt,
 			[]Found{rank(newer, 1), rank(tieB, 0)}, trust, "tie-b", map[string]Rule{"newer": SourceOrder}, "subject"},
-		{"private key required", alice, certinfo.Signing,
+		{"private key required", alice, PurposeSign,
 			[]Found{noKey}, func(o *Options) { trust(o); o.RequireKey = true }, "", map[string]Rule{"alice-sign": PrivateKey}, ""},
-		{"smart-card-only refuses a software key", alice, certinfo.Signing,
+		{"smart-card-only refuses a software key", alice, PurposeSign,
 			[]Found{u("alice-sign")}, func(o *Options) { trust(o); o.RequireKey, o.SmartCardOnly = true, true }, "",
 			map[string]Rule{"alice-sign": SmartCardOnly}, ""},
-		{"smart-card-only accepts a hardware key", alice, certinfo.Signing,
+		{"smart-card-only accepts a hardware key", alice, PurposeSign,
 			[]Found{func() Found { f := u("alice-sign"); f.Hardware = true; return f }()},
 			func(o *Options) { trust(o); o.RequireKey, o.SmartCardOnly = true, true }, "alice-sign", nil, "subject"},
-		{"duplicate", alice, certinfo.Signing,
+		{"duplicate", alice, PurposeSign,
 			[]Found{u("alice-sign"), u("alice-sign")}, trust, "alice-sign", nil, "subject"},
-		{"nothing found", alice, certinfo.Signing, nil, trust, "", nil, ""},
+		{"nothing found", alice, PurposeSign, nil, trust, "", nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -235,6 +234,9 @@ func TestSelect(t *testing.T) {
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}
+			// The cases without roots were written when empty Roots meant
+			// "trust not checked"; that is SkipTrust now (issue #17 item 6).
+			opts.SkipTrust = len(opts.Roots) == 0
 			sel, err := Select(context.Background(), tc.address, tc.purpose, opts)
 			var cands []Candidate
 			if tc.want == "" {
@@ -314,7 +316,7 @@ func TestRuleNames(t *testing.T) {
 
 func TestSourceError(t *testing.T) {
 	cause := errors.New("connection refused")
-	_, err := Select(context.Background(), "a@example.com", certinfo.Signing,
+	_, err := Select(context.Background(), "a@example.com", PurposeSign,
 		Options{Sources: []Source{failing{cause}}})
 	var se *SourceError
 	if !errors.As(err, &se) || !errors.Is(err, cause) || se.Source != "failing" {
@@ -331,7 +333,7 @@ func TestSourceError(t *testing.T) {
 
 func TestNoMatchErrorMessage(t *testing.T) {
 	l := labtest.Default(t)
-	_, err := Select(context.Background(), "dave@example.com", certinfo.Signing, Options{
+	_, err := Select(context.Background(), "dave@example.com", PurposeSign, Options{
 		Sources: []Source{static{"s", []Found{{Cert: l.User("dave-expired").Cert}, {Cert: l.User("bob").Cert}}}},
 		Now:     func() time.Time { return at },
 	})
@@ -339,7 +341,7 @@ func TestNoMatchErrorMessage(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %s", err, want)
 	}
-	_, err = Select(context.Background(), "x@example.com", certinfo.Encryption, Options{})
+	_, err = Select(context.Background(), "x@example.com", PurposeEncrypt, Options{})
 	if want := "certsel: no encryption certificate found for x@example.com"; err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %s", err, want)
 	}
@@ -360,7 +362,7 @@ func TestFilesAndPKCS12(t *testing.T) {
 
 	// A directory of certificates with key files beside them.
 	opts.Sources = []Source{Files{Path: dir}}
-	sel, err := Select(ctx, "alice@example.com", certinfo.Signing, opts)
+	sel, err := Select(ctx, "alice@example.com", PurposeSign, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +381,7 @@ func TestFilesAndPKCS12(t *testing.T) {
 	// A single file: no key.
 	opts.Sources = []Source{Files{Path: filepath.Join(dir, "alice-sign.crt")}}
 	var nm *NoMatchError
-	if _, err := Select(ctx, "alice@example.com", certinfo.Signing, opts); !errors.As(err, &nm) || nm.Candidates[0].Rule != PrivateKey {
+	if _, err := Select(ctx, "alice@example.com", PurposeSign, opts); !errors.As(err, &nm) || nm.Candidates[0].Rule != PrivateKey {
 		t.Fatalf("got %v", err)
 	}
 
@@ -388,17 +390,17 @@ func TestFilesAndPKCS12(t *testing.T) {
 	// keyless one loses for lack of it; the reverse order is a duplicate.
 	alone := Files{Path: filepath.Join(dir, "alice-sign.crt")}
 	opts.Sources = []Source{alone, Files{Path: dir}}
-	sel, err = Select(ctx, "alice@example.com", certinfo.Signing, opts)
+	sel, err = Select(ctx, "alice@example.com", PurposeSign, opts)
 	if err != nil || sel.Key == nil || sel.Origin != filepath.Join(dir, "alice-sign.crt") || sel.Candidates[0].Rule != PrivateKey {
 		t.Fatalf("keyless first: %v\n%s", err, explain(candidatesOrNone(sel)))
 	}
 	opts.Sources = []Source{Files{Path: dir}, alone}
-	if sel, err = Select(ctx, "alice@example.com", certinfo.Signing, opts); err != nil || sel.Candidates[len(sel.Candidates)-1].Rule != Duplicate {
+	if sel, err = Select(ctx, "alice@example.com", PurposeSign, opts); err != nil || sel.Candidates[len(sel.Candidates)-1].Rule != Duplicate {
 		t.Fatalf("keyless last: %v\n%s", err, explain(candidatesOrNone(sel)))
 	}
 	opts.RequireKey = false
 	opts.Sources = []Source{alone, Files{Path: dir}}
-	if sel, err = Select(ctx, "alice@example.com", certinfo.Signing, opts); err != nil || sel.Origin != alone.Path || !slices.ContainsFunc(sel.Candidates, func(c Candidate) bool { return c.Rule == Duplicate }) {
+	if sel, err = Select(ctx, "alice@example.com", PurposeSign, opts); err != nil || sel.Origin != alone.Path || !slices.ContainsFunc(sel.Candidates, func(c Candidate) bool { return c.Rule == Duplicate }) {
 		t.Fatalf("no key required: %v\n%s", err, explain(candidatesOrNone(sel)))
 	}
 	opts.RequireKey = true
@@ -409,7 +411,7 @@ func TestFilesAndPKCS12(t *testing.T) {
 		PKCS12{Path: filepath.Join(dir, "bob.p12"), Password: pw("pw")},
 		PKCS12{Path: filepath.Join(dir, "alice-sign.p12"), Password: pw("pw")},
 	}
-	sel, err = Select(ctx, "alice@example.com", certinfo.Signing, opts)
+	sel, err = Select(ctx, "alice@example.com", PurposeSign, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,14 +419,14 @@ func TestFilesAndPKCS12(t *testing.T) {
 		t.Fatalf("got %s", explain(sel.Candidates))
 	}
 	opts.Sources = []Source{PKCS12{Path: filepath.Join(dir, "bob.p12"), Password: pw("wrong")}}
-	if _, err := Select(ctx, "bob@example.com", certinfo.Signing, opts); err == nil || !strings.Contains(err.Error(), "bob.p12") {
+	if _, err := Select(ctx, "bob@example.com", PurposeSign, opts); err == nil || !strings.Contains(err.Error(), "bob.p12") {
 		t.Fatalf("got %v", err)
 	}
 
 	// A missing file is a source error naming it.
 	opts.Sources = []Source{Files{Path: filepath.Join(dir, "nope")}}
 	var se *SourceError
-	if _, err := Select(ctx, "alice@example.com", certinfo.Signing, opts); !errors.As(err, &se) || !errors.Is(err, os.ErrNotExist) {
+	if _, err := Select(ctx, "alice@example.com", PurposeSign, opts); !errors.As(err, &se) || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -442,7 +444,7 @@ func TestRecipients(t *testing.T) {
 	for _, u := range l.Users {
 		found = append(found, Found{Cert: u.Cert, Origin: u.Name})
 	}
-	opts := RecipientOptions{Options: Options{Sources: []Source{Memory{"lab", found}}, Now: func() time.Time { return at }}}
+	opts := RecipientOptions{Options: Options{Sources: []Source{Memory{"lab", found}}, Now: func() time.Time { return at }, SkipTrust: true}}
 	sels, err := Recipients(context.Background(), []string{"alice@example.com", "nobody@example.com", "bob@example.com", "dave@example.com"}, opts)
 	var me *MissingError
 	if !errors.As(err, &me) || len(me.Missing) != 2 || me.Missing[0].Address != "nobody@example.com" || me.Missing[1].Address != "dave@example.com" {

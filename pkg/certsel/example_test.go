@@ -112,3 +112,26 @@ func ExampleFiles() {
 	// dave@example.com: ../testdata/example/dave-expired.crt expired: expired 2026-06-30T00:00:00Z
 	// eve@example.com: ../testdata/example/eve-revoked.crt revoked: revoked 2026-04-01T00:00:00Z, reason keyCompromise
 }
+
+// Pick alice's own signing identity from a directory of certificate and
+// key files: RequireKey admits only certificates whose key is there.
+func ExampleSelect() {
+	opts := exampleOptions(certsel.Files{Path: "../testdata/example"})
+	opts.RequireKey = true
+	sel, err := certsel.Select(context.Background(), "alice@example.com", certsel.PurposeSign, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("selected:", sel.Origin, "with its key:", sel.Key != nil)
+	for _, c := range sel.Candidates {
+		fmt.Printf("%-40s %-9s %-9s %s\n", c.Origin, c.Verdict, c.Rule, c.Detail)
+	}
+	// Output:
+	// selected: ../testdata/example/alice-sign.crt with its key: true
+	// ../testdata/example/alice-encrypt.crt    rejected  key-usage key usage keyEncipherment does not allow signing
+	// ../testdata/example/alice-sign.crt       selected  passed    revocation good
+	// ../testdata/example/bob.crt              rejected  address   carries bob@example.com
+	// ../testdata/example/carol.crt            rejected  address   carries carol@example.com
+	// ../testdata/example/dave-expired.crt     rejected  address   carries dave@example.com
+	// ../testdata/example/eve-revoked.crt      rejected  address   carries eve@example.com
+}

@@ -15,7 +15,6 @@ import (
 
 	"go.mozilla.org/pkcs7"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/testpeer"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
@@ -77,7 +76,7 @@ func TestLDAP(t *testing.T) {
 		if mod != nil {
 			mod(&opts)
 		}
-		return Select(ctx, addr, certinfo.Encryption, opts)
+		return Select(ctx, addr, PurposeEncrypt, opts)
 	}
 	owa := LDAP{URL: srv.URL, Timeout: 5 * time.Second}
 	outlook := LDAP{URL: srv.URL, Timeout: 5 * time.Second, SMIMEFirst: true}
@@ -173,7 +172,7 @@ func TestLDAPTimeout(t *testing.T) {
 	}()
 	dir := LDAP{URL: "ldap://" + ln.Addr().String() + "/dc=example,dc=com", Timeout: 500 * time.Millisecond}
 	start := time.Now()
-	_, err = Select(context.Background(), "alice@example.com", certinfo.Encryption, Options{Sources: []Source{dir}})
+	_, err = Select(context.Background(), "alice@example.com", PurposeEncrypt, Options{Sources: []Source{dir}})
 	var se *SourceError
 	if !errors.As(err, &se) || !se.Temporary() {
 		t.Fatalf("got %v", err)
@@ -260,7 +259,7 @@ func TestLDAPInternationalDomain(t *testing.T) {
 		testpeer.SLAPDSuffix, base64.StdEncoding.EncodeToString(hans.Raw)))
 	dir := LDAP{URL: srv.URL, Timeout: 5 * time.Second}
 	for _, addr := range []string{"hans@bücher.example", "hans@xn--bcher-kva.example", "hans@BÜCHER.example"} {
-		s, err := Select(context.Background(), addr, certinfo.Encryption, Options{
+		s, err := Select(context.Background(), addr, PurposeEncrypt, Options{
 			Sources: []Source{dir}, Now: func() time.Time { return at },
 			Roots: []*x509.Certificate{l.Root.Cert}, Intermediates: []*x509.Certificate{l.Intermediate.Cert},
 		})

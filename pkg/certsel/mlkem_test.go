@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
 )
@@ -39,7 +38,7 @@ func TestSelectMLKEM(t *testing.T) {
 		Sources: []Source{Files{Path: dir}},
 	}
 	ctx := context.Background()
-	sel, err := Select(ctx, "dan@example.com", certinfo.Encryption, opts)
+	sel, err := Select(ctx, "dan@example.com", PurposeEncrypt, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func TestSelectMLKEM(t *testing.T) {
 	if k, ok := sel.Key.(*kem.PrivateKey); !ok || !k.PublicKey().Equal(u.Key.Public()) {
 		t.Fatalf("key %T is not the user's ML-KEM key", sel.Key)
 	}
-	_, err = Select(ctx, "dan@example.com", certinfo.Signing, opts)
+	_, err = Select(ctx, "dan@example.com", PurposeSign, opts)
 	var nm *NoMatchError
 	if !errors.As(err, &nm) {
 		t.Fatalf("signing: got %v, want a *NoMatchError", err)

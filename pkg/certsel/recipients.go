@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/smimectl/smimectl/internal/certinfo"
 )
 
 // DefaultMaxRecipients is the recipient limit when [RecipientOptions]
@@ -71,7 +69,7 @@ func Recipients(ctx context.Context, addresses []string, opts RecipientOptions) 
 	out := make([]*Selection, len(addresses))
 	var missing []*NoMatchError
 	for i, a := range addresses {
-		sel, err := Select(ctx, a, certinfo.Encryption, opts.Options)
+		sel, err := Select(ctx, a, PurposeEncrypt, opts.Options)
 		var nm *NoMatchError
 		switch {
 		case errors.As(err, &nm):

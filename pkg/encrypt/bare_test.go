@@ -86,7 +86,7 @@ func TestDecryptBareBody(t *testing.T) {
 	}
 	// A bare DER file forced as mail is worded, not decrypted.
 	ci, _ := sealRaw(t, text, cms.AES256CBC, rcpt)
-	_, err := Decrypt(&bytes.Buffer{}, bytes.NewReader(ci), DecryptOptions{Certificate: bob.Cert, Key: bob.Key, Form: mime.FormMIME})
+	_, err := Decrypt(&bytes.Buffer{}, bytes.NewReader(ci), DecryptOptions{Certificate: bob.Cert, Key: bob.Key, Form: FormMIME})
 	var nm *mime.NotMailError
 	if !errors.As(err, &nm) || !strings.Contains(err.Error(), "binary data") {
 		t.Errorf("forced mail: got %v", err)

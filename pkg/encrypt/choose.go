@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/smimectl/smimectl/pkg/certsel"
 )
 
 // OID returns the cipher's object identifier, as S/MIME capabilities list it.
@@ -79,7 +81,9 @@ func (c Capabilities) reads(x Cipher) bool {
 	return slices.Contains(c.Ciphers, x)
 }
 
-// Plan is the content cipher and key transport [Encrypt] uses, and why.
+// Plan is the content cipher and key transport [Encrypt] uses, and why;
+// from [PlanRecipients], also how every recipient's certificate was found
+// and which recipients have none.
 type Plan struct {
 	Cipher Cipher
 	// Why says why Cipher was chosen, in a sentence fragment: "every
@@ -92,10 +96,26 @@ type Plan struct {
 	// nothing this package writes.
 	Assumed    bool
 	Recipients []RecipientPlan
+	// Missing are the addresses without a usable encryption certificate,
+	// each with every candidate and the rule that rejected it
+	// ([PlanRecipients] only).
+	Missing []*certsel.NoMatchError
+	// Duplicates are addresses left out as repeats of an earlier one
+	// ([PlanRecipients] only).
+	Duplicates []string
 }
 
 // RecipientPlan is one recipient's part of a [Plan].
 type RecipientPlan struct {
+	// Role says why the certificate is a recipient, Addresses (for
+	// RoleRecipient) the addresses it was selected for, Selection how
+	// ([PlanRecipients] only; Encrypt leaves them zero).
+	Role      Role
+	Addresses []string
+	// Selection is certsel's account: where the certificate came from
+	// (Origin), and every candidate with its verdict and rule; see
+	// [certsel.Selection.Decided] for the rule that chose it.
+	Selection    *certsel.Selection
 	Certificate  *x509.Certificate
 	Capabilities Capabilities
 	// Reads is true if the recipient is known to read Plan.Cipher.

@@ -34,8 +34,8 @@ type DecryptOptions struct {
 	// Certificate is ours: the recipient entry naming it is used.
 	Certificate *x509.Certificate
 	// Key is the certificate's private key: a crypto.Decrypter for RSA,
-	// a KeyAgreer or *ecdsa.PrivateKey for EC, a crypto.Decapsulator (a
-	// *kem.PrivateKey) for ML-KEM.
+	// a KeyAgreer or *ecdsa.PrivateKey for EC, a crypto.Decapsulator for
+	// ML-KEM.
 	Key crypto.PrivateKey
 	// TryAll, when no recipient entry names Certificate, tries Key on
 	// the entries that could be for it: key transport to an RSA modulus of
@@ -65,19 +65,11 @@ type DecryptOptions struct {
 	Form InputForm
 }
 
-// InputForm is verify.Form: how the input presents the message.
-type InputForm = mime.Form
-
 // MaxKeyAttempts bounds the private-key operations of
 // DecryptOptions.TryAll: a message of a thousand recipient entries (the
-// most cms.MaxRecipients lets through) costs at most this many RSA or
-// ECDH operations.
+// most Decrypt reads; a message with more is malformed) costs at most this
+// many RSA or ECDH operations.
 const MaxKeyAttempts = 16
-
-// ProtectedHeaders is the RFC 9788 header protection found in a decrypted
-// message: the protected fields, the HP-Outer records, and how the outer
-// header differs from them.
-type ProtectedHeaders = mime.Protection
 
 // Recipient is one recipient entry of an encrypted message.
 type Recipient struct {
@@ -89,6 +81,9 @@ type Recipient struct {
 	// KeyManagement is "rsa-pkcs1v15", "rsa-oaep-sha256",
 	// "ecdh-sha256kdf-aes256wrap", ...
 	KeyManagement string `json:"key_management"`
+	// Kind is the kind of the entry: key transport, key agreement, KEM.
+	// (Not in decrypt's JSON, whose objects name the key management.)
+	Kind RecipientKind `json:"-"`
 	// Us is true for the entry that decrypted the message.
 	Us bool `json:"us,omitempty"`
 }
@@ -169,6 +164,19 @@ func (e *DecryptError) Error() string {
 
 func (e *DecryptError) Unwrap() error { return e.Err }
 
+// ErrKEMUnwrap is why an ML-KEM recipient entry naming our certificate does
+// not give the content key. ML-KEM decapsulation never fails (a ciphertext
+// for another key gives a pseudorandom secret, FIPS 203's implicit
+// rejection), so a key that is not the recipient's, or an entry changed in
+// transit, shows only when the AES key-wrap integrity check after it fails.
+// errors.Is finds it in the [*DecryptError] Decrypt returns then.
+var ErrKEMUnwrap = errors.New("decrypt: the ML-KEM recipient entry does not unwrap the content key with this key")
+
+// Is reports ErrKEMUnwrap for a failed ML-KEM key unwrap.
+func (e *DecryptError) Is(target error) bool {
+	return target == ErrKEMUnwrap && errors.Is(e.Err, cms.ErrKEMUnwrap)
+}
+
 // MalformedError reports a message that is not well-formed S/MIME or uses
 // an algorithm this package does not support.
 type MalformedError struct{ Err error }
@@ -194,7 +202,7 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	if opts.Certificate == nil || opts.Key == nil {
 		return nil, errors.New("decrypt: a certificate and its private key are required to decrypt")
 	}
-	r, form, err := mime.OpenInput(r, opts.Form)
+	r, form, err := mime.OpenInput(r, mime.Form(opts.Form))
 	if err != nil {
 		return nil, &MalformedError{err}
 	}
@@ -247,7 +255,7 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decrypt: %w", err)
 		}
-		if res.ProtectedHeaders = mime.PeekProtection(outer, plain); res.ProtectedHeaders != nil {
+		if res.ProtectedHeaders = protectedHeaders(mime.PeekProtection(outer, plain)); res.ProtectedHeaders != nil {
 			// The protected fields stand for the outer ones (RFC 9788
 			// section 4): Subject "[...]" outside becomes the real one.
 			if plain, err = spool.Open(); err == nil {
@@ -459,6 +467,14 @@ func fits(ri *cms.RecipientInfo, key crypto.PrivateKey) bool {
 
 func describe(ri *cms.RecipientInfo) Recipient {
 	r := Recipient{KeyManagement: ri.KeyManagement()}
+	switch ri.Type {
+	case cms.KeyTransport:
+		r.Kind = RecipientKeyTransport
+	case cms.KeyAgreement:
+		r.Kind = RecipientKeyAgreement
+	case cms.KEMRecipient:
+		r.Kind = RecipientKEM
+	}
 	switch {
 	case ri.IssuerAndSerial != nil:
 		var name pkix.RDNSequence

@@ -27,7 +27,7 @@
 //
 // Keys are interfaces: an RSA private key is a crypto.Decrypter, an EC key
 // a [KeyAgreer] (or an *ecdsa.PrivateKey), so a token key decrypts like a
-// file key; an ML-KEM key is a crypto.Decapsulator (a *kem.PrivateKey).
+// file key; an ML-KEM key is a crypto.Decapsulator.
 //
 // # Post-quantum recipients
 //
@@ -37,8 +37,8 @@
 // (AES-128 for ML-KEM-512, AES-256 for the others), in EnvelopedData or
 // AuthEnvelopedData, beside RSA and ECDH recipients. ML-KEM never rejects
 // a ciphertext: a KEM entry made for another key, or changed in transit,
-// shows as the key-unwrap check failing (a [DecryptError] wrapping
-// cms.ErrKEMUnwrap); an entry whose algorithms do not fit together is a
+// shows as the key-unwrap check failing (a [DecryptError] for which
+// errors.Is(err, [ErrKEMUnwrap]) holds); an entry whose algorithms do not fit together is a
 // [MalformedError] that says why.
 //
 // # Cipher policy
@@ -104,14 +104,19 @@ func (c Cipher) Authenticated() bool { return c.cms().AEAD() }
 // Weak reports whether c is one only read from old mail (3DES, DES, RC2).
 func (c Cipher) Weak() bool { return !c.cms().Writable() }
 
-// ParseCipher reads a name as [Cipher.String] writes it ("aes-256-gcm");
-// "3des" and "des3" name des-ede3-cbc.
-func ParseCipher(s string) (Cipher, error) {
-	c, err := cms.ParseCipher(strings.ToLower(s))
+// MarshalText gives [Cipher.String].
+func (c Cipher) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a name as [Cipher.String] writes it ("aes-256-gcm"),
+// in any case; "3des" and "des3" name des-ede3-cbc. Reading a weak cipher's
+// name is no permission to write it: [CheckCiphers] refuses it.
+func (c *Cipher) UnmarshalText(text []byte) error {
+	x, err := cms.ParseCipher(strings.ToLower(string(text)))
 	if err != nil {
-		return 0, fmt.Errorf("encrypt: unknown cipher %q (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)", s)
+		return fmt.Errorf("encrypt: unknown cipher %q (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)", text)
 	}
-	return Cipher(c), nil
+	*c = Cipher(x)
+	return nil
 }
 
 // DefaultCiphers is the cipher policy used when Options.Ciphers is empty:

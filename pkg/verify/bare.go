@@ -6,30 +6,35 @@ import (
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/encrypt"
 )
 
 // Form is how the input presents the message (issue #15 item 1): a mail
 // message, or a bare CMS file such as a saved smime.p7m attachment or what
 // `openssl cms -outform DER|PEM` writes. [Open], [Verify] and [Inspect]
 // tell them apart by their first bytes unless Options.Form names one.
-type Form = mime.Form
+type Form = encrypt.InputForm
 
 // Input forms.
 const (
 	// FormAuto detects the form: DER (a ContentInfo SEQUENCE), PEM (a
 	// BEGIN CMS, BEGIN PKCS7 or BEGIN PKCS #7 SIGNED DATA block, or bare
 	// base64 of a ContentInfo), else a mail message.
-	FormAuto = mime.FormAuto
+	FormAuto = encrypt.FormAuto
 	// FormMIME is a mail message or MIME entity.
-	FormMIME = mime.FormMIME
+	FormMIME = encrypt.FormMIME
 	// FormDER is a bare CMS ContentInfo, DER or BER.
-	FormDER = mime.FormDER
+	FormDER = encrypt.FormDER
 	// FormPEM is the base64 of a CMS ContentInfo, armored or bare.
-	FormPEM = mime.FormPEM
+	FormPEM = encrypt.FormPEM
 )
 
-// ParseForm reads "smime", "der" or "pem" (the CLI's --inform), or "auto".
-func ParseForm(s string) (Form, error) { return mime.ParseForm(s) }
+// protectionOf is the header protection of the payload root whose header
+// is entity (see mime.ReadProtection) as this package's type: the same
+// struct, converted, not copied.
+func protectionOf(outer, entity mime.Header) *ProtectedHeaders {
+	return (*ProtectedHeaders)(mime.ReadProtection(outer, entity))
+}
 
 // NotMailError reports input that is neither a mail message nor a bare CMS
 // file, saying in words what it starts with.
@@ -42,7 +47,7 @@ const noSenderDetail = "the input has no From field (a bare CMS file or a detach
 // openInput turns r into a MIME entity reader by opts.Form and notes
 // whether the input was a bare CMS file, which has no From field.
 func (v *verifier) openInput(r io.Reader) (io.Reader, error) {
-	r, form, err := mime.OpenInput(r, v.opts.Form)
+	r, form, err := mime.OpenInput(r, mime.Form(v.opts.Form))
 	if err != nil {
 		return nil, malformed(err)
 	}

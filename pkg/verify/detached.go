@@ -82,7 +82,7 @@ func VerifyDetached(ctx context.Context, sig, content io.Reader, opts Options, d
 // readDetachedSignature reads the SignedData of a detached signature in
 // any of its forms.
 func readDetachedSignature(r io.Reader, form Form) (*cms.SignedData, error) {
-	r, _, err := mime.OpenInput(r, form)
+	r, _, err := mime.OpenInput(r, mime.Form(form))
 	if err != nil {
 		return nil, malformed(err)
 	}

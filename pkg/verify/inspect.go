@@ -18,6 +18,7 @@ import (
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/encrypt"
 )
 
 // MaxDepth is the number of S/MIME layers (signed or enveloped) that
@@ -130,9 +131,9 @@ type CertificateInfo struct {
 
 // RecipientInfo is one recipient entry of an enveloped layer.
 type RecipientInfo struct {
-	// Kind is "key-transport", "key-agreement", "kem" (a KEMRecipientInfo,
-	// RFC 9629: ML-KEM) or "other".
-	Kind string `json:"kind"`
+	// Kind is key-transport, key-agreement, kem (a KEMRecipientInfo,
+	// RFC 9629: ML-KEM) or other.
+	Kind encrypt.RecipientKind `json:"kind"`
 	// Issuer (RFC 4514) and Serial (hexadecimal), or SubjectKeyID
 	// (hexadecimal), name the recipient's certificate.
 	Issuer        string `json:"issuer,omitempty"`
@@ -172,7 +173,7 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 			prev.Close()
 		}
 	}()
-	r, form, err := mime.OpenInput(r, opts.Form)
+	r, form, err := mime.OpenInput(r, mime.Form(opts.Form))
 	if err != nil {
 		return ins, malformed(err)
 	}
@@ -205,7 +206,7 @@ func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
 		if kind == "" {
 			ins.Content = mt
 			if depth > 1 {
-				ins.ProtectedHeaders = mime.ReadProtection(outer, e.Header)
+				ins.ProtectedHeaders = protectionOf(outer, e.Header)
 			}
 			return ins, nil
 		}
@@ -498,6 +499,11 @@ func describeSigner(i int, si *cms.SignerInfo, certs []*x509.Certificate) *Signe
 	return s
 }
 
+// recipientKinds names the kinds of recipient entries (issue #17 item 4).
+var recipientKinds = map[cms.RecipientType]encrypt.RecipientKind{
+	cms.KeyTransport: encrypt.RecipientKeyTransport, cms.KeyAgreement: encrypt.RecipientKeyAgreement, cms.KEMRecipient: encrypt.RecipientKEM,
+}
+
 func describeEnveloped(l *Layer, env *cms.Enveloped) {
 	l.Kind = KindEnveloped
 	if env.Auth {
@@ -509,15 +515,7 @@ func describeEnveloped(l *Layer, env *cms.Enveloped) {
 		l.ContentCipher = env.ContentEncryptionAlgorithm.Algorithm.String()
 	}
 	for _, ri := range env.Recipients {
-		r := RecipientInfo{KeyManagement: ri.KeyManagement(), Kind: "other"}
-		switch ri.Type {
-		case cms.KeyTransport:
-			r.Kind = "key-transport"
-		case cms.KeyAgreement:
-			r.Kind = "key-agreement"
-		case cms.KEMRecipient:
-			r.Kind = "kem"
-		}
+		r := RecipientInfo{KeyManagement: ri.KeyManagement(), Kind: recipientKinds[ri.Type]} // absent: RecipientOther
 		if ri.IssuerAndSerial != nil {
 			r.Issuer = rawName(ri.IssuerAndSerial.RawIssuer)
 			r.Serial = strings.ToUpper(ri.IssuerAndSerial.Serial.Text(16))

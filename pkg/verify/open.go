@@ -243,7 +243,7 @@ func (p *peeler) peel(r io.Reader) error {
 			if depth == 1 {
 				return fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
 			}
-			p.protected = mime.ReadProtection(p.outer, e.Header)
+			p.protected = protectionOf(p.outer, e.Header)
 			return nil
 		}
 		if depth > MaxDepth {
@@ -383,14 +383,7 @@ func (p *peeler) decrypt(l *Layer, e *mime.Entity, next *mime.Spool) error {
 func recipientInfos(rs []encrypt.Recipient) []RecipientInfo {
 	out := make([]RecipientInfo, len(rs))
 	for i, r := range rs {
-		kind := "other"
-		switch {
-		case strings.HasPrefix(r.KeyManagement, "rsa"):
-			kind = "key-transport"
-		case strings.HasPrefix(r.KeyManagement, "ecdh"):
-			kind = "key-agreement"
-		}
-		out[i] = RecipientInfo{Kind: kind, Issuer: r.Issuer, Serial: r.Serial, SubjectKeyID: r.SubjectKeyID,
+		out[i] = RecipientInfo{Kind: r.Kind, Issuer: r.Issuer, Serial: r.Serial, SubjectKeyID: r.SubjectKeyID,
 			KeyManagement: r.KeyManagement, Us: r.Us}
 	}
 	return out

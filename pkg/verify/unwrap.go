@@ -46,7 +46,7 @@ type UnwrapOptions struct {
 func UnwrapSigned(w io.Writer, r io.Reader, opts UnwrapOptions) ([]*Layer, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(4096)
-	if _, form, err := mime.OpenInput(bytes.NewReader(head), opts.Form); err != nil || form != mime.FormMIME {
+	if _, form, err := mime.OpenInput(bytes.NewReader(head), mime.Form(opts.Form)); err != nil || form != mime.FormMIME {
 		// Not mail (a bare CMS file, or what the decrypter will refuse in
 		// its own words): nothing to take off.
 		_, err := io.Copy(w, br)

@@ -324,9 +324,9 @@ func (v *verifier) readProtection(outer mime.Header, content *mime.Spool) *Prote
 	if kind, _, _, err := layerKind(&mime.Entity{Header: h}); err != nil || kind != "" {
 		return nil
 	}
-	p := mime.ReadProtection(outer, h)
+	p := protectionOf(outer, h)
 	if p != nil {
-		if o, ok, err := p.Originator(); ok {
+		if o, ok, err := (*mime.Protection)(p).Originator(); ok {
 			v.prot = &originator{o, err}
 		}
 	}
@@ -365,7 +365,7 @@ func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error 
 	v.res.ProtectedHeaders = p
 	var err error
 	reported := "From" // the From difference is this check's own
-	if po, ok, perr := p.Originator(); ok && perr == nil {
+	if po, ok, perr := (*mime.Protection)(p).Originator(); ok && perr == nil {
 		v.res.setOriginator(po)
 		if v.bare {
 			// A bare CMS file has no outer header to compare with: the
@@ -382,7 +382,7 @@ func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error 
 		}
 	}
 	for _, d := range p.Differences {
-		if !d.Fault() || strings.EqualFold(d.Field, "From") || strings.EqualFold(d.Field, reported) {
+		if !mime.IsFault(d) || strings.EqualFold(d.Field, "From") || strings.EqualFold(d.Field, reported) {
 			continue
 		}
 		switch d.Kind {
