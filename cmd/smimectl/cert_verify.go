@@ -120,8 +120,8 @@ func runCertVerify(opts *certVerifyOptions) error {
 	if opts.JSON && opts.Verbose {
 		return usagef([]string{"--json has every check; leave out -v"}, "--json and -v can't be used together")
 	}
-	purpose, err := verify.ParsePurpose(opts.Purpose)
-	if err != nil {
+	var purpose verify.Purpose
+	if err := purpose.UnmarshalText([]byte(opts.Purpose)); err != nil {
 		return usagef(nil, "--purpose: %w", err)
 	}
 	opts.revocationFlags.verbose = opts.Verbose // issue #16 item 6

@@ -24,8 +24,8 @@ func addRequireFlag(fs *pflag.FlagSet, p *[]string) {
 func parseRequire(vals []string) (verify.Requirement, error) {
 	var q verify.Requirement
 	for _, v := range vals {
-		r, err := verify.ParseRequirement(v)
-		if err != nil {
+		var r verify.Requirement
+		if err := r.UnmarshalText([]byte(v)); err != nil || v == "" {
 			return 0, usagef([]string{"--require takes " + strings.Join(requireValues, ", ")}, "--require: unknown layer %q", v)
 		}
 		q |= r
@@ -90,4 +90,13 @@ func describeNoKey(err error) (string, []string, bool) {
 		return "", nil, false
 	}
 	return libraryDetail(err), []string{"give your key with --key and --cert, --p12, or --pkcs11, to open the encrypted layer"}, true
+}
+
+// joinNames joins the names of a library's named values ("sha-256, sha-1").
+func joinNames[T fmt.Stringer](names []T, sep string) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = n.String()
+	}
+	return strings.Join(s, sep)
 }

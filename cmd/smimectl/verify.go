@@ -408,8 +408,8 @@ func decryptIdentity(e *env, f *keyFlags) (*verify.Identity, error) {
 
 // verifyOptions turns the flags into verify.Options, reading the trust files.
 func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
-	sc, err := verify.ParseSenderCheck(opts.SenderCheck)
-	if err != nil {
+	var sc verify.SenderCheck
+	if err := sc.UnmarshalText([]byte(opts.SenderCheck)); err != nil {
 		return verify.Options{}, usagef(nil, "--sender-check: %w", err)
 	}
 	// Issue #16 item 6: -v tells of every network request; a batch draws
@@ -562,7 +562,7 @@ func signersSummary(signers []*verify.Signer, form string) string {
 		}
 		var checks []string
 		for _, c := range s.Checks {
-			name := c.Name
+			name := c.Name.String()
 			if c.Status != verify.StatusPass {
 				name = fmt.Sprintf("%s (%s)", c.Name, c.Status)
 			}

@@ -31,10 +31,6 @@ const (
 // ParseForm reads "smime", "der" or "pem" (the CLI's --inform), or "auto".
 func ParseForm(s string) (Form, error) { return mime.ParseForm(s) }
 
-// NotMailError reports input that is neither a mail message nor a bare CMS
-// file, saying in words what it starts with.
-type NotMailError = mime.NotMailError
-
 // noSenderDetail is the sender check of a signer of input without a From
 // field when Options.Signer names nobody.
 const noSenderDetail = "the input has no From field (a bare CMS file or a detached signature over a file): the sender was not compared"

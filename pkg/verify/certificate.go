@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/keys"
 )
@@ -46,29 +45,18 @@ const (
 
 var purposeNames = []string{"sign", "encrypt", "any"}
 
-func (p Purpose) String() string {
-	if p < 0 || int(p) >= len(purposeNames) {
-		return fmt.Sprintf("Purpose(%d)", int(p))
-	}
-	return purposeNames[p]
-}
+func (p Purpose) String() string { return enumName(purposeNames, "Purpose", int(p)) }
 
-// MarshalText gives the purpose's name, as ParsePurpose reads it.
-func (p Purpose) MarshalText() ([]byte, error) {
-	if p < 0 || int(p) >= len(purposeNames) {
-		return nil, fmt.Errorf("verify: unknown purpose %d", int(p))
-	}
-	return []byte(p.String()), nil
-}
+// MarshalText gives the purpose's name, as UnmarshalText reads it.
+func (p Purpose) MarshalText() ([]byte, error) { return marshalEnum(purposeNames, "purpose", int(p)) }
 
-// ParsePurpose reads "sign", "encrypt" or "any".
-func ParsePurpose(s string) (Purpose, error) {
-	for i, n := range purposeNames {
-		if n == s {
-			return Purpose(i), nil
-		}
+// UnmarshalText reads "sign", "encrypt" or "any" (the CLI's --purpose).
+func (p *Purpose) UnmarshalText(b []byte) error {
+	i, err := unmarshalEnum(purposeNames, b)
+	if err == nil {
+		*p = Purpose(i)
 	}
-	return PurposeSign, fmt.Errorf("verify: unknown purpose %q (want sign, encrypt or any)", s)
+	return err
 }
 
 // CertificateResult describes the check of one certificate by
@@ -193,7 +181,7 @@ func (v *verifier) checkKeyUsage(s *Signer, cert *x509.Certificate) error {
 	var p certinfo.Purpose
 	switch v.purpose {
 	case PurposeAny:
-		s.add("key-usage", StatusSkipped, "not checked for purpose any (it allows "+certinfo.UsageString(cert.KeyUsage)+")")
+		s.add(CheckKeyUsage, StatusSkipped, "not checked for purpose any (it allows "+certinfo.UsageString(cert.KeyUsage)+")")
 		return nil
 	case PurposeEncrypt:
 		p = certinfo.Encryption
@@ -201,15 +189,15 @@ func (v *verifier) checkKeyUsage(s *Signer, cert *x509.Certificate) error {
 		p = certinfo.Signing
 	}
 	if err := certinfo.CheckUsage(cert, p); err != nil {
-		te := &TrustError{Cert: cert, Reason: chain.Usage, Err: err}
+		te := &TrustError{Cert: cert, Reason: IncompatibleUsage, Err: err}
 		detail := te.Error()
 		if v.purpose != PurposeSign {
 			detail = (&CertificateError{Cert: cert, Purpose: v.purpose, Err: te}).Error()
 		}
-		s.Checks = append(s.Checks, Check{Name: "key-usage", Status: StatusFail, Detail: trimPrefixes(detail), Reason: ReasonKeyUsage})
+		s.Checks = append(s.Checks, Check{Name: CheckKeyUsage, Status: StatusFail, Detail: trimPrefixes(detail), Reason: ReasonKeyUsage})
 		return te
 	}
-	s.add("key-usage", StatusPass, certinfo.UsageString(cert.KeyUsage))
+	s.add(CheckKeyUsage, StatusPass, certinfo.UsageString(cert.KeyUsage))
 	return nil
 }
 
@@ -237,8 +225,8 @@ const (
 	// MaxCertificateFileSize is the most bytes ReadCertificates reads.
 	MaxCertificateFileSize = 4 << 20
 	// MaxFileCertificates is the most certificates it accepts, as many as
-	// a message may carry (cms.MaxCertificates).
-	MaxFileCertificates = cms.MaxCertificates
+	// a message may carry.
+	MaxFileCertificates = 1000
 )
 
 // ReadCertificates reads the certificates of a PEM or DER file from r:

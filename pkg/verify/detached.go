@@ -23,7 +23,7 @@ type DetachedOptions struct {
 
 // VerifyDetached checks a detached signature over a file (issue #15 item
 // 2): sig is a CMS SignedData without content — DER, PEM or bare base64,
-// or an application/pkcs7-signature MIME entity (a saved smime.p7s part) —
+// or an application/pkcs7-signature MIME entity (a saved .p7s part) —
 // and content the bytes it signs. Every signer is checked as [Verify]
 // checks one: the signature over the content, the certificate at the
 // signing time and at Options.Now, the chain to Options.Roots, key usage,

@@ -20,7 +20,7 @@ func (e *MalformedError) Error() string { return "verify: malformed message: " +
 func (e *MalformedError) Unwrap() error { return e.Err }
 
 // AmbiguousError reports a message whose MIME structure other parsers may
-// read otherwise (see mime.AmbiguousError): more than one Content-Type or
+// read otherwise: more than one Content-Type or
 // Content-Transfer-Encoding field, or a multipart/signed body with a line
 // that starts with the boundary and is not an exact delimiter, a nested
 // boundary that overlaps the outer one, or a delimiter after the close
@@ -41,7 +41,10 @@ func (e *AmbiguousError) Unwrap() error { return e.Err }
 // *AmbiguousError when it is one, else as a *MalformedError, except a
 // *mime.SpoolError: a temporary file that could not be written or read is a
 // fault of this machine, not of the message (issue #11 item 15), and is
-// returned as it is.
+// returned as it is. A bound of the MIME or CMS reader, or input that is
+// not mail, gets this package's type (*LimitError, *NotMailError) inside
+// the *MalformedError, so that callers need no internal package to tell
+// them apart (issue #17 item 1).
 func malformed(err error) error {
 	var me *mime.AmbiguousError
 	if errors.As(err, &me) {
@@ -51,8 +54,84 @@ func malformed(err error) error {
 	if errors.As(err, &se) {
 		return err
 	}
+	var (
+		ml *mime.LimitError
+		cl *cms.LimitError
+		nm *mime.NotMailError
+	)
+	switch {
+	case errors.As(err, &ml):
+		err = &LimitError{What: ml.What, Max: int64(ml.Max), err: err}
+	case errors.As(err, &cl):
+		err = &LimitError{What: cl.What, Max: cl.Limit, Bytes: cl.Bytes, err: err}
+	case errors.As(err, &nm):
+		err = &NotMailError{Start: nm.Start, err: err}
+	}
 	return &MalformedError{Err: err}
 }
+
+// LimitError reports a message past a processing bound: [MaxParts],
+// [MaxPartDepth] or [MaxSignedParts] of this package, or a bound of
+// reading CMS (64 signers; 1,000 certificates, CRLs or recipients; the
+// bytes they may take). No genuine message comes near them: it is a sign
+// of a hostile message, and [ReasonCode] gives [ReasonTooComplex]. It
+// comes inside a [*MalformedError].
+type LimitError struct {
+	// What is what was counted ("parts in a multipart entity",
+	// "certificates", ...).
+	What string
+	// Max is the bound, in items, or in bytes when Bytes is set.
+	Max   int64
+	Bytes bool
+	err   error // the reader's error, whose words Error gives
+}
+
+func (e *LimitError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	if e.Bytes {
+		return fmt.Sprintf("its %s take more than %d bytes", e.What, e.Max)
+	}
+	return fmt.Sprintf("more than %d %s", e.Max, e.What)
+}
+
+func (e *LimitError) Unwrap() error { return e.err }
+
+// NotMailError reports input that is neither a mail message nor a bare
+// CMS file (see [Form]). Start says in words what the input starts with;
+// no input bytes are quoted. It comes inside a [*MalformedError].
+type NotMailError struct {
+	// Start is "binary data", "text that is not a header field",
+	// "base64 that is not a CMS message" or "a PEM <LABEL> block, not a
+	// CMS message".
+	Start string
+	err   error
+}
+
+func (e *NotMailError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return "the input is not a mail message: it starts with " + e.Start
+}
+
+func (e *NotMailError) Unwrap() error { return e.err }
+
+// ErrContentModified and ErrBadSignature tell the two failures of a
+// signature apart: errors.Is finds them in a [*SignatureError].
+var (
+	// ErrContentModified: the content does not match the digest the
+	// signer signed; it was changed after it was signed.
+	ErrContentModified = errors.New("verify: the content was changed after it was signed")
+	// ErrBadSignature: the signature does not verify with the signer's
+	// public key.
+	ErrBadSignature = errors.New("verify: the signature is not valid for the signer's certificate")
+)
+
+// ErrNoFrom is the Err of a *SenderError for a message without a From
+// field.
+var ErrNoFrom = errors.New("verify: the message has no From field")
 
 // SignatureError reports a signature that does not verify: the content
 // changed after signing, or the signature is not the signer's.
@@ -73,13 +152,78 @@ func (e *SignatureError) Error() string {
 
 func (e *SignatureError) Unwrap() error { return e.Err }
 
+// Is reports whether the signature failed as target says:
+// [ErrContentModified] or [ErrBadSignature].
+func (e *SignatureError) Is(target error) bool {
+	switch target {
+	case ErrContentModified:
+		return errors.Is(e.Err, cms.ErrContentModified)
+	case ErrBadSignature:
+		return errors.Is(e.Err, cms.ErrBadSignature)
+	}
+	return false
+}
+
 // TrustError reports a signer certificate that is not trusted now: no
 // chain to a trusted root, expired, not yet valid, or not for signing.
 type TrustError struct {
 	Cert   *x509.Certificate
-	Reason chain.Reason
+	Reason TrustReason
 	Err    error
 }
+
+// TrustReason says why a certificate is not trusted, as crypto/x509's
+// InvalidReason does for its CertificateInvalidError.
+type TrustReason int
+
+// The reasons of a [TrustError]; String gives the name of each.
+const (
+	// Untrusted: no chain leads to one of Options.Roots ("untrusted").
+	Untrusted TrustReason = iota
+	// Expired: a certificate of the chain had expired ("expired").
+	Expired
+	// NotYetValid: a certificate of the chain was not yet valid
+	// ("not-yet-valid").
+	NotYetValid
+	// NotAuthorized: an issuer is not a CA or may not sign certificates
+	// ("not-authorized").
+	NotAuthorized
+	// BadCertificateSignature: a certificate's signature does not verify,
+	// or uses MD5 ("bad-signature").
+	BadCertificateSignature
+	// IncompatibleUsage: the key usage or extended key usage does not
+	// allow the purpose, such as signing mail ("usage").
+	IncompatibleUsage
+	// UnhandledCriticalExtension: a certificate has a critical extension
+	// this package does not know ("critical-extension").
+	UnhandledCriticalExtension
+	// NameConstraintViolation: a certificate has a name outside the name
+	// constraints of a CA above it ("name-constraint").
+	NameConstraintViolation
+	// TooComplex: the certificates form more candidate chains than are
+	// examined ("too-complex").
+	TooComplex
+	// PolicyViolation: the chain breaks its certificate policy rules (RFC
+	// 5280 section 6.1; "policy").
+	PolicyViolation
+)
+
+var trustReasonNames = []string{"untrusted", "expired", "not-yet-valid", "not-authorized", "bad-signature", "usage",
+	"critical-extension", "name-constraint", "too-complex", "policy"}
+
+func (r TrustReason) String() string {
+	if r < 0 || int(r) >= len(trustReasonNames) {
+		return "TrustReason(" + strconv.Itoa(int(r)) + ")"
+	}
+	return trustReasonNames[r]
+}
+
+// MarshalText gives the reason's name (see String).
+func (r TrustReason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// trustReason is the TrustReason of a chain failure: the two enumerations
+// are kept in the same order (TestTrustReasonMatchesChain).
+func trustReason(r chain.Reason) TrustReason { return TrustReason(r) }
 
 func (e *TrustError) Error() string {
 	return fmt.Sprintf("verify: %s: %v", trustWhat(e.Reason, "the signer's certificate", "to sign mail"),
@@ -89,21 +233,21 @@ func (e *TrustError) Error() string {
 // trustWhat words a chain failure of reason r: who names the certificate
 // checked ("the signer's certificate"), use what its key usage must allow
 // ("to sign mail"). TrustError and CertificateError share it.
-func trustWhat(r chain.Reason, who, use string) string {
+func trustWhat(r TrustReason, who, use string) string {
 	switch r {
-	case chain.Untrusted:
+	case Untrusted:
 		return who + " was issued by an untrusted source"
-	case chain.Expired:
+	case Expired:
 		return "the certificate has expired"
-	case chain.NotYetValid:
+	case NotYetValid:
 		return "the certificate is not yet valid"
-	case chain.Usage:
+	case IncompatibleUsage:
 		return "the certificate may not be used " + use
-	case chain.Policy:
+	case PolicyViolation:
 		return "the certificate chain breaks the certificate policies its authorities set"
-	case chain.NameConstraint:
+	case NameConstraintViolation:
 		return "the certificate is outside the names its issuing authority may certify"
-	case chain.TooComplex:
+	case TooComplex:
 		return "the certificate chain could not be checked"
 	}
 	return who + " is not valid"
@@ -130,7 +274,7 @@ type SenderError struct {
 	// Signers is the number of valid signers; zero is taken as one.
 	Signers int
 	// Err, if not nil, says why the From and Sender fields could not be
-	// read (mime.ErrNoFrom when there is no From field).
+	// read; for a message without a From field, errors.Is(e, ErrNoFrom).
 	Err error
 }
 
@@ -180,6 +324,12 @@ func (e *SenderError) Error() string {
 const maxListed = 10
 
 func (e *SenderError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrNoFrom) true for a message without a From
+// field.
+func (e *SenderError) Is(target error) bool {
+	return target == ErrNoFrom && errors.Is(e.Err, mime.ErrNoFrom)
+}
 
 // HeaderError reports an outer From field that names another sender than
 // the protected one (RFC 9788 header protection): the outer header was

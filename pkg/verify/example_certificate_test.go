@@ -43,7 +43,7 @@ func ExampleCertificate() {
 		res, err := verify.Certificate(context.Background(), l.User(c.user).Cert, c.purpose, opts)
 		var names []string
 		for _, ch := range res.Checks {
-			names = append(names, ch.Name+"="+string(ch.Status))
+			names = append(names, ch.Name.String()+"="+string(ch.Status))
 		}
 		fmt.Printf("%s for %s: valid %v; %s\n", c.user, c.purpose, res.Valid, strings.Join(names, " "))
 		var re *revocation.RevokedError

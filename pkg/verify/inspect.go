@@ -61,19 +61,12 @@ type Inspection struct {
 	ProtectedHeaders *ProtectedHeaders `json:"protected_headers,omitempty"`
 }
 
-// Layer kinds.
-const (
-	KindSigned        = "signed"
-	KindEnveloped     = "enveloped"
-	KindAuthEnveloped = "authEnveloped"
-)
-
 // Layer is one S/MIME layer of a message.
 type Layer struct {
 	// Depth is 1 for the outermost layer.
 	Depth int `json:"depth"`
 	// Kind is "signed", "enveloped" or "authEnveloped".
-	Kind string `json:"kind"`
+	Kind LayerKind `json:"kind"`
 	// MediaType is the MIME type of the layer's entity and SMIMEType its
 	// smime-type parameter, if any.
 	MediaType string `json:"media_type"`
@@ -86,7 +79,7 @@ type Layer struct {
 	ContentType string `json:"content_type"`
 	// Signed layers.
 	Detached         bool                `json:"detached,omitempty"`
-	DigestAlgorithms []string            `json:"digest_algorithms,omitempty"`
+	DigestAlgorithms []DigestAlgorithm   `json:"digest_algorithms,omitempty"`
 	Signers          []*Signer           `json:"signers,omitempty"`
 	Certificates     []CertificateInfo   `json:"certificates,omitempty"`
 	Certs            []*x509.Certificate `json:"-"`
@@ -260,7 +253,7 @@ func (ins *Inspection) unreadable(depth int, err error) (*Inspection, error) {
 
 // layerKind tells what kind of S/MIME layer e is: "signed", "enveloped"
 // (either encrypted kind; readLayer tells which) or "" for content.
-func layerKind(e *mime.Entity) (kind, mt, st string, err error) {
+func layerKind(e *mime.Entity) (kind LayerKind, mt, st string, err error) {
 	if err := mime.CheckEntityHeader(e.Header); err != nil {
 		return "", "", "", &AmbiguousError{Err: err}
 	}
@@ -462,9 +455,9 @@ func describeSigned(l *Layer, sd *cms.SignedData) {
 	l.Detached = sd.Detached
 	for _, a := range sd.DigestAlgorithms {
 		if h := cms.HashForOID(a.Algorithm); h != 0 {
-			l.DigestAlgorithms = append(l.DigestAlgorithms, cms.MicAlg(h))
+			l.DigestAlgorithms = append(l.DigestAlgorithms, digestAlgorithm(h))
 		} else {
-			l.DigestAlgorithms = append(l.DigestAlgorithms, a.Algorithm.String())
+			l.DigestAlgorithms = append(l.DigestAlgorithms, DigestAlgorithm(a.Algorithm.String()))
 		}
 	}
 	l.Certs = sd.Certificates
@@ -478,7 +471,7 @@ func describeSigned(l *Layer, sd *cms.SignedData) {
 
 // describeSigner names a signer without checking it.
 func describeSigner(i int, si *cms.SignerInfo, certs []*x509.Certificate) *Signer {
-	s := &Signer{Index: i, DigestAlgorithm: cms.MicAlg(si.Hash()), SignatureAlgorithm: si.SignatureAlgorithmName()}
+	s := &Signer{Index: i, DigestAlgorithm: digestAlgorithm(si.Hash()), SignatureAlgorithm: si.SignatureAlgorithmName()}
 	if si.IssuerAndSerial != nil {
 		s.Issuer = rawName(si.IssuerAndSerial.RawIssuer)
 		s.Serial = strings.ToUpper(si.IssuerAndSerial.Serial.Text(16))

@@ -46,16 +46,6 @@ const (
 
 var requirementNames = []string{"signed", "encrypted", "signed-inner"}
 
-// ParseRequirement reads "signed", "encrypted" or "signed-inner".
-func ParseRequirement(s string) (Requirement, error) {
-	for i, n := range requirementNames {
-		if n == s {
-			return 1 << i, nil
-		}
-	}
-	return 0, fmt.Errorf("verify: unknown requirement %q (want signed, encrypted or signed-inner)", s)
-}
-
 func (q Requirement) String() string {
 	var names []string
 	for i, n := range requirementNames {
@@ -64,6 +54,28 @@ func (q Requirement) String() string {
 		}
 	}
 	return strings.Join(names, ",")
+}
+
+// MarshalText gives the requirements as String does: "signed",
+// "signed,encrypted".
+func (q Requirement) MarshalText() ([]byte, error) { return []byte(q.String()), nil }
+
+// UnmarshalText reads a comma-separated list of "signed", "encrypted" and
+// "signed-inner" (the CLI's --require), as MarshalText writes it; "" is
+// no requirement.
+func (q *Requirement) UnmarshalText(b []byte) error {
+	var r Requirement
+	if len(b) > 0 {
+		for n := range strings.SplitSeq(string(b), ",") {
+			i, err := unmarshalEnum(requirementNames, []byte(n))
+			if err != nil {
+				return err
+			}
+			r |= 1 << i
+		}
+	}
+	*q = r
+	return nil
 }
 
 // RequirementError reports a message without a layer that Options.Require
@@ -81,7 +93,7 @@ func (e *RequirementError) Error() string {
 // the outermost layer.
 type LayerError struct {
 	Depth int
-	Kind  string
+	Kind  LayerKind
 	Err   error
 }
 

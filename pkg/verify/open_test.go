@@ -126,7 +126,7 @@ func TestOpen(t *testing.T) {
 			}
 			var kinds []string
 			for _, layer := range res.Layers {
-				kinds = append(kinds, layer.Kind)
+				kinds = append(kinds, layer.Kind.String())
 			}
 			if got := strings.Join(kinds, " "); got != tc.kinds {
 				t.Errorf("got layers %q, want %q", got, tc.kinds)

@@ -35,17 +35,17 @@ import (
 
 // MaxPartDepth bounds how deep [Open] looks for signed parts: multipart
 // entities and attached messages nested in each other. A message nested
-// deeper fails with a *mime.LimitError (a sign of a hostile message).
+// deeper fails with a [*LimitError] (a sign of a hostile message).
 const MaxPartDepth = 8
 
 // MaxParts bounds how many MIME entities [Open] looks at in one message
-// when it looks for signed parts; more fail with a *mime.LimitError.
+// when it looks for signed parts; more fail with a [*LimitError].
 const MaxParts = 1000
 
 // MaxSignedParts bounds how many signed entities [Open] checks in one
 // message: each is a whole verification (chains, revocation), so a message
 // of a thousand signed parts must not cost a thousand. More fail with a
-// *mime.LimitError (reason too-complex).
+// [*LimitError] (reason too-complex).
 const MaxSignedParts = 16
 
 // Part is one part of a message whose signatures are below its top level:
@@ -60,8 +60,8 @@ type Part struct {
 	// application/pkcs7-mime signed-data); the fields below describe it.
 	Signed bool `json:"signed"`
 	// Covers is the section of the content the signature covers: the
-	// first part of a multipart/signed entity, the entity itself for
-	// application/pkcs7-mime.
+	// first part of a multipart/signed entity, the entity itself for an
+	// application/pkcs7-mime one.
 	Covers string `json:"covers,omitempty"`
 	// From is the From field the signers were compared with (see the
 	// package comment): the message's, or an attached message's.
@@ -155,7 +155,7 @@ func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spoo
 	top := &mime.Entity{Header: e.Header, Body: bufio.NewReaderSize(r, 64<<10)}
 	mt, _, _ := e.Header.MediaType()
 	if err := pw.walkEntity(top, nil, "", true, nil, 1); err != nil {
-		var le *mime.LimitError
+		var le *LimitError
 		if !errors.As(err, &le) && !slices.ContainsFunc(pw.parts, func(p *Part) bool { return p.Signed }) {
 			// Broken, but no signature was found before the break: what
 			// it was before this search, a message that is not signed.
@@ -278,10 +278,6 @@ func (pw *partWalker) walkEntity(e *mime.Entity, raw *mime.Spool, section string
 		if errors.As(err, &mae) {
 			return &AmbiguousError{Err: err}
 		}
-		var le *mime.LimitError
-		if errors.As(err, &le) {
-			return &MalformedError{Err: err}
-		}
 		return malformed(err)
 	case mt == "message/rfc822":
 		return pw.attached(e, section, depth)
@@ -391,7 +387,7 @@ func (pw *partWalker) check(raw *mime.Spool, name, mt string, outer mime.Header,
 // partLimit is the failure of a message past MaxPartDepth or MaxParts: a
 // sign of a hostile message (reason code too-complex).
 func partLimit(what string, max int) error {
-	return &MalformedError{Err: &mime.LimitError{What: what, Max: max}}
+	return &MalformedError{Err: &LimitError{What: what, Max: int64(max)}}
 }
 
 // joinSection appends sub to the IMAP section s ("" for the message).

@@ -141,7 +141,7 @@ func ReasonCode(err error) string {
 		pol   *PolicyError
 		date  *DateError
 		part  *PartialError
-		mlim  *mime.LimitError
+		mlim  *LimitError
 		req   *RequirementError
 		depth *DepthError
 		limit *cms.LimitError
@@ -165,7 +165,7 @@ func ReasonCode(err error) string {
 		}
 		return ReasonBadSignature
 	case errors.As(err, &trust):
-		if c, ok := chainReasons[trust.Reason]; ok {
+		if c, ok := chainReasons[chain.Reason(trust.Reason)]; ok {
 			return c
 		}
 		return ReasonUntrusted

@@ -27,8 +27,8 @@ import (
 // TestReasonCode maps every error type of the library to its reason code
 // (issue #13 item 6: one list of stable codes).
 func TestReasonCode(t *testing.T) {
-	trust := func(r chain.Reason) error {
-		return &verify.TrustError{Reason: r, Err: &chain.Error{Reason: r, Cert: &x509.Certificate{}, Detail: "x"}}
+	trust := func(r chain.Reason) error { // the chain reason, and the TrustReason of the same name (issue #17 item 1)
+		return &verify.TrustError{Reason: verify.TrustReason(r), Err: &chain.Error{Reason: r, Cert: &x509.Certificate{}, Detail: "x"}}
 	}
 	pathErr := &fs.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}
 	tests := []struct {

@@ -92,20 +92,55 @@ const (
 
 var senderNames = []string{"strict", "warn", "off"}
 
-func (s SenderCheck) String() string { return senderNames[s] }
+func (s SenderCheck) String() string { return enumName(senderNames, "SenderCheck", int(s)) }
 
-// ParseSenderCheck reads "strict", "warn" or "off".
-func ParseSenderCheck(s string) (SenderCheck, error) {
-	if i := slices.Index(senderNames, s); i >= 0 {
-		return SenderCheck(i), nil
+// MarshalText gives "strict", "warn" or "off".
+func (s SenderCheck) MarshalText() ([]byte, error) {
+	return marshalEnum(senderNames, "sender check", int(s))
+}
+
+// UnmarshalText reads "strict", "warn" or "off" (the CLI's --sender-check).
+func (s *SenderCheck) UnmarshalText(b []byte) error {
+	i, err := unmarshalEnum(senderNames, b)
+	if err == nil {
+		*s = SenderCheck(i)
 	}
-	return SenderStrict, fmt.Errorf("verify: unknown sender check %q (want strict, warn or off)", s)
+	return err
+}
+
+// enumName is the name of value i of an enumeration, or type(i) for a
+// value without one.
+func enumName(names []string, typ string, i int) string {
+	if i < 0 || i >= len(names) {
+		return typ + "(" + strconv.Itoa(i) + ")"
+	}
+	return names[i]
+}
+
+// marshalEnum is the MarshalText of an enumeration: a value without a name
+// is an error, so that no output carries one that can't be read back.
+func marshalEnum(names []string, what string, i int) ([]byte, error) {
+	if i < 0 || i >= len(names) {
+		return nil, fmt.Errorf("verify: unknown %s %d", what, i)
+	}
+	return []byte(names[i]), nil
+}
+
+// unmarshalEnum is the UnmarshalText of an enumeration: the index of b
+// among names. The error names the values, which is all a caller (the
+// CLI's flag parser, a configuration decoder) has to add to the value it
+// gave.
+func unmarshalEnum(names []string, b []byte) (int, error) {
+	if i := slices.Index(names, string(b)); i >= 0 {
+		return i, nil
+	}
+	return 0, fmt.Errorf("verify: want one of %s", strings.Join(names, ", "))
 }
 
 // Options controls [Verify]. The zero value checks signatures but trusts
 // no root, so every signer fails the trust check.
 type Options struct {
-	// Roots are the trusted root certificates.
+	// Roots are the trust anchors. If empty, no certificate is trusted.
 	Roots []*x509.Certificate
 	// Intermediates help build chains, besides those in the message.
 	Intermediates []*x509.Certificate
@@ -626,7 +661,7 @@ func encryptionPreference(si *cms.SignerInfo, certs []*x509.Certificate) *x509.C
 // checkSigner runs every check for one signer; the error is the first
 // failure, also kept in the Signer.
 func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error) {
-	s = &Signer{Index: i, DigestAlgorithm: cms.MicAlg(si.Hash()), SignatureAlgorithm: si.SignatureAlgorithmName()}
+	s = &Signer{Index: i, DigestAlgorithm: digestAlgorithm(si.Hash()), SignatureAlgorithm: si.SignatureAlgorithmName()}
 	defer func() { s.err = err }()
 	if si.IssuerAndSerial != nil {
 		s.Serial = strings.ToUpper(si.IssuerAndSerial.Serial.Text(16))
@@ -638,7 +673,7 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 	}
 	s.Capabilities = capabilitiesAttribute(si)
 	s.EncryptionCertificate = encryptionPreference(si, v.msg.sd.Certificates)
-	fail := func(name string, err error) (*Signer, error) {
+	fail := func(name CheckName, err error) (*Signer, error) {
 		s.addFailure(name, err)
 		return s, err
 	}
@@ -648,16 +683,16 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 		cert = si.FindCertificate(v.opts.Roots)
 	}
 	if cert == nil {
-		return fail("certificate", &SignatureError{Signer: i, Err: errNoSignerCertificate})
+		return fail(CheckCertificate, &SignatureError{Signer: i, Err: errNoSignerCertificate})
 	}
 	s.setCertificate(cert)
 	if err := v.checkDigestPolicy(s, si.Hash()); err != nil {
-		return fail("digest-algorithm", err)
+		return fail(CheckDigestAlgorithm, err)
 	}
 	if err := v.checkSignature(i, si, cert); err != nil {
-		return fail("signature", err)
+		return fail(CheckSignature, err)
 	}
-	s.add("signature", StatusPass, fmt.Sprintf("%s with %s over the signed content", s.SignatureAlgorithm, s.DigestAlgorithm))
+	s.add(CheckSignature, StatusPass, fmt.Sprintf("%s with %s over the signed content", s.SignatureAlgorithm, s.DigestAlgorithm))
 	if err := v.checkCertificate(s, cert); err != nil {
 		return s, err
 	}
@@ -679,18 +714,18 @@ func (v *verifier) checkDigestPolicy(s *Signer, h crypto.Hash) error {
 		if digestRank(v.opts.MinDigest) > digestRank(crypto.MD5) {
 			return &PolicyError{Err: fmt.Errorf("the message is signed with MD5, which is refused (--min-digest %s)", digestFlagName(v.opts.MinDigest))}
 		}
-		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "MD5 is broken; accepted because it was asked for")
+		s.addWarning(CheckDigestAlgorithm, ReasonWeakAlgorithm, "MD5 is broken; accepted because it was asked for")
 		v.res.warn("signer %d uses MD5", s.Index+1)
 	case crypto.SHA1:
 		if digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
 			return &PolicyError{Err: fmt.Errorf("signer %d signs with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
 		}
-		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "SHA-1 is weak; accepted for old mail")
+		s.addWarning(CheckDigestAlgorithm, ReasonWeakAlgorithm, "SHA-1 is weak; accepted for old mail")
 		v.res.warn("signer %d uses SHA-1, which is weak", s.Index+1)
 	case 0:
 		return &PolicyError{Err: fmt.Errorf("unsupported digest algorithm")}
 	default:
-		s.add("digest-algorithm", StatusPass, s.DigestAlgorithm)
+		s.add(CheckDigestAlgorithm, StatusPass, s.DigestAlgorithm.String())
 	}
 	return nil
 }
@@ -744,28 +779,28 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	inter, res, err = v.fetchMissing(s, cert, inter, now, res, err)
 	if s.SigningTime != nil {
 		if s.SigningTime.After(now.Add(5 * time.Minute)) {
-			s.addWarning("signing-time", ReasonFutureSigningTime, "the signing time is later than the evaluation time")
+			s.addWarning(CheckSigningTime, ReasonFutureSigningTime, "the signing time is later than the evaluation time")
 			v.res.warn("signer %d claims a signing time in the future", s.Index+1)
 		} else if res != nil && res.ValidAt(*s.SigningTime) {
-			s.add("signing-time", StatusPass, "the certificate chain was valid when the message was signed")
+			s.add(CheckSigningTime, StatusPass, "the certificate chain was valid when the message was signed")
 		} else if _, err := v.buildChain(cert, inter, *s.SigningTime); err != nil {
 			var ce *chain.Error
 			if errors.As(err, &ce) && (ce.Reason == chain.Expired || ce.Reason == chain.NotYetValid) {
-				err = &TrustError{Cert: ce.Cert, Reason: ce.Reason, Err: fmt.Errorf("at signing time %s: %w", s.SigningTime.UTC().Format(time.RFC3339), err)}
-				s.addFailure("signing-time", err)
+				err = &TrustError{Cert: ce.Cert, Reason: trustReason(ce.Reason), Err: fmt.Errorf("at signing time %s: %w", s.SigningTime.UTC().Format(time.RFC3339), err)}
+				s.addFailure(CheckSigningTime, err)
 				return err
 			}
 		} else {
-			s.add("signing-time", StatusPass, "the certificate chain was valid when the message was signed")
+			s.add(CheckSigningTime, StatusPass, "the certificate chain was valid when the message was signed")
 		}
 	}
 	if err != nil {
 		var ce *chain.Error
-		te := &TrustError{Cert: cert, Reason: chain.Untrusted, Err: err}
+		te := &TrustError{Cert: cert, Reason: Untrusted, Err: err}
 		if errors.As(err, &ce) {
-			te.Cert, te.Reason = ce.Cert, ce.Reason
+			te.Cert, te.Reason = ce.Cert, trustReason(ce.Reason)
 		}
-		s.Checks = append(s.Checks, Check{Name: "chain", Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(te)})
+		s.Checks = append(s.Checks, Check{Name: CheckChain, Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(te)})
 		return te
 	}
 	s.Chain = res.Chain
@@ -776,15 +811,15 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	for i, c := range res.Chain {
 		names[i] = c.Subject.CommonName
 	}
-	s.add("chain", StatusPass, "trusted: "+strings.Join(names, " <- "))
+	s.add(CheckChain, StatusPass, "trusted: "+strings.Join(names, " <- "))
 	if res.SHA1 && digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
 		// Issue #15 item 8: clients that refuse SHA-1 refuse it in the chain too.
 		err := &PolicyError{Err: fmt.Errorf("a certificate in the chain of signer %d is signed with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
-		s.addFailure("chain-signatures", err)
+		s.addFailure(CheckChainSignatures, err)
 		return err
 	}
 	if res.SHA1 {
-		s.addWarning("chain-signatures", ReasonWeakAlgorithm, "a certificate in the chain is signed with SHA-1")
+		s.addWarning(CheckChainSignatures, ReasonWeakAlgorithm, "a certificate in the chain is signed with SHA-1")
 		v.res.warn("signer %d: a certificate in the chain is signed with SHA-1", s.Index+1)
 	}
 	if err := v.checkKeyUsage(s, cert); err != nil {
@@ -849,8 +884,9 @@ func (v *verifier) buildChain(cert *x509.Certificate, inter []*x509.Certificate,
 //     whose DER was seen before is the *x509.Certificate parsed then (at
 //     most 4,096 certificates and 8 MiB of DER are kept; others are
 //     parsed each time);
-//   - the certificate signatures found valid, known by content (see
-//     chain.SignatureMemo), so that the links of a chain (the signer's
+//   - the certificate signatures found valid, known by content (the
+//     SHA-256 of the certificate's DER and of its issuer's public key;
+//     at most 16,384 are kept), so that the links of a chain (the signer's
 //     certificate under its CA, the CA under the root) are checked once.
 //
 // Only valid signatures are remembered; everything else about a message,
@@ -935,7 +971,7 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 		got, ferr := v.opts.FetchIssuers(v.network(), ce.Cert)
 		who := ce.Cert.Subject.CommonName
 		if ferr != nil {
-			s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusWarning, Detail: trimPrefixes(ferr.Error()), Reason: ReasonIssuerUnavailable, Certificate: who})
+			s.Checks = append(s.Checks, Check{Name: CheckFetchIntermediates, Status: StatusWarning, Detail: trimPrefixes(ferr.Error()), Reason: ReasonIssuerUnavailable, Certificate: who})
 			v.res.warn("the issuer of %q could not be downloaded: %v", who, ferr)
 			return inter, res, err
 		}
@@ -953,7 +989,7 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 		for i, c := range got {
 			names[i] = strconv.Quote(c.Subject.CommonName)
 		}
-		s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusPass, Certificate: who,
+		s.Checks = append(s.Checks, Check{Name: CheckFetchIntermediates, Status: StatusPass, Certificate: who,
 			Detail: "downloaded " + strings.Join(names, ", ") + " from the caIssuers URL"})
 		res, err = v.buildChain(cert, inter, now)
 	}
@@ -962,7 +998,7 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 
 func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time.Time) error {
 	if v.opts.Revocation == nil {
-		s.add("revocation", StatusSkipped, "revocation was not checked")
+		s.add(CheckRevocation, StatusSkipped, "revocation was not checked")
 		return nil
 	}
 	// One warning per reason, naming the certificates it applies to.
@@ -978,7 +1014,7 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 		who := path[i].Subject.CommonName
 		switch {
 		case err != nil:
-			s.Checks = append(s.Checks, Check{Name: "revocation", Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(err), Certificate: who, Revocation: &o})
+			s.Checks = append(s.Checks, Check{Name: CheckRevocation, Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(err), Certificate: who, Revocation: &o})
 			return err
 		case o.Status == revocation.Unknown:
 			s.addRevocation(StatusWarning, who, o)
@@ -987,7 +1023,7 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 			}
 			unknown[o.Detail] = append(unknown[o.Detail], strconv.Quote(who))
 		case o.Status == revocation.Skipped:
-			s.add("revocation", StatusSkipped, o.Detail)
+			s.add(CheckRevocation, StatusSkipped, o.Detail)
 			return nil
 		default:
 			s.addRevocation(StatusPass, who, o)
@@ -1022,7 +1058,7 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	mode := v.opts.SenderCheck
 	if mode == SenderOff {
 		for _, s := range valid {
-			s.add("sender", StatusSkipped, "the sender was not compared")
+			s.add(CheckSender, StatusSkipped, "the sender was not compared")
 		}
 		return nil
 	}
@@ -1032,7 +1068,7 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	}
 	if v.bare && v.opts.Signer == "" && v.prot == nil {
 		for _, s := range valid {
-			s.add("sender", StatusSkipped, noSenderDetail)
+			s.add(CheckSender, StatusSkipped, noSenderDetail)
 		}
 		v.res.warn("%s; name the expected signer with --signer", noSenderDetail)
 		return nil
@@ -1067,14 +1103,14 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 		if len(se.Missing) == 0 {
 			for i, s := range valid {
 				if len(covers[i]) == 0 {
-					s.add("sender", StatusNote, coSignerNote(s, o.Mailboxes()))
+					s.add(CheckSender, StatusNote, coSignerNote(s, o.Mailboxes()))
 					continue
 				}
 				are := " is"
 				if len(covers[i]) > 1 {
 					are = " are"
 				}
-				s.add("sender", StatusPass, strings.Join(covers[i], ", ")+are+" in the signer's certificate")
+				s.add(CheckSender, StatusPass, strings.Join(covers[i], ", ")+are+" in the signer's certificate")
 			}
 			return nil
 		}
@@ -1082,13 +1118,13 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	}
 	if mode == SenderStrict {
 		for _, s := range valid {
-			s.addFailure("sender", se)
+			s.addFailure(CheckSender, se)
 			s.Valid, s.err = false, se
 		}
 		return se
 	}
 	for _, s := range valid {
-		s.addWarning("sender", ReasonSenderMismatch, checkDetail(se))
+		s.addWarning(CheckSender, ReasonSenderMismatch, checkDetail(se))
 	}
 	v.res.warn("%s", strings.TrimPrefix(se.Error(), "verify: "))
 	return nil

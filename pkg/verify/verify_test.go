@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -73,16 +72,16 @@ func TestVerify(t *testing.T) {
 			}},
 		{name: "untrusted root", user: "bob", from: "bob@example.com",
 			opts:  func(o *verify.Options) { o.Roots = nil },
-			check: trustReason(chain.Untrusted)},
+			check: trustReason(verify.Untrusted)},
 		{name: "expired signer", user: "dave-expired", from: "dave@example.com", force: true,
-			check: trustReason(chain.Expired)},
+			check: trustReason(verify.Expired)},
 		{name: "revoked signer", user: "eve-revoked", from: "eve@example.com",
 			check: func(err error) bool {
 				var re *revocation.RevokedError
 				return errors.As(err, &re)
 			}},
 		{name: "no digitalSignature", user: "alice-encrypt", from: "alice@example.com", force: true,
-			check: trustReason(chain.Usage)},
+			check: trustReason(verify.IncompatibleUsage)},
 		{name: "from not in certificate", user: "bob", from: "mallory@example.com", force: true,
 			check: func(err error) bool {
 				var se *verify.SenderError
@@ -130,7 +129,7 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-func trustReason(r chain.Reason) func(error) bool {
+func trustReason(r verify.TrustReason) func(error) bool {
 	return func(err error) bool {
 		var te *verify.TrustError
 		return errors.As(err, &te) && te.Reason == r
@@ -168,7 +167,7 @@ func TestVerifyThunderbird(t *testing.T) {
 	}
 	_, err = verify.Verify(context.Background(), new(bytes.Buffer), bytes.NewReader(msg),
 		verify.Options{Roots: roots[:1], Intermediates: roots[1:], Now: func() time.Time { return at }})
-	if !trustReason(chain.Expired)(err) {
+	if !trustReason(verify.Expired)(err) {
 		t.Fatalf("now: got %v, want expired", err)
 	}
 }

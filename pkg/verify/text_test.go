@@ -1,0 +1,64 @@
+package verify_test
+
+import (
+	"encoding"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/smimectl/smimectl/pkg/verify"
+)
+
+// TestTextRoundTrip is issue #17 item 4: the option enumerations read
+// themselves (UnmarshalText, which the CLI's flags and a JSON
+// configuration use) and write what they read; an unknown word is an error
+// that names the values, and leaves the value as it was.
+func TestTextRoundTrip(t *testing.T) {
+	type text interface {
+		encoding.TextMarshaler
+		encoding.TextUnmarshaler
+	}
+	sc, q, p := verify.SenderWarn, verify.RequireEncrypted|verify.RequireSignedInner, verify.PurposeEncrypt
+	for _, tc := range []struct {
+		v     text
+		fresh func() text
+		want  string
+		bad   string
+	}{
+		{&sc, func() text { return new(verify.SenderCheck) }, "warn", "loose"},
+		{&q, func() text { return new(verify.Requirement) }, "encrypted,signed-inner", "signed,loose"},
+		{&p, func() text { return new(verify.Purpose) }, "encrypt", "signing"},
+	} {
+		b, err := tc.v.MarshalText()
+		if err != nil || string(b) != tc.want {
+			t.Fatalf("%T: MarshalText %q, %v; want %q", tc.v, b, err, tc.want)
+		}
+		got := tc.fresh()
+		if err := got.UnmarshalText(b); err != nil {
+			t.Fatalf("%T: UnmarshalText(%q): %v", tc.v, b, err)
+		}
+		if back, _ := got.MarshalText(); string(back) != tc.want {
+			t.Errorf("%T: %q read back as %q", tc.v, tc.want, back)
+		}
+		err = got.UnmarshalText([]byte(tc.bad))
+		if err == nil || !strings.Contains(err.Error(), "want one of") {
+			t.Errorf("%T: UnmarshalText(%q): %v, want an error naming the values", tc.v, tc.bad, err)
+		}
+		if back, _ := got.MarshalText(); string(back) != tc.want {
+			t.Errorf("%T: a refused word changed the value to %q", tc.v, back)
+		}
+	}
+	var cfg struct {
+		SenderCheck verify.SenderCheck `json:"sender_check"`
+		Require     verify.Requirement `json:"require"`
+	}
+	if err := json.Unmarshal([]byte(`{"sender_check":"off","require":"signed,encrypted"}`), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SenderCheck != verify.SenderOff || cfg.Require != verify.RequireSigned|verify.RequireEncrypted {
+		t.Errorf("JSON read %v, %v", cfg.SenderCheck, cfg.Require)
+	}
+	if _, err := verify.SenderCheck(9).MarshalText(); err == nil {
+		t.Error("MarshalText of an unknown sender check: no error")
+	}
+}
