@@ -47,27 +47,15 @@ func VerifyDetached(ctx context.Context, sig, content io.Reader, opts Options, d
 	empty := &mime.Spool{}
 	defer empty.Close()
 	res := &Result{Form: "detached", At: opts.now().UTC(), Signers: []*Signer{}}
-	v.msg, v.res = &message{form: "detached", content: empty, sd: sd}, res
+	v.msg, v.res = &message{content: empty, sd: sd}, res
 	defer func() {
 		if v.cancelNet != nil {
 			v.cancelNet()
 		}
 	}()
 	v.readOriginator(mime.Header{})
-	var firstErr error
-	for i, si := range sd.SignerInfos {
-		s, err := v.checkSigner(i, si)
-		res.Signers = append(res.Signers, s)
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if len(sd.SignerInfos) == 0 {
-		firstErr = &MalformedError{Err: errors.New("the signature has no signers")}
-	}
-	if err := v.checkSenders(res.Signers); err != nil && firstErr == nil {
-		firstErr = err
-	}
+	signers, firstErr := v.checkSigners(sd)
+	res.Signers = append(res.Signers, signers...)
 	if firstErr == nil {
 		firstErr = checkVouched(res.Signers)
 	}

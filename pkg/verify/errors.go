@@ -28,12 +28,28 @@ func (e *MalformedError) Unwrap() error { return e.Err }
 // so the message is refused (issue #11 item 9).
 type AmbiguousError struct{ Err error }
 
-func (e *AmbiguousError) Error() string {
+func (e *AmbiguousError) Error() string { return "verify: " + e.detail() }
+
+// detail is the error's text without the package name.
+func (e *AmbiguousError) detail() string {
 	var me *mime.AmbiguousError
 	if errors.As(e.Err, &me) {
-		return "verify: ambiguous MIME structure: " + me.Reason
+		return "ambiguous MIME structure: " + me.Reason
 	}
-	return "verify: ambiguous MIME structure: " + e.Err.Error()
+	return "ambiguous MIME structure: " + e.Err.Error()
+}
+
+// messageDetail is what err, a failure to read the message, says about
+// the message: a *MalformedError's cause, an *AmbiguousError's text
+// without the package name. Inspect's notes quote it.
+func messageDetail(err error) string {
+	switch e := err.(type) {
+	case *MalformedError:
+		return e.Err.Error()
+	case *AmbiguousError:
+		return e.detail()
+	}
+	return err.Error()
 }
 func (e *AmbiguousError) Unwrap() error { return e.Err }
 

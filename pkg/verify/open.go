@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto"
@@ -134,30 +133,49 @@ var ErrNoKey = errors.New("verify: the message is encrypted and no key was given
 // than one (a message of one layer fails with Verify's errors). The Result
 // is nil when no layer could be read.
 func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
-	return open(ctx, w, r, opts, nil)
+	return open(ctx, w, r, opts, peelPolicy{layered: true})
 }
 
-// open is Open; origin, if not nil, stands for the header fields of the
-// entity read from r (a signed part of a wrapped message, whose From is
-// its message's).
-func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, origin *mime.Header) (*Result, error) {
-	res := &Result{At: opts.now().UTC(), Signers: []*Signer{}}
+// peelPolicy is what a caller of the peeler asks of a message: Open peels
+// every layer, Verify reads one signed layer.
+type peelPolicy struct {
+	// layered: descend into every layer's content, decrypt enveloped
+	// layers, look for signed parts in a wrapper, check opts.Require and
+	// list the layers (Open). Otherwise the message must be one signed
+	// layer, whose content is released as it is (Verify).
+	layered bool
+	// origin, if not nil, stands for the header fields of the entity read
+	// from r (a signed part of a wrapped message, whose From is its
+	// message's).
+	origin *mime.Header
+}
+
+// open is Open and Verify, as policy says.
+func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, policy peelPolicy) (*Result, error) {
+	res := &Result{At: opts.now().UTC()}
+	if policy.layered {
+		res.Signers = []*Signer{}
+	}
 	v := &verifier{ctx: ctx, opts: &opts, res: res}
 	defer func() {
 		if v.cancelNet != nil {
 			v.cancelNet()
 		}
 	}()
-	p := &peeler{v: v, res: res, origin: origin}
-	defer p.close()
+	p := &peeler{v: v, res: res, policy: policy,
+		w: walker{spoolDir: opts.SpoolDir, threshold: opts.SpoolThreshold, batch: opts.Batch}}
+	defer p.w.close()
 	r, err := v.openInput(r)
 	if err != nil {
 		return nil, err
 	}
-	perr := p.peel(r)
+	perr := p.w.walk(r, p)
 	if p.wrapper != nil {
 		// Issue #15 item 5: signed parts below the top level.
-		return openParts(ctx, w, p.wrapper, p.content, res, opts)
+		return openParts(ctx, w, p.wrapper, p.w.content, res, opts)
+	}
+	if !policy.layered {
+		return p.finishVerify(w, perr)
 	}
 	err = perr
 	if p.firstErr != nil {
@@ -188,110 +206,88 @@ func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, origin *m
 	// Without a signed layer (AllowUnsigned), the content is released but
 	// nothing vouches for it: never Valid.
 	res.Valid = signed
-	return res, release(w, p.outer, p.content, p.protected, v.bare)
+	return res, release(w, p.outer, p.w.content, p.protected, v.bare)
 }
 
-// peeler holds the state of one Open call.
+// finishVerify ends Verify's reading of the one signed layer: perr is the
+// walk's error.
+func (p *peeler) finishVerify(w io.Writer, perr error) (*Result, error) {
+	if !p.checked {
+		return nil, perr // not a signed message, or one that can't be read
+	}
+	err := p.firstErr
+	if err == nil {
+		err = perr
+	}
+	if err == nil && p.protected != nil {
+		err = p.v.checkProtected(p.protected, p.outer)
+	}
+	if err == nil {
+		err = checkVouched(p.res.Signers)
+	}
+	if err != nil {
+		p.res.Error = err.Error()
+		return p.res, err
+	}
+	p.res.Valid = true
+	return p.res, release(w, p.outer, p.w.content, p.protected, p.v.bare)
+}
+
+// peeler is the layerVisitor of one Open or Verify call.
 type peeler struct {
 	v        *verifier
 	res      *Result
+	policy   peelPolicy
+	w        walker
 	outer    mime.Header
-	content  *mime.Spool // the current layer's content
-	firstErr error       // the first signature or trust failure
+	firstErr error // the first signature or trust failure
+	// checked is set once a signed layer's signers were checked.
+	checked bool
 	// protected is the header protection of the payload, once reached.
 	protected *ProtectedHeaders
-	// origin, if not nil, stands for the header fields of the first layer.
-	origin *mime.Header
 	// wrapper is set when the message is not a layer but may hold signed
-	// parts (multipart/mixed, message/rfc822): its body is then in content.
+	// parts (multipart/mixed, message/rfc822): its body is then in the
+	// walker's content.
 	wrapper *mime.Entity
 }
 
-func (p *peeler) close() {
-	if p.content != nil {
-		p.content.Close()
+// top notes the outermost header; Verify refuses a message that is not
+// one signed layer here, before reading it.
+func (p *peeler) top(ent entity) (bool, error) {
+	p.outer, _ = ent.e.Header.Split()
+	if p.policy.origin != nil {
+		p.outer = *p.policy.origin
 	}
+	p.res.Form = ent.mt
+	if ent.mt == "application/x-pkcs7-mime" {
+		p.res.Form = "application/pkcs7-mime"
+	}
+	pkcs7 := ent.mt == "application/pkcs7-mime" || ent.mt == "application/x-pkcs7-mime"
+	if !p.policy.layered && pkcs7 && ent.st != "" && !strings.EqualFold(ent.st, "signed-data") {
+		return true, fmt.Errorf("%w: it is %s (smime-type=%s)", ErrNotSigned, ent.mt, strings.ToLower(ent.st))
+	}
+	p.v.readOriginator(p.outer)
+	return false, nil
 }
 
-func (p *peeler) spool() *mime.Spool {
-	return &mime.Spool{Dir: p.v.opts.SpoolDir, Threshold: p.v.opts.SpoolThreshold}
+func (p *peeler) content(depth int, ent entity) error {
+	switch {
+	case ent.e == nil:
+		return nil
+	case depth > 1:
+		p.protected = mime.ReadProtection(p.outer, ent.e.Header)
+		return nil
+	case p.policy.layered && wrapperType(ent.mt) && p.policy.origin == nil:
+		return p.spoolWrapper(ent.e)
+	}
+	return fmt.Errorf("%w: its type is %s", ErrNotSigned, ent.mt)
 }
 
-// peel opens layer after layer, in a loop, until the content is reached.
-func (p *peeler) peel(r io.Reader) error {
-	for depth := 1; ; depth++ {
-		if depth > 1 {
-			br := bufio.NewReaderSize(r, mime.MaxFirstLine)
-			if head, _ := br.Peek(mime.MaxFirstLine); !mime.StartsEntity(head) {
-				// Content without a MIME header: a body with RFC
-				// 2045's defaults, no further layer (issue #15 item 4).
-				return nil
-			}
-			r = br
-		}
-		e, err := mime.ReadEntity(r)
-		if err != nil {
-			return malformed(err)
-		}
-		kind, mt, st, err := layerKind(e)
-		if err != nil {
-			return err
-		}
-		if depth == 1 {
-			p.outer, _ = e.Header.Split()
-			if p.origin != nil {
-				p.outer = *p.origin
-			}
-			p.res.Form = mt
-			if mt == "application/x-pkcs7-mime" {
-				p.res.Form = "application/pkcs7-mime"
-			}
-			p.v.readOriginator(p.outer)
-		}
-		if kind == "" {
-			if depth == 1 && wrapperType(mt) && p.origin == nil {
-				return p.spoolWrapper(e)
-			}
-			if depth == 1 {
-				return fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
-			}
-			p.protected = mime.ReadProtection(p.outer, e.Header)
-			return nil
-		}
-		if depth > MaxDepth {
-			return &DepthError{Max: MaxDepth}
-		}
-		next := p.spool()
-		l, err := p.layer(e, mt, st, next, depth)
-		if l == nil && err != nil {
-			l = &Layer{Kind: kind, MediaType: mt, SMIMEType: st}
-		}
-		if l != nil {
-			l.Depth = depth
-			p.res.Layers = append(p.res.Layers, l)
-		}
-		p.close()
-		p.content = next
-		if err != nil {
-			var le *LayerError
-			if !errors.As(err, &le) {
-				err = &LayerError{Depth: depth, Kind: kind, Err: err}
-				if l != nil {
-					err.(*LayerError).Kind = l.Kind
-					l.fail(err)
-				}
-			}
-			return err
-		}
-		if r, err = next.Open(); err != nil {
-			return fmt.Errorf("verify: reading the spooled content: %w", err)
-		}
-	}
-}
+func (p *peeler) unreadable(_ int, err error) error { return err }
 
 // spoolWrapper keeps the body of the wrapper e, byte-exact, for openParts.
 func (p *peeler) spoolWrapper(e *mime.Entity) error {
-	body := p.spool()
+	body := &mime.Spool{Dir: p.w.spoolDir, Threshold: p.w.threshold}
 	if _, err := io.Copy(body, e.Body); err != nil {
 		body.Close()
 		var se *mime.SpoolError
@@ -300,51 +296,87 @@ func (p *peeler) spoolWrapper(e *mime.Entity) error {
 		}
 		return malformed(err)
 	}
-	p.content, p.wrapper = body, e
+	p.w.content, p.wrapper = body, e
 	return nil
 }
 
-// layer opens one layer into next: checks a signed one, decrypts an
-// enveloped one.
-func (p *peeler) layer(e *mime.Entity, mt, st string, next *mime.Spool, depth int) (*Layer, error) {
-	l, sd, digests, err := readSignedLayer(e, mt, st, next, p.v.opts.Batch)
+// layer opens one layer read into next: checks a signed one, decrypts an
+// enveloped one. Open lists it in the result, and names it in its error
+// (a *LayerError); Verify stops after it.
+func (p *peeler) layer(depth int, ent entity, read *layerRead, err error, next *mime.Spool) (bool, error) {
+	if err == nil {
+		err = read.refused
+	}
+	if !p.policy.layered {
+		switch {
+		case err != nil:
+			return true, err
+		case read.l.Kind != KindSigned:
+			return true, fmt.Errorf("%w: it is %s (%s)", ErrNotSigned, ent.mt, read.l.Kind)
+		}
+		p.protected = p.v.readProtection(p.outer, next)
+		return true, p.checkLayer(read.l, read, next, depth)
+	}
+	// A layer that can't be read (or that verify refuses) is listed as
+	// what its header says it is.
+	l := &Layer{Kind: ent.kind, MediaType: ent.mt, SMIMEType: ent.st}
+	if err == nil {
+		l = read.l
+		if l.Kind == KindSigned {
+			err = p.checkLayer(l, read, next, depth)
+		} else {
+			err = p.decrypt(l, ent.e, next)
+		}
+	}
+	l.Depth = depth
+	p.res.Layers = append(p.res.Layers, l)
 	if err != nil {
-		return nil, err
+		var le *LayerError
+		if !errors.As(err, &le) {
+			le = &LayerError{Depth: depth, Kind: l.Kind, Err: err}
+			l.fail(le)
+			err = le
+		}
+		return true, err
 	}
-	if l.Kind != KindSigned {
-		return l, p.decrypt(l, e, next)
-	}
-	p.v.msg = &message{form: mt, content: next, sd: sd}
-	p.v.digests = digests
+	return false, nil
+}
+
+// checkLayer checks every signer of the signed layer l, read into
+// content. A signer's failure is noted in the layer and kept as the first
+// failure, and the walk goes on (the inner layers are still opened and
+// reported); a layer without signers is an error that ends it.
+func (p *peeler) checkLayer(l *Layer, read *layerRead, content *mime.Spool, depth int) error {
+	p.v.msg = &message{content: content, sd: read.sd}
+	p.v.digests = read.digests
 	if p.v.digests == nil {
 		p.v.digests = map[crypto.Hash][]byte{}
 	}
-	p.v.readProtection(p.outer, next)
-	l.Signers = nil
-	var first error
-	for i, si := range sd.SignerInfos {
-		s, err := p.v.checkSigner(i, si)
-		l.Signers = append(l.Signers, s)
-		if err != nil && first == nil {
-			first = err
+	if p.policy.layered {
+		p.v.readProtection(p.outer, content)
+	}
+	signers, first := p.v.checkSigners(read.sd)
+	l.Signers = signers
+	if len(read.sd.SignerInfos) == 0 {
+		if !p.policy.layered {
+			p.checked, p.res.Signers = true, signers
 		}
+		return first
 	}
-	if err := p.v.checkSenders(l.Signers); err != nil && first == nil {
-		first = err
-	}
-	if len(sd.SignerInfos) == 0 {
-		return l, &MalformedError{Err: errors.New("the signature has no signers")}
-	}
-	p.res.Signers = l.Signers
+	p.checked, p.res.Signers = true, signers
 	l.Valid = first == nil
 	if first != nil {
+		if !p.policy.layered {
+			p.firstErr = first
+			return nil
+		}
 		le := &LayerError{Depth: depth, Kind: l.Kind, Err: first}
 		l.fail(le)
 		if p.firstErr == nil {
 			p.firstErr = le
 		}
 	}
-	return l, nil
+	return nil
 }
 
 // decrypt decrypts an enveloped layer into next with opts.Decrypt.

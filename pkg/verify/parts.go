@@ -363,7 +363,7 @@ func (pw *partWalker) check(raw *mime.Spool, name, mt string, outer mime.Header,
 		covers = joinSection(strings.TrimSuffix(strings.TrimSuffix(name, "TEXT"), "."), "1")
 	}
 	p := &Part{Section: name, MediaType: mt, Signed: true, Covers: covers, Attached: attached}
-	res, verr := open(pw.ctx, io.Discard, r, pw.opts, &outer)
+	res, verr := open(pw.ctx, io.Discard, r, pw.opts, peelPolicy{layered: true, origin: &outer})
 	var se *mime.SpoolError
 	if errors.As(verr, &se) {
 		return verr

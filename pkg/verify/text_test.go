@@ -3,9 +3,13 @@ package verify_test
 import (
 	"encoding"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
@@ -60,5 +64,44 @@ func TestTextRoundTrip(t *testing.T) {
 	}
 	if _, err := verify.SenderCheck(9).MarshalText(); err == nil {
 		t.Error("MarshalText of an unknown sender check: no error")
+	}
+}
+
+// TestSignatureErrorSentinels: the two causes of a *SignatureError answer
+// to verify's sentinels, each to its own (issue #17 item 1).
+func TestSignatureErrorSentinels(t *testing.T) {
+	for _, tc := range []struct {
+		cause error
+		want  error
+		not   error
+	}{
+		{cms.ErrContentModified, verify.ErrContentModified, verify.ErrBadSignature},
+		{cms.ErrBadSignature, verify.ErrBadSignature, verify.ErrContentModified},
+	} {
+		err := fmt.Errorf("layer 2: %w", &verify.SignatureError{Err: fmt.Errorf("x: %w", tc.cause)})
+		if !errors.Is(err, tc.want) || errors.Is(err, tc.not) {
+			t.Errorf("%v: Is(%v) %v, Is(%v) %v", tc.cause, tc.want, errors.Is(err, tc.want), tc.not, errors.Is(err, tc.not))
+		}
+	}
+	if errors.Is(&verify.SignatureError{Err: errors.New("no certificate")}, verify.ErrBadSignature) {
+		t.Error("a missing certificate reads as a bad signature")
+	}
+}
+
+// TestTrustReasonNames: the names of TrustReason are the reason's words
+// in every layer (issue #17 item 1).
+func TestTrustReasonNames(t *testing.T) {
+	want := []string{"untrusted", "expired", "not-yet-valid", "not-authorized", "bad-signature", "usage",
+		"critical-extension", "name-constraint", "too-complex", "policy"}
+	var got []string
+	for r := verify.Untrusted; r <= verify.PolicyViolation; r++ {
+		b, err := r.MarshalText()
+		if err != nil || string(b) != r.String() {
+			t.Fatalf("%v: MarshalText %q, %v", r, b, err)
+		}
+		got = append(got, r.String())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("names %v, want %v", got, want)
 	}
 }

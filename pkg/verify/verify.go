@@ -241,68 +241,35 @@ var ErrNotSigned = errors.New("verify: the message is not signed (no multipart/s
 // to w, and the error is the first failing check; the Result, when not nil,
 // describes every signer and check either way.
 func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
-	v := &verifier{ctx: ctx, opts: &opts, digests: map[crypto.Hash][]byte{}}
-	r, err := v.openInput(r)
-	if err != nil {
-		return nil, err
-	}
-	m, err := readSigned(r, &opts)
-	if err != nil {
-		return nil, err
-	}
-	defer m.content.Close()
-	res := &Result{Form: m.form, At: opts.now().UTC()}
-	v.msg, v.res = m, res
-	if m.digests != nil {
-		v.digests = m.digests
-	}
-	v.readOriginator(m.outer)
-	defer func() {
-		if v.cancelNet != nil {
-			v.cancelNet()
-		}
-	}()
-	prot := v.readProtection(m.outer, m.content)
-	var firstErr error
-	for i, si := range m.sd.SignerInfos {
-		s, err := v.checkSigner(i, si)
-		res.Signers = append(res.Signers, s)
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if len(m.sd.SignerInfos) == 0 {
-		firstErr = &MalformedError{Err: errors.New("the signature has no signers")}
-	}
-	if err := v.checkSenders(res.Signers); err != nil && firstErr == nil {
-		firstErr = err
-	}
-	if firstErr == nil && prot != nil {
-		firstErr = v.checkProtected(prot, m.outer)
-	}
-	if firstErr == nil {
-		firstErr = checkVouched(res.Signers)
-	}
-	if firstErr != nil {
-		res.Error = firstErr.Error()
-		return res, firstErr
-	}
-	res.Valid = true
-	if err := release(w, m.outer, m.content, prot, v.bare); err != nil {
-		return res, err
-	}
-	return res, nil
+	return open(ctx, w, r, opts, peelPolicy{})
 }
 
-// message is a parsed signed message with its content spooled.
+// message is the signed data being checked, with its content spooled.
 type message struct {
-	form    string
-	outer   mime.Header
 	content *mime.Spool
 	sd      *cms.SignedData
-	// digests are those of a clear-signed message's content taken while
-	// it was spooled, under the algorithms micalg named (micalgHashes).
-	digests map[crypto.Hash][]byte
+}
+
+// checkSigners checks every signer of sd, then the sender against the
+// valid ones: the signers, and the first failure. SignedData without
+// signers is a *MalformedError.
+func (v *verifier) checkSigners(sd *cms.SignedData) ([]*Signer, error) {
+	var signers []*Signer
+	var first error
+	for i, si := range sd.SignerInfos {
+		s, err := v.checkSigner(i, si)
+		signers = append(signers, s)
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	if len(sd.SignerInfos) == 0 {
+		return signers, &MalformedError{Err: errors.New("the signature has no signers")}
+	}
+	if err := v.checkSenders(signers); err != nil && first == nil {
+		first = err
+	}
+	return signers, first
 }
 
 // release writes the outer header fields and the content; with header
@@ -454,62 +421,6 @@ func rewrittenOriginator(po mime.Originator, outer mime.Header) *HeaderError {
 		return &HeaderError{Field: "Sender", Protected: po.Sender, Outer: strings.Join(outer.Values("Sender"), ", ")}
 	}
 	return nil
-}
-
-func readSigned(r io.Reader, opts *Options) (*message, error) {
-	e, err := mime.ReadEntity(r)
-	if err != nil {
-		return nil, malformed(err)
-	}
-	if err := mime.CheckEntityHeader(e.Header); err != nil {
-		return nil, &AmbiguousError{Err: err}
-	}
-	mt, params, err := e.Header.MediaType()
-	if err != nil {
-		return nil, malformed(err)
-	}
-	outer, _ := e.Header.Split()
-	spool := mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
-	switch mt {
-	case "multipart/signed":
-		content := &spool
-		parts, err := mime.ReadSignedInto(e, content, micalgHashes(e.Header))
-		if err != nil {
-			content.Close()
-			return nil, malformed(err)
-		}
-		sd, err := cms.ReadSignedDataWith(bytes.NewReader(parts.Signature), nil, opts.Batch.parser())
-		if err != nil {
-			parts.Close()
-			return nil, malformed(fmt.Errorf("reading the signature part: %w", err))
-		}
-		if !sd.Detached {
-			parts.Close()
-			return nil, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}
-		}
-		return &message{form: "multipart/signed", outer: outer, content: parts.Content, sd: sd, digests: parts.Digests}, nil
-	case "application/pkcs7-mime", "application/x-pkcs7-mime":
-		st := strings.ToLower(params["smime-type"])
-		if st != "" && st != "signed-data" {
-			return nil, fmt.Errorf("%w: it is %s (smime-type=%s)", ErrNotSigned, mt, st)
-		}
-		body, err := mime.DecodeBody(e)
-		if err != nil {
-			return nil, malformed(err)
-		}
-		content := &spool
-		sd, err := cms.ReadSignedDataWith(body, content, opts.Batch.parser())
-		if err != nil {
-			content.Close()
-			return nil, malformed(err)
-		}
-		if sd.Detached {
-			content.Close()
-			return nil, &MalformedError{Err: errors.New("an application/pkcs7-mime signed message without content")}
-		}
-		return &message{form: "application/pkcs7-mime", outer: outer, content: content, sd: sd}, nil
-	}
-	return nil, fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
 }
 
 // micalgHashes are the digest algorithms a clear-signed message's content
