@@ -1,7 +1,7 @@
 package verify
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/mime"
-	"github.com/smimectl/smimectl/pkg/encrypt"
 )
 
 // Identity is a recipient's certificate and private key, with which [Open]
@@ -104,6 +103,15 @@ func (e *LayerError) Unwrap() error { return e.Err }
 
 // ErrNoKey means an enveloped layer was met and Options.Decrypt is nil.
 var ErrNoKey = errors.New("verify: the message is encrypted and no key was given to decrypt it")
+
+// Verify reads a signed message from r, checks every signer, and only if
+// all pass writes the message to w: the outer header fields followed by the
+// signed MIME entity, without the signature. On failure nothing is written
+// to w, and the error is the first failing check; the Result, when not nil,
+// describes every signer and check either way.
+func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
+	return open(ctx, w, r, opts, peelPolicy{})
+}
 
 // Open peels a layered message: any nesting of signed layers (clear or
 // opaque) and enveloped layers (enveloped-data or authEnveloped-data), up
@@ -233,213 +241,6 @@ func (p *peeler) finishVerify(w io.Writer, perr error) (*Result, error) {
 	return p.res, release(w, p.outer, p.w.content, p.protected, p.v.bare)
 }
 
-// peeler is the layerVisitor of one Open or Verify call.
-type peeler struct {
-	v        *verifier
-	res      *Result
-	policy   peelPolicy
-	w        walker
-	outer    mime.Header
-	firstErr error // the first signature or trust failure
-	// checked is set once a signed layer's signers were checked.
-	checked bool
-	// protected is the header protection of the payload, once reached.
-	protected *ProtectedHeaders
-	// wrapper is set when the message is not a layer but may hold signed
-	// parts (multipart/mixed, message/rfc822): its body is then in the
-	// walker's content.
-	wrapper *mime.Entity
-}
-
-// top notes the outermost header; Verify refuses a message that is not
-// one signed layer here, before reading it.
-func (p *peeler) top(ent entity) (bool, error) {
-	p.outer, _ = ent.e.Header.Split()
-	if p.policy.origin != nil {
-		p.outer = *p.policy.origin
-	}
-	p.res.Form = ent.mt
-	if ent.mt == "application/x-pkcs7-mime" {
-		p.res.Form = "application/pkcs7-mime"
-	}
-	pkcs7 := ent.mt == "application/pkcs7-mime" || ent.mt == "application/x-pkcs7-mime"
-	if !p.policy.layered && pkcs7 && ent.st != "" && !strings.EqualFold(ent.st, "signed-data") {
-		return true, fmt.Errorf("%w: it is %s (smime-type=%s)", ErrNotSigned, ent.mt, strings.ToLower(ent.st))
-	}
-	p.v.readOriginator(p.outer)
-	return false, nil
-}
-
-func (p *peeler) content(depth int, ent entity) error {
-	switch {
-	case ent.e == nil:
-		return nil
-	case depth > 1:
-		p.protected = mime.ReadProtection(p.outer, ent.e.Header)
-		return nil
-	case p.policy.layered && wrapperType(ent.mt) && p.policy.origin == nil:
-		return p.spoolWrapper(ent.e)
-	}
-	return fmt.Errorf("%w: its type is %s", ErrNotSigned, ent.mt)
-}
-
-func (p *peeler) unreadable(_ int, err error) error { return err }
-
-// spoolWrapper keeps the body of the wrapper e, byte-exact, for openParts.
-func (p *peeler) spoolWrapper(e *mime.Entity) error {
-	body := &mime.Spool{Dir: p.w.spoolDir, Threshold: p.w.threshold}
-	if _, err := io.Copy(body, e.Body); err != nil {
-		body.Close()
-		var se *mime.SpoolError
-		if errors.As(err, &se) {
-			return err
-		}
-		return malformed(err)
-	}
-	p.w.content, p.wrapper = body, e
-	return nil
-}
-
-// layer opens one layer read into next: checks a signed one, decrypts an
-// enveloped one. Open lists it in the result, and names it in its error
-// (a *LayerError); Verify stops after it.
-func (p *peeler) layer(depth int, ent entity, read *layerRead, err error, next *mime.Spool) (bool, error) {
-	if err == nil {
-		err = read.refused
-	}
-	if !p.policy.layered {
-		switch {
-		case err != nil:
-			return true, err
-		case read.l.Kind != KindSigned:
-			return true, fmt.Errorf("%w: it is %s (%s)", ErrNotSigned, ent.mt, read.l.Kind)
-		}
-		p.protected = p.v.readProtection(p.outer, next)
-		return true, p.checkLayer(read.l, read, next, depth)
-	}
-	// A layer that can't be read (or that verify refuses) is listed as
-	// what its header says it is.
-	l := &Layer{Kind: ent.kind, MediaType: ent.mt, SMIMEType: ent.st}
-	if err == nil {
-		l = read.l
-		if l.Kind == KindSigned {
-			err = p.checkLayer(l, read, next, depth)
-		} else {
-			err = p.decrypt(l, ent.e, next)
-		}
-	}
-	l.Depth = depth
-	p.res.Layers = append(p.res.Layers, l)
-	if err != nil {
-		var le *LayerError
-		if !errors.As(err, &le) {
-			le = &LayerError{Depth: depth, Kind: l.Kind, Err: err}
-			l.fail(le)
-			err = le
-		}
-		return true, err
-	}
-	return false, nil
-}
-
-// checkLayer checks every signer of the signed layer l, read into
-// content. A signer's failure is noted in the layer and kept as the first
-// failure, and the walk goes on (the inner layers are still opened and
-// reported); a layer without signers is an error that ends it.
-func (p *peeler) checkLayer(l *Layer, read *layerRead, content *mime.Spool, depth int) error {
-	p.v.msg = &message{content: content, sd: read.sd}
-	p.v.digests = read.digests
-	if p.v.digests == nil {
-		p.v.digests = map[crypto.Hash][]byte{}
-	}
-	if p.policy.layered {
-		p.v.readProtection(p.outer, content)
-	}
-	signers, first := p.v.checkSigners(read.sd)
-	l.Signers = signers
-	if len(read.sd.SignerInfos) == 0 {
-		if !p.policy.layered {
-			p.checked, p.res.Signers = true, signers
-		}
-		return first
-	}
-	p.checked, p.res.Signers = true, signers
-	l.Valid = first == nil
-	if first != nil {
-		if !p.policy.layered {
-			p.firstErr = first
-			return nil
-		}
-		le := &LayerError{Depth: depth, Kind: l.Kind, Err: first}
-		l.fail(le)
-		if p.firstErr == nil {
-			p.firstErr = le
-		}
-	}
-	return nil
-}
-
-// decrypt decrypts an enveloped layer into next with opts.Decrypt.
-func (p *peeler) decrypt(l *Layer, e *mime.Entity, next *mime.Spool) error {
-	id := p.v.opts.Decrypt
-	if id == nil {
-		l.Note = "the encrypted content needs a key"
-		return ErrNoKey
-	}
-	// Only the layer's own Content-* fields: the outer ones are in p.outer.
-	_, entity := e.Header.Split()
-	var hdr bytes.Buffer
-	if _, err := entity.WriteTo(&hdr); err != nil {
-		return err
-	}
-	hdr.WriteString("\r\n")
-	in, form := io.MultiReader(&hdr, e.Body), FormMIME
-	if p.v.bare {
-		// A bare CMS file's content need not be MIME: decrypt the CMS as
-		// such, so that it is not held to what mail must be.
-		body, err := mime.DecodeBody(e)
-		if err != nil {
-			return malformed(err)
-		}
-		in, form = body, FormDER
-	}
-	dres, err := encrypt.Decrypt(next, in, encrypt.DecryptOptions{
-		Certificate: id.Certificate, Key: id.Key, TryAll: id.TryAll,
-		SpoolDir: p.v.opts.SpoolDir, SpoolThreshold: p.v.opts.SpoolThreshold,
-		KeepPayloadHeader: true, Form: form,
-	})
-	if err != nil {
-		var nf *encrypt.NotForUsError
-		if errors.As(err, &nf) {
-			l.Recipients = recipientInfos(nf.Recipients)
-		}
-		return err
-	}
-	l.ContentType = "data"
-	l.ContentCipher = dres.CipherName
-	l.KeyManagement = dres.KeyManagement
-	l.Recipients = recipientInfos(dres.Recipients)
-	l.Valid = true
-	p.res.Warnings = append(p.res.Warnings, dres.Warnings...)
-	return nil
-}
-
-func recipientInfos(rs []encrypt.Recipient) []RecipientInfo {
-	out := make([]RecipientInfo, len(rs))
-	for i, r := range rs {
-		kind := "other"
-		switch {
-		case strings.HasPrefix(r.KeyManagement, "rsa"):
-			kind = "key-transport"
-		case strings.HasPrefix(r.KeyManagement, "ecdh"):
-			kind = "key-agreement"
-		}
-		out[i] = RecipientInfo{Kind: kind, Issuer: r.Issuer, Serial: r.Serial, SubjectKeyID: r.SubjectKeyID,
-			KeyManagement: r.KeyManagement, Us: r.Us}
-	}
-	return out
-}
-
 // require checks opts.Require and notes RFC 2634's weak shapes: content
 // encrypted but not signed inside, or signed only outside.
 func (p *peeler) require() error {
@@ -470,6 +271,103 @@ func (p *peeler) require() error {
 		return &RequirementError{Require: RequireEncrypted, Reason: "the message is not encrypted"}
 	case q&RequireSignedInner != 0 && !signedInner:
 		return &RequirementError{Require: RequireSignedInner, Reason: "the content is not signed inside the encryption"}
+	}
+	return nil
+}
+
+// release writes the outer header fields and the content; with header
+// protection, the protected fields stand for the outer ones.
+//
+// Content without a MIME header (a body some clients sign or encrypt as it
+// is) is a body with RFC 2045's defaults: a blank line goes between the
+// header fields and it, so its first line is never read as a field (issue
+// #15 item 4). The content of a bare CMS file (bare) has no header fields
+// before it and is written as it is, byte for byte.
+func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders, bare bool) error {
+	cr, err := content.Open()
+	if err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(cr, mime.MaxFirstLine)
+	head, _ := br.Peek(mime.MaxFirstLine)
+	if prot != nil {
+		return mime.WriteEffective(w, outer, br)
+	}
+	if _, err := outer.WriteTo(w); err != nil {
+		return err
+	}
+	if !bare && !mime.StartsEntity(head) {
+		if _, err := io.WriteString(w, "\r\n"); err != nil {
+			return err
+		}
+	}
+	_, err = io.Copy(w, br)
+	return err
+}
+
+// checkProtected records the protected header fields in the result and
+// compares them with the outer ones. An outer From field that names other
+// mailboxes than the protected one (or cannot be read), or an outer Sender
+// that names another mailbox than the protected Sender, fails under
+// SenderStrict and is a warning under SenderWarn: the outer header was
+// rewritten, and a client that does not read protected headers shows it.
+// Every other change in transit is a warning.
+func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error {
+	v.res.ProtectedHeaders = p
+	var err error
+	reported := "From" // the From difference is this check's own
+	if po, ok, perr := p.Originator(); ok && perr == nil {
+		v.res.setOriginator(po)
+		if v.bare {
+			// A bare CMS file has no outer header to compare with: the
+			// protected fields are the only ones (issue #15 item 1).
+			return nil
+		}
+		if he := rewrittenOriginator(po, outer); he != nil && v.opts.SenderCheck != SenderOff {
+			reported = he.Field
+			if v.opts.SenderCheck == SenderStrict {
+				err = he
+			} else {
+				v.res.warn("%s", strings.TrimPrefix(he.Error(), "verify: "))
+			}
+		}
+	}
+	for _, d := range p.Differences {
+		if !d.Fault() || strings.EqualFold(d.Field, "From") || strings.EqualFold(d.Field, reported) {
+			continue
+		}
+		switch d.Kind {
+		case mime.DiffChanged:
+			was := fmt.Sprintf("protected %q", d.Protected)
+			if p.HP == mime.HPCipher {
+				was = fmt.Sprintf("sent as %q", d.Sent)
+			}
+			v.res.warn("the %s field was changed in transit: %s, received %q", d.Field, was, d.Outer)
+		case mime.DiffAdded:
+			v.res.warn("the %s field was added in transit: %q is not protected", d.Field, d.Outer)
+		case mime.DiffMissing:
+			v.res.warn("the %s field was removed in transit", d.Field)
+		}
+	}
+	return err
+}
+
+// rewrittenOriginator compares the protected originator po with the outer
+// header's: the outer From must name the same mailboxes (RFC 9788 section
+// 4.4 "From" is the field a forger rewrites), and an outer Sender the
+// protected Sender's mailbox.
+func rewrittenOriginator(po mime.Originator, outer mime.Header) *HeaderError {
+	from, err := mime.FieldMailboxes(outer, "From")
+	if err != nil || !(mime.Originator{From: from}).Same(mime.Originator{From: po.From}) {
+		shown := strings.Join(from, ", ")
+		if err != nil {
+			shown = strings.Join(outer.Values("From"), ", ")
+		}
+		return &HeaderError{Field: "From", Protected: strings.Join(po.From, ", "), Outer: shown}
+	}
+	sender, err := mime.FieldMailboxes(outer, "Sender")
+	if err != nil || len(sender) > 1 || len(sender) == 1 && !(mime.Originator{Sender: sender[0]}).Same(mime.Originator{Sender: po.Sender}) {
+		return &HeaderError{Field: "Sender", Protected: po.Sender, Outer: strings.Join(outer.Values("Sender"), ", ")}
 	}
 	return nil
 }

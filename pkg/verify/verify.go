@@ -47,7 +47,6 @@
 package verify
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto"
@@ -57,7 +56,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -235,15 +233,6 @@ func (o *Options) now() time.Time {
 // ErrNotSigned means the message is not an S/MIME signed message.
 var ErrNotSigned = errors.New("verify: the message is not signed (no multipart/signed or application/pkcs7-mime signed-data)")
 
-// Verify reads a signed message from r, checks every signer, and only if
-// all pass writes the message to w: the outer header fields followed by the
-// signed MIME entity, without the signature. On failure nothing is written
-// to w, and the error is the first failing check; the Result, when not nil,
-// describes every signer and check either way.
-func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
-	return open(ctx, w, r, opts, peelPolicy{})
-}
-
 // message is the signed data being checked, with its content spooled.
 type message struct {
 	content *mime.Spool
@@ -270,157 +259,6 @@ func (v *verifier) checkSigners(sd *cms.SignedData) ([]*Signer, error) {
 		first = err
 	}
 	return signers, first
-}
-
-// release writes the outer header fields and the content; with header
-// protection, the protected fields stand for the outer ones.
-//
-// Content without a MIME header (a body some clients sign or encrypt as it
-// is) is a body with RFC 2045's defaults: a blank line goes between the
-// header fields and it, so its first line is never read as a field (issue
-// #15 item 4). The content of a bare CMS file (bare) has no header fields
-// before it and is written as it is, byte for byte.
-func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders, bare bool) error {
-	cr, err := content.Open()
-	if err != nil {
-		return err
-	}
-	br := bufio.NewReaderSize(cr, mime.MaxFirstLine)
-	head, _ := br.Peek(mime.MaxFirstLine)
-	if prot != nil {
-		return mime.WriteEffective(w, outer, br)
-	}
-	if _, err := outer.WriteTo(w); err != nil {
-		return err
-	}
-	if !bare && !mime.StartsEntity(head) {
-		if _, err := io.WriteString(w, "\r\n"); err != nil {
-			return err
-		}
-	}
-	_, err = io.Copy(w, br)
-	return err
-}
-
-// readProtection returns the RFC 9788 header protection of content, the
-// signed or decrypted entity, if it is a protected payload root, and notes
-// its From and Sender fields for the sender check of the signers over it.
-//
-// An entity that is itself a signed or enveloped layer is not the payload
-// root (RFC 9788: the root is the entity inside every layer), so an hp
-// parameter on it protects nothing: a mail client shows the outer From,
-// and the signers of the layer over it are held to that From. Taking it
-// would let a signer vouch for a From of its own choosing in the
-// intermediate layer of sign(encrypt(...)) while the client, and the
-// released message, show another.
-func (v *verifier) readProtection(outer mime.Header, content *mime.Spool) *ProtectedHeaders {
-	v.prot = nil
-	r, err := content.Open()
-	if err != nil {
-		return nil
-	}
-	h, err := mime.ReadHeader(bufio.NewReader(r))
-	if err != nil {
-		return nil
-	}
-	if kind, _, _, err := layerKind(&mime.Entity{Header: h}); err != nil || kind != "" {
-		return nil
-	}
-	p := mime.ReadProtection(outer, h)
-	if p != nil {
-		if o, ok, err := p.Originator(); ok {
-			v.prot = &originator{o, err}
-		}
-	}
-	return p
-}
-
-// readOriginator reads the From and Sender fields of the outermost header,
-// which the signers are compared with unless a protected From stands for
-// them, and notes them in the result.
-func (v *verifier) readOriginator(outer mime.Header) {
-	var o mime.Originator
-	var err error
-	if !v.bare {
-		o, err = mime.ReadOriginator(outer)
-	}
-	v.outer = v.signerOriginator(originator{o, err})
-	v.res.setOriginator(v.outer.Originator)
-	v.date, v.dateErr, v.dateSet = time.Time{}, nil, false
-	if d := outer.Values("Date"); len(d) > 0 {
-		v.dateSet = true
-		v.date, v.dateErr = mail.ParseDate(d[0])
-		if len(d) > 1 {
-			v.dateErr = errors.New("the message has more than one Date field")
-		}
-	}
-}
-
-// checkProtected records the protected header fields in the result and
-// compares them with the outer ones. An outer From field that names other
-// mailboxes than the protected one (or cannot be read), or an outer Sender
-// that names another mailbox than the protected Sender, fails under
-// SenderStrict and is a warning under SenderWarn: the outer header was
-// rewritten, and a client that does not read protected headers shows it.
-// Every other change in transit is a warning.
-func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error {
-	v.res.ProtectedHeaders = p
-	var err error
-	reported := "From" // the From difference is this check's own
-	if po, ok, perr := p.Originator(); ok && perr == nil {
-		v.res.setOriginator(po)
-		if v.bare {
-			// A bare CMS file has no outer header to compare with: the
-			// protected fields are the only ones (issue #15 item 1).
-			return nil
-		}
-		if he := rewrittenOriginator(po, outer); he != nil && v.opts.SenderCheck != SenderOff {
-			reported = he.Field
-			if v.opts.SenderCheck == SenderStrict {
-				err = he
-			} else {
-				v.res.warn("%s", strings.TrimPrefix(he.Error(), "verify: "))
-			}
-		}
-	}
-	for _, d := range p.Differences {
-		if !d.Fault() || strings.EqualFold(d.Field, "From") || strings.EqualFold(d.Field, reported) {
-			continue
-		}
-		switch d.Kind {
-		case mime.DiffChanged:
-			was := fmt.Sprintf("protected %q", d.Protected)
-			if p.HP == mime.HPCipher {
-				was = fmt.Sprintf("sent as %q", d.Sent)
-			}
-			v.res.warn("the %s field was changed in transit: %s, received %q", d.Field, was, d.Outer)
-		case mime.DiffAdded:
-			v.res.warn("the %s field was added in transit: %q is not protected", d.Field, d.Outer)
-		case mime.DiffMissing:
-			v.res.warn("the %s field was removed in transit", d.Field)
-		}
-	}
-	return err
-}
-
-// rewrittenOriginator compares the protected originator po with the outer
-// header's: the outer From must name the same mailboxes (RFC 9788 section
-// 4.4 "From" is the field a forger rewrites), and an outer Sender the
-// protected Sender's mailbox.
-func rewrittenOriginator(po mime.Originator, outer mime.Header) *HeaderError {
-	from, err := mime.FieldMailboxes(outer, "From")
-	if err != nil || !(mime.Originator{From: from}).Same(mime.Originator{From: po.From}) {
-		shown := strings.Join(from, ", ")
-		if err != nil {
-			shown = strings.Join(outer.Values("From"), ", ")
-		}
-		return &HeaderError{Field: "From", Protected: strings.Join(po.From, ", "), Outer: shown}
-	}
-	sender, err := mime.FieldMailboxes(outer, "Sender")
-	if err != nil || len(sender) > 1 || len(sender) == 1 && !(mime.Originator{Sender: sender[0]}).Same(mime.Originator{Sender: po.Sender}) {
-		return &HeaderError{Field: "Sender", Protected: po.Sender, Outer: strings.Join(outer.Values("Sender"), ", ")}
-	}
-	return nil
 }
 
 // micalgHashes are the digest algorithms a clear-signed message's content
@@ -870,6 +708,7 @@ func (c *BatchCache) signatures() *chain.SignatureMemo {
 // A failed download is recorded as a warning check; the chain check then
 // fails as it would have.
 func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509.Certificate, now time.Time,
+
 	res *chain.Result, err error) ([]*x509.Certificate, *chain.Result, error) {
 	if v.opts.FetchIssuers == nil {
 		return inter, res, err
