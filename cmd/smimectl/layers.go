@@ -76,20 +76,20 @@ func layerLine(l *verify.Layer) string {
 func describeRequirementError(e *verify.RequirementError) (string, []string) {
 	if e.Require == verify.RequireSigned {
 		// Issue #11 item 1: an encrypted-only message proves nothing about its sender.
-		return libraryDetail(e), []string{"nothing vouches for who wrote it: anyone with the recipient's certificate can encrypt a message; read it with smimectl decrypt"}
+		return e.Error(), []string{"nothing vouches for who wrote it: anyone with the recipient's certificate can encrypt a message; read it with smimectl decrypt"}
 	}
-	return libraryDetail(e), nil
+	return e.Error(), nil
 }
 
 func describeDepthError(e *verify.DepthError) (string, []string) {
-	return libraryDetail(e), nil
+	return e.Error(), nil
 }
 
 func describeNoKey(err error) (string, []string, bool) {
 	if !errors.Is(err, verify.ErrNoKey) {
 		return "", nil, false
 	}
-	return libraryDetail(err), []string{"give your key with --key and --cert, --p12, or --pkcs11, to open the encrypted layer"}, true
+	return err.Error(), []string{"give your key with --key and --cert, --p12, or --pkcs11, to open the encrypted layer"}, true
 }
 
 // joinNames joins the names of a library's named values ("sha-256, sha-1").

@@ -109,7 +109,7 @@ func describeLocalFault(err error) (string, []string, bool) {
 	stdio := false
 	switch f := f.(type) {
 	case *mime.SpoolError:
-		return libraryDetail(f), spoolHints(f), true
+		return f.Error(), spoolHints(f), true
 	case *fs.PathError:
 		msg = fmt.Sprintf("can't %s %q: %v", f.Op, f.Path, f.Err)
 		if stream, ok := stdioNames[f.Path]; ok {
@@ -153,7 +153,11 @@ func isMessageError(err error) bool {
 	return errors.As(err, &vm) || errors.As(err, &em) || errors.As(err, &de)
 }
 
-// describe returns the message for err and the hints that go with it.
+// describe returns the message for err and the hints that go with it. The
+// package names of the library's errors ("verify: ...") in a describer's
+// message are dropped here, once for every describer (issue #17 item 4):
+// they are noise to someone reading smimectl's errors (see
+// dropPackagePrefixes).
 func describe(err error) (string, []string) {
 	// A layered message's failure names its layer, then says what failed.
 	var le *verify.LayerError
@@ -175,7 +179,7 @@ func describe(err error) (string, []string) {
 	}
 	for _, d := range describers {
 		if msg, hints, ok := d(err); ok {
-			return msg, hints
+			return dropPackagePrefixes(msg), hints
 		}
 	}
 	return err.Error(), nil

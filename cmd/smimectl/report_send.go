@@ -46,7 +46,7 @@ func describeNotEncrypted(err error) (string, []string, bool) {
 	if !errors.Is(err, encrypt.ErrNotEncrypted) {
 		return "", nil, false
 	}
-	return libraryDetail(err), []string{"decrypt reads application/pkcs7-mime enveloped-data and authEnveloped-data messages"}, true
+	return err.Error(), []string{"decrypt reads application/pkcs7-mime enveloped-data and authEnveloped-data messages"}, true
 }
 
 func describeCertificateError(e *sign.CertificateError) (string, []string) {

@@ -26,7 +26,7 @@ func describeSignatureError(e *verify.SignatureError) (string, []string) {
 	case errors.Is(e, verify.ErrBadSignature):
 		return "the signature is not valid for the signer's certificate", nil
 	}
-	return libraryDetail(e), nil
+	return e.Error(), nil
 }
 
 // trustWords are the words describeTrust and describeRevoked use for what was
@@ -121,11 +121,11 @@ func describeSenderError(e *verify.SenderError) (string, []string) {
 	if e.Err != nil && !errors.Is(e, verify.ErrNoFrom) {
 		hints = []string{"every mailbox of the one From field (and the Sender) must be in a valid signer's certificate; a From that can't be read completely can't be checked"}
 	}
-	return libraryDetail(e), hints
+	return e.Error(), hints
 }
 
 func describeHeaderError(e *verify.HeaderError) (string, []string) {
-	return libraryDetail(e), []string{"the signed or encrypted header names another sender than the outer one: treat the outer From as forged; --sender-check warn accepts the message with a warning"}
+	return e.Error(), []string{"the signed or encrypted header names another sender than the outer one: treat the outer From as forged; --sender-check warn accepts the message with a warning"}
 }
 
 func describeRevokedError(e *revocation.RevokedError) (string, []string) {
@@ -192,16 +192,16 @@ func describeAmbiguousError(e *verify.AmbiguousError) (string, []string) {
 }
 
 func describePolicyError(e *verify.PolicyError) (string, []string) {
-	return libraryDetail(e), nil
+	return e.Error(), nil
 }
 
 func describeDateError(e *verify.DateError) (string, []string) {
-	return libraryDetail(e), []string{"a message replayed or re-dated after it was signed shows another date than the one signed; " +
+	return e.Error(), []string{"a message replayed or re-dated after it was signed shows another date than the one signed; " +
 		"--max-clock-skew sets the tolerance, and without --strict-date it is a warning"}
 }
 
 func describeUnsignedParts(e *verify.PartialError) (string, []string) {
-	return libraryDetail(e), []string{
+	return e.Error(), []string{
 		"a mail client shows the unsigned parts beside the signed one, and no signature vouches for them; " +
 			"a mailing list's footer or a forwarder's text looks like this",
 		"--allow-unsigned-parts accepts the message; --json lists which part each signature covers"}
@@ -211,5 +211,5 @@ func describeNotSigned(err error) (string, []string, bool) {
 	if !errors.Is(err, verify.ErrNotSigned) {
 		return "", nil, false
 	}
-	return libraryDetail(err), []string{"verify reads multipart/signed and application/pkcs7-mime signed-data messages"}, true
+	return err.Error(), []string{"verify reads multipart/signed and application/pkcs7-mime signed-data messages"}, true
 }

@@ -102,10 +102,11 @@ type CertificateError struct {
 func (e *CertificateError) Error() string {
 	var te *TrustError
 	if !errors.As(e.Err, &te) {
-		return "verify: " + strings.TrimPrefix(strings.TrimPrefix(e.Err.Error(), "verify: "), "revocation: ")
+		// A revocation error names its package, which this one's name
+		// stands for.
+		return "verify: " + strings.TrimPrefix(detailOf(e.Err), "revocation: ")
 	}
-	what := trustWhat(te.Reason, "the certificate", e.Purpose.use())
-	return fmt.Sprintf("verify: %s: %v", what, strings.TrimPrefix(te.Err.Error(), "chain: "))
+	return "verify: " + trustWhat(te.Reason, "the certificate", e.Purpose.use()) + ": " + chainText(te.Err)
 }
 
 func (e *CertificateError) Unwrap() error { return e.Err }

@@ -86,12 +86,12 @@ func readDetachedSignature(r io.Reader, form Form) (*cms.SignedData, error) {
 	case "application/pkcs7-signature", "application/x-pkcs7-signature":
 	case "application/pkcs7-mime", "application/x-pkcs7-mime":
 		if st := strings.ToLower(params["smime-type"]); st != "" && st != "signed-data" {
-			return nil, fmt.Errorf("%w: it is %s (smime-type=%s), not a detached signature", ErrNotSigned, mt, st)
+			return nil, notSigned("it is %s (smime-type=%s), not a detached signature", mt, st)
 		}
 	case "multipart/signed":
 		return nil, &MalformedError{Err: errors.New("the signature is a whole multipart/signed message, which carries its content: verify it without --content")}
 	default:
-		return nil, fmt.Errorf("%w: its type is %s, not a detached signature", ErrNotSigned, mt)
+		return nil, notSigned("its type is %s, not a detached signature", mt)
 	}
 	body, err := mime.DecodeBody(e)
 	if err != nil {

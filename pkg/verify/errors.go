@@ -16,8 +16,9 @@ import (
 // MalformedError reports a message that is not well-formed S/MIME.
 type MalformedError struct{ Err error }
 
-func (e *MalformedError) Error() string { return "verify: malformed message: " + e.Err.Error() }
-func (e *MalformedError) Unwrap() error { return e.Err }
+func (e *MalformedError) Error() string  { return "verify: " + e.detail() }
+func (e *MalformedError) detail() string { return "malformed message: " + e.Err.Error() }
+func (e *MalformedError) Unwrap() error  { return e.Err }
 
 // AmbiguousError reports a message whose MIME structure other parsers may
 // read otherwise: more than one Content-Type or
@@ -139,15 +140,51 @@ func (e *NotMailError) Unwrap() error { return e.err }
 var (
 	// ErrContentModified: the content does not match the digest the
 	// signer signed; it was changed after it was signed.
-	ErrContentModified = errors.New("verify: the content was changed after it was signed")
+	ErrContentModified error = errorString("the content was changed after it was signed")
 	// ErrBadSignature: the signature does not verify with the signer's
 	// public key.
-	ErrBadSignature = errors.New("verify: the signature is not valid for the signer's certificate")
+	ErrBadSignature error = errorString("the signature is not valid for the signer's certificate")
 )
 
-// ErrNoFrom is the Err of a *SenderError for a message without a From
-// field.
-var ErrNoFrom = errors.New("verify: the message has no From field")
+// ErrNoFrom is found by errors.Is in a *SenderError for a message without
+// a From field.
+var ErrNoFrom error = errorString("the message has no From field")
+
+// The errors of this package name it once, where they are created
+// ("verify: ..."); a wrapper of this package (a *LayerError, a *PartError,
+// a *CertificateError) or a warning takes their detail, the text without
+// the name, instead of cutting it off the text (issue #17 item 4).
+type detailer interface{ detail() string }
+
+// detailOf is err's text without this package's name when err is one of
+// its errors, else err's text.
+func detailOf(err error) string {
+	if d, ok := err.(detailer); ok {
+		return d.detail()
+	}
+	return err.Error()
+}
+
+// errorString is a sentinel error of this package.
+type errorString string
+
+func (e errorString) Error() string  { return "verify: " + string(e) }
+func (e errorString) detail() string { return string(e) }
+
+// whyError is a sentinel of this package with why it applies.
+type whyError struct {
+	err error // the sentinel
+	why string
+}
+
+func (e *whyError) Error() string  { return e.err.Error() + ": " + e.why }
+func (e *whyError) detail() string { return detailOf(e.err) + ": " + e.why }
+func (e *whyError) Unwrap() error  { return e.err }
+
+// notSigned is ErrNotSigned with why the message is not signed.
+func notSigned(format string, args ...any) error {
+	return &whyError{err: ErrNotSigned, why: fmt.Sprintf(format, args...)}
+}
 
 // SignatureError reports a signature that does not verify: the content
 // changed after signing, or the signature is not the signer's.
@@ -156,14 +193,16 @@ type SignatureError struct {
 	Err    error
 }
 
-func (e *SignatureError) Error() string {
+func (e *SignatureError) Error() string { return "verify: " + e.detail() }
+
+func (e *SignatureError) detail() string {
 	switch {
 	case errors.Is(e.Err, cms.ErrContentModified):
-		return fmt.Sprintf("verify: signer %d: the message was changed after it was signed (its content does not match the signed digest)", e.Signer+1)
+		return fmt.Sprintf("signer %d: the message was changed after it was signed (its content does not match the signed digest)", e.Signer+1)
 	case errors.Is(e.Err, cms.ErrBadSignature):
-		return fmt.Sprintf("verify: signer %d: the signature is not valid for the signer's certificate", e.Signer+1)
+		return fmt.Sprintf("signer %d: the signature is not valid for the signer's certificate", e.Signer+1)
 	}
-	return fmt.Sprintf("verify: signer %d: %v", e.Signer+1, e.Err)
+	return fmt.Sprintf("signer %d: %v", e.Signer+1, e.Err)
 }
 
 func (e *SignatureError) Unwrap() error { return e.Err }
@@ -241,9 +280,20 @@ func (r TrustReason) MarshalText() ([]byte, error) { return []byte(r.String()), 
 // are kept in the same order (TestTrustReasonMatchesChain).
 func trustReason(r chain.Reason) TrustReason { return TrustReason(r) }
 
-func (e *TrustError) Error() string {
-	return fmt.Sprintf("verify: %s: %v", trustWhat(e.Reason, "the signer's certificate", "to sign mail"),
-		strings.TrimPrefix(e.Err.Error(), "chain: "))
+func (e *TrustError) Error() string { return "verify: " + e.detail() }
+
+func (e *TrustError) detail() string {
+	return trustWhat(e.Reason, "the signer's certificate", "to sign mail") + ": " + chainText(e.Err)
+}
+
+// chainText is the text of err, a chain failure: a *chain.Error says
+// which certificate failed and why (the verify error around it says what
+// it means for the message).
+func chainText(err error) string {
+	if ce, ok := err.(*chain.Error); ok && ce.Cert != nil {
+		return fmt.Sprintf("%s: %s", ce.Cert.Subject, ce.Detail)
+	}
+	return err.Error()
 }
 
 // trustWhat words a chain failure of reason r: who names the certificate
@@ -294,12 +344,14 @@ type SenderError struct {
 	Err error
 }
 
-func (e *SenderError) Error() string {
+func (e *SenderError) Error() string { return "verify: " + e.detail() }
+
+func (e *SenderError) detail() string {
 	switch {
 	case errors.Is(e.Err, mime.ErrNoFrom) || e.Err == nil && e.From == "" && len(e.Missing) == 0:
-		return "verify: the message has no From address to compare with the signer's certificate"
+		return "the message has no From address to compare with the signer's certificate"
 	case e.Err != nil:
-		return "verify: the sender can't be checked: " + strings.TrimPrefix(e.Err.Error(), "mime: ")
+		return "the sender can't be checked: " + strings.TrimPrefix(e.Err.Error(), "mime: ")
 	}
 	missing := e.Missing
 	if len(missing) == 0 {
@@ -327,13 +379,13 @@ func (e *SenderError) Error() string {
 	}
 	addrs := e.Addresses
 	if len(addrs) == 0 {
-		return fmt.Sprintf("verify: %s %s not in %s (%s for no mail address)", who, is, whose, it)
+		return fmt.Sprintf("%s %s not in %s (%s for no mail address)", who, is, whose, it)
 	}
 	more := ""
 	if len(addrs) > maxListed {
 		addrs, more = addrs[:maxListed], fmt.Sprintf(" and %d more", len(addrs)-maxListed)
 	}
-	return fmt.Sprintf("verify: %s %s not in %s (%s for %s%s)", who, is, whose, it, strings.Join(addrs, ", "), more)
+	return fmt.Sprintf("%s %s not in %s (%s for %s%s)", who, is, whose, it, strings.Join(addrs, ", "), more)
 }
 
 // maxListed is how many mailboxes or addresses an error names.
@@ -357,7 +409,9 @@ type HeaderError struct {
 	Outer     string // the mailboxes (or, unreadable, the text) in the outer header, "" if none
 }
 
-func (e *HeaderError) Error() string {
+func (e *HeaderError) Error() string { return "verify: " + e.detail() }
+
+func (e *HeaderError) detail() string {
 	outer, inner := strconv.Quote(e.Outer), strconv.Quote(e.Protected)
 	if e.Outer == "" {
 		outer = "none"
@@ -365,14 +419,15 @@ func (e *HeaderError) Error() string {
 	if e.Protected == "" {
 		inner = "none"
 	}
-	return fmt.Sprintf("verify: the %s field was changed after the message was protected: %s inside, %s outside", e.Field, inner, outer)
+	return fmt.Sprintf("the %s field was changed after the message was protected: %s inside, %s outside", e.Field, inner, outer)
 }
 
 // PolicyError reports an algorithm refused by policy.
 type PolicyError struct{ Err error }
 
-func (e *PolicyError) Error() string { return "verify: " + e.Err.Error() }
-func (e *PolicyError) Unwrap() error { return e.Err }
+func (e *PolicyError) Error() string  { return "verify: " + e.detail() }
+func (e *PolicyError) detail() string { return e.Err.Error() }
+func (e *PolicyError) Unwrap() error  { return e.Err }
 
 // DateError reports a Date header field further from a signer's signingTime
 // than Options.MaxClockSkew allows, or one that can't be read (Err): a
@@ -384,11 +439,13 @@ type DateError struct {
 	Err         error
 }
 
-func (e *DateError) Error() string {
+func (e *DateError) Error() string { return "verify: " + e.detail() }
+
+func (e *DateError) detail() string {
 	if e.Err != nil {
-		return fmt.Sprintf("verify: the Date field can't be compared with the signing time %s: %v", e.SigningTime.UTC().Format(time.RFC3339), e.Err)
+		return fmt.Sprintf("the Date field can't be compared with the signing time %s: %v", e.SigningTime.UTC().Format(time.RFC3339), e.Err)
 	}
-	return fmt.Sprintf("verify: the Date field (%s) is %s from the signing time (%s), more than %s",
+	return fmt.Sprintf("the Date field (%s) is %s from the signing time (%s), more than %s",
 		e.Date.UTC().Format(time.RFC3339), e.Date.Sub(e.SigningTime).Abs().Round(time.Second), e.SigningTime.UTC().Format(time.RFC3339), e.Skew)
 }
 

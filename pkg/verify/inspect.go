@@ -26,8 +26,10 @@ const MaxDepth = 8
 // its content.
 type DepthError struct{ Max int }
 
-func (e *DepthError) Error() string {
-	return fmt.Sprintf("verify: the message is nested more than %d S/MIME layers deep", e.Max)
+func (e *DepthError) Error() string { return "verify: " + e.detail() }
+
+func (e *DepthError) detail() string {
+	return fmt.Sprintf("the message is nested more than %d S/MIME layers deep", e.Max)
 }
 
 // InspectOptions controls [Inspect]. The zero value is ready to use.

@@ -83,8 +83,9 @@ type RequirementError struct {
 	Reason  string
 }
 
-func (e *RequirementError) Error() string {
-	return fmt.Sprintf("verify: %s (required: %v)", e.Reason, e.Require)
+func (e *RequirementError) Error() string { return "verify: " + e.detail() }
+func (e *RequirementError) detail() string {
+	return fmt.Sprintf("%s (required: %v)", e.Reason, e.Require)
 }
 
 // LayerError says which layer of a layered message failed: Depth is 1 for
@@ -95,14 +96,16 @@ type LayerError struct {
 	Err   error
 }
 
-func (e *LayerError) Error() string {
-	return fmt.Sprintf("verify: layer %d (%s): %s", e.Depth, e.Kind, strings.TrimPrefix(e.Err.Error(), "verify: "))
+func (e *LayerError) Error() string { return "verify: " + e.detail() }
+
+func (e *LayerError) detail() string {
+	return fmt.Sprintf("layer %d (%s): %s", e.Depth, e.Kind, detailOf(e.Err))
 }
 
 func (e *LayerError) Unwrap() error { return e.Err }
 
 // ErrNoKey means an enveloped layer was met and Options.Decrypt is nil.
-var ErrNoKey = errors.New("verify: the message is encrypted and no key was given to decrypt it")
+var ErrNoKey error = errorString("the message is encrypted and no key was given to decrypt it")
 
 // Verify reads a signed message from r, checks every signer, and only if
 // all pass writes the message to w: the outer header fields followed by the
@@ -328,7 +331,7 @@ func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error 
 			if v.opts.SenderCheck == SenderStrict {
 				err = he
 			} else {
-				v.res.warn("%s", strings.TrimPrefix(he.Error(), "verify: "))
+				v.res.warn("%s", he.detail())
 			}
 		}
 	}

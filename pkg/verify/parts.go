@@ -84,9 +84,8 @@ type PartError struct {
 	Err     error
 }
 
-func (e *PartError) Error() string {
-	return fmt.Sprintf("verify: part %s: %s", e.Section, strings.TrimPrefix(e.Err.Error(), "verify: "))
-}
+func (e *PartError) Error() string  { return "verify: " + e.detail() }
+func (e *PartError) detail() string { return fmt.Sprintf("part %s: %s", e.Section, detailOf(e.Err)) }
 
 func (e *PartError) Unwrap() error { return e.Err }
 
@@ -98,7 +97,9 @@ type PartialError struct {
 	Unsigned []*Part
 }
 
-func (e *PartialError) Error() string {
+func (e *PartialError) Error() string { return "verify: " + e.detail() }
+
+func (e *PartialError) detail() string {
 	var un []string
 	for i, p := range e.Unsigned {
 		if i == maxListed {
@@ -107,7 +108,7 @@ func (e *PartialError) Error() string {
 		}
 		un = append(un, fmt.Sprintf("%s (%s)", p.Section, p.MediaType))
 	}
-	return fmt.Sprintf("verify: the message is only partly signed: %s %s signed, %s %s not",
+	return fmt.Sprintf("the message is only partly signed: %s %s signed, %s %s not",
 		plural(len(e.Signed), "part", "parts"), strings.Join(e.Signed, ", "),
 		plural(len(e.Unsigned), "part", "parts"), strings.Join(un, ", "))
 }
@@ -161,7 +162,7 @@ func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spoo
 			// it was before this search, a message that is not signed.
 			var se *mime.SpoolError
 			if !errors.As(err, &se) {
-				return nil, fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
+				return nil, notSigned("its type is %s", mt)
 			}
 		}
 		return nil, err
@@ -187,7 +188,7 @@ func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spoo
 		}
 	}
 	if len(signed) == 0 {
-		return nil, fmt.Errorf("%w: its type is %s, and none of its parts is signed", ErrNotSigned, mt)
+		return nil, notSigned("its type is %s, and none of its parts is signed", mt)
 	}
 	if res.Signers == nil {
 		res.Signers = []*Signer{}
@@ -197,7 +198,7 @@ func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spoo
 		if !opts.AllowUnsignedParts {
 			first = pe
 		} else {
-			res.warn("%s (accepted: --allow-unsigned-parts)", strings.TrimPrefix(pe.Error(), "verify: "))
+			res.warn("%s (accepted: --allow-unsigned-parts)", pe.detail())
 		}
 	}
 	if first != nil {

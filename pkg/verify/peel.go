@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto"
 	"errors"
-	"fmt"
 	"io"
 	"net/mail"
 	"strings"
@@ -46,7 +45,7 @@ func (p *peeler) top(ent entity) (bool, error) {
 	}
 	pkcs7 := ent.mt == "application/pkcs7-mime" || ent.mt == "application/x-pkcs7-mime"
 	if !p.policy.layered && pkcs7 && ent.st != "" && !strings.EqualFold(ent.st, "signed-data") {
-		return true, fmt.Errorf("%w: it is %s (smime-type=%s)", ErrNotSigned, ent.mt, strings.ToLower(ent.st))
+		return true, notSigned("it is %s (smime-type=%s)", ent.mt, strings.ToLower(ent.st))
 	}
 	p.v.readOriginator(p.outer)
 	return false, nil
@@ -62,7 +61,7 @@ func (p *peeler) content(depth int, ent entity) error {
 	case p.policy.layered && wrapperType(ent.mt) && p.policy.origin == nil:
 		return p.spoolWrapper(ent.e)
 	}
-	return fmt.Errorf("%w: its type is %s", ErrNotSigned, ent.mt)
+	return notSigned("its type is %s", ent.mt)
 }
 
 func (p *peeler) unreadable(_ int, err error) error { return err }
@@ -94,7 +93,7 @@ func (p *peeler) layer(depth int, ent entity, read *layerRead, err error, next *
 		case err != nil:
 			return true, err
 		case read.l.Kind != KindSigned:
-			return true, fmt.Errorf("%w: it is %s (%s)", ErrNotSigned, ent.mt, read.l.Kind)
+			return true, notSigned("it is %s (%s)", ent.mt, read.l.Kind)
 		}
 		p.protected = p.v.readProtection(p.outer, next)
 		return true, p.checkLayer(read.l, read, next, depth)

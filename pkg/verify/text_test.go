@@ -105,3 +105,26 @@ func TestTrustReasonNames(t *testing.T) {
 		t.Errorf("names %v, want %v", got, want)
 	}
 }
+
+// TestPrefixOnce: an error of this package names it once, however it is
+// wrapped in this package's own wrappers (issue #17 item 4: each prefix is
+// added where the error is created, no wrapper cuts it off the text).
+func TestPrefixOnce(t *testing.T) {
+	sig := &verify.SignatureError{Signer: 0, Err: cms.ErrContentModified}
+	for _, err := range []error{
+		&verify.LayerError{Depth: 2, Kind: verify.KindEnveloped, Err: verify.ErrNoKey},
+		&verify.LayerError{Depth: 1, Kind: verify.KindSigned, Err: sig},
+		&verify.PartError{Section: "1", Err: &verify.LayerError{Depth: 3, Kind: verify.KindSigned, Err: sig}},
+		&verify.PartError{Section: "2", Err: &verify.MalformedError{Err: errors.New("x")}},
+		&verify.LayerError{Depth: 1, Kind: verify.KindSigned, Err: &verify.SenderError{From: "a@example.com"}},
+		&verify.CertificateError{Err: &verify.TrustError{Reason: verify.Expired, Err: errors.New("expired")}},
+	} {
+		if n := strings.Count(err.Error(), "verify: "); n != 1 || !strings.HasPrefix(err.Error(), "verify: ") {
+			t.Errorf("%q names the package %d times", err.Error(), n)
+		}
+	}
+	if got, want := (&verify.LayerError{Depth: 2, Kind: verify.KindEnveloped, Err: verify.ErrNoKey}).Error(),
+		"verify: layer 2 (enveloped): the message is encrypted and no key was given to decrypt it"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -231,7 +231,7 @@ func (o *Options) now() time.Time {
 }
 
 // ErrNotSigned means the message is not an S/MIME signed message.
-var ErrNotSigned = errors.New("verify: the message is not signed (no multipart/signed or application/pkcs7-mime signed-data)")
+var ErrNotSigned error = errorString("the message is not signed (no multipart/signed or application/pkcs7-mime signed-data)")
 
 // message is the signed data being checked, with its content spooled.
 type message struct {
@@ -876,7 +876,7 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	for _, s := range valid {
 		s.addWarning(CheckSender, ReasonSenderMismatch, checkDetail(se))
 	}
-	v.res.warn("%s", strings.TrimPrefix(se.Error(), "verify: "))
+	v.res.warn("%s", se.detail())
 	return nil
 }
 
