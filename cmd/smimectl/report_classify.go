@@ -185,9 +185,13 @@ func describe(err error) (string, []string) {
 	return err.Error(), nil
 }
 
-// reasonCode is the reason code of err (see verify.Reasons): the library's,
-// or for the errors only the command layer meets, the code that says why.
-func reasonCode(err error) string {
+// reasonCode is the reason code of err (see verify.Reasons), as the JSON
+// objects and batch records carry it.
+func reasonCode(err error) string { return string(reasonOf(err)) }
+
+// reasonOf is the reason code of err: the library's, or for the errors
+// only the command layer meets, the code that says why.
+func reasonOf(err error) verify.Reason {
 	var (
 		noMatch *certsel.NoMatchError
 		missing *certsel.MissingError

@@ -343,7 +343,7 @@ func readManifest(path string) (*batch.Manifest, error) {
 	defer f.Close()
 	codes := map[string]bool{}
 	for _, r := range verify.Reasons() {
-		codes[r.Code] = true
+		codes[string(r.Code)] = true
 	}
 	known := func(code string) bool { return codes[code] }
 	m, err := batch.ParseManifest(f, filepath.Dir(path), known)
@@ -415,7 +415,7 @@ func (run *batchRun) judge(in batch.Input, out batchOutcome) *batchRecord {
 		rec.code = exitCode(err)
 		switch {
 		case localFault(err) != nil:
-			rec.verdict, rec.reason = verdictError, verify.ReasonLocalFault
+			rec.verdict, rec.reason = verdictError, string(verify.ReasonLocalFault)
 		case rec.code != exitFailed && rec.code != exitTempFail:
 			rec.verdict = verdictError
 		default:

@@ -95,7 +95,7 @@ type Layer struct {
 	// Error is the layer's first failure (Open only).
 	Error string `json:"error,omitempty"`
 	// Reason is the reason code of Error (see [ReasonCode]).
-	Reason string `json:"reason,omitempty"`
+	Reason Reason `json:"reason,omitempty"`
 	// Err is the failure Error describes, nil if none.
 	Err error `json:"-"`
 }

@@ -50,8 +50,8 @@ const (
 	CheckChainSignatures CheckName = "chain-signatures"
 	// CheckKeyUsage: the key usage allows the purpose.
 	CheckKeyUsage CheckName = "key-usage"
-	// CheckRevocation: the revocation status of one certificate of the
-	// chain.
+	// CheckRevocation: the revocation status of a certificate of the
+	// chain but the root, one check each.
 	CheckRevocation CheckName = "revocation"
 	// CheckSender: the sender's mailboxes are in the certificate.
 	CheckSender CheckName = "sender"

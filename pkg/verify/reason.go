@@ -19,45 +19,54 @@ import (
 // meaning; new codes may be added. [Reasons] lists them all with their
 // meaning, which docs/json.md repeats.
 const (
-	ReasonBadSignature            = "bad-signature"
-	ReasonContentModified         = "content-modified"
-	ReasonMissingCertificate      = "missing-certificate"
-	ReasonUntrusted               = "untrusted"
-	ReasonExpired                 = "expired"
-	ReasonNotYetValid             = "not-yet-valid"
-	ReasonKeyUsage                = "key-usage"
-	ReasonNotAuthorized           = "not-authorized"
-	ReasonBadCertificateSignature = "bad-certificate-signature"
-	ReasonCriticalExtension       = "critical-extension"
-	ReasonNameConstraint          = "name-constraint"
-	ReasonCertificatePolicy       = "certificate-policy"
-	ReasonTooComplex              = "too-complex"
-	ReasonRevoked                 = "revoked"
-	ReasonRevocationUnavailable   = "revocation-unavailable"
-	ReasonIssuerUnavailable       = "issuer-unavailable"
-	ReasonFutureSigningTime       = "future-signing-time"
-	ReasonSenderMismatch          = "sender-mismatch"
-	ReasonHeaderChanged           = "header-changed"
-	ReasonNotSigned               = "not-signed"
-	ReasonDateMismatch            = "date-mismatch"
-	ReasonUnsignedParts           = "unsigned-parts"
-	ReasonWeakAlgorithm           = "weak-algorithm"
-	ReasonPolicy                  = "policy"
-	ReasonMalformed               = "malformed"
-	ReasonAmbiguousMIME           = "ambiguous-mime"
-	ReasonAmbiguousCertificate    = "ambiguous-certificate"
-	ReasonNoKey                   = "no-key"
-	ReasonDecryptFailed           = "decrypt-failed"
-	ReasonNotEncrypted            = "not-encrypted"
-	ReasonNoCertificate           = "no-certificate"
-	ReasonLookupFailed            = "lookup-failed"
-	ReasonLocalFault              = "local-fault"
-	ReasonOther                   = "other"
+	ReasonBadSignature            Reason = "bad-signature"
+	ReasonContentModified                = "content-modified"
+	ReasonMissingCertificate             = "missing-certificate"
+	ReasonUntrusted                      = "untrusted"
+	ReasonExpired                        = "expired"
+	ReasonNotYetValid                    = "not-yet-valid"
+	ReasonKeyUsage                       = "key-usage"
+	ReasonNotAuthorized                  = "not-authorized"
+	ReasonBadCertificateSignature        = "bad-certificate-signature"
+	ReasonCriticalExtension              = "critical-extension"
+	ReasonNameConstraint                 = "name-constraint"
+	ReasonCertificatePolicy              = "certificate-policy"
+	ReasonTooComplex                     = "too-complex"
+	ReasonRevoked                        = "revoked"
+	ReasonRevocationUnavailable          = "revocation-unavailable"
+	ReasonIssuerUnavailable              = "issuer-unavailable"
+	ReasonFutureSigningTime              = "future-signing-time"
+	ReasonSenderMismatch                 = "sender-mismatch"
+	ReasonHeaderChanged                  = "header-changed"
+	ReasonNotSigned                      = "not-signed"
+	ReasonDateMismatch                   = "date-mismatch"
+	ReasonUnsignedParts                  = "unsigned-parts"
+	ReasonWeakAlgorithm                  = "weak-algorithm"
+	ReasonPolicy                         = "policy"
+	ReasonMalformed                      = "malformed"
+	ReasonAmbiguousMIME                  = "ambiguous-mime"
+	ReasonAmbiguousCertificate           = "ambiguous-certificate"
+	ReasonNoKey                          = "no-key"
+	ReasonDecryptFailed                  = "decrypt-failed"
+	ReasonNotEncrypted                   = "not-encrypted"
+	ReasonNoCertificate                  = "no-certificate"
+	ReasonLookupFailed                   = "lookup-failed"
+	ReasonLocalFault                     = "local-fault"
+	ReasonOther                          = "other"
 )
+
+// Reason is a reason code (issue #17 item 4: a named type, whose JSON is
+// the code itself).
+type Reason string
+
+func (r Reason) String() string { return string(r) }
+
+// MarshalText gives the code.
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r), nil }
 
 // ReasonInfo is one reason code and what it means.
 type ReasonInfo struct {
-	Code    string
+	Code    Reason
 	Meaning string
 }
 
@@ -104,7 +113,7 @@ var reasons = []ReasonInfo{
 func Reasons() []ReasonInfo { return append([]ReasonInfo(nil), reasons...) }
 
 // chainReasons maps the reasons of a chain failure to reason codes.
-var chainReasons = map[chain.Reason]string{
+var chainReasons = map[chain.Reason]Reason{
 	chain.Untrusted:         ReasonUntrusted,
 	chain.Expired:           ReasonExpired,
 	chain.NotYetValid:       ReasonNotYetValid,
@@ -123,7 +132,7 @@ var chainReasons = map[chain.Reason]string{
 // this machine even inside what was taken for a malformed message (it was
 // not judged), a processing bound before malformed, the chain's reason
 // inside a certificate error.
-func ReasonCode(err error) string {
+func ReasonCode(err error) Reason {
 	if err == nil {
 		return ""
 	}

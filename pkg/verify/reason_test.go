@@ -33,7 +33,7 @@ func TestReasonCode(t *testing.T) {
 	pathErr := &fs.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}
 	tests := []struct {
 		err  error
-		want string
+		want verify.Reason
 	}{
 		{nil, ""},
 		{errors.New("something else"), verify.ReasonOther},
@@ -96,20 +96,20 @@ func TestReasonCode(t *testing.T) {
 // code ReasonCode returns is in it.
 func TestReasonsList(t *testing.T) {
 	syntax := regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)*$`)
-	seen := map[string]bool{}
+	seen := map[verify.Reason]bool{}
 	for _, r := range verify.Reasons() {
 		if seen[r.Code] {
 			t.Errorf("reason %q listed twice", r.Code)
 		}
 		seen[r.Code] = true
-		if !syntax.MatchString(r.Code) {
+		if !syntax.MatchString(r.Code.String()) {
 			t.Errorf("reason %q: not lowercase words joined by hyphens", r.Code)
 		}
 		if r.Meaning == "" {
 			t.Errorf("reason %q has no meaning", r.Code)
 		}
 	}
-	for _, code := range []string{verify.ReasonCode(errors.New("x")), verify.ReasonCode(verify.ErrNoKey), verify.ReasonCode(verify.ErrNotSigned)} {
+	for _, code := range []verify.Reason{verify.ReasonCode(errors.New("x")), verify.ReasonCode(verify.ErrNoKey), verify.ReasonCode(verify.ErrNotSigned)} {
 		if !seen[code] {
 			t.Errorf("ReasonCode returns %q, which Reasons does not list", code)
 		}
@@ -127,7 +127,7 @@ func TestReasonCodeOfVerify(t *testing.T) {
 		name string
 		msg  []byte
 		opts func(*verify.Options)
-		want string
+		want verify.Reason
 	}{
 		{"good", good, nil, ""},
 		{"changed", bytes.Replace(good, []byte("this is signed"), []byte("this is signet"), 1), nil, verify.ReasonContentModified},

@@ -147,7 +147,7 @@ func (s *Signer) add(name CheckName, st Status, detail string) {
 }
 
 // addWarning records a check that warns, with its reason code.
-func (s *Signer) addWarning(name CheckName, reason, detail string) {
+func (s *Signer) addWarning(name CheckName, reason Reason, detail string) {
 	s.Checks = append(s.Checks, Check{Name: name, Status: StatusWarning, Detail: detail, Reason: reason})
 }
 
@@ -224,7 +224,7 @@ type Check struct {
 	Detail string    `json:"detail,omitempty"`
 	// Reason is the reason code (see [ReasonCode]) of a check whose
 	// status is fail or warning; "" otherwise.
-	Reason string `json:"reason,omitempty"`
+	Reason Reason `json:"reason,omitempty"`
 	// Certificate names the certificate a revocation check is about, or
 	// whose issuer a fetch-intermediates check downloaded.
 	Certificate string `json:"certificate,omitempty"`
