@@ -25,11 +25,11 @@ type decryptOptions struct {
 	// With --trust, decrypt opens every layer and checks signed ones as verify does.
 	trustFlags
 	revocationFlags
-	SenderCheck string   // --sender-check: strict, warn or off
-	MinDigest   string   // --min-digest: sha1 or sha256, with --trust
-	dateFlags            // --max-clock-skew, --strict-date, with --trust
-	Require     []string // --require: signed, encrypted, signed-inner
-	Verbose     bool     // -v: one line per layer on standard error
+	SenderCheck verify.SenderCheck // --sender-check: strict, warn or off
+	MinDigest   string             // --min-digest: sha1 or sha256, with --trust
+	dateFlags                      // --max-clock-skew, --strict-date, with --trust
+	Require     []string           // --require: signed, encrypted, signed-inner
+	Verbose     bool               // -v: one line per layer on standard error
 	informFlags
 	annotateFlags
 	eolFlag
@@ -170,7 +170,7 @@ text, as garbage is refused like a wrong key.`,
 	fs.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object on standard output instead of the message")
 	opts.trustFlags.addFlags(fs)
 	opts.revocationFlags.addFlags(fs)
-	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
+	textFlag(fs, &opts.SenderCheck, "sender-check", senderChecks,
 		"with --trust: a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	addMinDigestFlag(fs, &opts.MinDigest)
 	opts.dateFlags.addFlags(fs)

@@ -20,11 +20,11 @@ type verifyOptions struct {
 	ioFlags
 	trustFlags
 	revocationFlags
-	keyFlags             // --key/--cert or --p12: to open encrypted layers
-	Require     []string // --require: signed, encrypted, signed-inner
-	SenderCheck string   // --sender-check: strict, warn or off
-	AllowMD5    bool     // --allow-md5
-	MinDigest   string   // --min-digest: sha1 or sha256
+	keyFlags                       // --key/--cert or --p12: to open encrypted layers
+	Require     []string           // --require: signed, encrypted, signed-inner
+	SenderCheck verify.SenderCheck // --sender-check: strict, warn or off
+	AllowMD5    bool               // --allow-md5
+	MinDigest   string             // --min-digest: sha1 or sha256
 	// AllowUnsignedParts (--allow-unsigned-parts) accepts a signed part beside
 	// unsigned ones (a mailing list's footer).
 	AllowUnsignedParts bool
@@ -300,7 +300,7 @@ and it.`,
 	opts.ioFlags.addFlags(fs)
 	opts.trustFlags.addFlags(fs)
 	opts.revocationFlags.addFlags(fs)
-	enumFlag(fs, &opts.SenderCheck, "sender-check", "strict", senderChecks,
+	textFlag(fs, &opts.SenderCheck, "sender-check", senderChecks,
 		"a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	fs.BoolVar(&opts.AllowMD5, "allow-md5", false, "accept signatures over MD5 digests, which are refused otherwise")
 	addMinDigestFlag(fs, &opts.MinDigest)
@@ -408,10 +408,6 @@ func decryptIdentity(e *env, f *keyFlags) (*verify.Identity, error) {
 
 // verifyOptions turns the flags into verify.Options, reading the trust files.
 func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
-	var sc verify.SenderCheck
-	if err := sc.UnmarshalText([]byte(opts.SenderCheck)); err != nil {
-		return verify.Options{}, usagef(nil, "--sender-check: %w", err)
-	}
 	// Issue #16 item 6: -v tells of every network request; a batch draws
 	// its progress bar rather than a status line.
 	opts.revocationFlags.verbose = opts.Verbose
@@ -430,7 +426,7 @@ func (opts *verifyOptions) verifyOptions() (verify.Options, error) {
 	}
 	vopts.Require = req
 	vopts.Decrypt = id
-	vopts.SenderCheck = sc
+	vopts.SenderCheck = opts.SenderCheck
 	vopts.AllowMD5 = opts.AllowMD5
 	vopts.MinDigest = minDigests[opts.MinDigest]
 	vopts.AllowUnsignedParts = opts.AllowUnsignedParts
