@@ -53,6 +53,9 @@ const (
 	// CheckRevocation: the revocation status of a certificate of the
 	// chain but the root, one check each.
 	CheckRevocation CheckName = "revocation"
+	// CheckDate: the Date field is within Options.MaxClockSkew of the
+	// signing time.
+	CheckDate CheckName = "date-matches-signing-time"
 	// CheckSender: the sender's mailboxes are in the certificate.
 	CheckSender CheckName = "sender"
 )
@@ -61,6 +64,23 @@ func (n CheckName) String() string { return string(n) }
 
 // MarshalText gives the check's name.
 func (n CheckName) MarshalText() ([]byte, error) { return []byte(n), nil }
+
+// RecipientKind is the kind of a recipient entry of an enveloped layer.
+type RecipientKind string
+
+// Recipient kinds (RFC 5652 section 6.2, RFC 9629).
+const (
+	KeyTransport RecipientKind = "key-transport"
+	KeyAgreement RecipientKind = "key-agreement"
+	// KEM is a KEMRecipientInfo (RFC 9629: ML-KEM).
+	KEM            RecipientKind = "kem"
+	OtherRecipient RecipientKind = "other"
+)
+
+func (k RecipientKind) String() string { return string(k) }
+
+// MarshalText gives the kind's word.
+func (k RecipientKind) MarshalText() ([]byte, error) { return []byte(k), nil }
 
 // DigestAlgorithm names a digest algorithm as S/MIME's micalg parameter
 // does (RFC 8551 section 3.5.3.2: "sha-256"), or as a dotted OID when this

@@ -208,12 +208,12 @@ func (p *peeler) decrypt(l *Layer, e *mime.Entity, next *mime.Spool) error {
 func recipientInfos(rs []encrypt.Recipient) []RecipientInfo {
 	out := make([]RecipientInfo, len(rs))
 	for i, r := range rs {
-		kind := "other"
+		kind := OtherRecipient
 		switch {
 		case strings.HasPrefix(r.KeyManagement, "rsa"):
-			kind = "key-transport"
+			kind = KeyTransport
 		case strings.HasPrefix(r.KeyManagement, "ecdh"):
-			kind = "key-agreement"
+			kind = KeyAgreement
 		}
 		out[i] = RecipientInfo{Kind: kind, Issuer: r.Issuer, Serial: r.Serial, SubjectKeyID: r.SubjectKeyID,
 			KeyManagement: r.KeyManagement, Us: r.Us}

@@ -446,7 +446,7 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 		return s, err
 	}
 	if err := v.checkDate(s); err != nil {
-		s.addFailure(checkDateName, err)
+		s.addFailure(CheckDate, err)
 		return s, err
 	}
 	// The sender is compared once every signer is known: checkSenders.
@@ -577,9 +577,6 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	return v.checkRevocation(s, res.Chain, now)
 }
 
-// checkDateName is the check comparing the Date field with the signing time.
-const checkDateName = "date-matches-signing-time"
-
 // checkDate compares the message's Date field with the signer's signingTime
 // (issue #15 item 9): a message replayed or re-dated after it was signed
 // shows the reader a date the signer did not sign. A difference over
@@ -604,13 +601,13 @@ func (v *verifier) checkDate(s *Signer) error {
 		err = &DateError{Date: v.date, SigningTime: *s.SigningTime, Skew: skew}
 	}
 	if err == nil {
-		s.add(checkDateName, StatusPass, "the Date field is within "+skew.String()+" of the signing time")
+		s.add(CheckDate, StatusPass, "the Date field is within "+skew.String()+" of the signing time")
 		return nil
 	}
 	if v.opts.StrictDate {
 		return err
 	}
-	s.addWarning(checkDateName, ReasonDateMismatch, checkDetail(err))
+	s.addWarning(CheckDate, ReasonDateMismatch, checkDetail(err))
 	v.res.warn("signer %d: %s", s.Index+1, checkDetail(err))
 	return nil
 }
