@@ -147,7 +147,11 @@ func describeUnavailableError(e *revocation.UnavailableError) (string, []string)
 }
 
 func describeCMSLimitError(e *cms.LimitError) (string, []string) {
-	return "the message is refused: " + strings.TrimPrefix(libraryDetail(e), "message refused: "), []string{
+	what := fmt.Sprintf("more than %d %s", e.Limit, e.What)
+	if e.Bytes {
+		what = fmt.Sprintf("its %s take more than %d bytes", e.What, e.Limit)
+	}
+	return "the message is refused: " + what, []string{
 		"smimectl reads at most 64 signers, 1000 certificates, 1000 CRLs and 1000 recipients per message (see \"Limits\" in the README)"}
 }
 
@@ -179,7 +183,7 @@ func describeNotMail(start string) (string, []string) {
 
 func describeMalformedError(e *verify.MalformedError) (string, []string) {
 	detail := libraryDetail(e.Err)
-	if strings.Contains(detail, "signed layer without content") || strings.Contains(detail, "signed message without content") {
+	if errors.Is(e, verify.ErrDetachedSignature) {
 		// A detached signature given on its own (issue #15 item 2).
 		return "the message is not well-formed S/MIME: " + detail, []string{"is it a detached signature (.p7s)? check it over the signed file with --content FILE"}
 	}

@@ -187,6 +187,9 @@ func TestSealedErrors(t *testing.T) {
 		many.WriteString("--m\r\n" + strings.TrimSuffix(entity, "\r\n") + "\r\n")
 	}
 	many.WriteString("--m--\r\n")
+	u := l.User("alice-sign")
+	detached := signDetached(t, sign.Options{Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), Force: true,
+		Now: func() time.Time { return at.Add(-time.Hour) }}, []byte("report\n"), false)
 	opts := verify.Options{Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at }}
 	allow := opts
 	allow.AllowUnsignedParts = true
@@ -213,6 +216,10 @@ func TestSealedErrors(t *testing.T) {
 		{"no From", false, noFrom, opts, func(err error) bool {
 			var se *verify.SenderError
 			return errors.As(err, &se) && errors.Is(err, verify.ErrNoFrom)
+		}},
+		{"a detached signature alone", true, detached, opts, func(err error) bool {
+			var me *verify.MalformedError
+			return errors.Is(err, verify.ErrDetachedSignature) && errors.As(err, &me)
 		}},
 		{"empty Roots trust nothing (item 6)", false, signed, verify.Options{Now: opts.Now}, func(err error) bool {
 			var te *verify.TrustError

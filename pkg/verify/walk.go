@@ -212,10 +212,16 @@ func readLayer(e *mime.Entity, mt, st string, spool *mime.Spool, batch *BatchCac
 	describeSigned(l, sd)
 	rd := &layerRead{l: l, sd: sd}
 	if sd.Detached {
-		rd.refused = &MalformedError{Err: errors.New("an application/pkcs7-mime signed layer without content")}
+		rd.refused = &MalformedError{Err: ErrDetachedSignature}
 	}
 	return rd, nil
 }
+
+// ErrDetachedSignature is the cause, inside a *MalformedError, of an
+// application/pkcs7-mime signature without content given as a message: a
+// detached signature (a saved .p7s) on its own, whose content is elsewhere
+// ([VerifyDetached] checks it over its content).
+var ErrDetachedSignature = errors.New("an application/pkcs7-mime signed layer without content")
 
 // encodingName is a Layer's Encoding: "ber" for a ContentInfo that starts
 // with an indefinite length, else "der".
