@@ -123,7 +123,7 @@ type CertificateInfo struct {
 type RecipientInfo struct {
 	// Kind is "key-transport", "key-agreement", "kem" (a KEMRecipientInfo,
 	// RFC 9629: ML-KEM) or "other".
-	Kind RecipientKind `json:"kind"`
+	Kind string `json:"kind"`
 	// Issuer (RFC 4514) and Serial (hexadecimal), or SubjectKeyID
 	// (hexadecimal), name the recipient's certificate.
 	Issuer        string `json:"issuer,omitempty"`
@@ -315,14 +315,14 @@ func describeEnveloped(l *Layer, env *cms.Enveloped) {
 		l.ContentCipher = env.ContentEncryptionAlgorithm.Algorithm.String()
 	}
 	for _, ri := range env.Recipients {
-		r := RecipientInfo{KeyManagement: ri.KeyManagement(), Kind: OtherRecipient}
+		r := RecipientInfo{KeyManagement: ri.KeyManagement(), Kind: "other"}
 		switch ri.Type {
 		case cms.KeyTransport:
-			r.Kind = KeyTransport
+			r.Kind = "key-transport"
 		case cms.KeyAgreement:
-			r.Kind = KeyAgreement
+			r.Kind = "key-agreement"
 		case cms.KEMRecipient:
-			r.Kind = KEM
+			r.Kind = "kem"
 		}
 		if ri.IssuerAndSerial != nil {
 			r.Issuer = rawName(ri.IssuerAndSerial.RawIssuer)

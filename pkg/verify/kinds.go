@@ -65,23 +65,6 @@ func (n CheckName) String() string { return string(n) }
 // MarshalText gives the check's name.
 func (n CheckName) MarshalText() ([]byte, error) { return []byte(n), nil }
 
-// RecipientKind is the kind of a recipient entry of an enveloped layer.
-type RecipientKind string
-
-// Recipient kinds (RFC 5652 section 6.2, RFC 9629).
-const (
-	KeyTransport RecipientKind = "key-transport"
-	KeyAgreement RecipientKind = "key-agreement"
-	// KEM is a KEMRecipientInfo (RFC 9629: ML-KEM).
-	KEM            RecipientKind = "kem"
-	OtherRecipient RecipientKind = "other"
-)
-
-func (k RecipientKind) String() string { return string(k) }
-
-// MarshalText gives the kind's word.
-func (k RecipientKind) MarshalText() ([]byte, error) { return []byte(k), nil }
-
 // DigestAlgorithm names a digest algorithm as S/MIME's micalg parameter
 // does (RFC 8551 section 3.5.3.2: "sha-256"), or as a dotted OID when this
 // package does not know it.

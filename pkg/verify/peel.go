@@ -208,12 +208,12 @@ func (p *peeler) decrypt(l *Layer, e *mime.Entity, next *mime.Spool) error {
 func recipientInfos(rs []encrypt.Recipient) []RecipientInfo {
 	out := make([]RecipientInfo, len(rs))
 	for i, r := range rs {
-		kind := OtherRecipient
+		kind := "other"
 		switch {
 		case strings.HasPrefix(r.KeyManagement, "rsa"):
-			kind = KeyTransport
+			kind = "key-transport"
 		case strings.HasPrefix(r.KeyManagement, "ecdh"):
-			kind = KeyAgreement
+			kind = "key-agreement"
 		}
 		out[i] = RecipientInfo{Kind: kind, Issuer: r.Issuer, Serial: r.Serial, SubjectKeyID: r.SubjectKeyID,
 			KeyManagement: r.KeyManagement, Us: r.Us}
