@@ -143,7 +143,7 @@ func Certificate(ctx context.Context, cert *x509.Certificate, purpose Purpose, o
 	at := opts.now()
 	opts.Now = func() time.Time { return at } // one evaluation time for every check
 	res := &Result{At: at.UTC()}
-	v := &verifier{ctx: ctx, opts: &opts, msg: &message{sd: &cms.SignedData{}}, res: res, purpose: purpose}
+	v := &verifier{ctx: ctx, opts: &opts, msg: &message{sd: &cms.SignedData{}}, res: res, purpose: purpose, certificate: true}
 	defer func() {
 		if v.cancelNet != nil {
 			v.cancelNet()
@@ -163,10 +163,7 @@ func Certificate(ctx context.Context, cert *x509.Certificate, purpose Purpose, o
 	for _, c := range s.Chain {
 		cr.Chain = append(cr.Chain, certificateInfo(c))
 	}
-	// The verifier words its warnings for a message's signers.
-	for _, w := range res.Warnings {
-		cr.Warnings = append(cr.Warnings, strings.TrimPrefix(w, "signer 1: "))
-	}
+	cr.Warnings = res.Warnings
 	if err != nil {
 		err = &CertificateError{Cert: cert, Purpose: purpose, Err: err}
 		cr.Error = err.Error()
@@ -296,7 +293,7 @@ func isSignedMessage(data []byte) bool {
 type MalformedCertificateError struct{ Err error }
 
 func (e *MalformedCertificateError) Error() string {
-	return "verify: not a certificate file: " + strings.TrimPrefix(e.Err.Error(), "keys: ")
+	return "verify: not a certificate file: " + e.Err.Error()
 }
 func (e *MalformedCertificateError) Unwrap() error { return e.Err }
 

@@ -338,6 +338,19 @@ type verifier struct {
 	// bare is set for input without a header of its own: a bare CMS file
 	// or a detached signature over a file.
 	bare bool
+	// certificate is set when a certificate is checked on its own
+	// (Certificate): its warnings are about it, not about a signer.
+	certificate bool
+}
+
+// signerWarn adds a warning about signer s: "signer 1: ...", or the
+// warning alone for a certificate checked on its own.
+func (v *verifier) signerWarn(s *Signer, msg string) {
+	if v.certificate {
+		v.res.warn("%s", msg)
+		return
+	}
+	v.res.warn("signer %d: %s", s.Index+1, msg)
 }
 
 // originator is a message's From and Sender, or why they can't be read.
@@ -569,7 +582,7 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	}
 	if res.SHA1 {
 		s.addWarning(CheckChainSignatures, ReasonWeakAlgorithm, "a certificate in the chain is signed with SHA-1")
-		v.res.warn("signer %d: a certificate in the chain is signed with SHA-1", s.Index+1)
+		v.signerWarn(s, "a certificate in the chain is signed with SHA-1")
 	}
 	if err := v.checkKeyUsage(s, cert); err != nil {
 		return err
@@ -608,7 +621,7 @@ func (v *verifier) checkDate(s *Signer) error {
 		return err
 	}
 	s.addWarning(CheckDate, ReasonDateMismatch, checkDetail(err))
-	v.res.warn("signer %d: %s", s.Index+1, checkDetail(err))
+	v.signerWarn(s, checkDetail(err))
 	return nil
 }
 
