@@ -24,10 +24,10 @@ import (
 type certVerifyOptions struct {
 	trustFlags
 	revocationFlags
-	Cert    string // the certificate file; "-" is standard input
-	Purpose string // --purpose: sign, encrypt or any
-	JSON    bool   // --json: the result as JSON on standard output
-	Verbose bool   // -v, --verbose: the certificate, its chain and every check
+	Cert    string         // the certificate file; "-" is standard input
+	Purpose verify.Purpose // --purpose: sign, encrypt or any
+	JSON    bool           // --json: the result as JSON on standard output
+	Verbose bool           // -v, --verbose: the certificate, its chain and every check
 
 	env *env
 }
@@ -103,7 +103,8 @@ checks are those of verify's signers.`,
 	}
 	fs := cmd.Flags()
 	fs.SortFlags = false
-	enumFlag(fs, &opts.Purpose, "purpose", "any", certPurposes,
+	opts.Purpose = verify.PurposeAny
+	textFlag(fs, &opts.Purpose, "purpose", certPurposes,
 		"what the certificate must be allowed to do: sign, encrypt, or any (key usage not checked)")
 	opts.trustFlags.addFlags(fs)
 	opts.revocationFlags.addFlags(fs)
@@ -119,10 +120,7 @@ func runCertVerify(opts *certVerifyOptions) error {
 	if opts.JSON && opts.Verbose {
 		return usagef([]string{"--json has every check; leave out -v"}, "--json and -v can't be used together")
 	}
-	purpose, err := verify.ParsePurpose(opts.Purpose)
-	if err != nil {
-		return usagef(nil, "--purpose: %w", err)
-	}
+	purpose := opts.Purpose
 	opts.revocationFlags.verbose = opts.Verbose // issue #16 item 6
 	vopts, err := certificateCheckOptions(e, &opts.trustFlags, &opts.revocationFlags)
 	if err != nil {

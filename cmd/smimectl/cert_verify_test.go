@@ -12,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/smimectl/smimectl/pkg/revocation"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // Script commands of the cert-verify scripts (issue #11 item 7).
@@ -67,14 +68,14 @@ func TestNewCertVerifyCmd(t *testing.T) {
 		code int
 		want certVerifyOptions
 	}{
-		{"defaults", []string{"a.crt"}, exitOK, certVerifyOptions{Cert: "a.crt", Purpose: "any",
+		{"defaults", []string{"a.crt"}, exitOK, certVerifyOptions{Cert: "a.crt", Purpose: verify.PurposeAny,
 			trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, revocationFlags: defaults}},
-		{"standard input", []string{"-"}, exitOK, certVerifyOptions{Cert: "-", Purpose: "any",
+		{"standard input", []string{"-"}, exitOK, certVerifyOptions{Cert: "-", Purpose: verify.PurposeAny,
 			trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, revocationFlags: defaults}},
 		{"everything", []string{"--trust", "r.crt", "--trust", "roots/", "--intermediates", "i.pem", "--crl", "a.crl",
 			"--revocation", "hard", "--at", "@0", "--revocation-max-age", "36h", "--purpose", "encrypt", "--json", "-v", "--crl-cache", "cache",
 			"--crl-timeout", "5s", "--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates", "c.pem"}, exitOK,
-			certVerifyOptions{Cert: "c.pem", Purpose: "encrypt", JSON: true, Verbose: true, trustFlags: trustFlags{
+			certVerifyOptions{Cert: "c.pem", Purpose: verify.PurposeEncrypt, JSON: true, Verbose: true, trustFlags: trustFlags{
 				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl"},
 				Revocation: "hard", At: "@0", MaxAge: 36 * time.Hour},
 				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true}}},

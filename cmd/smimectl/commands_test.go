@@ -12,6 +12,7 @@ import (
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
+	"github.com/smimectl/smimectl/pkg/verify"
 )
 
 // execCmd runs cmd with argv through the root command's flag-error handling and
@@ -110,7 +111,7 @@ func TestNewVerifyCmd(t *testing.T) {
 		code int
 		want verifyOptions
 	}{
-		{"defaults", nil, exitOK, verifyOptions{verifyFlags: verifyFlags{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
+		{"defaults", nil, exitOK, verifyOptions{verifyFlags: verifyFlags{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: verify.SenderStrict, MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
 			revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}, eolFlag: eolFlag{EOL: "input"}, batchFlags: batchFlags{Glob: "*.eml"}, Paths: []string{}}},
 		{"everything", []string{"--in", "s.eml", "--out", "m.eml", "--trust", "r.crt", "--trust", "roots/",
 			"--intermediates", "i.pem", "--crl", "a.crl", "--crl", "b.crl", "--revocation", "hard", "--at", "@0",
@@ -118,12 +119,12 @@ func TestNewVerifyCmd(t *testing.T) {
 			"--crl-total-timeout", "0", "--ocsp", "--offline", "--fetch-intermediates", "--revocation-max-age", "36h"}, exitOK,
 			verifyOptions{ioFlags: ioFlags{In: "s.eml", Out: "m.eml"}, verifyFlags: verifyFlags{trustFlags: trustFlags{
 				Trust: []string{"r.crt", "roots/"}, Intermediates: []string{"i.pem"}, CRLs: []string{"a.crl", "b.crl"},
-				Revocation: "hard", At: "@0", MaxAge: 36 * time.Hour}, SenderCheck: "warn", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
+				Revocation: "hard", At: "@0", MaxAge: 36 * time.Hour}, SenderCheck: verify.SenderWarn, MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
 				revocationFlags: revocationFlags{CRLCache: "cache", CRLTimeout: 5 * time.Second, OCSP: true, Offline: true, FetchIntermediates: true}},
 				AllowMD5: true, eolFlag: eolFlag{EOL: "input"}, JSON: true, Verbose: true,
 				batchFlags: batchFlags{Glob: "*.eml"}, Paths: []string{}}},
 		{"annotate", []string{"--annotate", "--authserv-id", "mx.example.com"}, exitOK, verifyOptions{
-			verifyFlags: verifyFlags{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
+			verifyFlags: verifyFlags{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: verify.SenderStrict, MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
 				revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}, eolFlag: eolFlag{EOL: "input"},
 			annotateFlags: annotateFlags{Annotate: true, AuthServID: "mx.example.com"}, batchFlags: batchFlags{Glob: "*.eml"}, Paths: []string{}}},
 		{"bad timeout", []string{"--crl-timeout", "soon"}, exitUsage, verifyOptions{}},
@@ -135,7 +136,7 @@ func TestNewVerifyCmd(t *testing.T) {
 		{"bad sender check", []string{"--sender-check", "loose"}, exitUsage, verifyOptions{}},
 		// Issue #13 items 1-4: PATH arguments and the batch flags.
 		{"batch", []string{"--jobs", "4", "--glob", "*.msg", "--junit", "r.xml", "--expect", "e.txt", "--skip-unsigned", "fx", "box.mbox"}, exitOK, verifyOptions{
-			verifyFlags: verifyFlags{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: "strict", MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
+			verifyFlags: verifyFlags{trustFlags: trustFlags{Revocation: "soft", MaxAge: revocation.DefaultMaxAge}, SenderCheck: verify.SenderStrict, MinDigest: "sha1", dateFlags: dateFlags{MaxClockSkew: time.Hour},
 				revocationFlags: revocationFlags{CRLTimeout: time.Minute, CRLTotalTimeout: time.Minute}}, eolFlag: eolFlag{EOL: "input"},
 			batchFlags: batchFlags{Jobs: 4, Glob: "*.msg", JUnit: "r.xml", Expect: "e.txt", SkipUnsigned: true, given: true}, Paths: []string{"fx", "box.mbox"}}},
 		{"repeated --in", []string{"--in", "a.eml", "--in", "b.eml"}, exitUsage, verifyOptions{}},

@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/keys"
 	"github.com/smimectl/smimectl/internal/mime"
@@ -46,14 +45,14 @@ func TestExitCode(t *testing.T) {
 		{"signer certificate refused", &sign.CertificateError{Address: "alice@example.com", Err: errors.New("expired")}, exitNoCert},
 		{"malformed", &verify.MalformedError{Err: errors.New("no boundary")}, exitFailed},
 		{"bad signature", fmt.Errorf("x: %w", &verify.SignatureError{Err: cms.ErrContentModified}), exitFailed},
-		{"untrusted", &verify.TrustError{Reason: chain.Untrusted, Err: errors.New("no root")}, exitFailed},
+		{"untrusted", &verify.TrustError{Reason: verify.Untrusted, Err: errors.New("no root")}, exitFailed},
 		{"sender", &verify.SenderError{From: "a@example.com"}, exitFailed},
 		{"protected from", &verify.HeaderError{Field: "From", Protected: "a@example.com", Outer: "m@example.com"}, exitFailed},
 		{"policy", &verify.PolicyError{Err: errors.New("md5")}, exitFailed},
 		{"not signed", fmt.Errorf("%w: its type is text/plain", verify.ErrNotSigned), exitFailed},
 		{"revoked", &revocation.RevokedError{}, exitFailed},
 		// cert-verify (issue #11 item 7): the verdict on a certificate file.
-		{"certificate untrusted", &verify.CertificateError{Err: &verify.TrustError{Reason: chain.Untrusted, Err: errors.New("no root")}}, exitFailed},
+		{"certificate untrusted", &verify.CertificateError{Err: &verify.TrustError{Reason: verify.Untrusted, Err: errors.New("no root")}}, exitFailed},
 		{"certificate revoked", &verify.CertificateError{Err: &revocation.RevokedError{}}, exitFailed},
 		{"certificate revocation unavailable", &verify.CertificateError{Err: &revocation.UnavailableError{Err: errors.New("no CRL")}}, exitTempFail},
 		{"not a certificate file", &verify.MalformedCertificateError{Err: errors.New("keys: no certificate found")}, exitFailed},

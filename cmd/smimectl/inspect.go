@@ -188,7 +188,7 @@ func printLayers(w io.Writer, ins *verify.Inspection, verbose bool) {
 		line("%s, %s)", head, strings.ToUpper(l.Encoding))
 		p("content type: %s", l.ContentType)
 		if len(l.DigestAlgorithms) > 0 {
-			p("digest algorithms: %s", strings.Join(l.DigestAlgorithms, ", "))
+			p("digest algorithms: %s", joinNames(l.DigestAlgorithms, ", "))
 		}
 		for _, s := range l.Signers {
 			printSigner(p, s)

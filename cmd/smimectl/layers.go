@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +25,8 @@ func addRequireFlag(fs *pflag.FlagSet, p *[]string) {
 func parseRequire(vals []string) (verify.Requirement, error) {
 	var q verify.Requirement
 	for _, v := range vals {
-		r, err := verify.ParseRequirement(v)
-		if err != nil {
+		var r verify.Requirement
+		if err := r.UnmarshalText([]byte(v)); err != nil || v == "" {
 			return 0, usagef([]string{"--require takes " + strings.Join(requireValues, ", ")}, "--require: unknown layer %q", v)
 		}
 		q |= r
@@ -76,18 +77,62 @@ func layerLine(l *verify.Layer) string {
 func describeRequirementError(e *verify.RequirementError) (string, []string) {
 	if e.Require == verify.RequireSigned {
 		// Issue #11 item 1: an encrypted-only message proves nothing about its sender.
-		return libraryDetail(e), []string{"nothing vouches for who wrote it: anyone with the recipient's certificate can encrypt a message; read it with smimectl decrypt"}
+		return e.Error(), []string{"nothing vouches for who wrote it: anyone with the recipient's certificate can encrypt a message; read it with smimectl decrypt"}
 	}
-	return libraryDetail(e), nil
+	return e.Error(), nil
 }
 
 func describeDepthError(e *verify.DepthError) (string, []string) {
-	return libraryDetail(e), nil
+	return e.Error(), nil
 }
 
 func describeNoKey(err error) (string, []string, bool) {
 	if !errors.Is(err, verify.ErrNoKey) {
 		return "", nil, false
 	}
-	return libraryDetail(err), []string{"give your key with --key and --cert, --p12, or --pkcs11, to open the encrypted layer"}, true
+	return err.Error(), []string{"give your key with --key and --cert, --p12, or --pkcs11, to open the encrypted layer"}, true
+}
+
+// joinNames joins the names of a library's named values ("sha-256, sha-1").
+func joinNames[T fmt.Stringer](names []T, sep string) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = n.String()
+	}
+	return strings.Join(s, sep)
+}
+
+// textValue binds a flag to a value of the library that reads and writes
+// itself (UnmarshalText, MarshalText), as pflag's TextVar does, and keeps
+// what enumFlag shows: the values as the flag's type in the help, for
+// shell completion. A value the library refuses is a flag error in its
+// words ("want one of strict, warn, off"). Issue #17 item 4: the words of
+// a flag's values are the library's, not a second list to keep in step.
+type textValue struct {
+	v interface {
+		encoding.TextMarshaler
+		encoding.TextUnmarshaler
+	}
+	values []string
+}
+
+func (t *textValue) Set(s string) error { return t.v.UnmarshalText([]byte(s)) }
+func (t *textValue) Type() string       { return "{" + strings.Join(t.values, "|") + "}" }
+
+func (t *textValue) String() string {
+	b, err := t.v.MarshalText()
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// textFlag defines the flag name for v, whose value now is the default;
+// values are the words it takes, for the help and shell completion.
+func textFlag(fs *pflag.FlagSet, v interface {
+	encoding.TextMarshaler
+	encoding.TextUnmarshaler
+}, name string, values []string, usage string) {
+	fs.Var(&textValue{v: v, values: values}, name, usage)
+	fs.SetAnnotation(name, enumAnnotation, values)
 }

@@ -106,7 +106,7 @@ func TestReportError(t *testing.T) {
 		{
 			// issue #11 item 5
 			name: "certificate policy",
-			err: &verify.TrustError{Cert: policyLeaf, Reason: chain.Policy, Err: &chain.Error{Reason: chain.Policy, Cert: policyLeaf,
+			err: &verify.TrustError{Cert: policyLeaf, Reason: verify.PolicyViolation, Err: &chain.Error{Reason: chain.Policy, Cert: policyLeaf,
 				Detail: `has no certificate policies, but "Policy CA" requires an explicit certificate policy (requireExplicitPolicy)`}},
 			want: "smimectl: error: the signer's certificate chain breaks the certificate policies its authorities set: \"Alice\" has no certificate policies, but \"Policy CA\" requires an explicit certificate policy (requireExplicitPolicy)\n" +
 				"smimectl: hint: the issuing authorities set these rules (RFC 5280 certificate policies and policy constraints); only the issuing authority can issue a certificate that meets them\n" +

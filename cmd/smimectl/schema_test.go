@@ -170,7 +170,7 @@ func TestSchemaReasons(t *testing.T) {
 	}
 	var codes []string
 	for _, r := range verify.Reasons() {
-		codes = append(codes, r.Code)
+		codes = append(codes, r.Code.String())
 	}
 	if !slices.Equal(inSchema, codes) {
 		t.Errorf("docs/schema/defs.json reason enum:\n%v\nwant verify.Reasons():\n%v", inSchema, codes)

@@ -216,7 +216,7 @@ func signersSummary(signers []*verify.Signer, form string) string {
 		}
 		var checks []string
 		for _, c := range s.Checks {
-			name := c.Name
+			name := c.Name.String()
 			if c.Status != verify.StatusPass {
 				name = fmt.Sprintf("%s (%s)", c.Name, c.Status)
 			}

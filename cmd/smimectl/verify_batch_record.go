@@ -48,7 +48,7 @@ func (run *batchRun) judge(in batch.Input, out batchOutcome) *batchRecord {
 		rec.code = exitCode(err)
 		switch {
 		case localFault(err) != nil:
-			rec.verdict, rec.reason = verdictError, verify.ReasonLocalFault
+			rec.verdict, rec.reason = verdictError, string(verify.ReasonLocalFault)
 		case rec.code != exitFailed && rec.code != exitTempFail:
 			rec.verdict = verdictError
 		default:

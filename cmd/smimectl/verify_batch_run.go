@@ -161,7 +161,7 @@ func readManifest(path string) (*batch.Manifest, error) {
 	defer f.Close()
 	codes := map[string]bool{}
 	for _, r := range verify.Reasons() {
-		codes[r.Code] = true
+		codes[string(r.Code)] = true
 	}
 	known := func(code string) bool { return codes[code] }
 	m, err := batch.ParseManifest(f, filepath.Dir(path), known)

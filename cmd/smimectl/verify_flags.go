@@ -19,9 +19,9 @@ import (
 type verifyFlags struct {
 	trustFlags
 	revocationFlags
-	SenderCheck string // --sender-check: strict, warn or off
-	MinDigest   string // --min-digest: sha1 or sha256
-	dateFlags          // --max-clock-skew, --strict-date
+	SenderCheck verify.SenderCheck // --sender-check: strict, warn or off
+	MinDigest   string             // --min-digest: sha1 or sha256
+	dateFlags                      // --max-clock-skew, --strict-date
 	// Require (--require: signed, encrypted, signed-inner) and informFlags
 	// (--inform, --signer) are bound where each command lists them, by
 	// addRequireFlag and informFlags.addFlags.
@@ -42,7 +42,7 @@ var minDigests = map[string]crypto.Hash{"sha1": crypto.SHA1, "sha256": crypto.SH
 func (f *verifyFlags) addFlags(fs *pflag.FlagSet, with string) {
 	f.trustFlags.addFlags(fs)
 	f.revocationFlags.addFlags(fs)
-	enumFlag(fs, &f.SenderCheck, "sender-check", "strict", senderChecks,
+	textFlag(fs, &f.SenderCheck, "sender-check", senderChecks,
 		with+"a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	addMinDigestFlag(fs, &f.MinDigest)
 	f.dateFlags.addFlags(fs)
@@ -52,10 +52,6 @@ func (f *verifyFlags) addFlags(fs *pflag.FlagSet, with string) {
 // verbose is -v (every network request is told of); batch says the run draws
 // a progress bar, so no status line (issue #16 item 6).
 func (f *verifyFlags) options(e *env, verbose, batch bool) (verify.Options, error) {
-	sc, err := verify.ParseSenderCheck(f.SenderCheck)
-	if err != nil {
-		return verify.Options{}, usagef(nil, "--sender-check: %w", err)
-	}
 	f.revocationFlags.verbose = verbose
 	f.revocationFlags.noStatus = f.revocationFlags.noStatus || batch
 	vopts, err := certificateCheckOptions(e, &f.trustFlags, &f.revocationFlags)
@@ -67,7 +63,7 @@ func (f *verifyFlags) options(e *env, verbose, batch bool) (verify.Options, erro
 		return verify.Options{}, err
 	}
 	vopts.Require = req
-	vopts.SenderCheck = sc
+	vopts.SenderCheck = f.SenderCheck
 	vopts.MinDigest = minDigests[f.MinDigest]
 	vopts.MaxClockSkew, vopts.StrictDate = f.MaxClockSkew, f.StrictDate
 	if f.MaxClockSkew == 0 {

@@ -138,3 +138,31 @@ func FromAddress(h Header) (string, error) {
 	}
 	return a[:at] + "@" + strings.ToLower(a[at+1:]), nil
 }
+
+// PeekBody returns up to the first n bytes of e's body with its
+// Content-Transfer-Encoding removed, without consuming the body: enough
+// for a reader to tell what the body holds (a CMS ContentInfo's type)
+// before it reads it. Only the identity encodings and base64 are taken, as
+// for a CMS body; n must not exceed the body reader's buffer.
+func PeekBody(e *Entity, n int) ([]byte, error) {
+	raw, _ := e.Body.Peek(n)
+	switch strings.ToLower(e.Header.Get("Content-Transfer-Encoding")) {
+	case "base64":
+		clean := make([]byte, 0, len(raw))
+		for _, c := range raw {
+			if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+				clean = append(clean, c)
+			}
+		}
+		clean = clean[:len(clean)/4*4]
+		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+		k, err := base64.StdEncoding.Decode(out, clean)
+		if err != nil {
+			return nil, fmt.Errorf("the body is not valid base64: %w", err)
+		}
+		return out[:k], nil
+	case "", "7bit", "8bit", "binary":
+		return raw, nil
+	}
+	return nil, fmt.Errorf("unsupported Content-Transfer-Encoding %q for a CMS body", e.Header.Get("Content-Transfer-Encoding"))
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/encrypt"
@@ -74,8 +73,9 @@ const (
 // layer "smime=none" even when every layer opened, so that "pass" is
 // never written without a signature; a malformed message
 // "smime=permerror"; another requirement of Options.Require not met
-// "smime=policy". The field ends in CRLF and is folded (see
-// mime.AuthResults).
+// "smime=policy". The field ends in CRLF and is folded before a result or
+// a property that would take a line past 78 characters (RFC 5322 section
+// 2.1.1).
 func AuthenticationResults(authservID string, res *Result, err error) string {
 	return mime.AuthResults{AuthServID: authservID, Results: authResults(res, err)}.Field()
 }
@@ -339,19 +339,19 @@ func classify(err error) (result, reason string) {
 		return AuthFail, "the signer's certificate is missing"
 	case errors.As(err, &trust):
 		switch trust.Reason {
-		case chain.Untrusted:
+		case Untrusted:
 			return AuthFail, "untrusted issuer"
-		case chain.Expired:
+		case Expired:
 			return AuthFail, "certificate expired"
-		case chain.NotYetValid:
+		case NotYetValid:
 			return AuthFail, "certificate not yet valid"
-		case chain.Usage:
+		case IncompatibleUsage:
 			return AuthFail, "certificate not for signing"
-		case chain.Policy:
+		case PolicyViolation:
 			return AuthFail, "certificate policy not satisfied"
-		case chain.NameConstraint:
+		case NameConstraintViolation:
 			return AuthFail, "certificate outside its issuer's name constraints"
-		case chain.TooComplex:
+		case TooComplex:
 			return AuthPermError, "too many candidate certificate chains"
 		}
 		return AuthFail, "certificate not valid"

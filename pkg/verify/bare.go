@@ -36,10 +36,6 @@ func protectionOf(outer, entity mime.Header) *ProtectedHeaders {
 	return (*ProtectedHeaders)(mime.ReadProtection(outer, entity))
 }
 
-// NotMailError reports input that is neither a mail message nor a bare CMS
-// file, saying in words what it starts with.
-type NotMailError = mime.NotMailError
-
 // noSenderDetail is the sender check of a signer of input without a From
 // field when Options.Signer names nobody.
 const noSenderDetail = "the input has no From field (a bare CMS file or a detached signature over a file): the sender was not compared"

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/keys"
 )
@@ -46,29 +45,18 @@ const (
 
 var purposeNames = []string{"sign", "encrypt", "any"}
 
-func (p Purpose) String() string {
-	if p < 0 || int(p) >= len(purposeNames) {
-		return fmt.Sprintf("Purpose(%d)", int(p))
-	}
-	return purposeNames[p]
-}
+func (p Purpose) String() string { return enumName(purposeNames, "Purpose", int(p)) }
 
-// MarshalText gives the purpose's name, as ParsePurpose reads it.
-func (p Purpose) MarshalText() ([]byte, error) {
-	if p < 0 || int(p) >= len(purposeNames) {
-		return nil, fmt.Errorf("verify: unknown purpose %d", int(p))
-	}
-	return []byte(p.String()), nil
-}
+// MarshalText gives the purpose's name, as UnmarshalText reads it.
+func (p Purpose) MarshalText() ([]byte, error) { return marshalEnum(purposeNames, "purpose", int(p)) }
 
-// ParsePurpose reads "sign", "encrypt" or "any".
-func ParsePurpose(s string) (Purpose, error) {
-	for i, n := range purposeNames {
-		if n == s {
-			return Purpose(i), nil
-		}
+// UnmarshalText reads "sign", "encrypt" or "any" (the CLI's --purpose).
+func (p *Purpose) UnmarshalText(b []byte) error {
+	i, err := unmarshalEnum(purposeNames, b)
+	if err == nil {
+		*p = Purpose(i)
 	}
-	return PurposeSign, fmt.Errorf("verify: unknown purpose %q (want sign, encrypt or any)", s)
+	return err
 }
 
 // CertificateResult describes the check of one certificate by
@@ -114,10 +102,11 @@ type CertificateError struct {
 func (e *CertificateError) Error() string {
 	var te *TrustError
 	if !errors.As(e.Err, &te) {
-		return "verify: " + strings.TrimPrefix(strings.TrimPrefix(e.Err.Error(), "verify: "), "revocation: ")
+		// A revocation error names its package, which this one's name
+		// stands for.
+		return "verify: " + strings.TrimPrefix(detailOf(e.Err), "revocation: ")
 	}
-	what := trustWhat(te.Reason, "the certificate", e.Purpose.use())
-	return fmt.Sprintf("verify: %s: %v", what, strings.TrimPrefix(te.Err.Error(), "chain: "))
+	return "verify: " + trustWhat(te.Reason, "the certificate", e.Purpose.use()) + ": " + chainText(te.Err)
 }
 
 func (e *CertificateError) Unwrap() error { return e.Err }
@@ -154,7 +143,7 @@ func Certificate(ctx context.Context, cert *x509.Certificate, purpose Purpose, o
 	at := opts.now()
 	opts.Now = func() time.Time { return at } // one evaluation time for every check
 	res := &Result{At: at.UTC()}
-	v := &verifier{ctx: ctx, opts: &opts, msg: &message{sd: &cms.SignedData{}}, res: res, purpose: purpose}
+	v := &verifier{ctx: ctx, opts: &opts, msg: &message{sd: &cms.SignedData{}}, res: res, purpose: purpose, certificate: true}
 	defer func() {
 		if v.cancelNet != nil {
 			v.cancelNet()
@@ -174,10 +163,7 @@ func Certificate(ctx context.Context, cert *x509.Certificate, purpose Purpose, o
 	for _, c := range s.Chain {
 		cr.Chain = append(cr.Chain, certificateInfo(c))
 	}
-	// The verifier words its warnings for a message's signers.
-	for _, w := range res.Warnings {
-		cr.Warnings = append(cr.Warnings, strings.TrimPrefix(w, "signer 1: "))
-	}
+	cr.Warnings = res.Warnings
 	if err != nil {
 		err = &CertificateError{Cert: cert, Purpose: purpose, Err: err}
 		cr.Error = err.Error()
@@ -193,7 +179,7 @@ func (v *verifier) checkKeyUsage(s *Signer, cert *x509.Certificate) error {
 	var p certinfo.Purpose
 	switch v.purpose {
 	case PurposeAny:
-		s.add("key-usage", StatusSkipped, "not checked for purpose any (it allows "+certinfo.UsageString(cert.KeyUsage)+")")
+		s.add(CheckKeyUsage, StatusSkipped, "not checked for purpose any (it allows "+certinfo.UsageString(cert.KeyUsage)+")")
 		return nil
 	case PurposeEncrypt:
 		p = certinfo.Encryption
@@ -201,15 +187,15 @@ func (v *verifier) checkKeyUsage(s *Signer, cert *x509.Certificate) error {
 		p = certinfo.Signing
 	}
 	if err := certinfo.CheckUsage(cert, p); err != nil {
-		te := &TrustError{Cert: cert, Reason: chain.Usage, Err: err}
+		te := &TrustError{Cert: cert, Reason: IncompatibleUsage, Err: err}
 		detail := te.Error()
 		if v.purpose != PurposeSign {
 			detail = (&CertificateError{Cert: cert, Purpose: v.purpose, Err: te}).Error()
 		}
-		s.Checks = append(s.Checks, Check{Name: "key-usage", Status: StatusFail, Detail: trimPrefixes(detail), Reason: ReasonKeyUsage})
+		s.Checks = append(s.Checks, Check{Name: CheckKeyUsage, Status: StatusFail, Detail: trimPrefixes(detail), Reason: ReasonKeyUsage})
 		return te
 	}
-	s.add("key-usage", StatusPass, certinfo.UsageString(cert.KeyUsage))
+	s.add(CheckKeyUsage, StatusPass, certinfo.UsageString(cert.KeyUsage))
 	return nil
 }
 
@@ -237,8 +223,8 @@ const (
 	// MaxCertificateFileSize is the most bytes ReadCertificates reads.
 	MaxCertificateFileSize = 4 << 20
 	// MaxFileCertificates is the most certificates it accepts, as many as
-	// a message may carry (cms.MaxCertificates).
-	MaxFileCertificates = cms.MaxCertificates
+	// a message may carry.
+	MaxFileCertificates = 1000
 )
 
 // ReadCertificates reads the certificates of a PEM or DER file from r:
@@ -307,7 +293,7 @@ func isSignedMessage(data []byte) bool {
 type MalformedCertificateError struct{ Err error }
 
 func (e *MalformedCertificateError) Error() string {
-	return "verify: not a certificate file: " + strings.TrimPrefix(e.Err.Error(), "keys: ")
+	return "verify: not a certificate file: " + e.Err.Error()
 }
 func (e *MalformedCertificateError) Unwrap() error { return e.Err }
 

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -56,7 +55,7 @@ func TestCertificateCrossSigned(t *testing.T) {
 				res, err := checkFile(file, roots)
 				took := time.Since(start)
 				var te *verify.TrustError
-				if !errors.As(err, &te) || !slices.Contains([]chain.Reason{chain.Untrusted, chain.TooComplex}, te.Reason) || res == nil || res.Valid {
+				if !errors.As(err, &te) || !slices.Contains([]verify.TrustReason{verify.Untrusted, verify.TooComplex}, te.Reason) || res == nil || res.Valid {
 					t.Fatalf("got %v, want untrusted or too complex", err)
 				}
 				// A generous bound: the budget makes it milliseconds; without

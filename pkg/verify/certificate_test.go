@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -42,7 +41,7 @@ func TestCertificate(t *testing.T) {
 	base := func() verify.Options {
 		return verify.Options{Roots: roots, Intermediates: inter, Now: func() time.Time { return at }, Revocation: withCRLs}
 	}
-	reason := func(r chain.Reason) func(error) bool {
+	reason := func(r verify.TrustReason) func(error) bool {
 		return func(err error) bool {
 			var te *verify.TrustError
 			return errors.As(err, &te) && te.Reason == r
@@ -66,26 +65,26 @@ func TestCertificate(t *testing.T) {
 		{name: "encryption cert for any purpose", cert: l.User("alice-encrypt").Cert, purpose: verify.PurposeAny,
 			checks: "chain:pass key-usage:skipped revocation:pass revocation:pass"},
 		{name: "encryption cert for signing", cert: l.User("alice-encrypt").Cert, purpose: verify.PurposeSign,
-			check: reason(chain.Usage), errText: "the certificate may not be used to sign mail: signing: key usage does not allow it (it allows keyEncipherment)",
+			check: reason(verify.IncompatibleUsage), errText: "the certificate may not be used to sign mail: signing: key usage does not allow it (it allows keyEncipherment)",
 			checks: "chain:pass key-usage:fail"},
 		{name: "signing cert for encryption", cert: l.User("alice-sign").Cert, purpose: verify.PurposeEncrypt,
-			check: reason(chain.Usage), errText: "the certificate may not be used to encrypt mail: encryption: key usage does not allow it",
+			check: reason(verify.IncompatibleUsage), errText: "the certificate may not be used to encrypt mail: encryption: key usage does not allow it",
 			checks: "chain:pass key-usage:fail"},
 		{name: "no trusted root", cert: l.User("alice-sign").Cert, purpose: verify.PurposeSign,
 			opts:  func(o *verify.Options) { o.Roots = nil },
-			check: reason(chain.Untrusted), errText: "the certificate was issued by an untrusted source",
+			check: reason(verify.Untrusted), errText: "the certificate was issued by an untrusted source",
 			checks: "chain:fail"},
 		{name: "another lab's root", cert: l.User("alice-sign").Cert, purpose: verify.PurposeAny,
 			opts:  func(o *verify.Options) { o.Roots = []*x509.Certificate{other.Root.Cert} },
-			check: reason(chain.Untrusted), checks: "chain:fail"},
+			check: reason(verify.Untrusted), checks: "chain:fail"},
 		{name: "missing intermediate", cert: l.User("alice-sign").Cert, purpose: verify.PurposeSign,
 			opts:  func(o *verify.Options) { o.Intermediates = nil },
-			check: reason(chain.Untrusted), errText: `issued by an untrusted source (CN=smimectl lab intermediate CA`},
+			check: reason(verify.Untrusted), errText: `issued by an untrusted source (CN=smimectl lab intermediate CA`},
 		{name: "a root given as intermediate is not trusted", cert: l.User("alice-sign").Cert, purpose: verify.PurposeSign,
 			opts:  func(o *verify.Options) { o.Roots, o.Intermediates = nil, l.Chain() },
-			check: reason(chain.Untrusted), errText: "is a self-signed root that is not trusted"},
+			check: reason(verify.Untrusted), errText: "is a self-signed root that is not trusted"},
 		{name: "expired", cert: l.User("dave-expired").Cert, purpose: verify.PurposeSign,
-			check: reason(chain.Expired), errText: "the certificate has expired: CN=Dave", checks: "chain:fail"},
+			check: reason(verify.Expired), errText: "the certificate has expired: CN=Dave", checks: "chain:fail"},
 		{name: "expired is valid before it expired", cert: l.User("dave-expired").Cert, purpose: verify.PurposeSign,
 			opts: func(o *verify.Options) {
 				o.Now = func() time.Time { return time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC) }
@@ -94,7 +93,7 @@ func TestCertificate(t *testing.T) {
 			opts: func(o *verify.Options) {
 				o.Now = func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }
 			},
-			check: reason(chain.NotYetValid), errText: "the certificate is not yet valid"},
+			check: reason(verify.NotYetValid), errText: "the certificate is not yet valid"},
 		{name: "revoked", cert: l.User("eve-revoked").Cert, purpose: verify.PurposeAny,
 			check: func(err error) bool {
 				var re *revocation.RevokedError
@@ -116,7 +115,7 @@ func TestCertificate(t *testing.T) {
 			checks: "chain:pass key-usage:pass revocation:warning revocation:warning"},
 		{name: "the root itself for any purpose", cert: l.Root.Cert, purpose: verify.PurposeAny, checks: "chain:pass key-usage:skipped"},
 		{name: "the root itself for signing", cert: l.Root.Cert, purpose: verify.PurposeSign,
-			check: reason(chain.Usage), checks: "chain:pass key-usage:fail"},
+			check: reason(verify.IncompatibleUsage), checks: "chain:pass key-usage:fail"},
 		{name: "the intermediate for any purpose", cert: l.Intermediate.Cert, purpose: verify.PurposeAny,
 			checks: "chain:pass key-usage:skipped revocation:pass"},
 	}
@@ -152,7 +151,7 @@ func TestCertificate(t *testing.T) {
 			if tc.checks != "" {
 				var got []string
 				for _, c := range res.Checks {
-					got = append(got, c.Name+":"+string(c.Status))
+					got = append(got, c.Name.String()+":"+string(c.Status))
 				}
 				if strings.Join(got, " ") != tc.checks {
 					t.Errorf("checks %q, want %q", strings.Join(got, " "), tc.checks)
@@ -211,7 +210,7 @@ func certChecks(cs []verify.Check) string {
 	for _, c := range cs {
 		switch c.Name {
 		case "chain", "chain-signatures", "key-usage", "revocation":
-			b.WriteString(c.Name + " " + string(c.Status) + " " + c.Detail + "\n")
+			b.WriteString(c.Name.String() + " " + string(c.Status) + " " + c.Detail + "\n")
 		}
 	}
 	return b.String()
@@ -247,15 +246,19 @@ func TestCertificateJSON(t *testing.T) {
 	}
 }
 
+// TestParsePurpose: UnmarshalText reads what String writes, and refuses
+// other words (ParsePurpose became UnmarshalText, issue #17 item 4).
 func TestParsePurpose(t *testing.T) {
 	for _, p := range []verify.Purpose{verify.PurposeSign, verify.PurposeEncrypt, verify.PurposeAny} {
-		got, err := verify.ParsePurpose(p.String())
+		var got verify.Purpose
+		err := got.UnmarshalText([]byte(p.String()))
 		if err != nil || got != p {
-			t.Errorf("ParsePurpose(%q) = %v, %v", p, got, err)
+			t.Errorf("UnmarshalText(%q) = %v, %v", p, got, err)
 		}
 	}
-	if _, err := verify.ParsePurpose("signing"); err == nil {
-		t.Error(`ParsePurpose("signing"): no error`)
+	var p verify.Purpose
+	if err := p.UnmarshalText([]byte("signing")); err == nil {
+		t.Error(`UnmarshalText("signing"): no error`)
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
@@ -71,7 +70,7 @@ func TestVerifyNameConstraints(t *testing.T) {
 				return
 			}
 			var te *verify.TrustError
-			if !errors.As(err, &te) || te.Reason != chain.NameConstraint || res.Valid || out.Len() != 0 {
+			if !errors.As(err, &te) || te.Reason != verify.NameConstraintViolation || res.Valid || out.Len() != 0 {
 				t.Fatalf("got %v (valid %v, %d bytes released), want a name-constraint trust error", err, res != nil && res.Valid, out.Len())
 			}
 			if !strings.Contains(err.Error(), tc.addr) || !strings.Contains(err.Error(), "Constrained Sub CA") {
@@ -102,14 +101,14 @@ func TestVerifyCrossSigned(t *testing.T) {
 					Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at }})
 				elapsed := time.Since(start)
 				var te *verify.TrustError
-				if !errors.As(err, &te) || te.Reason != chain.Untrusted && te.Reason != chain.TooComplex {
+				if !errors.As(err, &te) || te.Reason != verify.Untrusted && te.Reason != verify.TooComplex {
 					t.Fatalf("got %v, want untrusted or too complex", err)
 				}
 				if elapsed > 5*time.Second {
 					t.Fatalf("took %v", elapsed)
 				}
 				if shape == labtest.Mesh && n == 200 {
-					if te.Reason != chain.TooComplex || !strings.Contains(err.Error(), "too many candidate chains") {
+					if te.Reason != verify.TooComplex || !strings.Contains(err.Error(), "too many candidate chains") {
 						t.Errorf("got %v, want too complex", err)
 					}
 					if ar := verify.AuthenticationResults("mx.example.com", res, err); !strings.Contains(ar, "smime=permerror") {
@@ -212,7 +211,7 @@ func TestVerifySigningTimeOtherPath(t *testing.T) {
 	_, err = verify.Verify(context.Background(), io.Discard, bytes.NewReader(msg.Bytes()), verify.Options{
 		Roots: []*x509.Certificate{root}, Now: func() time.Time { return now }})
 	var te *verify.TrustError
-	if !errors.As(err, &te) || te.Reason != chain.NotYetValid || !strings.Contains(err.Error(), "at signing time") {
+	if !errors.As(err, &te) || te.Reason != verify.NotYetValid || !strings.Contains(err.Error(), "at signing time") {
 		t.Fatalf("signed too early: got %v, want not yet valid at signing time", err)
 	}
 }

@@ -23,7 +23,7 @@ type DetachedOptions struct {
 
 // VerifyDetached checks a detached signature over a file (issue #15 item
 // 2): sig is a CMS SignedData without content — DER, PEM or bare base64,
-// or an application/pkcs7-signature MIME entity (a saved smime.p7s part) —
+// or an application/pkcs7-signature MIME entity (a saved .p7s part) —
 // and content the bytes it signs. Every signer is checked as [Verify]
 // checks one: the signature over the content, the certificate at the
 // signing time and at Options.Now, the chain to Options.Roots, key usage,
@@ -47,27 +47,15 @@ func VerifyDetached(ctx context.Context, sig, content io.Reader, opts Options, d
 	empty := &mime.Spool{}
 	defer empty.Close()
 	res := &Result{Form: "detached", At: opts.now().UTC(), Signers: []*Signer{}}
-	v.msg, v.res = &message{form: "detached", content: empty, sd: sd}, res
+	v.msg, v.res = &message{content: empty, sd: sd}, res
 	defer func() {
 		if v.cancelNet != nil {
 			v.cancelNet()
 		}
 	}()
 	v.readOriginator(mime.Header{})
-	var firstErr error
-	for i, si := range sd.SignerInfos {
-		s, err := v.checkSigner(i, si)
-		res.Signers = append(res.Signers, s)
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if len(sd.SignerInfos) == 0 {
-		firstErr = &MalformedError{Err: errors.New("the signature has no signers")}
-	}
-	if err := v.checkSenders(res.Signers); err != nil && firstErr == nil {
-		firstErr = err
-	}
+	signers, firstErr := v.checkSigners(sd)
+	res.Signers = append(res.Signers, signers...)
 	if firstErr == nil {
 		firstErr = checkVouched(res.Signers)
 	}
@@ -98,12 +86,12 @@ func readDetachedSignature(r io.Reader, form Form) (*cms.SignedData, error) {
 	case "application/pkcs7-signature", "application/x-pkcs7-signature":
 	case "application/pkcs7-mime", "application/x-pkcs7-mime":
 		if st := strings.ToLower(params["smime-type"]); st != "" && st != "signed-data" {
-			return nil, fmt.Errorf("%w: it is %s (smime-type=%s), not a detached signature", ErrNotSigned, mt, st)
+			return nil, notSigned("it is %s (smime-type=%s), not a detached signature", mt, st)
 		}
 	case "multipart/signed":
 		return nil, &MalformedError{Err: errors.New("the signature is a whole multipart/signed message, which carries its content: verify it without --content")}
 	default:
-		return nil, fmt.Errorf("%w: its type is %s, not a detached signature", ErrNotSigned, mt)
+		return nil, notSigned("its type is %s, not a detached signature", mt)
 	}
 	body, err := mime.DecodeBody(e)
 	if err != nil {

@@ -29,7 +29,7 @@ func TestCheckDetail(t *testing.T) {
 	}{
 		{ce, "CN=Alice: issued by an untrusted source (E=ca@example.com,CN=Mail CA,O=Example)"},
 		{fmt.Errorf("at signing time 2026-01-01T00:00:00Z: %w", ce), "at signing time 2026-01-01T00:00:00Z: CN=Alice: issued by an untrusted source (E=ca@example.com,CN=Mail CA,O=Example)"},
-		{&TrustError{Reason: chain.Expired, Cert: leaf, Err: fmt.Errorf("at signing time 2026-01-01T00:00:00Z: %w", ce)},
+		{&TrustError{Reason: Expired, Cert: leaf, Err: fmt.Errorf("at signing time 2026-01-01T00:00:00Z: %w", ce)},
 			"the certificate has expired: at signing time 2026-01-01T00:00:00Z: CN=Alice: issued by an untrusted source (E=ca@example.com,CN=Mail CA,O=Example)"},
 		{&SenderError{From: "ceo@example.com", Addresses: []string{"alice@example.com"}}, "the sender ceo@example.com is not in the signer's certificate (it is for alice@example.com)"},
 		{fmt.Errorf("verify: chain: x"), "x"},

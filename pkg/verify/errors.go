@@ -16,11 +16,12 @@ import (
 // MalformedError reports a message that is not well-formed S/MIME.
 type MalformedError struct{ Err error }
 
-func (e *MalformedError) Error() string { return "verify: malformed message: " + e.Err.Error() }
-func (e *MalformedError) Unwrap() error { return e.Err }
+func (e *MalformedError) Error() string  { return "verify: " + e.detail() }
+func (e *MalformedError) detail() string { return "malformed message: " + e.Err.Error() }
+func (e *MalformedError) Unwrap() error  { return e.Err }
 
 // AmbiguousError reports a message whose MIME structure other parsers may
-// read otherwise (see mime.AmbiguousError): more than one Content-Type or
+// read otherwise: more than one Content-Type or
 // Content-Transfer-Encoding field, or a multipart/signed body with a line
 // that starts with the boundary and is not an exact delimiter, a nested
 // boundary that overlaps the outer one, or a delimiter after the close
@@ -28,12 +29,28 @@ func (e *MalformedError) Unwrap() error { return e.Err }
 // so the message is refused (issue #11 item 9).
 type AmbiguousError struct{ Err error }
 
-func (e *AmbiguousError) Error() string {
+func (e *AmbiguousError) Error() string { return "verify: " + e.detail() }
+
+// detail is the error's text without the package name.
+func (e *AmbiguousError) detail() string {
 	var me *mime.AmbiguousError
 	if errors.As(e.Err, &me) {
-		return "verify: ambiguous MIME structure: " + me.Reason
+		return "ambiguous MIME structure: " + me.Reason
 	}
-	return "verify: ambiguous MIME structure: " + e.Err.Error()
+	return "ambiguous MIME structure: " + e.Err.Error()
+}
+
+// messageDetail is what err, a failure to read the message, says about
+// the message: a *MalformedError's cause, an *AmbiguousError's text
+// without the package name. Inspect's notes quote it.
+func messageDetail(err error) string {
+	switch e := err.(type) {
+	case *MalformedError:
+		return e.Err.Error()
+	case *AmbiguousError:
+		return e.detail()
+	}
+	return err.Error()
 }
 func (e *AmbiguousError) Unwrap() error { return e.Err }
 
@@ -41,7 +58,10 @@ func (e *AmbiguousError) Unwrap() error { return e.Err }
 // *AmbiguousError when it is one, else as a *MalformedError, except a
 // *mime.SpoolError: a temporary file that could not be written or read is a
 // fault of this machine, not of the message (issue #11 item 15), and is
-// returned as it is.
+// returned as it is. A bound of the MIME or CMS reader, or input that is
+// not mail, gets this package's type (*LimitError, *NotMailError) inside
+// the *MalformedError, so that callers need no internal package to tell
+// them apart (issue #17 item 1).
 func malformed(err error) error {
 	var me *mime.AmbiguousError
 	if errors.As(err, &me) {
@@ -51,7 +71,119 @@ func malformed(err error) error {
 	if errors.As(err, &se) {
 		return err
 	}
+	var (
+		ml *mime.LimitError
+		cl *cms.LimitError
+		nm *mime.NotMailError
+	)
+	switch {
+	case errors.As(err, &ml):
+		err = &LimitError{What: ml.What, Max: int64(ml.Max), err: err}
+	case errors.As(err, &cl):
+		err = &LimitError{What: cl.What, Max: cl.Limit, Bytes: cl.Bytes, err: err}
+	case errors.As(err, &nm):
+		err = &NotMailError{Start: nm.Start, err: err}
+	}
 	return &MalformedError{Err: err}
+}
+
+// LimitError reports a message past a processing bound: [MaxParts],
+// [MaxPartDepth] or [MaxSignedParts] of this package, or a bound of
+// reading CMS (64 signers; 1,000 certificates, CRLs or recipients; the
+// bytes they may take). No genuine message comes near them: it is a sign
+// of a hostile message, and [ReasonCode] gives [ReasonTooComplex]. It
+// comes inside a [*MalformedError].
+type LimitError struct {
+	// What is what was counted ("parts in a multipart entity",
+	// "certificates", ...).
+	What string
+	// Max is the bound, in items, or in bytes when Bytes is set.
+	Max   int64
+	Bytes bool
+	err   error // the reader's error, whose words Error gives
+}
+
+func (e *LimitError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	if e.Bytes {
+		return fmt.Sprintf("its %s take more than %d bytes", e.What, e.Max)
+	}
+	return fmt.Sprintf("more than %d %s", e.Max, e.What)
+}
+
+func (e *LimitError) Unwrap() error { return e.err }
+
+// NotMailError reports input that is neither a mail message nor a bare
+// CMS file (see [Form]). Start says in words what the input starts with;
+// no input bytes are quoted. It comes inside a [*MalformedError].
+type NotMailError struct {
+	// Start is "binary data", "text that is not a header field",
+	// "base64 that is not a CMS message" or "a PEM <LABEL> block, not a
+	// CMS message".
+	Start string
+	err   error
+}
+
+func (e *NotMailError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return "the input is not a mail message: it starts with " + e.Start
+}
+
+func (e *NotMailError) Unwrap() error { return e.err }
+
+// ErrContentModified and ErrBadSignature tell the two failures of a
+// signature apart: errors.Is finds them in a [*SignatureError].
+var (
+	// ErrContentModified: the content does not match the digest the
+	// signer signed; it was changed after it was signed.
+	ErrContentModified error = errorString("the content was changed after it was signed")
+	// ErrBadSignature: the signature does not verify with the signer's
+	// public key.
+	ErrBadSignature error = errorString("the signature is not valid for the signer's certificate")
+)
+
+// ErrNoFrom is found by errors.Is in a *SenderError for a message without
+// a From field.
+var ErrNoFrom error = errorString("the message has no From field")
+
+// The errors of this package name it once, where they are created
+// ("verify: ..."); a wrapper of this package (a *LayerError, a *PartError,
+// a *CertificateError) or a warning takes their detail, the text without
+// the name, instead of cutting it off the text (issue #17 item 4).
+type detailer interface{ detail() string }
+
+// detailOf is err's text without this package's name when err is one of
+// its errors, else err's text.
+func detailOf(err error) string {
+	if d, ok := err.(detailer); ok {
+		return d.detail()
+	}
+	return err.Error()
+}
+
+// errorString is a sentinel error of this package.
+type errorString string
+
+func (e errorString) Error() string  { return "verify: " + string(e) }
+func (e errorString) detail() string { return string(e) }
+
+// whyError is a sentinel of this package with why it applies.
+type whyError struct {
+	err error // the sentinel
+	why string
+}
+
+func (e *whyError) Error() string  { return e.err.Error() + ": " + e.why }
+func (e *whyError) detail() string { return detailOf(e.err) + ": " + e.why }
+func (e *whyError) Unwrap() error  { return e.err }
+
+// notSigned is ErrNotSigned with why the message is not signed.
+func notSigned(format string, args ...any) error {
+	return &whyError{err: ErrNotSigned, why: fmt.Sprintf(format, args...)}
 }
 
 // SignatureError reports a signature that does not verify: the content
@@ -61,49 +193,127 @@ type SignatureError struct {
 	Err    error
 }
 
-func (e *SignatureError) Error() string {
+func (e *SignatureError) Error() string { return "verify: " + e.detail() }
+
+func (e *SignatureError) detail() string {
 	switch {
 	case errors.Is(e.Err, cms.ErrContentModified):
-		return fmt.Sprintf("verify: signer %d: the message was changed after it was signed (its content does not match the signed digest)", e.Signer+1)
+		return fmt.Sprintf("signer %d: the message was changed after it was signed (its content does not match the signed digest)", e.Signer+1)
 	case errors.Is(e.Err, cms.ErrBadSignature):
-		return fmt.Sprintf("verify: signer %d: the signature is not valid for the signer's certificate", e.Signer+1)
+		return fmt.Sprintf("signer %d: the signature is not valid for the signer's certificate", e.Signer+1)
 	}
-	return fmt.Sprintf("verify: signer %d: %v", e.Signer+1, e.Err)
+	return fmt.Sprintf("signer %d: %v", e.Signer+1, e.Err)
 }
 
 func (e *SignatureError) Unwrap() error { return e.Err }
+
+// Is reports whether the signature failed as target says:
+// [ErrContentModified] or [ErrBadSignature].
+func (e *SignatureError) Is(target error) bool {
+	switch target {
+	case ErrContentModified:
+		return errors.Is(e.Err, cms.ErrContentModified)
+	case ErrBadSignature:
+		return errors.Is(e.Err, cms.ErrBadSignature)
+	}
+	return false
+}
 
 // TrustError reports a signer certificate that is not trusted now: no
 // chain to a trusted root, expired, not yet valid, or not for signing.
 type TrustError struct {
 	Cert   *x509.Certificate
-	Reason chain.Reason
+	Reason TrustReason
 	Err    error
 }
 
-func (e *TrustError) Error() string {
-	return fmt.Sprintf("verify: %s: %v", trustWhat(e.Reason, "the signer's certificate", "to sign mail"),
-		strings.TrimPrefix(e.Err.Error(), "chain: "))
+// TrustReason says why a certificate is not trusted, as crypto/x509's
+// InvalidReason does for its CertificateInvalidError.
+type TrustReason int
+
+// The reasons of a [TrustError]; String gives the name of each.
+const (
+	// Untrusted: no chain leads to one of Options.Roots ("untrusted").
+	Untrusted TrustReason = iota
+	// Expired: a certificate of the chain had expired ("expired").
+	Expired
+	// NotYetValid: a certificate of the chain was not yet valid
+	// ("not-yet-valid").
+	NotYetValid
+	// NotAuthorized: an issuer is not a CA or may not sign certificates
+	// ("not-authorized").
+	NotAuthorized
+	// BadCertificateSignature: a certificate's signature does not verify,
+	// or uses MD5 ("bad-signature").
+	BadCertificateSignature
+	// IncompatibleUsage: the key usage or extended key usage does not
+	// allow the purpose, such as signing mail ("usage").
+	IncompatibleUsage
+	// UnhandledCriticalExtension: a certificate has a critical extension
+	// this package does not know ("critical-extension").
+	UnhandledCriticalExtension
+	// NameConstraintViolation: a certificate has a name outside the name
+	// constraints of a CA above it ("name-constraint").
+	NameConstraintViolation
+	// TooComplex: the certificates form more candidate chains than are
+	// examined ("too-complex").
+	TooComplex
+	// PolicyViolation: the chain breaks its certificate policy rules (RFC
+	// 5280 section 6.1; "policy").
+	PolicyViolation
+)
+
+var trustReasonNames = []string{"untrusted", "expired", "not-yet-valid", "not-authorized", "bad-signature", "usage",
+	"critical-extension", "name-constraint", "too-complex", "policy"}
+
+func (r TrustReason) String() string {
+	if r < 0 || int(r) >= len(trustReasonNames) {
+		return "TrustReason(" + strconv.Itoa(int(r)) + ")"
+	}
+	return trustReasonNames[r]
+}
+
+// MarshalText gives the reason's name (see String).
+func (r TrustReason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// trustReason is the TrustReason of a chain failure: the two enumerations
+// are kept in the same order (TestTrustReasonMatchesChain).
+func trustReason(r chain.Reason) TrustReason { return TrustReason(r) }
+
+func (e *TrustError) Error() string { return "verify: " + e.detail() }
+
+func (e *TrustError) detail() string {
+	return trustWhat(e.Reason, "the signer's certificate", "to sign mail") + ": " + chainText(e.Err)
+}
+
+// chainText is the text of err, a chain failure: a *chain.Error says
+// which certificate failed and why (the verify error around it says what
+// it means for the message).
+func chainText(err error) string {
+	if ce, ok := err.(*chain.Error); ok && ce.Cert != nil {
+		return fmt.Sprintf("%s: %s", ce.Cert.Subject, ce.Detail)
+	}
+	return err.Error()
 }
 
 // trustWhat words a chain failure of reason r: who names the certificate
 // checked ("the signer's certificate"), use what its key usage must allow
 // ("to sign mail"). TrustError and CertificateError share it.
-func trustWhat(r chain.Reason, who, use string) string {
+func trustWhat(r TrustReason, who, use string) string {
 	switch r {
-	case chain.Untrusted:
+	case Untrusted:
 		return who + " was issued by an untrusted source"
-	case chain.Expired:
+	case Expired:
 		return "the certificate has expired"
-	case chain.NotYetValid:
+	case NotYetValid:
 		return "the certificate is not yet valid"
-	case chain.Usage:
+	case IncompatibleUsage:
 		return "the certificate may not be used " + use
-	case chain.Policy:
+	case PolicyViolation:
 		return "the certificate chain breaks the certificate policies its authorities set"
-	case chain.NameConstraint:
+	case NameConstraintViolation:
 		return "the certificate is outside the names its issuing authority may certify"
-	case chain.TooComplex:
+	case TooComplex:
 		return "the certificate chain could not be checked"
 	}
 	return who + " is not valid"
@@ -130,16 +340,18 @@ type SenderError struct {
 	// Signers is the number of valid signers; zero is taken as one.
 	Signers int
 	// Err, if not nil, says why the From and Sender fields could not be
-	// read (mime.ErrNoFrom when there is no From field).
+	// read; for a message without a From field, errors.Is(e, ErrNoFrom).
 	Err error
 }
 
-func (e *SenderError) Error() string {
+func (e *SenderError) Error() string { return "verify: " + e.detail() }
+
+func (e *SenderError) detail() string {
 	switch {
 	case errors.Is(e.Err, mime.ErrNoFrom) || e.Err == nil && e.From == "" && len(e.Missing) == 0:
-		return "verify: the message has no From address to compare with the signer's certificate"
+		return "the message has no From address to compare with the signer's certificate"
 	case e.Err != nil:
-		return "verify: the sender can't be checked: " + strings.TrimPrefix(e.Err.Error(), "mime: ")
+		return "the sender can't be checked: " + strings.TrimPrefix(e.Err.Error(), "mime: ")
 	}
 	missing := e.Missing
 	if len(missing) == 0 {
@@ -167,19 +379,25 @@ func (e *SenderError) Error() string {
 	}
 	addrs := e.Addresses
 	if len(addrs) == 0 {
-		return fmt.Sprintf("verify: %s %s not in %s (%s for no mail address)", who, is, whose, it)
+		return fmt.Sprintf("%s %s not in %s (%s for no mail address)", who, is, whose, it)
 	}
 	more := ""
 	if len(addrs) > maxListed {
 		addrs, more = addrs[:maxListed], fmt.Sprintf(" and %d more", len(addrs)-maxListed)
 	}
-	return fmt.Sprintf("verify: %s %s not in %s (%s for %s%s)", who, is, whose, it, strings.Join(addrs, ", "), more)
+	return fmt.Sprintf("%s %s not in %s (%s for %s%s)", who, is, whose, it, strings.Join(addrs, ", "), more)
 }
 
 // maxListed is how many mailboxes or addresses an error names.
 const maxListed = 10
 
 func (e *SenderError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrNoFrom) true for a message without a From
+// field.
+func (e *SenderError) Is(target error) bool {
+	return target == ErrNoFrom && errors.Is(e.Err, mime.ErrNoFrom)
+}
 
 // HeaderError reports an outer From field that names another sender than
 // the protected one (RFC 9788 header protection): the outer header was
@@ -191,7 +409,9 @@ type HeaderError struct {
 	Outer     string // the mailboxes (or, unreadable, the text) in the outer header, "" if none
 }
 
-func (e *HeaderError) Error() string {
+func (e *HeaderError) Error() string { return "verify: " + e.detail() }
+
+func (e *HeaderError) detail() string {
 	outer, inner := strconv.Quote(e.Outer), strconv.Quote(e.Protected)
 	if e.Outer == "" {
 		outer = "none"
@@ -199,14 +419,15 @@ func (e *HeaderError) Error() string {
 	if e.Protected == "" {
 		inner = "none"
 	}
-	return fmt.Sprintf("verify: the %s field was changed after the message was protected: %s inside, %s outside", e.Field, inner, outer)
+	return fmt.Sprintf("the %s field was changed after the message was protected: %s inside, %s outside", e.Field, inner, outer)
 }
 
 // PolicyError reports an algorithm refused by policy.
 type PolicyError struct{ Err error }
 
-func (e *PolicyError) Error() string { return "verify: " + e.Err.Error() }
-func (e *PolicyError) Unwrap() error { return e.Err }
+func (e *PolicyError) Error() string  { return "verify: " + e.detail() }
+func (e *PolicyError) detail() string { return e.Err.Error() }
+func (e *PolicyError) Unwrap() error  { return e.Err }
 
 // DateError reports a Date header field further from a signer's signingTime
 // than Options.MaxClockSkew allows, or one that can't be read (Err): a
@@ -218,11 +439,13 @@ type DateError struct {
 	Err         error
 }
 
-func (e *DateError) Error() string {
+func (e *DateError) Error() string { return "verify: " + e.detail() }
+
+func (e *DateError) detail() string {
 	if e.Err != nil {
-		return fmt.Sprintf("verify: the Date field can't be compared with the signing time %s: %v", e.SigningTime.UTC().Format(time.RFC3339), e.Err)
+		return fmt.Sprintf("the Date field can't be compared with the signing time %s: %v", e.SigningTime.UTC().Format(time.RFC3339), e.Err)
 	}
-	return fmt.Sprintf("verify: the Date field (%s) is %s from the signing time (%s), more than %s",
+	return fmt.Sprintf("the Date field (%s) is %s from the signing time (%s), more than %s",
 		e.Date.UTC().Format(time.RFC3339), e.Date.Sub(e.SigningTime).Abs().Round(time.Second), e.SigningTime.UTC().Format(time.RFC3339), e.Skew)
 }
 

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -66,7 +65,7 @@ func TestVerifyFetchIssuers(t *testing.T) {
 	}
 	untrusted := func(err error) bool {
 		var te *verify.TrustError
-		return errors.As(err, &te) && te.Reason == chain.Untrusted
+		return errors.As(err, &te) && te.Reason == verify.Untrusted
 	}
 
 	serve.Store(true)
@@ -95,7 +94,7 @@ func TestVerifyFetchIssuers(t *testing.T) {
 	}
 }
 
-func findCheck(s *verify.Signer, name string) *verify.Check {
+func findCheck(s *verify.Signer, name verify.CheckName) *verify.Check {
 	for i := range s.Checks {
 		if s.Checks[i].Name == name {
 			return &s.Checks[i]

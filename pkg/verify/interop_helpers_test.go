@@ -100,7 +100,7 @@ func wantValid(t *testing.T, msg []byte, opts verify.Options, text, digest, sigA
 		t.Fatalf("output %q does not hold %q", out.String(), text)
 	}
 	s := res.Signers[0]
-	if digest != "" && s.DigestAlgorithm != digest {
+	if digest != "" && s.DigestAlgorithm.String() != digest {
 		t.Errorf("digest algorithm %q, want %q", s.DigestAlgorithm, digest)
 	}
 	if sigAlg != "" && s.SignatureAlgorithm != sigAlg {

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/internal/testpeer"
 	"github.com/smimectl/smimectl/pkg/revocation"
@@ -149,7 +148,7 @@ func TestInteropOpenSSLRejected(t *testing.T) {
 			mutate: func(t *testing.T, sig, content []byte) ([]byte, []byte) { return flipSignature(t, sig), content }},
 		{name: "ecdsa signature byte flipped", user: "carol", from: "carol@example.com", check: isSignatureError,
 			mutate: func(t *testing.T, sig, content []byte) ([]byte, []byte) { return flipSignature(t, sig), content }},
-		{name: "untrusted root", user: "bob", from: "bob@example.com", check: trustReason(chain.Untrusted),
+		{name: "untrusted root", user: "bob", from: "bob@example.com", check: trustReason(verify.Untrusted),
 			opts: func(o *verify.Options) { o.Roots = []*x509.Certificate{untrusted} }},
 		// The message carries its own self-signed root, named like the
 		// trusted (other) root. chain.Build tries to chain that root to
@@ -159,8 +158,8 @@ func TestInteropOpenSSLRejected(t *testing.T) {
 		// the interop report). The check accepts both and logs which.
 		{name: "untrusted root, root in message", user: "bob", from: "bob@example.com", withRoot: true,
 			opts:  func(o *verify.Options) { o.Roots = []*x509.Certificate{untrusted} },
-			check: trustReason(chain.Untrusted)},
-		{name: "expired signer", user: "dave-expired", from: "dave@example.com", check: trustReason(chain.Expired)},
+			check: trustReason(verify.Untrusted)},
+		{name: "expired signer", user: "dave-expired", from: "dave@example.com", check: trustReason(verify.Expired)},
 		{name: "revoked signer", user: "eve-revoked", from: "eve@example.com",
 			opts: func(o *verify.Options) { o.Revocation = revocation.New(revocation.Options{CRLs: crls, Offline: true}) },
 			check: func(err error) bool {
@@ -169,7 +168,7 @@ func TestInteropOpenSSLRejected(t *testing.T) {
 			}},
 		{name: "revocation checked, signer good", user: "bob", from: "bob@example.com",
 			opts: func(o *verify.Options) { o.Revocation = revocation.New(revocation.Options{CRLs: crls, Offline: true}) }},
-		{name: "signer without digitalSignature", user: "alice-encrypt", from: "alice@example.com", check: trustReason(chain.Usage)},
+		{name: "signer without digitalSignature", user: "alice-encrypt", from: "alice@example.com", check: trustReason(verify.IncompatibleUsage)},
 		{name: "from not in certificate", user: "bob", from: "mallory@example.com", check: isSenderError},
 	}
 	for _, tc := range tests {

@@ -113,7 +113,7 @@ func TestMicalgNeverDecides(t *testing.T) {
 					if err != nil || !res.Valid {
 						t.Fatalf("got %v, want valid", err)
 					}
-					if got, want := res.Signers[0].DigestAlgorithm, map[crypto.Hash]string{crypto.SHA256: "sha-256", crypto.SHA384: "sha-384", crypto.SHA512: "sha-512"}[tc.signHash]; got != want {
+					if got, want := res.Signers[0].DigestAlgorithm.String(), map[crypto.Hash]string{crypto.SHA256: "sha-256", crypto.SHA384: "sha-384", crypto.SHA512: "sha-512"}[tc.signHash]; got != want {
 						t.Errorf("digest algorithm %q, want the SignerInfo's %q", got, want)
 					}
 					if !bytes.Contains(out.Bytes(), []byte("line 0000 of the signed text")) {

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -13,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/mime"
-	"github.com/smimectl/smimectl/pkg/encrypt"
 )
 
 // Identity is a recipient's certificate and private key, with which [Open]
@@ -46,16 +44,6 @@ const (
 
 var requirementNames = []string{"signed", "encrypted", "signed-inner"}
 
-// ParseRequirement reads "signed", "encrypted" or "signed-inner".
-func ParseRequirement(s string) (Requirement, error) {
-	for i, n := range requirementNames {
-		if n == s {
-			return 1 << i, nil
-		}
-	}
-	return 0, fmt.Errorf("verify: unknown requirement %q (want signed, encrypted or signed-inner)", s)
-}
-
 func (q Requirement) String() string {
 	var names []string
 	for i, n := range requirementNames {
@@ -66,6 +54,28 @@ func (q Requirement) String() string {
 	return strings.Join(names, ",")
 }
 
+// MarshalText gives the requirements as String does: "signed",
+// "signed,encrypted".
+func (q Requirement) MarshalText() ([]byte, error) { return []byte(q.String()), nil }
+
+// UnmarshalText reads a comma-separated list of "signed", "encrypted" and
+// "signed-inner" (the CLI's --require), as MarshalText writes it; "" is
+// no requirement.
+func (q *Requirement) UnmarshalText(b []byte) error {
+	var r Requirement
+	if len(b) > 0 {
+		for n := range strings.SplitSeq(string(b), ",") {
+			i, err := unmarshalEnum(requirementNames, []byte(n))
+			if err != nil {
+				return err
+			}
+			r |= 1 << i
+		}
+	}
+	*q = r
+	return nil
+}
+
 // RequirementError reports a message without a layer that Options.Require
 // asked for.
 type RequirementError struct {
@@ -73,26 +83,38 @@ type RequirementError struct {
 	Reason  string
 }
 
-func (e *RequirementError) Error() string {
-	return fmt.Sprintf("verify: %s (required: %v)", e.Reason, e.Require)
+func (e *RequirementError) Error() string { return "verify: " + e.detail() }
+func (e *RequirementError) detail() string {
+	return fmt.Sprintf("%s (required: %v)", e.Reason, e.Require)
 }
 
 // LayerError says which layer of a layered message failed: Depth is 1 for
 // the outermost layer.
 type LayerError struct {
 	Depth int
-	Kind  string
+	Kind  LayerKind
 	Err   error
 }
 
-func (e *LayerError) Error() string {
-	return fmt.Sprintf("verify: layer %d (%s): %s", e.Depth, e.Kind, strings.TrimPrefix(e.Err.Error(), "verify: "))
+func (e *LayerError) Error() string { return "verify: " + e.detail() }
+
+func (e *LayerError) detail() string {
+	return fmt.Sprintf("layer %d (%s): %s", e.Depth, e.Kind, detailOf(e.Err))
 }
 
 func (e *LayerError) Unwrap() error { return e.Err }
 
 // ErrNoKey means an enveloped layer was met and Options.Decrypt is nil.
-var ErrNoKey = errors.New("verify: the message is encrypted and no key was given to decrypt it")
+var ErrNoKey error = errorString("the message is encrypted and no key was given to decrypt it")
+
+// Verify reads a signed message from r, checks every signer, and only if
+// all pass writes the message to w: the outer header fields followed by the
+// signed MIME entity, without the signature. On failure nothing is written
+// to w, and the error is the first failing check; the Result, when not nil,
+// describes every signer and check either way.
+func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
+	return open(ctx, w, r, opts, peelPolicy{})
+}
 
 // Open peels a layered message: any nesting of signed layers (clear or
 // opaque) and enveloped layers (enveloped-data or authEnveloped-data), up
@@ -122,30 +144,49 @@ var ErrNoKey = errors.New("verify: the message is encrypted and no key was given
 // than one (a message of one layer fails with Verify's errors). The Result
 // is nil when no layer could be read.
 func Open(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
-	return open(ctx, w, r, opts, nil)
+	return open(ctx, w, r, opts, peelPolicy{layered: true})
 }
 
-// open is Open; origin, if not nil, stands for the header fields of the
-// entity read from r (a signed part of a wrapped message, whose From is
-// its message's).
-func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, origin *mime.Header) (*Result, error) {
-	res := &Result{At: opts.now().UTC(), Signers: []*Signer{}}
+// peelPolicy is what a caller of the peeler asks of a message: Open peels
+// every layer, Verify reads one signed layer.
+type peelPolicy struct {
+	// layered: descend into every layer's content, decrypt enveloped
+	// layers, look for signed parts in a wrapper, check opts.Require and
+	// list the layers (Open). Otherwise the message must be one signed
+	// layer, whose content is released as it is (Verify).
+	layered bool
+	// origin, if not nil, stands for the header fields of the entity read
+	// from r (a signed part of a wrapped message, whose From is its
+	// message's).
+	origin *mime.Header
+}
+
+// open is Open and Verify, as policy says.
+func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, policy peelPolicy) (*Result, error) {
+	res := &Result{At: opts.now().UTC()}
+	if policy.layered {
+		res.Signers = []*Signer{}
+	}
 	v := &verifier{ctx: ctx, opts: &opts, res: res}
 	defer func() {
 		if v.cancelNet != nil {
 			v.cancelNet()
 		}
 	}()
-	p := &peeler{v: v, res: res, origin: origin}
-	defer p.close()
+	p := &peeler{v: v, res: res, policy: policy,
+		w: walker{spoolDir: opts.SpoolDir, threshold: opts.SpoolThreshold, batch: opts.Batch}}
+	defer p.w.close()
 	r, err := v.openInput(r)
 	if err != nil {
 		return nil, err
 	}
-	perr := p.peel(r)
+	perr := p.w.walk(r, p)
 	if p.wrapper != nil {
 		// Issue #15 item 5: signed parts below the top level.
-		return openParts(ctx, w, p.wrapper, p.content, res, opts)
+		return openParts(ctx, w, p.wrapper, p.w.content, res, opts)
+	}
+	if !policy.layered {
+		return p.finishVerify(w, perr)
 	}
 	err = perr
 	if p.firstErr != nil {
@@ -176,217 +217,31 @@ func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, origin *m
 	// Without a signed layer (AllowUnsigned), the content is released but
 	// nothing vouches for it: never Valid.
 	res.Valid = signed
-	return res, release(w, p.outer, p.content, p.protected, v.bare)
+	return res, release(w, p.outer, p.w.content, p.protected, v.bare)
 }
 
-// peeler holds the state of one Open call.
-type peeler struct {
-	v        *verifier
-	res      *Result
-	outer    mime.Header
-	content  *mime.Spool // the current layer's content
-	firstErr error       // the first signature or trust failure
-	// protected is the header protection of the payload, once reached.
-	protected *ProtectedHeaders
-	// origin, if not nil, stands for the header fields of the first layer.
-	origin *mime.Header
-	// wrapper is set when the message is not a layer but may hold signed
-	// parts (multipart/mixed, message/rfc822): its body is then in content.
-	wrapper *mime.Entity
-}
-
-func (p *peeler) close() {
-	if p.content != nil {
-		p.content.Close()
+// finishVerify ends Verify's reading of the one signed layer: perr is the
+// walk's error.
+func (p *peeler) finishVerify(w io.Writer, perr error) (*Result, error) {
+	if !p.checked {
+		return nil, perr // not a signed message, or one that can't be read
 	}
-}
-
-func (p *peeler) spool() *mime.Spool {
-	return &mime.Spool{Dir: p.v.opts.SpoolDir, Threshold: p.v.opts.SpoolThreshold}
-}
-
-// peel opens layer after layer, in a loop, until the content is reached.
-func (p *peeler) peel(r io.Reader) error {
-	for depth := 1; ; depth++ {
-		if depth > 1 {
-			br := bufio.NewReaderSize(r, mime.MaxFirstLine)
-			if head, _ := br.Peek(mime.MaxFirstLine); !mime.StartsEntity(head) {
-				// Content without a MIME header: a body with RFC
-				// 2045's defaults, no further layer (issue #15 item 4).
-				return nil
-			}
-			r = br
-		}
-		e, err := mime.ReadEntity(r)
-		if err != nil {
-			return malformed(err)
-		}
-		kind, mt, st, err := layerKind(e)
-		if err != nil {
-			return err
-		}
-		if depth == 1 {
-			p.outer, _ = e.Header.Split()
-			if p.origin != nil {
-				p.outer = *p.origin
-			}
-			p.res.Form = mt
-			if mt == "application/x-pkcs7-mime" {
-				p.res.Form = "application/pkcs7-mime"
-			}
-			p.v.readOriginator(p.outer)
-		}
-		if kind == "" {
-			if depth == 1 && wrapperType(mt) && p.origin == nil {
-				return p.spoolWrapper(e)
-			}
-			if depth == 1 {
-				return fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
-			}
-			p.protected = protectionOf(p.outer, e.Header)
-			return nil
-		}
-		if depth > MaxDepth {
-			return &DepthError{Max: MaxDepth}
-		}
-		next := p.spool()
-		l, err := p.layer(e, mt, st, next, depth)
-		if l == nil && err != nil {
-			l = &Layer{Kind: kind, MediaType: mt, SMIMEType: st}
-		}
-		if l != nil {
-			l.Depth = depth
-			p.res.Layers = append(p.res.Layers, l)
-		}
-		p.close()
-		p.content = next
-		if err != nil {
-			var le *LayerError
-			if !errors.As(err, &le) {
-				err = &LayerError{Depth: depth, Kind: kind, Err: err}
-				if l != nil {
-					err.(*LayerError).Kind = l.Kind
-					l.fail(err)
-				}
-			}
-			return err
-		}
-		if r, err = next.Open(); err != nil {
-			return fmt.Errorf("verify: reading the spooled content: %w", err)
-		}
+	err := p.firstErr
+	if err == nil {
+		err = perr
 	}
-}
-
-// spoolWrapper keeps the body of the wrapper e, byte-exact, for openParts.
-func (p *peeler) spoolWrapper(e *mime.Entity) error {
-	body := p.spool()
-	if _, err := io.Copy(body, e.Body); err != nil {
-		body.Close()
-		var se *mime.SpoolError
-		if errors.As(err, &se) {
-			return err
-		}
-		return malformed(err)
+	if err == nil && p.protected != nil {
+		err = p.v.checkProtected(p.protected, p.outer)
 	}
-	p.content, p.wrapper = body, e
-	return nil
-}
-
-// layer opens one layer into next: checks a signed one, decrypts an
-// enveloped one.
-func (p *peeler) layer(e *mime.Entity, mt, st string, next *mime.Spool, depth int) (*Layer, error) {
-	l, sd, digests, err := readSignedLayer(e, mt, st, next, p.v.opts.Batch)
+	if err == nil {
+		err = checkVouched(p.res.Signers)
+	}
 	if err != nil {
-		return nil, err
+		p.res.Error = err.Error()
+		return p.res, err
 	}
-	if l.Kind != KindSigned {
-		return l, p.decrypt(l, e, next)
-	}
-	p.v.msg = &message{form: mt, content: next, sd: sd}
-	p.v.digests = digests
-	if p.v.digests == nil {
-		p.v.digests = map[crypto.Hash][]byte{}
-	}
-	p.v.readProtection(p.outer, next)
-	l.Signers = nil
-	var first error
-	for i, si := range sd.SignerInfos {
-		s, err := p.v.checkSigner(i, si)
-		l.Signers = append(l.Signers, s)
-		if err != nil && first == nil {
-			first = err
-		}
-	}
-	if err := p.v.checkSenders(l.Signers); err != nil && first == nil {
-		first = err
-	}
-	if len(sd.SignerInfos) == 0 {
-		return l, &MalformedError{Err: errors.New("the signature has no signers")}
-	}
-	p.res.Signers = l.Signers
-	l.Valid = first == nil
-	if first != nil {
-		le := &LayerError{Depth: depth, Kind: l.Kind, Err: first}
-		l.fail(le)
-		if p.firstErr == nil {
-			p.firstErr = le
-		}
-	}
-	return l, nil
-}
-
-// decrypt decrypts an enveloped layer into next with opts.Decrypt.
-func (p *peeler) decrypt(l *Layer, e *mime.Entity, next *mime.Spool) error {
-	id := p.v.opts.Decrypt
-	if id == nil {
-		l.Note = "the encrypted content needs a key"
-		return ErrNoKey
-	}
-	// Only the layer's own Content-* fields: the outer ones are in p.outer.
-	_, entity := e.Header.Split()
-	var hdr bytes.Buffer
-	if _, err := entity.WriteTo(&hdr); err != nil {
-		return err
-	}
-	hdr.WriteString("\r\n")
-	in, form := io.MultiReader(&hdr, e.Body), FormMIME
-	if p.v.bare {
-		// A bare CMS file's content need not be MIME: decrypt the CMS as
-		// such, so that it is not held to what mail must be.
-		body, err := mime.DecodeBody(e)
-		if err != nil {
-			return malformed(err)
-		}
-		in, form = body, FormDER
-	}
-	dres, err := encrypt.Decrypt(next, in, encrypt.DecryptOptions{
-		Certificate: id.Certificate, Key: id.Key, TryAll: id.TryAll,
-		SpoolDir: p.v.opts.SpoolDir, SpoolThreshold: p.v.opts.SpoolThreshold,
-		KeepPayloadHeader: true, Form: form,
-	})
-	if err != nil {
-		var nf *encrypt.NotForUsError
-		if errors.As(err, &nf) {
-			l.Recipients = recipientInfos(nf.Recipients)
-		}
-		return err
-	}
-	l.ContentType = "data"
-	l.ContentCipher = dres.CipherName
-	l.KeyManagement = dres.KeyManagement
-	l.Recipients = recipientInfos(dres.Recipients)
-	l.Valid = true
-	p.res.Warnings = append(p.res.Warnings, dres.Warnings...)
-	return nil
-}
-
-func recipientInfos(rs []encrypt.Recipient) []RecipientInfo {
-	out := make([]RecipientInfo, len(rs))
-	for i, r := range rs {
-		out[i] = RecipientInfo{Kind: r.Kind, Issuer: r.Issuer, Serial: r.Serial, SubjectKeyID: r.SubjectKeyID,
-			KeyManagement: r.KeyManagement, Us: r.Us}
-	}
-	return out
+	p.res.Valid = true
+	return p.res, release(w, p.outer, p.w.content, p.protected, p.v.bare)
 }
 
 // require checks opts.Require and notes RFC 2634's weak shapes: content
@@ -419,6 +274,103 @@ func (p *peeler) require() error {
 		return &RequirementError{Require: RequireEncrypted, Reason: "the message is not encrypted"}
 	case q&RequireSignedInner != 0 && !signedInner:
 		return &RequirementError{Require: RequireSignedInner, Reason: "the content is not signed inside the encryption"}
+	}
+	return nil
+}
+
+// release writes the outer header fields and the content; with header
+// protection, the protected fields stand for the outer ones.
+//
+// Content without a MIME header (a body some clients sign or encrypt as it
+// is) is a body with RFC 2045's defaults: a blank line goes between the
+// header fields and it, so its first line is never read as a field (issue
+// #15 item 4). The content of a bare CMS file (bare) has no header fields
+// before it and is written as it is, byte for byte.
+func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders, bare bool) error {
+	cr, err := content.Open()
+	if err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(cr, mime.MaxFirstLine)
+	head, _ := br.Peek(mime.MaxFirstLine)
+	if prot != nil {
+		return mime.WriteEffective(w, outer, br)
+	}
+	if _, err := outer.WriteTo(w); err != nil {
+		return err
+	}
+	if !bare && !mime.StartsEntity(head) {
+		if _, err := io.WriteString(w, "\r\n"); err != nil {
+			return err
+		}
+	}
+	_, err = io.Copy(w, br)
+	return err
+}
+
+// checkProtected records the protected header fields in the result and
+// compares them with the outer ones. An outer From field that names other
+// mailboxes than the protected one (or cannot be read), or an outer Sender
+// that names another mailbox than the protected Sender, fails under
+// SenderStrict and is a warning under SenderWarn: the outer header was
+// rewritten, and a client that does not read protected headers shows it.
+// Every other change in transit is a warning.
+func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error {
+	v.res.ProtectedHeaders = p
+	var err error
+	reported := "From" // the From difference is this check's own
+	if po, ok, perr := (*mime.Protection)(p).Originator(); ok && perr == nil {
+		v.res.setOriginator(po)
+		if v.bare {
+			// A bare CMS file has no outer header to compare with: the
+			// protected fields are the only ones (issue #15 item 1).
+			return nil
+		}
+		if he := rewrittenOriginator(po, outer); he != nil && v.opts.SenderCheck != SenderOff {
+			reported = he.Field
+			if v.opts.SenderCheck == SenderStrict {
+				err = he
+			} else {
+				v.res.warn("%s", he.detail())
+			}
+		}
+	}
+	for _, d := range p.Differences {
+		if !mime.IsFault(d) || strings.EqualFold(d.Field, "From") || strings.EqualFold(d.Field, reported) {
+			continue
+		}
+		switch d.Kind {
+		case mime.DiffChanged:
+			was := fmt.Sprintf("protected %q", d.Protected)
+			if p.HP == mime.HPCipher {
+				was = fmt.Sprintf("sent as %q", d.Sent)
+			}
+			v.res.warn("the %s field was changed in transit: %s, received %q", d.Field, was, d.Outer)
+		case mime.DiffAdded:
+			v.res.warn("the %s field was added in transit: %q is not protected", d.Field, d.Outer)
+		case mime.DiffMissing:
+			v.res.warn("the %s field was removed in transit", d.Field)
+		}
+	}
+	return err
+}
+
+// rewrittenOriginator compares the protected originator po with the outer
+// header's: the outer From must name the same mailboxes (RFC 9788 section
+// 4.4 "From" is the field a forger rewrites), and an outer Sender the
+// protected Sender's mailbox.
+func rewrittenOriginator(po mime.Originator, outer mime.Header) *HeaderError {
+	from, err := mime.FieldMailboxes(outer, "From")
+	if err != nil || !(mime.Originator{From: from}).Same(mime.Originator{From: po.From}) {
+		shown := strings.Join(from, ", ")
+		if err != nil {
+			shown = strings.Join(outer.Values("From"), ", ")
+		}
+		return &HeaderError{Field: "From", Protected: strings.Join(po.From, ", "), Outer: shown}
+	}
+	sender, err := mime.FieldMailboxes(outer, "Sender")
+	if err != nil || len(sender) > 1 || len(sender) == 1 && !(mime.Originator{Sender: sender[0]}).Same(mime.Originator{Sender: po.Sender}) {
+		return &HeaderError{Field: "Sender", Protected: po.Sender, Outer: strings.Join(outer.Values("Sender"), ", ")}
 	}
 	return nil
 }

@@ -126,7 +126,7 @@ func TestOpen(t *testing.T) {
 			}
 			var kinds []string
 			for _, layer := range res.Layers {
-				kinds = append(kinds, layer.Kind)
+				kinds = append(kinds, layer.Kind.String())
 			}
 			if got := strings.Join(kinds, " "); got != tc.kinds {
 				t.Errorf("got layers %q, want %q", got, tc.kinds)
@@ -228,5 +228,58 @@ func TestOpenRequiresSignature(t *testing.T) {
 				t.Errorf("got warnings %q, want one saying it is not signed", w)
 			}
 		})
+	}
+}
+
+// TestOneWalkerFourPolicies is issue #17 item 2: the triple wrap read by
+// the one walker under each caller's policy. Verify checks the outer
+// signed layer only and releases its content (the enveloped entity) as it
+// is; Open checks, decrypts and checks again; Inspect describes the
+// layers down to the encrypted one and judges nothing; UnwrapSigned takes
+// the signed layer off above it. A message encrypted only, without an
+// smime-type parameter, is not signed for Verify, whatever its OID.
+func TestOneWalkerFourPolicies(t *testing.T) {
+	l := labtest.Default(t)
+	msg := []byte(message("alice@example.com"))
+	inner := signLab(t, l, sign.Clear, msg)
+	enveloped := encryptTo(t, l, false, inner)
+	triple := signLab(t, l, sign.Opaque, enveloped)
+	opts := verify.Options{Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at },
+		Decrypt: &verify.Identity{Certificate: l.User("bob").Cert, Key: l.User("bob").Key}}
+
+	var vout bytes.Buffer
+	vres, err := verify.Verify(context.Background(), &vout, bytes.NewReader(triple), opts)
+	if err != nil || !vres.Valid || len(vres.Layers) != 0 || len(vres.Signers) != 1 {
+		t.Fatalf("Verify: %v, %+v", err, vres)
+	}
+	_, entity := entityOf(t, enveloped)
+	if !bytes.HasSuffix(vout.Bytes(), []byte(entity)) {
+		t.Errorf("Verify released other content than the enveloped entity it signs")
+	}
+
+	var oout bytes.Buffer
+	ores, err := verify.Open(context.Background(), &oout, bytes.NewReader(triple), opts)
+	if err != nil || !ores.Valid || len(ores.Layers) != 3 || !bytes.Contains(oout.Bytes(), []byte("this is signed")) {
+		t.Fatalf("Open: %v, %d layers", err, len(ores.Layers))
+	}
+
+	ins, err := verify.Inspect(bytes.NewReader(triple), verify.InspectOptions{})
+	if err != nil || len(ins.Layers) != 2 || ins.Layers[1].Kind != verify.KindEnveloped || ins.Layers[0].Valid {
+		t.Fatalf("Inspect: %v, %+v", err, ins.Layers)
+	}
+
+	var uout bytes.Buffer
+	removed, err := verify.UnwrapSigned(&uout, bytes.NewReader(triple), verify.UnwrapOptions{})
+	if err != nil || len(removed) != 1 || !bytes.HasSuffix(uout.Bytes(), []byte(strings.SplitN(entity, "\r\n\r\n", 2)[1])) {
+		t.Fatalf("UnwrapSigned: %v, %d layers removed", err, len(removed))
+	}
+
+	noType := bytes.Replace(enveloped, []byte("; smime-type=enveloped-data"), nil, 1)
+	if bytes.Equal(noType, enveloped) {
+		t.Fatal("no smime-type parameter to take off")
+	}
+	var nout bytes.Buffer
+	if res, err := verify.Verify(context.Background(), &nout, bytes.NewReader(noType), opts); !errors.Is(err, verify.ErrNotSigned) || res != nil || nout.Len() != 0 {
+		t.Errorf("Verify of an encrypted message without smime-type: %v, %v", res, err)
 	}
 }

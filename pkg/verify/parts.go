@@ -35,17 +35,17 @@ import (
 
 // MaxPartDepth bounds how deep [Open] looks for signed parts: multipart
 // entities and attached messages nested in each other. A message nested
-// deeper fails with a *mime.LimitError (a sign of a hostile message).
+// deeper fails with a [*LimitError] (a sign of a hostile message).
 const MaxPartDepth = 8
 
 // MaxParts bounds how many MIME entities [Open] looks at in one message
-// when it looks for signed parts; more fail with a *mime.LimitError.
+// when it looks for signed parts; more fail with a [*LimitError].
 const MaxParts = 1000
 
 // MaxSignedParts bounds how many signed entities [Open] checks in one
 // message: each is a whole verification (chains, revocation), so a message
 // of a thousand signed parts must not cost a thousand. More fail with a
-// *mime.LimitError (reason too-complex).
+// [*LimitError] (reason too-complex).
 const MaxSignedParts = 16
 
 // Part is one part of a message whose signatures are below its top level:
@@ -60,8 +60,8 @@ type Part struct {
 	// application/pkcs7-mime signed-data); the fields below describe it.
 	Signed bool `json:"signed"`
 	// Covers is the section of the content the signature covers: the
-	// first part of a multipart/signed entity, the entity itself for
-	// application/pkcs7-mime.
+	// first part of a multipart/signed entity, the entity itself for an
+	// application/pkcs7-mime one.
 	Covers string `json:"covers,omitempty"`
 	// From is the From field the signers were compared with (see the
 	// package comment): the message's, or an attached message's.
@@ -84,9 +84,8 @@ type PartError struct {
 	Err     error
 }
 
-func (e *PartError) Error() string {
-	return fmt.Sprintf("verify: part %s: %s", e.Section, strings.TrimPrefix(e.Err.Error(), "verify: "))
-}
+func (e *PartError) Error() string  { return "verify: " + e.detail() }
+func (e *PartError) detail() string { return fmt.Sprintf("part %s: %s", e.Section, detailOf(e.Err)) }
 
 func (e *PartError) Unwrap() error { return e.Err }
 
@@ -98,7 +97,9 @@ type PartialError struct {
 	Unsigned []*Part
 }
 
-func (e *PartialError) Error() string {
+func (e *PartialError) Error() string { return "verify: " + e.detail() }
+
+func (e *PartialError) detail() string {
 	var un []string
 	for i, p := range e.Unsigned {
 		if i == maxListed {
@@ -107,7 +108,7 @@ func (e *PartialError) Error() string {
 		}
 		un = append(un, fmt.Sprintf("%s (%s)", p.Section, p.MediaType))
 	}
-	return fmt.Sprintf("verify: the message is only partly signed: %s %s signed, %s %s not",
+	return fmt.Sprintf("the message is only partly signed: %s %s signed, %s %s not",
 		plural(len(e.Signed), "part", "parts"), strings.Join(e.Signed, ", "),
 		plural(len(e.Unsigned), "part", "parts"), strings.Join(un, ", "))
 }
@@ -155,13 +156,13 @@ func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spoo
 	top := &mime.Entity{Header: e.Header, Body: bufio.NewReaderSize(r, 64<<10)}
 	mt, _, _ := e.Header.MediaType()
 	if err := pw.walkEntity(top, nil, "", true, nil, 1); err != nil {
-		var le *mime.LimitError
+		var le *LimitError
 		if !errors.As(err, &le) && !slices.ContainsFunc(pw.parts, func(p *Part) bool { return p.Signed }) {
 			// Broken, but no signature was found before the break: what
 			// it was before this search, a message that is not signed.
 			var se *mime.SpoolError
 			if !errors.As(err, &se) {
-				return nil, fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
+				return nil, notSigned("its type is %s", mt)
 			}
 		}
 		return nil, err
@@ -187,7 +188,7 @@ func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spoo
 		}
 	}
 	if len(signed) == 0 {
-		return nil, fmt.Errorf("%w: its type is %s, and none of its parts is signed", ErrNotSigned, mt)
+		return nil, notSigned("its type is %s, and none of its parts is signed", mt)
 	}
 	if res.Signers == nil {
 		res.Signers = []*Signer{}
@@ -197,7 +198,7 @@ func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spoo
 		if !opts.AllowUnsignedParts {
 			first = pe
 		} else {
-			res.warn("%s (accepted: --allow-unsigned-parts)", strings.TrimPrefix(pe.Error(), "verify: "))
+			res.warn("%s (accepted: --allow-unsigned-parts)", pe.detail())
 		}
 	}
 	if first != nil {
@@ -277,10 +278,6 @@ func (pw *partWalker) walkEntity(e *mime.Entity, raw *mime.Spool, section string
 		var mae *mime.AmbiguousError
 		if errors.As(err, &mae) {
 			return &AmbiguousError{Err: err}
-		}
-		var le *mime.LimitError
-		if errors.As(err, &le) {
-			return &MalformedError{Err: err}
 		}
 		return malformed(err)
 	case mt == "message/rfc822":
@@ -367,7 +364,7 @@ func (pw *partWalker) check(raw *mime.Spool, name, mt string, outer mime.Header,
 		covers = joinSection(strings.TrimSuffix(strings.TrimSuffix(name, "TEXT"), "."), "1")
 	}
 	p := &Part{Section: name, MediaType: mt, Signed: true, Covers: covers, Attached: attached}
-	res, verr := open(pw.ctx, io.Discard, r, pw.opts, &outer)
+	res, verr := open(pw.ctx, io.Discard, r, pw.opts, peelPolicy{layered: true, origin: &outer})
 	var se *mime.SpoolError
 	if errors.As(verr, &se) {
 		return verr
@@ -391,7 +388,7 @@ func (pw *partWalker) check(raw *mime.Spool, name, mt string, outer mime.Header,
 // partLimit is the failure of a message past MaxPartDepth or MaxParts: a
 // sign of a hostile message (reason code too-complex).
 func partLimit(what string, max int) error {
-	return &MalformedError{Err: &mime.LimitError{What: what, Max: max}}
+	return &MalformedError{Err: &LimitError{What: what, Max: int64(max)}}
 }
 
 // joinSection appends sub to the IMAP section s ("" for the message).

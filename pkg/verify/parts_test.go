@@ -77,7 +77,7 @@ func TestOpenSignedParts(t *testing.T) {
 		msg      string
 		opts     verify.Options
 		valid    bool
-		reason   string
+		reason   verify.Reason
 		sections []string // every part's section; "+" marks a signed one
 	}{
 		{"list footer", mixed(entity, footer), opts, false, verify.ReasonUnsignedParts, []string{"+1", "2"}},

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -79,7 +78,7 @@ func TestCertificatePolicyConstraints(t *testing.T) {
 				return
 			}
 			var te *verify.TrustError
-			if !errors.As(verr, &te) || te.Reason != chain.Policy || !te.Cert.Equal(leaf) {
+			if !errors.As(verr, &te) || te.Reason != verify.PolicyViolation || !te.Cert.Equal(leaf) {
 				t.Fatalf("got %v, want a TrustError with reason policy naming the signer's certificate", verr)
 			}
 			if !strings.Contains(verr.Error(), "certificate policies") || !strings.Contains(verr.Error(), `"Policy CA" requires an explicit certificate policy`) {

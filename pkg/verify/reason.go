@@ -19,45 +19,54 @@ import (
 // meaning; new codes may be added. [Reasons] lists them all with their
 // meaning, which docs/json.md repeats.
 const (
-	ReasonBadSignature            = "bad-signature"
-	ReasonContentModified         = "content-modified"
-	ReasonMissingCertificate      = "missing-certificate"
-	ReasonUntrusted               = "untrusted"
-	ReasonExpired                 = "expired"
-	ReasonNotYetValid             = "not-yet-valid"
-	ReasonKeyUsage                = "key-usage"
-	ReasonNotAuthorized           = "not-authorized"
-	ReasonBadCertificateSignature = "bad-certificate-signature"
-	ReasonCriticalExtension       = "critical-extension"
-	ReasonNameConstraint          = "name-constraint"
-	ReasonCertificatePolicy       = "certificate-policy"
-	ReasonTooComplex              = "too-complex"
-	ReasonRevoked                 = "revoked"
-	ReasonRevocationUnavailable   = "revocation-unavailable"
-	ReasonIssuerUnavailable       = "issuer-unavailable"
-	ReasonFutureSigningTime       = "future-signing-time"
-	ReasonSenderMismatch          = "sender-mismatch"
-	ReasonHeaderChanged           = "header-changed"
-	ReasonNotSigned               = "not-signed"
-	ReasonDateMismatch            = "date-mismatch"
-	ReasonUnsignedParts           = "unsigned-parts"
-	ReasonWeakAlgorithm           = "weak-algorithm"
-	ReasonPolicy                  = "policy"
-	ReasonMalformed               = "malformed"
-	ReasonAmbiguousMIME           = "ambiguous-mime"
-	ReasonAmbiguousCertificate    = "ambiguous-certificate"
-	ReasonNoKey                   = "no-key"
-	ReasonDecryptFailed           = "decrypt-failed"
-	ReasonNotEncrypted            = "not-encrypted"
-	ReasonNoCertificate           = "no-certificate"
-	ReasonLookupFailed            = "lookup-failed"
-	ReasonLocalFault              = "local-fault"
-	ReasonOther                   = "other"
+	ReasonBadSignature            Reason = "bad-signature"
+	ReasonContentModified         Reason = "content-modified"
+	ReasonMissingCertificate      Reason = "missing-certificate"
+	ReasonUntrusted               Reason = "untrusted"
+	ReasonExpired                 Reason = "expired"
+	ReasonNotYetValid             Reason = "not-yet-valid"
+	ReasonKeyUsage                Reason = "key-usage"
+	ReasonNotAuthorized           Reason = "not-authorized"
+	ReasonBadCertificateSignature Reason = "bad-certificate-signature"
+	ReasonCriticalExtension       Reason = "critical-extension"
+	ReasonNameConstraint          Reason = "name-constraint"
+	ReasonCertificatePolicy       Reason = "certificate-policy"
+	ReasonTooComplex              Reason = "too-complex"
+	ReasonRevoked                 Reason = "revoked"
+	ReasonRevocationUnavailable   Reason = "revocation-unavailable"
+	ReasonIssuerUnavailable       Reason = "issuer-unavailable"
+	ReasonFutureSigningTime       Reason = "future-signing-time"
+	ReasonSenderMismatch          Reason = "sender-mismatch"
+	ReasonHeaderChanged           Reason = "header-changed"
+	ReasonNotSigned               Reason = "not-signed"
+	ReasonDateMismatch            Reason = "date-mismatch"
+	ReasonUnsignedParts           Reason = "unsigned-parts"
+	ReasonWeakAlgorithm           Reason = "weak-algorithm"
+	ReasonPolicy                  Reason = "policy"
+	ReasonMalformed               Reason = "malformed"
+	ReasonAmbiguousMIME           Reason = "ambiguous-mime"
+	ReasonAmbiguousCertificate    Reason = "ambiguous-certificate"
+	ReasonNoKey                   Reason = "no-key"
+	ReasonDecryptFailed           Reason = "decrypt-failed"
+	ReasonNotEncrypted            Reason = "not-encrypted"
+	ReasonNoCertificate           Reason = "no-certificate"
+	ReasonLookupFailed            Reason = "lookup-failed"
+	ReasonLocalFault              Reason = "local-fault"
+	ReasonOther                   Reason = "other"
 )
+
+// Reason is a reason code (issue #17 item 4: a named type, whose JSON is
+// the code itself).
+type Reason string
+
+func (r Reason) String() string { return string(r) }
+
+// MarshalText gives the code.
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r), nil }
 
 // ReasonInfo is one reason code and what it means.
 type ReasonInfo struct {
-	Code    string
+	Code    Reason
 	Meaning string
 }
 
@@ -104,7 +113,7 @@ var reasons = []ReasonInfo{
 func Reasons() []ReasonInfo { return append([]ReasonInfo(nil), reasons...) }
 
 // chainReasons maps the reasons of a chain failure to reason codes.
-var chainReasons = map[chain.Reason]string{
+var chainReasons = map[chain.Reason]Reason{
 	chain.Untrusted:         ReasonUntrusted,
 	chain.Expired:           ReasonExpired,
 	chain.NotYetValid:       ReasonNotYetValid,
@@ -123,7 +132,7 @@ var chainReasons = map[chain.Reason]string{
 // this machine even inside what was taken for a malformed message (it was
 // not judged), a processing bound before malformed, the chain's reason
 // inside a certificate error.
-func ReasonCode(err error) string {
+func ReasonCode(err error) Reason {
 	if err == nil {
 		return ""
 	}
@@ -141,7 +150,7 @@ func ReasonCode(err error) string {
 		pol   *PolicyError
 		date  *DateError
 		part  *PartialError
-		mlim  *mime.LimitError
+		mlim  *LimitError
 		req   *RequirementError
 		depth *DepthError
 		limit *cms.LimitError
@@ -165,7 +174,7 @@ func ReasonCode(err error) string {
 		}
 		return ReasonBadSignature
 	case errors.As(err, &trust):
-		if c, ok := chainReasons[trust.Reason]; ok {
+		if c, ok := chainReasons[chain.Reason(trust.Reason)]; ok {
 			return c
 		}
 		return ReasonUntrusted

@@ -27,13 +27,13 @@ import (
 // TestReasonCode maps every error type of the library to its reason code
 // (issue #13 item 6: one list of stable codes).
 func TestReasonCode(t *testing.T) {
-	trust := func(r chain.Reason) error {
-		return &verify.TrustError{Reason: r, Err: &chain.Error{Reason: r, Cert: &x509.Certificate{}, Detail: "x"}}
+	trust := func(r chain.Reason) error { // the chain reason, and the TrustReason of the same name (issue #17 item 1)
+		return &verify.TrustError{Reason: verify.TrustReason(r), Err: &chain.Error{Reason: r, Cert: &x509.Certificate{}, Detail: "x"}}
 	}
 	pathErr := &fs.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}
 	tests := []struct {
 		err  error
-		want string
+		want verify.Reason
 	}{
 		{nil, ""},
 		{errors.New("something else"), verify.ReasonOther},
@@ -96,20 +96,20 @@ func TestReasonCode(t *testing.T) {
 // code ReasonCode returns is in it.
 func TestReasonsList(t *testing.T) {
 	syntax := regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)*$`)
-	seen := map[string]bool{}
+	seen := map[verify.Reason]bool{}
 	for _, r := range verify.Reasons() {
 		if seen[r.Code] {
 			t.Errorf("reason %q listed twice", r.Code)
 		}
 		seen[r.Code] = true
-		if !syntax.MatchString(r.Code) {
+		if !syntax.MatchString(r.Code.String()) {
 			t.Errorf("reason %q: not lowercase words joined by hyphens", r.Code)
 		}
 		if r.Meaning == "" {
 			t.Errorf("reason %q has no meaning", r.Code)
 		}
 	}
-	for _, code := range []string{verify.ReasonCode(errors.New("x")), verify.ReasonCode(verify.ErrNoKey), verify.ReasonCode(verify.ErrNotSigned)} {
+	for _, code := range []verify.Reason{verify.ReasonCode(errors.New("x")), verify.ReasonCode(verify.ErrNoKey), verify.ReasonCode(verify.ErrNotSigned)} {
 		if !seen[code] {
 			t.Errorf("ReasonCode returns %q, which Reasons does not list", code)
 		}
@@ -127,7 +127,7 @@ func TestReasonCodeOfVerify(t *testing.T) {
 		name string
 		msg  []byte
 		opts func(*verify.Options)
-		want string
+		want verify.Reason
 	}{
 		{"good", good, nil, ""},
 		{"changed", bytes.Replace(good, []byte("this is signed"), []byte("this is signet"), 1), nil, verify.ReasonContentModified},

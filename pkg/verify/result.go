@@ -93,10 +93,10 @@ type Signer struct {
 	KeyUsage     string     `json:"key_usage,omitempty"`
 	// FingerprintSHA256 is the SHA-256 fingerprint of the signer's
 	// certificate (see [Fingerprint]), when it was found.
-	FingerprintSHA256  string     `json:"fingerprint_sha256,omitempty"`
-	DigestAlgorithm    string     `json:"digest_algorithm"`
-	SignatureAlgorithm string     `json:"signature_algorithm"`
-	SigningTime        *time.Time `json:"signing_time,omitempty"`
+	FingerprintSHA256  string          `json:"fingerprint_sha256,omitempty"`
+	DigestAlgorithm    DigestAlgorithm `json:"digest_algorithm"`
+	SignatureAlgorithm string          `json:"signature_algorithm"`
+	SigningTime        *time.Time      `json:"signing_time,omitempty"`
 	// SignedAttributes names the signed attributes, in order (inspect).
 	SignedAttributes []string `json:"signed_attributes,omitempty"`
 	Valid            bool     `json:"valid"`
@@ -139,27 +139,27 @@ func (s *Signer) setCertificate(c *x509.Certificate) {
 // coSigner reports whether the signer's sender check is a note: a valid
 // signer that is not the sender, beside signers that are.
 func (s *Signer) coSigner() bool {
-	return slices.ContainsFunc(s.Checks, func(c Check) bool { return c.Name == "sender" && c.Status == StatusNote })
+	return slices.ContainsFunc(s.Checks, func(c Check) bool { return c.Name == CheckSender && c.Status == StatusNote })
 }
 
-func (s *Signer) add(name string, st Status, detail string) {
+func (s *Signer) add(name CheckName, st Status, detail string) {
 	s.Checks = append(s.Checks, Check{Name: name, Status: st, Detail: detail})
 }
 
 // addWarning records a check that warns, with its reason code.
-func (s *Signer) addWarning(name, reason, detail string) {
+func (s *Signer) addWarning(name CheckName, reason Reason, detail string) {
 	s.Checks = append(s.Checks, Check{Name: name, Status: StatusWarning, Detail: detail, Reason: reason})
 }
 
 // addFailure records a check that failed with err: its reason code, and
 // err's text without the package prefixes of the library's layers.
-func (s *Signer) addFailure(name string, err error) {
+func (s *Signer) addFailure(name CheckName, err error) {
 	s.Checks = append(s.Checks, Check{Name: name, Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(err)})
 }
 
 // addRevocation records the revocation answer o for the certificate who.
 func (s *Signer) addRevocation(st Status, who string, o revocation.Outcome) {
-	c := Check{Name: "revocation", Status: st, Detail: who + ": " + o.Detail, Certificate: who, Revocation: &o}
+	c := Check{Name: CheckRevocation, Status: st, Detail: who + ": " + o.Detail, Certificate: who, Revocation: &o}
 	if st == StatusWarning {
 		c.Reason = ReasonRevocationUnavailable
 	}
@@ -219,12 +219,12 @@ const (
 // "date-matches-signing-time" (only when the message has a Date field and
 // the signature a signing time) or "sender".
 type Check struct {
-	Name   string `json:"name"`
-	Status Status `json:"status"`
-	Detail string `json:"detail,omitempty"`
+	Name   CheckName `json:"name"`
+	Status Status    `json:"status"`
+	Detail string    `json:"detail,omitempty"`
 	// Reason is the reason code (see [ReasonCode]) of a check whose
 	// status is fail or warning; "" otherwise.
-	Reason string `json:"reason,omitempty"`
+	Reason Reason `json:"reason,omitempty"`
 	// Certificate names the certificate a revocation check is about, or
 	// whose issuer a fetch-intermediates check downloaded.
 	Certificate string `json:"certificate,omitempty"`

@@ -52,79 +52,76 @@ func UnwrapSigned(w io.Writer, r io.Reader, opts UnwrapOptions) ([]*Layer, error
 		_, err := io.Copy(w, br)
 		return nil, err
 	}
-	e, err := mime.ReadEntity(br)
+	u := &unwrapper{w: walker{spoolDir: opts.SpoolDir, threshold: opts.SpoolThreshold}, out: w}
+	defer u.w.close()
+	err := u.w.walk(br, u)
+	return u.layers, err
+}
+
+// unwrapper is UnwrapSigned's layerVisitor: it takes off signed layers,
+// describing them, until it meets an encrypted one, which it writes out.
+type unwrapper struct {
+	w      walker
+	out    io.Writer
+	outer  mime.Header
+	layers []*Layer
+}
+
+// top writes a message whose top layer is not signed unchanged: its
+// header fields as read, its body byte-exact.
+func (u *unwrapper) top(ent entity) (bool, error) {
+	u.outer, _ = ent.e.Header.Split()
+	if ent.kind == KindSigned {
+		return false, nil
+	}
+	if _, err := ent.e.Header.WriteTo(u.out); err != nil {
+		return true, err
+	}
+	if _, err := io.WriteString(u.out, "\r\n"); err != nil {
+		return true, err
+	}
+	_, err := io.Copy(u.out, ent.e.Body)
+	return true, err
+}
+
+// content is reached inside signed layers only: there is nothing to
+// decrypt.
+func (u *unwrapper) content(_ int, ent entity) error {
+	mt := ent.mt
+	if ent.e == nil {
+		mt = "text/plain"
+	}
+	return fmt.Errorf("%w: it is signed (%s), and what is signed is %s; read it with verify", encrypt.ErrNotEncrypted, describeUnwrapped(u.layers), mt)
+}
+
+func (u *unwrapper) unreadable(_ int, err error) error { return err }
+
+// layer takes off a signed layer, and writes an encrypted one: the outer
+// header fields, then the encrypted entity.
+func (u *unwrapper) layer(depth int, ent entity, read *layerRead, err error, _ *mime.Spool) (bool, error) {
+	if err == nil {
+		err = read.refused
+	}
 	if err != nil {
-		return nil, malformed(err)
+		return true, err
 	}
-	kind, mt, st, err := layerKind(e)
-	if err != nil {
-		return nil, err
+	if read.l.Kind == KindSigned {
+		read.l.Depth = depth
+		u.layers = append(u.layers, read.l)
+		return false, nil
 	}
-	outer, _ := e.Header.Split()
-	if kind != KindSigned {
-		if _, err := e.Header.WriteTo(w); err != nil {
-			return nil, err
-		}
-		if _, err := io.WriteString(w, "\r\n"); err != nil {
-			return nil, err
-		}
-		_, err = io.Copy(w, e.Body)
-		return nil, err
+	if _, err := u.outer.WriteTo(u.out); err != nil {
+		return true, err
 	}
-	var layers []*Layer
-	var content *mime.Spool
-	defer func() {
-		if content != nil {
-			content.Close()
-		}
-	}()
-	for depth := 1; ; depth++ {
-		if depth > MaxDepth {
-			return layers, &DepthError{Max: MaxDepth}
-		}
-		next := &mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
-		l, _, _, err := readSignedLayer(e, mt, st, next, nil)
-		if err != nil || l.Kind != KindSigned {
-			next.Close()
-			if err != nil {
-				return layers, err
-			}
-			break // an encrypted layer: e is its entity
-		}
-		l.Depth = depth
-		layers = append(layers, l)
-		if content != nil {
-			content.Close()
-		}
-		content = next
-		cr, err := content.Open()
-		if err != nil {
-			return layers, fmt.Errorf("verify: reading the spooled content: %w", err)
-		}
-		if e, err = mime.ReadEntity(cr); err != nil {
-			return layers, malformed(err)
-		}
-		if kind, mt, st, err = layerKind(e); err != nil {
-			return layers, err
-		}
-		if kind == "" {
-			return layers, fmt.Errorf("%w: it is signed (%s), and what is signed is %s; read it with verify", encrypt.ErrNotEncrypted, describeUnwrapped(layers), mt)
-		}
+	_, fields := ent.e.Header.Split()
+	if _, err := fields.WriteTo(u.out); err != nil {
+		return true, err
 	}
-	// e is the encrypted entity, read from content: its header, then the
-	// rest of content.
-	if _, err := outer.WriteTo(w); err != nil {
-		return layers, err
+	if _, err := io.WriteString(u.out, "\r\n"); err != nil {
+		return true, err
 	}
-	_, entity := e.Header.Split()
-	if _, err := entity.WriteTo(w); err != nil {
-		return layers, err
-	}
-	if _, err := io.WriteString(w, "\r\n"); err != nil {
-		return layers, err
-	}
-	_, err = io.Copy(w, e.Body)
-	return layers, err
+	_, err = io.Copy(u.out, ent.e.Body)
+	return true, err
 }
 
 // UnwrappedWarning is the warning a caller of [UnwrapSigned] gives for the

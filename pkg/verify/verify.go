@@ -47,7 +47,6 @@
 package verify
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto"
@@ -57,7 +56,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,20 +90,55 @@ const (
 
 var senderNames = []string{"strict", "warn", "off"}
 
-func (s SenderCheck) String() string { return senderNames[s] }
+func (s SenderCheck) String() string { return enumName(senderNames, "SenderCheck", int(s)) }
 
-// ParseSenderCheck reads "strict", "warn" or "off".
-func ParseSenderCheck(s string) (SenderCheck, error) {
-	if i := slices.Index(senderNames, s); i >= 0 {
-		return SenderCheck(i), nil
+// MarshalText gives "strict", "warn" or "off".
+func (s SenderCheck) MarshalText() ([]byte, error) {
+	return marshalEnum(senderNames, "sender check", int(s))
+}
+
+// UnmarshalText reads "strict", "warn" or "off" (the CLI's --sender-check).
+func (s *SenderCheck) UnmarshalText(b []byte) error {
+	i, err := unmarshalEnum(senderNames, b)
+	if err == nil {
+		*s = SenderCheck(i)
 	}
-	return SenderStrict, fmt.Errorf("verify: unknown sender check %q (want strict, warn or off)", s)
+	return err
+}
+
+// enumName is the name of value i of an enumeration, or type(i) for a
+// value without one.
+func enumName(names []string, typ string, i int) string {
+	if i < 0 || i >= len(names) {
+		return typ + "(" + strconv.Itoa(i) + ")"
+	}
+	return names[i]
+}
+
+// marshalEnum is the MarshalText of an enumeration: a value without a name
+// is an error, so that no output carries one that can't be read back.
+func marshalEnum(names []string, what string, i int) ([]byte, error) {
+	if i < 0 || i >= len(names) {
+		return nil, fmt.Errorf("verify: unknown %s %d", what, i)
+	}
+	return []byte(names[i]), nil
+}
+
+// unmarshalEnum is the UnmarshalText of an enumeration: the index of b
+// among names. The error names the values, which is all a caller (the
+// CLI's flag parser, a configuration decoder) has to add to the value it
+// gave.
+func unmarshalEnum(names []string, b []byte) (int, error) {
+	if i := slices.Index(names, string(b)); i >= 0 {
+		return i, nil
+	}
+	return 0, fmt.Errorf("verify: want one of %s", strings.Join(names, ", "))
 }
 
 // Options controls [Verify]. The zero value checks signatures but trusts
 // no root, so every signer fails the trust check.
 type Options struct {
-	// Roots are the trusted root certificates.
+	// Roots are the trust anchors. If empty, no certificate is trusted.
 	Roots []*x509.Certificate
 	// Intermediates help build chains, besides those in the message.
 	Intermediates []*x509.Certificate
@@ -198,283 +231,34 @@ func (o *Options) now() time.Time {
 }
 
 // ErrNotSigned means the message is not an S/MIME signed message.
-var ErrNotSigned = errors.New("verify: the message is not signed (no multipart/signed or application/pkcs7-mime signed-data)")
+var ErrNotSigned error = errorString("the message is not signed (no multipart/signed or application/pkcs7-mime signed-data)")
 
-// Verify reads a signed message from r, checks every signer, and only if
-// all pass writes the message to w: the outer header fields followed by the
-// signed MIME entity, without the signature. On failure nothing is written
-// to w, and the error is the first failing check; the Result, when not nil,
-// describes every signer and check either way.
-func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Result, error) {
-	v := &verifier{ctx: ctx, opts: &opts, digests: map[crypto.Hash][]byte{}}
-	r, err := v.openInput(r)
-	if err != nil {
-		return nil, err
-	}
-	m, err := readSigned(r, &opts)
-	if err != nil {
-		return nil, err
-	}
-	defer m.content.Close()
-	res := &Result{Form: m.form, At: opts.now().UTC()}
-	v.msg, v.res = m, res
-	if m.digests != nil {
-		v.digests = m.digests
-	}
-	v.readOriginator(m.outer)
-	defer func() {
-		if v.cancelNet != nil {
-			v.cancelNet()
-		}
-	}()
-	prot := v.readProtection(m.outer, m.content)
-	var firstErr error
-	for i, si := range m.sd.SignerInfos {
-		s, err := v.checkSigner(i, si)
-		res.Signers = append(res.Signers, s)
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	if len(m.sd.SignerInfos) == 0 {
-		firstErr = &MalformedError{Err: errors.New("the signature has no signers")}
-	}
-	if err := v.checkSenders(res.Signers); err != nil && firstErr == nil {
-		firstErr = err
-	}
-	if firstErr == nil && prot != nil {
-		firstErr = v.checkProtected(prot, m.outer)
-	}
-	if firstErr == nil {
-		firstErr = checkVouched(res.Signers)
-	}
-	if firstErr != nil {
-		res.Error = firstErr.Error()
-		return res, firstErr
-	}
-	res.Valid = true
-	if err := release(w, m.outer, m.content, prot, v.bare); err != nil {
-		return res, err
-	}
-	return res, nil
-}
-
-// message is a parsed signed message with its content spooled.
+// message is the signed data being checked, with its content spooled.
 type message struct {
-	form    string
-	outer   mime.Header
 	content *mime.Spool
 	sd      *cms.SignedData
-	// digests are those of a clear-signed message's content taken while
-	// it was spooled, under the algorithms micalg named (micalgHashes).
-	digests map[crypto.Hash][]byte
 }
 
-// release writes the outer header fields and the content; with header
-// protection, the protected fields stand for the outer ones.
-//
-// Content without a MIME header (a body some clients sign or encrypt as it
-// is) is a body with RFC 2045's defaults: a blank line goes between the
-// header fields and it, so its first line is never read as a field (issue
-// #15 item 4). The content of a bare CMS file (bare) has no header fields
-// before it and is written as it is, byte for byte.
-func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders, bare bool) error {
-	cr, err := content.Open()
-	if err != nil {
-		return err
-	}
-	br := bufio.NewReaderSize(cr, mime.MaxFirstLine)
-	head, _ := br.Peek(mime.MaxFirstLine)
-	if prot != nil {
-		return mime.WriteEffective(w, outer, br)
-	}
-	if _, err := outer.WriteTo(w); err != nil {
-		return err
-	}
-	if !bare && !mime.StartsEntity(head) {
-		if _, err := io.WriteString(w, "\r\n"); err != nil {
-			return err
+// checkSigners checks every signer of sd, then the sender against the
+// valid ones: the signers, and the first failure. SignedData without
+// signers is a *MalformedError.
+func (v *verifier) checkSigners(sd *cms.SignedData) ([]*Signer, error) {
+	var signers []*Signer
+	var first error
+	for i, si := range sd.SignerInfos {
+		s, err := v.checkSigner(i, si)
+		signers = append(signers, s)
+		if err != nil && first == nil {
+			first = err
 		}
 	}
-	_, err = io.Copy(w, br)
-	return err
-}
-
-// readProtection returns the RFC 9788 header protection of content, the
-// signed or decrypted entity, if it is a protected payload root, and notes
-// its From and Sender fields for the sender check of the signers over it.
-//
-// An entity that is itself a signed or enveloped layer is not the payload
-// root (RFC 9788: the root is the entity inside every layer), so an hp
-// parameter on it protects nothing: a mail client shows the outer From,
-// and the signers of the layer over it are held to that From. Taking it
-// would let a signer vouch for a From of its own choosing in the
-// intermediate layer of sign(encrypt(...)) while the client, and the
-// released message, show another.
-func (v *verifier) readProtection(outer mime.Header, content *mime.Spool) *ProtectedHeaders {
-	v.prot = nil
-	r, err := content.Open()
-	if err != nil {
-		return nil
+	if len(sd.SignerInfos) == 0 {
+		return signers, &MalformedError{Err: errors.New("the signature has no signers")}
 	}
-	h, err := mime.ReadHeader(bufio.NewReader(r))
-	if err != nil {
-		return nil
+	if err := v.checkSenders(signers); err != nil && first == nil {
+		first = err
 	}
-	if kind, _, _, err := layerKind(&mime.Entity{Header: h}); err != nil || kind != "" {
-		return nil
-	}
-	p := protectionOf(outer, h)
-	if p != nil {
-		if o, ok, err := (*mime.Protection)(p).Originator(); ok {
-			v.prot = &originator{o, err}
-		}
-	}
-	return p
-}
-
-// readOriginator reads the From and Sender fields of the outermost header,
-// which the signers are compared with unless a protected From stands for
-// them, and notes them in the result.
-func (v *verifier) readOriginator(outer mime.Header) {
-	var o mime.Originator
-	var err error
-	if !v.bare {
-		o, err = mime.ReadOriginator(outer)
-	}
-	v.outer = v.signerOriginator(originator{o, err})
-	v.res.setOriginator(v.outer.Originator)
-	v.date, v.dateErr, v.dateSet = time.Time{}, nil, false
-	if d := outer.Values("Date"); len(d) > 0 {
-		v.dateSet = true
-		v.date, v.dateErr = mail.ParseDate(d[0])
-		if len(d) > 1 {
-			v.dateErr = errors.New("the message has more than one Date field")
-		}
-	}
-}
-
-// checkProtected records the protected header fields in the result and
-// compares them with the outer ones. An outer From field that names other
-// mailboxes than the protected one (or cannot be read), or an outer Sender
-// that names another mailbox than the protected Sender, fails under
-// SenderStrict and is a warning under SenderWarn: the outer header was
-// rewritten, and a client that does not read protected headers shows it.
-// Every other change in transit is a warning.
-func (v *verifier) checkProtected(p *ProtectedHeaders, outer mime.Header) error {
-	v.res.ProtectedHeaders = p
-	var err error
-	reported := "From" // the From difference is this check's own
-	if po, ok, perr := (*mime.Protection)(p).Originator(); ok && perr == nil {
-		v.res.setOriginator(po)
-		if v.bare {
-			// A bare CMS file has no outer header to compare with: the
-			// protected fields are the only ones (issue #15 item 1).
-			return nil
-		}
-		if he := rewrittenOriginator(po, outer); he != nil && v.opts.SenderCheck != SenderOff {
-			reported = he.Field
-			if v.opts.SenderCheck == SenderStrict {
-				err = he
-			} else {
-				v.res.warn("%s", strings.TrimPrefix(he.Error(), "verify: "))
-			}
-		}
-	}
-	for _, d := range p.Differences {
-		if !mime.IsFault(d) || strings.EqualFold(d.Field, "From") || strings.EqualFold(d.Field, reported) {
-			continue
-		}
-		switch d.Kind {
-		case mime.DiffChanged:
-			was := fmt.Sprintf("protected %q", d.Protected)
-			if p.HP == mime.HPCipher {
-				was = fmt.Sprintf("sent as %q", d.Sent)
-			}
-			v.res.warn("the %s field was changed in transit: %s, received %q", d.Field, was, d.Outer)
-		case mime.DiffAdded:
-			v.res.warn("the %s field was added in transit: %q is not protected", d.Field, d.Outer)
-		case mime.DiffMissing:
-			v.res.warn("the %s field was removed in transit", d.Field)
-		}
-	}
-	return err
-}
-
-// rewrittenOriginator compares the protected originator po with the outer
-// header's: the outer From must name the same mailboxes (RFC 9788 section
-// 4.4 "From" is the field a forger rewrites), and an outer Sender the
-// protected Sender's mailbox.
-func rewrittenOriginator(po mime.Originator, outer mime.Header) *HeaderError {
-	from, err := mime.FieldMailboxes(outer, "From")
-	if err != nil || !(mime.Originator{From: from}).Same(mime.Originator{From: po.From}) {
-		shown := strings.Join(from, ", ")
-		if err != nil {
-			shown = strings.Join(outer.Values("From"), ", ")
-		}
-		return &HeaderError{Field: "From", Protected: strings.Join(po.From, ", "), Outer: shown}
-	}
-	sender, err := mime.FieldMailboxes(outer, "Sender")
-	if err != nil || len(sender) > 1 || len(sender) == 1 && !(mime.Originator{Sender: sender[0]}).Same(mime.Originator{Sender: po.Sender}) {
-		return &HeaderError{Field: "Sender", Protected: po.Sender, Outer: strings.Join(outer.Values("Sender"), ", ")}
-	}
-	return nil
-}
-
-func readSigned(r io.Reader, opts *Options) (*message, error) {
-	e, err := mime.ReadEntity(r)
-	if err != nil {
-		return nil, malformed(err)
-	}
-	if err := mime.CheckEntityHeader(e.Header); err != nil {
-		return nil, &AmbiguousError{Err: err}
-	}
-	mt, params, err := e.Header.MediaType()
-	if err != nil {
-		return nil, malformed(err)
-	}
-	outer, _ := e.Header.Split()
-	spool := mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
-	switch mt {
-	case "multipart/signed":
-		content := &spool
-		parts, err := mime.ReadSignedInto(e, content, micalgHashes(e.Header))
-		if err != nil {
-			content.Close()
-			return nil, malformed(err)
-		}
-		sd, err := cms.ReadSignedDataWith(bytes.NewReader(parts.Signature), nil, opts.Batch.parser())
-		if err != nil {
-			parts.Close()
-			return nil, malformed(fmt.Errorf("reading the signature part: %w", err))
-		}
-		if !sd.Detached {
-			parts.Close()
-			return nil, &MalformedError{Err: errors.New("the signature part of a multipart/signed message carries content of its own")}
-		}
-		return &message{form: "multipart/signed", outer: outer, content: parts.Content, sd: sd, digests: parts.Digests}, nil
-	case "application/pkcs7-mime", "application/x-pkcs7-mime":
-		st := strings.ToLower(params["smime-type"])
-		if st != "" && st != "signed-data" {
-			return nil, fmt.Errorf("%w: it is %s (smime-type=%s)", ErrNotSigned, mt, st)
-		}
-		body, err := mime.DecodeBody(e)
-		if err != nil {
-			return nil, malformed(err)
-		}
-		content := &spool
-		sd, err := cms.ReadSignedDataWith(body, content, opts.Batch.parser())
-		if err != nil {
-			content.Close()
-			return nil, malformed(err)
-		}
-		if sd.Detached {
-			content.Close()
-			return nil, &MalformedError{Err: errors.New("an application/pkcs7-mime signed message without content")}
-		}
-		return &message{form: "application/pkcs7-mime", outer: outer, content: content, sd: sd}, nil
-	}
-	return nil, fmt.Errorf("%w: its type is %s", ErrNotSigned, mt)
+	return signers, first
 }
 
 // micalgHashes are the digest algorithms a clear-signed message's content
@@ -554,6 +338,19 @@ type verifier struct {
 	// bare is set for input without a header of its own: a bare CMS file
 	// or a detached signature over a file.
 	bare bool
+	// certificate is set when a certificate is checked on its own
+	// (Certificate): its warnings are about it, not about a signer.
+	certificate bool
+}
+
+// signerWarn adds a warning about signer s: "signer 1: ...", or the
+// warning alone for a certificate checked on its own.
+func (v *verifier) signerWarn(s *Signer, msg string) {
+	if v.certificate {
+		v.res.warn("%s", msg)
+		return
+	}
+	v.res.warn("signer %d: %s", s.Index+1, msg)
 }
 
 // originator is a message's From and Sender, or why they can't be read.
@@ -626,7 +423,7 @@ func encryptionPreference(si *cms.SignerInfo, certs []*x509.Certificate) *x509.C
 // checkSigner runs every check for one signer; the error is the first
 // failure, also kept in the Signer.
 func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error) {
-	s = &Signer{Index: i, DigestAlgorithm: cms.MicAlg(si.Hash()), SignatureAlgorithm: si.SignatureAlgorithmName()}
+	s = &Signer{Index: i, DigestAlgorithm: digestAlgorithm(si.Hash()), SignatureAlgorithm: si.SignatureAlgorithmName()}
 	defer func() { s.err = err }()
 	if si.IssuerAndSerial != nil {
 		s.Serial = strings.ToUpper(si.IssuerAndSerial.Serial.Text(16))
@@ -638,7 +435,7 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 	}
 	s.Capabilities = capabilitiesAttribute(si)
 	s.EncryptionCertificate = encryptionPreference(si, v.msg.sd.Certificates)
-	fail := func(name string, err error) (*Signer, error) {
+	fail := func(name CheckName, err error) (*Signer, error) {
 		s.addFailure(name, err)
 		return s, err
 	}
@@ -648,21 +445,21 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 		cert = si.FindCertificate(v.opts.Roots)
 	}
 	if cert == nil {
-		return fail("certificate", &SignatureError{Signer: i, Err: errNoSignerCertificate})
+		return fail(CheckCertificate, &SignatureError{Signer: i, Err: errNoSignerCertificate})
 	}
 	s.setCertificate(cert)
 	if err := v.checkDigestPolicy(s, si.Hash()); err != nil {
-		return fail("digest-algorithm", err)
+		return fail(CheckDigestAlgorithm, err)
 	}
 	if err := v.checkSignature(i, si, cert); err != nil {
-		return fail("signature", err)
+		return fail(CheckSignature, err)
 	}
-	s.add("signature", StatusPass, fmt.Sprintf("%s with %s over the signed content", s.SignatureAlgorithm, s.DigestAlgorithm))
+	s.add(CheckSignature, StatusPass, fmt.Sprintf("%s with %s over the signed content", s.SignatureAlgorithm, s.DigestAlgorithm))
 	if err := v.checkCertificate(s, cert); err != nil {
 		return s, err
 	}
 	if err := v.checkDate(s); err != nil {
-		s.addFailure(checkDateName, err)
+		s.addFailure(CheckDate, err)
 		return s, err
 	}
 	// The sender is compared once every signer is known: checkSenders.
@@ -679,18 +476,18 @@ func (v *verifier) checkDigestPolicy(s *Signer, h crypto.Hash) error {
 		if digestRank(v.opts.MinDigest) > digestRank(crypto.MD5) {
 			return &PolicyError{Err: fmt.Errorf("the message is signed with MD5, which is refused (--min-digest %s)", digestFlagName(v.opts.MinDigest))}
 		}
-		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "MD5 is broken; accepted because it was asked for")
+		s.addWarning(CheckDigestAlgorithm, ReasonWeakAlgorithm, "MD5 is broken; accepted because it was asked for")
 		v.res.warn("signer %d uses MD5", s.Index+1)
 	case crypto.SHA1:
 		if digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
 			return &PolicyError{Err: fmt.Errorf("signer %d signs with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
 		}
-		s.addWarning("digest-algorithm", ReasonWeakAlgorithm, "SHA-1 is weak; accepted for old mail")
+		s.addWarning(CheckDigestAlgorithm, ReasonWeakAlgorithm, "SHA-1 is weak; accepted for old mail")
 		v.res.warn("signer %d uses SHA-1, which is weak", s.Index+1)
 	case 0:
 		return &PolicyError{Err: fmt.Errorf("unsupported digest algorithm")}
 	default:
-		s.add("digest-algorithm", StatusPass, s.DigestAlgorithm)
+		s.add(CheckDigestAlgorithm, StatusPass, s.DigestAlgorithm.String())
 	}
 	return nil
 }
@@ -744,28 +541,28 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	inter, res, err = v.fetchMissing(s, cert, inter, now, res, err)
 	if s.SigningTime != nil {
 		if s.SigningTime.After(now.Add(5 * time.Minute)) {
-			s.addWarning("signing-time", ReasonFutureSigningTime, "the signing time is later than the evaluation time")
+			s.addWarning(CheckSigningTime, ReasonFutureSigningTime, "the signing time is later than the evaluation time")
 			v.res.warn("signer %d claims a signing time in the future", s.Index+1)
 		} else if res != nil && res.ValidAt(*s.SigningTime) {
-			s.add("signing-time", StatusPass, "the certificate chain was valid when the message was signed")
+			s.add(CheckSigningTime, StatusPass, "the certificate chain was valid when the message was signed")
 		} else if _, err := v.buildChain(cert, inter, *s.SigningTime); err != nil {
 			var ce *chain.Error
 			if errors.As(err, &ce) && (ce.Reason == chain.Expired || ce.Reason == chain.NotYetValid) {
-				err = &TrustError{Cert: ce.Cert, Reason: ce.Reason, Err: fmt.Errorf("at signing time %s: %w", s.SigningTime.UTC().Format(time.RFC3339), err)}
-				s.addFailure("signing-time", err)
+				err = &TrustError{Cert: ce.Cert, Reason: trustReason(ce.Reason), Err: fmt.Errorf("at signing time %s: %w", s.SigningTime.UTC().Format(time.RFC3339), err)}
+				s.addFailure(CheckSigningTime, err)
 				return err
 			}
 		} else {
-			s.add("signing-time", StatusPass, "the certificate chain was valid when the message was signed")
+			s.add(CheckSigningTime, StatusPass, "the certificate chain was valid when the message was signed")
 		}
 	}
 	if err != nil {
 		var ce *chain.Error
-		te := &TrustError{Cert: cert, Reason: chain.Untrusted, Err: err}
+		te := &TrustError{Cert: cert, Reason: Untrusted, Err: err}
 		if errors.As(err, &ce) {
-			te.Cert, te.Reason = ce.Cert, ce.Reason
+			te.Cert, te.Reason = ce.Cert, trustReason(ce.Reason)
 		}
-		s.Checks = append(s.Checks, Check{Name: "chain", Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(te)})
+		s.Checks = append(s.Checks, Check{Name: CheckChain, Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(te)})
 		return te
 	}
 	s.Chain = res.Chain
@@ -776,25 +573,22 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	for i, c := range res.Chain {
 		names[i] = c.Subject.CommonName
 	}
-	s.add("chain", StatusPass, "trusted: "+strings.Join(names, " <- "))
+	s.add(CheckChain, StatusPass, "trusted: "+strings.Join(names, " <- "))
 	if res.SHA1 && digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
 		// Issue #15 item 8: clients that refuse SHA-1 refuse it in the chain too.
 		err := &PolicyError{Err: fmt.Errorf("a certificate in the chain of signer %d is signed with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
-		s.addFailure("chain-signatures", err)
+		s.addFailure(CheckChainSignatures, err)
 		return err
 	}
 	if res.SHA1 {
-		s.addWarning("chain-signatures", ReasonWeakAlgorithm, "a certificate in the chain is signed with SHA-1")
-		v.res.warn("signer %d: a certificate in the chain is signed with SHA-1", s.Index+1)
+		s.addWarning(CheckChainSignatures, ReasonWeakAlgorithm, "a certificate in the chain is signed with SHA-1")
+		v.signerWarn(s, "a certificate in the chain is signed with SHA-1")
 	}
 	if err := v.checkKeyUsage(s, cert); err != nil {
 		return err
 	}
 	return v.checkRevocation(s, res.Chain, now)
 }
-
-// checkDateName is the check comparing the Date field with the signing time.
-const checkDateName = "date-matches-signing-time"
 
 // checkDate compares the message's Date field with the signer's signingTime
 // (issue #15 item 9): a message replayed or re-dated after it was signed
@@ -820,14 +614,14 @@ func (v *verifier) checkDate(s *Signer) error {
 		err = &DateError{Date: v.date, SigningTime: *s.SigningTime, Skew: skew}
 	}
 	if err == nil {
-		s.add(checkDateName, StatusPass, "the Date field is within "+skew.String()+" of the signing time")
+		s.add(CheckDate, StatusPass, "the Date field is within "+skew.String()+" of the signing time")
 		return nil
 	}
 	if v.opts.StrictDate {
 		return err
 	}
-	s.addWarning(checkDateName, ReasonDateMismatch, checkDetail(err))
-	v.res.warn("signer %d: %s", s.Index+1, checkDetail(err))
+	s.addWarning(CheckDate, ReasonDateMismatch, checkDetail(err))
+	v.signerWarn(s, checkDetail(err))
 	return nil
 }
 
@@ -849,8 +643,9 @@ func (v *verifier) buildChain(cert *x509.Certificate, inter []*x509.Certificate,
 //     whose DER was seen before is the *x509.Certificate parsed then (at
 //     most 4,096 certificates and 8 MiB of DER are kept; others are
 //     parsed each time);
-//   - the certificate signatures found valid, known by content (see
-//     chain.SignatureMemo), so that the links of a chain (the signer's
+//   - the certificate signatures found valid, known by content (the
+//     SHA-256 of the certificate's DER and of its issuer's public key;
+//     at most 16,384 are kept), so that the links of a chain (the signer's
 //     certificate under its CA, the CA under the root) are checked once.
 //
 // Only valid signatures are remembered; everything else about a message,
@@ -923,6 +718,7 @@ func (c *BatchCache) signatures() *chain.SignatureMemo {
 // A failed download is recorded as a warning check; the chain check then
 // fails as it would have.
 func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509.Certificate, now time.Time,
+
 	res *chain.Result, err error) ([]*x509.Certificate, *chain.Result, error) {
 	if v.opts.FetchIssuers == nil {
 		return inter, res, err
@@ -935,7 +731,7 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 		got, ferr := v.opts.FetchIssuers(v.network(), ce.Cert)
 		who := ce.Cert.Subject.CommonName
 		if ferr != nil {
-			s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusWarning, Detail: trimPrefixes(ferr.Error()), Reason: ReasonIssuerUnavailable, Certificate: who})
+			s.Checks = append(s.Checks, Check{Name: CheckFetchIntermediates, Status: StatusWarning, Detail: trimPrefixes(ferr.Error()), Reason: ReasonIssuerUnavailable, Certificate: who})
 			v.res.warn("the issuer of %q could not be downloaded: %v", who, ferr)
 			return inter, res, err
 		}
@@ -953,7 +749,7 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 		for i, c := range got {
 			names[i] = strconv.Quote(c.Subject.CommonName)
 		}
-		s.Checks = append(s.Checks, Check{Name: "fetch-intermediates", Status: StatusPass, Certificate: who,
+		s.Checks = append(s.Checks, Check{Name: CheckFetchIntermediates, Status: StatusPass, Certificate: who,
 			Detail: "downloaded " + strings.Join(names, ", ") + " from the caIssuers URL"})
 		res, err = v.buildChain(cert, inter, now)
 	}
@@ -962,7 +758,7 @@ func (v *verifier) fetchMissing(s *Signer, cert *x509.Certificate, inter []*x509
 
 func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time.Time) error {
 	if v.opts.Revocation == nil {
-		s.add("revocation", StatusSkipped, "revocation was not checked")
+		s.add(CheckRevocation, StatusSkipped, "revocation was not checked")
 		return nil
 	}
 	// One warning per reason, naming the certificates it applies to.
@@ -978,7 +774,7 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 		who := path[i].Subject.CommonName
 		switch {
 		case err != nil:
-			s.Checks = append(s.Checks, Check{Name: "revocation", Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(err), Certificate: who, Revocation: &o})
+			s.Checks = append(s.Checks, Check{Name: CheckRevocation, Status: StatusFail, Detail: checkDetail(err), Reason: ReasonCode(err), Certificate: who, Revocation: &o})
 			return err
 		case o.Status == revocation.Unknown:
 			s.addRevocation(StatusWarning, who, o)
@@ -987,7 +783,7 @@ func (v *verifier) checkRevocation(s *Signer, path []*x509.Certificate, now time
 			}
 			unknown[o.Detail] = append(unknown[o.Detail], strconv.Quote(who))
 		case o.Status == revocation.Skipped:
-			s.add("revocation", StatusSkipped, o.Detail)
+			s.add(CheckRevocation, StatusSkipped, o.Detail)
 			return nil
 		default:
 			s.addRevocation(StatusPass, who, o)
@@ -1022,7 +818,7 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	mode := v.opts.SenderCheck
 	if mode == SenderOff {
 		for _, s := range valid {
-			s.add("sender", StatusSkipped, "the sender was not compared")
+			s.add(CheckSender, StatusSkipped, "the sender was not compared")
 		}
 		return nil
 	}
@@ -1032,7 +828,7 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	}
 	if v.bare && v.opts.Signer == "" && v.prot == nil {
 		for _, s := range valid {
-			s.add("sender", StatusSkipped, noSenderDetail)
+			s.add(CheckSender, StatusSkipped, noSenderDetail)
 		}
 		v.res.warn("%s; name the expected signer with --signer", noSenderDetail)
 		return nil
@@ -1067,14 +863,14 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 		if len(se.Missing) == 0 {
 			for i, s := range valid {
 				if len(covers[i]) == 0 {
-					s.add("sender", StatusNote, coSignerNote(s, o.Mailboxes()))
+					s.add(CheckSender, StatusNote, coSignerNote(s, o.Mailboxes()))
 					continue
 				}
 				are := " is"
 				if len(covers[i]) > 1 {
 					are = " are"
 				}
-				s.add("sender", StatusPass, strings.Join(covers[i], ", ")+are+" in the signer's certificate")
+				s.add(CheckSender, StatusPass, strings.Join(covers[i], ", ")+are+" in the signer's certificate")
 			}
 			return nil
 		}
@@ -1082,15 +878,15 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 	}
 	if mode == SenderStrict {
 		for _, s := range valid {
-			s.addFailure("sender", se)
+			s.addFailure(CheckSender, se)
 			s.Valid, s.err = false, se
 		}
 		return se
 	}
 	for _, s := range valid {
-		s.addWarning("sender", ReasonSenderMismatch, checkDetail(se))
+		s.addWarning(CheckSender, ReasonSenderMismatch, checkDetail(se))
 	}
-	v.res.warn("%s", strings.TrimPrefix(se.Error(), "verify: "))
+	v.res.warn("%s", se.detail())
 	return nil
 }
 

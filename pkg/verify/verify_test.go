@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/chain"
 	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -73,16 +72,16 @@ func TestVerify(t *testing.T) {
 			}},
 		{name: "untrusted root", user: "bob", from: "bob@example.com",
 			opts:  func(o *verify.Options) { o.Roots = nil },
-			check: trustReason(chain.Untrusted)},
+			check: trustReason(verify.Untrusted)},
 		{name: "expired signer", user: "dave-expired", from: "dave@example.com", force: true,
-			check: trustReason(chain.Expired)},
+			check: trustReason(verify.Expired)},
 		{name: "revoked signer", user: "eve-revoked", from: "eve@example.com",
 			check: func(err error) bool {
 				var re *revocation.RevokedError
 				return errors.As(err, &re)
 			}},
 		{name: "no digitalSignature", user: "alice-encrypt", from: "alice@example.com", force: true,
-			check: trustReason(chain.Usage)},
+			check: trustReason(verify.IncompatibleUsage)},
 		{name: "from not in certificate", user: "bob", from: "mallory@example.com", force: true,
 			check: func(err error) bool {
 				var se *verify.SenderError
@@ -130,7 +129,7 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-func trustReason(r chain.Reason) func(error) bool {
+func trustReason(r verify.TrustReason) func(error) bool {
 	return func(err error) bool {
 		var te *verify.TrustError
 		return errors.As(err, &te) && te.Reason == r
@@ -168,7 +167,79 @@ func TestVerifyThunderbird(t *testing.T) {
 	}
 	_, err = verify.Verify(context.Background(), new(bytes.Buffer), bytes.NewReader(msg),
 		verify.Options{Roots: roots[:1], Intermediates: roots[1:], Now: func() time.Time { return at }})
-	if !trustReason(chain.Expired)(err) {
+	if !trustReason(verify.Expired)(err) {
 		t.Fatalf("now: got %v, want expired", err)
+	}
+}
+
+// TestSealedErrors is issue #17 item 1: a caller tells the failures of
+// Verify and Open apart with this package's own types and sentinels, never
+// with an internal package's.
+func TestSealedErrors(t *testing.T) {
+	l := labtest.Default(t)
+	signed := signLab(t, l, sign.Clear, []byte(message("alice@example.com")))
+	noFrom := signLab(t, l, sign.Clear, []byte(strings.Replace(message("alice@example.com"), "From: alice@example.com\r\n", "", 1)))
+	_, entity := entityOf(t, signed)
+	outer, _ := entityOf(t, signed)
+	var many strings.Builder
+	many.WriteString(outer + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\"\r\n\r\n")
+	for range verify.MaxSignedParts + 1 {
+		many.WriteString("--m\r\n" + strings.TrimSuffix(entity, "\r\n") + "\r\n")
+	}
+	many.WriteString("--m--\r\n")
+	u := l.User("alice-sign")
+	detached := signDetached(t, sign.Options{Key: u.Key, Certificate: u.Cert, Chain: l.Chain(), Force: true,
+		Now: func() time.Time { return at.Add(-time.Hour) }}, []byte("report\n"), false)
+	opts := verify.Options{Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at }}
+	allow := opts
+	allow.AllowUnsignedParts = true
+
+	for _, tc := range []struct {
+		name  string
+		open  bool
+		msg   []byte
+		opts  verify.Options
+		check func(error) bool
+	}{
+		{"content modified", false, bytes.Replace(signed, []byte("this is signed"), []byte("this is signet"), 1), opts, func(err error) bool {
+			return errors.Is(err, verify.ErrContentModified) && !errors.Is(err, verify.ErrBadSignature)
+		}},
+		{"not mail", false, []byte{0x00, 0x01, 0x02, 0xff, 0xfe}, opts, func(err error) bool {
+			var nm *verify.NotMailError
+			var me *verify.MalformedError
+			return errors.As(err, &nm) && nm.Start == "binary data" && errors.As(err, &me)
+		}},
+		{"too many signed parts", true, []byte(many.String()), allow, func(err error) bool {
+			var le *verify.LimitError
+			return errors.As(err, &le) && le.Max == verify.MaxSignedParts && verify.ReasonCode(err) == verify.ReasonTooComplex
+		}},
+		{"no From", false, noFrom, opts, func(err error) bool {
+			var se *verify.SenderError
+			return errors.As(err, &se) && errors.Is(err, verify.ErrNoFrom)
+		}},
+		{"a detached signature alone", true, detached, opts, func(err error) bool {
+			var me *verify.MalformedError
+			return errors.Is(err, verify.ErrDetachedSignature) && errors.As(err, &me)
+		}},
+		{"empty Roots trust nothing (item 6)", false, signed, verify.Options{Now: opts.Now}, func(err error) bool {
+			var te *verify.TrustError
+			return errors.As(err, &te) && te.Reason == verify.Untrusted && te.Reason.String() == "untrusted"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			var err error
+			if tc.open {
+				_, err = verify.Open(context.Background(), &out, bytes.NewReader(tc.msg), tc.opts)
+			} else {
+				_, err = verify.Verify(context.Background(), &out, bytes.NewReader(tc.msg), tc.opts)
+			}
+			if err == nil || !tc.check(err) {
+				t.Fatalf("error %v (%T) is not told apart by verify's own types", err, err)
+			}
+			if out.Len() != 0 {
+				t.Errorf("released %d bytes", out.Len())
+			}
+		})
 	}
 }
