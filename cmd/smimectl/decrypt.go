@@ -155,7 +155,7 @@ func runDecrypt(opts *decryptOptions) error {
 		err = end()
 	}
 	if err == nil && len(layers) > 0 {
-		res.Warnings = append([]string{verify.UnwrappedWarning(layers)}, res.Warnings...)
+		res.Warnings = append([]string{verify.UnwrappedWarning(layers, otherCommandName)}, res.Warnings...)
 	}
 	if err != nil {
 		abort()

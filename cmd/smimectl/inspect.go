@@ -74,7 +74,7 @@ func runInspect(opts *inspectOptions) error {
 		return err
 	}
 	defer in.Close()
-	ins, err := verify.Inspect(in, verify.InspectOptions{Form: form})
+	ins, err := verify.Inspect(in, verify.InspectOptions{Form: form, OptionName: otherCommandName})
 	if err != nil && len(ins.Layers) == 0 {
 		return err
 	}
@@ -122,7 +122,7 @@ func runInspectBatch(opts *inspectOptions) error {
 		name:   "inspect",
 		passed: "inspected",
 		work: func(_ batch.Input, r io.Reader) batchOutcome {
-			ins, err := verify.Inspect(r, verify.InspectOptions{})
+			ins, err := verify.Inspect(r, verify.InspectOptions{OptionName: otherCommandName})
 			return batchOutcome{ins: ins, err: err}
 		},
 		text: func(w io.Writer, rec *batchRecord) error { return writeInspectText(w, rec, opts.Verbose) },

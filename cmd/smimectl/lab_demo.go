@@ -161,6 +161,7 @@ func (d *demo) signAndVerify(msg, file, cmd string, mode sign.Mode) error {
 		Roots:      []*x509.Certificate{d.lab.Root.Cert},
 		Now:        func() time.Time { return d.now },
 		Revocation: revocation.New(revocation.Options{Mode: revocation.Soft, CRLs: crls, Offline: true}),
+		OptionName: verifyOptionName,
 	})
 	if err != nil {
 		return fmt.Errorf("lab demo: verifying %s: %w", file, err)

@@ -275,6 +275,7 @@ func (opts *signOptions) libraryOptions(id *keys.Identity, at time.Time) (sign.O
 		Revocation:     checker,
 		Binary:         opts.Binary,
 		Notes:          opts.notes,
+		OptionName:     signOptionName,
 	}, nil
 }
 

@@ -114,6 +114,7 @@ func certificateCheckOptions(e *env, tf *trustFlags, rf *revocationFlags) (verif
 		FetchIssuers:  rf.fetchIssuers(ropts),
 		// --crl-total-timeout bounds the whole verification, not each certificate.
 		NetworkTimeout: rf.CRLTotalTimeout,
+		OptionName:     verifyOptionName,
 	}, nil
 }
 

@@ -22,6 +22,34 @@ type Note struct {
 	Text    string
 }
 
+// Option is an input of [Sign] that one of its notes names as what decides
+// (issue #17 item 4). Its value is its Go name ("Options.Force"); a caller
+// with other words for it, such as a command whose flags set these
+// options, gives them with Options.OptionName, so that the notes name its
+// flags and the library names none.
+type Option string
+
+// The options the notes name.
+const (
+	OptionChain  Option = "Options.Chain"
+	OptionForce  Option = "Options.Force"
+	OptionFrom   Option = "Options.From"
+	OptionBinary Option = "Options.Binary"
+)
+
+func (o Option) String() string { return string(o) }
+
+// name is opt in the caller's words (Options.OptionName), else its Go
+// name.
+func (o *Options) name(opt Option) string {
+	if o.OptionName != nil {
+		if s := o.OptionName(opt); s != "" {
+			return s
+		}
+	}
+	return opt.String()
+}
+
 func (o *Options) note(warning bool, format string, args ...any) {
 	if o.Notes != nil {
 		o.Notes(Note{Warning: warning, Text: fmt.Sprintf(format, args...)})
@@ -37,22 +65,22 @@ func warnRecipients(opts *Options, addr string) {
 		issued := func(x *x509.Certificate) bool { return bytes.Equal(x.RawSubject, c.RawIssuer) }
 		if !bytes.Equal(c.RawIssuer, c.RawSubject) && !slices.ContainsFunc(opts.Chain, issued) {
 			opts.note(true, "the signature carries no issuer of the signer's certificate: %q is missing; recipients who do not "+
-				"trust it as a root can't build the chain (give it with --intermediates)", certinfo.Name(c.Issuer))
+				"trust it as a root can't build the chain (give it with %s)", certinfo.Name(c.Issuer), opts.name(OptionChain))
 		}
 	}
 	if opts.Force {
 		now := opts.now()
 		switch {
 		case now.Before(c.NotBefore):
-			opts.note(true, "the signer's certificate is not valid before %s: signed anyway (--force), recipients will refuse the signature",
-				c.NotBefore.UTC().Format(time.RFC3339))
+			opts.note(true, "the signer's certificate is not valid before %s: signed anyway (%s), recipients will refuse the signature",
+				c.NotBefore.UTC().Format(time.RFC3339), opts.name(OptionForce))
 		case now.After(c.NotAfter):
-			opts.note(true, "the signer's certificate expired on %s: signed anyway (--force), recipients will refuse the signature",
-				c.NotAfter.UTC().Format(time.RFC3339))
+			opts.note(true, "the signer's certificate expired on %s: signed anyway (%s), recipients will refuse the signature",
+				c.NotAfter.UTC().Format(time.RFC3339), opts.name(OptionForce))
 		}
 	}
 	if addr == "" {
-		opts.note(true, "the message has no From field and no --from was given: recipients can't check that the signer is the sender")
+		opts.note(true, "the message has no From field and no %s was given: recipients can't check that the signer is the sender", opts.name(OptionFrom))
 	}
 }
 
@@ -80,7 +108,7 @@ func encodeBody(opts *Options, entity mime.Header, body io.Reader) (mime.Header,
 		return entity, io.TeeReader(body, check), func() {
 			if check.found && opts.Mode == Clear {
 				opts.note(true, "the %s body holds 8-bit data, signed as is: a mail hop that only carries 7-bit data "+
-					"will re-encode it and break the signature; encode its parts first or opaque-sign (--binary silences this)", mt)
+					"will re-encode it and break the signature; encode its parts first or opaque-sign (%s silences this)", mt, opts.name(OptionBinary))
 			}
 		}, nil
 	}
@@ -125,7 +153,7 @@ func encodeBody(opts *Options, entity mime.Header, body io.Reader) (mime.Header,
 	}
 	entity = entity.Clone()
 	entity.Set("Content-Transfer-Encoding", enc)
-	opts.note(false, "the body is 8-bit (%s): encoded as %s before signing, so a 7-bit hop can't break the signature (--binary signs it as is)", mt, enc)
+	opts.note(false, "the body is 8-bit (%s): encoded as %s before signing, so a 7-bit hop can't break the signature (%s signs it as is)", mt, enc, opts.name(OptionBinary))
 	return entity, er, func() { out.Close() }, nil
 }
 

@@ -45,9 +45,9 @@ func TestSignNotes(t *testing.T) {
 		{"no chain", msg, sign.Options{Key: alice.Key, Certificate: alice.Cert}, "",
 			[]string{`warning: the signature carries no issuer of the signer's certificate: "CN=smimectl lab intermediate CA,O=smimectl lab" is missing`}, sign.Clear, true},
 		{"no From", strings.Replace(msg, "From: Alice <alice@example.com>\r\n", "", 1), sign.Options{Key: alice.Key, Certificate: alice.Cert, Chain: l.Chain()}, "",
-			[]string{"warning: the message has no From field and no --from was given"}, sign.Clear, true},
+			[]string{"warning: the message has no From field and no Options.From was given"}, sign.Clear, true},
 		{"expired, Force", strings.Replace(msg, "alice@", "dave@", 1), sign.Options{Key: dave.Key, Certificate: dave.Cert, Chain: l.Chain(), Force: true}, "",
-			[]string{"warning: the signer's certificate expired on 2025-06-30T00:00:00Z: signed anyway (--force)"}, sign.Clear, true},
+			[]string{"warning: the signer's certificate expired on 2025-06-30T00:00:00Z: signed anyway (Options.Force)"}, sign.Clear, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string

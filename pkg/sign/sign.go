@@ -157,6 +157,10 @@ type Options struct {
 	// chain sent, a certificate used outside its validity with Force, no
 	// sender address) and what was done to the content. Nil drops them.
 	Notes func(Note)
+	// OptionName, if not nil, names an [Option] in the caller's words
+	// where a note says which option decides (smimectl gives its flags:
+	// "--force"); nil, or "", keeps its Go name ("Options.Force").
+	OptionName func(Option) string
 }
 
 func (o *Options) now() time.Time {

@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"crypto"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -36,7 +35,7 @@ type DetachedOptions struct {
 // signature names, and is not kept.
 func VerifyDetached(ctx context.Context, sig, content io.Reader, opts Options, dopts DetachedOptions) (*Result, error) {
 	v := &verifier{ctx: ctx, opts: &opts, digests: map[crypto.Hash][]byte{}}
-	sd, err := readDetachedSignature(sig, opts.Form)
+	sd, err := readDetachedSignature(sig, &opts)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +68,8 @@ func VerifyDetached(ctx context.Context, sig, content io.Reader, opts Options, d
 
 // readDetachedSignature reads the SignedData of a detached signature in
 // any of its forms.
-func readDetachedSignature(r io.Reader, form Form) (*cms.SignedData, error) {
+func readDetachedSignature(r io.Reader, opts *Options) (*cms.SignedData, error) {
+	form := opts.Form
 	r, _, err := mime.OpenInput(r, mime.Form(form))
 	if err != nil {
 		return nil, malformed(err)
@@ -89,7 +89,7 @@ func readDetachedSignature(r io.Reader, form Form) (*cms.SignedData, error) {
 			return nil, notSigned("it is %s (smime-type=%s), not a detached signature", mt, st)
 		}
 	case "multipart/signed":
-		return nil, &MalformedError{Err: errors.New("the signature is a whole multipart/signed message, which carries its content: verify it without --content")}
+		return nil, &MalformedError{Err: fmt.Errorf("the signature is a whole multipart/signed message, which carries its content: verify it without %s", opts.name(OptionContent))}
 	default:
 		return nil, notSigned("its type is %s, not a detached signature", mt)
 	}
@@ -102,7 +102,7 @@ func readDetachedSignature(r io.Reader, form Form) (*cms.SignedData, error) {
 		return nil, malformed(err)
 	}
 	if !sd.Detached {
-		return nil, &MalformedError{Err: errors.New("the signature carries content of its own, so it is not a detached signature: verify it without --content")}
+		return nil, &MalformedError{Err: fmt.Errorf("the signature carries content of its own, so it is not a detached signature: verify it without %s", opts.name(OptionContent))}
 	}
 	return sd, nil
 }

@@ -423,7 +423,12 @@ func (e *HeaderError) detail() string {
 }
 
 // PolicyError reports an algorithm refused by policy.
-type PolicyError struct{ Err error }
+type PolicyError struct {
+	// Option is the option that would accept the algorithm
+	// (OptionAllowMD5, OptionMinDigest), or "" when none would.
+	Option Option
+	Err    error
+}
 
 func (e *PolicyError) Error() string  { return "verify: " + e.detail() }
 func (e *PolicyError) detail() string { return e.Err.Error() }

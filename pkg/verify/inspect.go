@@ -44,6 +44,9 @@ type InspectOptions struct {
 	// Form is how the input presents the message; FormAuto, the zero
 	// value, detects a bare CMS file (see [Form]).
 	Form Form
+	// OptionName, if not nil, names an [Option] in the caller's words in
+	// the layers' notes, as Options.OptionName does for Verify.
+	OptionName func(Option) string
 }
 
 // Inspection is the layer tree of a message, outermost layer first. Field
@@ -154,7 +157,7 @@ type RecipientInfo struct {
 // checked: a signature that does not match its content is described like
 // any other.
 func Inspect(r io.Reader, opts InspectOptions) (*Inspection, error) {
-	ins := &inspector{w: walker{spoolDir: opts.SpoolDir, threshold: opts.SpoolThreshold}, ins: &Inspection{}}
+	ins := &inspector{w: walker{spoolDir: opts.SpoolDir, threshold: opts.SpoolThreshold}, ins: &Inspection{}, name: opts.OptionName}
 	defer ins.w.close()
 	r, form, err := mime.OpenInput(r, mime.Form(opts.Form))
 	if err != nil {
@@ -170,7 +173,8 @@ type inspector struct {
 	w     walker
 	ins   *Inspection
 	outer mime.Header
-	bare  bool // a bare CMS file, whose content need not be MIME
+	bare  bool                // a bare CMS file, whose content need not be MIME
+	name  func(Option) string // InspectOptions.OptionName
 }
 
 func (in *inspector) top(ent entity) (bool, error) {
@@ -216,7 +220,7 @@ func (in *inspector) layer(depth int, ent entity, read *layerRead, err error, _ 
 	}
 	switch {
 	case read.sd != nil && read.sd.Detached && l.MediaType != "multipart/signed":
-		l.Note = "a detached signature: the content it signs is not here (verify --content FILE checks it)"
+		l.Note = "a detached signature: the content it signs is not here (" + optionName(in.name, OptionContent) + " checks it)"
 		return true, nil
 	case read.refused != nil:
 		l.Note = "verify refuses this layer: " + messageDetail(read.refused)

@@ -198,7 +198,7 @@ func openParts(ctx context.Context, w io.Writer, e *mime.Entity, body *mime.Spoo
 		if !opts.AllowUnsignedParts {
 			first = pe
 		} else {
-			res.warn("%s (accepted: --allow-unsigned-parts)", pe.detail())
+			res.warn("%s (accepted: %s)", pe.detail(), opts.name(OptionAllowUnsignedParts))
 		}
 	}
 	if first != nil {

@@ -17,7 +17,8 @@ import (
 // "reason" of the --json output and the REASON of a --expect manifest;
 // [ReasonCode] maps an error to one. A code, once published, keeps its
 // meaning; new codes may be added. [Reasons] lists them all with their
-// meaning, which docs/json.md repeats.
+// meaning, in the library's words (Options fields); docs/json.md gives
+// them in the CLI's, naming its flags.
 const (
 	ReasonBadSignature            Reason = "bad-signature"
 	ReasonContentModified         Reason = "content-modified"
@@ -75,8 +76,8 @@ type ReasonInfo struct {
 var reasons = []ReasonInfo{
 	{ReasonBadSignature, "the signature value does not verify with the signer's certificate: not the signer's signature"},
 	{ReasonContentModified, "the content does not match the signed digest: the message was changed after it was signed"},
-	{ReasonMissingCertificate, "the signer's certificate is neither in the message nor given with --intermediates"},
-	{ReasonUntrusted, "no chain from the certificate to a --trust root"},
+	{ReasonMissingCertificate, "the signer's certificate is neither in the message nor in Options.Intermediates"},
+	{ReasonUntrusted, "no chain from the certificate to a root of Options.Roots"},
 	{ReasonExpired, "a certificate of the chain had expired at the evaluation time, or at the signing time"},
 	{ReasonNotYetValid, "a certificate of the chain was not yet valid at the evaluation time, or at the signing time"},
 	{ReasonKeyUsage, "the certificate's key usage or extended key usage does not allow the purpose (signing mail, encrypting)"},
@@ -88,15 +89,15 @@ var reasons = []ReasonInfo{
 	{ReasonTooComplex, "past a processing bound, a sign of a hostile message: more candidate chains than are examined, more S/MIME layers, signers, certificates, CRLs or recipients than are read"},
 	{ReasonRevoked, "a certificate of the chain is revoked"},
 	{ReasonRevocationUnavailable, "no revocation answer (CRL or OCSP) could be had for a certificate of the chain: a failure in hard mode (exit status 75), a warning in soft mode"},
-	{ReasonIssuerUnavailable, "a missing issuer could not be downloaded with --fetch-intermediates (a check warning)"},
+	{ReasonIssuerUnavailable, "a missing issuer could not be downloaded with Options.FetchIssuers (a check warning)"},
 	{ReasonFutureSigningTime, "the signing time is later than the evaluation time (a check warning)"},
 	{ReasonSenderMismatch, "a mailbox of the From field, or the Sender, is in no valid signer's certificate, or the From and Sender fields can't be read completely (no From, two From fields)"},
 	{ReasonHeaderChanged, "the outer From or Sender field names another sender than the one protected inside the signature or encryption (RFC 9788)"},
-	{ReasonNotSigned, "the message has no signature (no multipart/signed nor signed-data), or --require signed found no signed layer"},
-	{ReasonUnsignedParts, "the signature covers only some parts of the message (a signed part in a mailing list's multipart/mixed beside its footer, a forwarded message/rfc822 beside the forwarder's text): refused unless --allow-unsigned-parts"},
-	{ReasonDateMismatch, "the Date field is further from the signing time than --max-clock-skew (a replayed or re-dated message), or can't be read: a warning, a failure with --strict-date"},
-	{ReasonWeakAlgorithm, "an algorithm refused or only accepted with a warning: MD5 (refused unless --allow-md5), SHA-1 (a warning; refused with --min-digest sha256, in the signature or the chain), or a digest algorithm smimectl does not implement"},
-	{ReasonPolicy, "a layer --require asked for is missing (encrypted, signed-then-encrypted, ...)"},
+	{ReasonNotSigned, "the message has no signature (no multipart/signed nor signed-data), or Options.Require asked for a signed layer and found none"},
+	{ReasonUnsignedParts, "the signature covers only some parts of the message (a signed part in a mailing list's multipart/mixed beside its footer, a forwarded message/rfc822 beside the forwarder's text): refused unless Options.AllowUnsignedParts"},
+	{ReasonDateMismatch, "the Date field is further from the signing time than Options.MaxClockSkew (a replayed or re-dated message), or can't be read: a warning, a failure with Options.StrictDate"},
+	{ReasonWeakAlgorithm, "an algorithm refused or only accepted with a warning: MD5 (refused unless Options.AllowMD5), SHA-1 (a warning; refused with Options.MinDigest SHA-256, in the signature or the chain), or a digest algorithm smimectl does not implement"},
+	{ReasonPolicy, "a layer Options.Require asked for is missing (encrypted, signed-then-encrypted, ...)"},
 	{ReasonMalformed, "the message (or the certificate file) is not well-formed S/MIME (or PEM or DER certificates)"},
 	{ReasonAmbiguousMIME, "the MIME structure can be read otherwise by other parsers (two Content-Type fields, a line that is almost a boundary, ...): refused"},
 	{ReasonAmbiguousCertificate, "the certificate file holds no single certificate to check (cert-verify)"},
@@ -104,7 +105,7 @@ var reasons = []ReasonInfo{
 	{ReasonDecryptFailed, "the message is for the key's certificate but does not decrypt: a wrong key, or modified in transit"},
 	{ReasonNotEncrypted, "decrypt was given a message that is not encrypted"},
 	{ReasonNoCertificate, "no usable certificate for the operation: nothing to sign with, a recipient without an encryption certificate (exit status 3)"},
-	{ReasonLookupFailed, "a certificate directory (LDAP, --certs source) could not be searched"},
+	{ReasonLookupFailed, "a certificate directory (LDAP, a certsel source) could not be searched"},
 	{ReasonLocalFault, "a fault of this machine, not of the message: a file that can't be opened, read or written, a full disk or a temporary file that failed (exit status 2 or 75); the message was not judged"},
 	{ReasonOther, "a failure none of the other codes names"},
 }
@@ -169,7 +170,7 @@ func ReasonCode(err error) Reason {
 		switch {
 		case errors.Is(sig.Err, cms.ErrContentModified):
 			return ReasonContentModified
-		case errors.Is(sig.Err, errNoSignerCertificate):
+		case errors.As(sig.Err, new(*missingCertificateError)):
 			return ReasonMissingCertificate
 		}
 		return ReasonBadSignature

@@ -125,10 +125,12 @@ func (u *unwrapper) layer(depth int, ent entity, read *layerRead, err error, _ *
 }
 
 // UnwrappedWarning is the warning a caller of [UnwrapSigned] gives for the
-// layers it removed: which, and that their signatures were not checked.
-func UnwrappedWarning(layers []*Layer) string {
-	return fmt.Sprintf("%s removed without checking: %s; nothing vouches for the sender (decrypt --trust checks signatures)",
-		plural(len(layers), "a signed layer was", "signed layers were"), describeUnwrapped(layers))
+// layers it removed: which, and that their signatures were not checked,
+// unlike [Open] with OptionRoots set. name, if not nil, names that option in
+// the caller's words (as Options.OptionName does).
+func UnwrappedWarning(layers []*Layer, name func(Option) string) string {
+	return fmt.Sprintf("%s removed without checking: %s; nothing vouches for the sender (%s checks signatures)",
+		plural(len(layers), "a signed layer was", "signed layers were"), describeUnwrapped(layers), optionName(name, OptionRoots))
 }
 
 // describeUnwrapped names layers as `layer 1 (multipart/signed, by

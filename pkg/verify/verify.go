@@ -221,6 +221,11 @@ type Options struct {
 	// alone; without it such input's sender check is skipped, with a
 	// warning. For mail it is checked besides From and Sender.
 	Signer string
+	// OptionName, if not nil, names an [Option] in the caller's words
+	// where an error or a warning says which option decides (smimectl
+	// gives its flags: "--allow-md5"); nil, or "", keeps its Go name
+	// ("Options.AllowMD5").
+	OptionName func(Option) string
 }
 
 func (o *Options) now() time.Time {
@@ -371,9 +376,13 @@ func (v *verifier) network() context.Context {
 	return v.netCtx
 }
 
-// errNoSignerCertificate: the signer's certificate was not found
-// (ReasonMissingCertificate).
-var errNoSignerCertificate = errors.New("the signer's certificate is not in the message nor given with --intermediates")
+// missingCertificateError: the signer's certificate was not found
+// (ReasonMissingCertificate); with names OptionIntermediates.
+type missingCertificateError struct{ with string }
+
+func (e *missingCertificateError) Error() string {
+	return "the signer's certificate is not in the message nor given with " + e.with
+}
 
 // capabilitiesAttribute returns the value of si's smimeCapabilities signed
 // attribute, or nil unless there is exactly one attribute with one value
@@ -445,7 +454,7 @@ func (v *verifier) checkSigner(i int, si *cms.SignerInfo) (s *Signer, err error)
 		cert = si.FindCertificate(v.opts.Roots)
 	}
 	if cert == nil {
-		return fail(CheckCertificate, &SignatureError{Signer: i, Err: errNoSignerCertificate})
+		return fail(CheckCertificate, &SignatureError{Signer: i, Err: &missingCertificateError{with: v.opts.name(OptionIntermediates)}})
 	}
 	s.setCertificate(cert)
 	if err := v.checkDigestPolicy(s, si.Hash()); err != nil {
@@ -471,16 +480,16 @@ func (v *verifier) checkDigestPolicy(s *Signer, h crypto.Hash) error {
 	switch h {
 	case crypto.MD5:
 		if !v.opts.AllowMD5 {
-			return &PolicyError{Err: errors.New("the message is signed with MD5, which is refused (--allow-md5 accepts it)")}
+			return &PolicyError{Option: OptionAllowMD5, Err: fmt.Errorf("the message is signed with MD5, which is refused (%s accepts it)", v.opts.name(OptionAllowMD5))}
 		}
 		if digestRank(v.opts.MinDigest) > digestRank(crypto.MD5) {
-			return &PolicyError{Err: fmt.Errorf("the message is signed with MD5, which is refused (--min-digest %s)", digestFlagName(v.opts.MinDigest))}
+			return v.minDigestError("the message is signed with MD5")
 		}
 		s.addWarning(CheckDigestAlgorithm, ReasonWeakAlgorithm, "MD5 is broken; accepted because it was asked for")
 		v.res.warn("signer %d uses MD5", s.Index+1)
 	case crypto.SHA1:
 		if digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
-			return &PolicyError{Err: fmt.Errorf("signer %d signs with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
+			return v.minDigestError(fmt.Sprintf("signer %d signs with SHA-1", s.Index+1))
 		}
 		s.addWarning(CheckDigestAlgorithm, ReasonWeakAlgorithm, "SHA-1 is weak; accepted for old mail")
 		v.res.warn("signer %d uses SHA-1, which is weak", s.Index+1)
@@ -508,9 +517,11 @@ func digestRank(h crypto.Hash) int {
 	return 4
 }
 
-// digestFlagName names h as --min-digest does.
-func digestFlagName(h crypto.Hash) string {
-	return strings.ToLower(strings.ReplaceAll(h.String(), "-", ""))
+// minDigestError refuses what by Options.MinDigest, named with its value
+// as a caller spells it ("(Options.MinDigest sha256)").
+func (v *verifier) minDigestError(what string) *PolicyError {
+	value := strings.ToLower(strings.ReplaceAll(v.opts.MinDigest.String(), "-", ""))
+	return &PolicyError{Option: OptionMinDigest, Err: fmt.Errorf("%s, which is refused (%s %s)", what, v.opts.name(OptionMinDigest), value)}
 }
 
 func (v *verifier) checkSignature(i int, si *cms.SignerInfo, cert *x509.Certificate) error {
@@ -576,7 +587,7 @@ func (v *verifier) checkCertificate(s *Signer, cert *x509.Certificate) error {
 	s.add(CheckChain, StatusPass, "trusted: "+strings.Join(names, " <- "))
 	if res.SHA1 && digestRank(v.opts.MinDigest) > digestRank(crypto.SHA1) {
 		// Issue #15 item 8: clients that refuse SHA-1 refuse it in the chain too.
-		err := &PolicyError{Err: fmt.Errorf("a certificate in the chain of signer %d is signed with SHA-1, which is refused (--min-digest %s)", s.Index+1, digestFlagName(v.opts.MinDigest))}
+		err := v.minDigestError(fmt.Sprintf("a certificate in the chain of signer %d is signed with SHA-1", s.Index+1))
 		s.addFailure(CheckChainSignatures, err)
 		return err
 	}
@@ -830,7 +841,7 @@ func (v *verifier) checkSenders(signers []*Signer) error {
 		for _, s := range valid {
 			s.add(CheckSender, StatusSkipped, noSenderDetail)
 		}
-		v.res.warn("%s; name the expected signer with --signer", noSenderDetail)
+		v.res.warn("%s; name the expected signer with %s", noSenderDetail, v.opts.name(OptionSigner))
 		return nil
 	}
 	var addresses []string
