@@ -76,18 +76,19 @@ func TestOptionNames(t *testing.T) {
 		option verify.Option
 		want   string // "{}" is where the option is named
 		policy bool   // the error is a *PolicyError naming option
+		reason verify.Reason
 	}{
 		{"unsigned parts accepted", func(o *verify.Options) { o.AllowUnsignedParts = true },
 			func(opts verify.Options) (*verify.Result, error) {
 				return verify.Open(context.Background(), new(bytes.Buffer), strings.NewReader(footed), opts)
-			}, verify.OptionAllowUnsignedParts, "(accepted: {})", false},
+			}, verify.OptionAllowUnsignedParts, "(accepted: {})", false, ""},
 		{"signer's certificate missing", nil, verifyMsg(noCerts), verify.OptionIntermediates,
-			"the signer's certificate is not in the message nor given with {}", false},
+			"the signer's certificate is not in the message nor given with {}", false, verify.ReasonMissingCertificate},
 		{"SHA-1 refused", func(o *verify.Options) { *o = sha1Opts; o.MinDigest = crypto.SHA256 }, verifyMsg(sha1Msg),
-			verify.OptionMinDigest, "signer 1 signs with SHA-1, which is refused ({} sha256)", true},
-		{"no sender to compare", nil, verifyDetached(detached), verify.OptionSigner, "; name the expected signer with {}", false},
+			verify.OptionMinDigest, "signer 1 signs with SHA-1, which is refused ({} sha256)", true, verify.ReasonWeakAlgorithm},
+		{"no sender to compare", nil, verifyDetached(detached), verify.OptionSigner, "; name the expected signer with {}", false, ""},
 		{"not a detached signature", nil, verifyDetached(opaque), verify.OptionContent,
-			"so it is not a detached signature: verify it without {}", false},
+			"so it is not a detached signature: verify it without {}", false, verify.ReasonMalformed},
 	} {
 		for _, named := range []bool{false, true} {
 			opts := base
@@ -106,6 +107,9 @@ func TestOptionNames(t *testing.T) {
 			}
 			if !named && flagLike.MatchString(got) {
 				t.Errorf("%s: without OptionName the library names a flag:\n%s", tc.name, got)
+			}
+			if got := verify.ReasonCode(err); tc.reason != "" && got != tc.reason {
+				t.Errorf("%s: reason %q, want %q", tc.name, got, tc.reason)
 			}
 			var pe *verify.PolicyError
 			if tc.policy && (!errors.As(err, &pe) || pe.Option != tc.option) {
