@@ -4,23 +4,19 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 )
 
 // repoRoot is the module's root, from this package's directory.
 const repoRoot = "../.."
 
-// goTool returns the go command of the toolchain running the test. Without
-// one, the test is skipped, except under CI=true, where that is a failure.
+// goTool returns the go command on PATH (go test puts its own toolchain's
+// first). Without one, the test is skipped, except under CI=true, where that
+// is a failure.
 func goTool(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if runtime.GOOS == "windows" {
-		path += ".exe"
-	}
-	if _, err := os.Stat(path); err != nil {
+	path, err := exec.LookPath("go")
+	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("the go command is missing (%v), and CI=true forbids skipping: run the tests with a full Go toolchain", err)
 		}
