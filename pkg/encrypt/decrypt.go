@@ -204,15 +204,15 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	}
 	r, form, err := mime.OpenInput(r, mime.Form(opts.Form))
 	if err != nil {
-		return nil, &MalformedError{err}
+		return nil, malformed(err)
 	}
 	e, err := mime.ReadEntity(r)
 	if err != nil {
-		return nil, &MalformedError{fmt.Errorf("reading the message: %w", err)}
+		return nil, malformed(fmt.Errorf("reading the message: %w", err))
 	}
 	mt, params, err := e.Header.MediaType()
 	if err != nil {
-		return nil, &MalformedError{err}
+		return nil, malformed(err)
 	}
 	st := strings.ToLower(params["smime-type"])
 	if (mt != "application/pkcs7-mime" && mt != "application/x-pkcs7-mime") ||
@@ -224,7 +224,7 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	}
 	body, err := mime.DecodeBody(e)
 	if err != nil {
-		return nil, &MalformedError{err}
+		return nil, malformed(err)
 	}
 	spool := &mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
 	defer spool.Close()
@@ -344,7 +344,7 @@ type bodyReader struct{ r io.Reader }
 func (b bodyReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if err != nil && err != io.EOF {
-		err = &MalformedError{fmt.Errorf("reading the message body: %w", err)}
+		err = malformed(fmt.Errorf("reading the message body: %w", err))
 	}
 	return n, err
 }
@@ -359,11 +359,11 @@ func classify(err error) error {
 	case errors.Is(err, cms.ErrDecrypt):
 		return &DecryptError{Err: err}
 	case cms.IsFormatError(err), cms.IsLimitError(err):
-		return &MalformedError{err}
+		return malformed(err)
 	}
 	var ua *cms.UnsupportedAlgorithmError
 	if errors.As(err, &ua) {
-		return &MalformedError{err}
+		return malformed(err)
 	}
 	// Anything else, such as a spool file that can't be written.
 	return fmt.Errorf("decrypt: %w", err)
@@ -385,7 +385,7 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 				// A KEM entry says what is wrong with it (a kekLength
 				// that does not fit the wrap, an unknown KDF, a
 				// ciphertext of the wrong size): that is no key failure.
-				return nil, &MalformedError{fmt.Errorf("the recipient entry for your certificate: %w", err)}
+				return nil, malformed(fmt.Errorf("the recipient entry for your certificate: %w", err))
 			}
 			return nil, &DecryptError{Err: err}
 		}
