@@ -43,7 +43,6 @@ var describers = []func(error) (string, []string, bool){
 	describeCMSLimitError,
 	describeAs(describeAmbiguousError),
 	describeAs(describeNotMailError),
-	describeAs(describeDecryptNotMailError),
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeAs(describeDateError),

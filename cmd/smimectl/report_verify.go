@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -159,13 +158,9 @@ func describeCMSLimitError(err error) (string, []string, bool) {
 }
 
 // describeNotMailError words input that is neither mail nor a bare CMS file
-// (issue #15 item 1) by what it starts with, never by its bytes.
+// (issue #15 item 1) by what it starts with, never by its bytes: verify's
+// NotMailError is encrypt's, so this serves decrypt too.
 func describeNotMailError(e *verify.NotMailError) (string, []string) {
-	return describeNotMail(e.Start)
-}
-
-// describeDecryptNotMailError is describeNotMailError for decrypt's library.
-func describeDecryptNotMailError(e *encrypt.NotMailError) (string, []string) {
 	return describeNotMail(e.Start)
 }
 

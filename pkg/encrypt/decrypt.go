@@ -202,17 +202,18 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	if opts.Certificate == nil || opts.Key == nil {
 		return nil, errors.New("decrypt: a certificate and its private key are required to decrypt")
 	}
-	r, form, err := mime.OpenInput(r, mime.Form(opts.Form))
+	r, f, err := OpenInput(r, opts.Form)
 	if err != nil {
-		return nil, malformed(err)
+		return nil, &MalformedError{err}
 	}
+	form := mime.Form(f)
 	e, err := mime.ReadEntity(r)
 	if err != nil {
-		return nil, malformed(fmt.Errorf("reading the message: %w", err))
+		return nil, &MalformedError{fmt.Errorf("reading the message: %w", err)}
 	}
 	mt, params, err := e.Header.MediaType()
 	if err != nil {
-		return nil, malformed(err)
+		return nil, &MalformedError{err}
 	}
 	st := strings.ToLower(params["smime-type"])
 	if (mt != "application/pkcs7-mime" && mt != "application/x-pkcs7-mime") ||
@@ -224,7 +225,7 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	}
 	body, err := mime.DecodeBody(e)
 	if err != nil {
-		return nil, malformed(err)
+		return nil, &MalformedError{err}
 	}
 	spool := &mime.Spool{Dir: opts.SpoolDir, Threshold: opts.SpoolThreshold}
 	defer spool.Close()
@@ -344,7 +345,7 @@ type bodyReader struct{ r io.Reader }
 func (b bodyReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if err != nil && err != io.EOF {
-		err = malformed(fmt.Errorf("reading the message body: %w", err))
+		err = &MalformedError{fmt.Errorf("reading the message body: %w", err)}
 	}
 	return n, err
 }
@@ -363,7 +364,7 @@ func classify(err error) error {
 	}
 	var ua *cms.UnsupportedAlgorithmError
 	if errors.As(err, &ua) {
-		return malformed(err)
+		return &MalformedError{err}
 	}
 	// Anything else, such as a spool file that can't be written.
 	return fmt.Errorf("decrypt: %w", err)

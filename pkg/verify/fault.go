@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/chain"
-	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 )
 
@@ -28,18 +27,24 @@ func (e *TrustError) Fault() (cert *x509.Certificate, detail, when string) {
 	return ce.Cert, ce.Detail, when
 }
 
-// CMS reports whether the bound e reports is one of reading CMS: 64
-// signers; 1,000 certificates, CRLs or recipients; the bytes they may
-// take (the bounds a caller can list, such as the README's "Limits"),
-// rather than one of the MIME structure ([MaxParts], [MaxPartDepth],
-// [MaxSignedParts]).
-func (e *LimitError) CMS() bool {
-	var cl *cms.LimitError
-	return errors.As(e.err, &cl)
-}
+// LimitError reports a message past a processing bound: [MaxParts],
+// [MaxPartDepth] or [MaxSignedParts] of this package, or a bound of
+// reading CMS (64 signers; 1,000 certificates, CRLs or recipients; the
+// bytes they may take). No genuine message comes near them: it is a sign
+// of a hostile message, and [ReasonCode] gives [ReasonTooComplex]. It
+// comes inside a [*MalformedError]. It is pkg/encrypt's type, which
+// encrypt.Decrypt returns too; its CMS method tells a bound of reading CMS
+// from one of the MIME walk.
+type LimitError = encrypt.LimitError
 
 // SpoolError is the error of a temporary file that could not be created,
 // written or read (Options.SpoolDir): a fault of this machine, not of the
 // message, which was not judged; [ReasonCode] gives [ReasonLocalFault].
 // It is pkg/encrypt's interface, which [encrypt.Decrypt] returns too.
 type SpoolError = encrypt.SpoolError
+
+// NotMailError reports input that is neither a mail message nor a bare
+// CMS file (see [Form]). Start says in words what the input starts with;
+// no input bytes are quoted. It comes inside a [*MalformedError]. It is
+// pkg/encrypt's type, which encrypt.Decrypt returns too.
+type NotMailError = encrypt.NotMailError
