@@ -162,7 +162,7 @@ func runAnnotate(j annotateJob) error {
 		return err
 	}
 	out, commit, abort := openOutputMode(j.e, j.io.Out, j.perm)
-	if _, err := mime.PrependField(out, field, j.authservID, r); err != nil {
+	if _, err := verify.PrependAuthenticationResults(out, field, j.authservID, r); err != nil {
 		abort()
 		return err
 	}

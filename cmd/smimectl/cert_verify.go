@@ -103,8 +103,7 @@ checks are those of verify's signers.`,
 	}
 	fs := cmd.Flags()
 	fs.SortFlags = false
-	opts.Purpose = verify.PurposeAny
-	textFlag(fs, &opts.Purpose, "purpose", certPurposes,
+	textEnumFlag(fs, &opts.Purpose, "purpose", verify.PurposeAny, certPurposes,
 		"what the certificate must be allowed to do: sign, encrypt, or any (key usage not checked)")
 	opts.trustFlags.addFlags(fs)
 	opts.revocationFlags.addFlags(fs)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/smimectl/smimectl/internal/cms"
+	"github.com/smimectl/smimectl/pkg/sign"
 )
 
 // certsOnlyOptions are the options of certs-only.
@@ -79,7 +79,7 @@ func runCertsOnly(opts *certsOnlyOptions) error {
 			fmt.Fprintf(opts.env.Stderr, "smimectl: %s %s serial %X\n", what, holder(c), c.SerialNumber)
 		}
 	}
-	der, err := cms.CertsOnly(uniq)
+	der, err := sign.CertsOnly(uniq)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/smimectl/smimectl/internal/certinfo"
-	"github.com/smimectl/smimectl/internal/chain"
+	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/revocation"
 )
 
@@ -192,13 +191,13 @@ func (opts *crlFetchOptions) groups() ([]*crlGroup, error) {
 	var out []*crlGroup
 	seen := map[string]*crlGroup{}
 	for _, c := range slices.Concat(certs, inter, trust) {
-		if len(c.CRLDistributionPoints) == 0 || bytes.Equal(c.RawIssuer, c.RawSubject) && chain.CheckCertificateSignature(c, c) == nil {
+		if len(c.CRLDistributionPoints) == 0 || revocation.IssuedBy(c, c) {
 			continue // nothing to fetch, or a self-signed root
 		}
 		issuer := findIssuer(c, pool)
 		if issuer == nil {
 			return nil, usagef([]string{"give the issuer's certificate with --intermediates or --trust"},
-				"the issuer of %s (%s) is not among the certificates given", holder(c), certinfo.Name(c.Issuer))
+				"the issuer of %s (%s) is not among the certificates given", holder(c), certsel.Name(c.Issuer))
 		}
 		key := string(issuer.Raw) + "\x00" + strings.Join(c.CRLDistributionPoints, "\x00")
 		if seen[key] != nil {
@@ -218,7 +217,7 @@ func (opts *crlFetchOptions) groups() ([]*crlGroup, error) {
 // findIssuer returns the certificate of pool that signed c, or nil.
 func findIssuer(c *x509.Certificate, pool []*x509.Certificate) *x509.Certificate {
 	for _, p := range pool {
-		if bytes.Equal(p.RawSubject, c.RawIssuer) && !bytes.Equal(p.Raw, c.Raw) && chain.CheckCertificateSignature(c, p) == nil {
+		if !bytes.Equal(p.Raw, c.Raw) && revocation.IssuedBy(c, p) {
 			return p
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/encrypt"
 )
 
 // eolFlag is --eol of verify and decrypt (issue #15 item 10): the line ends of the
@@ -45,6 +46,6 @@ func (f *eolFlag) apply(in io.Reader, w io.Writer) (io.Reader, io.Writer, func()
 // isMail reports whether br holds a mail message rather than a bare CMS file.
 func isMail(br *bufio.Reader) bool {
 	head, _ := br.Peek(4096)
-	_, form, err := mime.OpenInput(bytes.NewReader(head), mime.FormAuto)
-	return err == nil && form == mime.FormMIME
+	_, form, err := encrypt.OpenInput(bytes.NewReader(head), encrypt.FormAuto)
+	return err == nil && form == encrypt.FormMIME
 }

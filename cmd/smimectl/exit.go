@@ -11,7 +11,6 @@ import (
 
 	"github.com/smimectl/smimectl/internal/batch"
 	"github.com/smimectl/smimectl/internal/keys"
-	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/directory"
 	"github.com/smimectl/smimectl/pkg/encrypt"
@@ -205,12 +204,12 @@ var classify = []func(error) (int, bool){
 }
 
 // localFault finds a failure of this machine's file system in err: a spool
-// file that could not be created, written or read (*mime.SpoolError), or a
+// file that could not be created, written or read (verify.SpoolError), or a
 // local file (--in, --out, --key, --trust, standard output...) that could not
 // be opened, read, written or renamed (*fs.PathError, *os.LinkError). It
 // returns the first one found, or nil.
 func localFault(err error) error {
-	var se *mime.SpoolError
+	var se verify.SpoolError
 	if errors.As(err, &se) {
 		return se
 	}

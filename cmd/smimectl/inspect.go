@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
 
@@ -251,15 +251,15 @@ func printProtected(w io.Writer, ind string, ph *verify.ProtectedHeaders) {
 
 // differenceLine says how an outer field differs from the protected one:
 // "Subject: obscured outside as "[...]" (protected "Plans")".
-func differenceLine(d mime.Difference) string {
+func differenceLine(d encrypt.HeaderDifference) string {
 	switch d.Kind {
-	case mime.DiffObscured:
+	case encrypt.DiffObscured:
 		return fmt.Sprintf("%s: obscured outside as %q (protected %q)", d.Field, d.Sent, d.Protected)
-	case mime.DiffRemoved:
+	case encrypt.DiffRemoved:
 		return fmt.Sprintf("%s: left out of the outer header (protected %q)", d.Field, d.Protected)
-	case mime.DiffAdded:
+	case encrypt.DiffAdded:
 		return fmt.Sprintf("%s: added outside, not protected: %q", d.Field, d.Outer)
-	case mime.DiffMissing:
+	case encrypt.DiffMissing:
 		return fmt.Sprintf("%s: missing outside (protected %q)", d.Field, d.Protected)
 	}
 	if d.Sent != "" {

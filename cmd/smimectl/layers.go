@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -100,39 +99,4 @@ func joinNames[T fmt.Stringer](names []T, sep string) string {
 		s[i] = n.String()
 	}
 	return strings.Join(s, sep)
-}
-
-// textValue binds a flag to a value of the library that reads and writes
-// itself (UnmarshalText, MarshalText), as pflag's TextVar does, and keeps
-// what enumFlag shows: the values as the flag's type in the help, for
-// shell completion. A value the library refuses is a flag error in its
-// words ("want one of strict, warn, off"). Issue #17 item 4: the words of
-// a flag's values are the library's, not a second list to keep in step.
-type textValue struct {
-	v interface {
-		encoding.TextMarshaler
-		encoding.TextUnmarshaler
-	}
-	values []string
-}
-
-func (t *textValue) Set(s string) error { return t.v.UnmarshalText([]byte(s)) }
-func (t *textValue) Type() string       { return "{" + strings.Join(t.values, "|") + "}" }
-
-func (t *textValue) String() string {
-	b, err := t.v.MarshalText()
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
-
-// textFlag defines the flag name for v, whose value now is the default;
-// values are the words it takes, for the help and shell completion.
-func textFlag(fs *pflag.FlagSet, v interface {
-	encoding.TextMarshaler
-	encoding.TextUnmarshaler
-}, name string, values []string, usage string) {
-	fs.Var(&textValue{v: v, values: values}, name, usage)
-	fs.SetAnnotation(name, enumAnnotation, values)
 }

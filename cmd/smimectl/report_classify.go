@@ -8,7 +8,6 @@ import (
 	"syscall"
 
 	"github.com/smimectl/smimectl/internal/batch"
-	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/directory"
 	"github.com/smimectl/smimectl/pkg/encrypt"
@@ -41,10 +40,9 @@ var describers = []func(error) (string, []string, bool){
 	describeAs(describeHeaderError),
 	describeAs(describeRevokedError),
 	describeAs(describeUnavailableError),
-	describeAs(describeCMSLimitError),
+	describeCMSLimitError,
 	describeAs(describeAmbiguousError),
 	describeAs(describeNotMailError),
-	describeAs(describeDecryptNotMailError),
 	describeAs(describeMalformedError),
 	describeAs(describePolicyError),
 	describeAs(describeDateError),
@@ -108,7 +106,7 @@ func describeLocalFault(err error) (string, []string, bool) {
 	var msg string
 	stdio := false
 	switch f := f.(type) {
-	case *mime.SpoolError:
+	case verify.SpoolError:
 		return f.Error(), spoolHints(f), true
 	case *fs.PathError:
 		msg = fmt.Sprintf("can't %s %q: %v", f.Op, f.Path, f.Err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/pkg/certsel"
 	"github.com/smimectl/smimectl/pkg/encrypt"
 	"github.com/smimectl/smimectl/pkg/sign"
@@ -53,7 +52,7 @@ func describeCertificateError(e *sign.CertificateError) (string, []string) {
 		who = "this message"
 	}
 	msg := fmt.Sprintf("no certificate with a private key can sign for %s: %s", who, libraryDetail(e.Err))
-	if errors.Is(e.Err, kem.ErrCannotSign) {
+	if errors.Is(e, sign.ErrKeyCannotSign) {
 		// --force can't help: the key itself cannot sign.
 		return msg, []string{"an ML-KEM key only decrypts: give a signing certificate for the sender with --key and --cert, or --p12"}
 	}

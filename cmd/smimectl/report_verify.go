@@ -8,9 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smimectl/smimectl/internal/chain"
-	"github.com/smimectl/smimectl/internal/cms"
-	"github.com/smimectl/smimectl/internal/mime"
 	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -52,12 +49,11 @@ func describeTrustError(e *verify.TrustError) (string, []string) {
 // describeTrust words a failed chain or key-usage check of w.cert.
 func describeTrust(e *verify.TrustError, w trustWords) (string, []string) {
 	detail := libraryDetail(e.Err)
-	var ce *chain.Error
-	if errors.As(e.Err, &ce) && ce.Cert != nil {
+	fault, what, when := e.Fault()
+	if fault != nil {
 		// "at signing time 2025-...: " when the library says when, then the
 		// certificate by name rather than by its whole subject.
-		when, _ := strings.CutSuffix(e.Err.Error(), ce.Error())
-		detail = when + certName(ce.Cert) + " " + ce.Detail
+		detail = when + certName(fault) + " " + what
 	}
 	who := w.cert
 	if e.Cert != nil && e.Cert.IsCA {
@@ -65,26 +61,26 @@ func describeTrust(e *verify.TrustError, w trustWords) (string, []string) {
 	}
 	switch e.Reason {
 	case verify.Untrusted:
-		if ce != nil && ce.Cert != nil && !ce.Cert.IsCA && !bytes.Equal(ce.Cert.RawIssuer, ce.Cert.RawSubject) {
+		if fault != nil && !fault.IsCA && !bytes.Equal(fault.RawIssuer, fault.RawSubject) {
 			// The chain stopped at an end-entity certificate: its issuer was
 			// nowhere, which is a missing intermediate far more often than an
 			// untrusted root; "untrusted source" is kept for a chain that ends at
 			// an authority --trust does not name (issue #16 item 10).
 			msg := fmt.Sprintf("the chain of %s is incomplete: the issuer %s was not in %s or --intermediates",
-				w.cert, issuerName(ce.Cert), w.source)
+				w.cert, issuerName(fault), w.source)
 			hints := []string{"give the issuing authority's certificate with --intermediates"}
-			if len(ce.Cert.IssuingCertificateURL) > 0 {
-				hints = append(hints, "--fetch-intermediates downloads the issuer from "+ce.Cert.IssuingCertificateURL[0])
+			if len(fault.IssuingCertificateURL) > 0 {
+				hints = append(hints, "--fetch-intermediates downloads the issuer from "+fault.IssuingCertificateURL[0])
 			}
 			return msg, hints
 		}
 		msg := w.cert + " was issued by an untrusted source"
-		if ce != nil && ce.Cert != nil {
-			msg += fmt.Sprintf(" (%s, the issuer of %s)", issuerName(ce.Cert), certName(ce.Cert))
+		if fault != nil {
+			msg += fmt.Sprintf(" (%s, the issuer of %s)", issuerName(fault), certName(fault))
 		}
 		hints := []string{"pass the issuing root with --trust, and intermediates " + w.source + " lacks with --intermediates"}
-		if ce != nil && ce.Cert != nil && len(ce.Cert.IssuingCertificateURL) > 0 {
-			hints = append(hints, "--fetch-intermediates downloads the issuer from "+ce.Cert.IssuingCertificateURL[0])
+		if fault != nil && len(fault.IssuingCertificateURL) > 0 {
+			hints = append(hints, "--fetch-intermediates downloads the issuer from "+fault.IssuingCertificateURL[0])
 		}
 		return msg, hints
 	case verify.Expired:
@@ -146,24 +142,25 @@ func describeUnavailableError(e *revocation.UnavailableError) (string, []string)
 		"try again later, give the CRL with --crl, or accept the message with a warning with --revocation soft"}
 }
 
-func describeCMSLimitError(e *cms.LimitError) (string, []string) {
-	what := fmt.Sprintf("more than %d %s", e.Limit, e.What)
+// describeCMSLimitError words a message past a bound of reading CMS; a bound
+// of the MIME walk is left to describeMalformedError.
+func describeCMSLimitError(err error) (string, []string, bool) {
+	var e *verify.LimitError
+	if !errors.As(err, &e) || !e.CMS() {
+		return "", nil, false
+	}
+	what := fmt.Sprintf("more than %d %s", e.Max, e.What)
 	if e.Bytes {
-		what = fmt.Sprintf("its %s take more than %d bytes", e.What, e.Limit)
+		what = fmt.Sprintf("its %s take more than %d bytes", e.What, e.Max)
 	}
 	return "the message is refused: " + what, []string{
-		"smimectl reads at most 64 signers, 1000 certificates, 1000 CRLs and 1000 recipients per message (see \"Limits\" in the README)"}
+		"smimectl reads at most 64 signers, 1000 certificates, 1000 CRLs and 1000 recipients per message (see \"Limits\" in the README)"}, true
 }
 
 // describeNotMailError words input that is neither mail nor a bare CMS file
-// (issue #15 item 1) by what it starts with, never by its bytes.
+// (issue #15 item 1) by what it starts with, never by its bytes: verify's
+// NotMailError is encrypt's, so this serves decrypt too.
 func describeNotMailError(e *verify.NotMailError) (string, []string) {
-	return describeNotMail(e.Start)
-}
-
-// describeDecryptNotMailError is describeNotMailError for decrypt, whose
-// library (pkg/encrypt) has no type of its own for it yet.
-func describeDecryptNotMailError(e *mime.NotMailError) (string, []string) {
 	return describeNotMail(e.Start)
 }
 

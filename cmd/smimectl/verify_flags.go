@@ -42,7 +42,7 @@ var minDigests = map[string]crypto.Hash{"sha1": crypto.SHA1, "sha256": crypto.SH
 func (f *verifyFlags) addFlags(fs *pflag.FlagSet, with string) {
 	f.trustFlags.addFlags(fs)
 	f.revocationFlags.addFlags(fs)
-	textFlag(fs, &f.SenderCheck, "sender-check", senderChecks,
+	textEnumFlag(fs, &f.SenderCheck, "sender-check", verify.SenderStrict, senderChecks,
 		with+"a From or Sender mailbox missing from every signer's certificate: strict fails, warn warns, off does not compare")
 	addMinDigestFlag(fs, &f.MinDigest)
 	f.dateFlags.addFlags(fs)

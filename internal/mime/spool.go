@@ -72,6 +72,10 @@ func (e *SpoolError) Error() string {
 
 func (e *SpoolError) Unwrap() error { return e.Err }
 
+// SpoolDir is Dir: the method pkg/encrypt's SpoolError interface names,
+// so callers of pkg/ find this type without importing this package.
+func (e *SpoolError) SpoolDir() string { return e.Dir }
+
 // dir is the directory of the temporary file.
 func (s *Spool) dir() string {
 	if s.Dir == "" {

@@ -202,10 +202,11 @@ func Decrypt(w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
 	if opts.Certificate == nil || opts.Key == nil {
 		return nil, errors.New("decrypt: a certificate and its private key are required to decrypt")
 	}
-	r, form, err := mime.OpenInput(r, mime.Form(opts.Form))
+	r, f, err := OpenInput(r, opts.Form)
 	if err != nil {
 		return nil, &MalformedError{err}
 	}
+	form := mime.Form(f)
 	e, err := mime.ReadEntity(r)
 	if err != nil {
 		return nil, &MalformedError{fmt.Errorf("reading the message: %w", err)}
@@ -359,7 +360,7 @@ func classify(err error) error {
 	case errors.Is(err, cms.ErrDecrypt):
 		return &DecryptError{Err: err}
 	case cms.IsFormatError(err), cms.IsLimitError(err):
-		return &MalformedError{err}
+		return malformed(err)
 	}
 	var ua *cms.UnsupportedAlgorithmError
 	if errors.As(err, &ua) {
@@ -385,7 +386,7 @@ func unwrap(env *cms.Enveloped, res *Result, opts *DecryptOptions) ([]byte, erro
 				// A KEM entry says what is wrong with it (a kekLength
 				// that does not fit the wrap, an unknown KDF, a
 				// ciphertext of the wrong size): that is no key failure.
-				return nil, &MalformedError{fmt.Errorf("the recipient entry for your certificate: %w", err)}
+				return nil, malformed(fmt.Errorf("the recipient entry for your certificate: %w", err))
 			}
 			return nil, &DecryptError{Err: err}
 		}

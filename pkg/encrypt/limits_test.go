@@ -37,9 +37,29 @@ func TestTryAllBound(t *testing.T) {
 	if !ok1 || !ok2 || bk.Size() != ck.Size() {
 		t.Fatalf("the lab's bob and alice-encrypt need RSA keys of one size")
 	}
-	var rs []cms.Recipient
-	for range cms.MaxRecipients {
-		rs = append(rs, cms.Recipient{Certificate: carol.Cert, OAEP: true})
+	msg := envelopedTo(t, cms.Recipient{Certificate: carol.Cert, OAEP: true}, cms.MaxRecipients)
+	key := &countingKey{Decrypter: bk}
+	_, err := Decrypt(io.Discard, bytes.NewReader(msg), DecryptOptions{Certificate: bob.Cert, Key: key, TryAll: true})
+	var nf *NotForUsError
+	if !errors.As(err, &nf) || len(nf.Recipients) != cms.MaxRecipients {
+		t.Fatalf("got %v, want a NotForUsError with %d recipients", err, cms.MaxRecipients)
+	}
+	if key.n > MaxKeyAttempts {
+		t.Errorf("%d private-key operations, want at most %d", key.n, MaxKeyAttempts)
+	}
+	if got := strings.Count(err.Error(), "serial "); got != MaxListedRecipients || !strings.Contains(err.Error(), "(1000 recipients: ") ||
+		!strings.HasSuffix(err.Error(), "; and 990 more)") {
+		t.Errorf("error names %d serials, want %d and a count: %.300s", got, MaxListedRecipients, err)
+	}
+}
+
+// envelopedTo is a message from mallory enveloped for n recipient entries,
+// each rcpt.
+func envelopedTo(t *testing.T, rcpt cms.Recipient, n int) []byte {
+	t.Helper()
+	rs := make([]cms.Recipient, n)
+	for i := range rs {
+		rs[i] = rcpt
 	}
 	var msg bytes.Buffer
 	msg.WriteString("From: mallory@example.com\r\nMIME-Version: 1.0\r\n" +
@@ -53,18 +73,30 @@ func TestTryAllBound(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	key := &countingKey{Decrypter: bk}
-	_, err = Decrypt(io.Discard, bytes.NewReader(msg.Bytes()), DecryptOptions{Certificate: bob.Cert, Key: key, TryAll: true})
-	var nf *NotForUsError
-	if !errors.As(err, &nf) || len(nf.Recipients) != cms.MaxRecipients {
-		t.Fatalf("got %v, want a NotForUsError with %d recipients", err, cms.MaxRecipients)
+	return msg.Bytes()
+}
+
+// TestDecryptLimitError (issue #17 item 1): a hostile message of 1,001
+// recipient entries is past a bound of reading CMS: a caller finds the
+// *LimitError (pkg/verify's LimitError too) inside the *MalformedError,
+// CMS says which kind of bound, the text stays the reader's, and nothing
+// is written.
+func TestDecryptLimitError(t *testing.T) {
+	bob := labtest.Seeded(t, "encrypt").User("bob")
+	msg := envelopedTo(t, cms.Recipient{Certificate: bob.Cert}, cms.MaxRecipients+1)
+	var out bytes.Buffer
+	_, err := Decrypt(&out, bytes.NewReader(msg), DecryptOptions{Certificate: bob.Cert, Key: bob.Key})
+	var me *MalformedError
+	var le *LimitError
+	if !errors.As(err, &me) || !errors.As(err, &le) || le.What != "recipients" || le.Max != cms.MaxRecipients || le.Bytes || !le.CMS() ||
+		!strings.HasSuffix(err.Error(), "more than 1000 recipients") {
+		t.Fatalf("got %v (%T), want a CMS *LimitError over %d recipients inside a *MalformedError", err, err, cms.MaxRecipients)
 	}
-	if key.n > MaxKeyAttempts {
-		t.Errorf("%d private-key operations, want at most %d", key.n, MaxKeyAttempts)
+	if out.Len() != 0 {
+		t.Errorf("%d bytes written", out.Len())
 	}
-	if got := strings.Count(err.Error(), "serial "); got != MaxListedRecipients || !strings.Contains(err.Error(), "(1000 recipients: ") ||
-		!strings.HasSuffix(err.Error(), "; and 990 more)") {
-		t.Errorf("error names %d serials, want %d and a count: %.300s", got, MaxListedRecipients, err)
+	if (&LimitError{What: "parts in a multipart entity", Max: 1000}).CMS() {
+		t.Error("a bound without a CMS reader's error is not one of CMS")
 	}
 }
 

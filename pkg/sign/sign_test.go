@@ -267,3 +267,83 @@ func TestSignRevocationCancel(t *testing.T) {
 		})
 	}
 }
+
+// TestErrKeyCannotSign (issue #17 item 1): a caller tells an ML-KEM key,
+// which no --force can sign with, from a certificate check it could force,
+// with sign's own sentinel; nothing is written.
+func TestErrKeyCannotSign(t *testing.T) {
+	l, err := lab.New(lab.Options{PQ: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dan, alice := l.User("dan-mlkem"), l.User("alice-sign")
+	danKey, ok := dan.PrivateKey.(crypto.Signer)
+	if !ok {
+		t.Fatalf("dan-mlkem's key is a %T, not a crypto.Signer", dan.PrivateKey)
+	}
+	at := func() time.Time { return dan.Cert.NotBefore.Add(time.Hour) }
+	for _, tc := range []struct {
+		name string
+		opts sign.Options
+		want bool
+	}{
+		{"ML-KEM key", sign.Options{Key: danKey, Certificate: dan.Cert, From: dan.Email, Now: at}, true},
+		{"ML-KEM key, forced", sign.Options{Key: danKey, Certificate: dan.Cert, Force: true, Now: at}, true},
+		{"expired signing key", sign.Options{Key: alice.Key, Certificate: alice.Cert,
+			Now: func() time.Time { return alice.Cert.NotAfter.Add(time.Hour) }}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := sign.Sign(context.Background(), &out, strings.NewReader(msg), tc.opts)
+			var ce *sign.CertificateError
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *sign.CertificateError", err)
+			}
+			if got := errors.Is(err, sign.ErrKeyCannotSign); got != tc.want {
+				t.Errorf("errors.Is(%v, ErrKeyCannotSign) = %v, want %v", err, got, tc.want)
+			}
+			if out.Len() != 0 {
+				t.Error("output written before the refusal")
+			}
+		})
+	}
+}
+
+// TestCertsOnly (issue #17 item 1): the certs-only message smimectl
+// certs-only writes comes from sign's public CertsOnly; it reads back
+// through the public verify.ReadCertificates as the same certificates in
+// the same order (not as a signed message), and what can't make one is an
+// error naming sign once, not a malformed file.
+func TestCertsOnly(t *testing.T) {
+	l := labtest.Default(t)
+	certs := append([]*x509.Certificate{l.User("alice-sign").Cert}, l.Chain()...)
+	der, err := sign.CertsOnly(certs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := verify.ReadCertificates(bytes.NewReader(der))
+	if err != nil {
+		t.Fatalf("ReadCertificates of the certs-only message: %v", err)
+	}
+	if len(back) != len(certs) {
+		t.Fatalf("read back %d certificates, want %d", len(back), len(certs))
+	}
+	for i := range certs {
+		if !back[i].Equal(certs[i]) {
+			t.Errorf("certificate %d: read back %s, want %s (the order given)", i+1, back[i].Subject, certs[i].Subject)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		certs []*x509.Certificate
+	}{
+		{"none", nil},
+		{"a nil certificate", []*x509.Certificate{certs[0], nil}},
+		{"a certificate never encoded", []*x509.Certificate{{Subject: certs[0].Subject}}},
+	} {
+		der, err := sign.CertsOnly(tc.certs)
+		if err == nil || der != nil || bytes.Count([]byte(err.Error()), []byte("sign:")) != 1 || bytes.Contains([]byte(err.Error()), []byte("cms:")) {
+			t.Errorf("%s: got %d bytes and %v, want no bytes and an error naming sign once", tc.name, len(der), err)
+		}
+	}
+}

@@ -43,11 +43,11 @@ const noSenderDetail = "the input has no From field (a bare CMS file or a detach
 // openInput turns r into a MIME entity reader by opts.Form and notes
 // whether the input was a bare CMS file, which has no From field.
 func (v *verifier) openInput(r io.Reader) (io.Reader, error) {
-	r, form, err := mime.OpenInput(r, mime.Form(v.opts.Form))
+	r, form, err := encrypt.OpenInput(r, v.opts.Form)
 	if err != nil {
 		return nil, malformed(err)
 	}
-	v.bare = form.Bare()
+	v.bare = mime.Form(form).Bare()
 	return r, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/pkg/encrypt"
 )
 
 // DetachedOptions controls [VerifyDetached] besides the checks of Options.
@@ -69,8 +70,7 @@ func VerifyDetached(ctx context.Context, sig, content io.Reader, opts Options, d
 // readDetachedSignature reads the SignedData of a detached signature in
 // any of its forms.
 func readDetachedSignature(r io.Reader, opts *Options) (*cms.SignedData, error) {
-	form := opts.Form
-	r, _, err := mime.OpenInput(r, mime.Form(form))
+	r, _, err := encrypt.OpenInput(r, opts.Form)
 	if err != nil {
 		return nil, malformed(err)
 	}

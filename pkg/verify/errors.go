@@ -58,10 +58,10 @@ func (e *AmbiguousError) Unwrap() error { return e.Err }
 // *AmbiguousError when it is one, else as a *MalformedError, except a
 // *mime.SpoolError: a temporary file that could not be written or read is a
 // fault of this machine, not of the message (issue #11 item 15), and is
-// returned as it is. A bound of the MIME or CMS reader, or input that is
-// not mail, gets this package's type (*LimitError, *NotMailError) inside
-// the *MalformedError, so that callers need no internal package to tell
-// them apart (issue #17 item 1).
+// returned as it is. A bound of the MIME or CMS reader gets this
+// package's type (*LimitError) inside the *MalformedError, as input that is
+// not mail has its *NotMailError from encrypt.OpenInput already, so that
+// callers need no internal package to tell them apart (issue #17 item 1).
 func malformed(err error) error {
 	var me *mime.AmbiguousError
 	if errors.As(err, &me) {
@@ -74,66 +74,15 @@ func malformed(err error) error {
 	var (
 		ml *mime.LimitError
 		cl *cms.LimitError
-		nm *mime.NotMailError
 	)
 	switch {
 	case errors.As(err, &ml):
-		err = &LimitError{What: ml.What, Max: int64(ml.Max), err: err}
+		err = &LimitError{What: ml.What, Max: int64(ml.Max), Err: err}
 	case errors.As(err, &cl):
-		err = &LimitError{What: cl.What, Max: cl.Limit, Bytes: cl.Bytes, err: err}
-	case errors.As(err, &nm):
-		err = &NotMailError{Start: nm.Start, err: err}
+		err = &LimitError{What: cl.What, Max: cl.Limit, Bytes: cl.Bytes, Err: err}
 	}
 	return &MalformedError{Err: err}
 }
-
-// LimitError reports a message past a processing bound: [MaxParts],
-// [MaxPartDepth] or [MaxSignedParts] of this package, or a bound of
-// reading CMS (64 signers; 1,000 certificates, CRLs or recipients; the
-// bytes they may take). No genuine message comes near them: it is a sign
-// of a hostile message, and [ReasonCode] gives [ReasonTooComplex]. It
-// comes inside a [*MalformedError].
-type LimitError struct {
-	// What is what was counted ("parts in a multipart entity",
-	// "certificates", ...).
-	What string
-	// Max is the bound, in items, or in bytes when Bytes is set.
-	Max   int64
-	Bytes bool
-	err   error // the reader's error, whose words Error gives
-}
-
-func (e *LimitError) Error() string {
-	if e.err != nil {
-		return e.err.Error()
-	}
-	if e.Bytes {
-		return fmt.Sprintf("its %s take more than %d bytes", e.What, e.Max)
-	}
-	return fmt.Sprintf("more than %d %s", e.Max, e.What)
-}
-
-func (e *LimitError) Unwrap() error { return e.err }
-
-// NotMailError reports input that is neither a mail message nor a bare
-// CMS file (see [Form]). Start says in words what the input starts with;
-// no input bytes are quoted. It comes inside a [*MalformedError].
-type NotMailError struct {
-	// Start is "binary data", "text that is not a header field",
-	// "base64 that is not a CMS message" or "a PEM <LABEL> block, not a
-	// CMS message".
-	Start string
-	err   error
-}
-
-func (e *NotMailError) Error() string {
-	if e.err != nil {
-		return e.err.Error()
-	}
-	return "the input is not a mail message: it starts with " + e.Start
-}
-
-func (e *NotMailError) Unwrap() error { return e.err }
 
 // ErrContentModified and ErrBadSignature tell the two failures of a
 // signature apart: errors.Is finds them in a [*SignatureError].
