@@ -16,11 +16,12 @@ import (
 // created is an error now, before the message is read (issue #17 item 5:
 // the one copy of what verify, decrypt and decrypt --trust each did).
 //
-// Output that goes nowhere — --json without --out, or --out naming the null
-// device — is io.Discard, which tells the library that nothing needs
-// keeping for it (issue #13: a 100 MB message is then not spooled).
+// Output that goes nowhere — --json without --out, --out naming the null
+// device, or standard output that is the null device (> /dev/null) — is
+// io.Discard, which tells the library that nothing needs keeping for it
+// (issue #13: a 100 MB message is then not spooled).
 func contentOutput(e *env, path string, json bool, perm fs.FileMode) (w io.Writer, commit func() error, abort func(), err error) {
-	if json && isStdio(path) || isNullDevice(path) {
+	if isStdio(path) && (json || isNullFile(e.Stdout)) || isNullDevice(path) {
 		return io.Discard, func() error { return nil }, func() {}, nil
 	}
 	w, commit, abort = openOutputMode(e, path, perm)
@@ -37,6 +38,24 @@ func isNullDevice(path string) bool {
 		return false
 	}
 	fi, err := os.Stat(path)
+	if err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && os.SameFile(fi, null)
+}
+
+// isNullFile reports whether w is an open file (or the command's standard
+// output, a stdioWriter) that is the null device.
+func isNullFile(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if sw, isStdio := w.(*stdioWriter); isStdio {
+		f, ok = sw.f, true
+	}
+	if !ok || f == nil {
+		return false
+	}
+	fi, err := f.Stat()
 	if err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
 		return false
 	}

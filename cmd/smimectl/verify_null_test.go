@@ -119,8 +119,8 @@ func TestVerifyNullDevice(t *testing.T) {
 	}
 }
 
-// TestIsNullDevice: only the null device, itself or through a link, goes
-// nowhere; a file, standard output and other devices do not.
+// TestIsNullDevice: only the null device, itself or through a link, or
+// open, goes nowhere; a file, standard output and other devices do not.
 func TestIsNullDevice(t *testing.T) {
 	dir := t.TempDir()
 	link := filepath.Join(dir, "null")
@@ -136,5 +136,19 @@ func TestIsNullDevice(t *testing.T) {
 		if got := isNullDevice(path); got != want {
 			t.Errorf("isNullDevice(%q) = %v, want %v", path, got, want)
 		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			continue
+		}
+		if got := isNullFile(f); got != want {
+			t.Errorf("isNullFile(%q) = %v, want %v", path, got, want)
+		}
+		if got := isNullFile(&stdioWriter{f: f}); got != want {
+			t.Errorf("isNullFile(standard output open on %q) = %v, want %v", path, got, want)
+		}
+		f.Close()
+	}
+	if isNullFile(new(bytes.Buffer)) {
+		t.Error("isNullFile(a buffer) = true")
 	}
 }

@@ -137,7 +137,10 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 // Open writes to w only if every layer opened, every signed layer is valid
 // and the requirements are met: the outermost message's header fields,
 // then the innermost entity. Between layers content is spooled (memory up
-// to SpoolThreshold, then a temporary file), so memory stays flat. After a
+// to SpoolThreshold, then a temporary file), so memory stays flat. When w
+// is io.Discard and r an io.Seeker (a file), the content is not spooled
+// past its header, and r is read again from where it was if a check needs
+// the rest (Verify too). After a
 // signature or trust failure the inner layers are still opened and
 // reported; after any other failure Open stops. The error is the first
 // failure, as a [*LayerError] naming its layer when the message has more
