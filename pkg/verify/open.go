@@ -166,6 +166,9 @@ type peelPolicy struct {
 	// read again, so a layer's content is kept only as far as the walk
 	// reads it (walker.drop).
 	discard bool
+	// dropAfter, if not zero, replaces how much of a layer's content a
+	// dropping walk keeps (FuzzDiscardFastPath keeps little).
+	dropAfter int
 }
 
 // open is Open and Verify, as policy says. When the content goes nowhere
@@ -218,7 +221,8 @@ func openOnce(ctx context.Context, w io.Writer, r io.Reader, opts Options, polic
 		}
 	}()
 	p := &peeler{v: v, res: res, policy: policy,
-		w: walker{spoolDir: opts.SpoolDir, threshold: opts.SpoolThreshold, batch: opts.Batch, drop: policy.discard}}
+		w: walker{spoolDir: opts.SpoolDir, threshold: opts.SpoolThreshold, batch: opts.Batch,
+			drop: policy.discard, dropAfter: policy.dropAfter}}
 	defer func() {
 		drop = p.w.dropOutcome()
 		p.w.close()

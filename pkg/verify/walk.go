@@ -3,6 +3,7 @@ package verify
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto"
 	"errors"
 	"fmt"
@@ -64,6 +65,8 @@ type walker struct {
 	// bytes.
 	drop     bool
 	dropping []*mime.Spool
+	// dropAfter, if not zero, stands for the const dropAfter (tests).
+	dropAfter int
 }
 
 // dropAfter is how much of a layer's content a dropping walker keeps: the
@@ -150,7 +153,7 @@ func (w *walker) walk(r io.Reader, v layerVisitor) error {
 		}
 		next := &mime.Spool{Dir: w.spoolDir, Threshold: w.threshold}
 		if w.drop {
-			next.Drop, next.DropAfter = onlyContent, dropAfter
+			next.Drop, next.DropAfter = onlyContent, cmp.Or(w.dropAfter, dropAfter)
 			w.dropping = append(w.dropping, next)
 		}
 		read, err := readLayer(e, mt, st, next, w.batch)
