@@ -26,10 +26,12 @@
 #          size). To /dev/null smimectl keeps no content (verify.Open given
 #          io.Discard and the file: hashed on the way, not spooled); to a
 #          file it spools the content, writes a temporary file, fsyncs it
-#          and renames it. Figures (perf13, load 15 on 2 CPUs, so the CPU
-#          ratio is the steadier one): /dev/null 0.218 vs 7.448 s, CPU 0.130
-#          vs 2.260 s (0.03x, CPU 0.06x); a file 0.561 vs 6.086 s, CPU 0.287
-#          vs 2.373 s (0.09x, CPU 0.12x).
+#          and renames it. Figures (perf13, RUNSL=3, load 9.4 -> 8.1 on 2
+#          CPUs shared with other work): /dev/null 0.127 vs 2.531 s, CPU
+#          0.136 vs 2.224 s (0.05x, CPU 0.06x); a file 0.299 vs 2.814 s,
+#          CPU 0.260 vs 2.273 s (0.11x, CPU 0.11x). Before them (913469b,
+#          load 2.5 -> 4.8): /dev/null 0.340 vs 2.343 s (0.15x, CPU 0.15x),
+#          a file 0.448 vs 3.869 s (0.12x, CPU 0.16x).
 #
 # Both tools do the same work: the chain to the lab root, no revocation check
 # (openssl checks none by default; smimectl gets --revocation off, since the
