@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"os"
 
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -14,8 +15,13 @@ import (
 // standard output and no --out is given. A temporary file that can't be
 // created is an error now, before the message is read (issue #17 item 5:
 // the one copy of what verify, decrypt and decrypt --trust each did).
+//
+// Output that goes nowhere — --json without --out, --out naming the null
+// device, or standard output that is the null device (> /dev/null) — is
+// io.Discard, which tells the library that nothing needs keeping for it
+// (issue #13: a 100 MB message is then not spooled).
 func contentOutput(e *env, path string, json bool, perm fs.FileMode) (w io.Writer, commit func() error, abort func(), err error) {
-	if json && isStdio(path) {
+	if isStdio(path) && (json || isNullFile(e.Stdout)) || isNullDevice(path) {
 		return io.Discard, func() error { return nil }, func() {}, nil
 	}
 	w, commit, abort = openOutputMode(e, path, perm)
@@ -23,6 +29,38 @@ func contentOutput(e *env, path string, json bool, perm fs.FileMode) (w io.Write
 		return nil, nil, nil, err
 	}
 	return w, commit, abort, nil
+}
+
+// isNullDevice reports whether path names the null device (os.DevNull,
+// itself or through a link): a character device, the same file as it.
+func isNullDevice(path string) bool {
+	if isStdio(path) {
+		return false
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && os.SameFile(fi, null)
+}
+
+// isNullFile reports whether w is an open file (or the command's standard
+// output, a stdioWriter) that is the null device.
+func isNullFile(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if sw, isStdio := w.(*stdioWriter); isStdio {
+		f, ok = sw.f, true
+	}
+	if !ok || f == nil {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && os.SameFile(fi, null)
 }
 
 // printWarnings writes each warning of a result as "smimectl: warning: …".
@@ -60,7 +98,14 @@ func (j *openJob) run() (*verify.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd, w, end := j.eol.apply(in, w)
+	// Content that goes nowhere needs no line-end conversion, and the
+	// input is given to the library as it is, so that a file can be read
+	// again rather than spooled (see contentOutput).
+	var rd io.Reader = in
+	end := func() error { return nil }
+	if w != io.Discard {
+		rd, w, end = j.eol.apply(in, w)
+	}
 	res, verr := verify.Open(context.Background(), w, rd, j.vopts)
 	if verr == nil {
 		verr = end()

@@ -36,6 +36,19 @@ type Spool struct {
 	// os.TempDir().
 	Dir string
 
+	// Drop, if not nil, is asked once, as soon as more than DropAfter
+	// bytes were written, whether the spool may keep only the first
+	// DropAfter of them, which it is given: a caller that will read no
+	// further (verify writing the content nowhere, issue #13) spares the
+	// temporary file and the second pass. Past that point, written bytes
+	// are only counted (Size includes them). A reader that reaches the
+	// dropped bytes gets [ErrDropped], and Missed reports true from then
+	// on: the caller, who guessed wrong, must read the input again with a
+	// spool that keeps everything. Nothing past the kept bytes is ever
+	// read as if it were the end of the contents.
+	Drop      func(head []byte) bool
+	DropAfter int
+
 	// create, if not nil, replaces createUnlinked: tests use it to inject
 	// faults such as a full disk.
 	create func(dir string) (f *os.File, removeOnClose bool, err error)
@@ -46,7 +59,23 @@ type Spool struct {
 	size          int64
 	closed        bool
 	err           error // sticky write error
+	// kept is the number of bytes kept once Drop said yes (dropped set),
+	// missed set once a reader reached the bytes after them.
+	kept    int64
+	dropped bool
+	missed  bool
 }
+
+// ErrDropped is what a reader of a [Spool] gets where the bytes it would
+// read were dropped (see Spool.Drop).
+var ErrDropped = errors.New("mime: the spooled bytes past this point were not kept")
+
+// Dropped reports whether the spool kept only the first bytes written (see
+// Drop), and Missed whether a reader asked for the others.
+func (s *Spool) Dropped() bool { return s.dropped }
+
+// Missed reports whether a reader reached bytes the spool dropped.
+func (s *Spool) Missed() bool { return s.missed }
 
 // SpoolError is a failure of a [Spool]'s temporary file: it could not be
 // created, written or read, because its directory is missing or read-only,
@@ -128,6 +157,13 @@ func (s *Spool) Write(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
+	if s.dropped {
+		s.size += int64(len(p))
+		return len(p), nil
+	}
+	if s.Drop != nil && s.size+int64(len(p)) > int64(s.DropAfter) {
+		return s.writeDropping(p)
+	}
 	if s.file == nil && s.size+int64(len(p)) <= s.threshold() {
 		s.appendChunks(p)
 		s.size += int64(len(p))
@@ -161,6 +197,32 @@ func (s *Spool) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// writeDropping writes p, which takes the spool past DropAfter bytes: the
+// bytes up to DropAfter are written, Drop is asked, and the rest are
+// written or counted.
+func (s *Spool) writeDropping(p []byte) (int, error) {
+	k := max(int64(s.DropAfter)-s.size, 0)
+	n, err := s.Write(p[:k])
+	if err != nil {
+		return n, err
+	}
+	drop := s.Drop
+	s.Drop = nil // asked once
+	head := make([]byte, s.size)
+	r, err := s.Open()
+	if err == nil {
+		_, err = io.ReadFull(r, head)
+	}
+	if err != nil {
+		return n, err
+	}
+	if drop(head) {
+		s.dropped, s.kept = true, s.size
+	}
+	m, err := s.Write(p[k:])
+	return n + m, err
+}
+
 // Size returns the number of bytes written.
 func (s *Spool) Size() int64 { return s.size }
 
@@ -174,10 +236,42 @@ func (s *Spool) Open() (io.Reader, error) {
 	if s.closed {
 		return nil, errors.New("mime: open of closed spool")
 	}
+	var r io.Reader
 	if s.file != nil {
-		return &fileReader{io.NewSectionReader(spoolFile{s.file, s.dir()}, 0, s.size)}, nil
+		r = &fileReader{io.NewSectionReader(spoolFile{s.file, s.dir()}, 0, s.stored())}
+	} else {
+		r = &chunkReader{chunks: s.chunks, left: int(s.stored())}
 	}
-	return &chunkReader{chunks: s.chunks, left: int(s.size)}, nil
+	if s.dropped {
+		// Only a Read: io.Copy must not reach WriteTo, which would end
+		// at the kept bytes as if they were all.
+		return &droppedReader{r: r, s: s}, nil
+	}
+	return r, nil
+}
+
+// stored is the number of bytes the spool holds.
+func (s *Spool) stored() int64 {
+	if s.dropped {
+		return s.kept
+	}
+	return s.size
+}
+
+// droppedReader reads the kept bytes of a spool that dropped the rest, and
+// then fails with ErrDropped, noting that a reader missed them.
+type droppedReader struct {
+	r io.Reader
+	s *Spool
+}
+
+func (d *droppedReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err == io.EOF {
+		d.s.missed = true
+		err = ErrDropped
+	}
+	return n, err
 }
 
 // chunkReader reads the in-memory chunks of a Spool. It never writes to

@@ -237,3 +237,79 @@ func openDevFull(string) (*os.File, bool, error) {
 	f, err := os.OpenFile("/dev/full", os.O_RDWR, 0)
 	return f, false, err
 }
+
+// TestSpoolDrop: a spool whose Drop says yes keeps the first DropAfter
+// bytes, counts the rest, and a reader gets the kept bytes and then
+// ErrDropped, never an EOF, with Missed set; one that stops before the
+// end misses nothing. Drop is asked once, with exactly the first
+// DropAfter bytes, whether they are in memory or in the file (issue #13,
+// large messages).
+func TestSpoolDrop(t *testing.T) {
+	data := make([]byte, 1000)
+	for i := range data {
+		data[i] = byte('a' + i%26)
+	}
+	for _, tc := range []struct {
+		name      string
+		threshold int64
+		after     int
+		writes    []int
+		drop      bool
+		asked     bool
+	}{
+		{"dropped in memory", 500, 100, []int{60, 60, 880}, true, true},
+		{"dropped in the file", 50, 100, []int{60, 60, 880}, true, true},
+		{"at the boundary", 500, 100, []int{100, 1, 899}, true, true},
+		{"one write", 50, 100, []int{1000}, true, true},
+		{"kept", 50, 100, []int{60, 60, 880}, false, true},
+		{"never past DropAfter", 50, 1000, []int{600, 400}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			asked := 0
+			s := &Spool{Threshold: tc.threshold, Dir: t.TempDir(), DropAfter: tc.after, Drop: func(head []byte) bool {
+				asked++
+				if !bytes.Equal(head, data[:tc.after]) {
+					t.Errorf("Drop got %q, want the first %d bytes", head, tc.after)
+				}
+				return tc.drop
+			}}
+			defer s.Close()
+			off := 0
+			for _, n := range tc.writes {
+				if m, err := s.Write(data[off : off+n]); m != n || err != nil {
+					t.Fatalf("Write = %d, %v", m, err)
+				}
+				off += n
+			}
+			if asked != map[bool]int{true: 1, false: 0}[tc.asked] {
+				t.Fatalf("Drop asked %d times", asked)
+			}
+			dropped := tc.drop && tc.asked
+			if s.Size() != int64(len(data)) || s.Dropped() != dropped {
+				t.Fatalf("Size %d, Dropped %v; want %d, %v", s.Size(), s.Dropped(), len(data), dropped)
+			}
+			// A reader that stops at the kept bytes misses nothing.
+			r, _ := s.Open()
+			head := make([]byte, tc.after)
+			if _, err := io.ReadFull(r, head); err != nil || !bytes.Equal(head, data[:tc.after]) || s.Missed() {
+				t.Fatalf("reading the head: %v, missed %v", err, s.Missed())
+			}
+			r, _ = s.Open()
+			got, err := io.ReadAll(r)
+			if !dropped {
+				if err != nil || !bytes.Equal(got, data) || s.Missed() {
+					t.Fatalf("ReadAll: %d bytes, %v, missed %v; want all of them", len(got), err, s.Missed())
+				}
+				return
+			}
+			if !errors.Is(err, ErrDropped) || !bytes.Equal(got, data[:tc.after]) || !s.Missed() {
+				t.Fatalf("ReadAll: %d bytes, %v, missed %v; want %d and ErrDropped", len(got), err, s.Missed(), tc.after)
+			}
+			// io.Copy must not end quietly at the kept bytes either.
+			r, _ = s.Open()
+			if _, err := io.Copy(io.Discard, r); !errors.Is(err, ErrDropped) {
+				t.Fatalf("io.Copy: %v, want ErrDropped", err)
+			}
+		})
+	}
+}

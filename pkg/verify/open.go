@@ -137,7 +137,10 @@ func Verify(ctx context.Context, w io.Writer, r io.Reader, opts Options) (*Resul
 // Open writes to w only if every layer opened, every signed layer is valid
 // and the requirements are met: the outermost message's header fields,
 // then the innermost entity. Between layers content is spooled (memory up
-// to SpoolThreshold, then a temporary file), so memory stays flat. After a
+// to SpoolThreshold, then a temporary file), so memory stays flat. When w
+// is io.Discard and r an io.Seeker (a file), the content is not spooled
+// past its header, and r is read again from where it was if a check needs
+// the rest (Verify too). After a
 // signature or trust failure the inner layers are still opened and
 // reported; after any other failure Open stops. The error is the first
 // failure, as a [*LayerError] naming its layer when the message has more
@@ -159,10 +162,54 @@ type peelPolicy struct {
 	// from r (a signed part of a wrapped message, whose From is its
 	// message's).
 	origin *mime.Header
+	// discard: the content goes nowhere (w is io.Discard) and r can be
+	// read again, so a layer's content is kept only as far as the walk
+	// reads it (walker.drop).
+	discard bool
+	// dropAfter, if not zero, replaces how much of a layer's content a
+	// dropping walk keeps (FuzzDiscardFastPath keeps little).
+	dropAfter int
 }
 
-// open is Open and Verify, as policy says.
+// open is Open and Verify, as policy says. When the content goes nowhere
+// (w is io.Discard: verify --out /dev/null, --json) and r can be read
+// again from where it is (a file), the content is not spooled past its
+// header (issue #13, large messages): only the digests taken on the way
+// are kept. If anything wanted the bytes that were not kept — a signer
+// whose digest algorithm micalg did not name, content that was a further
+// layer after all — the message is read again from the start, with
+// everything spooled, and that reading alone gives the result.
 func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, policy peelPolicy) (*Result, error) {
+	if rs, start, ok := rereadable(w, r); ok {
+		policy.discard = true
+		res, drop, err := openOnce(ctx, w, r, opts, policy)
+		if !drop.missed {
+			return res, err
+		}
+		if _, err := rs.Seek(start, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("verify: reading the message again: %w", err)
+		}
+		policy.discard = false
+	}
+	res, _, err := openOnce(ctx, w, r, opts, policy)
+	return res, err
+}
+
+// rereadable returns r as an io.Seeker and where it is, when w is
+// io.Discard and r can seek.
+func rereadable(w io.Writer, r io.Reader) (io.Seeker, int64, bool) {
+	rs, ok := r.(io.Seeker)
+	if w != io.Discard || !ok {
+		return nil, 0, false
+	}
+	start, err := rs.Seek(0, io.SeekCurrent)
+	return rs, start, err == nil
+}
+
+// openOnce reads the message once, as open says; drop says whether it
+// dropped content, and whether a reader wanted it (the result is then
+// void).
+func openOnce(ctx context.Context, w io.Writer, r io.Reader, opts Options, policy peelPolicy) (_ *Result, drop dropOutcome, _ error) {
 	res := &Result{At: opts.now().UTC()}
 	if policy.layered {
 		res.Signers = []*Signer{}
@@ -174,19 +221,25 @@ func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, policy pe
 		}
 	}()
 	p := &peeler{v: v, res: res, policy: policy,
-		w: walker{spoolDir: opts.SpoolDir, threshold: opts.SpoolThreshold, batch: opts.Batch}}
-	defer p.w.close()
+		w: walker{spoolDir: opts.SpoolDir, threshold: opts.SpoolThreshold, batch: opts.Batch,
+			drop: policy.discard, dropAfter: policy.dropAfter}}
+	defer func() {
+		drop = p.w.dropOutcome()
+		p.w.close()
+	}()
 	r, err := v.openInput(r)
 	if err != nil {
-		return nil, err
+		return nil, drop, err
 	}
 	perr := p.w.walk(r, p)
 	if p.wrapper != nil {
 		// Issue #15 item 5: signed parts below the top level.
-		return openParts(ctx, w, p.wrapper, p.w.content, res, opts)
+		res, err := openParts(ctx, w, p.wrapper, p.w.content, res, opts)
+		return res, drop, err
 	}
 	if !policy.layered {
-		return p.finishVerify(w, perr)
+		res, err := p.finishVerify(w, perr)
+		return res, drop, err
 	}
 	err = perr
 	if p.firstErr != nil {
@@ -204,7 +257,7 @@ func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, policy pe
 		err = le.Err
 	}
 	if err != nil && len(res.Layers) == 0 {
-		return nil, err // not S/MIME, or broken before any layer
+		return nil, drop, err // not S/MIME, or broken before any layer
 	}
 	signed := slices.ContainsFunc(res.Layers, func(l *Layer) bool { return l.Kind == KindSigned })
 	if err == nil && signed {
@@ -212,12 +265,12 @@ func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, policy pe
 	}
 	if err != nil {
 		res.Error = err.Error()
-		return res, err
+		return res, drop, err
 	}
 	// Without a signed layer (AllowUnsigned), the content is released but
 	// nothing vouches for it: never Valid.
 	res.Valid = signed
-	return res, release(w, p.outer, p.w.content, p.protected, v.bare)
+	return res, drop, release(w, p.outer, p.w.content, p.protected, v.bare)
 }
 
 // finishVerify ends Verify's reading of the one signed layer: perr is the
@@ -287,6 +340,9 @@ func (p *peeler) require() error {
 // #15 item 4). The content of a bare CMS file (bare) has no header fields
 // before it and is written as it is, byte for byte.
 func release(w io.Writer, outer mime.Header, content *mime.Spool, prot *ProtectedHeaders, bare bool) error {
+	if w == io.Discard {
+		return nil // nowhere to write: nothing to read (issue #13)
+	}
 	cr, err := content.Open()
 	if err != nil {
 		return err

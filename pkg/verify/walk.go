@@ -3,10 +3,12 @@ package verify
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/cms"
@@ -57,6 +59,56 @@ type walker struct {
 	// content is the content of the last layer read, which the walker
 	// keeps until the next one is read and the caller until it is done.
 	content *mime.Spool
+	// drop: the content goes nowhere (see peelPolicy.discard), so a
+	// layer's content that is no further layer is kept only as far as the
+	// walk reads it; dropping lists the spools that may have dropped
+	// bytes.
+	drop     bool
+	dropping []*mime.Spool
+	// dropAfter, if not zero, stands for the const dropAfter (tests).
+	dropAfter int
+}
+
+// dropAfter is how much of a layer's content a dropping walker keeps: the
+// longest header (MaxHeaderBytes) and what a reader of it buffers past it.
+const dropAfter = mime.MaxHeaderBytes + 64<<10
+
+// errHeadEnds stands for the end of the kept head in onlyContent: a header
+// cut there is not read as complete.
+var errHeadEnds = errors.New("the header goes on past the kept bytes")
+
+// onlyContent is a dropping spool's Drop: it says yes only for content
+// whose header is complete in head and names no layer, the content the
+// walk reads no further than its header (peeler.content, readProtection).
+// Anything else — a nested signed or enveloped layer (the triple wrap), a
+// header that can't be read or goes on — is kept whole. A wrong yes costs
+// time, not a verdict: a reader that reaches the dropped bytes makes Open
+// read the message again with nothing dropped (walker.missed).
+func onlyContent(head []byte) bool {
+	br := bufio.NewReader(io.MultiReader(bytes.NewReader(head), failReader{errHeadEnds}))
+	if !mime.StartsEntity(head) {
+		return false
+	}
+	h, err := mime.ReadHeader(br)
+	if err != nil {
+		return false
+	}
+	kind, _, _, err := layerKind(&mime.Entity{Header: h})
+	return err == nil && kind == ""
+}
+
+// failReader fails every Read with its error.
+type failReader struct{ err error }
+
+func (f failReader) Read([]byte) (int, error) { return 0, f.err }
+
+// dropOutcome is what a dropping walk did: dropped bytes of a layer's
+// content, and let a reader reach them (missed).
+type dropOutcome struct{ dropped, missed bool }
+
+func (w *walker) dropOutcome() dropOutcome {
+	return dropOutcome{dropped: slices.ContainsFunc(w.dropping, (*mime.Spool).Dropped),
+		missed: slices.ContainsFunc(w.dropping, (*mime.Spool).Missed)}
 }
 
 func (w *walker) close() {
@@ -100,6 +152,10 @@ func (w *walker) walk(r io.Reader, v layerVisitor) error {
 			return &DepthError{Max: MaxDepth}
 		}
 		next := &mime.Spool{Dir: w.spoolDir, Threshold: w.threshold}
+		if w.drop {
+			next.Drop, next.DropAfter = onlyContent, cmp.Or(w.dropAfter, dropAfter)
+			w.dropping = append(w.dropping, next)
+		}
 		read, err := readLayer(e, mt, st, next, w.batch)
 		stop, err := v.layer(depth, ent, read, err, next)
 		w.close()
