@@ -131,10 +131,15 @@ type Addresses struct {
 // All returns To, Cc and Bcc in order, without duplicates.
 func (a Addresses) All() []string {
 	var out []string
+	seen := map[string]bool{} // certinfo.AddressKey: linear in the addresses a header may name
 	for _, x := range slices.Concat(a.To, a.Cc, a.Bcc) {
-		if !slices.ContainsFunc(out, func(o string) bool { return certinfo.SameAddress(o, x) }) {
-			out = append(out, x)
+		if k, ok := certinfo.AddressKey(x); ok {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 		}
+		out = append(out, x)
 	}
 	return out
 }
