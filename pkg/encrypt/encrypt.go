@@ -73,6 +73,7 @@ import (
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/internal/textenum"
 )
 
 // Cipher is a content-encryption algorithm.
@@ -113,7 +114,7 @@ func (c Cipher) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 func (c *Cipher) UnmarshalText(text []byte) error {
 	x, err := cms.ParseCipher(strings.ToLower(string(text)))
 	if err != nil {
-		return fmt.Errorf("encrypt: unknown cipher %q (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)", text)
+		return fmt.Errorf("encrypt: unknown cipher %s (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)", textenum.Quote(text))
 	}
 	*c = Cipher(x)
 	return nil
