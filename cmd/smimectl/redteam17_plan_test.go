@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestPlanSaysWhatEncryptDoes (issue #17 item 3, redteam17): for one
+// message, encrypt --plan --json names the certificates, key transports
+// and cipher that encrypt then uses, and the message written has one
+// recipient entry per planned recipient, with the planned serials.
+// TestPlanMatchesEncrypt (pkg/encrypt) hands the plan's certificates to
+// Encrypt, so it cannot see a plan and an encryption that chose different
+// certificates; this runs both commands over the same header (To, Cc, Bcc,
+// repeats, a domain in capitals, a missing recipient, the sender).
+func TestPlanSaysWhatEncryptDoes(t *testing.T) {
+	labDir := planLab(t)
+	dir := t.TempDir()
+	msg := filepath.Join(dir, "msg.eml")
+	if err := os.WriteFile(msg, []byte("From: alice@example.com\r\n"+
+		"To: \"Bob, the builder\" <bob@example.com>\r\n"+
+		"Cc: bob@EXAMPLE.com, dave@example.com\r\n"+
+		"Bcc: Carol <carol@example.com>, alice@example.com, bob@example.com\r\n"+
+		"Subject: x\r\n\r\nbody\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--certs", labDir, "--from", "alice@example.com", "--allow-missing", "--at", "2026-01-01T00:00:00Z", "--in", msg}
+	type recipient struct {
+		Serial       string `json:"serial"`
+		Fingerprint  string `json:"fingerprint_sha256"`
+		KeyTransport string `json:"key_transport"`
+	}
+	type report struct {
+		Cipher     string      `json:"cipher"`
+		Recipients []recipient `json:"recipients"`
+	}
+	runJSON := func(args ...string) report {
+		t.Helper()
+		e, stdout, stderr := testEnv("", nil)
+		if code := run(e, append(args, common...)); code != exitOK {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
+		}
+		var r report
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, stdout)
+		}
+		return r
+	}
+	out := filepath.Join(dir, "sealed.eml")
+	plan := runJSON("encrypt", "--plan", "--json")
+	enc := runJSON("encrypt", "--json", "--out", out)
+
+	// encrypt --json lists the sender beside its own entry as a
+	// recipient; as sets, the two must agree.
+	set := func(rs []recipient) []recipient {
+		out := slices.Clone(rs)
+		slices.SortFunc(out, func(a, b recipient) int {
+			if a.Fingerprint < b.Fingerprint {
+				return -1
+			} else if a.Fingerprint > b.Fingerprint {
+				return 1
+			}
+			return 0
+		})
+		return slices.Compact(out)
+	}
+	if got, want := set(enc.Recipients), set(plan.Recipients); !slices.Equal(got, want) || len(want) != 3 {
+		t.Errorf("encrypt used\n%+v\nthe plan said\n%+v\n(want bob, carol and alice)", got, want)
+	}
+	if enc.Cipher != plan.Cipher || plan.Cipher == "" {
+		t.Errorf("encrypt used cipher %q, the plan said %q", enc.Cipher, plan.Cipher)
+	}
+
+	// The message itself: one recipient entry per planned certificate.
+	e, stdout, stderr := testEnv("", nil)
+	if code := run(e, []string{"inspect", "--json", out}); code != exitOK {
+		t.Fatalf("inspect: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var ins struct {
+		Layers []struct {
+			Recipients []struct {
+				Serial string `json:"serial"`
+			} `json:"recipients"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &ins); err != nil || len(ins.Layers) != 1 {
+		t.Fatalf("inspect --json: %v\n%s", err, stdout)
+	}
+	var serials, planned []string
+	for _, r := range ins.Layers[0].Recipients {
+		serials = append(serials, r.Serial)
+	}
+	for _, r := range plan.Recipients {
+		planned = append(planned, r.Serial)
+	}
+	slices.Sort(serials)
+	slices.Sort(planned)
+	if !slices.Equal(serials, planned) {
+		t.Errorf("the message is encrypted to serials %v, the plan said %v", serials, planned)
+	}
+}
