@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -100,5 +102,37 @@ func TestPlanSaysWhatEncryptDoes(t *testing.T) {
 	slices.Sort(planned)
 	if !slices.Equal(serials, planned) {
 		t.Errorf("the message is encrypted to serials %v, the plan said %v", serials, planned)
+	}
+}
+
+// headerOnlyReader gives a message's header and blank line, then fails the
+// test if anything reads on: the body is never there to be read.
+type headerOnlyReader struct {
+	t      *testing.T
+	header []byte
+}
+
+func (r *headerOnlyReader) Read(p []byte) (int, error) {
+	if len(r.header) == 0 {
+		r.t.Error("encrypt --plan read past the message's header")
+		return 0, errors.New("the body is not for --plan")
+	}
+	n := copy(p, r.header)
+	r.header = r.header[n:]
+	return n, nil
+}
+
+// TestPlanReadsHeaderOnly (issue #17 item 3, redteam17): encrypt --plan on
+// standard input reads the header and stops; a body that never ends (a
+// pipe from a process still writing) does not hold it.
+func TestPlanReadsHeaderOnly(t *testing.T) {
+	labDir := planLab(t)
+	for _, form := range [][]string{nil, {"--json"}} {
+		e, stdout, stderr := testEnv("", nil)
+		e.Stdin = &headerOnlyReader{t: t, header: []byte("From: alice@example.com\r\nTo: bob@example.com\r\nSubject: x\r\n\r\n")}
+		args := append([]string{"encrypt", "--plan", "--certs", labDir, "--no-self", "--at", "2026-01-01T00:00:00Z"}, form...)
+		if code := run(e, args); code != exitOK || !strings.Contains(stdout.String(), "bob@example.com") {
+			t.Errorf("%v: exit %d\n%s%s", form, code, stdout, stderr)
+		}
 	}
 }
