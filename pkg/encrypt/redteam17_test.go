@@ -43,3 +43,22 @@ func TestManyAddressesCostLinear(t *testing.T) {
 		t.Errorf("deduplicating %d addresses took %v: the cost is not linear", n, d)
 	}
 }
+
+// TestDuplicatesIDN (redteam17): the keys that made deduplication linear
+// compare as certinfo.SameAddress does: a domain in U-labels and its
+// A-labels in capitals are one address; local parts are not folded; a
+// string without "@" is never a repeat.
+func TestDuplicatesIDN(t *testing.T) {
+	addrs := []string{"zoe@bücher.example", "zoe@XN--BCHER-KVA.example", "Zoe@bücher.example", "undisclosed", "undisclosed"}
+	p, err := PlanRecipients(context.Background(), addrs, PlanOptions{})
+	var me *certsel.MissingError
+	if !errors.As(err, &me) || p == nil {
+		t.Fatalf("error %v (%T), plan %v; want a *certsel.MissingError and the plan", err, err, p)
+	}
+	if len(p.Duplicates) != 1 || p.Duplicates[0] != "zoe@XN--BCHER-KVA.example" {
+		t.Errorf("duplicates %q, want [zoe@XN--BCHER-KVA.example]", p.Duplicates)
+	}
+	if got := (Addresses{To: addrs}).All(); len(got) != 4 {
+		t.Errorf("Addresses.All = %q, want 4 addresses", got)
+	}
+}
