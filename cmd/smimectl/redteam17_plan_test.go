@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // TestPlanSaysWhatEncryptDoes (issue #17 item 3, redteam17): for one
@@ -134,5 +137,58 @@ func TestPlanReadsHeaderOnly(t *testing.T) {
 		if code := run(e, args); code != exitOK || !strings.Contains(stdout.String(), "bob@example.com") {
 			t.Errorf("%v: exit %d\n%s%s", form, code, stdout, stderr)
 		}
+	}
+}
+
+// TestPlanJSONSchemaHostile (issue #17 item 3, redteam17): every object
+// encrypt --plan --json prints, for hostile and ordinary plans alike,
+// matches docs/schema/encrypt-plan.json, and a failure that is no plan
+// (the recipient limit, a usage error) prints nothing at all.
+func TestPlanJSONSchemaHostile(t *testing.T) {
+	schema := compileSchemas(t)["encrypt-plan"]
+	labDir := planLab(t)
+	msg := filepath.Join(t.TempDir(), "msg.eml")
+	if err := os.WriteFile(msg, []byte("From: alice@example.com\r\nTo: bob@example.com, bob@EXAMPLE.com\r\n"+
+		"Cc: \"\x1b[2J\"@example.com\r\nBcc: carol@example.com, eve\u202emoc@example.com\r\n\r\nbody\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"encrypt", "--plan", "--json", "--certs", labDir, "--at", "2026-01-01T00:00:00Z"}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		object bool
+	}{
+		{"found", []string{"--no-self", "--to", "bob@example.com"}, exitOK, true},
+		{"sender and certificate", []string{"--from", "alice@example.com", "--recipient-cert", filepath.Join(labDir, "carol.crt"), "--to", "bob@example.com"}, exitOK, true},
+		{"hostile header, allow missing", []string{"--no-self", "--allow-missing", "--in", msg}, exitOK, true},
+		{"hostile header, missing", []string{"--no-self", "--in", msg}, exitNoCert, true},
+		{"hostile --to", []string{"--no-self", "--to", "bob@example.com\r\nX: \x1b[31m", "--to", "dave@example.com"}, exitNoCert, true},
+		{"nobody left", []string{"--from", "alice@example.com", "--allow-missing", "--to", "zoe@example.com"}, exitNoCert, true},
+		{"limit", []string{"--no-self", "--max-recipients", "1", "--to", "bob@example.com", "--to", "carol@example.com"}, exitFailed, false},
+		{"usage", []string{"--no-self", "--to", "bob@example.com", "--out", filepath.Join(t.TempDir(), "x.eml")}, exitUsage, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, stdout, stderr := testEnv("", nil)
+			if code := run(e, append(slices.Clone(base), tc.args...)); code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, stdout, stderr)
+			}
+			if !tc.object {
+				if stdout.Len() != 0 {
+					t.Errorf("a failure that is no plan printed %q", stdout)
+				}
+				return
+			}
+			if r, ok := rawControl(stdout.String()); ok && r != '\u202e' {
+				t.Errorf("stdout holds %U raw", r)
+			}
+			v, err := jsonschema.UnmarshalJSON(bytes.NewReader(stdout.Bytes()))
+			if err != nil {
+				t.Fatalf("not one JSON object: %v\n%s", err, stdout)
+			}
+			if err := schema.Validate(v); err != nil {
+				t.Errorf("does not match docs/schema/encrypt-plan.json:\n%v\n%s", err, stdout)
+			}
+		})
 	}
 }
