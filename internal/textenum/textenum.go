@@ -26,7 +26,7 @@ func Name[T ~int](names []string, v T) string {
 func Unmarshal[T ~int](v *T, what string, names []string, text []byte) error {
 	i := slices.Index(names, string(text))
 	if i < 0 {
-		return fmt.Errorf("%s %q (want %s)", what, text, list(names))
+		return fmt.Errorf("%s %s (want %s)", what, Quote(text), list(names))
 	}
 	*v = T(i)
 	return nil
@@ -38,4 +38,18 @@ func list(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// maxQuoted is how much of a refused text an error quotes.
+const maxQuoted = 64
+
+// Quote quotes text for an error message as %q does, but at most its first
+// 64 bytes ("..." after the quote says the rest was cut): a refused value
+// may be a hostile megabyte, and the error ends up on a terminal or in a log
+// line (issue #17 item 4, redteam17).
+func Quote(text []byte) string {
+	if len(text) <= maxQuoted {
+		return strconv.Quote(string(text))
+	}
+	return strconv.Quote(string(text[:maxQuoted])) + "..."
 }

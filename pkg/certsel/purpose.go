@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/smimectl/smimectl/internal/certinfo"
+	"github.com/smimectl/smimectl/internal/textenum"
 )
 
 // Purpose is what a certificate is selected for.
@@ -47,7 +48,7 @@ func (p *Purpose) UnmarshalText(text []byte) error {
 	case "encrypt":
 		*p = PurposeEncrypt
 	default:
-		return fmt.Errorf("certsel: unknown purpose %q (want sign or encrypt)", text)
+		return fmt.Errorf("certsel: unknown purpose %s (want sign or encrypt)", textenum.Quote(text))
 	}
 	return nil
 }

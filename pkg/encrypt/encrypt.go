@@ -73,6 +73,7 @@ import (
 	"github.com/smimectl/smimectl/internal/cms"
 	"github.com/smimectl/smimectl/internal/kem"
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/internal/textenum"
 )
 
 // Cipher is a content-encryption algorithm.
@@ -113,7 +114,7 @@ func (c Cipher) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 func (c *Cipher) UnmarshalText(text []byte) error {
 	x, err := cms.ParseCipher(strings.ToLower(string(text)))
 	if err != nil {
-		return fmt.Errorf("encrypt: unknown cipher %q (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)", text)
+		return fmt.Errorf("encrypt: unknown cipher %s (want aes-256-gcm, aes-128-gcm, aes-256-cbc or aes-128-cbc)", textenum.Quote(text))
 	}
 	*c = Cipher(x)
 	return nil
@@ -131,10 +132,15 @@ type Addresses struct {
 // All returns To, Cc and Bcc in order, without duplicates.
 func (a Addresses) All() []string {
 	var out []string
+	seen := map[string]bool{} // certinfo.AddressKey: linear in the addresses a header may name
 	for _, x := range slices.Concat(a.To, a.Cc, a.Bcc) {
-		if !slices.ContainsFunc(out, func(o string) bool { return certinfo.SameAddress(o, x) }) {
-			out = append(out, x)
+		if k, ok := certinfo.AddressKey(x); ok {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 		}
+		out = append(out, x)
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/internal/textenum"
 )
 
 // InputForm is how an input presents an S/MIME message: as a mail message
@@ -49,7 +50,7 @@ func (f *InputForm) UnmarshalText(text []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown input form %q (want smime, der or pem)", s)
+	return fmt.Errorf("unknown input form %s (want smime, der or pem)", textenum.Quote(text))
 }
 
 // HeaderField is one header field, unfolded.

@@ -102,10 +102,14 @@ type PlanOptions struct {
 func PlanRecipients(ctx context.Context, addresses []string, opts PlanOptions) (*Plan, error) {
 	p := &Plan{}
 	var uniq []string
+	seen := map[string]bool{} // certinfo.AddressKey: linear in the addresses a header may name
 	for _, a := range addresses {
-		if slices.ContainsFunc(uniq, func(u string) bool { return certinfo.SameAddress(u, a) }) {
-			p.Duplicates = append(p.Duplicates, a)
-			continue
+		if k, ok := certinfo.AddressKey(a); ok {
+			if seen[k] {
+				p.Duplicates = append(p.Duplicates, a)
+				continue
+			}
+			seen[k] = true
 		}
 		uniq = append(uniq, a)
 	}
