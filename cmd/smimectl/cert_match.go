@@ -192,7 +192,7 @@ func (f *trustFlags) selectOptions(e *env, sources []certsel.Source, noProxies b
 	if err != nil {
 		return certsel.Options{}, err
 	}
-	ropts := revocation.Options{Mode: mode, CRLs: crls, MaxAge: f.MaxAge}
+	ropts := revocation.Options{Mode: mode, CRLs: crls, MaxAge: f.MaxAge, OptionName: revocationOptionName}
 	if rf != nil && rf.fs != nil {
 		if ropts, err = rf.options(e, mode, crls, f.MaxAge); err != nil {
 			return certsel.Options{}, err

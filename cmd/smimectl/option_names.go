@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -47,3 +48,12 @@ var signFlagNames = map[sign.Option]string{
 
 // signOptionName names a sign option by its flag (sign.Options.OptionName).
 func signOptionName(o sign.Option) string { return signFlagNames[o] }
+
+// revocationOptionName names a revocation option by its flag
+// (revocation.Options.OptionName): "(use --crl)" when no CRL can be found.
+func revocationOptionName(o revocation.Option) string {
+	if o == revocation.OptionCRLs {
+		return "--crl"
+	}
+	return ""
+}

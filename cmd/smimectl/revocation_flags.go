@@ -81,6 +81,7 @@ func (f *revocationFlags) options(e *env, mode revocation.Mode, crls []*x509.Rev
 		OCSP:         f.OCSP,
 		Offline:      f.Offline,
 		MaxAge:       maxAge,
+		OptionName:   revocationOptionName,
 	}
 	newFetchReporter(e, f.verbose, !f.noStatus).install(&ro)
 	return ro, nil

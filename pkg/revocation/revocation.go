@@ -325,6 +325,29 @@ type Options struct {
 	// and from several at once when the Checker is shared.
 	FetchStarted func(src Source, url string)
 	FetchDone    func(Fetch)
+	// OptionName, if set, gives the caller's words for an option this
+	// package's texts name (a command names its flag); nil or "" keeps
+	// the Go name, such as "Options.CRLs".
+	OptionName func(Option) string
+}
+
+// Option is an input of the package that one of its texts names as what
+// would decide: its value is its Go name. Options.OptionName words it.
+type Option string
+
+// OptionCRLs is Options.CRLs, named when no source of a CRL was found.
+const OptionCRLs Option = "Options.CRLs"
+
+func (o Option) String() string { return string(o) }
+
+// name is opt in the caller's words (Options.OptionName).
+func (o *Options) name(opt Option) string {
+	if o.OptionName != nil {
+		if s := o.OptionName(opt); s != "" {
+			return s
+		}
+	}
+	return opt.String()
 }
 
 func (o *Options) now() time.Time {
@@ -385,6 +408,16 @@ type checker struct{ opts Options }
 // names no distribution point.
 var ErrNoSource = errors.New("no CRL from the issuer was given and the certificate names no distribution point")
 
+// noSourceError is ErrNoSource naming how to give a CRL (use names
+// Options.CRLs in the caller's words).
+type noSourceError struct{ use string }
+
+func (e *noSourceError) Error() string {
+	return "no CRL from the issuer was given (use " + e.use + ") and the certificate names no distribution point"
+}
+
+func (e *noSourceError) Is(target error) bool { return target == ErrNoSource }
+
 // Check implements [Checker].
 func (c *checker) Check(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (Outcome, error) {
 	if c.opts.Mode == Off {
@@ -438,7 +471,7 @@ func (q *query) finish(o Outcome) (Outcome, error) {
 
 // unknown is the outcome when no source answered, with every reason.
 func (q *query) unknown() (Outcome, error) {
-	err := ErrNoSource
+	var err error = &noSourceError{use: q.opts.name(OptionCRLs)}
 	switch {
 	case len(q.reasons) > 0:
 		err = errors.New(strings.Join(q.reasons, "; "))

@@ -138,4 +138,20 @@ func TestNoSourceNamesNoFlag(t *testing.T) {
 			t.Errorf("%q names a flag", s)
 		}
 	}
+	// The caller words the option: a command names its flag, as the CLI's
+	// "(use --crl)" did before the flag name left this package.
+	named := Options{Mode: Hard, OptionName: func(o Option) string {
+		if o == OptionCRLs {
+			return "--crl"
+		}
+		return ""
+	}}
+	o, err = New(named).Check(context.Background(), leaf, ca, t0.AddDate(0, 1, 0))
+	want := "no CRL from the issuer was given (use --crl) and the certificate names no distribution point"
+	if !errors.Is(err, ErrNoSource) || o.Detail != want {
+		t.Errorf("with OptionName: got %v, detail %q; want ErrNoSource, detail %q", err, o.Detail, want)
+	}
+	if o, _ := New(Options{}).Check(context.Background(), leaf, ca, t0.AddDate(0, 1, 0)); !strings.Contains(o.Detail, "(use Options.CRLs)") {
+		t.Errorf("without OptionName: detail %q, want it to name Options.CRLs", o.Detail)
+	}
 }
