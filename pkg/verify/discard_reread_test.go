@@ -6,12 +6,16 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/smimectl/smimectl/internal/lab"
 	"github.com/smimectl/smimectl/internal/lab/labtest"
+	"github.com/smimectl/smimectl/pkg/revocation"
 	"github.com/smimectl/smimectl/pkg/sign"
 	"github.com/smimectl/smimectl/pkg/verify"
 )
@@ -133,5 +137,56 @@ func TestDiscardSignedParts(t *testing.T) {
 				sameOutcome(t, "written out", res, err, want, werr)
 			})
 		}
+	}
+}
+
+// TestDiscardRereadNetworkTimeout: NetworkTimeout is one deadline for the
+// network steps of one Open or Verify call, and the fast path's second
+// reading is part of that call: a sender who lies in micalg (which makes
+// the message read twice) must not double the time an MTA gave it, with
+// distribution points that never answer (red team rtperf, issue #13).
+func TestDiscardRereadNetworkTimeout(t *testing.T) {
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	defer srv.Close()
+	defer close(done)
+	l, err := lab.New(lab.Options{CRLBaseURL: srv.URL + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear := signLab(t, l, sign.Clear, bigText())
+	lying := regexp.MustCompile(`micalg="?sha-256"?`).ReplaceAll(clear, []byte("micalg=sha-512"))
+	// A signature over the lying one: the outer signer's revocation
+	// check is done on the first reading, before the inner layer misses.
+	over := signLab(t, l, sign.Clear, lying)
+	const limit = 600 * time.Millisecond
+	for _, f := range []struct {
+		name string
+		msg  []byte
+		f    func(context.Context, io.Writer, io.Reader, verify.Options) (*verify.Result, error)
+	}{{"Open", lying, verify.Open}, {"Verify", lying, verify.Verify}, {"Open nested", over, verify.Open}} {
+		t.Run(f.name, func(t *testing.T) {
+			sr := newSwapReader(nil, f.msg, f.msg)
+			start := time.Now()
+			res, err := f.f(context.Background(), io.Discard, sr, verify.Options{
+				Roots: []*x509.Certificate{l.Root.Cert}, Now: func() time.Time { return at }, NetworkTimeout: limit,
+				Revocation: revocation.New(revocation.Options{URLTimeout: 5 * time.Second, TotalTimeout: 5 * time.Second}),
+			})
+			d := time.Since(start)
+			if err != nil || !res.Valid {
+				t.Fatalf("%v; want valid", err)
+			}
+			if sr.readings != 2 {
+				t.Fatalf("read %d times; want 2 (micalg lies)", sr.readings)
+			}
+			if d > limit+400*time.Millisecond {
+				t.Errorf("took %v with NetworkTimeout %v: the second reading started a deadline of its own", d, limit)
+			}
+		})
 	}
 }
