@@ -146,19 +146,7 @@ func TestDiscardSignedParts(t *testing.T) {
 // the message read twice) must not double the time an MTA gave it, with
 // distribution points that never answer (red team rtperf, issue #13).
 func TestDiscardRereadNetworkTimeout(t *testing.T) {
-	done := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-done:
-		}
-	}))
-	defer srv.Close()
-	defer close(done)
-	l, err := lab.New(lab.Options{CRLBaseURL: srv.URL + "/"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := hangingCRLLab(t)
 	clear := signLab(t, l, sign.Clear, bigText())
 	lying := regexp.MustCompile(`micalg="?sha-256"?`).ReplaceAll(clear, []byte("micalg=sha-512"))
 	// A signature over the lying one: the outer signer's revocation
@@ -189,4 +177,24 @@ func TestDiscardRereadNetworkTimeout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hangingCRLLab is a lab whose CRL distribution points never answer (until
+// the test ends).
+func hangingCRLLab(t *testing.T) *lab.Lab {
+	t.Helper()
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) })
+	l, err := lab.New(lab.Options{CRLBaseURL: srv.URL + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
