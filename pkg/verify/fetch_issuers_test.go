@@ -108,19 +108,7 @@ func findCheck(s *verify.Signer, name verify.CheckName) *verify.Check {
 // signer's and the intermediate's) take about one timeout, not two, and
 // both certificates report it.
 func TestVerifyNetworkTimeout(t *testing.T) {
-	done := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-done:
-		}
-	}))
-	defer srv.Close()
-	defer close(done)
-	l, err := lab.New(lab.Options{CRLBaseURL: srv.URL + "/"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := hangingCRLLab(t)
 	u := l.User("alice-sign")
 	var msg bytes.Buffer
 	if err := sign.Sign(context.Background(), &msg, strings.NewReader(message("alice@example.com")), sign.Options{

@@ -169,6 +169,9 @@ type peelPolicy struct {
 	// dropAfter, if not zero, replaces how much of a layer's content a
 	// dropping walk keeps (FuzzDiscardFastPath keeps little).
 	dropAfter int
+	// net, if not nil, is the NetworkTimeout deadline shared with the
+	// other reading of the same call.
+	net *netDeadline
 }
 
 // open is Open and Verify, as policy says. When the content goes nowhere
@@ -181,7 +184,12 @@ type peelPolicy struct {
 // everything spooled, and that reading alone gives the result.
 func open(ctx context.Context, w io.Writer, r io.Reader, opts Options, policy peelPolicy) (*Result, error) {
 	if rs, start, ok := rereadable(w, r); ok {
-		policy.discard = true
+		// Both readings are one call: one NetworkTimeout deadline, or a
+		// sender who makes the message read again (a lie in micalg)
+		// doubles the time the network may take (red team rtperf).
+		net := &netDeadline{}
+		defer net.release()
+		policy.discard, policy.net = true, net
 		res, drop, err := openOnce(ctx, w, r, opts, policy)
 		if !drop.missed {
 			return res, err
@@ -214,7 +222,7 @@ func openOnce(ctx context.Context, w io.Writer, r io.Reader, opts Options, polic
 	if policy.layered {
 		res.Signers = []*Signer{}
 	}
-	v := &verifier{ctx: ctx, opts: &opts, res: res}
+	v := &verifier{ctx: ctx, opts: &opts, res: res, net: policy.net}
 	defer func() {
 		if v.cancelNet != nil {
 			v.cancelNet()

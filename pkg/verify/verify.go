@@ -325,6 +325,11 @@ type verifier struct {
 	// step started; cancelNet releases it.
 	netCtx    context.Context
 	cancelNet context.CancelFunc
+	// net, if not nil, holds the deadline across the readings of one
+	// call (open reads a message twice when content that goes nowhere
+	// was dropped and then wanted): the second reading does not start a
+	// NetworkTimeout of its own.
+	net *netDeadline
 	// outer holds the From and Sender fields of the outermost header;
 	// prot, if not nil, those protected inside the signed content being
 	// checked (RFC 9788), which the sender check uses instead.
@@ -367,13 +372,34 @@ type originator struct {
 // network returns the context for revocation checks and issuer downloads:
 // the one deadline of NetworkTimeout, started by the first call.
 func (v *verifier) network() context.Context {
+	if v.netCtx == nil && v.net != nil && v.net.ctx != nil {
+		v.netCtx, v.cancelNet = v.net.ctx, func() {}
+	}
 	if v.netCtx == nil {
 		v.netCtx, v.cancelNet = v.ctx, func() {}
 		if v.opts.NetworkTimeout > 0 {
 			v.netCtx, v.cancelNet = context.WithTimeout(v.ctx, v.opts.NetworkTimeout)
 		}
+		if v.net != nil {
+			// The call that owns net releases it, after its last reading.
+			v.net.ctx, v.net.cancel, v.cancelNet = v.netCtx, v.cancelNet, func() {}
+		}
 	}
 	return v.netCtx
+}
+
+// netDeadline is the NetworkTimeout deadline of one call that reads its
+// message more than once, started by the first network step of any
+// reading.
+type netDeadline struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (n *netDeadline) release() {
+	if n.cancel != nil {
+		n.cancel()
+	}
 }
 
 // missingCertificateError: the signer's certificate was not found
