@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -55,12 +56,27 @@ func TestLocalFaultsAreNotVerdicts(t *testing.T) {
 	trust := []string{"--trust", lab + "/root.crt", "--intermediates", lab + "/intermediate.crt", "--revocation", "off"}
 	bob := []string{"--key", lab + "/bob.key", "--cert", lab + "/bob.crt"}
 	signed, enc := filepath.Join(m.dir, "signed.eml"), filepath.Join(m.dir, "enc.eml")
+	// Issue #13: verify --json keeps no content, so an honest message needs no
+	// spool (checked at the end); one whose micalg lies is read again with
+	// its content spooled, and that needs TMPDIR.
+	data, err := os.ReadFile(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lying := regexp.MustCompile(`micalg="?sha-256"?`).ReplaceAll(data, []byte("micalg=sha-512"))
+	if bytes.Equal(lying, data) {
+		t.Fatal("no micalg to replace")
+	}
+	signedLying := filepath.Join(m.dir, "signed-lying.eml")
+	if err := os.WriteFile(signedLying, lying, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	commands := []struct {
 		name string
 		args []string
 	}{
 		{"verify", append([]string{"verify", "--in", signed, "--out", "F"}, trust...)},
-		{"verify --json", append([]string{"verify", "--json", "--in", signed}, trust...)},
+		{"verify --json", append([]string{"verify", "--json", "--in", signedLying}, trust...)},
 		{"verify --annotate", append([]string{"verify", "--annotate", "--authserv-id", "mx", "--in", signed, "--out", "F"}, trust...)},
 		{"inspect", []string{"inspect", "--in", signed}},
 		{"inspect --json", []string{"inspect", "--json", "--in", signed}},
@@ -120,6 +136,15 @@ func TestLocalFaultsAreNotVerdicts(t *testing.T) {
 			}
 		})
 	}
+	// The honest message under --json goes the fast path: no temporary file,
+	// so a TMPDIR that is missing is no fault, and the verdict is given.
+	cmd := exec.Command("smimectl", append([]string{"verify", "--json", "--in", signed}, trust...)...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(t.TempDir(), "missing"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if status := exitStatus(t, cmd.Run()); status != exitOK || !strings.Contains(stdout.String(), `"valid":true`) {
+		t.Errorf("honest message, verify --json, TMPDIR missing: exit %d, stdout %.200q, stderr %q; want 0 and a valid verdict", status, stdout.String(), stderr.String())
+	}
 }
 
 // fmtQ replaces each %q in format with dir, quoted.
@@ -149,6 +174,21 @@ func TestFullStdout(t *testing.T) {
 	}
 	lab := filepath.Join(m.dir, "lab")
 	signed, enc := filepath.Join(m.dir, "signed.eml"), filepath.Join(m.dir, "enc.eml")
+	// Issue #13: verify --json keeps no content, so an honest message needs no
+	// spool (checked at the end); one whose micalg lies is read again with
+	// its content spooled, and that needs TMPDIR.
+	data, err := os.ReadFile(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lying := regexp.MustCompile(`micalg="?sha-256"?`).ReplaceAll(data, []byte("micalg=sha-512"))
+	if bytes.Equal(lying, data) {
+		t.Fatal("no micalg to replace")
+	}
+	signedLying := filepath.Join(m.dir, "signed-lying.eml")
+	if err := os.WriteFile(signedLying, lying, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	trust := []string{"--trust", lab + "/root.crt", "--intermediates", lab + "/intermediate.crt", "--revocation", "off"}
 	tests := []struct {
 		name string
@@ -157,7 +197,7 @@ func TestFullStdout(t *testing.T) {
 		{"inspect", []string{"inspect", "--in", signed}},
 		{"inspect --json", []string{"inspect", "--json", "--in", signed}},
 		{"verify", append([]string{"verify", "--in", signed}, trust...)},
-		{"verify --json", append([]string{"verify", "--json", "--in", signed}, trust...)},
+		{"verify --json", append([]string{"verify", "--json", "--in", signedLying}, trust...)},
 		{"decrypt", []string{"decrypt", "--key", lab + "/bob.key", "--cert", lab + "/bob.crt", "--in", enc}},
 		{"decrypt --json", []string{"decrypt", "--json", "--key", lab + "/bob.key", "--cert", lab + "/bob.crt", "--in", enc}},
 	}
