@@ -26,12 +26,14 @@
 #          size). To /dev/null smimectl keeps no content (verify.Open given
 #          io.Discard and the file: hashed on the way, not spooled); to a
 #          file it spools the content, writes a temporary file, fsyncs it
-#          and renames it. Figures (perf13, RUNSL=3, load 9.4 -> 8.1 on 2
-#          CPUs shared with other work): /dev/null 0.127 vs 2.531 s, CPU
-#          0.136 vs 2.224 s (0.05x, CPU 0.06x); a file 0.299 vs 2.814 s,
-#          CPU 0.260 vs 2.273 s (0.11x, CPU 0.11x). Before them (913469b,
-#          load 2.5 -> 4.8): /dev/null 0.340 vs 2.343 s (0.15x, CPU 0.15x),
-#          a file 0.448 vs 3.869 s (0.12x, CPU 0.16x).
+#          and renames it. Figures (stop 22, RUNSL=3, load 0.6 on 2 CPUs,
+#          nothing else running): /dev/null 0.080 vs 2.445 s, CPU 0.130 vs
+#          2.445 s (0.03x, CPU 0.05x); a file 0.212 vs 2.492 s, CPU 0.246
+#          vs 2.492 s (0.08x, CPU 0.10x: the fsync (~40 ms) and the rename
+#          over the last run's file that --out's atomicity needs, and the
+#          spool, since content goes out only once checked). Before the
+#          fast path (913469b, load 2.5 -> 4.8): /dev/null 0.340 vs 2.343 s
+#          (0.15x), a file 0.448 vs 3.869 s (0.12x).
 #
 # Both tools do the same work: the chain to the lab root, no revocation check
 # (openssl checks none by default; smimectl gets --revocation off, since the
