@@ -53,3 +53,16 @@ func Quote(text []byte) string {
 	}
 	return strconv.Quote(string(text[:maxQuoted])) + "..."
 }
+
+// Word is v in a caller's words: name(v) when name is set and says
+// something, else v's own string (its Go name). pkg/verify, pkg/sign and
+// pkg/revocation name their options this way (Options.OptionName), so the
+// command words them as its flags and the libraries name none.
+func Word[T ~string](name func(T) string, v T) string {
+	if name != nil {
+		if s := name(v); s != "" {
+			return s
+		}
+	}
+	return string(v)
+}

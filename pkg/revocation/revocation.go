@@ -341,14 +341,7 @@ const OptionCRLs Option = "Options.CRLs"
 func (o Option) String() string { return string(o) }
 
 // name is opt in the caller's words (Options.OptionName).
-func (o *Options) name(opt Option) string {
-	if o.OptionName != nil {
-		if s := o.OptionName(opt); s != "" {
-			return s
-		}
-	}
-	return opt.String()
-}
+func (o *Options) name(opt Option) string { return textenum.Word(o.OptionName, opt) }
 
 func (o *Options) now() time.Time {
 	if o.Clock == nil {

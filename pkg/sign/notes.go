@@ -12,6 +12,7 @@ import (
 
 	"github.com/smimectl/smimectl/internal/certinfo"
 	"github.com/smimectl/smimectl/internal/mime"
+	"github.com/smimectl/smimectl/internal/textenum"
 )
 
 // Note is something [Sign] tells its caller about the message it signed
@@ -41,14 +42,7 @@ func (o Option) String() string { return string(o) }
 
 // name is opt in the caller's words (Options.OptionName), else its Go
 // name.
-func (o *Options) name(opt Option) string {
-	if o.OptionName != nil {
-		if s := o.OptionName(opt); s != "" {
-			return s
-		}
-	}
-	return opt.String()
-}
+func (o *Options) name(opt Option) string { return textenum.Word(o.OptionName, opt) }
 
 func (o *Options) note(warning bool, format string, args ...any) {
 	if o.Notes != nil {

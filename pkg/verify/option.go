@@ -1,5 +1,7 @@
 package verify
 
+import "github.com/smimectl/smimectl/internal/textenum"
+
 // Option is an input of the library that one of its errors, warnings or
 // notes names as what decides (issue #17 item 4): the option that would
 // accept what was refused, or the call that would check what was not. Its
@@ -27,14 +29,7 @@ func (o Option) String() string { return string(o) }
 
 // optionName is opt in the caller's words, given by name, else its Go
 // name.
-func optionName(name func(Option) string, opt Option) string {
-	if name != nil {
-		if s := name(opt); s != "" {
-			return s
-		}
-	}
-	return opt.String()
-}
+func optionName(name func(Option) string, opt Option) string { return textenum.Word(name, opt) }
 
 // name is opt in the caller's words (Options.OptionName).
 func (o *Options) name(opt Option) string { return optionName(o.OptionName, opt) }
