@@ -32,18 +32,7 @@ func SignDetached(ctx context.Context, w io.Writer, content io.Reader, opts Opti
 	if err := checkSigner(ctx, &opts, opts.From); err != nil {
 		return err
 	}
-	copts := cms.SignOptions{
-		Signer: cms.Signer{
-			Key: opts.Key, Certificate: opts.Certificate, Hash: opts.Hash, PSS: opts.PSS,
-			SubjectKeyID: opts.SubjectKeyID, SigningTime: opts.now(),
-			EncryptionKeyPreference: opts.EncryptionCertificate,
-		},
-		Certificates: certificates(&opts),
-		Rand:         opts.Rand,
-	}
-	if !opts.NoCapabilities {
-		copts.Signer.Capabilities = cms.DefaultCapabilities()
-	}
+	copts := cmsOptions(&opts)
 	if copts.Rand == nil {
 		copts.Rand = rand.Reader
 	}

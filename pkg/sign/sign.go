@@ -226,18 +226,7 @@ func Sign(ctx context.Context, w io.Writer, r io.Reader, opts Options) error {
 			return fmt.Errorf("sign: protecting the header fields: %w", err)
 		}
 	}
-	copts := cms.SignOptions{
-		Signer: cms.Signer{
-			Key: opts.Key, Certificate: opts.Certificate, Hash: opts.Hash, PSS: opts.PSS,
-			SubjectKeyID: opts.SubjectKeyID, SigningTime: opts.now(),
-			EncryptionKeyPreference: opts.EncryptionCertificate,
-		},
-		Certificates: certificates(&opts),
-		Rand:         opts.Rand,
-	}
-	if !opts.NoCapabilities {
-		copts.Signer.Capabilities = cms.DefaultCapabilities()
-	}
+	copts := cmsOptions(&opts)
 	if err := copts.Check(); err != nil {
 		// Before the first byte is written: a digest the key can't
 		// sign with (Ed25519 with SHA-256) must not leave half a message.
@@ -374,6 +363,24 @@ func checkRevocation(ctx context.Context, opts *Options, addr string, now time.T
 }
 
 // certificates returns the certificates to include, signer first.
+// cmsOptions are the internal/cms options of one signature by opts: the
+// signer, its signing time and capabilities, the certificates sent.
+func cmsOptions(opts *Options) cms.SignOptions {
+	copts := cms.SignOptions{
+		Signer: cms.Signer{
+			Key: opts.Key, Certificate: opts.Certificate, Hash: opts.Hash, PSS: opts.PSS,
+			SubjectKeyID: opts.SubjectKeyID, SigningTime: opts.now(),
+			EncryptionKeyPreference: opts.EncryptionCertificate,
+		},
+		Certificates: certificates(opts),
+		Rand:         opts.Rand,
+	}
+	if !opts.NoCapabilities {
+		copts.Signer.Capabilities = cms.DefaultCapabilities()
+	}
+	return copts
+}
+
 func certificates(opts *Options) []*x509.Certificate {
 	c := opts.Certificate
 	switch opts.Include {
