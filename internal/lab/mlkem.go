@@ -5,8 +5,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -66,41 +64,16 @@ func (l *Lab) MLKEMUser(name, local, person string, set kem.ParameterSet) (*KEMU
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
-	serial, err := b.serial(name)
+	ca := l.Intermediate
+	tmpl, err := b.userTemplate(name, local, person, x509.KeyUsageKeyEncipherment, tenYears(l.Options.Epoch), ca)
 	if err != nil {
 		return nil, err
 	}
-	ca := l.Intermediate
 	spki := kem.MarshalPublicKeyInfo(key.PublicKey())
 	// RFC 5280 section 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits.
 	skid := sha1.Sum(key.PublicKey().Bytes())
-	email := local + "@" + l.Options.Domain
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject: pkix.Name{
-			Organization: []string{organization},
-			CommonName:   person,
-			ExtraNames: []pkix.AttributeTypeAndValue{{
-				Type:  oidEmailAddress,
-				Value: asn1.RawValue{Tag: asn1.TagIA5String, Bytes: []byte(email)},
-			}},
-		},
-		NotBefore:             l.Options.Epoch,
-		NotAfter:              tenYears(l.Options.Epoch),
-		KeyUsage:              x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
-		BasicConstraintsValid: true,
-		EmailAddresses:        []string{email},
-		SubjectKeyId:          skid[:],
-		CRLDistributionPoints: []string{crlURL(l.Options, ca.Name)},
-		SignatureAlgorithm:    x509.SHA256WithRSA,
-	}
-	if l.Options.OCSPURL != "" {
-		tmpl.OCSPServer = []string{l.Options.OCSPURL}
-	}
-	if l.Options.CAIssuersBaseURL != "" {
-		tmpl.IssuingCertificateURL = []string{l.Options.CAIssuersBaseURL + ca.Name + ".crt"}
-	}
+	tmpl.SubjectKeyId = skid[:]
+	email := tmpl.EmailAddresses[0]
 	der, err := x509.CreateCertificate(b.stream("sign/"+name), tmpl, ca.Cert, ca.Key.Public(), ca.Key)
 	if err != nil {
 		return nil, fmt.Errorf("lab: issuing certificate %q: %w", name, err)

@@ -92,23 +92,13 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 // files renders every file of the lab in memory.
 func (l *Lab) files(p12Password string) ([]file, error) {
 	var files []file
-	for _, ca := range []*Authority{l.Root, l.Intermediate} {
-		key, err := keyPEM(ca.Key)
-		if err != nil {
-			return nil, fmt.Errorf("lab: encoding %s key: %w", ca.Name, err)
-		}
-		files = append(files,
-			file{ca.Name + ".crt", 0o644, certPEM(ca.Cert)},
-			file{ca.Name + ".key", 0o600, key},
-			file{ca.Name + ".crl", 0o644, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: ca.CRL})},
-		)
-	}
-	files = append(files, file{"chain.pem", 0o644, certPEM(l.Chain()...)})
-	if l.PQRoot != nil {
-		for _, ca := range []*Authority{l.PQRoot, l.PQIntermediate} {
+	// authorities appends each CA's certificate, key and CRL, then the
+	// chain file.
+	authorities := func(chainFile string, chain []*x509.Certificate, cas ...*Authority) error {
+		for _, ca := range cas {
 			key, err := keyPEM(ca.Key)
 			if err != nil {
-				return nil, fmt.Errorf("lab: encoding %s key: %w", ca.Name, err)
+				return fmt.Errorf("lab: encoding %s key: %w", ca.Name, err)
 			}
 			files = append(files,
 				file{ca.Name + ".crt", 0o644, certPEM(ca.Cert)},
@@ -116,7 +106,16 @@ func (l *Lab) files(p12Password string) ([]file, error) {
 				file{ca.Name + ".crl", 0o644, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: ca.CRL})},
 			)
 		}
-		files = append(files, file{"pq-chain.pem", 0o644, certPEM(l.PQChain()...)})
+		files = append(files, file{chainFile, 0o644, certPEM(chain...)})
+		return nil
+	}
+	if err := authorities("chain.pem", l.Chain(), l.Root, l.Intermediate); err != nil {
+		return nil, err
+	}
+	if l.PQRoot != nil {
+		if err := authorities("pq-chain.pem", l.PQChain(), l.PQRoot, l.PQIntermediate); err != nil {
+			return nil, err
+		}
 	}
 	for _, u := range l.Users {
 		key, err := userKeyPEM(u)
