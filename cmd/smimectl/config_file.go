@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sort"
 	"strconv"
@@ -62,6 +63,37 @@ func typeWord(f *pflag.Flag) string {
 		return "integer"
 	}
 	return "string"
+}
+
+// maxConfigSize bounds a config file: settings fit in a few kilobytes.
+const maxConfigSize = 1 << 20
+
+// readPrivateConfig reads a config file: a regular file of at most 1 MiB
+// that checkConfigOwner (config_perm_*.go) accepts.
+func readPrivateConfig(path string) ([]byte, error) {
+	f, err := openConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, setupErrorf("config file %q is not a regular file", path)
+	}
+	if err := checkConfigOwner(path, fi); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxConfigSize {
+		return nil, setupErrorf("config file %q is larger than 1 MiB", path)
+	}
+	return data, nil
 }
 
 // readConfigFile reads and checks one config file; a missing file is nil
