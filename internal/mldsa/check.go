@@ -106,21 +106,11 @@ func rejNTTPoly(rho []byte, s, r byte) *poly {
 // unpack reads n coefficients of bits bits each, little-endian, as
 // FIPS 204 BitUnpack stores them, each as b - v mod q.
 func unpack(src []byte, bits int, b int64) *poly {
-	var p poly
-	var acc uint64
-	have, i := 0, 0
-	for _, c := range src {
-		acc |= uint64(c) << have
-		have += 8
-		for have >= bits && i < n {
-			v := int64(acc & (1<<bits - 1))
-			acc >>= bits
-			have -= bits
-			p[i] = uint32(((b-v)%q + q) % q)
-			i++
-		}
+	p := unpackUnsigned(src, bits)
+	for i, v := range p {
+		p[i] = uint32(((b-int64(v))%q + q) % q)
 	}
-	return &p
+	return p
 }
 
 // checkExpanded reports whether the t0 and t1 of the expanded key sk of
