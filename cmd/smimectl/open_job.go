@@ -38,11 +38,7 @@ func isNullDevice(path string) bool {
 		return false
 	}
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
-		return false
-	}
-	null, err := os.Stat(os.DevNull)
-	return err == nil && os.SameFile(fi, null)
+	return err == nil && isNull(fi)
 }
 
 // isNullFile reports whether w is an open file (or the command's standard
@@ -56,7 +52,13 @@ func isNullFile(w io.Writer) bool {
 		return false
 	}
 	fi, err := f.Stat()
-	if err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
+	return err == nil && isNull(fi)
+}
+
+// isNull reports whether fi is the null device: a character device, the
+// same file as os.DevNull.
+func isNull(fi fs.FileInfo) bool {
+	if fi.Mode()&fs.ModeCharDevice == 0 {
 		return false
 	}
 	null, err := os.Stat(os.DevNull)
